@@ -72,3 +72,15 @@ class ConfigurationError(LianzhengError):
     """A setting or key file is missing or unusable."""
 
     code = "configuration"
+
+
+def invalid_input(message: str, exc: Exception) -> InvalidInput:
+    """An InvalidInput from a pydantic ValidationError, listing each field and what is wrong.
+
+    The offending input itself is left out: it may hold personal data.
+    """
+    errors = [
+        {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "message": e["msg"]}
+        for e in exc.errors()  # type: ignore[attr-defined]
+    ]
+    return InvalidInput(message, errors=errors)

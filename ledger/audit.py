@@ -1,0 +1,263 @@
+"""`lianzheng audit`: recompute the log from its stored leaves and name what differs.
+
+One streaming pass in leaf order, memory O(log n + cases):
+- each leaf's bytes are hashed and decoded; its case's hash chain is followed;
+- two compact ranges grow side by side, one from the leaf bytes (the truth),
+  one from the stored nodes; a stored node is blamed only if it is not the
+  hash of its own stored children, so one altered leaf is not also reported
+  as log n altered nodes;
+- every checkpoint's signature is checked, and its root compared with the
+  root recomputed at its size: all checkpoints agreeing with one recomputed
+  tree is what makes each later one consistent with every earlier one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger import merkle
+from ledger.checkpoint import verify_note
+from ledger.errors import VerificationError
+from ledger.events import Event
+from ledger.merkle import CompactRange, NodeId
+from ledger.models import CheckpointRecord, Leaf, LogHead, Node
+
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class Finding:
+    where: str  # "leaf 17", "node (level 2, index 3)", "checkpoint at size 9", "log head"
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}"
+
+
+@dataclass
+class Report:
+    size: int = 0
+    leaves: int = 0
+    nodes: int = 0
+    checkpoints: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings
+
+    def add(self, where: str, problem: str) -> None:
+        self.findings.append(Finding(where, problem))
+
+    def summary(self) -> str:
+        verdict = "clean" if self.clean else f"{len(self.findings)} finding(s)"
+        return (f"audit {verdict}: log size {self.size}, {self.leaves} leaves, {self.nodes} nodes, "
+                f"{self.checkpoints} checkpoints checked")
+
+    def to_json(self) -> dict:
+        return {"clean": self.clean, "size": self.size, "leaves": self.leaves, "nodes": self.nodes,
+                "checkpoints": self.checkpoints,
+                "findings": [{"where": f.where, "problem": f.problem} for f in self.findings]}
+
+
+def run(
+    session: Session, origin: str, public_key: Ed25519PublicKey,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """Audit the whole log in `session`'s database."""
+    size = session.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one()
+    report = _Audit(session, size, origin, public_key, progress).run()
+    return report
+
+
+class _Audit:
+    def __init__(self, session: Session, size: int, origin: str, public_key: Ed25519PublicKey,
+                 progress: Callable[[int, int], None] | None) -> None:
+        self.session, self.origin, self.public_key, self.progress = session, origin, public_key, progress
+        self.report = Report(size=size)
+        self.truth = CompactRange()  # from the leaf bytes
+        self.stored = CompactRange()  # from the stored nodes
+        self.nodes = _PeekableStream(self._stored_nodes())
+        self.checkpoints = _PeekableStream(self._checkpoints())
+        self.chains: dict[str, tuple[int, bytes]] = {}  # case -> (next seq, last leaf hash)
+        self.bad_roots: list[int] = []
+
+    def run(self) -> Report:
+        self._check_checkpoints_at(0)
+        for row in self.session.execute(select(Leaf).order_by(Leaf.leaf_index).execution_options(yield_per=BATCH)).scalars():
+            if row.leaf_index >= self.report.size:
+                self.report.add(f"leaf {row.leaf_index}", f"stored beyond the committed log size {self.report.size}")
+                continue
+            while self.truth.size < row.leaf_index:  # rows missing before this one
+                if not self._missing_leaf(self.truth.size):
+                    return self._finish(stopped_at=self.truth.size)
+            self._leaf(row)
+        while self.truth.size < self.report.size:
+            if not self._missing_leaf(self.truth.size):
+                return self._finish(stopped_at=self.truth.size)
+        return self._finish()
+
+    # --- leaves ----------------------------------------------------------------------
+
+    def _leaf(self, row: Leaf) -> None:
+        index, digest = row.leaf_index, merkle.leaf_hash(row.data)
+        self.report.leaves += 1
+        if digest != row.leaf_hash:
+            self.report.add(f"leaf {index}", "its bytes do not hash to its stored leaf_hash: the event was changed")
+        self._follow_chain(index, row, digest)
+        self._grow(index, digest)
+
+    def _missing_leaf(self, index: int) -> bool:
+        """Report a deleted leaf; go on with its stored tree node if there is one."""
+        self.report.add(f"leaf {index}", "is missing from the log (deleted)")
+        node = self.nodes.peek()
+        if node is None or node[0] != NodeId(0, index):
+            self.report.add(f"leaf {index}", "its tree node is missing too: the tree cannot be recomputed past it")
+            return False
+        self._grow(index, node[1])
+        return True
+
+    def _follow_chain(self, index: int, row: Leaf, digest: bytes) -> None:
+        try:
+            event = Event.decode(row.data)
+        except VerificationError as exc:
+            self.report.add(f"leaf {index}", f"is not a valid event: {exc.message}")
+            return
+        if event.case_no != row.case_no:
+            self.report.add(f"leaf {index}", f"names case {event.case_no} but is filed under {row.case_no}")
+        seq, last = self.chains.get(event.case_no, (0, b""))
+        if event.seq != seq:
+            self.report.add(f"leaf {index}", f"is event {event.seq} of case {event.case_no}, expected event {seq}")
+        expected_prev = last.hex() if seq else None
+        if event.prev != expected_prev:
+            self.report.add(f"leaf {index}", f"breaks the hash chain of case {event.case_no}: prev does not name its previous event")
+        self.chains[event.case_no] = (seq + 1, digest)
+
+    # --- nodes ---------------------------------------------------------------------
+
+    def _grow(self, index: int, digest: bytes) -> None:
+        created = self.truth.append(digest)
+        stored_left = list(self.stored.border)
+        stored_acc = None
+        for node_id, true_hash in created:
+            stored_hash = self._stored_node(node_id)
+            if node_id.level == 0:
+                if stored_hash is None:
+                    self.report.add(f"leaf {index}", "its tree node (level 0) is missing")
+                    stored_hash = true_hash
+                elif stored_hash != true_hash:
+                    self.report.add(f"leaf {index}", "its bytes do not match the tree's stored leaf node: "
+                                                     "the event was changed, swapped or inserted")
+            else:
+                expected = merkle.node_hash(stored_left.pop(), stored_acc)  # type: ignore[arg-type]
+                if stored_hash is None:
+                    self.report.add(_node_name(node_id), "is missing")
+                    stored_hash = expected
+                elif stored_hash != expected:
+                    self.report.add(_node_name(node_id), "is not the hash of its two children: the node was altered")
+            stored_acc = stored_hash
+        self.stored.border = [*stored_left, stored_acc]  # type: ignore[list-item]
+        self.stored.size = self.truth.size
+        self._check_checkpoints_at(self.truth.size)
+        if self.progress and self.truth.size % 10_000 == 0:
+            self.progress(self.truth.size, self.report.size)
+
+    def _stored_node(self, node_id: NodeId) -> bytes | None:
+        while (nxt := self.nodes.peek()) is not None and _completion(nxt[0]) < _completion(node_id):
+            self.report.add(_node_name(nxt[0]), "is stored but belongs to no leaf that is in the log")
+            self.nodes.next()
+        if nxt is not None and nxt[0] == node_id:
+            self.nodes.next()
+            self.report.nodes += 1
+            return nxt[1]
+        return None
+
+    def _stored_nodes(self) -> Iterator[tuple[NodeId, bytes]]:
+        # In the order nodes are completed: by the leaf that completes them, then upwards.
+        completion = (Node.node_index + 1).op("<<")(Node.level)
+        query = select(Node.level, Node.node_index, Node.hash).order_by(completion, Node.level)
+        for level, index, h in self.session.execute(query.execution_options(yield_per=BATCH)):
+            yield NodeId(level, index), h
+
+    # --- checkpoints -----------------------------------------------------------------
+
+    def _checkpoints(self) -> Iterator[CheckpointRecord]:
+        query = select(CheckpointRecord).order_by(CheckpointRecord.size).execution_options(yield_per=BATCH)
+        yield from self.session.execute(query).scalars()
+
+    def _check_checkpoints_at(self, size: int) -> None:
+        while (cp := self.checkpoints.peek()) is not None and cp.size <= size:
+            self.checkpoints.next()
+            self._checkpoint(cp, self.truth.root() if cp.size == size else None)
+
+    def _checkpoint(self, cp: CheckpointRecord, root: bytes | None) -> None:
+        self.report.checkpoints += 1
+        where = f"checkpoint at size {cp.size}"
+        try:
+            signed = verify_note(cp.note, self.origin, self.public_key)
+        except VerificationError as exc:
+            self.report.add(where, f"is forged or damaged: {exc.message}")
+            return
+        if signed.size != cp.size or signed.root != cp.root:
+            self.report.add(where, "its stored size or root differs from the signed note")
+        if root is None:
+            self.report.add(where, "skipped a size: no tree was recomputed there")
+        elif signed.root != root:
+            self.bad_roots.append(cp.size)
+
+    def _finish(self, stopped_at: int | None = None) -> Report:
+        for cp in self.checkpoints.rest():
+            self.report.checkpoints += 1
+            beyond = cp.size > self.report.size
+            self.report.add(f"checkpoint at size {cp.size}",
+                            "is beyond the log size" if beyond else f"could not be checked: the tree stops at {stopped_at}")
+        for node_id, _ in self.nodes.rest():
+            if stopped_at is None:
+                self.report.add(_node_name(node_id), "is stored but belongs to no leaf that is in the log")
+        if self.bad_roots:
+            first, last = self.bad_roots[0], self.bad_roots[-1]
+            self.report.add(
+                f"checkpoint at size {first}" if first == last else f"checkpoints at sizes {first} to {last}",
+                f"signed root differs from the root recomputed from the stored leaves ({len(self.bad_roots)} checkpoint(s))",
+            )
+        if self.progress:
+            self.progress(self.report.size, self.report.size)
+        return self.report
+
+
+class _PeekableStream:
+    def __init__(self, items: Iterator) -> None:  # type: ignore[type-arg]
+        self._items, self._head, self._done = items, None, False
+        self._advance()
+
+    def _advance(self) -> None:
+        try:
+            self._head = next(self._items)
+        except StopIteration:
+            self._head, self._done = None, True
+
+    def peek(self):  # type: ignore[no-untyped-def]
+        return self._head
+
+    def next(self):  # type: ignore[no-untyped-def]
+        head = self._head
+        self._advance()
+        return head
+
+    def rest(self):  # type: ignore[no-untyped-def]
+        while self._head is not None:
+            yield self.next()
+
+
+def _completion(node: NodeId) -> tuple[int, int]:
+    """Sort key of the leaf count at which a node is completed, then its level."""
+    return ((node.index + 1) << node.level, node.level)
+
+
+def _node_name(node: NodeId) -> str:
+    return f"node (level {node.level}, index {node.index})"

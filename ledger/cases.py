@@ -1,0 +1,276 @@
+"""Cases: creating them and stepping them through the lifecycle, each step a leaf.
+
+Every write runs in one transaction that first takes the log's append lock
+(`LogStore.lock`), so the checks (lifecycle, first offence, idempotency) see
+exactly the state the append will extend. A refused step raises before
+anything is written; the transaction rolls back and leaves only a log line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger import lifecycle, parties
+from ledger.errors import IdempotencyConflict, IllegalTransition, InvalidInput, NotFound, invalid_input
+from ledger.events import Event, utc_now
+from ledger.lifecycle import CaseFacts, Outcome, State
+from ledger.models import Case, IdempotencyRecord, Leaf, Party
+from ledger.parties import PartyData, PartySecrets
+from ledger.storage import LogStore, SignedHead
+from ledger.users import CASE_READERS, ERASERS, WRITERS, Actor
+
+log = logging.getLogger(__name__)
+
+PARTY_ERASED = "party.erased"
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A client's Idempotency-Key and the hash of the request it came with."""
+
+    key: str
+    request_hash: bytes
+
+    @classmethod
+    def of(cls, key: str, method: str, path: str, body: bytes) -> Idempotency:
+        if not 1 <= len(key) <= 128 or not key.isprintable():
+            raise InvalidInput("Idempotency-Key must be 1 to 128 printable characters")
+        return cls(key, hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).digest())
+
+
+class CaseService:
+    """The write and read operations on cases, for the API and the CLI alike."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        store: LogStore,
+        party_secrets: PartySecrets,
+        clock: Callable[[], str] = utc_now,
+    ) -> None:
+        self.sessions = sessions
+        self.store = store
+        self.party_secrets = party_secrets
+        self.clock = clock
+
+    # --- writes --------------------------------------------------------------------
+
+    def create(
+        self, actor: Actor, report: Any, party: Any = None, idempotency: Idempotency | None = None
+    ) -> dict[str, Any]:
+        """Open a case in REPORTED (线索); returns the recorded event."""
+        actor.require(WRITERS, "open cases")
+        payload = lifecycle.validate_payload(State.REPORTED, report)
+        party_data = _party(party)
+        return self._write(actor, idempotency, lambda s, size: self._create(s, size, actor, payload, party_data))
+
+    def transition(
+        self, actor: Actor, case_no: str, target: Any, payload: Any, party: Any = None,
+        idempotency: Idempotency | None = None,
+    ) -> dict[str, Any]:
+        """Step a case into `target`; refused steps raise and append nothing."""
+        actor.require(WRITERS, "record case steps")
+        state = _state(target)
+        clean = lifecycle.validate_payload(state, payload if payload is not None else {})
+        party_data = _party(party)
+        return self._write(
+            actor, idempotency, lambda s, size: self._transition(s, size, actor, case_no, state, clean, party_data)
+        )
+
+    def erase_party(self, actor: Actor, case_no: str, idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Crypto-shred a party's data: delete the sealed row; the leaves and proofs stay."""
+        actor.require(ERASERS, "erase personal data")
+        return self._write(actor, idempotency, lambda s, size: self._erase(s, size, actor, case_no))
+
+    def _write(self, actor: Actor, idempotency: Idempotency | None, work: Callable[[Session, int], dict]) -> dict:
+        with self.sessions.begin() as session:
+            size = self.store.lock(session)
+            if idempotency:
+                replay = self._replay(session, actor, idempotency)
+                if replay is not None:
+                    return replay
+            result = work(session, size)
+            if idempotency:
+                session.add(IdempotencyRecord(
+                    user_id=actor.user_id, key=idempotency.key, request_hash=idempotency.request_hash,
+                    status=201, body=json.dumps(result),
+                ))
+            return result
+
+    def _replay(self, session: Session, actor: Actor, idempotency: Idempotency) -> dict | None:
+        record = session.get(IdempotencyRecord, (actor.user_id, idempotency.key))
+        if record is None:
+            return None
+        if record.request_hash != idempotency.request_hash:
+            raise IdempotencyConflict(f"Idempotency-Key {idempotency.key!r} was used for a different request")
+        return json.loads(record.body)
+
+    def _create(self, session: Session, size: int, actor: Actor, payload: dict, party: PartyData | None) -> dict:
+        serial = (session.execute(select(func.max(Case.serial))).scalar_one() or 0) + 1
+        now = self.clock()
+        case_no = f"CG-{now[:4]}-{serial:06d}"
+        case = Case(
+            case_no=case_no, serial=serial, state=State.REPORTED.value, violation_type=payload["violation_type"],
+            district=payload["district"], source=payload["source"], seq=0, last_leaf_hash=b"",
+            created_at=_dt(now), updated_at=_dt(now),
+        )
+        session.add(case)
+        session.flush()  # the case row must exist before a party row points at it
+        if party is not None:
+            payload = {**payload, "party": self._attach_party(session, case, party)}
+        return self._record(session, size, actor, case, lifecycle.event_type(State.REPORTED), payload, now)
+
+    def _transition(
+        self, session: Session, size: int, actor: Actor, case_no: str, target: State, payload: dict,
+        party: PartyData | None,
+    ) -> dict:
+        case = self._case_for_write(session, actor, case_no)
+        if party is not None:
+            if target is not State.FILED or case.party_key is not None:
+                raise IllegalTransition("a party is recorded once: when the case is reported or filed")
+            payload = {**payload, "party": self._attach_party(session, case, party)}
+        facts = CaseFacts(
+            case.case_no, State(case.state), case.party_key is not None,
+            Outcome(case.outcome) if case.outcome else None, case.amount_fen,
+        )
+        try:
+            lifecycle.check_transition(facts, target, payload)
+            if target is State.DECIDED and payload["outcome"] == Outcome.FIRST_OFFENCE_EXEMPT:
+                lifecycle.check_first_offence(case.case_no, self._earlier_penalties(session, case))
+        except IllegalTransition as exc:
+            log.info("refused step of case %s from %s to %s by user %s: %s",
+                     case.case_no, case.state, target.value, actor.user_id, exc.code)
+            raise
+        if target is State.DECIDED:
+            case.outcome, case.amount_fen = payload["outcome"], payload.get("amount_fen")
+        case.state = target.value
+        return self._record(session, size, actor, case, lifecycle.event_type(target), payload, self.clock())
+
+    def _erase(self, session: Session, size: int, actor: Actor, case_no: str) -> dict:
+        case = self._case_for_write(session, actor, case_no)
+        row = session.get(Party, case_no)
+        if row is None:
+            raise NotFound(f"case {case_no} holds no personal data to erase")
+        session.delete(row)
+        return self._record(session, size, actor, case, PARTY_ERASED, {}, self.clock())
+
+    def _attach_party(self, session: Session, case: Case, party: PartyData) -> dict[str, str]:
+        sealed = parties.seal(self.party_secrets, party, case.case_no)
+        session.add(Party(case_no=case.case_no, nonce=sealed.nonce, ciphertext=sealed.ciphertext))
+        case.party_key = sealed.party_key
+        return {"commitment": sealed.commitment, "key": sealed.party_key}
+
+    def _earlier_penalties(self, session: Session, case: Case) -> list[str]:
+        """The party's other cases of this violation type already fined or exempted."""
+        rows = session.execute(
+            select(Case.case_no).where(
+                Case.party_key == case.party_key,
+                Case.violation_type == case.violation_type,
+                Case.case_no != case.case_no,
+                Case.outcome.in_([Outcome.FINE.value, Outcome.FIRST_OFFENCE_EXEMPT.value]),
+                Case.state != State.WITHDRAWN.value,
+            )
+        )
+        return list(rows.scalars())
+
+    def _record(
+        self, session: Session, size: int, actor: Actor, case: Case, type_: str, payload: dict, now: str
+    ) -> dict:
+        event = Event(
+            type=type_, case_no=case.case_no, seq=case.seq, actor=actor.username, time=now,
+            prev=case.last_leaf_hash.hex() if case.seq else None, payload=payload,
+        )
+        [appended], head = self.store.append(session, size, [(event.encode(), case.case_no)])
+        case.seq += 1
+        case.last_leaf_hash = appended.leaf_hash
+        case.updated_at = _dt(now)
+        return {
+            "case_no": case.case_no,
+            "state": case.state,
+            "index": appended.index,
+            "leaf_hash": appended.leaf_hash.hex(),
+            "event": event.to_json(),
+            "checkpoint": _head_json(head),
+        }
+
+    def _case_for_write(self, session: Session, actor: Actor, case_no: str) -> Case:
+        case = session.get(Case, case_no)
+        if case is None or not actor.may_see_district(case.district):
+            raise NotFound(f"no case {case_no}")
+        return case
+
+    # --- reads ---------------------------------------------------------------------
+
+    def get(self, actor: Actor, case_no: str) -> dict[str, Any]:
+        """A case with all its events in log order, and its party if still on record."""
+        actor.require(CASE_READERS, "read cases")
+        with self.sessions() as session:
+            case = session.get(Case, case_no)
+            if case is None or not actor.may_see_district(case.district):
+                raise NotFound(f"no case {case_no}")
+            leaves = session.execute(
+                select(Leaf.leaf_index, Leaf.leaf_hash, Leaf.data).where(Leaf.case_no == case_no)
+                .order_by(Leaf.leaf_index)
+            ).all()
+            events = [{"index": i, "leaf_hash": h.hex(), "event": json.loads(d)} for i, h, d in leaves]
+            return {
+                "case_no": case.case_no,
+                "state": case.state,
+                "state_zh": lifecycle.LABELS_ZH[State(case.state)],
+                "violation_type": case.violation_type,
+                "district": case.district,
+                "source": case.source,
+                "outcome": case.outcome,
+                "amount_fen": case.amount_fen,
+                "party": self._party_view(session, case, events),
+                "events": events,
+            }
+
+    def _party_view(self, session: Session, case: Case, events: list[dict]) -> dict[str, Any] | None:
+        if case.party_key is None:
+            return None
+        recorded = next(e["event"]["payload"]["party"] for e in events if "party" in e["event"]["payload"])
+        row = session.get(Party, case.case_no)
+        if row is None:
+            return {"erased": True, "commitment": recorded["commitment"]}
+        salt, data = parties.unseal(self.party_secrets, row.nonce, row.ciphertext, case.case_no)
+        return {
+            "erased": False,
+            "commitment": recorded["commitment"],
+            "commitment_matches": parties.commitment(salt, data) == recorded["commitment"],
+            "data": data.model_dump(exclude_none=True),
+        }
+
+
+def _state(value: Any) -> State:
+    try:
+        return State(value)
+    except ValueError:
+        raise InvalidInput(f"unknown state {value!r}; states are {', '.join(s.value for s in State)}") from None
+
+
+def _party(value: Any) -> PartyData | None:
+    if value is None:
+        return None
+    try:
+        return PartyData.model_validate(value)
+    except ValidationError as exc:
+        raise invalid_input("party is invalid", exc) from exc
+
+
+def _dt(rfc3339: str) -> datetime:
+    return datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def _head_json(head: SignedHead) -> dict[str, Any]:
+    return {"size": head.size, "root": head.root.hex()}

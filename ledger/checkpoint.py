@@ -1,0 +1,112 @@
+"""Signed tree heads in the C2SP tlog-checkpoint signed-note format, Ed25519.
+
+A note is the body (origin, tree size, base64 root, each ending in a newline),
+a blank line, then signature lines `— <key name> <base64(key id || signature)>`
+(C2SP signed-note). The key id is the first 4 bytes of
+SHA-256(key name || "\\n" || 0x01 || public key), 0x01 naming Ed25519.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from ledger.errors import VerificationError
+from ledger.merkle import HASH_SIZE
+
+ED25519_ALGORITHM = b"\x01"  # signed-note signature type for Ed25519
+_EM_DASH = "\u2014"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A tree head: the log's origin, its size and its root."""
+
+    origin: str
+    size: int
+    root: bytes
+
+    def body(self) -> str:
+        """The signed text: three lines, each ending in a newline."""
+        return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n"
+
+
+def raw_public_key(public_key: Ed25519PublicKey) -> bytes:
+    """The 32 raw bytes of an Ed25519 public key."""
+    return public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def key_id(name: str, public_key: Ed25519PublicKey) -> bytes:
+    """The 4-byte signed-note key id of `public_key` under `name`."""
+    return hashlib.sha256(name.encode() + b"\n" + ED25519_ALGORITHM + raw_public_key(public_key)).digest()[:4]
+
+
+class CheckpointSigner:
+    """Signs checkpoints of one log with one Ed25519 key; the key name is the origin."""
+
+    def __init__(self, origin: str, private_key: Ed25519PrivateKey) -> None:
+        self.origin = origin
+        self.private_key = private_key
+        self.public_key = private_key.public_key()
+        self.key_id = key_id(origin, self.public_key)
+
+    def sign(self, size: int, root: bytes) -> str:
+        """The signed note of the tree head `(size, root)`."""
+        body = Checkpoint(self.origin, size, root).body()
+        signature = self.private_key.sign(body.encode())
+        blob = base64.b64encode(self.key_id + signature).decode()
+        return f"{body}\n{_EM_DASH} {self.origin} {blob}\n"
+
+
+def parse_note(note: str) -> tuple[Checkpoint, str, list[tuple[str, bytes]]]:
+    """Split a note into its checkpoint, its body text and its (name, key id + signature) lines."""
+    body, sep, signatures = note.partition("\n\n")
+    if not sep or not signatures.endswith("\n"):
+        raise VerificationError("checkpoint note has no signature block")
+    lines = body.split("\n")
+    if len(lines) != 3:
+        raise VerificationError(f"checkpoint body has {len(lines)} lines, expected 3 (origin, size, root)")
+    origin, size_text, root_text = lines
+    if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
+        raise VerificationError(f"checkpoint size {size_text!r} is not a decimal number")
+    try:
+        root = base64.b64decode(root_text, validate=True)
+    except ValueError as exc:
+        raise VerificationError("checkpoint root is not base64") from exc
+    if len(root) != HASH_SIZE:
+        raise VerificationError(f"checkpoint root has {len(root)} bytes, expected {HASH_SIZE}")
+    return Checkpoint(origin, int(size_text), root), body + "\n", _signature_lines(signatures)
+
+
+def _signature_lines(block: str) -> list[tuple[str, bytes]]:
+    found = []
+    for line in block.rstrip("\n").split("\n"):
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[0] != _EM_DASH:
+            raise VerificationError(f"checkpoint signature line is malformed: {line[:80]!r}")
+        try:
+            found.append((parts[1], base64.b64decode(parts[2], validate=True)))
+        except ValueError as exc:
+            raise VerificationError("checkpoint signature is not base64") from exc
+    return found
+
+
+def verify_note(note: str, origin: str, public_key: Ed25519PublicKey) -> Checkpoint:
+    """The checkpoint of `note` if it is from `origin` and signed by `public_key`; else raise."""
+    checkpoint, body, signatures = parse_note(note)
+    if checkpoint.origin != origin:
+        raise VerificationError(f"checkpoint is from log {checkpoint.origin!r}, expected {origin!r}")
+    wanted = key_id(origin, public_key)
+    ours = [blob[4:] for name, blob in signatures if name == origin and blob[:4] == wanted]
+    if not ours:
+        raise VerificationError(f"checkpoint has no signature by key {wanted.hex()} of {origin!r}")
+    try:
+        public_key.verify(ours[0], body.encode())
+    except InvalidSignature as exc:
+        raise VerificationError(f"checkpoint signature by key {wanted.hex()} does not verify") from exc
+    return checkpoint

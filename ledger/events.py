@@ -1,0 +1,85 @@
+"""Log events: one canonical JSON object (RFC 8785) per leaf (DESIGN.md: Formats).
+
+An event names its case and carries the leaf hash of that case's previous
+event (`prev`) and its position in the case (`seq`), so one case's history
+reads as a hash chain inside the global tree. Personal data never appears
+here: a party is a salted commitment and a keyed pseudonym (`parties.py`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+from ledger.errors import VerificationError
+from ledger.merkle import leaf_hash
+
+FORMAT_VERSION = 1
+_FIELDS = {"v", "type", "case_no", "seq", "actor", "time", "payload", "prev"}
+
+
+def utc_now() -> str:
+    """The current time as RFC 3339 UTC with microseconds, e.g. 2026-11-22T10:36:18.123456Z."""
+    return format_time(datetime.now(UTC))
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 UTC text of an aware datetime."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One case event as it is hashed into the log."""
+
+    type: str
+    case_no: str
+    seq: int
+    actor: str
+    time: str
+    prev: str | None  # hex leaf hash of the case's previous event; None for its first
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The event as a JSON object, with the format version."""
+        return {
+            "v": FORMAT_VERSION,
+            "type": self.type,
+            "case_no": self.case_no,
+            "seq": self.seq,
+            "actor": self.actor,
+            "time": self.time,
+            "prev": self.prev,
+            "payload": self.payload,
+        }
+
+    def encode(self) -> bytes:
+        """The leaf bytes: RFC 8785 canonical JSON."""
+        return rfc8785.dumps(self.to_json())
+
+    @property
+    def leaf_hash(self) -> bytes:
+        return leaf_hash(self.encode())
+
+    @classmethod
+    def decode(cls, data: bytes) -> Event:
+        """Parse leaf bytes; refuse anything that is not exactly our canonical encoding."""
+        try:
+            obj = json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise VerificationError(f"event is not JSON: {exc}") from exc
+        if not isinstance(obj, dict) or set(obj) != _FIELDS:
+            raise VerificationError(f"event has fields {sorted(obj) if isinstance(obj, dict) else type(obj).__name__}, expected {sorted(_FIELDS)}")
+        if obj["v"] != FORMAT_VERSION:
+            raise VerificationError(f"event format version {obj['v']!r} is not {FORMAT_VERSION}")
+        event = cls(
+            type=obj["type"], case_no=obj["case_no"], seq=obj["seq"], actor=obj["actor"],
+            time=obj["time"], prev=obj["prev"], payload=obj["payload"],
+        )
+        if event.encode() != data:
+            raise VerificationError("event bytes are not RFC 8785 canonical JSON")
+        return event

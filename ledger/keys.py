@@ -1,0 +1,56 @@
+"""Key files under the data directory: created on first start, mode 0600, never overwritten."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
+
+from ledger.errors import ConfigurationError
+
+
+def _create_exclusively(path: Path, content: bytes) -> None:
+    """Write a new secret file; if another process won the race, keep theirs."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "wb") as f:
+        f.write(content)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def ed25519_key(path: Path, create: bool = True) -> Ed25519PrivateKey:
+    """The Ed25519 private key in PEM at `path`, generated there first if allowed."""
+    if create and not path.exists():
+        pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+        _create_exclusively(path, pem)
+    try:
+        key = load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read the Ed25519 key {path}: {exc}") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigurationError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def secret(path: Path, create: bool = True, size: int = 32) -> bytes:
+    """A random secret of `size` bytes at `path`, generated there first if allowed."""
+    if create and not path.exists():
+        _create_exclusively(path, os.urandom(size))
+    try:
+        value = path.read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read the secret {path}: {exc}") from exc
+    if len(value) != size:
+        raise ConfigurationError(f"secret {path} has {len(value)} bytes, expected {size}")
+    return value

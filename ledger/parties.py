@@ -1,0 +1,95 @@
+"""Personal data of a party, kept out of the log (DESIGN.md: The log).
+
+A leaf carries only
+- a salted commitment to the party's data: SHA-256 over a random salt and the
+  canonical data, so the data can later be shown to be what was recorded,
+  yet nothing can be guessed from the leaf; and
+- a pseudonymous party key: HMAC-SHA256 under a deployment secret over the
+  party's identity number, so cases of the same party can be found (首违不罚)
+  without names.
+The data and its salt are sealed with AES-256-GCM in their own table. Erasing
+them (crypto-shredding) leaves the commitment unopenable and every proof valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+import rfc8785
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from pydantic import BaseModel, ConfigDict, Field
+
+_COMMITMENT_DOMAIN = b"lianzheng/party-commitment/v1\x00"
+
+
+class PartyData(BaseModel):
+    """Who a case is against (当事人). Never logged, never in a leaf."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    id_type: Literal["resident_id", "passport", "uscc", "other"]  # uscc: 统一社会信用代码
+    id_number: str = Field(min_length=1, max_length=40)
+    phone: str | None = Field(default=None, max_length=32)
+    address: str | None = Field(default=None, max_length=200)
+    plate: str | None = Field(default=None, max_length=16)
+
+
+@dataclass(frozen=True)
+class PartySecrets:
+    """The two keys derived from the deployment's party secret."""
+
+    encryption_key: bytes
+    pseudonym_key: bytes
+
+    @classmethod
+    def derive(cls, master: bytes) -> PartySecrets:
+        """Separate keys for sealing and for pseudonyms (HKDF, RFC 5869)."""
+        return cls(_hkdf(master, b"lianzheng/party-encryption"), _hkdf(master, b"lianzheng/party-pseudonym"))
+
+
+@dataclass(frozen=True)
+class SealedParty:
+    """What the database keeps of a party, and what the log gets (commitment, party_key)."""
+
+    salt: bytes
+    nonce: bytes
+    ciphertext: bytes
+    commitment: str
+    party_key: str
+
+
+def _hkdf(master: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=SHA256(), length=32, salt=None, info=info).derive(master)
+
+
+def party_key(secrets: PartySecrets, party: PartyData) -> str:
+    """Keyed pseudonym of the party's identity: same person, same key; no name in it."""
+    identity = f"{party.id_type}:{party.id_number.strip().upper()}"
+    return hmac.new(secrets.pseudonym_key, identity.encode(), hashlib.sha256).hexdigest()
+
+
+def commitment(salt: bytes, party: PartyData) -> str:
+    """Salted commitment to the party's whole record, hex."""
+    return hashlib.sha256(_COMMITMENT_DOMAIN + salt + rfc8785.dumps(party.model_dump())).hexdigest()
+
+
+def seal(secrets: PartySecrets, party: PartyData, case_no: str) -> SealedParty:
+    """Encrypt a party's data for the case; the case number is bound in as associated data."""
+    salt, nonce = os.urandom(32), os.urandom(12)
+    plaintext = rfc8785.dumps({"salt": salt.hex(), "party": party.model_dump()})
+    ciphertext = AESGCM(secrets.encryption_key).encrypt(nonce, plaintext, case_no.encode())
+    return SealedParty(salt, nonce, ciphertext, commitment(salt, party), party_key(secrets, party))
+
+
+def unseal(secrets: PartySecrets, nonce: bytes, ciphertext: bytes, case_no: str) -> tuple[bytes, PartyData]:
+    """Decrypt a sealed party: its salt and data."""
+    plain = json.loads(AESGCM(secrets.encryption_key).decrypt(nonce, ciphertext, case_no.encode()))
+    return bytes.fromhex(plain["salt"]), PartyData.model_validate(plain["party"])

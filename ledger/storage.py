@@ -1,0 +1,188 @@
+"""The log in the database: appends, stored subtree hashes, proofs, checkpoints.
+
+Appends are serialised by a row lock on `log_head` taken as the first
+statement of the writing transaction (SELECT ... FOR UPDATE on PostgreSQL; on
+SQLite the UPDATE takes the database's write lock), so indexes are unique and
+gap-free however many workers write. Leaves, the nodes they complete, the new
+head and its signed checkpoint commit together: a checkpoint never names a
+size whose nodes are not all there, and proofs for a size read only nodes
+that can never change again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from ledger import merkle
+from ledger.checkpoint import CheckpointSigner
+from ledger.errors import InvalidInput, NotFound
+from ledger.merkle import CompactRange, NodeId
+from ledger.models import CheckpointRecord, Leaf, LogHead, Node
+
+MAX_LEAVES_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where one event landed."""
+
+    index: int
+    leaf_hash: bytes
+
+
+@dataclass(frozen=True)
+class SignedHead:
+    size: int
+    root: bytes
+    note: str
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    index: int
+    size: int
+    leaf_hash: bytes
+    root: bytes
+    proof: list[bytes]
+
+
+@dataclass(frozen=True)
+class ConsistencyProof:
+    size1: int
+    size2: int
+    root1: bytes
+    root2: bytes
+    proof: list[bytes]
+
+
+class LogStore:
+    """One deployment's log. Stateless between calls: every fact lives in the database."""
+
+    def __init__(self, signer: CheckpointSigner) -> None:
+        self.signer = signer
+
+    # --- writing ---------------------------------------------------------------
+
+    def lock(self, session: Session) -> int:
+        """Take the append lock for this transaction; return the committed size.
+
+        Must be the transaction's first statement: SQLite then waits for the
+        write lock (busy timeout) instead of failing on a stale snapshot.
+        """
+        if session.get_bind().dialect.name == "sqlite":
+            session.execute(update(LogHead).where(LogHead.id == 1).values(size=LogHead.size))
+            return session.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one()
+        return session.execute(select(LogHead.size).where(LogHead.id == 1).with_for_update()).scalar_one()
+
+    def append(
+        self, session: Session, size: int, entries: Sequence[tuple[bytes, str | None]]
+    ) -> tuple[list[Appended], SignedHead]:
+        """Append `(event bytes, case number)` pairs at `size` (held by `lock`); sign the new head."""
+        compact = CompactRange(size, self._fetch_ordered(session, CompactRange.border_nodes(size)))
+        leaves, nodes, appended = [], [], []
+        for data, case_no in entries:
+            index, digest = compact.size, merkle.leaf_hash(data)
+            leaves.append({"leaf_index": index, "leaf_hash": digest, "data": data, "case_no": case_no})
+            nodes.extend({"level": n.level, "node_index": n.index, "hash": h} for n, h in compact.append(digest))
+            appended.append(Appended(index, digest))
+        session.execute(insert(Leaf), leaves)
+        session.execute(insert(Node), nodes)
+        head = self._sign(compact.size, compact.root())
+        session.execute(insert(CheckpointRecord).values(size=head.size, root=head.root, note=head.note))
+        session.execute(update(LogHead).where(LogHead.id == 1).values(size=compact.size))
+        return appended, head
+
+    def _sign(self, size: int, root: bytes) -> SignedHead:
+        return SignedHead(size, root, self.signer.sign(size, root))
+
+    # --- reading -----------------------------------------------------------------
+
+    def latest(self, session: Session) -> SignedHead | None:
+        """The latest signed checkpoint, or None for an empty log."""
+        row = session.execute(
+            select(CheckpointRecord).order_by(CheckpointRecord.size.desc()).limit(1)
+        ).scalar_one_or_none()
+        return SignedHead(row.size, row.root, row.note) if row else None
+
+    def latest_size(self, session: Session) -> int:
+        head = self.latest(session)
+        return head.size if head else 0
+
+    def root(self, session: Session, size: int) -> bytes:
+        """The root of the tree at `size` (at most the latest checkpoint's)."""
+        self._check_size(session, size)
+        return merkle.fold_range(self._fetch_ordered(session, merkle.range_nodes(0, size)))
+
+    def inclusion_proof(self, session: Session, index: int, size: int | None = None) -> InclusionProof:
+        """Proof that leaf `index` is in the tree of `size` (default: latest checkpoint)."""
+        size = self._resolve_size(session, size)
+        if not 0 <= index < size:
+            raise InvalidInput(f"leaf index {index} is not in the tree of size {size}", index=index, size=size)
+        ranges = merkle.inclusion_ranges(index, size)
+        root_ranges = [(0, size)]
+        nodes = self._fetch(session, merkle.nodes_for_ranges([*ranges, *root_ranges, (index, index + 1)]))
+        proof = merkle.hash_ranges(ranges, nodes)
+        root = merkle.hash_ranges(root_ranges, nodes)[0]
+        return InclusionProof(index, size, nodes[NodeId(0, index)], root, proof)
+
+    def consistency_proof(self, session: Session, size1: int, size2: int | None = None) -> ConsistencyProof:
+        """Proof that the tree of `size2` (default: latest checkpoint) extends that of `size1`."""
+        size2 = self._resolve_size(session, size2)
+        if not 0 < size1 <= size2:
+            raise InvalidInput(f"no consistency proof from size {size1} to size {size2}", size1=size1, size2=size2)
+        ranges = merkle.consistency_ranges(size1, size2)
+        roots = [(0, size1), (0, size2)]
+        nodes = self._fetch(session, merkle.nodes_for_ranges([*ranges, *roots]))
+        root1, root2 = merkle.hash_ranges(roots, nodes)
+        return ConsistencyProof(size1, size2, root1, root2, merkle.hash_ranges(ranges, nodes))
+
+    def leaf_hashes(self, session: Session, start: int, end: int) -> list[tuple[int, bytes]]:
+        """(index, leaf hash) for start <= index < end, within the latest checkpoint."""
+        size = self.latest_size(session)
+        if not 0 <= start < end or end - start > MAX_LEAVES_PAGE:
+            raise InvalidInput(f"leaves: need 0 <= start < end and at most {MAX_LEAVES_PAGE} at once")
+        if start >= size:
+            raise InvalidInput(f"leaves: start {start} is beyond the tree of size {size}", size=size)
+        rows = session.execute(
+            select(Node.node_index, Node.hash)
+            .where(Node.level == 0, Node.node_index >= start, Node.node_index < min(end, size))
+            .order_by(Node.node_index)
+        )
+        return [(i, h) for i, h in rows]
+
+    def _resolve_size(self, session: Session, size: int | None) -> int:
+        latest = self.latest_size(session)
+        if latest == 0:
+            raise NotFound("the log is empty: there is no checkpoint yet")
+        if size is None:
+            return latest
+        self._check_size(session, size, latest)
+        return size
+
+    def _check_size(self, session: Session, size: int, latest: int | None = None) -> None:
+        latest = self.latest_size(session) if latest is None else latest
+        if not 0 < size <= latest:
+            raise InvalidInput(f"tree size {size} is not between 1 and the latest checkpoint's {latest}", size=size)
+
+    def _fetch(self, session: Session, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
+        """Stored node hashes in one query; a missing node is a broken database, not bad input."""
+        wanted = set(ids)
+        if not wanted:
+            return {}
+        keys = [(n.level, n.index) for n in wanted]
+        rows = session.execute(
+            select(Node.level, Node.node_index, Node.hash).where(tuple_(Node.level, Node.node_index).in_(keys))
+        )
+        found = {NodeId(level, index): h for level, index, h in rows}
+        missing = wanted - found.keys()
+        if missing:
+            raise RuntimeError(f"log storage is missing nodes {sorted(missing)[:5]}: run `lianzheng audit`")
+        return found
+
+    def _fetch_ordered(self, session: Session, ids: Sequence[NodeId]) -> list[bytes]:
+        nodes = self._fetch(session, ids)
+        return [nodes[n] for n in ids]

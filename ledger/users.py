@@ -1,0 +1,82 @@
+"""Users, roles and bearer tokens. A token is shown once; only its SHA-256 is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ledger.errors import Forbidden, InvalidInput, Unauthenticated
+from ledger.models import User
+
+
+class Role(StrEnum):
+    OFFICER = "officer"  # 执法队员: records case steps, uploads evidence
+    SYSTEM = "system"  # 非现场执法 systems and integrations that write
+    SUPERVISOR = "supervisor"  # 督查: reads and audits everything, writes nothing
+    LEGAL = "legal"  # 法制审核: reads everything, erases personal data on legal grounds
+    COURT = "court"  # 法院/复议机关: packages and proofs only
+    ADMIN = "admin"
+
+
+WRITERS = frozenset({Role.OFFICER, Role.SYSTEM, Role.ADMIN})
+CASE_READERS = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.LEGAL, Role.ADMIN})
+ERASERS = frozenset({Role.LEGAL, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated caller of a request or CLI command."""
+
+    user_id: int
+    username: str
+    role: Role
+    district: str | None
+
+    def require(self, roles: frozenset[Role], action: str) -> None:
+        if self.role not in roles:
+            raise Forbidden(f"role {self.role.value} may not {action}")
+
+    def may_see_district(self, district: str) -> bool:
+        """Officers bound to a district see only its cases; other readers see all."""
+        return self.role is not Role.OFFICER or self.district is None or self.district == district
+
+
+def _token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def add_user(session: Session, username: str, role: Role, district: str | None = None) -> str:
+    """Create a user and return its bearer token (shown once, stored hashed)."""
+    token = "lz_" + secrets.token_urlsafe(32)
+    session.add(User(username=username, role=role.value, district=district, token_hash=_token_hash(token)))
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise InvalidInput(f"user {username!r} exists already") from exc
+    return token
+
+
+def authenticate(session: Session, token: str) -> Actor:
+    """The active user holding `token`, or Unauthenticated."""
+    user = session.execute(select(User).where(User.token_hash == _token_hash(token))).scalar_one_or_none()
+    if user is None or not user.active:
+        raise Unauthenticated("the bearer token is not valid")
+    return actor_of(user)
+
+
+def by_username(session: Session, username: str) -> Actor:
+    """The active user called `username` (the CLI acts as a named user)."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None or not user.active:
+        raise Unauthenticated(f"no active user {username!r}")
+    return actor_of(user)
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user.id, user.username, Role(user.role), user.district)

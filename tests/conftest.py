@@ -1,0 +1,93 @@
+"""Fixtures shared by the whole suite.
+
+Every database test runs twice: on a fresh SQLite file and on a fresh schema
+of its own in the PostgreSQL at 127.0.0.1:5432 (PG* environment variables or
+LIANZHENG_TEST_PG_URL override it). The test run creates its own database
+there and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from ledger import db
+from ledger.users import Role, add_user
+from verify_portal import create_app
+from verify_portal.services import Services, build
+from verify_portal.settings import Settings
+
+PG_ADMIN_URL = os.environ.get("LIANZHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A database of this test run's own on the local PostgreSQL, dropped afterwards."""
+    name = f"lz_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A fresh, empty database on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'lianzheng.db'}"
+        return
+    base = request.getfixturevalue("pg_database")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(base)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path, database_url: str) -> Settings:  # type: ignore[no-untyped-def]
+    return Settings.from_env({"LIANZHENG_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url})
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    services = build(settings)
+    db.upgrade(services.engine)
+    yield services
+    services.engine.dispose()
+
+
+@pytest.fixture
+def app(services: Services):  # type: ignore[no-untyped-def]
+    app = create_app(services=services)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def tokens(services: Services) -> dict[str, str]:
+    """A bearer token per role: officer, system, supervisor, legal, court, admin."""
+    with services.sessions.begin() as session:
+        return {role.value: add_user(session, f"{role.value}-1", role) for role in Role}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

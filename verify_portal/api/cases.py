@@ -1,0 +1,74 @@
+"""Cases: open, step, read, prove, erase personal data. Bearer token required."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from ledger.errors import NotFound
+from ledger.models import CheckpointRecord
+from verify_portal.api.requests import idempotency, int_arg, json_object, only_fields
+from verify_portal.auth import AUTHENTICATED, access, current_actor
+
+bp = Blueprint("cases", __name__, url_prefix="/api/v1/cases")
+
+
+def _services():
+    return current_app.extensions["lianzheng"]
+
+
+def _created(body: dict) -> tuple[Response, int]:
+    return jsonify(body), 201
+
+
+@bp.post("")
+@access(AUTHENTICATED)
+def create() -> tuple[Response, int]:
+    """Open a case: `{"source", "violation_type", "district", "party"?}`."""
+    body = json_object()
+    party = body.pop("party", None)
+    return _created(_services().cases.create(current_actor(), body, party, idempotency()))
+
+
+@bp.post("/<case_no>/transitions")
+@access(AUTHENTICATED)
+def transition(case_no: str) -> tuple[Response, int]:
+    """Record a step: `{"to": "FILED", "payload": {...}, "party"?: {...}}`."""
+    body = json_object()
+    only_fields(body, {"to", "payload", "party"}, {"to"})
+    result = _services().cases.transition(
+        current_actor(), case_no, body["to"], body.get("payload"), body.get("party"), idempotency()
+    )
+    return _created(result)
+
+
+@bp.post("/<case_no>/party-erasure")
+@access(AUTHENTICATED)
+def erase_party(case_no: str) -> tuple[Response, int]:
+    """Legal erasure of the party's personal data (crypto-shredding); the log still verifies."""
+    return _created(_services().cases.erase_party(current_actor(), case_no, idempotency()))
+
+
+@bp.get("/<case_no>")
+@access(AUTHENTICATED)
+def show(case_no: str) -> Response:
+    return jsonify(_services().cases.get(current_actor(), case_no))
+
+
+@bp.get("/<case_no>/proofs")
+@access(AUTHENTICATED)
+def proofs(case_no: str) -> Response:
+    """Every event of the case with its inclusion proof, and the checkpoint of that same size."""
+    services = _services()
+    case = services.cases.get(current_actor(), case_no)
+    with services.sessions() as session:
+        head = services.store.latest(session)
+        size = int_arg("size", head.size if head else 0)
+        note = session.get(CheckpointRecord, size)
+        if note is None:
+            raise NotFound(f"no checkpoint was signed at size {size}")
+        events = []
+        for e in case["events"]:
+            if e["index"] < size:
+                p = services.store.inclusion_proof(session, e["index"], size)
+                events.append({"index": p.index, "leaf_hash": p.leaf_hash.hex(), "proof": [h.hex() for h in p.proof]})
+    return jsonify(case_no=case_no, size=size, root=note.root.hex(), checkpoint=note.note, events=events)

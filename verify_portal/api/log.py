@@ -1,0 +1,76 @@
+"""The public verification API (DESIGN.md: Public verification API). No login: hashes only."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from ledger.checkpoint import raw_public_key
+from ledger.errors import NotFound
+from ledger.models import CheckpointRecord
+from verify_portal.api.requests import int_arg, required_int_arg
+from verify_portal.auth import PUBLIC, access
+
+bp = Blueprint("log", __name__, url_prefix="/api/v1/log")
+
+
+def _services():
+    return current_app.extensions["lianzheng"]
+
+
+@bp.get("/checkpoint")
+@access(PUBLIC)
+def checkpoint() -> Response:
+    """The latest signed checkpoint, or the one at `?size=` (text/plain note)."""
+    services, size = _services(), int_arg("size")
+    with services.sessions() as session:
+        if size is None:
+            head = services.store.latest(session)
+            note = head.note if head else None
+        else:
+            row = session.get(CheckpointRecord, size)
+            note = row.note if row else None
+    if note is None:
+        raise NotFound("no checkpoint yet" if size is None else f"no checkpoint was signed at size {size}")
+    return Response(note, mimetype="text/plain", headers={"Cache-Control": "no-cache"})
+
+
+@bp.get("/publickey")
+@access(PUBLIC)
+def publickey() -> Response:
+    signer = _services().signer
+    return jsonify(
+        origin=signer.origin,
+        key_id=signer.key_id.hex(),
+        algorithm="ed25519",
+        public_key=raw_public_key(signer.public_key).hex(),
+    )
+
+
+@bp.get("/leaves")
+@access(PUBLIC)
+def leaves() -> Response:
+    services = _services()
+    start, end = required_int_arg("start"), required_int_arg("end")
+    with services.sessions() as session:
+        rows = services.store.leaf_hashes(session, start, end)
+    return jsonify(leaves=[{"index": i, "leaf_hash": h.hex()} for i, h in rows])
+
+
+@bp.get("/proof/inclusion")
+@access(PUBLIC)
+def inclusion() -> Response:
+    services = _services()
+    with services.sessions() as session:
+        p = services.store.inclusion_proof(session, required_int_arg("index"), int_arg("size"))
+    return jsonify(index=p.index, size=p.size, leaf_hash=p.leaf_hash.hex(), root=p.root.hex(),
+                   proof=[h.hex() for h in p.proof])
+
+
+@bp.get("/proof/consistency")
+@access(PUBLIC)
+def consistency() -> Response:
+    services = _services()
+    with services.sessions() as session:
+        p = services.store.consistency_proof(session, required_int_arg("from"), int_arg("to"))
+    return jsonify(**{"from": p.size1, "to": p.size2, "root_from": p.root1.hex(), "root_to": p.root2.hex(),
+                      "proof": [h.hex() for h in p.proof]})

@@ -1,0 +1,63 @@
+"""Reading requests strictly: JSON bodies, query integers, Idempotency-Key."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import request
+
+from ledger.cases import Idempotency
+from ledger.errors import InvalidInput
+
+
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object; anything else is a clear 400 (or 415)."""
+    if request.mimetype != "application/json":
+        raise InvalidInput(f"send the body as application/json, not {request.mimetype or 'nothing'}")
+    try:
+        body = json.loads(request.get_data(cache=True), object_pairs_hook=_no_duplicate_keys)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise InvalidInput(f"the body must be a JSON object, not {type(body).__name__}")
+    return body
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise InvalidInput(f"the body repeats a key: {sorted(k for k in keys if keys.count(k) > 1)[0]!r}")
+    return dict(pairs)
+
+
+def only_fields(body: dict[str, Any], allowed: set[str], required: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    unknown, missing = set(body) - allowed, set(required) - set(body)
+    if unknown:
+        raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
+    if missing:
+        raise InvalidInput(f"missing fields: {', '.join(sorted(missing))}")
+
+
+def int_arg(name: str, default: int | None = None) -> int | None:
+    """A non-negative integer query parameter."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or len(raw) > 19:
+        raise InvalidInput(f"query parameter {name!r} must be a non-negative integer, got {raw[:40]!r}")
+    return int(raw)
+
+
+def required_int_arg(name: str) -> int:
+    value = int_arg(name)
+    if value is None:
+        raise InvalidInput(f"query parameter {name!r} is required")
+    return value
+
+
+def idempotency() -> Idempotency | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    return Idempotency.of(key, request.method, request.path, request.get_data(cache=True))

@@ -1,0 +1,215 @@
+"""The `lianzheng` command: serve, audit, cases, users, log proofs, schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from ledger import audit as audit_mod
+from ledger import db
+from ledger.errors import LianzhengError
+from ledger.users import Role, add_user, by_username
+from verify_portal.services import Services, build
+from verify_portal.settings import Settings
+
+
+class _Group(click.Group):
+    """Domain errors become one clear line on stderr and exit code 1, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LianzhengError as exc:
+            detail = "".join(f"\n  {e['field']}: {e['message']}" for e in exc.details.get("errors", []))
+            click.echo(f"lianzheng: {exc.code}: {exc.message}{detail}", err=True)
+            sys.exit(1)
+
+
+def _services(migrate: bool = True) -> Services:
+    services = build(Settings.from_env())
+    if migrate:
+        db.upgrade(services.engine)
+    return services
+
+
+def _print(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+@click.group(cls=_Group)
+def main() -> None:
+    """链证 Lianzheng: evidence and audit ledger for city-management law enforcement."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (default LIANZHENG_HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default LIANZHENG_PORT or 8000).")
+@click.option("--workers", default=None, type=int, help="Worker processes (default LIANZHENG_WORKERS or 2).")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Migrate the schema, create keys on first start and serve the API under gunicorn."""
+    from verify_portal.server import run
+
+    services = _services()
+    settings = services.settings
+    services.engine.dispose()  # the workers open their own connections after fork
+    run(host or settings.host, port or settings.port, workers or settings.workers)
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all Alembic migrations."""
+    _services(migrate=True)
+    click.echo("schema is up to date")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def audit(as_json: bool) -> None:
+    """Recompute the tree from the stored leaves and check nodes, checkpoints and case chains."""
+    services = _services()
+    with services.sessions() as session:
+        report = audit_mod.run(session, services.signer.origin, services.signer.public_key,
+                               progress=None if as_json else _progress)
+    if as_json:
+        _print(report.to_json())
+    else:
+        click.echo(report.summary())
+        for finding in report.findings:
+            click.echo(f"  {finding}")
+    sys.exit(0 if report.clean else 2)
+
+
+def _progress(done: int, total: int) -> None:
+    click.echo(f"\r  checked {done:,} of {total:,} leaves", nl=done >= total, err=True)
+
+
+@main.group()
+def user() -> None:
+    """Users and their bearer tokens."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--district", default=None, help="Bind an officer to one district's cases.")
+def user_add(username: str, role: str, district: str | None) -> None:
+    """Create a user and print its bearer token (shown once)."""
+    services = _services()
+    with services.sessions.begin() as session:
+        token = add_user(session, username, Role(role), district)
+    click.echo(token)
+
+
+@main.group()
+def case() -> None:
+    """Open cases, record steps, read them (acting as a named user)."""
+
+
+_as = click.option("--as", "username", required=True, help="The user the step is recorded for.")
+
+
+def _json_arg(value: str | None, what: str) -> Any:
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"{what} is not valid JSON: {exc}") from None
+
+
+def _actor(services: Services, username: str):  # type: ignore[no-untyped-def]
+    with services.sessions() as session:
+        return by_username(session, username)
+
+
+@case.command("create")
+@_as
+@click.option("--source", required=True)
+@click.option("--violation-type", required=True)
+@click.option("--district", required=True)
+@click.option("--party", default=None, help="The party as JSON: name, id_type, id_number, phone, address, plate.")
+def case_create(username: str, source: str, violation_type: str, district: str, party: str | None) -> None:
+    """Open a case (REPORTED)."""
+    services = _services()
+    report = {"source": source, "violation_type": violation_type, "district": district}
+    _print(services.cases.create(_actor(services, username), report, _json_arg(party, "--party")))
+
+
+@case.command("step")
+@_as
+@click.argument("case_no")
+@click.argument("state")
+@click.option("--payload", default=None, help="The step's payload as JSON, e.g. '{\"outcome\": \"fine\", \"amount_fen\": 20000}'.")
+@click.option("--party", default=None, help="The party as JSON (only when filing).")
+def case_step(username: str, case_no: str, state: str, payload: str | None, party: str | None) -> None:
+    """Record a step of CASE_NO into STATE."""
+    services = _services()
+    _print(services.cases.transition(
+        _actor(services, username), case_no, state.upper(), _json_arg(payload, "--payload"), _json_arg(party, "--party")
+    ))
+
+
+@case.command("show")
+@_as
+@click.argument("case_no")
+def case_show(username: str, case_no: str) -> None:
+    """A case with its events."""
+    services = _services()
+    _print(services.cases.get(_actor(services, username), case_no))
+
+
+@case.command("erase-party")
+@_as
+@click.argument("case_no")
+def case_erase_party(username: str, case_no: str) -> None:
+    """Erase the party's personal data (legal deletion); every proof stays valid."""
+    services = _services()
+    _print(services.cases.erase_party(_actor(services, username), case_no))
+
+
+@main.group("log")
+def log_group() -> None:
+    """The public log: checkpoint and proofs."""
+
+
+@log_group.command("checkpoint")
+def log_checkpoint() -> None:
+    """Print the latest signed checkpoint."""
+    services = _services()
+    with services.sessions() as session:
+        head = services.store.latest(session)
+    if head is None:
+        raise click.ClickException("the log is empty")
+    click.echo(head.note, nl=False)
+
+
+@log_group.command("inclusion")
+@click.argument("index", type=int)
+@click.option("--size", type=int, default=None, help="Tree size (default: latest checkpoint).")
+def log_inclusion(index: int, size: int | None) -> None:
+    """Inclusion proof of leaf INDEX."""
+    services = _services()
+    with services.sessions() as session:
+        p = services.store.inclusion_proof(session, index, size)
+    _print({"index": p.index, "size": p.size, "leaf_hash": p.leaf_hash.hex(), "root": p.root.hex(),
+            "proof": [h.hex() for h in p.proof]})
+
+
+@log_group.command("consistency")
+@click.argument("size1", type=int)
+@click.argument("size2", type=int, required=False)
+def log_consistency(size1: int, size2: int | None) -> None:
+    """Consistency proof from SIZE1 to SIZE2 (default: latest checkpoint)."""
+    services = _services()
+    with services.sessions() as session:
+        p = services.store.consistency_proof(session, size1, size2)
+    _print({"from": p.size1, "to": p.size2, "root_from": p.root1.hex(), "root_to": p.root2.hex(),
+            "proof": [h.hex() for h in p.proof]})

@@ -1,0 +1,61 @@
+"""Errors as RFC 9457 problem documents: the one place domain errors meet HTTP statuses."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from ledger import errors
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE = "urn:lianzheng:problem:"
+
+STATUS: dict[type[errors.LianzhengError], int] = {
+    errors.InvalidInput: 400,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.IllegalTransition: 409,
+    errors.IdempotencyConflict: 422,
+    errors.VerificationError: 422,
+    errors.ConfigurationError: 500,
+}
+
+
+def status_of(exc: errors.LianzhengError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: object) -> Response:
+    body = {"type": PROBLEM_TYPE + code, "title": title, "status": status, "detail": detail, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    response.content_type = "application/problem+json"
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="lianzheng"'
+    return response
+
+
+def register(app: Flask) -> None:
+    """Turn every error into a problem+json answer."""
+
+    @app.errorhandler(errors.LianzhengError)
+    def _domain(exc: errors.LianzhengError) -> Response:
+        status = status_of(exc)
+        return problem(status, exc.code, type(exc).__name__, exc.message, **exc.details)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        code = (exc.name or "error").lower().replace(" ", "-")
+        return problem(exc.code or 500, code, exc.name or "Error", exc.description or "")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unexpected error")
+        return problem(500, "internal", "Internal Server Error", "the server failed; nothing was acknowledged")

@@ -1,0 +1,41 @@
+"""Wiring: the database, the keys and the domain services one deployment runs on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger import db, keys
+from ledger.cases import CaseService
+from ledger.checkpoint import CheckpointSigner
+from ledger.parties import PartySecrets
+from ledger.storage import LogStore
+from verify_portal.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: LogStore
+    cases: CaseService
+
+    @property
+    def signer(self) -> CheckpointSigner:
+        return self.store.signer
+
+
+def build(settings: Settings) -> Services:
+    """Open the database and load (on first start: create) the keys under the data directory."""
+    create = not settings.keys_configured
+    signer = CheckpointSigner(settings.log_origin, keys.ed25519_key(settings.checkpoint_key_file, create=create))
+    party_secrets = PartySecrets.derive(keys.secret(settings.party_secret_file, create=create))
+    if settings.database_url.startswith("sqlite:///"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = db.make_engine(settings.database_url)
+    sessions = db.session_factory(engine)
+    store = LogStore(signer)
+    return Services(settings, engine, sessions, store, CaseService(sessions, store, party_secrets))
