@@ -160,6 +160,7 @@ class _Audit:
                     stored_hash = expected
                 elif stored_hash != expected:
                     self.report.add(_node_name(node_id), "is not the hash of its two children: the node was altered")
+                    stored_hash = expected  # judge its parent by what its children say, not by the altered value
             stored_acc = stored_hash
         self.stored.border = [*stored_left, stored_acc]  # type: ignore[list-item]
         self.stored.size = self.truth.size
@@ -223,7 +224,8 @@ class _Audit:
             first, last = self.bad_roots[0], self.bad_roots[-1]
             self.report.add(
                 f"checkpoint at size {first}" if first == last else f"checkpoints at sizes {first} to {last}",
-                f"signed root differs from the root recomputed from the stored leaves ({len(self.bad_roots)} checkpoint(s))",
+                f"signed root differs from the root recomputed from the stored leaves ({len(self.bad_roots)} "
+                f"checkpoint(s)): history was rewritten at or before leaf {first - 1}",
             )
         if self.progress:
             self.progress(self.report.size, self.report.size)

@@ -1,0 +1,29 @@
+# The two commands of the README: `make run` and `make test`. Both install what is missing first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: run test install bench clean
+
+run: install
+	$(BIN)/lianzheng serve
+
+test: install
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+# Reinstalled only when pyproject.toml changes; a second `make run` reuses the venv and ./var.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+bench: install
+	$(BIN)/python bench/ledger.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

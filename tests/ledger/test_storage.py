@@ -1,0 +1,134 @@
+"""The log in the database: gap-free appends, O(log n) proofs, append-only tables."""
+
+import math
+import threading
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
+
+from ledger import merkle
+from ledger.checkpoint import verify_note
+from ledger.errors import InvalidInput
+from ledger.models import CheckpointRecord
+
+
+def _append(services, payloads):
+    with services.sessions.begin() as session:
+        size = services.store.lock(session)
+        return services.store.append(session, size, [(p, None) for p in payloads])
+
+
+def _fill(services, n, batch=100):
+    data = [b'{"n":%d}' % i for i in range(n)]
+    for start in range(0, n, batch):
+        _append(services, data[start:start + batch])
+    return [merkle.leaf_hash(d) for d in data]
+
+
+def test_appends_get_consecutive_indexes_and_a_checkpoint_of_the_new_size(services):
+    appended, head = _append(services, [b"a", b"b", b"c"])
+    assert [a.index for a in appended] == [0, 1, 2]
+    appended, head = _append(services, [b"d"])
+    assert appended[0].index == 3 and head.size == 4
+    assert head.root == merkle.root_from_leaves([merkle.leaf_hash(x) for x in (b"a", b"b", b"c", b"d")])
+    assert verify_note(head.note, services.signer.origin, services.signer.public_key).size == 4
+
+
+def test_every_inclusion_and_consistency_proof_of_a_stored_tree_verifies(services):
+    leaves = _fill(services, 37, batch=5)
+    with services.sessions() as session:
+        for size in range(5, 38, 5):  # checkpointed sizes are the batch boundaries
+            root = merkle.root_from_leaves(leaves[:size])
+            assert services.store.root(session, size) == root
+            for index in range(size):
+                p = services.store.inclusion_proof(session, index, size)
+                merkle.verify_inclusion(index, size, leaves[index], p.proof, root)
+            for size1 in range(1, size + 1):
+                c = services.store.consistency_proof(session, size1, size)
+                merkle.verify_consistency(size1, size, merkle.root_from_leaves(leaves[:size1]), root, c.proof)
+
+
+def test_a_proof_reads_one_query_of_at_most_a_few_nodes_per_level(services):
+    _fill(services, 1000, batch=250)
+    fetched = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        if "log_nodes" in statement:
+            fetched.append(statement.count("?") + statement.count("%("))
+
+    event.listen(services.engine, "before_cursor_execute", count)
+    with services.sessions() as session:
+        services.store.inclusion_proof(session, 617, 1000)
+        services.store.consistency_proof(session, 333, 1000)
+    event.remove(services.engine, "before_cursor_execute", count)
+    assert len(fetched) == 2  # one batched read per proof
+    assert all(params <= 2 * (2 * math.ceil(math.log2(1000)) + 2) for params in fetched)
+
+
+def test_a_proof_beyond_the_tree_is_refused(services):
+    _fill(services, 4)
+    with services.sessions() as session:
+        with pytest.raises(InvalidInput, match="leaf index 4 is not in the tree of size 4"):
+            services.store.inclusion_proof(session, 4)
+        with pytest.raises(InvalidInput, match="tree size 9"):
+            services.store.inclusion_proof(session, 0, 9)
+        with pytest.raises(InvalidInput, match="from size 0"):
+            services.store.consistency_proof(session, 0, 4)
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE log_leaves SET data = X'00' WHERE leaf_index = 0",
+    "DELETE FROM log_leaves WHERE leaf_index = 0",
+    "UPDATE log_nodes SET hash = X'00' WHERE level = 0",
+    "DELETE FROM log_nodes",
+    "DELETE FROM log_checkpoints",
+    "TRUNCATE log_leaves",
+])
+def test_the_database_itself_refuses_to_change_or_delete_log_rows(services, statement):
+    _fill(services, 3)
+    dialect = services.engine.dialect.name
+    if dialect == "sqlite":
+        statement = statement.replace("X'00'", "x'00'").replace("TRUNCATE log_leaves", "DELETE FROM log_leaves")
+    else:
+        statement = statement.replace("X'00'", "'\\x00'::bytea")
+    with pytest.raises(DBAPIError, match="append-only table"):
+        with services.engine.begin() as conn:
+            conn.execute(text(statement))
+    with services.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM log_leaves")).scalar() == 3
+
+
+def test_proofs_asked_during_concurrent_appends_always_match_their_checkpoint(services):
+    _fill(services, 10)
+    stop, failures, checked = threading.Event(), [], []
+
+    def writer():
+        while not stop.is_set():
+            _append(services, [b"w%d" % len(checked)])
+
+    def reader():
+        while len(checked) < 150:
+            with services.sessions() as session:
+                head = services.store.latest(session)
+                index = head.size // 2
+                p = services.store.inclusion_proof(session, index)  # default: latest checkpoint
+                note = session.get(CheckpointRecord, p.size).note
+            try:
+                cp = verify_note(note, services.signer.origin, services.signer.public_key)
+                merkle.verify_inclusion(index, cp.size, p.leaf_hash, p.proof, cp.root)
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                failures.append(exc)
+            checked.append(p.size)
+
+    writers = [threading.Thread(target=writer) for _ in range(3)]
+    for t in writers:
+        t.start()
+    try:
+        reader()
+    finally:
+        stop.set()
+        for t in writers:
+            t.join()
+    assert failures == []
+    assert len(set(checked)) > 10, "the log should have grown while proofs were asked"
