@@ -66,20 +66,25 @@ class Event:
         return leaf_hash(self.encode())
 
     @classmethod
-    def decode(cls, data: bytes) -> Event:
-        """Parse leaf bytes; refuse anything that is not exactly our canonical encoding."""
-        try:
-            obj = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise VerificationError(f"event is not JSON: {exc}") from exc
+    def from_json(cls, obj: Any) -> Event:
+        """The event of a JSON object as `to_json` writes it; raise VerificationError otherwise."""
         if not isinstance(obj, dict) or set(obj) != _FIELDS:
-            raise VerificationError(f"event has fields {sorted(obj) if isinstance(obj, dict) else type(obj).__name__}, expected {sorted(_FIELDS)}")
+            found = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
+            raise VerificationError(f"event has fields {found}, expected {sorted(_FIELDS)}")
         if obj["v"] != FORMAT_VERSION:
             raise VerificationError(f"event format version {obj['v']!r} is not {FORMAT_VERSION}")
-        event = cls(
+        return cls(
             type=obj["type"], case_no=obj["case_no"], seq=obj["seq"], actor=obj["actor"],
             time=obj["time"], prev=obj["prev"], payload=obj["payload"],
         )
+
+    @classmethod
+    def decode(cls, data: bytes) -> Event:
+        """Parse leaf bytes; refuse anything that is not exactly our canonical encoding."""
+        try:
+            event = cls.from_json(json.loads(data))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise VerificationError(f"event is not JSON: {exc}") from exc
         if event.encode() != data:
             raise VerificationError("event bytes are not RFC 8785 canonical JSON")
         return event
