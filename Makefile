@@ -15,8 +15,8 @@ test: install
 
 install: $(STAMP)
 
-# Reinstalled only when pyproject.toml changes; a second `make run` reuses the venv and ./var.
-$(STAMP): pyproject.toml
+# Reinstalled only when pyproject.toml or the set of packages changes; a second `make run` reuses the venv and ./var.
+$(STAMP): pyproject.toml $(wildcard */__init__.py)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'

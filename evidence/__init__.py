@@ -1,0 +1,1 @@
+"""Evidence files: blob store, uploads, media probe, custody, packages (DESIGN.md). Imports `ledger`, never `anchor`."""

@@ -1,0 +1,85 @@
+"""`lianzheng serve` as `make run` starts it: a real process on a port, data kept across restarts."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent / "lianzheng"
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _request(url, body=None, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+class Server:
+    def __init__(self, env):
+        self.env, self.port, self.proc = env, _free_port(), None
+
+    def __enter__(self):
+        env = {**self.env, "LIANZHENG_PORT": str(self.port)}
+        self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                _request(f"{self.url}/api/v1/log/publickey")
+                return self
+            except OSError:
+                time.sleep(0.2)
+        self.proc.kill()
+        raise AssertionError(f"server did not start: {self.proc.stdout.read().decode()[-2000:]}")
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {**os.environ, "LIANZHENG_DATA_DIR": str(tmp_path / "var")}
+
+
+def test_serve_starts_on_a_fresh_data_dir_and_keeps_the_log_across_a_restart(env, tmp_path):
+    with Server(env) as server:
+        token = subprocess.run([BIN, "user", "add", "officer-1", "--role", "officer"], env=env,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        status, body = _request(f"{server.url}/api/v1/cases",
+                                {"source": "patrol", "violation_type": "stall", "district": "xuhui"}, token)
+        assert status == 201, body
+        key_before = _request(f"{server.url}/api/v1/log/publickey")[1]
+
+    key_file = tmp_path / "var" / "keys" / "checkpoint-ed25519.pem"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+    with Server(env) as server:
+        assert _request(f"{server.url}/api/v1/log/publickey")[1] == key_before
+        status, note = _request(f"{server.url}/api/v1/log/checkpoint")
+        assert status == 200 and note.split("\n")[1] == "1"
+        status, body = _request(f"{server.url}/api/v1/cases",
+                                {"source": "camera", "violation_type": "stall", "district": "xuhui"}, token)
+        assert status == 201 and json.loads(body)["index"] == 1

@@ -1,0 +1,73 @@
+"""The `lianzheng` command as an operator uses it."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from verify_portal.cli import main
+
+
+@pytest.fixture
+def run(tmp_path, database_url):
+    env = {"LIANZHENG_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url}
+
+    def invoke(*args):
+        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+    return invoke
+
+
+def test_an_operator_adds_a_user_opens_a_case_steps_it_and_audits(run):
+    token = run("user", "add", "officer-1", "--role", "officer")
+    assert token.exit_code == 0 and token.output.startswith("lz_")
+    created = run("case", "create", "--as", "officer-1", "--source", "patrol", "--violation-type", "stall",
+                  "--district", "xuhui", "--party", json.dumps({"name": "王五", "id_type": "passport", "id_number": "E1"}))
+    assert created.exit_code == 0, created.output
+    case_no = json.loads(created.output)["case_no"]
+    assert run("case", "step", "--as", "officer-1", case_no, "filed").exit_code == 0
+    shown = json.loads(run("case", "show", "--as", "officer-1", case_no).output)
+    assert shown["state"] == "FILED" and len(shown["events"]) == 2
+    proof = json.loads(run("log", "inclusion", "1").output)
+    assert proof["size"] == 2
+    assert run("log", "checkpoint").output.split("\n")[1] == "2"
+    audited = run("audit")
+    assert audited.exit_code == 0 and "audit clean" in audited.output
+
+
+def test_an_illegal_step_is_one_clear_line_and_a_non_zero_exit(run):
+    run("user", "add", "officer-1", "--role", "officer")
+    case_no = json.loads(run("case", "create", "--as", "officer-1", "--source", "camera", "--violation-type", "stall",
+                             "--district", "d").output)["case_no"]
+    refused = run("case", "step", "--as", "officer-1", case_no, "CLOSED")
+    assert refused.exit_code == 1
+    assert refused.output.startswith("lianzheng: illegal-transition: case") and "only to: FILED" in refused.output
+    assert "Traceback" not in refused.output
+
+
+def test_a_bad_payload_lists_the_fields(run):
+    run("user", "add", "officer-1", "--role", "officer")
+    case_no = json.loads(run("case", "create", "--as", "officer-1", "--source", "camera", "--violation-type", "stall",
+                             "--district", "d").output)["case_no"]
+    refused = run("case", "step", "--as", "officer-1", case_no, "FILED", "--payload", '{"x": 1}')
+    assert refused.exit_code == 1 and "x: Extra inputs are not permitted" in refused.output
+
+
+def test_audit_reports_json_and_exits_2_on_findings(run, tmp_path, database_url):
+    from sqlalchemy import create_engine, text
+
+    run("user", "add", "o", "--role", "officer")
+    run("case", "create", "--as", "o", "--source", "camera", "--violation-type", "stall", "--district", "d")
+    report = json.loads(run("audit", "--json").output)
+    assert report["clean"] is True and report["size"] == 1
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            conn.execute(text("DROP TRIGGER log_checkpoints_no_update"))
+        conn.execute(text("UPDATE log_checkpoints SET note = replace(note, 'cg-log', 'cg-lo9')"))
+    engine.dispose()
+    audited = run("audit", "--json")
+    assert audited.exit_code == 2
+    assert json.loads(audited.output)["findings"][0]["where"] == "checkpoint at size 1"
