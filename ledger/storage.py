@@ -109,8 +109,8 @@ class LogStore:
         return SignedHead(row.size, row.root, row.note) if row else None
 
     def latest_size(self, session: Session) -> int:
-        head = self.latest(session)
-        return head.size if head else 0
+        """The latest checkpoint's size: the head row, committed with that checkpoint."""
+        return session.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one()
 
     def root(self, session: Session, size: int) -> bytes:
         """The root of the tree at `size` (at most the latest checkpoint's)."""

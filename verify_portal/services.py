@@ -30,7 +30,7 @@ class Services:
 
 def build(settings: Settings) -> Services:
     """Open the database and load (on first start: create) the keys under the data directory."""
-    create = not settings.keys_configured
+    create = settings.generate_keys
     signer = CheckpointSigner(settings.log_origin, keys.ed25519_key(settings.checkpoint_key_file, create=create))
     party_secrets = PartySecrets.derive(keys.secret(settings.party_secret_file, create=create))
     if settings.database_url.startswith("sqlite:///"):

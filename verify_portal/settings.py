@@ -23,6 +23,7 @@ class Settings:
     port: int
     workers: int
     max_request_bytes: int
+    generate_keys: bool  # only the embedded default makes its own keys; named key files must exist
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -40,13 +41,9 @@ class Settings:
             port=_int(env, "LIANZHENG_PORT", 8000),
             workers=_int(env, "LIANZHENG_WORKERS", 2),
             max_request_bytes=_int(env, "LIANZHENG_MAX_REQUEST_BYTES", 1 << 20),
+            generate_keys=not ({"LIANZHENG_CHECKPOINT_KEY", "LIANZHENG_PARTY_SECRET"} & env.keys()),
         )
 
-    @property
-    def keys_configured(self) -> bool:
-        """True when key files were named explicitly: then they must exist, none is generated."""
-        default = self.data_dir / "keys"
-        return self.checkpoint_key_file.parent != default or self.party_secret_file.parent != default
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

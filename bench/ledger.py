@@ -1,0 +1,240 @@
+"""Ledger benchmarks: append throughput and proof latency, printed as JSON.
+
+    .venv/bin/python bench/ledger.py [--sizes 10000,100000,1000000] [--skip-http] [--out FILE]
+
+- appends/s in-process on SQLite and PostgreSQL, one event per transaction and
+  batches of 1,000, and through the HTTP API under gunicorn (`lianzheng serve`);
+- inclusion and consistency proof latency (p50, p99) at each log size;
+- the same for pymerkle's in-memory tree in the same run, as a reference.
+Goals (issue 2): proof latency at 10^6 within 2x of 10^4; batched appends on
+PostgreSQL at least 10,000 events/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ledger import db  # noqa: E402
+from ledger.events import Event, utc_now  # noqa: E402
+from verify_portal.services import build  # noqa: E402
+from verify_portal.settings import Settings  # noqa: E402
+
+PG_ADMIN = os.environ.get("LIANZHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BATCH = 1000
+PROOFS = 400
+
+
+def event_bytes(i: int) -> bytes:
+    """A realistic leaf: a case step of about 300 bytes."""
+    return Event(type="case.filed", case_no=f"CG-2026-{i:06d}", seq=1, actor="officer-0001", time=utc_now(),
+                 prev=os.urandom(32).hex(), payload={"district": "xuhui", "violation_type": "occupy-road"}).encode()
+
+
+class Backend:
+    """A fresh database of one kind with the service wired on it."""
+
+    def __init__(self, kind: str, workdir: Path) -> None:
+        self.kind, self.pg_name = kind, None
+        if kind == "sqlite":
+            url = f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:6]}.db'}"
+        else:
+            self.pg_name = f"lz_bench_{uuid.uuid4().hex[:10]}"
+            with create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT").connect() as c:
+                c.execute(text(f'CREATE DATABASE "{self.pg_name}"'))
+            url = PG_ADMIN.rsplit("/", 1)[0] + "/" + self.pg_name
+        self.url = url
+        self.services = build(Settings.from_env({"LIANZHENG_DATA_DIR": str(workdir / "data"), "DATABASE_URL": url}))
+        db.upgrade(self.services.engine)
+
+    def append(self, payloads: list[bytes]) -> None:
+        store = self.services.store
+        with self.services.sessions.begin() as session:
+            size = store.lock(session)
+            store.append(session, size, [(p, None) for p in payloads])
+
+    def close(self) -> None:
+        self.services.engine.dispose()
+        if self.pg_name:
+            with create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT").connect() as c:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'))
+
+
+def rate(count: int, seconds: float) -> float:
+    return round(count / seconds, 1)
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {"p50_ms": round(statistics.median(ordered) * 1000, 3),
+            "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 3)}
+
+
+def bench_appends(backend: Backend) -> dict:
+    single = 500
+    start = time.perf_counter()
+    for i in range(single):
+        backend.append([event_bytes(i)])
+    single_rate = rate(single, time.perf_counter() - start)
+    batches = 20
+    payloads = [event_bytes(i) for i in range(BATCH)]
+    start = time.perf_counter()
+    for _ in range(batches):
+        backend.append(payloads)
+    return {"single_events_per_s": single_rate, "batched_1000_events_per_s": rate(batches * BATCH, time.perf_counter() - start)}
+
+
+def grow_to(backend: Backend, size: int) -> None:
+    payloads = [event_bytes(i) for i in range(BATCH)]
+    with backend.services.sessions() as session:
+        current = backend.services.store.latest_size(session)
+    while current < size:
+        n = min(BATCH, size - current)
+        backend.append(payloads[:n])
+        current += n
+
+
+def bench_proofs(backend: Backend, size: int) -> dict:
+    store, rng = backend.services.store, random.Random(size)
+    inclusion, consistency = [], []
+    with backend.services.sessions() as session:
+        for _ in range(PROOFS):
+            t = time.perf_counter()
+            store.inclusion_proof(session, rng.randrange(size), size)
+            inclusion.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            store.consistency_proof(session, rng.randrange(1, size), size)
+            consistency.append(time.perf_counter() - t)
+    return {"inclusion": percentiles(inclusion), "consistency": percentiles(consistency)}
+
+
+def bench_pymerkle(sizes: list[int]) -> dict:
+    from pymerkle import InmemoryTree
+
+    tree, rng, out = InmemoryTree(algorithm="sha256"), random.Random(1), {}
+    entries = [event_bytes(i) for i in range(BATCH)]
+    start = time.perf_counter()
+    for i in range(sizes[0]):
+        tree.append_entry(entries[i % BATCH])
+    out["appends_per_s"] = rate(sizes[0], time.perf_counter() - start)
+    for size in sizes:
+        while tree.get_size() < size:
+            tree.append_entry(entries[tree.get_size() % BATCH])
+        inclusion, consistency = [], []
+        for _ in range(PROOFS):
+            t = time.perf_counter()
+            tree.prove_inclusion(rng.randrange(1, size + 1), size)
+            inclusion.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            tree.prove_consistency(rng.randrange(1, size), size)
+            consistency.append(time.perf_counter() - t)
+        out[str(size)] = {"inclusion": percentiles(inclusion), "consistency": percentiles(consistency)}
+    return out
+
+
+def bench_http(kind: str, workdir: Path, seconds: float = 15, clients: int = 8) -> dict:
+    """Case creations through `lianzheng serve` (gunicorn) from concurrent clients on loopback."""
+    backend = Backend(kind, workdir / f"http-{kind}")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "LIANZHENG_DATA_DIR": str(workdir / f"http-{kind}" / "data"), "DATABASE_URL": backend.url,
+           "LIANZHENG_PORT": str(port)}
+    lianzheng = Path(sys.executable).parent / "lianzheng"
+    token = subprocess.run([lianzheng, "user", "add", "bench", "--role", "system"], env=env, capture_output=True,
+                           text=True, check=True).stdout.strip()
+    server = subprocess.Popen([lianzheng, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api/v1/cases"
+    body = json.dumps({"source": "camera", "violation_type": "stall", "district": "xuhui"}).encode()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/api/v1/log/publickey")
+        latencies: list[float] = []
+        deadline = time.monotonic() + seconds
+
+        def client() -> None:
+            while time.monotonic() < deadline:
+                t = time.perf_counter()
+                with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=30) as r:
+                    assert r.status == 201
+                latencies.append(time.perf_counter() - t)
+
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - start
+        return {"clients": clients, "requests": len(latencies), "events_per_s": rate(len(latencies), elapsed),
+                **percentiles(latencies)}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        backend.close()
+
+
+def _wait_for(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server at {url} did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--out", type=Path, default=None, help="Also write the JSON here.")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results: dict = {"sizes": sizes, "pymerkle": bench_pymerkle(sizes)}
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        for kind in args.backends.split(","):
+            backend = Backend(kind, workdir / kind)
+            try:
+                entry = {"appends": bench_appends(backend), "proofs": {}}
+                for size in sizes:
+                    grow_to(backend, size)
+                    entry["proofs"][str(size)] = bench_proofs(backend, size)
+                small, large = entry["proofs"][str(sizes[0])], entry["proofs"][str(sizes[-1])]
+                entry["proof_p50_ratio_largest_to_smallest"] = {
+                    k: round(large[k]["p50_ms"] / small[k]["p50_ms"], 2) for k in ("inclusion", "consistency")
+                }
+                if not args.skip_http:
+                    entry["http"] = bench_http(kind, workdir)
+                results[kind] = entry
+            finally:
+                backend.close()
+            print(json.dumps({kind: results[kind]}), file=sys.stderr)
+    text_out = json.dumps(results, indent=2)
+    print(text_out)
+    if args.out:
+        args.out.write_text(text_out)
+
+
+if __name__ == "__main__":
+    main()
