@@ -32,6 +32,7 @@ from ledger.users import CASE_READERS, ERASERS, WRITERS, Actor
 log = logging.getLogger(__name__)
 
 PARTY_ERASED = "party.erased"
+MAX_CASE_NO = 32  # the column's width
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ class CaseService:
         self, session: Session, size: int, actor: Actor, case_no: str, target: State, payload: dict,
         party: PartyData | None,
     ) -> dict:
-        case = self._case_for_write(session, actor, case_no)
+        case = self._visible_case(session, actor, case_no)
         if party is not None:
             if target is not State.FILED or case.party_key is not None:
                 raise IllegalTransition("a party is recorded once: when the case is reported or filed")
@@ -157,7 +158,7 @@ class CaseService:
         return self._record(session, size, actor, case, lifecycle.event_type(target), payload, self.clock())
 
     def _erase(self, session: Session, size: int, actor: Actor, case_no: str) -> dict:
-        case = self._case_for_write(session, actor, case_no)
+        case = self._visible_case(session, actor, case_no)
         row = session.get(Party, case_no)
         if row is None:
             raise NotFound(f"case {case_no} holds no personal data to erase")
@@ -203,10 +204,11 @@ class CaseService:
             "checkpoint": _head_json(head),
         }
 
-    def _case_for_write(self, session: Session, actor: Actor, case_no: str) -> Case:
-        case = session.get(Case, case_no)
+    def _visible_case(self, session: Session, actor: Actor, case_no: str) -> Case:
+        """The case if this actor may know it exists; the same NotFound otherwise."""
+        case = session.get(Case, case_no) if len(case_no) <= MAX_CASE_NO else None
         if case is None or not actor.may_see_district(case.district):
-            raise NotFound(f"no case {case_no}")
+            raise NotFound(f"no case {case_no[:MAX_CASE_NO]}")
         return case
 
     # --- reads ---------------------------------------------------------------------
@@ -215,9 +217,7 @@ class CaseService:
         """A case with all its events in log order, and its party if still on record."""
         actor.require(CASE_READERS, "read cases")
         with self.sessions() as session:
-            case = session.get(Case, case_no)
-            if case is None or not actor.may_see_district(case.district):
-                raise NotFound(f"no case {case_no}")
+            case = self._visible_case(session, actor, case_no)
             leaves = session.execute(
                 select(Leaf.leaf_index, Leaf.leaf_hash, Leaf.data).where(Leaf.case_no == case_no)
                 .order_by(Leaf.leaf_index)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -19,6 +20,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def load(self):  # type: ignore[no-untyped-def]
         from verify_portal import create_app
 
+        # Refused steps and unexpected errors are logged by the app (never with personal data).
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         return create_app()  # each worker opens its own database connections
 
 

@@ -74,6 +74,15 @@ def test_an_illegal_step_names_the_state_and_the_allowed_steps_and_appends_nothi
     assert services.cases.get(officer, case_no)["state"] == "REPORTED"
 
 
+def test_a_refused_step_leaves_a_log_line_without_personal_data(services, officer, caplog):
+    case_no = services.cases.create(officer, REPORT, ZHANG)["case_no"]
+    with caplog.at_level("INFO", logger="ledger.cases"), pytest.raises(IllegalTransition):
+        services.cases.transition(officer, case_no, "PAID", {"amount_fen": 1})
+    [line] = caplog.messages
+    assert case_no in line and "REPORTED to PAID" in line
+    assert not any(value in caplog.text for value in ZHANG.values())
+
+
 def test_a_reported_case_cannot_be_withdrawn_but_a_filed_one_can(services, officer):
     case_no = services.cases.create(officer, REPORT)["case_no"]
     with pytest.raises(IllegalTransition):

@@ -68,6 +68,7 @@ BAD_BODIES = [
                  + b'","id_type":"resident_id","id_number":"1"}}', "application/json", "invalid-input",
                  id="over-long-name"),
     pytest.param(b"source=patrol", "application/x-www-form-urlencoded", "invalid-input", id="not-json"),
+    pytest.param(b"[" * 100_000 + b"]" * 100_000, "application/json", "invalid-input", id="nested-too-deep"),
 ]
 
 
@@ -97,6 +98,9 @@ def test_an_unknown_case_number_is_404(client, tokens):
     r = client.post("/api/v1/cases/CG-2026-999999/transitions", json={"to": "FILED"}, headers=bearer(tokens["officer"]))
     _assert_problem(r, 404, "not-found")
     _assert_problem(client.get("/api/v1/cases/CG-2026-999999", headers=bearer(tokens["officer"])), 404, "not-found")
+    r = client.get("/api/v1/cases/" + "X" * 5000, headers=bearer(tokens["officer"]))
+    _assert_problem(r, 404, "not-found")
+    assert len(r.json["detail"]) < 60
 
 
 def test_an_illegal_transition_is_409_naming_the_state_and_the_allowed_steps(client, tokens):

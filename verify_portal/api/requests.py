@@ -19,6 +19,8 @@ def json_object() -> dict[str, Any]:
         body = json.loads(request.get_data(cache=True), object_pairs_hook=_no_duplicate_keys)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("the body nests too deeply to be a request") from None
     if not isinstance(body, dict):
         raise InvalidInput(f"the body must be a JSON object, not {type(body).__name__}")
     return body
