@@ -49,6 +49,11 @@ class InclusionProof:
     root: bytes
     proof: list[bytes]
 
+    def to_json(self) -> dict[str, object]:
+        """The public API's form (DESIGN.md): hashes as lowercase hex."""
+        return {"index": self.index, "size": self.size, "leaf_hash": self.leaf_hash.hex(), "root": self.root.hex(),
+                "proof": [h.hex() for h in self.proof]}
+
 
 @dataclass(frozen=True)
 class ConsistencyProof:
@@ -57,6 +62,11 @@ class ConsistencyProof:
     root1: bytes
     root2: bytes
     proof: list[bytes]
+
+    def to_json(self) -> dict[str, object]:
+        """The public API's form (DESIGN.md): hashes as lowercase hex."""
+        return {"from": self.size1, "to": self.size2, "root_from": self.root1.hex(), "root_to": self.root2.hex(),
+                "proof": [h.hex() for h in self.proof]}
 
 
 class LogStore:

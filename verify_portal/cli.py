@@ -198,9 +198,7 @@ def log_inclusion(index: int, size: int | None) -> None:
     """Inclusion proof of leaf INDEX."""
     services = _services()
     with services.sessions() as session:
-        p = services.store.inclusion_proof(session, index, size)
-    _print({"index": p.index, "size": p.size, "leaf_hash": p.leaf_hash.hex(), "root": p.root.hex(),
-            "proof": [h.hex() for h in p.proof]})
+        _print(services.store.inclusion_proof(session, index, size).to_json())
 
 
 @log_group.command("consistency")
@@ -210,6 +208,4 @@ def log_consistency(size1: int, size2: int | None) -> None:
     """Consistency proof from SIZE1 to SIZE2 (default: latest checkpoint)."""
     services = _services()
     with services.sessions() as session:
-        p = services.store.consistency_proof(session, size1, size2)
-    _print({"from": p.size1, "to": p.size2, "root_from": p.root1.hex(), "root_to": p.root2.hex(),
-            "proof": [h.hex() for h in p.proof]})
+        _print(services.store.consistency_proof(session, size1, size2).to_json())

@@ -69,6 +69,6 @@ def proofs(case_no: str) -> Response:
         events = []
         for e in case["events"]:
             if e["index"] < size:
-                p = services.store.inclusion_proof(session, e["index"], size)
-                events.append({"index": p.index, "leaf_hash": p.leaf_hash.hex(), "proof": [h.hex() for h in p.proof]})
+                proof = services.store.inclusion_proof(session, e["index"], size).to_json()
+                events.append({k: proof[k] for k in ("index", "leaf_hash", "proof")})
     return jsonify(case_no=case_no, size=size, root=note.root.hex(), checkpoint=note.note, events=events)

@@ -61,9 +61,8 @@ def leaves() -> Response:
 def inclusion() -> Response:
     services = _services()
     with services.sessions() as session:
-        p = services.store.inclusion_proof(session, required_int_arg("index"), int_arg("size"))
-    return jsonify(index=p.index, size=p.size, leaf_hash=p.leaf_hash.hex(), root=p.root.hex(),
-                   proof=[h.hex() for h in p.proof])
+        proof = services.store.inclusion_proof(session, required_int_arg("index"), int_arg("size"))
+    return jsonify(proof.to_json())
 
 
 @bp.get("/proof/consistency")
@@ -71,6 +70,5 @@ def inclusion() -> Response:
 def consistency() -> Response:
     services = _services()
     with services.sessions() as session:
-        p = services.store.consistency_proof(session, required_int_arg("from"), int_arg("to"))
-    return jsonify(**{"from": p.size1, "to": p.size2, "root_from": p.root1.hex(), "root_to": p.root2.hex(),
-                      "proof": [h.hex() for h in p.proof]})
+        proof = services.store.consistency_proof(session, required_int_arg("from"), int_arg("to"))
+    return jsonify(proof.to_json())
