@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ledger import merkle
@@ -183,10 +183,13 @@ class LogStore:
         wanted = set(ids)
         if not wanted:
             return {}
-        keys = [(n.level, n.index) for n in wanted]
-        rows = session.execute(
-            select(Node.level, Node.node_index, Node.hash).where(tuple_(Node.level, Node.node_index).in_(keys))
-        )
+        by_level: dict[int, list[int]] = {}
+        for n in wanted:
+            by_level.setdefault(n.level, []).append(n.index)
+        # One term per level, not a row-value IN: SQLite answers `(level, node_index) IN (VALUES ...)`
+        # with a full table scan, but `level = ? AND node_index IN (...)` with primary-key searches.
+        terms = [and_(Node.level == level, Node.node_index.in_(indexes)) for level, indexes in by_level.items()]
+        rows = session.execute(select(Node.level, Node.node_index, Node.hash).where(or_(*terms)))
         found = {NodeId(level, index): h for level, index, h in rows}
         missing = wanted - found.keys()
         if missing:

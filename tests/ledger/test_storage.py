@@ -66,15 +66,25 @@ def test_a_proof_reads_one_query_of_at_most_a_few_nodes_per_level(services):
     assert all(params <= 2 * (2 * math.ceil(math.log2(1000)) + 2) for params in fetched)
 
 
-def test_a_proof_beyond_the_tree_is_refused(services):
-    _fill(services, 4)
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_node_reads_search_the_primary_key_instead_of_scanning_the_table(services):
+    # SQLite's planner scans the table for a row-value IN list; PostgreSQL's does not.
+    _fill(services, 100)
+    seen = []
+
+    def capture(conn, cursor, statement, params, context, executemany):
+        if "FROM log_nodes" in statement:
+            seen.append((statement, params))
+
+    event.listen(services.engine, "before_cursor_execute", capture)
     with services.sessions() as session:
-        with pytest.raises(InvalidInput, match="leaf index 4 is not in the tree of size 4"):
-            services.store.inclusion_proof(session, 4)
-        with pytest.raises(InvalidInput, match="tree size 9"):
-            services.store.inclusion_proof(session, 0, 9)
-        with pytest.raises(InvalidInput, match="from size 0"):
-            services.store.consistency_proof(session, 0, 4)
+        services.store.inclusion_proof(session, 37, 100)
+    event.remove(services.engine, "before_cursor_execute", capture)
+    statement, params = seen[-1]
+    with services.engine.connect() as conn:
+        plan = " ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+    assert "SEARCH log_nodes USING" in plan and "SCAN log_nodes" not in plan, plan
+
 
 
 @pytest.mark.parametrize("statement", [
