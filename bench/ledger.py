@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ledger import db  # noqa: E402
+from ledger import audit, db  # noqa: E402
 from ledger.events import Event, utc_now  # noqa: E402
 from verify_portal.services import build  # noqa: E402
 from verify_portal.settings import Settings  # noqa: E402
@@ -42,10 +42,16 @@ BATCH = 1000
 PROOFS = 400
 
 
-def event_bytes(i: int) -> bytes:
-    """A realistic leaf: a case step of about 300 bytes."""
-    return Event(type="case.filed", case_no=f"CG-2026-{i:06d}", seq=1, actor="officer-0001", time=utc_now(),
-                 prev=os.urandom(32).hex(), payload={"district": "xuhui", "violation_type": "occupy-road"}).encode()
+def events(start: int, count: int) -> list[tuple[bytes, str]]:
+    """Realistic leaves (about 250 bytes): case openings, each the first event of its own case,
+    so that the log they build passes `audit`."""
+    out = []
+    for i in range(start, start + count):
+        case_no = f"CG-2026-{i:07d}"
+        event = Event(type="case.reported", case_no=case_no, seq=0, actor="officer-0001", time=utc_now(), prev=None,
+                      payload={"source": "patrol", "district": "xuhui", "violation_type": "occupy-road"})
+        out.append((event.encode(), case_no))
+    return out
 
 
 class Backend:
@@ -64,11 +70,14 @@ class Backend:
         self.services = build(Settings.from_env({"LIANZHENG_DATA_DIR": str(workdir / "data"), "DATABASE_URL": url}))
         db.upgrade(self.services.engine)
 
-    def append(self, payloads: list[bytes]) -> None:
+    def append(self, entries: list[tuple[bytes, str]]) -> None:
         store = self.services.store
         with self.services.sessions.begin() as session:
-            size = store.lock(session)
-            store.append(session, size, [(p, None) for p in payloads])
+            store.append(session, store.lock(session), entries)
+
+    def size(self) -> int:
+        with self.services.sessions() as session:
+            return self.services.store.latest_size(session)
 
     def close(self) -> None:
         self.services.engine.dispose()
@@ -88,26 +97,23 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def bench_appends(backend: Backend) -> dict:
-    single = 500
+    single, batches = 500, 20
+    singles, batched = events(0, single), events(single, batches * BATCH)
     start = time.perf_counter()
-    for i in range(single):
-        backend.append([event_bytes(i)])
+    for entry in singles:
+        backend.append([entry])
     single_rate = rate(single, time.perf_counter() - start)
-    batches = 20
-    payloads = [event_bytes(i) for i in range(BATCH)]
     start = time.perf_counter()
-    for _ in range(batches):
-        backend.append(payloads)
+    for b in range(batches):
+        backend.append(batched[b * BATCH:(b + 1) * BATCH])
     return {"single_events_per_s": single_rate, "batched_1000_events_per_s": rate(batches * BATCH, time.perf_counter() - start)}
 
 
 def grow_to(backend: Backend, size: int) -> None:
-    payloads = [event_bytes(i) for i in range(BATCH)]
-    with backend.services.sessions() as session:
-        current = backend.services.store.latest_size(session)
+    current = backend.size()
     while current < size:
         n = min(BATCH, size - current)
-        backend.append(payloads[:n])
+        backend.append(events(current, n))
         current += n
 
 
@@ -125,11 +131,22 @@ def bench_proofs(backend: Backend, size: int) -> dict:
     return {"inclusion": percentiles(inclusion), "consistency": percentiles(consistency)}
 
 
+def bench_audit(backend: Backend) -> dict:
+    """A full `lianzheng audit` of the log as it stands (the largest size)."""
+    services = backend.services
+    with services.sessions() as session:
+        start = time.perf_counter()
+        report = audit.run(session, services.signer.origin, services.signer.public_key)
+        elapsed = time.perf_counter() - start
+    assert report.clean, report.findings[:5]
+    return {"leaves": report.leaves, "seconds": round(elapsed, 2), "leaves_per_s": rate(report.leaves, elapsed)}
+
+
 def bench_pymerkle(sizes: list[int]) -> dict:
     from pymerkle import InmemoryTree
 
     tree, rng, out = InmemoryTree(algorithm="sha256"), random.Random(1), {}
-    entries = [event_bytes(i) for i in range(BATCH)]
+    entries = [data for data, _ in events(0, BATCH)]
     start = time.perf_counter()
     for i in range(sizes[0]):
         tree.append_entry(entries[i % BATCH])
@@ -220,6 +237,7 @@ def main() -> None:
                 for size in sizes:
                     grow_to(backend, size)
                     entry["proofs"][str(size)] = bench_proofs(backend, size)
+                entry["audit"] = bench_audit(backend)
                 small, large = entry["proofs"][str(sizes[0])], entry["proofs"][str(sizes[-1])]
                 entry["proof_p50_ratio_largest_to_smallest"] = {
                     k: round(large[k]["p50_ms"] / small[k]["p50_ms"], 2) for k in ("inclusion", "consistency")

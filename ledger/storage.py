@@ -99,8 +99,8 @@ class LogStore:
             leaves.append({"leaf_index": index, "leaf_hash": digest, "data": data, "case_no": case_no})
             nodes.extend({"level": n.level, "node_index": n.index, "hash": h} for n, h in compact.append(digest))
             appended.append(Appended(index, digest))
-        session.execute(insert(Leaf), leaves)
-        session.execute(insert(Node), nodes)
+        _insert_rows(session, Leaf, leaves)
+        _insert_rows(session, Node, nodes)
         head = self._sign(compact.size, compact.root())
         session.execute(insert(CheckpointRecord).values(size=head.size, root=head.root, note=head.note))
         session.execute(update(LogHead).where(LogHead.id == 1).values(size=compact.size))
@@ -199,3 +199,22 @@ class LogStore:
     def _fetch_ordered(self, session: Session, ids: Sequence[NodeId]) -> list[bytes]:
         nodes = self._fetch(session, ids)
         return [nodes[n] for n in ids]
+
+
+def _insert_rows(session: Session, model: type, rows: list[dict]) -> None:
+    """Bulk insert inside the session's transaction.
+
+    PostgreSQL gets COPY: psycopg's executemany sends one statement per row
+    (bench/ledger.py measured ~9,000 events/s that way, ~28,000 with COPY).
+    SQLite's executemany is already a loop in C.
+    """
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(model), rows)
+        return
+    columns = list(rows[0])
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor, cursor.copy(f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        for row in rows:
+            copy.write_row([row[c] for c in columns])

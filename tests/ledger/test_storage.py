@@ -87,6 +87,17 @@ def test_node_reads_search_the_primary_key_instead_of_scanning_the_table(service
 
 
 
+def test_a_proof_beyond_the_tree_is_refused(services):
+    _fill(services, 4)
+    with services.sessions() as session:
+        with pytest.raises(InvalidInput, match="leaf index 4 is not in the tree of size 4"):
+            services.store.inclusion_proof(session, 4)
+        with pytest.raises(InvalidInput, match="tree size 9"):
+            services.store.inclusion_proof(session, 0, 9)
+        with pytest.raises(InvalidInput, match="from size 0"):
+            services.store.consistency_proof(session, 0, 4)
+
+
 @pytest.mark.parametrize("statement", [
     "UPDATE log_leaves SET data = X'00' WHERE leaf_index = 0",
     "DELETE FROM log_leaves WHERE leaf_index = 0",
