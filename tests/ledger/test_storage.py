@@ -86,7 +86,6 @@ def test_node_reads_search_the_primary_key_instead_of_scanning_the_table(service
     assert "SEARCH log_nodes USING" in plan and "SCAN log_nodes" not in plan, plan
 
 
-
 def test_a_proof_beyond_the_tree_is_refused(services):
     _fill(services, 4)
     with services.sessions() as session:
