@@ -11,6 +11,7 @@ run: install
 	$(BIN)/lianzheng serve
 
 test: install
+	$(BIN)/ruff check ledger evidence anchor verify_portal tests bench
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 install: $(STAMP)

@@ -106,7 +106,8 @@ def bench_appends(backend: Backend) -> dict:
     start = time.perf_counter()
     for b in range(batches):
         backend.append(batched[b * BATCH:(b + 1) * BATCH])
-    return {"single_events_per_s": single_rate, "batched_1000_events_per_s": rate(batches * BATCH, time.perf_counter() - start)}
+    batched_rate = rate(batches * BATCH, time.perf_counter() - start)
+    return {"single_events_per_s": single_rate, "batched_1000_events_per_s": batched_rate}
 
 
 def grow_to(backend: Backend, size: int) -> None:

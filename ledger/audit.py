@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from ledger.merkle import CompactRange, NodeId
 from ledger.models import CheckpointRecord, Leaf, LogHead, Node
 
 BATCH = 5000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,7 @@ def run(
 ) -> Report:
     """Audit the whole log in `session`'s database."""
     size = session.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one()
-    report = _Audit(session, size, origin, public_key, progress).run()
-    return report
+    return _Audit(session, size, origin, public_key, progress).run()
 
 
 class _Audit:
@@ -89,7 +90,8 @@ class _Audit:
 
     def run(self) -> Report:
         self._check_checkpoints_at(0)
-        for row in self.session.execute(select(Leaf).order_by(Leaf.leaf_index).execution_options(yield_per=BATCH)).scalars():
+        leaves = select(Leaf).order_by(Leaf.leaf_index).execution_options(yield_per=BATCH)
+        for row in self.session.execute(leaves).scalars():
             if row.leaf_index >= self.report.size:
                 self.report.add(f"leaf {row.leaf_index}", f"stored beyond the committed log size {self.report.size}")
                 continue
@@ -135,7 +137,8 @@ class _Audit:
             self.report.add(f"leaf {index}", f"is event {event.seq} of case {event.case_no}, expected event {seq}")
         expected_prev = last.hex() if seq else None
         if event.prev != expected_prev:
-            self.report.add(f"leaf {index}", f"breaks the hash chain of case {event.case_no}: prev does not name its previous event")
+            self.report.add(f"leaf {index}",
+                            f"breaks the hash chain of case {event.case_no}: prev does not name its previous event")
         self.chains[event.case_no] = (seq + 1, digest)
 
     # --- nodes ---------------------------------------------------------------------
@@ -215,8 +218,8 @@ class _Audit:
         for cp in self.checkpoints.rest():
             self.report.checkpoints += 1
             beyond = cp.size > self.report.size
-            self.report.add(f"checkpoint at size {cp.size}",
-                            "is beyond the log size" if beyond else f"could not be checked: the tree stops at {stopped_at}")
+            why = "is beyond the log size" if beyond else f"could not be checked: the tree stops at {stopped_at}"
+            self.report.add(f"checkpoint at size {cp.size}", why)
         for node_id, _ in self.nodes.rest():
             if stopped_at is None:
                 self.report.add(_node_name(node_id), "is stored but belongs to no leaf that is in the log")
@@ -232,28 +235,23 @@ class _Audit:
         return self.report
 
 
-class _PeekableStream:
-    def __init__(self, items: Iterator) -> None:  # type: ignore[type-arg]
-        self._items, self._head, self._done = items, None, False
-        self._advance()
+class _PeekableStream(Generic[T]):
+    """A database stream read in step with the leaves: look at the next item before taking it."""
 
-    def _advance(self) -> None:
-        try:
-            self._head = next(self._items)
-        except StopIteration:
-            self._head, self._done = None, True
+    def __init__(self, items: Iterator[T]) -> None:
+        self._items = items
+        self._head: T | None = next(items, None)
 
-    def peek(self):  # type: ignore[no-untyped-def]
+    def peek(self) -> T | None:
         return self._head
 
-    def next(self):  # type: ignore[no-untyped-def]
-        head = self._head
-        self._advance()
+    def next(self) -> T | None:
+        head, self._head = self._head, next(self._items, None)
         return head
 
-    def rest(self):  # type: ignore[no-untyped-def]
+    def rest(self) -> Iterator[T]:
         while self._head is not None:
-            yield self.next()
+            yield self.next()  # type: ignore[misc]
 
 
 def _completion(node: NodeId) -> tuple[int, int]:

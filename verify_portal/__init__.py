@@ -6,7 +6,7 @@ from flask import Flask
 
 from verify_portal import problems
 from verify_portal.auth import check_every_view_declares_access
-from verify_portal.services import Services, build
+from verify_portal.services import Services, build, install
 from verify_portal.settings import Settings
 
 
@@ -14,7 +14,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     """The app factory. The schema must be migrated already (`lianzheng serve` does it)."""
     app = Flask(__name__)
     services = services or build(settings or Settings.from_env())
-    app.extensions["lianzheng"] = services
+    install(app, services)
     app.config["MAX_CONTENT_LENGTH"] = services.settings.max_request_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 
 from ledger.errors import Unauthenticated
 from ledger.users import Actor, authenticate
+from verify_portal import services
 
 PUBLIC = "public"  # proofs, checkpoints, keys: hashes only, never personal data
 AUTHENTICATED = "authenticated"  # any user; the service checks the role for the action
@@ -42,7 +43,7 @@ def _actor_from_header() -> Actor:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("this endpoint needs an `Authorization: Bearer <token>` header")
-    with current_app.extensions["lianzheng"].sessions() as session:
+    with services.current().sessions() as session:
         return authenticate(session, token.strip())
 
 

@@ -11,7 +11,7 @@ import click
 from ledger import audit as audit_mod
 from ledger import db
 from ledger.errors import LianzhengError
-from ledger.users import Role, add_user, by_username
+from ledger.users import Actor, Role, add_user, by_username
 from verify_portal.services import Services, build
 from verify_portal.settings import Settings
 
@@ -125,7 +125,7 @@ def _json_arg(value: str | None, what: str) -> Any:
         raise click.BadParameter(f"{what} is not valid JSON: {exc}") from None
 
 
-def _actor(services: Services, username: str):  # type: ignore[no-untyped-def]
+def _actor(services: Services, username: str) -> Actor:
     with services.sessions() as session:
         return by_username(session, username)
 
@@ -147,7 +147,8 @@ def case_create(username: str, source: str, violation_type: str, district: str, 
 @_as
 @click.argument("case_no")
 @click.argument("state")
-@click.option("--payload", default=None, help="The step's payload as JSON, e.g. '{\"outcome\": \"fine\", \"amount_fen\": 20000}'.")
+@click.option("--payload", default=None,
+              help="The step's payload as JSON, e.g. '{\"outcome\": \"fine\", \"amount_fen\": 20000}'.")
 @click.option("--party", default=None, help="The party as JSON (only when filing).")
 def case_step(username: str, case_no: str, state: str, payload: str | None, party: str | None) -> None:
     """Record a step of CASE_NO into STATE."""

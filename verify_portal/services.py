@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import Flask, current_app
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +27,19 @@ class Services:
     @property
     def signer(self) -> CheckpointSigner:
         return self.store.signer
+
+
+EXTENSION = "lianzheng"
+
+
+def install(app: Flask, services: Services) -> None:
+    """Make `services` the app's, for `current()` in request handlers."""
+    app.extensions[EXTENSION] = services
+
+
+def current() -> Services:
+    """The services of the app handling the current request."""
+    return current_app.extensions[EXTENSION]
 
 
 def build(settings: Settings) -> Services:

@@ -51,7 +51,7 @@ def test_a_case_walks_to_closed_and_its_events_form_a_hash_chain(services, offic
     assert [e.type for e in events] == ["case.reported", "case.filed", "case.investigating", "case.notified",
                                         "case.decided", "case.paid", "case.closed"]
     assert events[0].prev is None
-    for before, after in zip(events, events[1:]):
+    for before, after in zip(events, events[1:], strict=False):
         assert after.prev == before.leaf_hash.hex() and after.seq == before.seq + 1
 
 

@@ -54,7 +54,11 @@ def test_a_checkpoint_of_another_log_is_refused(signer):
         verify_note(other.sign(1, ROOT), ORIGIN, signer.public_key)
 
 
-@pytest.mark.parametrize("note", ["", "x\n1\nAAAA\n\n\u2014 x AAAA\n", f"{ORIGIN}\n01\n{base64.b64encode(ROOT).decode()}\n\n\u2014 a b\n"])
+@pytest.mark.parametrize("note", [
+    "",
+    "x\n1\nAAAA\n\n\u2014 x AAAA\n",
+    f"{ORIGIN}\n01\n{base64.b64encode(ROOT).decode()}\n\n\u2014 a b\n",
+])
 def test_malformed_notes_are_refused_with_a_reason(note):
     with pytest.raises(VerificationError):
         parse_note(note)

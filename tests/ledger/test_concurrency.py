@@ -39,8 +39,9 @@ def test_eight_concurrent_writers_get_every_event_in_the_log_exactly_once(servic
 
     def writer(w):
         try:
-            for i in range(CASES_EACH):
-                created = services.cases.create(actor, {"source": "patrol", "violation_type": "stall", "district": f"d{w}"})
+            for _ in range(CASES_EACH):
+                report = {"source": "patrol", "violation_type": "stall", "district": f"d{w}"}
+                created = services.cases.create(actor, report)
                 stepped = services.cases.transition(actor, created["case_no"], "FILED", {})
                 with lock:
                     acknowledged.extend([created, stepped])

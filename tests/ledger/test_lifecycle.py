@@ -10,7 +10,7 @@ ORDER = [State.REPORTED, State.FILED, State.INVESTIGATING, State.NOTIFIED, State
 
 
 def test_the_procedure_moves_forward_one_stage_at_a_time():
-    for current, following in zip(ORDER, ORDER[1:]):
+    for current, following in zip(ORDER, ORDER[1:], strict=False):
         assert following in lifecycle.NEXT[current]
         for skipped in ORDER[ORDER.index(following) + 1:]:
             assert skipped not in lifecycle.NEXT[current]
@@ -48,7 +48,8 @@ def test_unknown_payload_fields_and_wrong_types_are_refused_by_name():
 
 def test_free_text_codes_are_refused_so_no_name_slips_into_a_leaf():
     with pytest.raises(InvalidInput):
-        lifecycle.validate_payload(State.REPORTED, {"source": "patrol", "violation_type": "张三 selling", "district": "x"})
+        lifecycle.validate_payload(State.REPORTED,
+                                   {"source": "patrol", "violation_type": "张三 selling", "district": "x"})
 
 
 def test_first_offence_is_refused_with_the_earlier_cases_named():

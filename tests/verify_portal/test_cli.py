@@ -21,8 +21,9 @@ def run(tmp_path, database_url):
 def test_an_operator_adds_a_user_opens_a_case_steps_it_and_audits(run):
     token = run("user", "add", "officer-1", "--role", "officer")
     assert token.exit_code == 0 and token.output.startswith("lz_")
+    party = json.dumps({"name": "王五", "id_type": "passport", "id_number": "E1"})
     created = run("case", "create", "--as", "officer-1", "--source", "patrol", "--violation-type", "stall",
-                  "--district", "xuhui", "--party", json.dumps({"name": "王五", "id_type": "passport", "id_number": "E1"}))
+                  "--district", "xuhui", "--party", party)
     assert created.exit_code == 0, created.output
     case_no = json.loads(created.output)["case_no"]
     assert run("case", "step", "--as", "officer-1", case_no, "filed").exit_code == 0

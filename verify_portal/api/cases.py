@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, jsonify
 
 from ledger.errors import NotFound
 from ledger.models import CheckpointRecord
 from verify_portal.api.requests import idempotency, int_arg, json_object, only_fields
 from verify_portal.auth import AUTHENTICATED, access, current_actor
+from verify_portal.services import current
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1/cases")
-
-
-def _services():
-    return current_app.extensions["lianzheng"]
 
 
 def _created(body: dict) -> tuple[Response, int]:
@@ -26,7 +23,7 @@ def create() -> tuple[Response, int]:
     """Open a case: `{"source", "violation_type", "district", "party"?}`."""
     body = json_object()
     party = body.pop("party", None)
-    return _created(_services().cases.create(current_actor(), body, party, idempotency()))
+    return _created(current().cases.create(current_actor(), body, party, idempotency()))
 
 
 @bp.post("/<case_no>/transitions")
@@ -34,8 +31,8 @@ def create() -> tuple[Response, int]:
 def transition(case_no: str) -> tuple[Response, int]:
     """Record a step: `{"to": "FILED", "payload": {...}, "party"?: {...}}`."""
     body = json_object()
-    only_fields(body, {"to", "payload", "party"}, {"to"})
-    result = _services().cases.transition(
+    only_fields(body, {"to", "payload", "party"}, frozenset({"to"}))
+    result = current().cases.transition(
         current_actor(), case_no, body["to"], body.get("payload"), body.get("party"), idempotency()
     )
     return _created(result)
@@ -45,20 +42,20 @@ def transition(case_no: str) -> tuple[Response, int]:
 @access(AUTHENTICATED)
 def erase_party(case_no: str) -> tuple[Response, int]:
     """Legal erasure of the party's personal data (crypto-shredding); the log still verifies."""
-    return _created(_services().cases.erase_party(current_actor(), case_no, idempotency()))
+    return _created(current().cases.erase_party(current_actor(), case_no, idempotency()))
 
 
 @bp.get("/<case_no>")
 @access(AUTHENTICATED)
 def show(case_no: str) -> Response:
-    return jsonify(_services().cases.get(current_actor(), case_no))
+    return jsonify(current().cases.get(current_actor(), case_no))
 
 
 @bp.get("/<case_no>/proofs")
 @access(AUTHENTICATED)
 def proofs(case_no: str) -> Response:
     """Every event of the case with its inclusion proof, and the checkpoint of that same size."""
-    services = _services()
+    services = current()
     case = services.cases.get(current_actor(), case_no)
     with services.sessions() as session:
         head = services.store.latest(session)

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, jsonify
 
 from ledger.checkpoint import raw_public_key
 from ledger.errors import NotFound
 from ledger.models import CheckpointRecord
 from verify_portal.api.requests import int_arg, required_int_arg
 from verify_portal.auth import PUBLIC, access
+from verify_portal.services import current
 
 bp = Blueprint("log", __name__, url_prefix="/api/v1/log")
-
-
-def _services():
-    return current_app.extensions["lianzheng"]
 
 
 @bp.get("/checkpoint")
 @access(PUBLIC)
 def checkpoint() -> Response:
     """The latest signed checkpoint, or the one at `?size=` (text/plain note)."""
-    services, size = _services(), int_arg("size")
+    services, size = current(), int_arg("size")
     with services.sessions() as session:
         if size is None:
             head = services.store.latest(session)
@@ -37,7 +34,7 @@ def checkpoint() -> Response:
 @bp.get("/publickey")
 @access(PUBLIC)
 def publickey() -> Response:
-    signer = _services().signer
+    signer = current().signer
     return jsonify(
         origin=signer.origin,
         key_id=signer.key_id.hex(),
@@ -49,7 +46,7 @@ def publickey() -> Response:
 @bp.get("/leaves")
 @access(PUBLIC)
 def leaves() -> Response:
-    services = _services()
+    services = current()
     start, end = required_int_arg("start"), required_int_arg("end")
     with services.sessions() as session:
         rows = services.store.leaf_hashes(session, start, end)
@@ -59,7 +56,7 @@ def leaves() -> Response:
 @bp.get("/proof/inclusion")
 @access(PUBLIC)
 def inclusion() -> Response:
-    services = _services()
+    services = current()
     with services.sessions() as session:
         proof = services.store.inclusion_proof(session, required_int_arg("index"), int_arg("size"))
     return jsonify(proof.to_json())
@@ -68,7 +65,7 @@ def inclusion() -> Response:
 @bp.get("/proof/consistency")
 @access(PUBLIC)
 def consistency() -> Response:
-    services = _services()
+    services = current()
     with services.sessions() as session:
         proof = services.store.consistency_proof(session, required_int_arg("from"), int_arg("to"))
     return jsonify(proof.to_json())

@@ -33,8 +33,9 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def only_fields(body: dict[str, Any], allowed: set[str], required: set[str] = frozenset()) -> None:  # type: ignore[assignment]
-    unknown, missing = set(body) - allowed, set(required) - set(body)
+def only_fields(body: dict[str, Any], allowed: set[str], required: frozenset[str] = frozenset()) -> None:
+    """Refuse unknown fields and missing required ones, naming them."""
+    unknown, missing = set(body) - allowed, required - set(body)
     if unknown:
         raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
     if missing:

@@ -17,7 +17,11 @@ TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    op.create_table("log_head", sa.Column("id", sa.Integer, primary_key=True), sa.Column("size", sa.BigInteger, nullable=False))
+    op.create_table(
+        "log_head",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("size", sa.BigInteger, nullable=False),
+    )
     op.execute("INSERT INTO log_head (id, size) VALUES (1, 0)")
     op.create_table(
         "log_leaves",
