@@ -111,12 +111,18 @@ class LogStore:
 
     # --- reading -----------------------------------------------------------------
 
-    def latest(self, session: Session) -> SignedHead | None:
-        """The latest signed checkpoint, or None for an empty log."""
-        row = session.execute(
-            select(CheckpointRecord).order_by(CheckpointRecord.size.desc()).limit(1)
-        ).scalar_one_or_none()
-        return SignedHead(row.size, row.root, row.note) if row else None
+    def checkpoint(self, session: Session, size: int | None = None) -> SignedHead:
+        """The signed checkpoint at `size`, or the latest one; NotFound if there is none."""
+        query = select(CheckpointRecord)
+        if size is None:
+            query = query.order_by(CheckpointRecord.size.desc()).limit(1)
+        else:
+            query = query.where(CheckpointRecord.size == size)
+        row = session.execute(query).scalar_one_or_none()
+        if row is None:
+            raise NotFound("the log is empty: there is no checkpoint yet" if size is None
+                           else f"no checkpoint was signed at size {size}")
+        return SignedHead(row.size, row.root, row.note)
 
     def latest_size(self, session: Session) -> int:
         """The latest checkpoint's size: the head row, committed with that checkpoint."""
@@ -129,15 +135,22 @@ class LogStore:
 
     def inclusion_proof(self, session: Session, index: int, size: int | None = None) -> InclusionProof:
         """Proof that leaf `index` is in the tree of `size` (default: latest checkpoint)."""
+        return self.inclusion_proofs(session, [index], size)[0]
+
+    def inclusion_proofs(
+        self, session: Session, indexes: Sequence[int], size: int | None = None
+    ) -> list[InclusionProof]:
+        """Proofs for several leaves against one tree size, from one read of their nodes."""
         size = self._resolve_size(session, size)
-        if not 0 <= index < size:
-            raise InvalidInput(f"leaf index {index} is not in the tree of size {size}", index=index, size=size)
-        ranges = merkle.inclusion_ranges(index, size)
-        root_ranges = [(0, size)]
-        nodes = self._fetch(session, merkle.nodes_for_ranges([*ranges, *root_ranges, (index, index + 1)]))
-        proof = merkle.hash_ranges(ranges, nodes)
-        root = merkle.hash_ranges(root_ranges, nodes)[0]
-        return InclusionProof(index, size, nodes[NodeId(0, index)], root, proof)
+        for index in indexes:
+            if not 0 <= index < size:
+                raise InvalidInput(f"leaf index {index} is not in the tree of size {size}", index=index, size=size)
+        paths = {index: merkle.inclusion_ranges(index, size) for index in indexes}
+        wanted = [(0, size), *((i, i + 1) for i in indexes), *(r for path in paths.values() for r in path)]
+        nodes = self._fetch(session, merkle.nodes_for_ranges(wanted))
+        [root] = merkle.hash_ranges([(0, size)], nodes)
+        return [InclusionProof(i, size, nodes[NodeId(0, i)], root, merkle.hash_ranges(paths[i], nodes))
+                for i in indexes]
 
     def consistency_proof(self, session: Session, size1: int, size2: int | None = None) -> ConsistencyProof:
         """Proof that the tree of `size2` (default: latest checkpoint) extends that of `size1`."""

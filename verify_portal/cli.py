@@ -186,10 +186,7 @@ def log_checkpoint() -> None:
     """Print the latest signed checkpoint."""
     services = _services()
     with services.sessions() as session:
-        head = services.store.latest(session)
-    if head is None:
-        raise click.ClickException("the log is empty")
-    click.echo(head.note, nl=False)
+        click.echo(services.store.checkpoint(session).note, nl=False)
 
 
 @log_group.command("inclusion")

@@ -10,7 +10,6 @@ from sqlalchemy.exc import DBAPIError
 from ledger import merkle
 from ledger.checkpoint import verify_note
 from ledger.errors import InvalidInput
-from ledger.models import CheckpointRecord
 
 
 def _append(services, payloads):
@@ -130,10 +129,9 @@ def test_proofs_asked_during_concurrent_appends_always_match_their_checkpoint(se
     def reader():
         while len(checked) < 150:
             with services.sessions() as session:
-                head = services.store.latest(session)
-                index = head.size // 2
+                index = services.store.latest_size(session) // 2
                 p = services.store.inclusion_proof(session, index)  # default: latest checkpoint
-                note = session.get(CheckpointRecord, p.size).note
+                note = services.store.checkpoint(session, p.size).note
             try:
                 cp = verify_note(note, services.signer.origin, services.signer.public_key)
                 merkle.verify_inclusion(index, cp.size, p.leaf_hash, p.proof, cp.root)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from ledger.errors import NotFound
-from ledger.models import CheckpointRecord
 from verify_portal.api.requests import idempotency, int_arg, json_object, only_fields
 from verify_portal.auth import AUTHENTICATED, access, current_actor
 from verify_portal.services import current
@@ -58,14 +56,8 @@ def proofs(case_no: str) -> Response:
     services = current()
     case = services.cases.get(current_actor(), case_no)
     with services.sessions() as session:
-        head = services.store.latest(session)
-        size = int_arg("size", head.size if head else 0)
-        note = session.get(CheckpointRecord, size)
-        if note is None:
-            raise NotFound(f"no checkpoint was signed at size {size}")
-        events = []
-        for e in case["events"]:
-            if e["index"] < size:
-                proof = services.store.inclusion_proof(session, e["index"], size).to_json()
-                events.append({k: proof[k] for k in ("index", "leaf_hash", "proof")})
-    return jsonify(case_no=case_no, size=size, root=note.root.hex(), checkpoint=note.note, events=events)
+        head = services.store.checkpoint(session, int_arg("size"))
+        indexes = [e["index"] for e in case["events"] if e["index"] < head.size]
+        proofs = services.store.inclusion_proofs(session, indexes, head.size) if indexes else []
+    events = [{"index": p.index, "leaf_hash": p.leaf_hash.hex(), "proof": [h.hex() for h in p.proof]} for p in proofs]
+    return jsonify(case_no=case_no, size=head.size, root=head.root.hex(), checkpoint=head.note, events=events)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from ledger.checkpoint import raw_public_key
-from ledger.errors import NotFound
-from ledger.models import CheckpointRecord
 from verify_portal.api.requests import int_arg, required_int_arg
 from verify_portal.auth import PUBLIC, access
 from verify_portal.services import current
@@ -18,17 +16,10 @@ bp = Blueprint("log", __name__, url_prefix="/api/v1/log")
 @access(PUBLIC)
 def checkpoint() -> Response:
     """The latest signed checkpoint, or the one at `?size=` (text/plain note)."""
-    services, size = current(), int_arg("size")
+    services = current()
     with services.sessions() as session:
-        if size is None:
-            head = services.store.latest(session)
-            note = head.note if head else None
-        else:
-            row = session.get(CheckpointRecord, size)
-            note = row.note if row else None
-    if note is None:
-        raise NotFound("no checkpoint yet" if size is None else f"no checkpoint was signed at size {size}")
-    return Response(note, mimetype="text/plain", headers={"Cache-Control": "no-cache"})
+        head = services.store.checkpoint(session, int_arg("size"))
+    return Response(head.note, mimetype="text/plain", headers={"Cache-Control": "no-cache"})
 
 
 @bp.get("/publickey")
