@@ -14,7 +14,9 @@ test: install
 	$(BIN)/ruff check ledger evidence anchor verify_portal tests bench
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-install: $(STAMP)
+NODE_STAMP := node_modules/.installed-stamp
+
+install: $(STAMP) $(NODE_STAMP)
 
 # Reinstalled only when pyproject.toml or the set of packages changes; a second `make run` reuses the venv and ./var.
 $(STAMP): pyproject.toml $(wildcard */__init__.py)
@@ -23,8 +25,13 @@ $(STAMP): pyproject.toml $(wildcard */__init__.py)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# anvil (the local chain) and solcjs (the pinned Solidity compiler) come from npm, exactly as locked.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
 bench: install
 	$(BIN)/python bench/ledger.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) node_modules *.egg-info .pytest_cache
