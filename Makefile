@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml $(wildcard */__init__.py)
 
 # anvil (the local chain) and solcjs (the pinned Solidity compiler) come from npm, exactly as locked.
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund  # npm ci trips over anvil's optional per-platform packages; the lock still pins
 	touch $(NODE_STAMP)
 
 bench: install

@@ -32,9 +32,9 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ledger import audit, db  # noqa: E402
+from ledger import audit  # noqa: E402
 from ledger.events import Event, utc_now  # noqa: E402
-from verify_portal.services import build  # noqa: E402
+from verify_portal.services import build, migrate  # noqa: E402
 from verify_portal.settings import Settings  # noqa: E402
 
 PG_ADMIN = os.environ.get("LIANZHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -68,7 +68,7 @@ class Backend:
             url = PG_ADMIN.rsplit("/", 1)[0] + "/" + self.pg_name
         self.url = url
         self.services = build(Settings.from_env({"LIANZHENG_DATA_DIR": str(workdir / "data"), "DATABASE_URL": url}))
-        db.upgrade(self.services.engine)
+        migrate(self.services.engine)
 
     def append(self, entries: list[tuple[bytes, str]]) -> None:
         store = self.services.store

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from alembic import command
@@ -33,10 +34,16 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` with Alembic."""
+def upgrade(engine: Engine, revision: str = "head", locations: Sequence[Path] = ()) -> None:
+    """Bring the schema to `revision` with Alembic.
+
+    The ledger's revisions come first; other domains (anchor, evidence) own
+    their tables and pass their own folders of revisions as `locations`.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "newline")
+    config.set_main_option("version_locations", "\n".join(str(p) for p in (MIGRATIONS / "versions", *locations)))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

@@ -15,10 +15,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 
-from ledger import db
 from ledger.users import Role, add_user
 from verify_portal import create_app
-from verify_portal.services import Services, build
+from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("LIANZHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -65,7 +64,7 @@ def settings(tmp_path, database_url: str) -> Settings:  # type: ignore[no-untype
 @pytest.fixture
 def services(settings: Settings) -> Iterator[Services]:
     services = build(settings)
-    db.upgrade(services.engine)
+    migrate(services.engine)
     yield services
     services.engine.dispose()
 

@@ -9,10 +9,9 @@ from typing import Any
 import click
 
 from ledger import audit as audit_mod
-from ledger import db
 from ledger.errors import LianzhengError
 from ledger.users import Actor, Role, add_user, by_username
-from verify_portal.services import Services, build
+from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
 
 
@@ -28,10 +27,10 @@ class _Group(click.Group):
             sys.exit(1)
 
 
-def _services(migrate: bool = True) -> Services:
+def _services(upgrade: bool = True) -> Services:
     services = build(Settings.from_env())
-    if migrate:
-        db.upgrade(services.engine)
+    if upgrade:
+        migrate(services.engine)
     return services
 
 
@@ -66,7 +65,7 @@ def db_group() -> None:
 @db_group.command("upgrade")
 def db_upgrade() -> None:
     """Apply all Alembic migrations."""
-    _services(migrate=True)
+    _services(upgrade=True)
     click.echo("schema is up to date")
 
 

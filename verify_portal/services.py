@@ -8,6 +8,8 @@ from flask import Flask, current_app
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import anchor
+import anchor.models  # noqa: F401 - registers the anchor tables on the shared metadata
 from ledger import db, keys
 from ledger.cases import CaseService
 from ledger.checkpoint import CheckpointSigner
@@ -40,6 +42,11 @@ def install(app: Flask, services: Services) -> None:
 def current() -> Services:
     """The services of the app handling the current request."""
     return current_app.extensions[EXTENSION]
+
+
+def migrate(engine: Engine) -> None:
+    """Bring every domain's tables up to date: the ledger's revisions, then anchoring's."""
+    db.upgrade(engine, locations=(anchor.MIGRATIONS,))
 
 
 def build(settings: Settings) -> Services:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.errors import ConfigurationError
@@ -24,6 +24,29 @@ class Settings:
     workers: int
     max_request_bytes: int
     generate_keys: bool  # only the embedded default makes its own keys; named key files must exist
+    # Chain (DESIGN.md: Chain). No RPC URL means the embedded anvil under <data>/chain.
+    rpc_url: str | None = None
+    chain_id: int | None = None
+    contract_address: str | None = None
+    contract_block: int = 0  # the contract's deployment block: where its history starts
+    anchor_key: str | None = field(default=None, repr=False)
+    anchor_keystore: Path | None = None
+    anchor_keystore_password: str = field(default="", repr=False)
+    anchor_interval: float = 30.0
+    anchor_max_leaves: int = 10_000
+    anchor_confirmations: int = 12
+    anchor_stuck_after: float = 120.0
+    anchor_in_serve: bool = True
+    anvil_bin: str | None = None
+    anvil_block_time: int = 1
+
+    @property
+    def embedded_chain(self) -> bool:
+        return self.rpc_url is None
+
+    @property
+    def chain_dir(self) -> Path:
+        return self.data_dir / "chain"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -42,8 +65,42 @@ class Settings:
             workers=_int(env, "LIANZHENG_WORKERS", 2),
             max_request_bytes=_int(env, "LIANZHENG_MAX_REQUEST_BYTES", 1 << 20),
             generate_keys=not ({"LIANZHENG_CHECKPOINT_KEY", "LIANZHENG_PARTY_SECRET"} & env.keys()),
+            **_chain_settings(env),
         )
 
+
+def _chain_settings(env: Mapping[str, str]) -> dict[str, object]:
+    rpc_url = env.get("LIANZHENG_RPC_URL") or None
+    keystore = env.get("LIANZHENG_ANCHOR_KEYSTORE")
+    chain = {
+        "rpc_url": rpc_url,
+        "chain_id": _int(env, "LIANZHENG_CHAIN_ID", 0) or None,
+        "contract_address": env.get("LIANZHENG_CONTRACT_ADDRESS") or None,
+        "contract_block": _int(env, "LIANZHENG_CONTRACT_BLOCK", 0),
+        "anchor_key": env.get("LIANZHENG_ANCHOR_KEY") or None,
+        "anchor_keystore": Path(keystore) if keystore else None,
+        "anchor_keystore_password": env.get("LIANZHENG_ANCHOR_KEYSTORE_PASSWORD", ""),
+        "anchor_interval": _float(env, "LIANZHENG_ANCHOR_INTERVAL", 30.0),
+        "anchor_max_leaves": _int(env, "LIANZHENG_ANCHOR_MAX_LEAVES", 10_000),
+        "anchor_confirmations": _int(env, "LIANZHENG_ANCHOR_CONFIRMATIONS", 12),
+        "anchor_stuck_after": _float(env, "LIANZHENG_ANCHOR_STUCK_AFTER", 120.0),
+        # The embedded default anchors from inside `serve`; production runs `lianzheng anchor run` apart.
+        "anchor_in_serve": env.get("LIANZHENG_ANCHOR_IN_SERVE", "0" if rpc_url else "1") == "1",
+        "anvil_bin": env.get("LIANZHENG_ANVIL") or None,
+        "anvil_block_time": _int(env, "LIANZHENG_ANVIL_BLOCK_TIME", 1),
+    }
+    if rpc_url and not (chain["chain_id"] and chain["contract_address"]):
+        raise ConfigurationError("LIANZHENG_RPC_URL needs LIANZHENG_CHAIN_ID and LIANZHENG_CONTRACT_ADDRESS "
+                                 "(deploy with `lianzheng chain deploy`)")
+    return chain
+
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        return float(env.get(name, default))
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, got {env[name]!r}") from None
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

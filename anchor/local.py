@@ -1,0 +1,188 @@
+"""The embedded chain: anvil from the npm package `@foundry-rs/anvil`, its state under the data directory.
+
+`<data>/chain/` holds anvil's state (`state.json`, dumped every second and on
+exit, so anchors survive a restart), the running node's pid and port
+(`anvil.json`) and the contract's deployment (`deployment.json`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from anchor import account
+from anchor.chain import Chain
+from anchor.contract import deploy
+from anchor.errors import ChainError, ChainUnavailable
+from ledger.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+PROJECT_ANVIL = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "anvil"
+CHAIN_ID = 31337
+START_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Deployment:
+    chain_id: int
+    contract: str
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class Running:
+    pid: int
+    rpc_url: str
+
+
+def find_anvil(configured: str | None = None) -> str:
+    """The anvil binary: the configured path, the project's npm install, or anvil on PATH."""
+    for candidate in (configured, str(PROJECT_ANVIL), shutil.which("anvil")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise ConfigurationError("anvil is not installed: run `make install` (npm ci installs @foundry-rs/anvil)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class LocalChain:
+    """Start, stop and inspect the embedded anvil of one data directory."""
+
+    def __init__(self, directory: Path, anvil: str | None = None, block_time: int = 1) -> None:
+        self.dir = directory
+        self.anvil = anvil
+        self.block_time = block_time
+
+    @property
+    def state_file(self) -> Path:
+        return self.dir / "state.json"
+
+    @property
+    def _info_file(self) -> Path:
+        return self.dir / "anvil.json"
+
+    @property
+    def _deployment_file(self) -> Path:
+        return self.dir / "deployment.json"
+
+    def running(self) -> Running | None:
+        """The anvil of this directory if it is running and answers."""
+        try:
+            info = json.loads(self._info_file.read_text())
+        except (OSError, ValueError):
+            return None
+        if not _alive(info["pid"]):
+            return None
+        try:
+            Chain(info["rpc_url"], timeout=2).latest_number()
+        except ChainUnavailable:
+            return None
+        return Running(info["pid"], info["rpc_url"])
+
+    def up(self) -> tuple[Running, bool]:
+        """Start anvil unless it runs; returns it and whether this call started it."""
+        current = self.running()
+        if current is not None:
+            return current, False
+        self.dir.mkdir(parents=True, exist_ok=True)
+        port = _free_port()
+        command = [
+            find_anvil(self.anvil), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN_ID),
+            "--state", str(self.state_file), "--state-interval", "1", "--preserve-historical-states",
+            "--block-time", str(self.block_time),
+            # `finalized` trails `latest` by two epochs; one slot per epoch makes that two blocks.
+            "--slots-in-an-epoch", "1",
+        ]
+        with open(self.dir / "anvil.log", "ab") as out:
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        rpc_url = f"http://127.0.0.1:{port}"
+        self._wait_until_up(process, rpc_url)
+        self._info_file.write_text(json.dumps({"pid": process.pid, "rpc_url": rpc_url}))
+        log.info("local chain started: anvil pid %d at %s, state in %s", process.pid, rpc_url, self.state_file)
+        return Running(process.pid, rpc_url), True
+
+    def _wait_until_up(self, process: subprocess.Popen, rpc_url: str) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise ChainError(f"anvil exited at start (code {process.returncode}); see {self.dir / 'anvil.log'}")
+            try:
+                Chain(rpc_url, timeout=1).latest_number()
+                return
+            except ChainUnavailable:
+                time.sleep(0.1)
+        process.kill()
+        raise ChainError(f"anvil did not answer within {START_TIMEOUT:.0f} s; see {self.dir / 'anvil.log'}")
+
+    def down(self) -> bool:
+        """Stop anvil (it dumps its state on SIGTERM); False if it was not running."""
+        try:
+            pid = json.loads(self._info_file.read_text())["pid"]
+        except (OSError, ValueError):
+            return False
+        stopped = False
+        if _alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            while _alive(pid) and time.monotonic() < deadline:
+                _reap(pid)
+                time.sleep(0.05)
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+            stopped = True
+        self._info_file.unlink(missing_ok=True)
+        return stopped
+
+    def deployment(self) -> Deployment | None:
+        try:
+            return Deployment(**json.loads(self._deployment_file.read_text()))
+        except OSError:
+            return None
+
+    def ensure_contract(self, chain: Chain) -> Deployment:
+        """The contract of this chain, deployed on first start by anvil's first development account."""
+        found = self.deployment()
+        if found is not None:
+            if not chain.code_at(found.contract):
+                raise ChainError(f"no contract at {found.contract} on the local chain: its state in "
+                                 f"{self.state_file} was lost or replaced; the anchors there are gone")
+            return found
+        address, block, tx_hash = deploy(chain, account.development_account())
+        found = Deployment(chain.chain_id, address, block, "0x" + tx_hash.hex())
+        tmp = self._deployment_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(found.__dict__, indent=2))
+        os.replace(tmp, self._deployment_file)
+        log.info("EvidenceAnchor deployed on the local chain at %s (block %d)", address, block)
+        return found
+
+
+def _reap(pid: int) -> None:
+    """Collect our own child's exit status so it does not linger as a zombie that looks alive."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass

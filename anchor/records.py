@@ -1,0 +1,45 @@
+"""Reading anchor records: the public anchor list and the anchor that covers a leaf."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anchor.models import AnchorRecord, AnchorStatus, WorkerStatus
+
+ON_CHAIN = (AnchorStatus.MINED, AnchorStatus.FINAL)
+MAX_PAGE = 1000
+
+
+def to_json(record: AnchorRecord) -> dict[str, object]:
+    """One anchor as the public API shows it (DESIGN.md: /api/v1/log/anchors)."""
+    return {
+        "size": record.size,
+        "root": record.root.hex(),
+        "tx_hash": "0x" + record.tx_hash.hex(),
+        "block_number": record.block_number,
+        "block_hash": None if record.block_hash is None else "0x" + record.block_hash.hex(),
+        "final": record.status == AnchorStatus.FINAL,
+    }
+
+
+def anchors(session: Session, chain_id: int, contract: str, limit: int = 100,
+            before: int | None = None) -> list[AnchorRecord]:
+    """Anchors in blocks (mined or final), newest first; `before` pages back by size."""
+    query = select(AnchorRecord).where(AnchorRecord.chain_id == chain_id, AnchorRecord.contract == contract,
+                                       AnchorRecord.status.in_(ON_CHAIN))
+    if before is not None:
+        query = query.where(AnchorRecord.size < before)
+    return list(session.scalars(query.order_by(AnchorRecord.size.desc()).limit(min(limit, MAX_PAGE))))
+
+
+def covering(session: Session, chain_id: int, contract: str, index: int) -> AnchorRecord | None:
+    """The newest anchor in a block whose tree holds leaf `index`, or None."""
+    query = select(AnchorRecord).where(
+        AnchorRecord.chain_id == chain_id, AnchorRecord.contract == contract,
+        AnchorRecord.status.in_(ON_CHAIN), AnchorRecord.size > index)
+    return session.scalars(query.order_by(AnchorRecord.size.desc()).limit(1)).first()
+
+
+def worker_status(session: Session) -> WorkerStatus | None:
+    return session.get(WorkerStatus, 1)

@@ -1,0 +1,93 @@
+"""Wiring of anchoring: which chain, contract and account this deployment anchors with.
+
+The embedded default starts the local anvil under `<data>/chain` and deploys
+the contract on first start; production connects to the configured RPC
+endpoint and checks the chain id, the contract and the anchor account first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+
+from anchor import account, leader
+from anchor.chain import Chain
+from anchor.contract import AnchorContract
+from anchor.local import LocalChain
+from anchor.policy import Policy
+from anchor.worker import AnchorWorker, Target
+from ledger.errors import ConfigurationError
+from verify_portal.services import Services
+from verify_portal.settings import Settings
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The chain and contract anchors are read from, known without connecting."""
+
+    chain_id: int
+    contract: str
+
+
+def identity(settings: Settings) -> Identity | None:
+    """Where this deployment anchors; None while the embedded chain has no contract yet."""
+    if not settings.embedded_chain:
+        return Identity(settings.chain_id or 0, AnchorContract.checksum(settings.contract_address or ""))
+    deployment = local_chain(settings).deployment()
+    return None if deployment is None else Identity(deployment.chain_id, deployment.contract)
+
+
+def local_chain(settings: Settings) -> LocalChain:
+    return LocalChain(settings.chain_dir, settings.anvil_bin, settings.anvil_block_time)
+
+
+def policy(settings: Settings) -> Policy:
+    return Policy(interval=settings.anchor_interval, max_leaves=settings.anchor_max_leaves,
+                  confirmations=settings.anchor_confirmations, stuck_after=settings.anchor_stuck_after)
+
+
+def connect(settings: Settings) -> tuple[Target, Callable[[], object] | None]:
+    """The anchoring target, and how to stop the local chain if this call started it."""
+    if settings.embedded_chain:
+        local = local_chain(settings)
+        running, started = local.up()
+        chain = Chain(running.rpc_url)
+        deployment = local.ensure_contract(chain)
+        target = Target(chain, AnchorContract(chain, deployment.contract), account.development_account(),
+                        deployment.block_number)
+        return target, (local.down if started else None)
+    return _production_target(settings), None
+
+
+def _production_target(settings: Settings) -> Target:
+    chain = Chain(settings.rpc_url or "")
+    if chain.chain_id != settings.chain_id:
+        raise ConfigurationError(f"LIANZHENG_RPC_URL serves chain {chain.chain_id}, "
+                                 f"LIANZHENG_CHAIN_ID says {settings.chain_id}")
+    signer = account.production_account(anchor_account(settings))
+    address = settings.contract_address or ""
+    if not chain.code_at(address):
+        raise ConfigurationError(f"no contract at {address} on chain {chain.chain_id}")
+    contract = AnchorContract(chain, address)
+    if not contract.is_anchorer(signer.address):
+        raise ConfigurationError(f"{signer.address} may not anchor on {address}: the owner must call "
+                                 "addAnchorer for it")
+    return Target(chain, contract, signer, settings.contract_block)
+
+
+def anchor_account(settings: Settings) -> LocalAccount:
+    """The production anchor key, from a keystore file or LIANZHENG_ANCHOR_KEY."""
+    if settings.anchor_keystore is not None:
+        return account.from_keystore(settings.anchor_keystore, settings.anchor_keystore_password)
+    if settings.anchor_key:
+        return account.from_key(settings.anchor_key)
+    raise ConfigurationError("anchoring on LIANZHENG_RPC_URL needs LIANZHENG_ANCHOR_KEYSTORE (with "
+                             "LIANZHENG_ANCHOR_KEYSTORE_PASSWORD) or LIANZHENG_ANCHOR_KEY")
+
+
+def worker(services: Services, target: Target, on_step: Callable[[str], None] | None = None) -> AnchorWorker:
+    """The anchor worker of this deployment, with the lock that fits its database."""
+    return AnchorWorker(services.sessions, services.store, target, policy(services.settings),
+                        leader.for_engine(services.engine), **({"on_step": on_step} if on_step else {}))
