@@ -128,10 +128,13 @@ class AnchorWorker:
 
         Anchors on chain without a record (a database restored from before them)
         are recorded; records the chain no longer holds are reopened as pending.
+        The contract's latest root must be the log's at that size; the earlier
+        anchors were each proven consistent with it on chain, so they are ours too.
         """
-        size_c, _ = self.contract.latest()
+        size_c, root_c = self.contract.latest()
         with self.sessions.begin() as session:
             recorded = {r.size for r in self._records(session)}
+            self._check_history(session, size_c, root_c, self.store.latest_size(session))
         if size_c and size_c not in recorded:
             for event in self._chain_anchors():
                 if event.size not in recorded:

@@ -20,6 +20,7 @@ from anchor.chain import Chain
 from anchor.contract import AnchorContract, deploy
 from anchor.errors import ChainUnavailable
 from anchor.local import find_anvil
+from anchor.worker import Target
 
 
 @dataclass
@@ -84,3 +85,8 @@ def contract(chain: Chain) -> AnchorContract:
     """A freshly deployed EvidenceAnchor owned by anvil's first account."""
     address, _, _ = deploy(chain, development_account(0))
     return AnchorContract(chain, address)
+
+
+@pytest.fixture
+def target(chain: Chain, contract: AnchorContract) -> Target:
+    return Target(chain, contract, development_account(0), chain.latest_number() - 1)

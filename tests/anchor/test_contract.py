@@ -8,7 +8,7 @@ from anchor.account import development_account
 from anchor.errors import AnchorRefused
 from ledger.errors import VerificationError
 from tests.anchor import trees
-from tests.anchor.chainutil import transact
+from tests.anchor.support import transact
 
 TREE = trees.leaves(300)
 

@@ -15,7 +15,7 @@ from anchor.contract import AnchorContract, deploy
 from anchor.errors import AnchorRefused
 from ledger import merkle
 from ledger.errors import VerificationError
-from tests.anchor.chainutil import transact
+from tests.anchor.support import transact
 from tests.ledger.test_conformance import _b64, _cases
 
 
