@@ -20,6 +20,8 @@ from verify_portal import create_app
 from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
 
+pytest_plugins = ["tests.chain_fixtures"]
+
 PG_ADMIN_URL = os.environ.get("LIANZHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
-from anchor import account, leader
+from anchor import account, leader, receipt, records
 from anchor.chain import Chain
 from anchor.contract import AnchorContract
+from anchor.errors import NotAnchoredYet
 from anchor.local import LocalChain
 from anchor.policy import Policy
 from anchor.worker import AnchorWorker, Target
-from ledger.errors import ConfigurationError
+from ledger.errors import ConfigurationError, NotFound
+from ledger.models import Leaf
 from verify_portal.services import Services
 from verify_portal.settings import Settings
 
@@ -91,3 +93,31 @@ def worker(services: Services, target: Target, on_step: Callable[[str], None] | 
     """The anchor worker of this deployment, with the lock that fits its database."""
     return AnchorWorker(services.sessions, services.store, target, policy(services.settings),
                         leader.for_engine(services.engine), **({"on_step": on_step} if on_step else {}))
+
+
+def receipts(services: Services, indexes: list[int], with_events: bool) -> tuple[list[dict], list[int]]:
+    """Receipts of the leaves at `indexes` to the newest anchor, and the indexes no anchor covers yet."""
+    ident = identity(services.settings)
+    with services.sessions() as session:
+        newest = [] if ident is None else records.anchors(session, ident.chain_id, ident.contract, limit=1)
+        if not newest:
+            return [], indexes
+        record = newest[0]
+        covered = [i for i in indexes if i < record.size]
+        head = services.store.checkpoint(session, record.size)
+        proofs = services.store.inclusion_proofs(session, covered, record.size) if covered else []
+        events = {i: session.get_one(Leaf, i).data for i in covered} if with_events else {}
+    built = [receipt.build(services.signer, head, p, record, events.get(p.index)) for p in proofs]
+    return built, [i for i in indexes if i >= record.size]
+
+
+def receipt_of_leaf(services: Services, index: int) -> dict:
+    """The public receipt of one leaf (hashes only); NotAnchoredYet until an anchor covers it."""
+    with services.sessions() as session:
+        if not 0 <= index < services.store.latest_size(session):
+            raise NotFound(f"no leaf {index} in the log")
+    built, waiting = receipts(services, [index], with_events=False)
+    if waiting:
+        raise NotAnchoredYet(f"leaf {index} is logged but not anchored yet; the next anchor is due within "
+                             f"{services.settings.anchor_interval:.0f} s")
+    return built[0]

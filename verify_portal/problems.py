@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from anchor.errors import ChainUnavailable, NotAnchoredYet
 from ledger import errors
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,8 @@ STATUS: dict[type[errors.LianzhengError], int] = {
     errors.IdempotencyConflict: 422,
     errors.VerificationError: 422,
     errors.ConfigurationError: 500,
+    NotAnchoredYet: 409,
+    ChainUnavailable: 503,
 }
 
 

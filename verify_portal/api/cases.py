@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from verify_portal.api.requests import idempotency, int_arg, json_object, only_fields
 from verify_portal.auth import AUTHENTICATED, access, current_actor
+from verify_portal import anchoring
 from verify_portal.services import current
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1/cases")
@@ -61,3 +62,13 @@ def proofs(case_no: str) -> Response:
         proofs = services.store.inclusion_proofs(session, indexes, head.size) if indexes else []
     events = [{"index": p.index, "leaf_hash": p.leaf_hash.hex(), "proof": [h.hex() for h in p.proof]} for p in proofs]
     return jsonify(case_no=case_no, size=head.size, root=head.root.hex(), checkpoint=head.note, events=events)
+
+
+@bp.get("/<case_no>/receipts")
+@access(AUTHENTICATED)
+def receipts(case_no: str) -> Response:
+    """A receipt per event of the case (with the event itself), to the newest anchor."""
+    services = current()
+    case = services.cases.get(current_actor(), case_no)
+    built, waiting = anchoring.receipts(services, [e["index"] for e in case["events"]], with_events=True)
+    return jsonify(case_no=case_no, receipts=built, not_yet_anchored=waiting)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from anchor import records
 from ledger.checkpoint import raw_public_key
+from verify_portal import anchoring
 from verify_portal.api.requests import int_arg, required_int_arg
 from verify_portal.auth import PUBLIC, access
 from verify_portal.services import current
@@ -60,3 +62,24 @@ def consistency() -> Response:
     with services.sessions() as session:
         proof = services.store.consistency_proof(session, required_int_arg("from"), int_arg("to"))
     return jsonify(proof.to_json())
+
+
+@bp.get("/anchors")
+@access(PUBLIC)
+def anchors() -> Response:
+    """Anchors on chain, newest first (`?limit=` up to 1,000, `?before=` a size to page back from)."""
+    services = current()
+    ident = anchoring.identity(services.settings)
+    if ident is None:  # the embedded chain has not started yet
+        return jsonify(chain_id=None, contract=None, anchors=[])
+    limit = int_arg("limit") or 100
+    with services.sessions() as session:
+        rows = records.anchors(session, ident.chain_id, ident.contract, limit, int_arg("before"))
+    return jsonify(chain_id=ident.chain_id, contract=ident.contract, anchors=[records.to_json(r) for r in rows])
+
+
+@bp.get("/receipt")
+@access(PUBLIC)
+def receipt() -> Response:
+    """The receipt of leaf `?index=`: its inclusion proof to the newest anchor, and that anchor."""
+    return jsonify(anchoring.receipt_of_leaf(current(), required_int_arg("index")))

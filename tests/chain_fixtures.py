@@ -1,4 +1,4 @@
-"""A real anvil for the anchoring tests (DESIGN.md: integration tests use a real anvil).
+"""A real anvil for the tests that touch the chain (DESIGN.md: integration tests use a real anvil).
 
 `anvil` is one node per test process, in automine mode (a block per
 transaction), so tests control time by mining blocks themselves. Tests that

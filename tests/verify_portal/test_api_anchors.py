@@ -1,0 +1,95 @@
+"""The anchor list and receipts through the API, checked against the chain alone."""
+
+import pytest
+
+from anchor import receipt
+from anchor.account import development_account
+from anchor.worker import Target
+from tests.anchor.support import append, worker
+from ledger.users import Role, add_user
+from tests.conftest import bearer
+from tests.verify_portal.test_api_cases import PARTY, _open
+from verify_portal import create_app
+from verify_portal.services import build, migrate
+from verify_portal.settings import Settings
+
+
+@pytest.fixture
+def anchored(tmp_path, database_url, chain, contract):
+    """A deployment configured for the contract on the test anvil (production-style settings)."""
+    settings = Settings.from_env({
+        "LIANZHENG_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url,
+        "LIANZHENG_RPC_URL": chain.url, "LIANZHENG_CHAIN_ID": str(chain.chain_id),
+        "LIANZHENG_CONTRACT_ADDRESS": contract.address,
+    })
+    services = build(settings)
+    migrate(services.engine)
+    target = Target(chain, contract, development_account(0), chain.latest_number() - 1)
+    yield services, worker(services, target), create_app(services=services).test_client()
+    services.engine.dispose()
+
+
+def test_the_anchor_list_shows_each_anchor_on_chain(anchored, chain, contract):
+    services, w, client = anchored
+    assert client.get("/api/v1/log/anchors").json["anchors"] == []
+    append(services, 3)
+    w.cycle()
+    append(services, 2)
+    w.cycle()
+    body = client.get("/api/v1/log/anchors").json
+    assert body["chain_id"] == chain.chain_id and body["contract"] == contract.address
+    assert [a["size"] for a in body["anchors"]] == [5, 3]
+    newest = body["anchors"][0]
+    assert newest["root"] == contract.root_at(5).hex()
+    assert newest["block_hash"] == "0x" + chain.block(newest["block_number"]).hash.hex()
+    assert newest["final"] is False
+    assert [a["size"] for a in client.get("/api/v1/log/anchors?before=5").json["anchors"]] == [3]
+
+
+def test_a_receipt_verifies_against_the_chain_alone(anchored, chain):
+    services, w, client = anchored
+    append(services, 6)
+    w.cycle()
+    answer = client.get("/api/v1/log/receipt?index=4")
+    assert answer.status_code == 200
+    checks = receipt.verify(answer.json, chain)
+    assert [c.passed for c in checks] == [True] * len(checks)
+    assert {c.name for c in checks} >= {"contract holds the root at this size", "contract's own inclusion check"}
+
+
+def test_a_tampered_receipt_fails_the_check_it_breaks(anchored, chain):
+    services, w, client = anchored
+    append(services, 6)
+    w.cycle()
+    forged = client.get("/api/v1/log/receipt?index=2").json
+    forged["leaf_hash"] = "00" * 32
+    failed = {c.name for c in receipt.verify(forged, chain) if not c.passed}
+    assert failed == {"inclusion proof leads to the anchored root", "contract's own inclusion check"}
+
+
+def test_a_leaf_not_yet_anchored_has_no_receipt_yet(anchored):
+    services, w, client = anchored
+    append(services, 2)
+    w.cycle()
+    append(services, 1)
+    answer = client.get("/api/v1/log/receipt?index=2")
+    assert answer.status_code == 409
+    assert answer.json["type"].endswith("not-anchored-yet")
+    assert client.get("/api/v1/log/receipt?index=3").status_code == 404
+
+
+def test_a_case_has_a_receipt_for_every_anchored_event_with_the_event_itself(anchored, chain):
+    services, w, client = anchored
+    with services.sessions.begin() as session:
+        token = add_user(session, "officer-1", Role.OFFICER)
+    case_no = _open(client, token, party=PARTY)
+    w.cycle()
+    r = client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED", "payload": {}},
+                    headers=bearer(token))
+    assert r.status_code == 201, r.json
+    body = client.get(f"/api/v1/cases/{case_no}/receipts", headers=bearer(token)).json
+    assert len(body["receipts"]) == 1 and len(body["not_yet_anchored"]) == 1
+    [first] = body["receipts"]
+    assert case_no in first["event"] and PARTY["name"] not in first["event"]
+    assert all(c.passed for c in receipt.verify(first, chain))
+    assert client.get(f"/api/v1/cases/{case_no}/receipts").status_code == 401
