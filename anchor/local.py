@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 PROJECT_ANVIL = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "anvil"
 CHAIN_ID = 31337
 START_TIMEOUT = 30.0
+STATE_INTERVAL = 5  # seconds between dumps of anvil's state
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,9 @@ def _alive(pid: int) -> bool:
 class LocalChain:
     """Start, stop and inspect the embedded anvil of one data directory."""
 
-    def __init__(self, directory: Path, anvil: str | None = None, block_time: int = 1) -> None:
+    def __init__(self, directory: Path, anvil: str | None = None) -> None:
         self.dir = directory
         self.anvil = anvil
-        self.block_time = block_time
 
     @property
     def state_file(self) -> Path:
@@ -112,8 +112,10 @@ class LocalChain:
         port = _free_port()
         command = [
             find_anvil(self.anvil), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN_ID),
-            "--state", str(self.state_file), "--state-interval", "1", "--preserve-historical-states",
-            "--block-time", str(self.block_time),
+            # Saved every few seconds and on exit; blocks lost to a kill -9 in between look to the
+            # worker like a reorganisation, and it anchors again.
+            "--state", str(self.state_file), "--state-interval", str(STATE_INTERVAL),
+            # A block per transaction, no empty blocks on a timer: the state file grows only with anchors.
             # `finalized` trails `latest` by two epochs; one slot per epoch makes that two blocks.
             "--slots-in-an-epoch", "1",
         ]
@@ -156,6 +158,12 @@ class LocalChain:
             stopped = True
         self._info_file.unlink(missing_ok=True)
         return stopped
+
+    @staticmethod
+    def produce_block(chain: Chain) -> None:
+        """Mine one empty block: the local chain's stand-in for a real chain's validators, used only
+        while an anchor waits for blocks on top of it to become final."""
+        chain.rpc("anvil_mine", [1])
 
     def deployment(self) -> Deployment | None:
         try:

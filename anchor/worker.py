@@ -51,6 +51,8 @@ class Target:
     contract: AnchorContract
     account: LocalAccount
     deploy_block: int = 0
+    # Only the embedded anvil, which mines nothing on its own: a block per call while an anchor awaits finality.
+    produce_block: Callable[[], None] | None = None
 
 
 def _now() -> datetime:
@@ -96,6 +98,22 @@ class AnchorWorker:
                 stop.wait(delay)
         finally:
             self.leadership.release()
+
+    def run_once(self) -> bool:
+        """One cycle if this worker gets the lock, reported in the status row; errors propagate."""
+        if not self.leadership.acquire():
+            log.info("another worker holds the anchoring lock")
+            return False
+        try:
+            self.cycle()
+        except ChainError as exc:
+            self._report(exc.message)
+            raise
+        finally:
+            self.leadership.release()
+        self._reported_at = None  # always write: a one-shot run has no later heartbeat
+        self._report(None)
+        return True
 
     def _guarded_cycle(self, delay: float) -> float:
         """One cycle; returns the delay before the next (doubling while the chain fails)."""
@@ -229,6 +247,8 @@ class AnchorWorker:
             return self._update(record, status=AnchorStatus.PENDING, block_number=None, block_hash=None)
         if is_final(self.policy, block.number, self.chain.finalized_number(), self.chain.latest_number()):
             return self._update(record, status=AnchorStatus.FINAL, final_at=_now())
+        if self.target.produce_block is not None:
+            self.target.produce_block()
         return record
 
     # --- anchoring -----------------------------------------------------------------

@@ -7,7 +7,11 @@ endpoint and checks the chain id, the contract and the anchor account first.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
@@ -15,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 from anchor import account, leader, receipt, records
 from anchor.chain import Chain
 from anchor.contract import AnchorContract
-from anchor.errors import NotAnchoredYet
+from anchor.errors import ChainError, NotAnchoredYet
 from anchor.local import LocalChain
 from anchor.policy import Policy
 from anchor.worker import AnchorWorker, Target
@@ -23,6 +27,8 @@ from ledger.errors import ConfigurationError, NotFound
 from ledger.models import Leaf
 from verify_portal.services import Services
 from verify_portal.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,13 +42,15 @@ class Identity:
 def identity(settings: Settings) -> Identity | None:
     """Where this deployment anchors; None while the embedded chain has no contract yet."""
     if not settings.embedded_chain:
-        return Identity(settings.chain_id or 0, AnchorContract.checksum(settings.contract_address or ""))
+        if not (settings.chain_id and settings.contract_address):
+            return None
+        return Identity(settings.chain_id, AnchorContract.checksum(settings.contract_address))
     deployment = local_chain(settings).deployment()
     return None if deployment is None else Identity(deployment.chain_id, deployment.contract)
 
 
 def local_chain(settings: Settings) -> LocalChain:
-    return LocalChain(settings.chain_dir, settings.anvil_bin, settings.anvil_block_time)
+    return LocalChain(settings.chain_dir, settings.anvil_bin)
 
 
 def policy(settings: Settings) -> Policy:
@@ -58,12 +66,15 @@ def connect(settings: Settings) -> tuple[Target, Callable[[], object] | None]:
         chain = Chain(running.rpc_url)
         deployment = local.ensure_contract(chain)
         target = Target(chain, AnchorContract(chain, deployment.contract), account.development_account(),
-                        deployment.block_number)
+                        deployment.block_number, produce_block=lambda: local.produce_block(chain))
         return target, (local.down if started else None)
     return _production_target(settings), None
 
 
 def _production_target(settings: Settings) -> Target:
+    if not (settings.chain_id and settings.contract_address):
+        raise ConfigurationError("LIANZHENG_RPC_URL needs LIANZHENG_CHAIN_ID and LIANZHENG_CONTRACT_ADDRESS "
+                                 "(deploy the contract with `lianzheng chain deploy`)")
     chain = Chain(settings.rpc_url or "")
     if chain.chain_id != settings.chain_id:
         raise ConfigurationError(f"LIANZHENG_RPC_URL serves chain {chain.chain_id}, "
@@ -87,6 +98,35 @@ def anchor_account(settings: Settings) -> LocalAccount:
         return account.from_key(settings.anchor_key)
     raise ConfigurationError("anchoring on LIANZHENG_RPC_URL needs LIANZHENG_ANCHOR_KEYSTORE (with "
                              "LIANZHENG_ANCHOR_KEYSTORE_PASSWORD) or LIANZHENG_ANCHOR_KEY")
+
+
+@contextmanager
+def serving_chain(settings: Settings) -> Iterator[None]:
+    """For `serve` on the embedded default: the local chain up and an anchor worker process beside it.
+
+    A chain that does not start is reported, not fatal: the log takes events
+    without it, and the worker keeps trying (issue 3: chain down).
+    """
+    if not (settings.embedded_chain and settings.anchor_in_serve):
+        yield
+        return
+    local, started = local_chain(settings), False
+    try:
+        running, started = local.up()
+        local.ensure_contract(Chain(running.rpc_url))
+    except (ChainError, ConfigurationError) as exc:
+        log.error("the local chain did not start; events are still logged and anchored later: %s", exc.message)
+    process = subprocess.Popen([sys.executable, "-m", "verify_portal", "anchor", "run"])
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if started:
+            local.down()
 
 
 def worker(services: Services, target: Target, on_step: Callable[[str], None] | None = None) -> AnchorWorker:

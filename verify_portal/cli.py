@@ -11,6 +11,7 @@ import click
 from ledger import audit as audit_mod
 from ledger.errors import LianzhengError
 from ledger.users import Actor, Role, add_user, by_username
+from verify_portal import anchoring, chain_cli
 from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
 
@@ -48,13 +49,22 @@ def main() -> None:
 @click.option("--port", default=None, type=int, help="Port (default LIANZHENG_PORT or 8000).")
 @click.option("--workers", default=None, type=int, help="Worker processes (default LIANZHENG_WORKERS or 2).")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
-    """Migrate the schema, create keys on first start and serve the API under gunicorn."""
+    """Migrate, create keys on first start, start the local chain and anchor worker, serve under gunicorn.
+
+    With LIANZHENG_RPC_URL set (production) the anchor worker runs apart: `lianzheng anchor run`.
+    """
     from verify_portal.server import run
 
     services = _services()
     settings = services.settings
     services.engine.dispose()  # the workers open their own connections after fork
-    run(host or settings.host, port or settings.port, workers or settings.workers)
+    with anchoring.serving_chain(settings):
+        run(host or settings.host, port or settings.port, workers or settings.workers)
+
+
+main.add_command(chain_cli.chain)
+main.add_command(chain_cli.anchor)
+main.add_command(chain_cli.verify_receipt)
 
 
 @main.group("db")
@@ -196,6 +206,13 @@ def log_inclusion(index: int, size: int | None) -> None:
     services = _services()
     with services.sessions() as session:
         _print(services.store.inclusion_proof(session, index, size).to_json())
+
+
+@log_group.command("receipt")
+@click.argument("index", type=int)
+def log_receipt(index: int) -> None:
+    """The receipt of leaf INDEX to the newest anchor (save it; check it with verify-receipt)."""
+    _print(anchoring.receipt_of_leaf(_services(), index))
 
 
 @log_group.command("consistency")

@@ -38,7 +38,6 @@ class Settings:
     anchor_stuck_after: float = 120.0
     anchor_in_serve: bool = True
     anvil_bin: str | None = None
-    anvil_block_time: int = 1
 
     @property
     def embedded_chain(self) -> bool:
@@ -87,11 +86,7 @@ def _chain_settings(env: Mapping[str, str]) -> dict[str, object]:
         # The embedded default anchors from inside `serve`; production runs `lianzheng anchor run` apart.
         "anchor_in_serve": env.get("LIANZHENG_ANCHOR_IN_SERVE", "0" if rpc_url else "1") == "1",
         "anvil_bin": env.get("LIANZHENG_ANVIL") or None,
-        "anvil_block_time": _int(env, "LIANZHENG_ANVIL_BLOCK_TIME", 1),
     }
-    if rpc_url and not (chain["chain_id"] and chain["contract_address"]):
-        raise ConfigurationError("LIANZHENG_RPC_URL needs LIANZHENG_CHAIN_ID and LIANZHENG_CONTRACT_ADDRESS "
-                                 "(deploy with `lianzheng chain deploy`)")
     return chain
 
 

@@ -61,7 +61,18 @@ class Server:
 
 @pytest.fixture
 def env(tmp_path):
-    return {**os.environ, "LIANZHENG_DATA_DIR": str(tmp_path / "var")}
+    return {**os.environ, "LIANZHENG_DATA_DIR": str(tmp_path / "var"), "LIANZHENG_ANCHOR_INTERVAL": "1"}
+
+
+def _wait_for_final_anchor(server, size, timeout=60):
+    """The anchor list once it shows a final anchor of `size`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = json.loads(_request(f"{server.url}/api/v1/log/anchors")[1])
+        if any(a["size"] == size and a["final"] for a in body["anchors"]):
+            return body
+        time.sleep(0.5)
+    raise AssertionError(f"no final anchor of size {size} within {timeout} s: {body}")
 
 
 def test_serve_starts_on_a_fresh_data_dir_and_keeps_the_log_across_a_restart(env, tmp_path):
@@ -72,6 +83,7 @@ def test_serve_starts_on_a_fresh_data_dir_and_keeps_the_log_across_a_restart(env
                                 {"source": "patrol", "violation_type": "stall", "district": "xuhui"}, token)
         assert status == 201, body
         key_before = _request(f"{server.url}/api/v1/log/publickey")[1]
+        anchors_before = _wait_for_final_anchor(server, 1)  # the worker inside `serve` anchored it
 
     key_file = tmp_path / "var" / "keys" / "checkpoint-ed25519.pem"
     assert key_file.stat().st_mode & 0o777 == 0o600
@@ -83,3 +95,19 @@ def test_serve_starts_on_a_fresh_data_dir_and_keeps_the_log_across_a_restart(env
         status, body = _request(f"{server.url}/api/v1/cases",
                                 {"source": "camera", "violation_type": "stall", "district": "xuhui"}, token)
         assert status == 201 and json.loads(body)["index"] == 1
+        # The local chain came back with its state: the same contract and the earlier anchor, then a new one.
+        anchors = _wait_for_final_anchor(server, 2)
+        assert anchors["contract"] == anchors_before["contract"]
+        assert anchors["anchors"][-1] == anchors_before["anchors"][0]
+        status, receipt = _request(f"{server.url}/api/v1/log/receipt?index=0")
+        assert status == 200
+        receipt_file = tmp_path / "receipt.json"
+        receipt_file.write_text(receipt)
+        rpc_url = json.loads((tmp_path / "var" / "chain" / "anvil.json").read_text())["rpc_url"]
+        check = subprocess.run([BIN, "verify-receipt", str(receipt_file), "--rpc", rpc_url], env=env,
+                               capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "receipt verified" in check.stdout
+
+    # `serve` started the local chain, so it stopped it too.
+    assert subprocess.run([BIN, "chain", "status"], env=env, capture_output=True).returncode == 1

@@ -5,8 +5,8 @@ import pytest
 from anchor import receipt
 from anchor.account import development_account
 from anchor.worker import Target
-from tests.anchor.support import append, worker
 from ledger.users import Role, add_user
+from tests.anchor.support import append, worker
 from tests.conftest import bearer
 from tests.verify_portal.test_api_cases import PARTY, _open
 from verify_portal import create_app

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from verify_portal import anchoring
 from verify_portal.api.requests import idempotency, int_arg, json_object, only_fields
 from verify_portal.auth import AUTHENTICATED, access, current_actor
-from verify_portal import anchoring
 from verify_portal.services import current
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1/cases")

@@ -1,0 +1,203 @@
+"""The chain commands of `lianzheng`: the local chain, the anchor worker, receipts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from anchor import receipt as receipt_mod
+from anchor import records
+from anchor.account import production_account
+from anchor.chain import Chain
+from anchor.contract import AnchorContract, deploy
+from anchor.errors import ChainError, ChainUnavailable
+from ledger.errors import ConfigurationError, InvalidInput
+from verify_portal import anchoring
+from verify_portal.services import Services, build, migrate
+from verify_portal.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _print(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def _embedded(settings: Settings) -> None:
+    if not settings.embedded_chain:
+        raise ConfigurationError("LIANZHENG_RPC_URL is set: this deployment uses an external chain, not the local one")
+
+
+@click.group()
+def chain() -> None:
+    """The chain anchors go to; `up` and `down` manage the embedded anvil."""
+
+
+@chain.command("up")
+def chain_up() -> None:
+    """Start the local anvil (state under <data>/chain) and deploy the contract on first start."""
+    settings = Settings.from_env()
+    _embedded(settings)
+    local = anchoring.local_chain(settings)
+    running, started = local.up()
+    deployment = local.ensure_contract(Chain(running.rpc_url))
+    click.echo(f"local chain {'started' if started else 'already running'}: anvil pid {running.pid} at "
+               f"{running.rpc_url}, chain {deployment.chain_id}, contract {deployment.contract}")
+
+
+@chain.command("down")
+def chain_down() -> None:
+    """Stop the local anvil; its state is saved and reloaded by the next `up`."""
+    settings = Settings.from_env()
+    _embedded(settings)
+    stopped = anchoring.local_chain(settings).down()
+    click.echo("local chain stopped" if stopped else "local chain was not running")
+
+
+@chain.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def chain_status(as_json: bool) -> None:
+    """The chain, the contract's latest anchor, the recorded anchors and the worker. Exit 1 if the chain is down."""
+    settings = Settings.from_env()
+    status: dict[str, Any] = {"mode": "embedded" if settings.embedded_chain else "external"}
+    rpc_url = settings.rpc_url
+    if settings.embedded_chain:
+        running = anchoring.local_chain(settings).running()
+        status["anvil"] = None if running is None else {"pid": running.pid, "rpc_url": running.rpc_url}
+        rpc_url = None if running is None else running.rpc_url
+    ident = anchoring.identity(settings)
+    status["contract"] = None if ident is None else ident.contract
+    status["chain"] = _chain_facts(rpc_url, ident)
+    status.update(_recorded(build(settings), ident))
+    if as_json:
+        _print(status)
+    else:
+        for key, value in status.items():
+            click.echo(f"{key:>10}: {json.dumps(value, ensure_ascii=False)}")
+    sys.exit(0 if status["chain"].get("reachable") else 1)
+
+
+def _chain_facts(rpc_url: str | None, ident: anchoring.Identity | None) -> dict[str, Any]:
+    if rpc_url is None:
+        return {"reachable": False, "error": "the local chain is not running: lianzheng chain up"}
+    chain = Chain(rpc_url, timeout=5)
+    try:
+        facts: dict[str, Any] = {"reachable": True, "chain_id": chain.chain_id, "latest_block": chain.latest_number(),
+                                 "finalized_block": chain.finalized_number()}
+        if ident is not None:
+            size, root = AnchorContract(chain, ident.contract).latest()
+            facts["contract_latest"] = {"size": size, "root": root.hex()}
+    except ChainUnavailable as exc:
+        return {"reachable": False, "error": exc.message}
+    return facts
+
+
+def _recorded(services: Services, ident: anchoring.Identity | None) -> dict[str, Any]:
+    migrate(services.engine)
+    with services.sessions() as session:
+        newest = [] if ident is None else records.anchors(session, ident.chain_id, ident.contract, limit=1)
+        worker = records.worker_status(session)
+    return {
+        "recorded": records.to_json(newest[0]) if newest else None,
+        "worker": None if worker is None else {
+            "worker": worker.worker, "checked_at": worker.checked_at.isoformat(), "healthy": bool(worker.healthy),
+            "chain_down_since": worker.chain_down_since and worker.chain_down_since.isoformat(),
+            "last_error": worker.last_error},
+    }
+
+
+@chain.command("deploy")
+def chain_deploy() -> None:
+    """Deploy EvidenceAnchor on LIANZHENG_RPC_URL with the anchor key; prints the settings to add."""
+    settings = Settings.from_env()
+    if settings.embedded_chain:
+        raise ConfigurationError("set LIANZHENG_RPC_URL to deploy on an external chain (`chain up` deploys locally)")
+    signer = production_account(anchoring.anchor_account(settings))
+    target = Chain(settings.rpc_url or "")
+    address, block, tx_hash = deploy(target, signer)
+    click.echo(f"LIANZHENG_CHAIN_ID={target.chain_id}\nLIANZHENG_CONTRACT_ADDRESS={address}\n"
+               f"LIANZHENG_CONTRACT_BLOCK={block}\n# deployed by {signer.address} in transaction 0x{tx_hash.hex()}")
+
+
+@click.group()
+def anchor() -> None:
+    """The anchor worker."""
+
+
+@anchor.command("run")
+@click.option("--once", is_flag=True, help="One cycle (settle open anchors, anchor if due), then exit.")
+def anchor_run(once: bool) -> None:
+    """Anchor the log's checkpoints until stopped (SIGTERM or Ctrl-C); retries while the chain is down."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    services = build(Settings.from_env())
+    migrate(services.engine)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    target, stop_chain = _connect_with_retries(services.settings, stop)
+    if target is None:
+        return
+    try:
+        worker = anchoring.worker(services, target)
+        if once:
+            worker.run_once()
+        else:
+            log.info("anchoring on chain %d, contract %s, as %s", target.chain.chain_id, target.contract.address,
+                     target.account.address)
+            worker.run(stop)
+    finally:
+        if stop_chain is not None:
+            stop_chain()
+
+
+def _connect_with_retries(settings: Settings, stop: threading.Event):  # type: ignore[no-untyped-def]
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            return anchoring.connect(settings)
+        except ChainUnavailable as exc:
+            log.warning("chain unreachable, retrying in %.0f s: %s", delay, exc.message)
+        except ChainError as exc:
+            log.error("cannot anchor yet, retrying in %.0f s: %s", delay, exc.message)
+        stop.wait(delay)
+        delay = min(delay * 2, 60.0)
+    return None, None
+
+
+@anchor.command("status")
+def anchor_status() -> None:
+    """The worker's last report and the newest recorded anchor."""
+    settings = Settings.from_env()
+    _print(_recorded(build(settings), anchoring.identity(settings)))
+
+
+@click.command("verify-receipt")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rpc", required=True, help="JSON-RPC URL of the chain the receipt names (any node of it).")
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+def verify_receipt(file: Path, rpc: str, as_json: bool) -> None:
+    """Check a saved receipt against the chain alone; exit 0 only if every check passes (2 if one fails)."""
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{file} is not a JSON receipt: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != receipt_mod.FORMAT:
+        raise InvalidInput(f"{file} is not a {receipt_mod.FORMAT} receipt")
+    started = time.monotonic()
+    checks = receipt_mod.verify(data, Chain(rpc))
+    passed = all(c.passed for c in checks)
+    if as_json:
+        _print({"passed": passed, "checks": [c.to_json() for c in checks]})
+    else:
+        for c in checks:
+            click.echo(f"{'PASS' if c.passed else 'FAIL'}  {c.name}: {c.detail}")
+        click.echo(f"receipt {'verified' if passed else 'NOT verified'} in {time.monotonic() - started:.1f} s")
+    sys.exit(0 if passed else 2)
