@@ -19,6 +19,7 @@ from anchor.account import production_account
 from anchor.chain import Chain
 from anchor.contract import AnchorContract, deploy
 from anchor.errors import ChainError, ChainUnavailable
+from ledger import jsontext
 from ledger.errors import ConfigurationError, InvalidInput
 from verify_portal import anchoring
 from verify_portal.services import Services, build, migrate
@@ -185,10 +186,7 @@ def anchor_status() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 def verify_receipt(file: Path, rpc: str, as_json: bool) -> None:
     """Check a saved receipt against the chain alone; exit 0 only if every check passes (2 if one fails)."""
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{file} is not a JSON receipt: {exc}") from None
+    data = jsontext.loads(file.read_bytes(), str(file))
     if not isinstance(data, dict) or data.get("format") != receipt_mod.FORMAT:
         raise InvalidInput(f"{file} is not a {receipt_mod.FORMAT} receipt")
     started = time.monotonic()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import request
 
+from ledger import jsontext
 from ledger.cases import Idempotency
 from ledger.errors import InvalidInput
 
@@ -15,12 +15,7 @@ def json_object() -> dict[str, Any]:
     """The request body as a JSON object; anything else is a clear 400 (or 415)."""
     if request.mimetype != "application/json":
         raise InvalidInput(f"send the body as application/json, not {request.mimetype or 'nothing'}")
-    try:
-        body = json.loads(request.get_data(cache=True), object_pairs_hook=_no_duplicate_keys)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"the body is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise InvalidInput("the body nests too deeply to be a request") from None
+    body = jsontext.loads(request.get_data(cache=True), "the body", object_pairs_hook=_no_duplicate_keys)
     if not isinstance(body, dict):
         raise InvalidInput(f"the body must be a JSON object, not {type(body).__name__}")
     return body
