@@ -15,6 +15,7 @@ from typing import Any
 
 import rfc8785
 
+from ledger import jsontext
 from ledger.errors import VerificationError
 from ledger.merkle import leaf_hash
 
@@ -81,6 +82,8 @@ class Event:
     @classmethod
     def decode(cls, data: bytes) -> Event:
         """Parse leaf bytes; refuse anything that is not exactly our canonical encoding."""
+        if jsontext.nesting(data) > jsontext.MAX_NESTING:  # checked first: a hostile leaf must not crash the audit
+            raise VerificationError(f"event nests deeper than {jsontext.MAX_NESTING} levels")
         try:
             event = cls.from_json(json.loads(data))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:

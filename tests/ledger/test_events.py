@@ -33,3 +33,8 @@ def test_an_event_with_a_missing_or_extra_field_is_refused():
 def test_garbage_is_not_an_event():
     with pytest.raises(VerificationError, match="not JSON"):
         Event.decode(b"\xff\x00")
+
+
+def test_a_hostile_leaf_nested_too_deep_is_refused_before_parsing():
+    with pytest.raises(VerificationError, match="nests deeper"):
+        Event.decode(b"[" * 200_000 + b"]" * 200_000)
