@@ -1,0 +1,63 @@
+"""The embedded chain: anvil under the data directory, its state and contract kept across restarts."""
+
+import pytest
+
+from anchor.chain import Chain
+from anchor.contract import AnchorContract
+from anchor.errors import ChainError
+from anchor.local import LocalChain
+from tests.anchor import trees
+from tests.anchor.support import transact
+
+
+@pytest.fixture
+def local(tmp_path):
+    chain = LocalChain(tmp_path / "chain")
+    yield chain
+    chain.down()
+
+
+def test_up_starts_anvil_once_and_the_contract_is_deployed_once(local):
+    running, started = local.up()
+    assert started
+    assert local.up() == (running, False)
+    deployment = local.ensure_contract(Chain(running.rpc_url))
+    assert local.ensure_contract(Chain(running.rpc_url)) == deployment
+    assert Chain(running.rpc_url).code_at(deployment.contract)
+
+
+def test_anchors_survive_a_restart_of_the_local_chain(local):
+    running, _ = local.up()
+    deployment = local.ensure_contract(Chain(running.rpc_url))
+    tree = trees.leaves(8)
+    receipt = transact(AnchorContract(Chain(running.rpc_url), deployment.contract), "anchor", 8,
+                       trees.root(tree, 8), [])
+    assert local.down()
+    assert local.running() is None
+
+    running, started = local.up()
+    assert started
+    chain = Chain(running.rpc_url)
+    assert local.ensure_contract(chain) == deployment
+    assert AnchorContract(chain, deployment.contract).root_at(8) == trees.root(tree, 8)
+    assert chain.block(receipt["blockNumber"]).hash == bytes(receipt["blockHash"])
+
+
+def test_a_lost_chain_state_is_reported_not_silently_replaced(local):
+    running, _ = local.up()
+    local.ensure_contract(Chain(running.rpc_url))
+    local.down()
+    local.state_file.unlink()
+    running, _ = local.up()
+    with pytest.raises(ChainError, match="state .* was lost"):
+        local.ensure_contract(Chain(running.rpc_url))
+
+
+def test_the_local_chain_mines_only_on_demand(local):
+    running, _ = local.up()
+    chain = Chain(running.rpc_url)
+    before = chain.latest_number()
+    for _ in range(3):
+        local.produce_block(chain)
+    assert chain.latest_number() == before + 3
+    assert chain.finalized_number() == chain.latest_number() - 2  # one slot per epoch: two blocks behind
