@@ -127,32 +127,35 @@ contract EvidenceAnchor {
 
     // ----- RFC 9162 proof verification -----
 
-    /// @dev RFC 9162 §2.1.3.2: the root that `proof` leads to from the leaf at `index`.
+    /// @dev RFC 9162 §2.1.3.2: the root that `proof` leads to from the leaf at `index` (< size).
     function _rootFromInclusion(bytes32 leafHash, uint64 index, uint64 size, bytes32[] calldata proof)
         private
         view
         returns (bytes32 r)
     {
-        uint64 fn = index;
-        uint64 sn = size - 1;
-        r = leafHash;
-        for (uint256 i = 0; i < proof.length; i++) {
-            if (sn == 0) revert MalformedProof(index, size, proof.length); // proof longer than the path
-            if ((fn & 1) == 1 || fn == sn) {
-                // We are a right child, or the last node of a level with no right sibling.
-                r = _node(proof[i], r);
-                // Climb past the levels where the lone last node is promoted without hashing.
-                while ((fn & 1) == 0 && fn != 0) {
-                    fn >>= 1;
-                    sn >>= 1;
+        // fn and sn are the node's and the last node's index at the current level; they only shrink.
+        unchecked {
+            uint256 fn = index;
+            uint256 sn = uint256(size) - 1;
+            r = leafHash;
+            for (uint256 i = 0; i < proof.length; ++i) {
+                if (sn == 0) revert MalformedProof(index, size, proof.length); // longer than the path
+                if ((fn & 1) == 1 || fn == sn) {
+                    // We are a right child, or the last node of a level with no right sibling.
+                    r = _node(proof[i], r);
+                    // Climb past the levels where the lone last node is promoted without hashing.
+                    while ((fn & 1) == 0 && fn != 0) {
+                        fn >>= 1;
+                        sn >>= 1;
+                    }
+                } else {
+                    r = _node(r, proof[i]);
                 }
-            } else {
-                r = _node(r, proof[i]);
+                fn >>= 1;
+                sn >>= 1;
             }
-            fn >>= 1;
-            sn >>= 1;
+            if (sn != 0) revert MalformedProof(index, size, proof.length); // shorter than the path
         }
-        if (sn != 0) revert MalformedProof(index, size, proof.length); // proof shorter than the path
     }
 
     /// @dev RFC 9162 §2.1.4.2: true when `proof` shows the tree (`first`, `firstRoot`) is a prefix of
@@ -162,37 +165,39 @@ contract EvidenceAnchor {
         view
         returns (bool)
     {
-        // When `first` is a power of two its root is itself a node of the new tree: the RFC prepends it.
-        bool prepend = (first & (first - 1)) == 0;
-        uint256 length = proof.length + (prepend ? 1 : 0);
-        if (length == 0) revert MalformedProof(first, second, proof.length);
-        uint64 fn = first - 1;
-        uint64 sn = second - 1;
-        // Skip the levels where the old tree's last node is a right child: they are shared unchanged.
-        while ((fn & 1) == 1) {
-            fn >>= 1;
-            sn >>= 1;
-        }
-        bytes32 fr = prepend ? firstRoot : proof[0];
-        bytes32 sr = fr;
-        for (uint256 i = 1; i < length; i++) {
-            bytes32 c = proof[prepend ? i - 1 : i];
-            if (sn == 0) revert MalformedProof(first, second, proof.length);
-            if ((fn & 1) == 1 || fn == sn) {
-                fr = _node(c, fr);
-                sr = _node(c, sr);
-                while ((fn & 1) == 0 && fn != 0) {
-                    fn >>= 1;
-                    sn >>= 1;
-                }
-            } else {
-                sr = _node(sr, c);
+        if (proof.length == 0) revert MalformedProof(first, second, 0);
+        unchecked {
+            uint256 fn = uint256(first) - 1;
+            uint256 sn = uint256(second) - 1;
+            // Skip the levels where the old tree's last node is a right child: they are shared unchanged.
+            while ((fn & 1) == 1) {
+                fn >>= 1;
+                sn >>= 1;
             }
-            fn >>= 1;
-            sn >>= 1;
+            // When `first` is a power of two its root is itself a node of the new tree: the RFC prepends
+            // it to the proof. Starting from it instead of proof[0] does the same without copying.
+            bool prepended = (first & (first - 1)) == 0;
+            bytes32 fr = prepended ? firstRoot : proof[0];
+            bytes32 sr = fr;
+            for (uint256 i = prepended ? 0 : 1; i < proof.length; ++i) {
+                if (sn == 0) revert MalformedProof(first, second, proof.length);
+                bytes32 c = proof[i];
+                if ((fn & 1) == 1 || fn == sn) {
+                    fr = _node(c, fr);
+                    sr = _node(c, sr);
+                    while ((fn & 1) == 0 && fn != 0) {
+                        fn >>= 1;
+                        sn >>= 1;
+                    }
+                } else {
+                    sr = _node(sr, c);
+                }
+                fn >>= 1;
+                sn >>= 1;
+            }
+            if (sn != 0) revert MalformedProof(first, second, proof.length);
+            return fr == firstRoot && sr == secondRoot;
         }
-        if (sn != 0) revert MalformedProof(first, second, proof.length);
-        return fr == firstRoot && sr == secondRoot;
     }
 
     /// @dev SHA-256(0x01 || left || right) via the precompile, in scratch memory past the free pointer
