@@ -32,6 +32,7 @@ $(NODE_STAMP): package.json package-lock.json
 
 bench: install
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/anchor.py
 
 clean:
 	rm -rf $(VENV) node_modules *.egg-info .pytest_cache
