@@ -47,6 +47,7 @@ class Report:
     leaves: int = 0
     nodes: int = 0
     checkpoints: int = 0
+    anchors: int | None = None  # anchored tree heads compared with the chain; None: not compared
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -58,12 +59,14 @@ class Report:
 
     def summary(self) -> str:
         verdict = "clean" if self.clean else f"{len(self.findings)} finding(s)"
+        chain = "no anchors compared with a chain" if self.anchors is None else \
+            f"{self.anchors} anchors compared with the chain"
         return (f"audit {verdict}: log size {self.size}, {self.leaves} leaves, {self.nodes} nodes, "
-                f"{self.checkpoints} checkpoints checked")
+                f"{self.checkpoints} checkpoints checked, {chain}")
 
     def to_json(self) -> dict:
         return {"clean": self.clean, "size": self.size, "leaves": self.leaves, "nodes": self.nodes,
-                "checkpoints": self.checkpoints,
+                "checkpoints": self.checkpoints, "anchors": self.anchors,
                 "findings": [{"where": f.where, "problem": f.problem} for f in self.findings]}
 
 

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 
 from anchor import account, leader, receipt, records
+from anchor import audit as chain_audit
 from anchor.chain import Chain
 from anchor.contract import AnchorContract
 from anchor.errors import ChainError, NotAnchoredYet
 from anchor.local import LocalChain
 from anchor.policy import Policy
 from anchor.worker import AnchorWorker, Target
+from ledger.audit import Report
 from ledger.errors import ConfigurationError, NotFound
 from ledger.models import Leaf
 from verify_portal.services import Services
@@ -127,6 +129,33 @@ def serving_chain(settings: Settings) -> Iterator[None]:
             process.kill()
         if started:
             local.down()
+
+
+def audit_chain(services: Services, report: Report) -> None:
+    """Compare the anchored roots with the log (`lianzheng audit`); an unreachable chain is a finding.
+
+    The embedded chain is started for the audit if it is not running, and stopped again.
+    """
+    ident = identity(services.settings)
+    if ident is None:
+        return  # nothing was ever anchored: the embedded chain has no contract yet
+    stop = None
+    try:
+        if services.settings.embedded_chain:
+            local = local_chain(services.settings)
+            running, started = local.up()
+            stop = local.down if started else None
+            deployment = local.deployment()
+            chain, deploy_block = Chain(running.rpc_url), deployment.block_number if deployment else 0
+        else:
+            chain, deploy_block = Chain(services.settings.rpc_url or ""), services.settings.contract_block
+        with services.sessions() as session:
+            chain_audit.compare(session, services.store, AnchorContract(chain, ident.contract), deploy_block, report)
+    except ChainError as exc:
+        report.add(f"chain {ident.chain_id}", f"anchors not compared: {exc.message}")
+    finally:
+        if stop is not None:
+            stop()
 
 
 def worker(services: Services, target: Target, on_step: Callable[[str], None] | None = None) -> AnchorWorker:

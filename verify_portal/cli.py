@@ -82,11 +82,13 @@ def db_upgrade() -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def audit(as_json: bool) -> None:
-    """Recompute the tree from the stored leaves and check nodes, checkpoints and case chains."""
+    """Recompute the tree from the stored leaves, check nodes, checkpoints and case chains, and compare
+    every root anchored on chain with the log's root at that size."""
     services = _services()
     with services.sessions() as session:
         report = audit_mod.run(session, services.signer.origin, services.signer.public_key,
                                progress=None if as_json else _progress)
+    anchoring.audit_chain(services, report)
     if as_json:
         _print(report.to_json())
     else:

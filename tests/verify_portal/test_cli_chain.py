@@ -42,6 +42,9 @@ def test_an_operator_runs_the_local_chain_anchors_and_a_receipt_verifies_on_chai
     assert status["chain"]["contract_latest"]["size"] == 1
     assert status["recorded"]["size"] == 1 and status["worker"]["healthy"] is True
 
+    audited = run("audit")
+    assert audited.exit_code == 0 and "1 anchors compared with the chain" in audited.output
+
     receipt = tmp_path / "receipt.json"
     receipt.write_text(run("log", "receipt", "0").output)
     checked = run("verify-receipt", str(receipt), "--rpc", _rpc_url(env))
@@ -101,3 +104,10 @@ def test_production_deploys_with_its_own_key_and_anchors_on_the_external_chain(r
     assert anchored.exit_code == 0, anchored.output
     status = json.loads(run("anchor", "status", **production).output)
     assert status["recorded"]["size"] == 1
+
+
+def test_an_audit_that_cannot_reach_the_configured_chain_does_not_pass(run):
+    result = run("audit", LIANZHENG_RPC_URL="http://127.0.0.1:9", LIANZHENG_CHAIN_ID="31337",
+                 LIANZHENG_CONTRACT_ADDRESS="0x" + "12" * 20)
+    assert result.exit_code == 2
+    assert "anchors not compared" in result.output and "unreachable" in result.output
