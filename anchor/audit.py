@@ -17,15 +17,10 @@ from anchor.records import ON_CHAIN
 from ledger.audit import Report
 from ledger.storage import LogStore
 
-LOG_RANGE = 10_000
-
 
 def compare(session: Session, store: LogStore, contract: AnchorContract, deploy_block: int, report: Report) -> None:
     """Add a finding for every anchor whose root the log does not have, and every record the chain lacks."""
-    latest = contract.chain.latest_number()
-    events = []
-    for start in range(deploy_block, latest + 1, LOG_RANGE):
-        events.extend(contract.anchored_events(start, min(start + LOG_RANGE - 1, latest)))
+    events = contract.all_anchored_events(deploy_block)
     log_size = store.latest_size(session)
     for event in events:
         where = f"anchor at size {event.size} (block {event.block_number})"

@@ -110,6 +110,11 @@ class Chain:
         return Receipt(bytes(r["transactionHash"]), r["status"] == 1, int(r["blockNumber"]),
                        bytes(r["blockHash"]), int(r["gasUsed"]), list(r["logs"]))
 
+    def transaction(self, tx_hash: bytes) -> dict:
+        """A known transaction's fields (from, nonce, fees)."""
+        with rpc_errors(self.url):
+            return dict(self.w3.eth.get_transaction(tx_hash))
+
     def in_pool(self, tx_hash: bytes) -> bool:
         """Whether the node knows the transaction at all (pending or mined)."""
         with rpc_errors(self.url):

@@ -7,6 +7,8 @@ The ABI and bytecode come from `contracts/build/EvidenceAnchor.json`, which
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,6 +24,7 @@ from ledger.errors import ConfigurationError, VerificationError
 
 ARTIFACT = Path(__file__).resolve().parents[1] / "contracts" / "build" / "EvidenceAnchor.json"
 ZERO = bytes(32)
+LOG_RANGE = 10_000  # blocks per eth_getLogs request
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ class AnchorContract:
         """
         _check_hashes([root, *proof])
         call = self._c.functions.anchor(size, root, proof)
-        with rpc_errors(self.chain.url), _refusals(f"anchor of size {size}"):
+        with rpc_errors(self.chain.url), refusals(f"anchor of size {size}"):
             gas = call.estimate_gas({"from": sender})
         return call.build_transaction({
             "from": sender, "nonce": nonce, "chainId": self.chain.chain_id,
@@ -129,6 +132,19 @@ class AnchorContract:
         return [AnchoredEvent(int(e["args"]["size"]), bytes(e["args"]["root"]), int(e["args"]["previousSize"]),
                               bytes(e["transactionHash"]), int(e["blockNumber"]), bytes(e["blockHash"]))
                 for e in logs]
+
+    def all_anchored_events(self, from_block: int) -> list[AnchoredEvent]:
+        """Every Anchored event since `from_block`, read in ranges that public nodes accept."""
+        latest = self.chain.latest_number()
+        events: list[AnchoredEvent] = []
+        for start in range(from_block, latest + 1, LOG_RANGE):
+            events.extend(self.anchored_events(start, min(start + LOG_RANGE - 1, latest)))
+        return events
+
+    @property
+    def functions(self):  # type: ignore[no-untyped-def]
+        """web3's function callers of the contract (tests and benchmarks send raw calls through them)."""
+        return self._c.functions
 
     def events_in_receipt(self, logs: list) -> list[AnchoredEvent]:
         """The Anchored events among a transaction receipt's logs."""
@@ -157,20 +173,14 @@ class AnchorContract:
                                         error=name) from None
 
 
-class _refusals:
-    """Context manager: a reverting call becomes AnchorRefused with the contract's error name."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, exc, tb) -> bool:  # type: ignore[no-untyped-def]
-        if isinstance(exc, ContractCustomError | ContractLogicError):
-            name, args = decode_error(getattr(exc, "data", None))
-            raise AnchorRefused(f"the contract refused the {self.what}: {name} {args}", error=name, args=args)
-        return False
+@contextmanager
+def refusals(what: str) -> Iterator[None]:
+    """A reverting call inside becomes AnchorRefused naming the contract's custom error."""
+    try:
+        yield
+    except (ContractCustomError, ContractLogicError) as exc:
+        name, args = decode_error(getattr(exc, "data", None))
+        raise AnchorRefused(f"the contract refused the {what}: {name} {args}", error=name, args=args) from None
 
 
 def deploy(chain: Chain, account: object) -> tuple[str, int, bytes]:

@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 60.0
 STATUS_EVERY = 5.0  # seconds between heartbeats of a healthy worker
-LOG_RANGE = 10_000  # blocks per eth_getLogs request when reading the contract's history
 
 
 @dataclass(frozen=True)
@@ -154,7 +153,7 @@ class AnchorWorker:
             recorded = {r.size for r in self._records(session)}
             self._check_history(session, size_c, root_c, self.store.latest_size(session))
         if size_c and size_c not in recorded:
-            for event in self._chain_anchors():
+            for event in self.contract.all_anchored_events(self.target.deploy_block):
                 if event.size not in recorded:
                     self._adopt(event)
         with self.sessions.begin() as session:
@@ -163,15 +162,8 @@ class AnchorWorker:
                     log.warning("anchor of size %d is recorded but not on chain: reopening it", record.size)
                     record.status = AnchorStatus.PENDING
 
-    def _chain_anchors(self) -> list[AnchoredEvent]:
-        latest = self.chain.latest_number()
-        events: list[AnchoredEvent] = []
-        for start in range(self.target.deploy_block, latest + 1, LOG_RANGE):
-            events.extend(self.contract.anchored_events(start, min(start + LOG_RANGE - 1, latest)))
-        return events
-
     def _adopt(self, event: AnchoredEvent) -> None:
-        tx = self.chain.w3.eth.get_transaction(event.tx_hash)
+        tx = self.chain.transaction(event.tx_hash)
         now = _now()
         with self.sessions.begin() as session:
             session.add(AnchorRecord(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from anchor.account import development_account
-from anchor.contract import AnchorContract, _refusals
+from anchor.contract import AnchorContract, refusals
 from anchor.leader import Leadership
 from anchor.models import AnchorRecord
 from anchor.policy import Policy
@@ -22,8 +22,8 @@ def transact(contract: AnchorContract, function: str, *args: object, sender: int
     """
     account = development_account(sender)
     chain = contract.chain
-    call = getattr(contract._c.functions, function)(*args)
-    with _refusals(function):
+    call = getattr(contract.functions, function)(*args)
+    with refusals(function):
         gas = call.estimate_gas({"from": account.address})
     fees = chain.fees()
     tx = call.build_transaction({"from": account.address, "nonce": chain.nonce(account.address), "gas": gas * 2,

@@ -92,7 +92,7 @@ def test_the_same_anchor_twice_is_refused(contract):
     with pytest.raises(AnchorRefused) as excinfo:
         anchor(contract, 10)
     assert refusal(excinfo) == "AlreadyAnchored"
-    assert contract._c.functions.anchorCount().call() == 1
+    assert contract.functions.anchorCount().call() == 1
 
 
 def test_a_first_anchor_with_a_proof_or_of_an_empty_log_is_refused(contract):
@@ -129,12 +129,12 @@ def test_only_the_owner_manages_anchorers(contract):
 def test_ownership_moves_only_when_the_new_owner_accepts(contract):
     new_owner = development_account(1).address
     transact(contract, "transferOwnership", new_owner)
-    assert contract._c.functions.owner().call() == development_account(0).address
+    assert contract.functions.owner().call() == development_account(0).address
     with pytest.raises(AnchorRefused) as excinfo:
         transact(contract, "acceptOwnership", sender=2)
     assert refusal(excinfo) == "NotPendingOwner"
     transact(contract, "acceptOwnership", sender=1)
-    assert contract._c.functions.owner().call() == new_owner
+    assert contract.functions.owner().call() == new_owner
     with pytest.raises(AnchorRefused) as excinfo:
         transact(contract, "addAnchorer", new_owner, sender=0)
     assert refusal(excinfo) == "NotOwner"
