@@ -33,12 +33,13 @@ def anchors(session: Session, chain_id: int, contract: str, limit: int = 100,
     return list(session.scalars(query.order_by(AnchorRecord.size.desc()).limit(min(limit, MAX_PAGE))))
 
 
-def covering(session: Session, chain_id: int, contract: str, index: int) -> AnchorRecord | None:
-    """The newest anchor in a block whose tree holds leaf `index`, or None."""
-    query = select(AnchorRecord).where(
-        AnchorRecord.chain_id == chain_id, AnchorRecord.contract == contract,
-        AnchorRecord.status.in_(ON_CHAIN), AnchorRecord.size > index)
-    return session.scalars(query.order_by(AnchorRecord.size.desc()).limit(1)).first()
+def for_receipts(session: Session, chain_id: int, contract: str, index: int) -> AnchorRecord | None:
+    """The anchor a receipt for leaves up to `index` should name: the newest final one that holds the
+    leaf, else the newest one in a block (which a reorganisation may still drop); None if none holds it."""
+    mine = select(AnchorRecord).where(AnchorRecord.chain_id == chain_id, AnchorRecord.contract == contract,
+                                      AnchorRecord.size > index).order_by(AnchorRecord.size.desc()).limit(1)
+    final = session.scalars(mine.where(AnchorRecord.status == AnchorStatus.FINAL)).first()
+    return final or session.scalars(mine.where(AnchorRecord.status == AnchorStatus.MINED)).first()
 
 
 def worker_status(session: Session) -> WorkerStatus | None:

@@ -165,13 +165,18 @@ def worker(services: Services, target: Target, on_step: Callable[[str], None] | 
 
 
 def receipts(services: Services, indexes: list[int], with_events: bool) -> tuple[list[dict], list[int]]:
-    """Receipts of the leaves at `indexes` to the newest anchor, and the indexes no anchor covers yet."""
+    """Receipts of the leaves at `indexes` to one anchor (final if one holds them all), and the indexes
+    no anchor covers yet."""
     ident = identity(services.settings)
+    if ident is None or not indexes:
+        return [], indexes
     with services.sessions() as session:
-        newest = [] if ident is None else records.anchors(session, ident.chain_id, ident.contract, limit=1)
-        if not newest:
-            return [], indexes
-        record = newest[0]
+        record = records.for_receipts(session, ident.chain_id, ident.contract, max(indexes))
+        if record is None:  # not all covered: fall back to the newest anchor for those it holds
+            newest = records.anchors(session, ident.chain_id, ident.contract, limit=1)
+            if not newest:
+                return [], indexes
+            record = newest[0]
         covered = [i for i in indexes if i < record.size]
         head = services.store.checkpoint(session, record.size)
         proofs = services.store.inclusion_proofs(session, covered, record.size) if covered else []

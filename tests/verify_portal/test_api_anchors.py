@@ -93,3 +93,17 @@ def test_a_case_has_a_receipt_for_every_anchored_event_with_the_event_itself(anc
     assert case_no in first["event"] and PARTY["name"] not in first["event"]
     assert all(c.passed for c in receipt.verify(first, chain))
     assert client.get(f"/api/v1/cases/{case_no}/receipts").status_code == 401
+
+
+def test_a_receipt_names_a_final_anchor_when_one_holds_the_leaf(anchored, chain):
+    services, w, client = anchored
+    append(services, 2)
+    w.cycle()
+    chain.rpc("anvil_mine", [65])
+    w.cycle()  # the anchor of size 2 is final
+    append(services, 2)
+    w.cycle()  # the anchor of size 4 is only mined
+    first = client.get("/api/v1/log/receipt?index=1").json["anchor"]
+    assert (first["size"], first["final"]) == (2, True)
+    newest = client.get("/api/v1/log/receipt?index=3").json["anchor"]
+    assert (newest["size"], newest["final"]) == (4, False)
