@@ -8,8 +8,10 @@ endpoint and checks the chain id, the contract and the anchor account first.
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -107,7 +109,8 @@ def serving_chain(settings: Settings) -> Iterator[None]:
     """For `serve` on the embedded default: the local chain up and an anchor worker process beside it.
 
     A chain that does not start is reported, not fatal: the log takes events
-    without it, and the worker keeps trying (issue 3: chain down).
+    without it, and the worker keeps trying (issue 3: chain down). A worker
+    that dies is started again.
     """
     if not (settings.embedded_chain and settings.anchor_in_serve):
         yield
@@ -118,17 +121,49 @@ def serving_chain(settings: Settings) -> Iterator[None]:
         local.ensure_contract(Chain(running.rpc_url))
     except (ChainError, ConfigurationError) as exc:
         log.error("the local chain did not start; events are still logged and anchored later: %s", exc.message)
-    process = subprocess.Popen([sys.executable, "-m", "verify_portal", "anchor", "run"])
+    supervisor = _WorkerSupervisor([sys.executable, "-m", "verify_portal", "anchor", "run"])
+    supervisor.start()
+    owner = os.getpid()
     try:
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        if started:
-            local.down()
+        # gunicorn's workers are forks of this process and leave through this same stack when they exit:
+        # only the process that started the chain and the worker may stop them.
+        if os.getpid() == owner:
+            supervisor.stop()
+            if started:
+                local.down()
+
+
+class _WorkerSupervisor(threading.Thread):
+    """Keeps one anchor worker process running until stopped; it only starts and waits for processes."""
+
+    RESTART_DELAY = 5.0
+
+    def __init__(self, command: list[str]) -> None:
+        super().__init__(name="anchor-worker-supervisor", daemon=True)
+        self.command = command
+        self.process: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            self.process = subprocess.Popen(self.command)
+            code = self.process.wait()
+            if self._stopping.is_set():
+                return
+            log.error("the anchor worker exited with code %s; starting it again in %.0f s", code, self.RESTART_DELAY)
+            self._stopping.wait(self.RESTART_DELAY)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.join(35)
 
 
 def audit_chain(services: Services, report: Report) -> None:
