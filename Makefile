@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test install bench clean
+.PHONY: run test install ffmpeg bench clean
 
 run: install
 	$(BIN)/lianzheng serve
@@ -16,7 +16,7 @@ test: install
 
 NODE_STAMP := node_modules/.installed-stamp
 
-install: $(STAMP) $(NODE_STAMP)
+install: $(STAMP) $(NODE_STAMP) ffmpeg
 
 # Reinstalled only when pyproject.toml or the set of packages changes; a second `make run` reuses the venv and ./var.
 $(STAMP): pyproject.toml $(wildcard */__init__.py)
@@ -29,6 +29,12 @@ $(STAMP): pyproject.toml $(wildcard */__init__.py)
 $(NODE_STAMP): package.json package-lock.json
 	npm install --no-audit --no-fund  # npm ci trips over anvil's optional per-platform packages; the lock still pins
 	touch $(NODE_STAMP)
+
+# ffprobe and ffmpeg (Debian's ffmpeg package) probe evidence media and make posters and derived clips.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+ffmpeg:
+	@command -v ffprobe >/dev/null 2>&1 || { $(SUDO) apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends ffmpeg; }
 
 bench: install
 	$(BIN)/python bench/ledger.py

@@ -73,7 +73,7 @@ class CaseService:
         actor.require(WRITERS, "open cases")
         payload = lifecycle.validate_payload(State.REPORTED, report)
         party_data = _party(party)
-        return self._write(actor, idempotency, lambda s, size: self._create(s, size, actor, payload, party_data))
+        return self.write(actor, idempotency, lambda s, size: self._create(s, size, actor, payload, party_data))
 
     def transition(
         self, actor: Actor, case_no: str, target: Any, payload: Any, party: Any = None,
@@ -84,16 +84,17 @@ class CaseService:
         state = _state(target)
         clean = lifecycle.validate_payload(state, payload if payload is not None else {})
         party_data = _party(party)
-        return self._write(
+        return self.write(
             actor, idempotency, lambda s, size: self._transition(s, size, actor, case_no, state, clean, party_data)
         )
 
     def erase_party(self, actor: Actor, case_no: str, idempotency: Idempotency | None = None) -> dict[str, Any]:
         """Crypto-shred a party's data: delete the sealed row; the leaves and proofs stay."""
         actor.require(ERASERS, "erase personal data")
-        return self._write(actor, idempotency, lambda s, size: self._erase(s, size, actor, case_no))
+        return self.write(actor, idempotency, lambda s, size: self._erase(s, size, actor, case_no))
 
-    def _write(self, actor: Actor, idempotency: Idempotency | None, work: Callable[[Session, int], dict]) -> dict:
+    def write(self, actor: Actor, idempotency: Idempotency | None, work: Callable[[Session, int], dict]) -> dict:
+        """Run `work(session, size)` under the append lock in one transaction, replaying an idempotent retry."""
         with self.sessions.begin() as session:
             size = self.store.lock(session)
             if idempotency:
@@ -135,7 +136,7 @@ class CaseService:
         self, session: Session, size: int, actor: Actor, case_no: str, target: State, payload: dict,
         party: PartyData | None,
     ) -> dict:
-        case = self._visible_case(session, actor, case_no)
+        case = self.visible_case(session, actor, case_no)
         if party is not None:
             if target is not State.FILED or case.party_key is not None:
                 raise IllegalTransition("a party is recorded once: when the case is reported or filed")
@@ -158,7 +159,7 @@ class CaseService:
         return self._record(session, size, actor, case, lifecycle.event_type(target), payload, self.clock())
 
     def _erase(self, session: Session, size: int, actor: Actor, case_no: str) -> dict:
-        case = self._visible_case(session, actor, case_no)
+        case = self.visible_case(session, actor, case_no)
         row = session.get(Party, case_no)
         if row is None:
             raise NotFound(f"case {case_no} holds no personal data to erase")
@@ -204,12 +205,20 @@ class CaseService:
             "checkpoint": _head_json(head),
         }
 
-    def _visible_case(self, session: Session, actor: Actor, case_no: str) -> Case:
+    def visible_case(self, session: Session, actor: Actor, case_no: str) -> Case:
         """The case if this actor may know it exists; the same NotFound otherwise."""
         case = session.get(Case, case_no) if len(case_no) <= MAX_CASE_NO else None
         if case is None or not actor.may_see_district(case.district):
             raise NotFound(f"no case {case_no[:MAX_CASE_NO]}")
         return case
+
+    def append_event(self, session: Session, size: int, actor: Actor, case_no: str, type_: str,
+                     payload: dict) -> dict:
+        """Append a non-lifecycle event (evidence, custody) to a case's chain, inside `write`'s work."""
+        if type_.startswith("case."):
+            raise ValueError("lifecycle events go through transition()")
+        return self._record(session, size, actor, self.visible_case(session, actor, case_no), type_, payload,
+                            self.clock())
 
     # --- reads ---------------------------------------------------------------------
 
@@ -217,7 +226,7 @@ class CaseService:
         """A case with all its events in log order, and its party if still on record."""
         actor.require(CASE_READERS, "read cases")
         with self.sessions() as session:
-            case = self._visible_case(session, actor, case_no)
+            case = self.visible_case(session, actor, case_no)
             leaves = session.execute(
                 select(Leaf.leaf_index, Leaf.leaf_hash, Leaf.data).where(Leaf.case_no == case_no)
                 .order_by(Leaf.leaf_index)

@@ -19,10 +19,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from verify_portal.api import cases, log
+    from verify_portal.api import cases, evidence, log
 
     app.register_blueprint(log.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(evidence.bp)
     problems.register(app)
     check_every_view_declares_access(app)
     return app

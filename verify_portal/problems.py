@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from anchor.errors import ChainUnavailable, NotAnchoredYet
+from evidence import errors as evidence_errors
 from ledger import errors
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,13 @@ STATUS: dict[type[errors.LianzhengError], int] = {
     errors.ConfigurationError: 500,
     NotAnchoredYet: 409,
     ChainUnavailable: 503,
+    evidence_errors.TooLarge: 413,
+    evidence_errors.UnsupportedMedia: 415,
+    evidence_errors.ChecksumMismatch: 460,  # tus checksum extension's status
+    evidence_errors.OffsetConflict: 409,
+    evidence_errors.DeviceRefused: 422,
+    evidence_errors.TamperedBlob: 500,
+    evidence_errors.TusVersionMismatch: 412,
 }
 
 

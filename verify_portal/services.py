@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import Engine
@@ -10,6 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import anchor
 import anchor.models  # noqa: F401 - registers the anchor tables on the shared metadata
+import evidence
+from evidence.blobstore import FileBlobStore
+from evidence.devices import DeviceRegistry
+from evidence.service import EvidenceService, Limits
+from evidence.uploads import Uploads
 from ledger import db, keys
 from ledger.cases import CaseService
 from ledger.checkpoint import CheckpointSigner
@@ -25,6 +31,8 @@ class Services:
     sessions: sessionmaker[Session]
     store: LogStore
     cases: CaseService
+    evidence: EvidenceService
+    uploads: Uploads
 
     @property
     def signer(self) -> CheckpointSigner:
@@ -45,8 +53,8 @@ def current() -> Services:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring every domain's tables up to date: the ledger's revisions, then anchoring's."""
-    db.upgrade(engine, locations=(anchor.MIGRATIONS,))
+    """Bring every domain's tables up to date: the ledger's revisions, then anchoring's, then evidence's."""
+    db.upgrade(engine, locations=(anchor.MIGRATIONS, evidence.MIGRATIONS))
 
 
 def build(settings: Settings) -> Services:
@@ -59,4 +67,8 @@ def build(settings: Settings) -> Services:
     engine = db.make_engine(settings.database_url)
     sessions = db.session_factory(engine)
     store = LogStore(signer)
-    return Services(settings, engine, sessions, store, CaseService(sessions, store, party_secrets))
+    cases = CaseService(sessions, store, party_secrets)
+    blobs = FileBlobStore(settings.blob_dir or settings.data_dir / "blobs")
+    evidence_service = EvidenceService(cases, blobs, DeviceRegistry(sessions), Limits(settings.max_evidence_bytes))
+    uploads = Uploads(evidence_service, settings.uploads_dir, timedelta(hours=settings.upload_lifetime_hours))
+    return Services(settings, engine, sessions, store, cases, evidence_service, uploads)

@@ -38,6 +38,10 @@ class Settings:
     anchor_stuck_after: float = 120.0
     anchor_in_serve: bool = True
     anvil_bin: str | None = None
+    # Evidence (issue 4)
+    blob_dir: Path | None = None  # default <data>/blobs
+    max_evidence_bytes: int = 8 << 30
+    upload_lifetime_hours: float = 24.0
 
     @property
     def embedded_chain(self) -> bool:
@@ -46,6 +50,10 @@ class Settings:
     @property
     def chain_dir(self) -> Path:
         return self.data_dir / "chain"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -65,6 +73,9 @@ class Settings:
             max_request_bytes=_int(env, "LIANZHENG_MAX_REQUEST_BYTES", 1 << 20),
             generate_keys=not ({"LIANZHENG_CHECKPOINT_KEY", "LIANZHENG_PARTY_SECRET"} & env.keys()),
             **_chain_settings(env),
+            blob_dir=Path(env.get("LIANZHENG_BLOB_DIR", data_dir / "blobs")),
+            max_evidence_bytes=_int(env, "LIANZHENG_MAX_EVIDENCE_BYTES", 8 << 30),
+            upload_lifetime_hours=_float(env, "LIANZHENG_UPLOAD_LIFETIME_HOURS", 24.0),
         )
 
 

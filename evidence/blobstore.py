@@ -1,0 +1,158 @@
+"""Content-addressed, write-once blob storage (DESIGN.md: evidence blobs content-addressed and write-once).
+
+A blob is written to a temporary file while it is hashed, fsynced, then
+renamed to `blobs/sha256/ab/cd/<hash>` and the folder fsynced: a crash at
+any point leaves either no blob or the whole blob, never a partial one under
+its name. An existing blob is never overwritten (the same name means the same
+bytes) and the service never deletes one. Reading back verifies the hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from evidence.errors import TamperedBlob, TooLarge
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Blob:
+    sha256: str  # lowercase hex
+    size: int
+    created: bool  # False when the same bytes were already stored
+
+
+class BlobWriter(Protocol):
+    size: int
+    head: bytes  # the first bytes, for content sniffing
+
+    def write(self, chunk: bytes) -> None: ...
+
+    def digest(self) -> str: ...
+
+    def commit(self) -> Blob:
+        """Store the bytes under their hash; idempotent for bytes already stored."""
+
+    def abort(self) -> None:
+        """Discard everything written."""
+
+
+class BlobStore(Protocol):
+    """What evidence needs of a blob store; an S3-compatible store can implement the same."""
+
+    def writer(self, max_size: int) -> BlobWriter: ...
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def open(self, sha256: str) -> Iterator[bytes]:
+        """The blob's bytes in chunks; raises TamperedBlob at the end if they do not hash to the name."""
+
+    def size(self, sha256: str) -> int: ...
+
+
+class FileBlobStore:
+    """Blobs as files under `root`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tmp = root / "tmp"
+
+    def path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError(f"not a SHA-256 hex digest: {sha256[:80]!r}")
+        return self.root / "sha256" / sha256[:2] / sha256[2:4] / sha256
+
+    def writer(self, max_size: int) -> _FileWriter:
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        return _FileWriter(self, max_size)
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def size(self, sha256: str) -> int:
+        return self.path(sha256).stat().st_size
+
+    def open(self, sha256: str) -> Iterator[bytes]:
+        digest = hashlib.sha256()
+        with open(self.path(sha256), "rb") as f:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+                yield chunk
+        if digest.hexdigest() != sha256:
+            raise TamperedBlob(f"blob {sha256} was changed on disk: its bytes hash to {digest.hexdigest()}")
+
+    def verify(self, sha256: str) -> str | None:
+        """None when the blob is there with its hash; otherwise what is wrong with it."""
+        if not self.exists(sha256):
+            return "is missing from the blob store"
+        try:
+            for _ in self.open(sha256):
+                pass
+        except TamperedBlob as exc:
+            return exc.message
+        return None
+
+    def _place(self, temp: Path, sha256: str) -> bool:
+        """Move a finished temp file under its name; False (and discard it) when already stored."""
+        final = self.path(sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(temp, final)  # fails if the name exists: never overwrite a blob
+        except FileExistsError:
+            return False
+        finally:
+            temp.unlink(missing_ok=True)
+        _fsync_dir(final.parent)
+        return True
+
+
+class _FileWriter:
+    def __init__(self, store: FileBlobStore, max_size: int) -> None:
+        self.store = store
+        self.max_size = max_size
+        fd, name = tempfile.mkstemp(dir=store.tmp, prefix="upload-")
+        self.temp = Path(name)
+        self.file: BinaryIO = os.fdopen(fd, "wb")
+        self.hash = hashlib.sha256()
+        self.size = 0
+        self.head = b""
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.max_size:
+            self.abort()
+            raise TooLarge(f"the upload exceeds the limit of {self.max_size:,} bytes")
+        if len(self.head) < 512:
+            self.head += chunk[: 512 - len(self.head)]
+        self.hash.update(chunk)
+        self.file.write(chunk)
+
+    def digest(self) -> str:
+        return self.hash.hexdigest()
+
+    def commit(self) -> Blob:
+        self.file.flush()
+        os.fsync(self.file.fileno())  # the bytes are on disk before the name points at them
+        self.file.close()
+        sha256 = self.digest()
+        return Blob(sha256, self.size, self.store._place(self.temp, sha256))
+
+    def abort(self) -> None:
+        if not self.file.closed:
+            self.file.close()
+        self.temp.unlink(missing_ok=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,128 @@
+"""What an uploader says about a file: tus `Upload-Metadata` pairs, parsed strictly. Pure.
+
+Keys: case_no and captured_at (RFC 3339) are required; device, gps ("lat,lon"),
+sha256 (the client's hash of the bytes, hex), signature (the device's, base64),
+segment_seq and segment_prev (a bodycam's recording segments) are optional.
+Unknown keys such as filename are ignored: a name says nothing about content.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from ledger.errors import InvalidInput
+
+MAX_HEADER = 4096
+_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_CASE_NO = re.compile(r"^[A-Z]{2}-\d{4}-\d{6,}$")
+
+
+def parse_upload_metadata(header: str | None) -> dict[str, str]:
+    """tus 1.0 Upload-Metadata: comma-separated `key base64(value)` pairs."""
+    if not header:
+        return {}
+    if len(header) > MAX_HEADER:
+        raise InvalidInput(f"Upload-Metadata is longer than {MAX_HEADER} characters")
+    pairs: dict[str, str] = {}
+    for item in header.split(","):
+        key, _, encoded = item.strip().partition(" ")
+        if not _KEY.match(key) or key in pairs:
+            raise InvalidInput(f"Upload-Metadata has a bad or repeated key: {key[:64]!r}")
+        try:
+            pairs[key] = base64.b64decode(encoded, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise InvalidInput(f"Upload-Metadata value of {key!r} is not base64 of UTF-8 text") from None
+    return pairs
+
+
+def encode_upload_metadata(pairs: dict[str, str]) -> str:
+    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in pairs.items())
+
+
+@dataclass(frozen=True)
+class UploadMeta:
+    case_no: str
+    captured_at: datetime
+    captured_text: str = ""  # exactly as sent: part of what a device signs
+    device: str | None = None
+    gps: tuple[float, float] | None = None
+    sha256: str | None = None
+    signature: bytes | None = None
+    segment_seq: int | None = None
+    segment_prev: str | None = None
+
+    @classmethod
+    def parse(cls, pairs: dict[str, str]) -> UploadMeta:
+        missing = {"case_no", "captured_at"} - pairs.keys()
+        if missing:
+            raise InvalidInput(f"evidence metadata misses {', '.join(sorted(missing))}")
+        if not _CASE_NO.match(pairs["case_no"]):
+            raise InvalidInput("case_no is not a case number such as CG-2026-000001")
+        return cls(
+            case_no=pairs["case_no"], captured_at=_time(pairs["captured_at"]), captured_text=pairs["captured_at"],
+            device=_device(pairs.get("device")), gps=_gps(pairs.get("gps")), sha256=_hex(pairs.get("sha256")),
+            signature=_b64(pairs.get("signature")), segment_seq=_seq(pairs.get("segment_seq")),
+            segment_prev=_hex(pairs.get("segment_prev"), "segment_prev"),
+        )
+
+
+def _time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"captured_at is not an RFC 3339 time: {text[:40]!r}") from None
+    if moment.tzinfo is None:
+        raise InvalidInput("captured_at needs a time zone (e.g. 2026-11-22T09:30:00+08:00)")
+    return moment
+
+
+def _device(text: str | None) -> str | None:
+    if text is not None and not _KEY.match(text):
+        raise InvalidInput("device is not a serial number")
+    return text
+
+
+def _gps(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        lat, lon = (float(x) for x in text.split(","))
+    except ValueError:
+        raise InvalidInput("gps must be 'latitude,longitude'") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InvalidInput("gps is outside the globe")
+    return lat, lon
+
+
+def _hex(text: str | None, name: str = "sha256") -> str | None:
+    if text is not None and not _HEX64.match(text):
+        raise InvalidInput(f"{name} must be 64 lowercase hex digits")
+    return text
+
+
+def _b64(text: str | None) -> bytes | None:
+    if text is None:
+        return None
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise InvalidInput("signature is not base64") from None
+
+
+def _seq(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isdigit() or len(text) > 12:
+        raise InvalidInput("segment_seq must be a non-negative whole number")
+    return int(text)
+
+
+def signed_message(meta: UploadMeta, sha256: str) -> bytes:
+    """What a device signs: the file's hash and its capture facts, one per line."""
+    seq = "-" if meta.segment_seq is None else str(meta.segment_seq)
+    return f"lianzheng-device-v1\n{sha256}\n{meta.captured_text}\n{seq}\n{meta.segment_prev or '-'}\n".encode()

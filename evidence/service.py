@@ -1,0 +1,245 @@
+"""Evidence ingest and access: register a file as a case's evidence event, and log every access to it.
+
+Ingest order (a crash at any point loses nothing acknowledged and leaves no
+record without its blob): the bytes stream into a temporary file while they
+are hashed; the type is sniffed, the declared hash and any device signature
+checked, the media probed, all before the blob is committed (fsync, rename);
+only then are the evidence event and its row written, in one transaction.
+A refusal before the commit deletes the temporary file: no blob, no leaf.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from hashlib import sha256 as sha256_of
+from pathlib import Path
+from typing import Any
+
+import rfc8785
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence import media
+from evidence.blobstore import Blob, FileBlobStore
+from evidence.devices import DeviceRegistry
+from evidence.errors import ChecksumMismatch, Truncated, UnsupportedMedia
+from evidence.meta import UploadMeta
+from evidence.models import EvidenceItem
+from evidence.sniff import ALLOWED, VIDEO, media_type
+from ledger.cases import CaseService
+from ledger.errors import NotFound
+from ledger.events import Event, format_time
+from ledger.models import Leaf
+from ledger.users import CASE_READERS, WRITERS, Actor, Role
+
+LATE_AFTER = timedelta(hours=24)
+REGISTERED = "evidence.registered"
+CUSTODY = "evidence.custody"
+CUSTODY_ACTIONS = ("view", "download", "playback", "export", "share")
+CUSTODY_READERS = frozenset({Role.SUPERVISOR, Role.LEGAL, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int
+
+
+class EvidenceService:
+    """Evidence of cases: ingest, derived copies, reads with custody, the custody trail."""
+
+    def __init__(self, cases: CaseService, blobs: FileBlobStore, devices: DeviceRegistry, limits: Limits) -> None:
+        self.cases = cases
+        self.sessions = cases.sessions
+        self.blobs = blobs
+        self.devices = devices
+        self.limits = limits
+
+    # --- ingest --------------------------------------------------------------------
+
+    def ingest(self, actor: Actor, meta: UploadMeta, chunks: Iterable[bytes], length: int | None) -> dict[str, Any]:
+        """Stream `chunks` in as evidence of `meta.case_no`; `length` is the size the client declared."""
+        actor.require(WRITERS, "upload evidence")
+        self._check_case(actor, meta.case_no)
+        writer = self.blobs.writer(self.limits.max_bytes)
+        try:
+            for chunk in chunks:
+                writer.write(chunk)
+            if length is not None and writer.size != length:
+                raise Truncated(f"the body ended after {writer.size:,} of {length:,} bytes")
+            checked = self._check(meta, writer.digest(), writer.head, writer.temp)
+        except BaseException:
+            writer.abort()
+            raise
+        blob = writer.commit()
+        return self._register(actor, meta, blob, *checked)
+
+    def ingest_file(self, actor: Actor, meta: UploadMeta, path: Path) -> dict[str, Any]:
+        """Register a complete file (a finished resumable upload); the file is consumed."""
+        actor.require(WRITERS, "upload evidence")
+        self._check_case(actor, meta.case_no)
+        with open(path, "rb") as f:
+            return self.ingest(actor, meta, iter(lambda: f.read(1 << 20), b""), path.stat().st_size)
+
+    def _check(self, meta: UploadMeta, digest: str, head: bytes, temp: Path) -> tuple[str, dict, str | None]:
+        kind = media_type(head)
+        if kind is None or kind not in ALLOWED:
+            raise UnsupportedMedia("the content is not of an allowed type (video, audio, JPEG, PNG or PDF)")
+        if meta.sha256 is not None and meta.sha256 != digest:
+            raise ChecksumMismatch(f"the bytes hash to {digest}, the client declared {meta.sha256}")
+        device = meta.device if meta.device and self.devices.check_signature(meta, digest) else None
+        facts = media.probe(temp, kind)
+        if meta.gps is not None:
+            facts["gps"] = {"lat": meta.gps[0], "lon": meta.gps[1]}
+        return kind, facts, device
+
+    def _check_case(self, actor: Actor, case_no: str) -> None:
+        with self.sessions() as session:
+            self.cases.visible_case(session, actor, case_no)
+
+    def _register(self, actor: Actor, meta: UploadMeta, blob: Blob, kind: str, facts: dict, device: str | None,
+                  derived: tuple[EvidenceItem, dict] | None = None) -> dict[str, Any]:
+        poster = self._poster(blob.sha256, facts) if kind in VIDEO else None
+        media_json = rfc8785.dumps(facts).decode()
+        return self.cases.write(actor, None, lambda session, size: self._record(
+            session, size, actor, meta, blob, kind, media_json, device, poster, derived))
+
+    def _record(self, session: Session, size: int, actor: Actor, meta: UploadMeta, blob: Blob, kind: str,
+                media_json: str, device: str | None, poster: str | None,
+                derived: tuple[EvidenceItem, dict] | None) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        item = EvidenceItem(
+            id="EV-" + uuid.uuid4().hex[:20], case_no=meta.case_no, sha256=blob.sha256, size=blob.size,
+            media_type=kind, officer=actor.username, device=meta.device, device_signed=int(device is not None),
+            captured_at=meta.captured_at, registered_at=now, late=int(now - meta.captured_at > LATE_AFTER),
+            media=media_json, media_sha256=sha256_of(media_json.encode()).hexdigest(),
+            segment_seq=meta.segment_seq, segment_prev=meta.segment_prev,
+            continuity=self.devices.continuity(session, meta) if meta.segment_seq is not None else None,
+            derived_from=derived[0].id if derived else None,
+            operation=rfc8785.dumps(derived[1]).decode() if derived else None, poster_sha256=poster, leaf_index=-1)
+        written = self.cases.append_event(session, size, actor, meta.case_no, REGISTERED, _payload(item, derived))
+        item.leaf_index = written["index"]
+        session.add(item)
+        return {**written, "evidence": view(item)}
+
+    def _poster(self, sha256: str, facts: dict) -> str | None:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "poster.jpg"
+            if not media.poster(self.blobs.path(sha256), out, facts.get("duration_s")):
+                return None
+            writer = self.blobs.writer(self.limits.max_bytes)
+            writer.write(out.read_bytes())
+            return writer.commit().sha256
+
+    # --- derived copies ------------------------------------------------------------
+
+    def derive(self, actor: Actor, evidence_id: str, operation: Any) -> dict[str, Any]:
+        """A trimmed or blurred copy as its own evidence item naming its original and the operation."""
+        actor.require(WRITERS, "derive evidence")
+        operation = media.validate_operation(operation)
+        original = self._readable(actor, evidence_id)
+        if original.media_type not in VIDEO:
+            raise UnsupportedMedia(f"only video can be trimmed or blurred, not {original.media_type}")
+        has_audio = any(s.get("type") == "audio" for s in media_facts(original).get("streams", []))
+        with tempfile.TemporaryDirectory(dir=self.blobs.tmp) as tmp:
+            out = Path(tmp) / "derived.mp4"
+            media.derive(self.blobs.path(original.sha256), out, operation, has_audio)
+            meta = UploadMeta(case_no=original.case_no, captured_at=_aware(original.captured_at))
+            with open(out, "rb") as f:
+                writer = self.blobs.writer(self.limits.max_bytes)
+                try:
+                    while chunk := f.read(1 << 20):
+                        writer.write(chunk)
+                    kind, facts, _ = self._check(meta, writer.digest(), writer.head, writer.temp)
+                except BaseException:
+                    writer.abort()
+                    raise
+                blob = writer.commit()
+        return self._register(actor, meta, blob, kind, facts, None, (original, operation))
+
+    # --- reading, with custody -----------------------------------------------------
+
+    def read(self, actor: Actor, evidence_id: str, action: str, reason: str) -> EvidenceItem:
+        """The item, after its custody event (who, role, when, which, why) is in the log."""
+        item = self._readable(actor, evidence_id)
+        payload = {"evidence_id": item.id, "sha256": item.sha256, "action": action, "role": actor.role.value,
+                   "reason": reason}
+        self.cases.write(actor, None, lambda session, size: self.cases.append_event(
+            session, size, actor, item.case_no, CUSTODY, payload))
+        return item
+
+    def _readable(self, actor: Actor, evidence_id: str) -> EvidenceItem:
+        actor.require(CASE_READERS, "see evidence")
+        with self.sessions() as session:
+            item = session.get(EvidenceItem, evidence_id) if len(evidence_id) <= 40 else None
+            if item is None:
+                raise NotFound(f"no evidence {evidence_id[:40]}")
+            try:
+                self.cases.visible_case(session, actor, item.case_no)
+            except NotFound:
+                raise NotFound(f"no evidence {evidence_id[:40]}") from None
+            return item
+
+    def custody(self, actor: Actor, evidence_id: str) -> list[dict[str, Any]]:
+        """The full custody trail of an item from the log: registration, then every access."""
+        actor.require(CUSTODY_READERS, "read custody trails")
+        item = self._readable(actor, evidence_id)
+        with self.sessions() as session:
+            rows = session.execute(select(Leaf.leaf_index, Leaf.data).where(Leaf.case_no == item.case_no)
+                                   .order_by(Leaf.leaf_index)).all()
+        trail = []
+        for index, data in rows:
+            event = Event.decode(data)
+            if event.type in (REGISTERED, CUSTODY) and event.payload.get("evidence_id") == item.id:
+                trail.append({"index": index, "type": event.type, "actor": event.actor, "time": event.time,
+                              **{k: event.payload[k] for k in ("action", "role", "reason") if k in event.payload}})
+        return trail
+
+    def of_case(self, actor: Actor, case_no: str) -> list[EvidenceItem]:
+        actor.require(CASE_READERS, "see evidence")
+        with self.sessions() as session:
+            self.cases.visible_case(session, actor, case_no)
+            return list(session.scalars(select(EvidenceItem).where(EvidenceItem.case_no == case_no)
+                                        .order_by(EvidenceItem.leaf_index)))
+
+
+def _payload(item: EvidenceItem, derived: tuple[EvidenceItem, dict] | None) -> dict[str, Any]:
+    """The evidence event's payload: hashes and facts, no personal data (GPS stays in the row)."""
+    payload: dict[str, Any] = {
+        "evidence_id": item.id, "sha256": item.sha256, "size": item.size, "media_type": item.media_type,
+        "captured_at": format_time(item.captured_at), "media_sha256": item.media_sha256,
+        "device_signed": bool(item.device_signed), "late": bool(item.late),
+    }
+    if item.device:
+        payload["device"] = item.device
+    if item.segment_seq is not None:
+        payload["segment"] = {"seq": item.segment_seq, "prev": item.segment_prev}
+    if derived:
+        payload["derived_from"] = {"evidence_id": derived[0].id, "sha256": derived[0].sha256}
+        payload["operation"] = derived[1]
+    return payload
+
+
+def media_facts(item: EvidenceItem) -> dict[str, Any]:
+    return json.loads(item.media)
+
+
+def view(item: EvidenceItem) -> dict[str, Any]:
+    """An item as the API shows it to those who may see it."""
+    return {
+        "evidence_id": item.id, "case_no": item.case_no, "sha256": item.sha256, "size": item.size,
+        "media_type": item.media_type, "officer": item.officer, "device": item.device,
+        "device_signed": bool(item.device_signed), "captured_at": format_time(_aware(item.captured_at)),
+        "registered_at": format_time(_aware(item.registered_at)), "late": bool(item.late),
+        "media": media_facts(item), "continuity": item.continuity, "derived_from": item.derived_from,
+        "operation": None if item.operation is None else json.loads(item.operation),
+        "poster": item.poster_sha256 is not None, "leaf_index": item.leaf_index,
+    }
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
