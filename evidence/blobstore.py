@@ -37,6 +37,9 @@ class BlobWriter(Protocol):
 
     def digest(self) -> str: ...
 
+    def staged(self) -> Path:
+        """The bytes written so far as a local file, for checks before the commit."""
+
     def commit(self) -> Blob:
         """Store the bytes under their hash; idempotent for bytes already stored."""
 
@@ -136,6 +139,11 @@ class _FileWriter:
 
     def digest(self) -> str:
         return self.hash.hexdigest()
+
+    def staged(self) -> Path:
+        """The bytes written so far as a complete file, for checks (ffprobe) before the commit."""
+        self.file.flush()
+        return self.temp
 
     def commit(self) -> Blob:
         self.file.flush()

@@ -32,8 +32,8 @@ def probe(path: Path, media_type: str) -> dict[str, Any]:
     try:
         info = ffmpeg.probe(str(path))
     except ffmpeg.Error as exc:
-        reason = (exc.stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or ["unreadable"]
-        raise UnsupportedMedia(f"the file looks like {media_type} but cannot be read as media: {reason[0][:200]}",
+        reason = _last_line(exc.stderr, path) or "unreadable"
+        raise UnsupportedMedia(f"the file looks like {media_type} but cannot be read as media: {reason}",
                                media_type=media_type) from None
     fmt = info.get("format", {})
     tags = {k.lower(): v for k, v in (fmt.get("tags") or {}).items()}
@@ -122,6 +122,11 @@ def derive(source: Path, out: Path, operation: dict[str, Any], has_audio: bool) 
         (ffmpeg.output(*streams, str(out), movflags="+faststart", map_metadata="-1", **codecs)
          .overwrite_output().run(quiet=True))
     except ffmpeg.Error as exc:
-        tail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or ["failed"]
-        raise InvalidInput(f"ffmpeg could not derive the clip: {tail[0][:200]}") from None
+        raise InvalidInput(f"ffmpeg could not derive the clip: {_last_line(exc.stderr, source) or 'failed'}") from None
 
+
+
+def _last_line(stderr: bytes | None, path: Path) -> str:
+    """ffmpeg's last complaint, without our file paths (they say nothing to the client)."""
+    lines = (stderr or b"").decode(errors="replace").strip().splitlines()
+    return lines[-1].replace(str(path), "the file")[:200] if lines else ""

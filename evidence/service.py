@@ -71,7 +71,7 @@ class EvidenceService:
                 writer.write(chunk)
             if length is not None and writer.size != length:
                 raise Truncated(f"the body ended after {writer.size:,} of {length:,} bytes")
-            checked = self._check(meta, writer.digest(), writer.head, writer.temp)
+            checked = self._check(meta, writer.digest(), writer.head, writer.staged())
         except BaseException:
             writer.abort()
             raise
@@ -154,7 +154,7 @@ class EvidenceService:
                 try:
                     while chunk := f.read(1 << 20):
                         writer.write(chunk)
-                    kind, facts, _ = self._check(meta, writer.digest(), writer.head, writer.temp)
+                    kind, facts, _ = self._check(meta, writer.digest(), writer.head, writer.staged())
                 except BaseException:
                     writer.abort()
                     raise

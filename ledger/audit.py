@@ -48,6 +48,7 @@ class Report:
     nodes: int = 0
     checkpoints: int = 0
     anchors: int | None = None  # anchored tree heads compared with the chain; None: not compared
+    evidence: int | None = None  # evidence blobs checked against their hashes; None: not checked
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -61,12 +62,13 @@ class Report:
         verdict = "clean" if self.clean else f"{len(self.findings)} finding(s)"
         chain = "no anchors compared with a chain" if self.anchors is None else \
             f"{self.anchors} anchors compared with the chain"
+        blobs = "" if self.evidence is None else f", {self.evidence} evidence blobs verified"
         return (f"audit {verdict}: log size {self.size}, {self.leaves} leaves, {self.nodes} nodes, "
-                f"{self.checkpoints} checkpoints checked, {chain}")
+                f"{self.checkpoints} checkpoints checked, {chain}{blobs}")
 
     def to_json(self) -> dict:
         return {"clean": self.clean, "size": self.size, "leaves": self.leaves, "nodes": self.nodes,
-                "checkpoints": self.checkpoints, "anchors": self.anchors,
+                "checkpoints": self.checkpoints, "anchors": self.anchors, "evidence": self.evidence,
                 "findings": [{"where": f.where, "problem": f.problem} for f in self.findings]}
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from evidence import audit as evidence_audit
 from ledger import audit as audit_mod
 from ledger.errors import LianzhengError
 from ledger.users import Actor, Role, add_user, by_username
@@ -82,12 +83,13 @@ def db_upgrade() -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def audit(as_json: bool) -> None:
-    """Recompute the tree from the stored leaves, check nodes, checkpoints and case chains, and compare
-    every root anchored on chain with the log's root at that size."""
+    """Recompute the tree from the stored leaves, check nodes, checkpoints and case chains, every evidence
+    blob against its hash and each device's segments, and compare every anchored root with the log's."""
     services = _services()
     with services.sessions() as session:
         report = audit_mod.run(session, services.signer.origin, services.signer.public_key,
                                progress=None if as_json else _progress)
+        evidence_audit.check(session, services.evidence.blobs, report)
     anchoring.audit_chain(services, report)
     if as_json:
         _print(report.to_json())

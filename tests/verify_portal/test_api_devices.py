@@ -1,0 +1,112 @@
+"""Devices (非现场执法): signed captures, refused devices, segment continuity in the case and the audit."""
+
+import base64
+import hashlib
+
+import pytest
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from evidence.meta import UploadMeta, encode_upload_metadata, signed_message
+from tests.conftest import bearer
+from tests.media_fixtures import make_video
+from tests.verify_portal.test_api_cases import _open, _size
+from tests.verify_portal.test_api_evidence import NOW, _blobs
+from verify_portal.cli import main
+
+
+def _pem(private):
+    return private.public_key().public_bytes(serialization.Encoding.PEM,
+                                             serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def _register(client, tokens, serial, private):
+    r = client.post("/api/v1/devices", json={"serial": serial, "kind": "bodycam", "unit": "xuhui-team-3",
+                                             "public_key": _pem(private)}, headers=bearer(tokens["admin"]))
+    assert r.status_code == 201, r.json
+    return r.json
+
+
+def _sign(private, pairs, data):
+    meta = UploadMeta.parse(pairs)
+    message = signed_message(meta, hashlib.sha256(data).hexdigest())
+    if isinstance(private, ec.EllipticCurvePrivateKey):
+        return base64.b64encode(private.sign(message, ec.ECDSA(hashes.SHA256()))).decode()
+    return base64.b64encode(private.sign(message)).decode()
+
+
+def _upload_signed(client, token, private, data, **pairs):
+    pairs = {"captured_at": NOW, **pairs}
+    if private is not None:
+        pairs["signature"] = _sign(private, pairs, data)
+    return client.post("/api/v1/evidence", data=data, headers={
+        **bearer(token), "Upload-Metadata": encode_upload_metadata(pairs)})
+
+
+@pytest.fixture
+def case_no(client, tokens):
+    return _open(client, tokens["officer"])
+
+
+@pytest.mark.parametrize("make_key", [ed25519.Ed25519PrivateKey.generate,
+                                      lambda: ec.generate_private_key(ec.SECP256R1())], ids=["ed25519", "p256"])
+def test_a_capture_signed_by_a_registered_device_is_recorded_as_device_signed(client, tokens, case_no, media_dir,
+                                                                              make_key):
+    key = make_key()
+    assert _register(client, tokens, "DSJ-0001", key)["algorithm"] in ("ed25519", "p256")
+    photo = (media_dir / "photo.jpg").read_bytes()
+    r = _upload_signed(client, tokens["system"], key, photo, case_no=case_no, device="DSJ-0001")
+    assert r.status_code == 201, r.json
+    assert r.json["event"]["payload"]["device"] == "DSJ-0001" and r.json["event"]["payload"]["device_signed"]
+
+
+def test_a_named_device_without_signature_is_recorded_as_not_signed(client, tokens, case_no, media_dir):
+    _register(client, tokens, "DSJ-0002", ed25519.Ed25519PrivateKey.generate())
+    r = _upload_signed(client, tokens["officer"], None, (media_dir / "photo.jpg").read_bytes(), case_no=case_no,
+                       device="DSJ-0002")
+    assert r.status_code == 201 and r.json["event"]["payload"]["device_signed"] is False
+
+
+def test_a_bad_signature_an_unknown_or_a_revoked_device_is_refused_and_leaves_nothing(client, tokens, case_no,
+                                                                                     media_dir, services):
+    key, stranger = ed25519.Ed25519PrivateKey.generate(), ed25519.Ed25519PrivateKey.generate()
+    _register(client, tokens, "DSJ-0003", key)
+    photo = (media_dir / "photo.jpg").read_bytes()
+    before = _size(client)
+    bad = _upload_signed(client, tokens["system"], stranger, photo, case_no=case_no, device="DSJ-0003")
+    unknown = _upload_signed(client, tokens["system"], key, photo, case_no=case_no, device="DSJ-9999")
+    assert client.post("/api/v1/devices/DSJ-0003/revocation", headers=bearer(tokens["admin"])).status_code == 200
+    revoked = _upload_signed(client, tokens["system"], key, photo, case_no=case_no, device="DSJ-0003")
+    for r, words in ((bad, "does not verify"), (unknown, "not registered"), (revoked, "revoked")):
+        assert r.status_code == 422 and r.json["type"].endswith("device-refused") and words in r.json["detail"]
+    assert _size(client) == before and _blobs(services) == []
+
+
+def test_only_admins_register_devices(client, tokens):
+    r = client.post("/api/v1/devices", json={"serial": "X", "kind": "bodycam", "unit": "u",
+                                             "public_key": _pem(ed25519.Ed25519PrivateKey.generate())},
+                    headers=bearer(tokens["officer"]))
+    assert r.status_code == 403
+
+
+def test_a_dropped_segment_of_five_is_flagged_on_the_case_and_in_the_audit(client, tokens, case_no, services,
+                                                                          tmp_path):
+    key = ed25519.Ed25519PrivateKey.generate()
+    _register(client, tokens, "DSJ-0005", key)
+    segments = [make_video(tmp_path / f"seg{i}.mp4", seconds=1, size="64x48", audio=False).read_bytes()
+                for i in range(5)]
+    hashes_ = [hashlib.sha256(s).hexdigest() for s in segments]
+    for seq in (0, 1, 3, 4):  # segment 2 never arrives
+        extra = {"segment_seq": str(seq)} | ({"segment_prev": hashes_[seq - 1]} if seq else {})
+        r = _upload_signed(client, tokens["system"], key, segments[seq], case_no=case_no, device="DSJ-0005",
+                           **extra)
+        assert r.status_code == 201, r.json
+    listed = client.get(f"/api/v1/cases/{case_no}/evidence", headers=bearer(tokens["supervisor"])).json["evidence"]
+    assert [e["continuity"] for e in listed] == [None, None, "segment 3 follows segment 1: segment 2 missing", None]
+    assert all(e["media"]["duration_s"] == pytest.approx(1.0, abs=0.1) for e in listed)
+
+    env = {"LIANZHENG_DATA_DIR": str(services.settings.data_dir), "DATABASE_URL": services.settings.database_url}
+    audited = CliRunner().invoke(main, ["audit"], env=env)
+    assert audited.exit_code == 2
+    assert "device DSJ-0005" in audited.output and "segment 2 missing" in audited.output
