@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from evidence.blobstore import FileBlobStore
@@ -20,8 +20,7 @@ from ledger.models import Leaf
 def check(session: Session, blobs: FileBlobStore, report: Report) -> None:
     """Add a finding per missing or changed blob and per break in a device's segments."""
     seen: set[str] = set()
-    # JCS writes "type":"evidence.registered" verbatim, so LIKE finds every candidate; decoding confirms.
-    rows = session.execute(select(Leaf.leaf_index, Leaf.data).where(Leaf.data.op("LIKE")(b'%"evidence.registered"%'))
+    rows = session.execute(select(Leaf.leaf_index, Leaf.data).where(_mentions(session, REGISTERED))
                            .order_by(Leaf.leaf_index))
     for index, data in rows:
         event = Event.decode(data)
@@ -39,6 +38,15 @@ def check(session: Session, blobs: FileBlobStore, report: Report) -> None:
             report.add(f"evidence {item.id}", f"poster frame {problem}")
     _segments(items, report)
     report.evidence = len(seen)
+
+
+def _mentions(session: Session, word: str) -> ColumnElement[bool]:
+    """Leaves whose bytes contain `"word"`: JCS writes the event type verbatim, so this finds every
+    candidate, and decoding confirms. SQLite's LIKE does not match BLOBs; its instr does."""
+    needle = f'"{word}"'.encode()
+    if session.get_bind().dialect.name == "sqlite":
+        return func.instr(Leaf.data, needle) > 0
+    return Leaf.data.op("LIKE")(b"%" + needle + b"%")
 
 
 def _segments(items: list[EvidenceItem], report: Report) -> None:

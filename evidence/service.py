@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from evidence import media
 from evidence.blobstore import Blob, FileBlobStore
 from evidence.devices import DeviceRegistry
-from evidence.errors import ChecksumMismatch, Truncated, UnsupportedMedia
+from evidence.errors import ChecksumMismatch, TamperedBlob, Truncated, UnsupportedMedia
 from evidence.meta import UploadMeta
 from evidence.models import EvidenceItem
 from evidence.sniff import ALLOWED, VIDEO, media_type
@@ -171,6 +171,16 @@ class EvidenceService:
         self.cases.write(actor, None, lambda session, size: self.cases.append_event(
             session, size, actor, item.case_no, CUSTODY, payload))
         return item
+
+    def check_size(self, item: EvidenceItem) -> None:
+        """Refuse at once to serve a blob that is missing or no longer has the registered size."""
+        if not self.blobs.exists(item.sha256):
+            problem = "is missing from the blob store"
+        elif self.blobs.size(item.sha256) != item.size:
+            problem = f"has {self.blobs.size(item.sha256):,} bytes, {item.size:,} were registered"
+        else:
+            return
+        raise TamperedBlob(f"blob {item.sha256} of evidence {item.id} {problem}")
 
     def _readable(self, actor: Actor, evidence_id: str) -> EvidenceItem:
         actor.require(CASE_READERS, "see evidence")

@@ -149,7 +149,8 @@ def content(evidence_id: str) -> Response:
     services = current()
     action = "playback" if request.args.get("playback") == "1" else "download"
     item = services.evidence.read(current_actor(), evidence_id, action, _reason())
-    body = stream_with_context(services.evidence.blobs.open(item.sha256))
+    services.evidence.check_size(item)  # a changed length is refused before the first byte; a changed
+    body = stream_with_context(services.evidence.blobs.open(item.sha256))  # byte aborts the stream at its end
     return Response(body, mimetype=item.media_type, headers={
         "Content-Length": str(item.size), "Digest": f"sha-256={_b64hex(item.sha256)}",
         "Content-Disposition": f'attachment; filename="{item.id}"', "Cache-Control": "no-store"})
