@@ -12,7 +12,7 @@ from evidence import audit as evidence_audit
 from ledger import audit as audit_mod
 from ledger.errors import LianzhengError
 from ledger.users import Actor, Role, add_user, by_username
-from verify_portal import anchoring, chain_cli
+from verify_portal import anchoring, chain_cli, upload_cli
 from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
 
@@ -66,6 +66,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 main.add_command(chain_cli.chain)
 main.add_command(chain_cli.anchor)
 main.add_command(chain_cli.verify_receipt)
+main.add_command(upload_cli.upload)
 
 
 @main.group("db")

@@ -42,6 +42,10 @@ class Settings:
     blob_dir: Path | None = None  # default <data>/blobs
     max_evidence_bytes: int = 8 << 30
     upload_lifetime_hours: float = 24.0
+    # The `lianzheng upload` client
+    client_server: str = "http://127.0.0.1:8000"
+    client_token: str | None = field(default=None, repr=False)
+    client_state_dir: Path = Path.home() / ".cache" / "lianzheng"
 
     @property
     def embedded_chain(self) -> bool:
@@ -76,6 +80,9 @@ class Settings:
             blob_dir=Path(env.get("LIANZHENG_BLOB_DIR", data_dir / "blobs")),
             max_evidence_bytes=_int(env, "LIANZHENG_MAX_EVIDENCE_BYTES", 8 << 30),
             upload_lifetime_hours=_float(env, "LIANZHENG_UPLOAD_LIFETIME_HOURS", 24.0),
+            client_server=env.get("LIANZHENG_SERVER", "http://127.0.0.1:8000"),
+            client_token=env.get("LIANZHENG_TOKEN") or None,
+            client_state_dir=Path(env.get("LIANZHENG_CLIENT_STATE", Path.home() / ".cache" / "lianzheng")),
         )
 
 

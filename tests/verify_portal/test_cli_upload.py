@@ -1,0 +1,62 @@
+"""`lianzheng upload` against a running service: progress, a clear refusal, resume after interruption."""
+
+import hashlib
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import bearer
+from tests.verify_portal.test_api_cases import _open
+from verify_portal import upload_cli
+from verify_portal.cli import main
+
+
+@pytest.fixture
+def run(live_url, tokens, tmp_path):
+    env = {"LIANZHENG_SERVER": live_url, "LIANZHENG_TOKEN": tokens["officer"],
+           "LIANZHENG_CLIENT_STATE": str(tmp_path / "client"), "LIANZHENG_DATA_DIR": str(tmp_path / "client-data")}
+
+    def invoke(*args):
+        return CliRunner().invoke(main, list(args), env=env)
+
+    return invoke
+
+
+def test_a_file_is_uploaded_and_registered(run, client, tokens, media_dir):
+    case_no = _open(client, tokens["officer"])
+    result = run("upload", str(media_dir / "bodycam.mp4"), "--case", case_no, "--gps", "31.2,121.4")
+    assert result.exit_code == 0, result.output
+    assert "uploading" in result.output  # the progress bar
+    registered = json.loads(result.output.strip().splitlines()[-1])
+    listed = client.get(f"/api/v1/cases/{case_no}/evidence", headers=bearer(tokens["officer"])).json["evidence"]
+    assert [e["evidence_id"] for e in listed] == [registered["evidence_id"]]
+    assert listed[0]["sha256"] == hashlib.sha256((media_dir / "bodycam.mp4").read_bytes()).hexdigest()
+
+
+def test_an_interrupted_upload_resumes_where_the_server_stands(run, client, tokens, media_dir, monkeypatch):
+    case_no = _open(client, tokens["officer"])
+    monkeypatch.setattr(upload_cli, "CHUNK", 16 * 1024)
+    real_send, sent = upload_cli.send_chunk, []
+
+    def interrupted(session, url, offset, chunk):
+        if len(sent) == 2:
+            raise KeyboardInterrupt  # the officer's laptop leaves the docking station
+        sent.append(offset)
+        return real_send(session, url, offset, chunk)
+
+    monkeypatch.setattr(upload_cli, "send_chunk", interrupted)
+    assert run("upload", str(media_dir / "bodycam.mp4"), "--case", case_no).exit_code != 0
+    monkeypatch.setattr(upload_cli, "send_chunk", real_send)
+    resumed = run("upload", str(media_dir / "bodycam.mp4"), "--case", case_no)
+    assert resumed.exit_code == 0, resumed.output
+    assert f"resuming at byte {2 * 16 * 1024:,}" in resumed.output
+    listed = client.get(f"/api/v1/cases/{case_no}/evidence", headers=bearer(tokens["officer"])).json["evidence"]
+    assert len(listed) == 1
+
+
+def test_a_refused_upload_is_one_clear_line(run, client, tokens, media_dir):
+    case_no = _open(client, tokens["officer"])
+    result = run("upload", str(media_dir / "program.exe"), "--case", case_no)
+    assert result.exit_code == 1
+    assert "upload-failed" in result.output and "415" in result.output
