@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -102,6 +103,16 @@ class FileBlobStore:
             return exc.message
         return None
 
+    def sweep_stale(self) -> int:
+        """Remove temporary files of this host's processes that no longer run (killed mid-upload)."""
+        prefix, removed = f"upload-{socket.gethostname()}-", 0
+        for temp in self.tmp.glob(prefix + "*") if self.tmp.exists() else ():
+            pid = temp.name[len(prefix):].split("-", 1)[0]
+            if pid.isdigit() and not _running(int(pid)):
+                temp.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     def _place(self, temp: Path, sha256: str) -> bool:
         """Move a finished temp file under its name; False (and discard it) when already stored."""
         final = self.path(sha256)
@@ -120,7 +131,8 @@ class _FileWriter:
     def __init__(self, store: FileBlobStore, max_size: int) -> None:
         self.store = store
         self.max_size = max_size
-        fd, name = tempfile.mkstemp(dir=store.tmp, prefix="upload-")
+        # The host and pid in the name let a restarted service remove what a killed one left (sweep_stale).
+        fd, name = tempfile.mkstemp(dir=store.tmp, prefix=f"upload-{socket.gethostname()}-{os.getpid()}-")
         self.temp = Path(name)
         self.file: BinaryIO = os.fdopen(fd, "wb")
         self.hash = hashlib.sha256()
@@ -156,6 +168,21 @@ class _FileWriter:
         if not self.file.closed:
             self.file.close()
         self.temp.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` runs; a zombie (killed, not yet reaped by an init that never reaps) does not."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 def _fsync_dir(path: Path) -> None:

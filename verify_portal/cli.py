@@ -58,6 +58,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
     services = _services()
     settings = services.settings
+    services.evidence.blobs.sweep_stale()  # half-written files of a killed predecessor: never blobs
+    services.uploads.sweep()  # resumable uploads past their expiry
     services.engine.dispose()  # the workers open their own connections after fork
     with anchoring.serving_chain(settings):
         run(host or settings.host, port or settings.port, workers or settings.workers)

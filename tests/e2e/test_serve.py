@@ -40,7 +40,9 @@ class Server:
 
     def __enter__(self):
         env = {**self.env, "LIANZHENG_PORT": str(self.port)}
-        self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # Its own process group, so a test can kill the master and every worker at once.
+        self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -49,15 +51,21 @@ class Server:
             except OSError:
                 time.sleep(0.2)
         self.proc.kill()
-        raise AssertionError(f"server did not start: {self.proc.stdout.read().decode()[-2000:]}")
+        raise AssertionError("server did not start")
 
     @property
     def url(self):
         return f"http://127.0.0.1:{self.port}"
 
     def __exit__(self, *exc):
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+    def kill_all(self):
+        """kill -9 the master and its workers together, as a power cut would."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
 
 
 @pytest.fixture

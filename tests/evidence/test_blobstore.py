@@ -64,3 +64,15 @@ def test_verify_names_a_missing_blob(store):
 def test_names_that_are_not_sha256_are_refused(store):
     with pytest.raises(ValueError):
         store.path("../../etc/passwd")
+
+
+def test_temp_files_of_a_dead_process_are_swept_and_live_ones_kept(store):
+    import os
+    import socket
+    store.tmp.mkdir(parents=True)
+    dead = store.tmp / f"upload-{socket.gethostname()}-999999999-abc"
+    alive = store.tmp / f"upload-{socket.gethostname()}-{os.getpid()}-abc"
+    dead.write_bytes(b"half")
+    alive.write_bytes(b"in progress")
+    assert store.sweep_stale() == 1
+    assert not dead.exists() and alive.exists()
