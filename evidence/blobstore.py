@@ -14,6 +14,7 @@ import os
 import socket
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -128,6 +129,10 @@ class FileBlobStore:
 
 
 class _FileWriter:
+    """Writes and hashes a stream. Each chunk is hashed on a helper thread while it is written to the
+    file and the next one is received (hashlib and file writes release the GIL on large buffers), so
+    an upload costs about the slower of hashing and writing, not their sum."""
+
     def __init__(self, store: FileBlobStore, max_size: int) -> None:
         self.store = store
         self.max_size = max_size
@@ -138,6 +143,8 @@ class _FileWriter:
         self.hash = hashlib.sha256()
         self.size = 0
         self.head = b""
+        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blob-hash")
+        self._hashing: Future[None] | None = None  # at most one chunk in flight, so memory stays flat
 
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -146,10 +153,17 @@ class _FileWriter:
             raise TooLarge(f"the upload exceeds the limit of {self.max_size:,} bytes")
         if len(self.head) < 512:
             self.head += chunk[: 512 - len(self.head)]
-        self.hash.update(chunk)
+        self._wait_hash()  # in order: chunk n-1 is hashed before chunk n starts
+        self._hashing = self._hasher.submit(self.hash.update, chunk)
         self.file.write(chunk)
 
+    def _wait_hash(self) -> None:
+        if self._hashing is not None:
+            self._hashing.result()
+            self._hashing = None
+
     def digest(self) -> str:
+        self._wait_hash()
         return self.hash.hexdigest()
 
     def staged(self) -> Path:
@@ -162,9 +176,11 @@ class _FileWriter:
         os.fsync(self.file.fileno())  # the bytes are on disk before the name points at them
         self.file.close()
         sha256 = self.digest()
+        self._hasher.shutdown()
         return Blob(sha256, self.size, self.store._place(self.temp, sha256))
 
     def abort(self) -> None:
+        self._hasher.shutdown(cancel_futures=True)
         if not self.file.closed:
             self.file.close()
         self.temp.unlink(missing_ok=True)

@@ -1,0 +1,173 @@
+"""Evidence ingest benchmark: a 1 GiB upload through the HTTP API under gunicorn, printed as JSON.
+
+    .venv/bin/python bench/ingest.py [--size-mib 1024] [--out FILE]
+
+Measures, in one run on loopback: the end-to-end upload rate of `POST
+/api/v1/evidence` (stream to disk, SHA-256, fsync, ffprobe, poster, log
+event) against `openssl dgst -sha256` over the same file, and the growth of
+the serving worker's resident memory during the upload.
+Goals (issue 4): at least 0.5x the openssl hashing rate, memory growth under 64 MiB.
+
+The file is a real MP4 (made by ffmpeg) followed by one ISO-BMFF `free` box
+of random bytes, which players and ffprobe skip: large, valid, quick to make.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent / "lianzheng"
+sys.path.insert(0, str(ROOT))
+
+from evidence.meta import encode_upload_metadata  # noqa: E402
+
+
+def make_file(path: Path, size: int) -> None:
+    clip = path.with_suffix(".clip.mp4")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=2:size=320x240:rate=25",
+                    "-c:v", "libx264", "-movflags", "+faststart", str(clip)], check=True)
+    head = clip.read_bytes()
+    payload = size - len(head) - 16
+    with open(path, "wb") as f:
+        f.write(head)
+        f.write(struct.pack(">I4sQ", 1, b"free", payload + 16))  # size 1: a 64-bit largesize follows
+        block = os.urandom(8 << 20)
+        while payload > 0:
+            f.write(block[: min(payload, len(block))])
+            payload -= len(block)
+    clip.unlink()
+
+
+def openssl_rate(path: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(["openssl", "dgst", "-sha256", str(path)], check=True, capture_output=True)
+    return path.stat().st_size / (time.perf_counter() - started)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def workers_of(master: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == master:
+                found.append(int(entry.name))
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+class MemoryWatch(threading.Thread):
+    """The peak RSS of each worker while the upload runs."""
+
+    def __init__(self, pids: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.baseline = {p: rss(p) for p in pids}
+        self.peak = dict(self.baseline)
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for pid in self.peak:
+                self.peak[pid] = max(self.peak[pid], rss(pid))
+            time.sleep(0.05)
+
+    def growth(self) -> int:
+        return max(self.peak[p] - self.baseline[p] for p in self.peak)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        video = work / "bodycam.mp4"
+        make_file(video, args.size_mib << 20)
+        os.sync()  # the file sits on disk as a docking station's would: its writing is not the upload's cost
+        openssl_rate(video)  # warm the page cache, as the upload will find it
+        reference = openssl_rate(video)
+        port = free_port()
+        env = {**os.environ, "LIANZHENG_DATA_DIR": str(work / "var"), "LIANZHENG_PORT": str(port),
+               "LIANZHENG_ANCHOR_IN_SERVE": "0", "LIANZHENG_MAX_EVIDENCE_BYTES": str(4 << 30)}
+        token = subprocess.run([BIN, "user", "add", "officer-1", "--role", "officer"], env=env, check=True,
+                               capture_output=True, text=True).stdout.strip()
+        server = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            figures = run_upload(port, token, video, server.pid, reference)
+        finally:
+            server.terminate()
+            server.wait(30)
+    text = json.dumps({"benchmark": "ingest", **figures}, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+def run_upload(port: int, token: str, video: Path, master: int, reference: float) -> dict:
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{url}/api/v1/log/publickey", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    auth = {"Authorization": f"Bearer {token}"}
+    report = json.dumps({"source": "patrol", "violation_type": "stall", "district": "xuhui"}).encode()
+    request = urllib.request.Request(f"{url}/api/v1/cases", method="POST", data=report,
+                                     headers={**auth, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as answer:
+        case = json.loads(answer.read())["case_no"]
+    meta = encode_upload_metadata({"case_no": case, "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    watch = MemoryWatch(workers_of(master))
+    watch.start()
+    started = time.perf_counter()
+    # curl streams the file (-T) with large writes; Python's http.client would send 8 KiB at a time and
+    # measure the client instead of the service.
+    answer = subprocess.run(["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", "-T", str(video),
+                             "-H", "Expect:", "-H", f"Authorization: Bearer {token}", "-H", f"Upload-Metadata: {meta}",
+                             "-H", "Content-Type: application/octet-stream", f"{url}/api/v1/evidence"],
+                            capture_output=True, text=True, check=True).stdout
+    seconds = time.perf_counter() - started
+    watch.stop.set()
+    watch.join()
+    assert answer.rsplit("\n", 1)[1] == "201", answer
+    size = video.stat().st_size
+    upload_rate = size / seconds
+    return {
+        "file_bytes": size,
+        "upload_seconds": round(seconds, 2),
+        "upload_mib_per_s": round(upload_rate / (1 << 20), 1),
+        "openssl_sha256_mib_per_s": round(reference / (1 << 20), 1),
+        "ratio_to_openssl": round(upload_rate / reference, 2),
+        "worker_memory_growth_mib": round(watch.growth() / (1 << 20), 1),
+        "goals": {"ratio_to_openssl": 0.5, "memory_growth_mib": 64},
+    }
+
+
+if __name__ == "__main__":
+    main()
