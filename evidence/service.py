@@ -163,11 +163,16 @@ class EvidenceService:
 
     # --- reading, with custody -----------------------------------------------------
 
-    def read(self, actor: Actor, evidence_id: str, action: str, reason: str) -> EvidenceItem:
-        """The item, after its custody event (who, role, when, which, why) is in the log."""
+    def read(self, actor: Actor, evidence_id: str, action: str, reason: str,
+             recipient: str | None = None) -> EvidenceItem:
+        """The item, after its custody event (who, role, when, which, why, to whom) is in the log."""
+        if action not in CUSTODY_ACTIONS:
+            raise ValueError(f"unknown custody action {action}")
         item = self._readable(actor, evidence_id)
         payload = {"evidence_id": item.id, "sha256": item.sha256, "action": action, "role": actor.role.value,
                    "reason": reason}
+        if recipient is not None:
+            payload["recipient"] = recipient
         self.cases.write(actor, None, lambda session, size: self.cases.append_event(
             session, size, actor, item.case_no, CUSTODY, payload))
         return item
@@ -206,7 +211,8 @@ class EvidenceService:
             event = Event.decode(data)
             if event.type in (REGISTERED, CUSTODY) and event.payload.get("evidence_id") == item.id:
                 trail.append({"index": index, "type": event.type, "actor": event.actor, "time": event.time,
-                              **{k: event.payload[k] for k in ("action", "role", "reason") if k in event.payload}})
+                              **{k: event.payload[k] for k in ("action", "role", "reason", "recipient")
+                                 if k in event.payload}})
         return trail
 
     def of_case(self, actor: Actor, case_no: str) -> list[EvidenceItem]:

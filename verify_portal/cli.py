@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from evidence import audit as evidence_audit
+from evidence.service import view
 from ledger import audit as audit_mod
 from ledger.errors import LianzhengError
 from ledger.users import Actor, Role, add_user, by_username
@@ -230,3 +232,61 @@ def log_consistency(size1: int, size2: int | None) -> None:
     services = _services()
     with services.sessions() as session:
         _print(services.store.consistency_proof(session, size1, size2).to_json())
+
+
+@main.group()
+def evidence() -> None:
+    """Evidence items: list a case's, make derived copies."""
+
+
+@evidence.command("list")
+@_as
+@click.argument("case_no")
+def evidence_list(username: str, case_no: str) -> None:
+    """The evidence of CASE_NO, with late and continuity flags."""
+    services = _services()
+    _print([view(item) for item in services.evidence.of_case(_actor(services, username), case_no)])
+
+
+@evidence.command("derive")
+@_as
+@click.argument("evidence_id")
+@click.option("--trim", nargs=2, type=float, default=None, metavar="START DURATION", help="Seconds.")
+@click.option("--blur", nargs=4, type=int, default=None, metavar="X Y W H", help="A box to blur, in pixels.")
+def evidence_derive(username: str, evidence_id: str, trim: tuple[float, float] | None,
+                    blur: tuple[int, int, int, int] | None) -> None:
+    """A trimmed or blurred copy of a video, registered as its own item; the original is never changed."""
+    if (trim is None) == (blur is None):
+        raise click.UsageError("give exactly one of --trim START DURATION or --blur X Y W H")
+    operation = ({"op": "trim", "start": trim[0], "duration": trim[1]} if trim
+                 else dict(zip(("op", "x", "y", "w", "h"), ("blur", *blur), strict=True)))  # type: ignore[misc]
+    services = _services()
+    _print(services.evidence.derive(_actor(services, username), evidence_id, operation))
+
+
+@main.group()
+def device() -> None:
+    """The device registry: bodycams and cameras that sign their captures."""
+
+
+@device.command("add")
+@_as
+@click.argument("serial")
+@click.option("--kind", type=click.Choice(["bodycam", "camera"]), required=True)
+@click.option("--unit", required=True, help="The owning unit, e.g. xuhui-team-3.")
+@click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="The device's Ed25519 or ECDSA P-256 public key, PEM.")
+def device_add(username: str, serial: str, kind: str, unit: str, key_file: Path) -> None:
+    """Register a certified device (admin)."""
+    services = _services()
+    _print(services.evidence.devices.register(_actor(services, username), serial, kind, unit, key_file.read_bytes()))
+
+
+@device.command("revoke")
+@_as
+@click.argument("serial")
+def device_revoke(username: str, serial: str) -> None:
+    """Revoke a device: its uploads are refused from now on (admin)."""
+    services = _services()
+    services.evidence.devices.revoke(_actor(services, username), serial)
+    click.echo(f"device {serial} revoked")

@@ -152,3 +152,16 @@ def test_a_read_without_a_reason_is_refused(client, tokens, case_no, media_dir):
     evidence_id = _upload(client, tokens["officer"], case_no,
                           (media_dir / "photo.jpg").read_bytes()).json["evidence"]["evidence_id"]
     assert client.get(f"/api/v1/evidence/{evidence_id}/content", headers=bearer(tokens["legal"])).status_code == 400
+
+
+def test_a_share_with_another_body_is_a_custody_event_naming_the_recipient(client, tokens, case_no, media_dir):
+    evidence_id = _upload(client, tokens["officer"], case_no,
+                          (media_dir / "photo.jpg").read_bytes()).json["evidence"]["evidence_id"]
+    r = client.post(f"/api/v1/evidence/{evidence_id}/shares", json={"recipient": "徐汇区人民政府复议办",
+                                                                     "reason": "复议案卷"},
+                    headers=bearer(tokens["legal"]))
+    assert r.status_code == 201
+    trail = client.get(f"/api/v1/evidence/{evidence_id}/custody", headers=bearer(tokens["supervisor"])).json
+    assert (trail["custody"][-1]["action"], trail["custody"][-1]["recipient"]) == ("share", "徐汇区人民政府复议办")
+    assert client.post(f"/api/v1/evidence/{evidence_id}/shares", json={"recipient": "", "reason": "x"},
+                       headers=bearer(tokens["legal"])).status_code == 400

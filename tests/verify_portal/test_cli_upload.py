@@ -60,3 +60,27 @@ def test_a_refused_upload_is_one_clear_line(run, client, tokens, media_dir):
     result = run("upload", str(media_dir / "program.exe"), "--case", case_no)
     assert result.exit_code == 1
     assert "upload-failed" in result.output and "415" in result.output
+
+
+def test_an_operator_registers_a_device_and_derives_a_clip_from_the_command_line(tmp_path, services, tokens,
+                                                                                 client, media_dir):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from tests.verify_portal.test_api_evidence import _upload
+    env = {"LIANZHENG_DATA_DIR": str(services.settings.data_dir), "DATABASE_URL": services.settings.database_url}
+    key = tmp_path / "device.pem"
+    key.write_bytes(ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    added = CliRunner().invoke(main, ["device", "add", "--as", "admin-1", "DSJ-7", "--kind", "bodycam",
+                                      "--unit", "xuhui-3", "--key", str(key)], env=env)
+    assert added.exit_code == 0 and json.loads(added.output)["algorithm"] == "ed25519"
+    case_no = _open(client, tokens["officer"])
+    original = _upload(client, tokens["officer"], case_no, (media_dir / "bodycam.mp4").read_bytes()).json
+    derived = CliRunner().invoke(main, ["evidence", "derive", "--as", "officer-1", original["evidence"]["evidence_id"],
+                                        "--trim", "0", "1"], env=env)
+    assert derived.exit_code == 0, derived.output
+    assert json.loads(derived.output)["evidence"]["derived_from"] == original["evidence"]["evidence_id"]
+    listed = CliRunner().invoke(main, ["evidence", "list", "--as", "supervisor-1", case_no], env=env)
+    assert len(json.loads(listed.output)) == 2
+    assert CliRunner().invoke(main, ["device", "revoke", "--as", "officer-1", "DSJ-7"], env=env).exit_code == 1

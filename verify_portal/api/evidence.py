@@ -182,6 +182,22 @@ def custody(evidence_id: str) -> Response:
     return jsonify(evidence_id=evidence_id, custody=current().evidence.custody(current_actor(), evidence_id))
 
 
+@bp.post("/evidence/<evidence_id>/shares")
+@access(AUTHENTICATED)
+def share(evidence_id: str) -> tuple[Response, int]:
+    """Record that the item was handed to another body (e.g. 复议机关 on disc): a `share` custody event.
+
+    The recipient is an organisation, never a person's name (it goes into the log).
+    """
+    body = json_object()
+    only_fields(body, {"recipient", "reason"}, frozenset({"recipient", "reason"}))
+    recipient, reason = body["recipient"], body["reason"]
+    if not all(isinstance(v, str) and 0 < len(v.strip()) <= MAX_REASON for v in (recipient, reason)):
+        raise InvalidInput(f"recipient and reason are texts of 1 to {MAX_REASON} characters")
+    item = current().evidence.read(current_actor(), evidence_id, "share", reason.strip(), recipient.strip())
+    return jsonify(evidence_id=item.id, action="share", recipient=recipient.strip()), 201
+
+
 @bp.post("/evidence/<evidence_id>/derivations")
 @access(AUTHENTICATED)
 def derive(evidence_id: str) -> tuple[Response, int]:
