@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from hashlib import sha256 as sha256_of
@@ -37,6 +37,7 @@ from ledger.events import Event, format_time
 from ledger.models import Leaf
 from ledger.users import CASE_READERS, WRITERS, Actor, Role
 
+Also = Callable[[Session, dict[str, Any]], None]
 LATE_AFTER = timedelta(hours=24)
 REGISTERED = "evidence.registered"
 CUSTODY = "evidence.custody"
@@ -61,8 +62,12 @@ class EvidenceService:
 
     # --- ingest --------------------------------------------------------------------
 
-    def ingest(self, actor: Actor, meta: UploadMeta, chunks: Iterable[bytes], length: int | None) -> dict[str, Any]:
-        """Stream `chunks` in as evidence of `meta.case_no`; `length` is the size the client declared."""
+    def ingest(self, actor: Actor, meta: UploadMeta, chunks: Iterable[bytes], length: int | None,
+               also: Also | None = None) -> dict[str, Any]:
+        """Stream `chunks` in as evidence of `meta.case_no`; `length` is the size the client declared.
+
+        `also(session, result)` runs in the registering transaction (a finished upload marks itself there).
+        """
         actor.require(WRITERS, "upload evidence")
         self._check_case(actor, meta.case_no)
         writer = self.blobs.writer(self.limits.max_bytes)
@@ -76,14 +81,12 @@ class EvidenceService:
             writer.abort()
             raise
         blob = writer.commit()
-        return self._register(actor, meta, blob, *checked)
+        return self._register(actor, meta, blob, *checked, also=also)
 
-    def ingest_file(self, actor: Actor, meta: UploadMeta, path: Path) -> dict[str, Any]:
-        """Register a complete file (a finished resumable upload); the file is consumed."""
-        actor.require(WRITERS, "upload evidence")
-        self._check_case(actor, meta.case_no)
+    def ingest_file(self, actor: Actor, meta: UploadMeta, path: Path, also: Also | None = None) -> dict[str, Any]:
+        """Register a complete file (a finished resumable upload)."""
         with open(path, "rb") as f:
-            return self.ingest(actor, meta, iter(lambda: f.read(1 << 20), b""), path.stat().st_size)
+            return self.ingest(actor, meta, iter(lambda: f.read(1 << 20), b""), path.stat().st_size, also)
 
     def _check(self, meta: UploadMeta, digest: str, head: bytes, temp: Path) -> tuple[str, dict, str | None]:
         kind = media_type(head)
@@ -102,11 +105,17 @@ class EvidenceService:
             self.cases.visible_case(session, actor, case_no)
 
     def _register(self, actor: Actor, meta: UploadMeta, blob: Blob, kind: str, facts: dict, device: str | None,
-                  derived: tuple[EvidenceItem, dict] | None = None) -> dict[str, Any]:
+                  derived: tuple[EvidenceItem, dict] | None = None, also: Also | None = None) -> dict[str, Any]:
         poster = self._poster(blob.sha256, facts) if kind in VIDEO else None
         media_json = rfc8785.dumps(facts).decode()
-        return self.cases.write(actor, None, lambda session, size: self._record(
-            session, size, actor, meta, blob, kind, media_json, device, poster, derived))
+
+        def work(session: Session, size: int) -> dict[str, Any]:
+            result = self._record(session, size, actor, meta, blob, kind, media_json, device, poster, derived)
+            if also is not None:
+                also(session, result)
+            return result
+
+        return self.cases.write(actor, None, work)
 
     def _record(self, session: Session, size: int, actor: Actor, meta: UploadMeta, blob: Blob, kind: str,
                 media_json: str, device: str | None, poster: str | None,

@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from evidence.errors import ChecksumMismatch, OffsetConflict, TooLarge, Truncated
 from evidence.meta import UploadMeta
 from evidence.models import Upload
 from evidence.service import EvidenceService
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import InvalidInput, LianzhengError, NotFound
 from ledger.users import WRITERS, Actor
 
 # sha256 first; sha1 too because standard clients (tuspy) send it. It guards the transfer of one chunk
@@ -58,7 +59,7 @@ class Uploads:
         return upload
 
     def get(self, actor: Actor, upload_id: str) -> Upload:
-        """The caller's own unfinished, unexpired upload; NotFound for anyone else's."""
+        """The caller's own unexpired upload (finished ones name their evidence); NotFound for anyone else's."""
         with self.sessions() as session:
             upload = session.get(Upload, upload_id) if len(upload_id) == 32 else None
         if upload is None or upload.user_id != actor.user_id or _aware(upload.expires_at) < datetime.now(UTC):
@@ -69,6 +70,8 @@ class Uploads:
                checksum: str | None) -> tuple[Upload, dict[str, Any] | None]:
         """PATCH: add bytes at `offset`; returns the upload and, once complete, the registered evidence."""
         upload = self.get(actor, upload_id)
+        if upload.offset == upload.length and upload.evidence_id is None and offset == upload.offset:
+            return upload, self._finish(actor, upload)  # complete but unregistered: a crash came between
         if upload.evidence_id is not None or offset != upload.offset:
             raise OffsetConflict(f"the upload stands at offset {upload.offset}, not {offset}", offset=upload.offset)
         algorithm, expected = _checksum(checksum)
@@ -99,7 +102,8 @@ class Uploads:
         upload = self._advance(upload.id, offset + written)
         if upload.offset < upload.length:
             return upload, None
-        return upload, self._finish(actor, upload)
+        registered = self._finish(actor, upload)
+        return self.get(actor, upload.id), registered
 
     def _advance(self, upload_id: str, offset: int) -> Upload:
         with self.sessions.begin() as session:
@@ -108,14 +112,30 @@ class Uploads:
         return upload
 
     def _finish(self, actor: Actor, upload: Upload) -> dict[str, Any]:
+        """Register a complete upload. The row is marked in the registering transaction, so a crash
+        before or after leaves it either unregistered (finished again on the next HEAD or PATCH) or
+        registered, never both nor twice. A refused file ends the upload: the client starts anew."""
         path = self._path(upload.id)
+
+        def mark(session: Session, result: dict[str, Any]) -> None:
+            session.get_one(Upload, upload.id).evidence_id = result["evidence"]["evidence_id"]
+
         try:
-            registered = self.evidence.ingest_file(actor, UploadMeta.parse(json.loads(upload.meta)), path)
-        finally:  # registered or refused, an upload is finished once: the client starts anew if refused
+            registered = self.evidence.ingest_file(actor, UploadMeta.parse(json.loads(upload.meta)), path, mark)
+        except LianzhengError:
             with self.sessions.begin() as session:
                 session.delete(session.get_one(Upload, upload.id))
             path.unlink(missing_ok=True)
+            raise
+        path.unlink(missing_ok=True)
         return registered
+
+    def finish_if_complete(self, actor: Actor, upload: Upload) -> Upload:
+        """HEAD of an upload whose last byte arrived but whose registration a crash cut short: finish it."""
+        if upload.offset == upload.length and upload.evidence_id is None:
+            self._finish(actor, upload)
+            return self.get(actor, upload.id)
+        return upload
 
     def sweep(self, now: datetime | None = None) -> int:
         """Delete expired uploads and their bytes; returns how many."""

@@ -120,3 +120,28 @@ def test_expired_uploads_are_swept_and_never_become_evidence(client, tokens, cas
                        headers={**bearer(tokens["officer"]), "Tus-Resumable": "1.0.0"}).status_code == 404
     assert json.loads(client.get(f"/api/v1/cases/{case_no}/evidence",
                                  headers=bearer(tokens["officer"])).data)["evidence"] == []
+
+
+def test_an_upload_whose_registration_a_crash_cut_short_is_registered_once_on_the_next_head(
+        client, tokens, case_no, media_dir, services, monkeypatch):
+    photo = (media_dir / "photo.jpg").read_bytes()
+    auth = {**bearer(tokens["officer"]), "Tus-Resumable": "1.0.0"}
+    path = client.post("/api/v1/evidence/uploads", headers={
+        **auth, "Upload-Length": str(len(photo)),
+        "Upload-Metadata": encode_upload_metadata({"case_no": case_no, "captured_at": NOW})}).headers["Location"]
+
+    def power_cut(actor, upload):
+        raise RuntimeError("power cut after the last byte was stored")
+
+    monkeypatch.setattr(services.uploads, "_finish", power_cut)
+    cut = client.patch(path, data=photo, headers={**auth, "Upload-Offset": "0",
+                                                   "Content-Type": "application/offset+octet-stream"})
+    assert cut.status_code == 500
+    monkeypatch.undo()
+
+    first = client.head(path, headers=auth)  # what a tus client does when it comes back
+    assert first.status_code == 200 and first.headers["Upload-Offset"] == str(len(photo))
+    second = client.head(path, headers=auth)
+    assert first.headers["Lianzheng-Evidence-Id"] == second.headers["Lianzheng-Evidence-Id"]
+    listed = client.get(f"/api/v1/cases/{case_no}/evidence", headers=bearer(tokens["officer"])).json["evidence"]
+    assert [e["evidence_id"] for e in listed] == [first.headers["Lianzheng-Evidence-Id"]]

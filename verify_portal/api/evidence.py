@@ -103,10 +103,13 @@ def tus_create() -> Response:
 @access(AUTHENTICATED)
 def tus_head(upload_id: str) -> Response:
     _tus_version()
-    upload = current().uploads.get(current_actor(), upload_id)
-    return Response(status=200, headers={**TUS, "Upload-Offset": str(upload.offset),
-                                         "Upload-Length": str(upload.length), "Cache-Control": "no-store",
-                                         "Upload-Expires": _http_date(upload.expires_at)})
+    uploads = current().uploads
+    upload = uploads.finish_if_complete(current_actor(), uploads.get(current_actor(), upload_id))
+    headers = {**TUS, "Upload-Offset": str(upload.offset), "Upload-Length": str(upload.length),
+               "Cache-Control": "no-store", "Upload-Expires": _http_date(upload.expires_at)}
+    if upload.evidence_id is not None:
+        headers["Lianzheng-Evidence-Id"] = upload.evidence_id
+    return Response(status=200, headers=headers)
 
 
 @bp.patch("/evidence/uploads/<upload_id>")
