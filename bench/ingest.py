@@ -5,7 +5,8 @@
 Measures, in one run on loopback: the end-to-end upload rate of `POST
 /api/v1/evidence` (stream to disk, SHA-256, fsync, ffprobe, poster, log
 event) against `openssl dgst -sha256` over the same file, and the growth of
-the serving worker's resident memory during the upload.
+the serving worker's resident memory during the upload. For context it also
+times writing and fsyncing a new file of that size on the same file system.
 Goals (issue 4): at least 0.5x the openssl hashing rate, memory growth under 64 MiB.
 
 The file is a real MP4 (made by ffmpeg) followed by one ISO-BMFF `free` box
@@ -54,6 +55,21 @@ def openssl_rate(path: Path) -> float:
     started = time.perf_counter()
     subprocess.run(["openssl", "dgst", "-sha256", str(path)], check=True, capture_output=True)
     return path.stat().st_size / (time.perf_counter() - started)
+
+
+def disk_rate(folder: Path, size: int) -> float:
+    """Writing and fsyncing a new file of `size` bytes on the blob store's file system: the floor under
+    any durable upload, which openssl's hashing from the page cache never pays."""
+    block, path = os.urandom(4 << 20), folder / "disk-probe.bin"
+    started = time.perf_counter()
+    with open(path, "wb") as f:
+        for _ in range(size // len(block)):
+            f.write(block)
+        f.flush()
+        os.fsync(f.fileno())
+    seconds = time.perf_counter() - started
+    path.unlink()
+    return size / seconds
 
 
 def free_port() -> int:
@@ -111,6 +127,7 @@ def main() -> None:
         os.sync()  # the file sits on disk as a docking station's would: its writing is not the upload's cost
         openssl_rate(video)  # warm the page cache, as the upload will find it
         reference = openssl_rate(video)
+        disk = disk_rate(work, args.size_mib << 20)
         port = free_port()
         env = {**os.environ, "LIANZHENG_DATA_DIR": str(work / "var"), "LIANZHENG_PORT": str(port),
                "LIANZHENG_ANCHOR_IN_SERVE": "0", "LIANZHENG_MAX_EVIDENCE_BYTES": str(4 << 30)}
@@ -119,6 +136,7 @@ def main() -> None:
         server = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             figures = run_upload(port, token, video, server.pid, reference)
+            figures["disk_write_fsync_mib_per_s"] = round(disk / (1 << 20), 1)
         finally:
             server.terminate()
             server.wait(30)
