@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -104,13 +105,18 @@ class FileBlobStore:
             return exc.message
         return None
 
+    @staticmethod
+    def temp_prefix() -> str:
+        """Names of temporary files and folders carry host and pid, for `sweep_stale`."""
+        return f"upload-{socket.gethostname()}-{os.getpid()}-"
+
     def sweep_stale(self) -> int:
-        """Remove temporary files of this host's processes that no longer run (killed mid-upload)."""
+        """Remove temporary files and folders of this host's processes that no longer run (killed mid-upload)."""
         prefix, removed = f"upload-{socket.gethostname()}-", 0
         for temp in self.tmp.glob(prefix + "*") if self.tmp.exists() else ():
             pid = temp.name[len(prefix):].split("-", 1)[0]
             if pid.isdigit() and not _running(int(pid)):
-                temp.unlink(missing_ok=True)
+                shutil.rmtree(temp) if temp.is_dir() else temp.unlink(missing_ok=True)
                 removed += 1
         return removed
 
@@ -137,7 +143,7 @@ class _FileWriter:
         self.store = store
         self.max_size = max_size
         # The host and pid in the name let a restarted service remove what a killed one left (sweep_stale).
-        fd, name = tempfile.mkstemp(dir=store.tmp, prefix=f"upload-{socket.gethostname()}-{os.getpid()}-")
+        fd, name = tempfile.mkstemp(dir=store.tmp, prefix=store.temp_prefix())
         self.temp = Path(name)
         self.file: BinaryIO = os.fdopen(fd, "wb")
         self.hash = hashlib.sha256()

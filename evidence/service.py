@@ -32,7 +32,7 @@ from evidence.meta import UploadMeta
 from evidence.models import EvidenceItem
 from evidence.sniff import ALLOWED, VIDEO, media_type
 from ledger.cases import CaseService
-from ledger.errors import NotFound
+from ledger.errors import InvalidInput, NotFound
 from ledger.events import Event, format_time
 from ledger.models import Leaf
 from ledger.users import CASE_READERS, WRITERS, Actor, Role
@@ -42,6 +42,9 @@ LATE_AFTER = timedelta(hours=24)
 REGISTERED = "evidence.registered"
 CUSTODY = "evidence.custody"
 CUSTODY_ACTIONS = ("view", "download", "playback", "export", "share")
+# Why evidence was accessed, from a fixed list: free text could carry a person's name into the log.
+CUSTODY_REASONS = ("case-review", "legal-review", "supervision", "hearing", "reconsideration", "litigation",
+                   "party-request", "audit", "investigation")
 CUSTODY_READERS = frozenset({Role.SUPERVISOR, Role.LEGAL, Role.ADMIN})
 
 
@@ -154,7 +157,8 @@ class EvidenceService:
         if original.media_type not in VIDEO:
             raise UnsupportedMedia(f"only video can be trimmed or blurred, not {original.media_type}")
         has_audio = any(s.get("type") == "audio" for s in media_facts(original).get("streams", []))
-        with tempfile.TemporaryDirectory(dir=self.blobs.tmp) as tmp:
+        self.blobs.tmp.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.blobs.tmp, prefix=self.blobs.temp_prefix()) as tmp:
             out = Path(tmp) / "derived.mp4"
             media.derive(self.blobs.path(original.sha256), out, operation, has_audio)
             meta = UploadMeta(case_no=original.case_no, captured_at=_aware(original.captured_at))
@@ -178,6 +182,8 @@ class EvidenceService:
         if action not in CUSTODY_ACTIONS:
             raise ValueError(f"unknown custody action {action}")
         item = self._readable(actor, evidence_id)
+        if reason not in CUSTODY_REASONS:
+            raise InvalidInput(f"say why with reason= one of {', '.join(CUSTODY_REASONS)}")
         payload = {"evidence_id": item.id, "sha256": item.sha256, "action": action, "role": actor.role.value,
                    "reason": reason}
         if recipient is not None:

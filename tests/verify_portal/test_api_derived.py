@@ -60,12 +60,12 @@ def test_only_video_is_derived_and_only_by_writers(client, tokens, media_dir, vi
 
 
 def test_the_poster_frame_is_a_jpeg_and_its_viewing_is_in_the_custody_trail(client, tokens, video_item):
-    r = client.get(f"/api/v1/evidence/{video_item['evidence_id']}/poster?reason=case+review",
+    r = client.get(f"/api/v1/evidence/{video_item['evidence_id']}/poster?reason=case-review",
                    headers=bearer(tokens["supervisor"]))
     assert r.status_code == 200 and r.content_type == "image/jpeg" and r.data.startswith(b"\xff\xd8\xff")
     trail = client.get(f"/api/v1/evidence/{video_item['evidence_id']}/custody",
                        headers=bearer(tokens["supervisor"])).json["custody"]
-    assert trail[-1]["action"] == "view" and trail[-1]["reason"] == "case review"
+    assert trail[-1]["action"] == "view" and trail[-1]["reason"] == "case-review"
 
 
 def test_a_blob_changed_on_disk_is_reported_as_tampered_by_the_audit(client, tokens, video_item,
