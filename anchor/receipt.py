@@ -100,6 +100,15 @@ def verify(receipt: dict, chain: Chain | None) -> list[Check]:
     return checks.results
 
 
+def check_on_chain(chain: Chain, anchor: dict) -> str:
+    """That the chain holds this anchor: chain id, contract, rootAt(size), the transaction in a canonical
+    block. Raises a LianzhengError naming the first thing that does not hold."""
+    contract: list[AnchorContract] = []
+    details = [_check_contract(chain, anchor, contract), _check_root(contract[0], anchor),
+               _check_tx(contract[0], anchor)]
+    return "; ".join(details)
+
+
 def _check_event(event: str, leaf: bytes) -> str:
     data = event.encode()
     Event.decode(data)  # canonical JSON of a well-formed event, or VerificationError

@@ -188,3 +188,32 @@ def check_first_offence(case_no: str, earlier_cases: list[str]) -> None:
             earlier_cases=sorted(earlier_cases),
         )
 
+
+
+def replay(case_no: str, steps: list[tuple[str, dict[str, Any]]]) -> State:
+    """Check a case's recorded steps, `(event type, payload)` in order, against the rules; the final state.
+
+    Events that are not steps (evidence, custody, erasure) are skipped. Raises IllegalTransition naming
+    the first step the rules do not allow.
+    """
+    facts: CaseFacts | None = None
+    for type_, payload in steps:
+        if not type_.startswith("case."):
+            continue
+        try:
+            target = State(type_.removeprefix("case.").upper())
+        except ValueError:
+            raise IllegalTransition(f"case {case_no} has an event of unknown type {type_}") from None
+        if facts is None:
+            if target is not State.REPORTED:
+                raise IllegalTransition(f"case {case_no} begins with {type_}, not case.reported")
+            facts = CaseFacts(case_no, State.REPORTED, "party" in payload)
+            continue
+        check_transition(facts, target, payload)
+        decided = target is State.DECIDED
+        facts = CaseFacts(case_no, target, facts.has_party or "party" in payload,
+                          Outcome(payload["outcome"]) if decided else facts.outcome,
+                          payload.get("amount_fen") if decided else facts.amount_fen)
+    if facts is None:
+        raise IllegalTransition(f"case {case_no} has no case.reported event")
+    return facts.state

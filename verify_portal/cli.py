@@ -14,7 +14,7 @@ from evidence.service import view
 from ledger import audit as audit_mod
 from ledger.errors import LianzhengError
 from ledger.users import Actor, Role, add_user, by_username
-from verify_portal import anchoring, chain_cli, upload_cli
+from verify_portal import anchoring, chain_cli, package_cli, upload_cli
 from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
 
@@ -71,6 +71,9 @@ main.add_command(chain_cli.chain)
 main.add_command(chain_cli.anchor)
 main.add_command(chain_cli.verify_receipt)
 main.add_command(upload_cli.upload)
+main.add_command(package_cli.export)
+main.add_command(package_cli.verify)
+main.add_command(package_cli.package_key)
 
 
 @main.group("db")

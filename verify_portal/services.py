@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask, current_app
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +34,7 @@ class Services:
     cases: CaseService
     evidence: EvidenceService
     uploads: Uploads
+    package_key: Ed25519PrivateKey
 
     @property
     def signer(self) -> CheckpointSigner:
@@ -71,4 +73,5 @@ def build(settings: Settings) -> Services:
     blobs = FileBlobStore(settings.blob_dir or settings.data_dir / "blobs")
     evidence_service = EvidenceService(cases, blobs, DeviceRegistry(sessions), Limits(settings.max_evidence_bytes))
     uploads = Uploads(evidence_service, settings.uploads_dir, timedelta(hours=settings.upload_lifetime_hours))
-    return Services(settings, engine, sessions, store, cases, evidence_service, uploads)
+    package_key = keys.ed25519_key(settings.package_key_file, create=create)
+    return Services(settings, engine, sessions, store, cases, evidence_service, uploads, package_key)

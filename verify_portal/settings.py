@@ -19,6 +19,7 @@ class Settings:
     log_origin: str
     checkpoint_key_file: Path
     party_secret_file: Path
+    package_key_file: Path
     host: str
     port: int
     workers: int
@@ -71,11 +72,13 @@ class Settings:
             log_origin=env.get("LIANZHENG_LOG_ORIGIN", DEFAULT_ORIGIN),
             checkpoint_key_file=Path(env.get("LIANZHENG_CHECKPOINT_KEY", keys / "checkpoint-ed25519.pem")),
             party_secret_file=Path(env.get("LIANZHENG_PARTY_SECRET", keys / "party-secret.bin")),
+            package_key_file=Path(env.get("LIANZHENG_PACKAGE_KEY", keys / "package-ed25519.pem")),
             host=env.get("LIANZHENG_HOST", "127.0.0.1"),
             port=_int(env, "LIANZHENG_PORT", 8000),
             workers=_int(env, "LIANZHENG_WORKERS", 2),
             max_request_bytes=_int(env, "LIANZHENG_MAX_REQUEST_BYTES", 1 << 20),
-            generate_keys=not ({"LIANZHENG_CHECKPOINT_KEY", "LIANZHENG_PARTY_SECRET"} & env.keys()),
+            generate_keys=not ({"LIANZHENG_CHECKPOINT_KEY", "LIANZHENG_PARTY_SECRET", "LIANZHENG_PACKAGE_KEY"}
+                               & env.keys()),
             **_chain_settings(env),
             blob_dir=Path(env.get("LIANZHENG_BLOB_DIR", data_dir / "blobs")),
             max_evidence_bytes=_int(env, "LIANZHENG_MAX_EVIDENCE_BYTES", 8 << 30),

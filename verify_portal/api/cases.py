@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+import tempfile
+
+from flask import Blueprint, Response, jsonify, request, send_file
 
 from verify_portal import anchoring
 from verify_portal.api.requests import idempotency, int_arg, json_object, only_fields
 from verify_portal.auth import AUTHENTICATED, access, current_actor
+from verify_portal.export import export_case
 from verify_portal.services import current
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1/cases")
@@ -72,3 +75,24 @@ def receipts(case_no: str) -> Response:
     case = services.cases.get(current_actor(), case_no)
     built, waiting = anchoring.receipts(services, [e["index"] for e in case["events"]], with_events=True)
     return jsonify(case_no=case_no, receipts=built, not_yet_anchored=waiting)
+
+
+@bp.post("/<case_no>/exports")
+@access(AUTHENTICATED)
+def export(case_no: str) -> Response:
+    """The case's signed evidence package (zipped BagIt); supervisors, courts and admins.
+
+    Body: {"reason": one of the custody reasons}, optional (litigation). Answers 409 until an anchor
+    covers the case's events.
+    """
+    body = json_object() if request.content_length else {}
+    only_fields(body, {"reason"})
+    services = current()
+    spool = tempfile.NamedTemporaryFile(prefix="package-", suffix=".zip", dir=services.settings.data_dir)
+    summary = export_case(services, current_actor(), case_no, spool, body.get("reason", "litigation"))
+    spool.seek(0)
+    response = send_file(spool, mimetype="application/zip", as_attachment=True,
+                         download_name=f"lianzheng-{case_no}.zip")
+    response.headers["Lianzheng-Signing-Key-Id"] = summary["signing_key_id"]
+    response.call_on_close(spool.close)  # the spooled package goes when it has been sent
+    return response

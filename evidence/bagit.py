@@ -1,0 +1,179 @@
+"""Zipped BagIt bags (RFC 8493): written streaming, read without extracting, hostile archives refused.
+
+Writing: payload files go under `<bag>/data/`, each hashed while it is copied
+into the zip; `manifest-sha256.txt` lists them, `tagmanifest-sha256.txt` the
+tag files. Reading never unpacks to disk: small files are read into memory
+under a cap, payload files are hashed as they stream out of the archive.
+Paths with `..` or a leading `/`, symlinks, duplicate names, entries whose
+expansion ratio betrays a zip bomb, and truncated archives are refused
+before anything is trusted. No I/O but the zip file itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import BinaryIO
+
+from ledger.errors import VerificationError
+
+CHUNK = 1 << 20
+BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+MAX_ENTRIES = 100_000
+MAX_TOTAL_BYTES = 1 << 40  # 1 TiB of declared content
+MAX_RATIO = 100  # an entry over 1 MiB that expands more than this is treated as a bomb
+MAX_SMALL_FILE = 64 << 20  # tag files and JSON read into memory
+
+
+class HostilePackage(VerificationError):
+    """The archive itself is unsafe or broken; nothing in it is trusted."""
+
+    code = "hostile-package"
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+class BagWriter:
+    """Writes one zipped bag named `name`; call `add_*` for payload, `add_tag` for tag files, then `close`."""
+
+    def __init__(self, out: BinaryIO, name: str) -> None:
+        self.zip = zipfile.ZipFile(out, "w", allowZip64=True)
+        self.name = name
+        self.payload: list[tuple[str, str]] = []  # (sha256, path in bag)
+        self.tags: dict[str, bytes] = {}
+        self.octets = 0
+
+    def add_bytes(self, path: str, data: bytes, compress: bool = True) -> str:
+        """A payload file at data/`path`; returns its SHA-256."""
+        digest = hashlib.sha256(data).hexdigest()
+        info = zipfile.ZipInfo(f"{self.name}/data/{path}", date_time=(2026, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        self.zip.writestr(info, data)
+        self._listed(digest, path, len(data))
+        return digest
+
+    def add_stream(self, path: str, chunks: Iterator[bytes], on_progress: callable = None) -> str:  # type: ignore[valid-type]
+        """A payload file copied from `chunks` (stored, not compressed: media is compressed already)."""
+        digest, size = hashlib.sha256(), 0
+        info = zipfile.ZipInfo(f"{self.name}/data/{path}", date_time=(2026, 1, 1, 0, 0, 0))
+        with self.zip.open(info, "w", force_zip64=True) as entry:
+            for chunk in chunks:
+                entry.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+                if on_progress:
+                    on_progress(len(chunk))
+        self._listed(digest.hexdigest(), path, size)
+        return digest.hexdigest()
+
+    def _listed(self, digest: str, path: str, size: int) -> None:
+        self.payload.append((digest, f"data/{path}"))
+        self.octets += size
+
+    def add_tag(self, name: str, data: bytes) -> None:
+        self.tags[name] = data
+
+    def close(self, bag_info: dict[str, str]) -> bytes:
+        """Write bagit.txt, bag-info.txt and both manifests; returns the tag manifest's bytes."""
+        info = {**bag_info, "Payload-Oxum": f"{self.octets}.{len(self.payload)}"}
+        tags = {
+            "bagit.txt": BAGIT_TXT,
+            "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in info.items()).encode(),
+            "manifest-sha256.txt": "".join(f"{d}  {p}\n" for d, p in sorted(self.payload, key=lambda x: x[1])).encode(),
+            **self.tags,
+        }
+        tagmanifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n"
+                              for name, data in sorted(tags.items())).encode()
+        for name, data in {**tags, "tagmanifest-sha256.txt": tagmanifest}.items():
+            self.zip.writestr(zipfile.ZipInfo(f"{self.name}/{name}", date_time=(2026, 1, 1, 0, 0, 0)), data,
+                              compress_type=zipfile.ZIP_DEFLATED)
+        return tagmanifest
+
+    def add_root_file(self, name: str, data: bytes) -> None:
+        """A file beside the tag manifest that the tag manifest cannot list (its own signature)."""
+        self.zip.writestr(zipfile.ZipInfo(f"{self.name}/{name}", date_time=(2026, 1, 1, 0, 0, 0)), data)
+
+    def finish(self) -> None:
+        self.zip.close()
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+@dataclass
+class Bag:
+    """A checked-safe zipped bag: its entries by path inside the bag (no base folder)."""
+
+    zip: zipfile.ZipFile
+    base: str
+    entries: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
+
+    def read(self, path: str, limit: int = MAX_SMALL_FILE) -> bytes:
+        info = self.entries.get(path)
+        if info is None:
+            raise VerificationError(f"the package has no {path}")
+        if info.file_size > limit:
+            raise VerificationError(f"{path} is {info.file_size:,} bytes, more than a tag file may be")
+        return b"".join(self.stream(path))
+
+    def stream(self, path: str) -> Iterator[bytes]:
+        """An entry's bytes; a CRC or length mismatch (a damaged archive) raises HostilePackage."""
+        info = self.entries[path]
+        read = 0
+        try:
+            with self.zip.open(info) as f:
+                while chunk := f.read(CHUNK):
+                    read += len(chunk)
+                    if read > info.file_size:  # a header that lies about the size
+                        raise HostilePackage(f"{path} expands beyond its declared size")
+                    yield chunk
+        except (zipfile.BadZipFile, EOFError, OSError) as exc:
+            raise HostilePackage(f"the archive is damaged at {path}: {exc}") from None
+
+    def sha256(self, path: str) -> tuple[str, int]:
+        digest, size = hashlib.sha256(), 0
+        for chunk in self.stream(path):
+            digest.update(chunk)
+            size += len(chunk)
+        return digest.hexdigest(), size
+
+
+def open_bag(path: str) -> Bag:
+    """Open a zipped bag, refusing unsafe or damaged archives before anything in them is used."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise HostilePackage(f"not a readable zip archive (truncated or not a zip): {exc}") from None
+    infos = archive.infolist()
+    if len(infos) > MAX_ENTRIES:
+        raise HostilePackage(f"the archive has {len(infos):,} entries, more than {MAX_ENTRIES:,}")
+    names = [i.filename for i in infos]
+    if len(set(names)) != len(names):
+        duplicate = next(n for n in names if names.count(n) > 1)
+        raise HostilePackage(f"the archive holds {duplicate!r} twice")
+    if sum(i.file_size for i in infos) > MAX_TOTAL_BYTES:
+        raise HostilePackage("the archive declares more content than any package may hold")
+    for info in infos:
+        _check_entry(info)
+    bases = {PurePosixPath(n).parts[0] for n in names}
+    if len(bases) != 1:
+        raise HostilePackage("a zipped bag has exactly one top-level folder")
+    base = bases.pop()
+    entries = {n[len(base) + 1:]: i for n, i in zip(names, infos, strict=True) if not i.is_dir()}
+    return Bag(archive, base, entries)
+
+
+def _check_entry(info: zipfile.ZipInfo) -> None:
+    name = info.filename
+    parts = PurePosixPath(name).parts
+    if name.startswith("/") or "\\" in name or ".." in parts or (parts and parts[0].endswith(":")):
+        raise HostilePackage(f"unsafe path in the archive: {name!r}")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise HostilePackage(f"the archive holds a symbolic link: {name!r}")
+    if info.file_size > CHUNK and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        raise HostilePackage(f"{name!r} expands {info.file_size // max(info.compress_size, 1):,} times: a zip bomb")

@@ -1,0 +1,138 @@
+"""Signed evidence packages (DESIGN.md: Formats): a zipped BagIt bag of a case, built from plain data.
+
+The caller gathers the data (events, proofs, checkpoint, anchor, custody,
+evidence files); nothing here touches a database, so the verifier that reads
+the same layout ships alone. Layout inside the bag:
+
+    data/events/<leaf index>.json     each event's exact leaf bytes (RFC 8785 JSON)
+    data/proofs.json                  {"size", "root", "proofs": {"<index>": [hex, ...]}}
+    data/checkpoint.txt               the signed checkpoint (C2SP note) of that size
+    data/log-key.json                 {"origin", "key_id", "algorithm", "public_key"}
+    data/anchor.json                  {"chain_id", "contract", "size", "root", "tx_hash", "block_number", ...}
+    data/custody.json                 the custody trail of every item
+    data/evidence/<id>.json, <id>.<ext>   each item's record (with its media facts) and its file
+    data/report.html                  the human-readable report, Chinese and English
+    signature.json                    Ed25519 over tagmanifest-sha256.txt, with the key and its id
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from evidence.bagit import BagWriter
+
+FORMAT = "lianzheng-package/1"
+EXTENSIONS = {"video/mp4": "mp4", "video/quicktime": "mov", "video/x-matroska": "mkv", "video/webm": "webm",
+              "video/x-msvideo": "avi", "video/mp2t": "ts", "audio/wav": "wav", "audio/mpeg": "mp3",
+              "image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    """The first 8 bytes of SHA-256 of the raw public key, hex: short enough to read out in court."""
+    return hashlib.sha256(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    record: dict[str, Any]  # the item as the API shows it, media facts included
+    chunks: Callable[[], Iterator[bytes]]  # opened only while the package is written
+
+
+@dataclass(frozen=True)
+class PackageContents:
+    case_no: str
+    events: list[tuple[int, bytes]]  # (leaf index, leaf bytes), every one below the checkpoint's size
+    proofs: dict[int, list[bytes]]
+    size: int
+    root: bytes
+    checkpoint: str
+    log_key: dict[str, str]
+    anchor: dict[str, Any]
+    custody: list[dict[str, Any]]
+    evidence: list[EvidenceFile] = field(default_factory=list)
+    exported_at: str = ""
+    exported_by: str = ""
+
+
+def write(contents: PackageContents, out: BinaryIO, signing_key: Ed25519PrivateKey,
+          progress: Callable[[int], None] | None = None) -> str:
+    """Write the signed, zipped bag of `contents` to `out`; returns the signing key's id."""
+    bag = BagWriter(out, f"lianzheng-{contents.case_no}")
+    for index, data in contents.events:
+        bag.add_bytes(f"events/{index:012d}.json", data)
+    bag.add_bytes("proofs.json", _json({"size": contents.size, "root": contents.root.hex(),
+                                        "proofs": {str(i): [h.hex() for h in p] for i, p in contents.proofs.items()}}))
+    bag.add_bytes("checkpoint.txt", contents.checkpoint.encode())
+    bag.add_bytes("log-key.json", _json(contents.log_key))
+    bag.add_bytes("anchor.json", _json(contents.anchor))
+    bag.add_bytes("custody.json", _json(contents.custody))
+    for item in contents.evidence:
+        record = item.record
+        bag.add_bytes(f"evidence/{record['evidence_id']}.json", _json(record))
+        name = f"evidence/{record['evidence_id']}.{EXTENSIONS.get(record['media_type'], 'bin')}"
+        bag.add_stream(name, item.chunks(), progress)
+    bag.add_bytes("report.html", report_html(contents).encode())
+    tagmanifest = bag.close({
+        "Source-Organization": "Lianzheng evidence ledger", "External-Identifier": contents.case_no,
+        "Bagging-Date": contents.exported_at[:10], "Lianzheng-Format": FORMAT,
+        "Lianzheng-Log-Origin": contents.log_key["origin"], "Lianzheng-Checkpoint-Size": str(contents.size)})
+    public = signing_key.public_key()
+    bag.add_root_file("signature.json", _json({
+        "algorithm": "ed25519", "signed_file": "tagmanifest-sha256.txt", "key_id": key_id(public),
+        "public_key": public.public_bytes(Encoding.Raw, PublicFormat.Raw).hex(),
+        "signature": base64.b64encode(signing_key.sign(tagmanifest)).decode()}))
+    bag.finish()
+    return key_id(public)
+
+
+def _json(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True).encode()
+
+
+def report_html(contents: PackageContents) -> str:
+    """The package's own report: what it holds and what it proves, in Chinese and English."""
+    e = html.escape
+    events = "".join(
+        f"<tr><td>{i}</td><td>{e(str(ev.get('seq')))}</td><td>{e(ev.get('type', ''))}</td>"
+        f"<td>{e(ev.get('time', ''))}</td><td>{e(ev.get('actor', ''))}</td></tr>"
+        for i, ev in ((i, json.loads(d)) for i, d in contents.events))
+    items = "".join(
+        f"<tr><td>{e(f.record['evidence_id'])}</td><td>{e(f.record['media_type'])}</td>"
+        f"<td><code>{e(f.record['sha256'])}</code></td><td>{f.record['size']:,}</td>"
+        f"<td>{e(f.record['captured_at'])}</td><td>{'是 yes' if f.record.get('late') else '否 no'}</td>"
+        f"<td>{e(f.record.get('derived_from') or '')}</td></tr>" for f in contents.evidence)
+    anchor = contents.anchor
+    return f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>证据包 Evidence package {e(contents.case_no)}</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{border:1px solid #ccc;padding:.3em}}
+table{{border-collapse:collapse}}code{{font-size:.85em;word-break:break-all}}</style></head><body>
+<h1>证据包 Evidence package — {e(contents.case_no)}</h1>
+<p>导出时间 Exported: {e(contents.exported_at)} · 导出人 By: {e(contents.exported_by)}</p>
+<h2>本证据包证明什么 What this package proves</h2>
+<p>包内每个事件与文件自记录时起未被篡改，并于区块链上锚定（上链后未被篡改）：日志 {e(contents.log_key['origin'])}
+在大小 {contents.size} 处的树根 <code>{contents.root.hex()}</code> 锚定于链 {e(str(anchor.get('chain_id')))}
+合约 <code>{e(str(anchor.get('contract')))}</code> 的区块 {e(str(anchor.get('block_number')))}。
+本包不能证明记录之前内容的真实性。</p>
+<p>Every event and file in this package is unchanged since it was recorded, and the log's root
+<code>{contents.root.hex()}</code> at size {contents.size} was anchored on chain {e(str(anchor.get('chain_id')))},
+contract <code>{e(str(anchor.get('contract')))}</code>, block {e(str(anchor.get('block_number')))}
+(tamper-evident after anchoring). It does not prove that the content was authentic before it was recorded.</p>
+<h2>案件事件 Case events</h2><table><tr><th>leaf</th><th>seq</th><th>type</th><th>time</th><th>actor</th></tr>
+{events}</table>
+<h2>证据 Evidence</h2><table><tr><th>id</th><th>type</th><th>SHA-256</th><th>bytes</th><th>captured</th>
+<th>迟延 late</th><th>derived from</th></tr>{items}</table>
+<h2>如何自行核验 How to check it yourself</h2>
+<p>运行 Run <code>lianzheng verify package.zip --rpc URL</code>, or with standard tools: <code>sha256sum -c
+manifest-sha256.txt</code> in the bag folder, <code>openssl pkeyutl -verify</code> for the signature in
+signature.json, and any Ethereum JSON-RPC client calling <code>rootAt({contents.size})</code> on the contract.</p>
+</body></html>
+"""

@@ -1,0 +1,78 @@
+"""Exporting a case as a signed evidence package: gather the plain data the package format needs.
+
+The events go in up to the newest anchor that holds them all, with inclusion
+proofs to that anchored checkpoint. Exporting is itself logged: an `export`
+custody event per evidence item, appended first (so a failed export is on
+record too); those new events are not in this package, which ends at the anchor.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+
+from anchor import records
+from anchor.errors import NotAnchoredYet
+from evidence import package
+from evidence.models import EvidenceItem
+from evidence.service import view
+from ledger.checkpoint import raw_public_key
+from ledger.events import Event, utc_now
+from ledger.models import Leaf
+from ledger.users import Actor
+from verify_portal import anchoring
+from verify_portal.services import Services
+
+
+def export_case(services: Services, actor: Actor, case_no: str, out: BinaryIO, reason: str = "litigation",
+                wait: float = 0.0, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Write the package of `case_no` to `out`; waits up to `wait` seconds for an anchor to cover the case."""
+    # On record first, whatever happens next; these new events need no anchor for this package.
+    items, last_index = services.evidence.log_export(actor, case_no, reason)
+    record = _anchor_covering(services, last_index, wait)
+    contents = _gather(services, actor, case_no, items, record)
+    key_id = package.write(contents, out, services.package_key, progress)
+    return {"case_no": case_no, "events": len(contents.events), "evidence": len(contents.evidence),
+            "checkpoint_size": contents.size, "anchor_block": record.block_number, "signing_key_id": key_id}
+
+
+def _anchor_covering(services: Services, index: int, wait: float):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + wait
+    while True:
+        ident = anchoring.identity(services.settings)
+        with services.sessions() as session:
+            record = None if ident is None else records.for_receipts(session, ident.chain_id, ident.contract, index)
+        if record is not None:
+            return record
+        if time.monotonic() >= deadline:
+            raise NotAnchoredYet(f"the case's latest event (leaf {index}) is not anchored yet; the next anchor is "
+                                 f"due within {services.settings.anchor_interval:.0f} s: export again then, or wait")
+        time.sleep(1.0)
+
+
+def _gather(services: Services, actor: Actor, case_no: str, items: list[EvidenceItem],
+            record) -> package.PackageContents:  # type: ignore[no-untyped-def]
+    store, blobs = services.store, services.evidence.blobs
+    with services.sessions() as session:
+        leaves = session.execute(select(Leaf.leaf_index, Leaf.data).where(
+            Leaf.case_no == case_no, Leaf.leaf_index < record.size).order_by(Leaf.leaf_index)).all()
+        head = store.checkpoint(session, record.size)
+        proofs = store.inclusion_proofs(session, [i for i, _ in leaves], record.size)
+    events = [(i, bytes(d)) for i, d in leaves]
+    decoded = [Event.decode(d) for _, d in events]
+    custody = [{"index": i, "type": e.type, "actor": e.actor, "time": e.time, **e.payload}
+               for (i, _), e in zip(events, decoded, strict=True) if e.type.startswith("evidence.")]
+    included = [item for item in items if item.leaf_index < record.size]
+    signer = services.signer
+    return package.PackageContents(
+        case_no=case_no, events=events, proofs={p.index: p.proof for p in proofs}, size=head.size, root=head.root,
+        checkpoint=head.note,
+        log_key={"origin": signer.origin, "key_id": signer.key_id.hex(), "algorithm": "ed25519",
+                 "public_key": raw_public_key(signer.public_key).hex()},
+        anchor={**records.to_json(record), "chain_id": record.chain_id, "contract": record.contract},
+        custody=custody,
+        evidence=[package.EvidenceFile(view(item), (lambda sha=item.sha256: blobs.open(sha))) for item in included],
+        exported_at=utc_now(), exported_by=f"{actor.username} ({actor.role.value})")
