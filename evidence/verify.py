@@ -152,6 +152,12 @@ class _Package:
         self.size = 0
         self.root = b""
         self.records: dict[str, dict[str, Any]] = {}
+        self.hashed: dict[str, tuple[str, int]] = {}  # each payload file is read and hashed once
+
+    def _hash(self, path: str) -> tuple[str, int]:
+        if path not in self.hashed:
+            self.hashed[path] = self.bag.sha256(path)
+        return self.hashed[path]
 
     def _json(self, path: str) -> Any:
         return json.loads(self.bag.read(path))
@@ -185,7 +191,7 @@ class _Package:
         for name, digest in sorted(manifest.items()):
             if name not in self.bag.entries:
                 raise VerificationError(f"{name} is in the manifest but not in the package")
-            actual, _ = self.bag.sha256(name)
+            actual, _ = self._hash(name)
             if actual != digest:
                 raise VerificationError(f"{name} was changed: it hashes to {actual}, the manifest says {digest}")
         return f"{len(manifest)} payload files and {len(tag_manifest)} tag files match their SHA-256"
@@ -255,7 +261,7 @@ class _Package:
             name = f"data/evidence/{p['evidence_id']}.{EXTENSIONS.get(p['media_type'], 'bin')}"
             if name not in self.bag.entries:
                 raise VerificationError(f"evidence {p['evidence_id']} has no file in the package")
-            digest, size = self.bag.sha256(name)
+            digest, size = self._hash(name)
             if (digest, size) != (p["sha256"], p["size"]):
                 raise VerificationError(f"evidence {p['evidence_id']}: the file hashes to {digest} ({size:,} bytes), "
                                         f"the log recorded {p['sha256']} ({p['size']:,} bytes)")

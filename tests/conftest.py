@@ -20,7 +20,7 @@ from verify_portal import create_app
 from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
 
-pytest_plugins = ["tests.chain_fixtures", "tests.media_fixtures", "tests.live_server"]
+pytest_plugins = ["tests.chain_fixtures", "tests.media_fixtures", "tests.live_server", "tests.package_fixtures"]
 
 PG_ADMIN_URL = os.environ.get("LIANZHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
