@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test install ffmpeg bench clean
+.PHONY: run test install system bench clean
 
 run: install
 	$(BIN)/lianzheng serve
@@ -16,7 +16,7 @@ test: install
 
 NODE_STAMP := node_modules/.installed-stamp
 
-install: $(STAMP) $(NODE_STAMP) ffmpeg
+install: $(STAMP) $(NODE_STAMP) system
 
 # Reinstalled only when pyproject.toml or the set of packages changes; a second `make run` reuses the venv and ./var.
 $(STAMP): pyproject.toml $(wildcard */__init__.py)
@@ -30,11 +30,13 @@ $(NODE_STAMP): package.json package-lock.json
 	npm install --no-audit --no-fund  # npm ci trips over anvil's optional per-platform packages; the lock still pins
 	touch $(NODE_STAMP)
 
-# ffprobe and ffmpeg (Debian's ffmpeg package) probe evidence media and make posters and derived clips.
+# From Debian: ffprobe and ffmpeg probe evidence media and make posters and derived clips; WenQuanYi Micro Hei
+# is embedded in the Chinese-English PDF reports of evidence packages.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-ffmpeg:
-	@command -v ffprobe >/dev/null 2>&1 || { $(SUDO) apt-get update && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends ffmpeg; }
+FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+system:
+	@if ! command -v ffprobe >/dev/null 2>&1 || [ ! -f $(FONT) ]; then $(SUDO) apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends ffmpeg fonts-wqy-microhei; fi
 
 bench: install
 	$(BIN)/python bench/ledger.py

@@ -11,7 +11,7 @@ the same layout ships alone. Layout inside the bag:
     data/anchor.json                  {"chain_id", "contract", "size", "root", "tx_hash", "block_number", ...}
     data/custody.json                 the custody trail of every item
     data/evidence/<id>.json, <id>.<ext>   each item's record (with its media facts) and its file
-    data/report.html                  the human-readable report, Chinese and English
+    data/report.html, report.pdf      the human-readable report, Chinese and English
     signature.json                    Ed25519 over tagmanifest-sha256.txt, with the key and its id
 """
 
@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from evidence import report_pdf
 from evidence.bagit import BagWriter
 
 FORMAT = "lianzheng-package/1"
@@ -81,6 +82,7 @@ def write(contents: PackageContents, out: BinaryIO, signing_key: Ed25519PrivateK
         name = f"evidence/{record['evidence_id']}.{EXTENSIONS.get(record['media_type'], 'bin')}"
         bag.add_stream(name, item.chunks(), progress)
     bag.add_bytes("report.html", report_html(contents).encode())
+    bag.add_bytes("report.pdf", report_pdf.render(contents))
     tagmanifest = bag.close({
         "Source-Organization": "Lianzheng evidence ledger", "External-Identifier": contents.case_no,
         "Bagging-Date": contents.exported_at[:10], "Lianzheng-Format": FORMAT,

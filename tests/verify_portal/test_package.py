@@ -246,3 +246,11 @@ def test_a_court_exports_through_the_api_once_an_anchor_covers_the_case(exported
     denied = client.post(f"/api/v1/cases/{exported['case_no']}/exports",
                          headers={"Authorization": f"Bearer {tokens[Role.OFFICER]}"})
     assert denied.status_code == 403
+
+
+def test_the_package_holds_its_report_as_html_and_as_a_pdf_with_the_chinese_embedded(exported):
+    entries = _entries(exported["path"])
+    pdf = entries[_named(entries, "report.pdf")]
+    assert pdf.startswith(b"%PDF-") and b"WenQuanYi" in pdf  # the font travels with the report
+    html_report = entries[_named(entries, "report.html")].decode()
+    assert "上链后未被篡改" in html_report and exported["case_no"] in html_report
