@@ -34,8 +34,12 @@ def export(case_no: str, output: Path, username: str, reason: str, wait: float) 
     partial = output.with_name(output.name + ".partial")
     click.echo(f"exporting {case_no}; waiting up to {wait:.0f} s for an anchor if the case is not anchored yet",
                err=True)
-    with open(partial, "wb") as out, click.progressbar(length=total, label="packaging", file=sys.stderr) as bar:
-        summary = export_case(services, actor, case_no, out, reason, wait, bar.update)
+    try:
+        with open(partial, "wb") as out, click.progressbar(length=total, label="packaging", file=sys.stderr) as bar:
+            summary = export_case(services, actor, case_no, out, reason, wait, bar.update)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(output)  # a package appears under its name only when complete
     click.echo(json.dumps({**summary, "package": str(output)}, ensure_ascii=False))
 

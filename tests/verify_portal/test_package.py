@@ -254,3 +254,25 @@ def test_the_package_holds_its_report_as_html_and_as_a_pdf_with_the_chinese_embe
     assert pdf.startswith(b"%PDF-") and b"WenQuanYi" in pdf  # the font travels with the report
     html_report = entries[_named(entries, "report.html")].decode()
     assert "上链后未被篡改" in html_report and exported["case_no"] in html_report
+
+
+def test_the_cli_exports_with_a_progress_bar_and_the_package_key_pins_the_signature(exported, tmp_path):
+    settings = exported["services"].settings
+    env = {"LIANZHENG_DATA_DIR": str(settings.data_dir), "LIANZHENG_RPC_URL": settings.rpc_url or "",
+           "LIANZHENG_CHAIN_ID": "31337", "LIANZHENG_CONTRACT_ADDRESS": settings.contract_address or ""}
+    exported["worker"].cycle()  # anchor whatever earlier exports appended
+    out = tmp_path / "cli.zip"
+    result = CliRunner().invoke(main, ["export", exported["case_no"], "-o", str(out), "--as", "supervisor-1",
+                                       "--wait", "0"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "packaging" in result.output and json.loads(result.output.strip().splitlines()[-1])["evidence"] == 3
+    assert not (tmp_path / "cli.zip.partial").exists()
+    key = tmp_path / "key.pem"
+    key.write_text(CliRunner().invoke(main, ["package-key"], env=env).output)
+    checked = CliRunner().invoke(main, ["verify", str(out), "--expect-key", str(key)], env=env)
+    assert checked.exit_code == 0, checked.output
+    assert "VERIFIED" in checked.output
+    waiting = CliRunner().invoke(main, ["export", exported["case_no"], "-o", str(tmp_path / "again.zip"),
+                                        "--as", "supervisor-1", "--wait", "0"], env=env)
+    assert waiting.exit_code == 1 and "not anchored yet" in waiting.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cli.zip", "key.pem"]  # no half-written package
