@@ -1,0 +1,97 @@
+"""Package verification benchmark: a package holding 1 GiB of video, printed as JSON.
+
+    .venv/bin/python bench/verify.py [--size-mib 1024] [--out FILE]
+
+Builds a real case (embedded anvil, anchored), exports its package, then times
+`lianzheng verify`'s checks (without --rpc) against `openssl dgst -sha256`
+over the same package bytes, in the same run, both from the page cache.
+Goal (issue 5): within 1.3x of openssl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.ingest import make_file  # noqa: E402
+from evidence import verify as verifier  # noqa: E402
+from evidence.meta import UploadMeta  # noqa: E402
+from ledger.users import Role, add_user, authenticate  # noqa: E402
+from verify_portal import anchoring  # noqa: E402
+from verify_portal.export import export_case  # noqa: E402
+from verify_portal.services import build, migrate  # noqa: E402
+from verify_portal.settings import Settings  # noqa: E402
+
+
+def build_package(work: Path, size: int) -> Path:
+    settings = Settings.from_env({"LIANZHENG_DATA_DIR": str(work / "var"),
+                                  "LIANZHENG_MAX_EVIDENCE_BYTES": str(size + (64 << 20))})
+    services = build(settings)
+    migrate(services.engine)
+    with services.sessions.begin() as session:
+        officer, supervisor = add_user(session, "officer-1", Role.OFFICER), add_user(session, "sup-1", Role.SUPERVISOR)
+    with services.sessions() as session:
+        officer, supervisor = authenticate(session, officer), authenticate(session, supervisor)
+    case_no = services.cases.create(officer, {"source": "patrol", "violation_type": "stall",
+                                              "district": "xuhui"})["case_no"]
+    video = work / "bodycam.mp4"
+    make_file(video, size)
+    services.evidence.ingest_file(officer, UploadMeta.parse({"case_no": case_no,
+                                                             "captured_at": "2026-11-22T08:00:00Z"}), video)
+    video.unlink()
+    target, stop_chain = anchoring.connect(settings)
+    try:
+        anchoring.worker(services, target).run_once()
+        package = work / "case.zip"
+        with open(package, "wb") as out:
+            export_case(services, supervisor, case_no, out)
+    finally:
+        if stop_chain:
+            stop_chain()
+    return package
+
+
+def timed(work) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        package = build_package(Path(tmp), args.size_mib << 20)
+        openssl = lambda: subprocess.run(["openssl", "dgst", "-sha256", str(package)], check=True,  # noqa: E731
+                                         capture_output=True)
+        openssl()  # both read from the page cache
+        reference = min(timed(openssl) for _ in range(2))
+        reports = []
+        verify_seconds = min(timed(lambda: reports.append(verifier.verify(str(package)))) for _ in range(2))
+        assert reports[-1].passed, reports[-1].to_json()
+        figures = {
+            "benchmark": "verify", "package_bytes": package.stat().st_size,
+            "verify_seconds": round(verify_seconds, 2), "openssl_seconds": round(reference, 2),
+            "ratio_to_openssl": round(verify_seconds / reference, 2),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "goals": {"ratio_to_openssl": 1.3},
+        }
+    text = json.dumps(figures, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
