@@ -41,6 +41,8 @@ system:
 bench: install
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/anchor.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/verify.py
 
 clean:
 	rm -rf $(VENV) node_modules *.egg-info .pytest_cache
