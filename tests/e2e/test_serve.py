@@ -41,8 +41,10 @@ class Server:
     def __enter__(self):
         env = {**self.env, "LIANZHENG_PORT": str(self.port)}
         # Its own process group, so a test can kill the master and every worker at once.
-        self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+        self.log = Path(env["LIANZHENG_DATA_DIR"]).parent / f"serve-{self.port}.log"
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -94,7 +96,8 @@ def _wait_for_final_anchor(server, size, timeout=60):
         if any(a["size"] == size and a["final"] for a in body["anchors"]):
             return body
         time.sleep(0.5)
-    raise AssertionError(f"no final anchor of size {size} within {timeout} s: {body}")
+    log = server.log.read_text(errors="replace")[-3000:]
+    raise AssertionError(f"no final anchor of size {size} within {timeout} s: {body}\n--- serve log ---\n{log}")
 
 
 def test_serve_starts_on_a_fresh_data_dir_and_keeps_the_log_across_a_restart(env, tmp_path):
