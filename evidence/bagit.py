@@ -169,7 +169,7 @@ class Bag:
         return digest.hexdigest(), size
 
 
-def open_bag(path: str) -> Bag:
+def open_bag(path: str | BinaryIO) -> Bag:
     """Open a zipped bag, refusing unsafe or damaged archives before anything in them is used."""
     try:
         archive = zipfile.ZipFile(path)

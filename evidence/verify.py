@@ -15,7 +15,7 @@ import html
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import rfc8785
 from cryptography.exceptions import InvalidSignature
@@ -99,8 +99,10 @@ class _Run:
         return detail
 
 
-def verify(path: str, expect_key: Ed25519PublicKey | None = None, chain_check: ChainCheck | None = None) -> Report:
-    """Verify the zipped package at `path`; `expect_key` is the signing key a court was told to expect."""
+def verify(path: str | BinaryIO, expect_key: Ed25519PublicKey | None = None,
+           chain_check: ChainCheck | None = None) -> Report:
+    """Verify the zipped package at `path` (or in a seekable file); `expect_key` is the signing key a court
+    was told to expect."""
     report = Report()
     run = _Run(report)
     bag: list[Bag] = []
@@ -136,7 +138,7 @@ def _anchor_check(run: _Run, report: Report, package: _Package, chain_check: Cha
         report.checks[-1].passed = None
 
 
-def _archive(path: str, out: list[Bag]) -> str:
+def _archive(path: str | BinaryIO, out: list[Bag]) -> str:
     bag = open_bag(path)
     out.append(bag)
     return f"{len(bag.entries)} files in {bag.base}/, no unsafe paths, links, duplicates or bombs"

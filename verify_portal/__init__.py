@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response, request
 
 from verify_portal import problems
 from verify_portal.auth import check_every_view_declares_access
@@ -20,10 +20,24 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     from verify_portal.api import cases, evidence, log
+    from verify_portal.pages import court
 
     app.register_blueprint(log.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(evidence.bp)
+    app.register_blueprint(court.bp)
+    app.after_request(_security_headers)
     problems.register(app)
     check_every_view_declares_access(app)
     return app
+
+
+def _security_headers(response: Response) -> Response:
+    """Every answer: no inline script, no framing, no sniffing, no referrer; HSTS over HTTPS."""
+    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; script-src 'self'; "
+                                "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response

@@ -193,6 +193,19 @@ def audit_chain(services: Services, report: Report) -> None:
             stop()
 
 
+def chain_check(settings: Settings) -> Callable[[dict], str] | None:
+    """How the portal checks a package's anchor: on this deployment's chain, if it can be reached."""
+    if settings.embedded_chain:
+        running = local_chain(settings).running()
+        rpc_url = None if running is None else running.rpc_url
+    else:
+        rpc_url = settings.rpc_url
+    if rpc_url is None:
+        return None
+    chain = Chain(rpc_url, timeout=10)
+    return lambda anchor: receipt.check_on_chain(chain, anchor)
+
+
 def worker(services: Services, target: Target, on_step: Callable[[str], None] | None = None) -> AnchorWorker:
     """The anchor worker of this deployment, with the lock that fits its database."""
     return AnchorWorker(services.sessions, services.store, target, policy(services.settings),

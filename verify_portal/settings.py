@@ -43,6 +43,7 @@ class Settings:
     blob_dir: Path | None = None  # default <data>/blobs
     max_evidence_bytes: int = 8 << 30
     upload_lifetime_hours: float = 24.0
+    max_package_bytes: int = 8 << 30  # the court page's upload limit
     # The `lianzheng upload` client
     client_server: str = "http://127.0.0.1:8000"
     client_token: str | None = field(default=None, repr=False)
@@ -83,6 +84,7 @@ class Settings:
             blob_dir=Path(env.get("LIANZHENG_BLOB_DIR", data_dir / "blobs")),
             max_evidence_bytes=_int(env, "LIANZHENG_MAX_EVIDENCE_BYTES", 8 << 30),
             upload_lifetime_hours=_float(env, "LIANZHENG_UPLOAD_LIFETIME_HOURS", 24.0),
+            max_package_bytes=_int(env, "LIANZHENG_MAX_PACKAGE_BYTES", 8 << 30),
             client_server=env.get("LIANZHENG_SERVER", "http://127.0.0.1:8000"),
             client_token=env.get("LIANZHENG_TOKEN") or None,
             client_state_dir=Path(env.get("LIANZHENG_CLIENT_STATE", Path.home() / ".cache" / "lianzheng")),

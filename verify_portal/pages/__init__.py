@@ -1,0 +1,1 @@
+"""The portal's pages (server-rendered, Chinese by default with an English switch)."""

@@ -1,0 +1,49 @@
+"""The court page (法院/复议机关): upload an evidence package, get the verifier's report check by check.
+
+The package is checked by the same offline verifier a court can run itself;
+the anchor is checked on the chain this deployment anchors to. Nothing of the
+upload is kept: it lives in a temporary file for the request only.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from flask import Blueprint, Response, render_template, request
+
+from evidence import verify as verifier
+from verify_portal import anchoring
+from verify_portal.auth import PUBLIC, access
+from verify_portal.i18n import language, t
+from verify_portal.services import current
+
+bp = Blueprint("court", __name__, url_prefix="/court")
+
+
+def _page(template: str, status: int = 200, **context: object) -> Response:
+    response = Response(render_template(template, lang=language(), t=t, **context), status=status)
+    if "lang" in request.args:
+        response.set_cookie("lang", language(), max_age=365 * 86400, samesite="Lax", secure=request.is_secure)
+    return response
+
+
+@bp.get("")
+@access(PUBLIC)
+def form() -> Response:
+    return _page("court.html")
+
+
+@bp.post("/verify")
+@access(PUBLIC)
+def verify() -> Response:
+    """Verify an uploaded package (multipart field `package`); the upload is never stored."""
+    request.max_content_length = current().settings.max_package_bytes
+    upload = request.files.get("package")
+    if upload is None or not upload.filename:
+        return _page("court.html", status=400, error=t("no_file"))
+    report = verifier.verify(upload.stream, None, anchoring.chain_check(current().settings))
+    body = json.dumps(report.to_json(), ensure_ascii=False, indent=2).encode()
+    return _page("court_report.html", report=report,
+                 report_json_b64=base64.b64encode(body).decode(),
+                 report_html_b64=base64.b64encode(verifier.report_html(report).encode()).decode())
