@@ -23,6 +23,7 @@ from anchor.chain import Chain
 from anchor.contract import deploy
 from anchor.errors import ChainError, ChainUnavailable
 from ledger.errors import ConfigurationError
+from ledger.processes import running
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +61,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class LocalChain:
     """Start, stop and inspect the embedded anvil of one data directory."""
 
@@ -95,7 +86,7 @@ class LocalChain:
             info = json.loads(self._info_file.read_text())
         except (OSError, ValueError):
             return None
-        if not _alive(info["pid"]):
+        if not running(info["pid"]):
             return None
         try:
             Chain(info["rpc_url"], timeout=2).latest_number()
@@ -147,13 +138,13 @@ class LocalChain:
         except (OSError, ValueError):
             return False
         stopped = False
-        if _alive(pid):
+        if running(pid):
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 15
-            while _alive(pid) and time.monotonic() < deadline:
+            while running(pid) and time.monotonic() < deadline:
                 _reap(pid)
                 time.sleep(0.05)
-            if _alive(pid):
+            if running(pid):
                 os.kill(pid, signal.SIGKILL)
             stopped = True
         self._info_file.unlink(missing_ok=True)

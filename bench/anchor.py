@@ -19,7 +19,6 @@ O(log^2 n) hashes. The contract sees ordinary RFC 9162 trees and proofs.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import statistics
@@ -38,6 +37,7 @@ from anchor.chain import Chain  # noqa: E402
 from anchor.contract import AnchorContract, deploy  # noqa: E402
 from anchor.local import LocalChain  # noqa: E402
 from anchor.models import AnchorRecord, AnchorStatus  # noqa: E402
+from bench import figures as figures_io  # noqa: E402
 from ledger import merkle  # noqa: E402
 from verify_portal import anchoring  # noqa: E402
 from verify_portal.services import build, migrate  # noqa: E402
@@ -193,9 +193,8 @@ def _final_covering(services, index: int) -> bool:  # type: ignore[no-untyped-de
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = figures_io.parser(__doc__)
     parser.add_argument("--latency-samples", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -207,10 +206,7 @@ def main() -> None:
             local.down()
         if args.latency_samples:
             figures["latency_append_to_final"] = latency_figures(workdir, args.latency_samples)
-    text = json.dumps(figures, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    figures_io.emit(figures, args.out)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ of random bytes, which players and ffprobe skip: large, valid, quick to make.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import socket
@@ -32,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent / "lianzheng"
 sys.path.insert(0, str(ROOT))
 
+from bench import figures as figures_io  # noqa: E402
 from evidence.meta import encode_upload_metadata  # noqa: E402
 
 
@@ -116,9 +116,8 @@ class MemoryWatch(threading.Thread):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = figures_io.parser(__doc__)
     parser.add_argument("--size-mib", type=int, default=1024)
-    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -140,10 +139,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(30)
-    text = json.dumps({"benchmark": "ingest", **figures}, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    figures_io.emit({"benchmark": "ingest", **figures}, args.out)
 
 
 def run_upload(port: int, token: str, video: Path, master: int, reference: float) -> dict:

@@ -10,8 +10,6 @@ Goal (issue 5): within 1.3x of openssl.
 
 from __future__ import annotations
 
-import argparse
-import json
 import resource
 import subprocess
 import sys
@@ -22,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import figures as figures_io  # noqa: E402
 from bench.ingest import make_file  # noqa: E402
 from evidence import verify as verifier  # noqa: E402
 from evidence.meta import UploadMeta  # noqa: E402
@@ -67,9 +66,8 @@ def timed(work) -> float:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = figures_io.parser(__doc__)
     parser.add_argument("--size-mib", type=int, default=1024)
-    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         package = build_package(Path(tmp), args.size_mib << 20)
@@ -87,10 +85,7 @@ def main() -> None:
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "goals": {"ratio_to_openssl": 1.3},
         }
-    text = json.dumps(figures, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    figures_io.emit(figures, args.out)
 
 
 if __name__ == "__main__":

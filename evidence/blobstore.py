@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from evidence.errors import TamperedBlob, TooLarge
+from ledger.processes import running
 
 CHUNK = 1 << 20
 
@@ -115,7 +116,7 @@ class FileBlobStore:
         prefix, removed = f"upload-{socket.gethostname()}-", 0
         for temp in self.tmp.glob(prefix + "*") if self.tmp.exists() else ():
             pid = temp.name[len(prefix):].split("-", 1)[0]
-            if pid.isdigit() and not _running(int(pid)):
+            if pid.isdigit() and not running(int(pid)):
                 shutil.rmtree(temp) if temp.is_dir() else temp.unlink(missing_ok=True)
                 removed += 1
         return removed
@@ -190,21 +191,6 @@ class _FileWriter:
         if not self.file.closed:
             self.file.close()
         self.temp.unlink(missing_ok=True)
-
-
-def _running(pid: int) -> bool:
-    """Whether `pid` runs; a zombie (killed, not yet reaped by an init that never reaps) does not."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state != "Z"
 
 
 def _fsync_dir(path: Path) -> None:
