@@ -48,11 +48,14 @@ class PartySecrets:
 
     encryption_key: bytes
     pseudonym_key: bytes
+    code_key: bytes  # HMAC of citizens' verification codes and of client addresses
+    session_key: bytes  # signs the portal's session cookies
 
     @classmethod
     def derive(cls, master: bytes) -> PartySecrets:
-        """Separate keys for sealing and for pseudonyms (HKDF, RFC 5869)."""
-        return cls(_hkdf(master, b"lianzheng/party-encryption"), _hkdf(master, b"lianzheng/party-pseudonym"))
+        """Separate keys for each use (HKDF, RFC 5869)."""
+        return cls(*(_hkdf(master, b"lianzheng/" + use) for use in
+                     (b"party-encryption", b"party-pseudonym", b"case-codes", b"portal-session")))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask, Response, request
 
 from verify_portal import problems
@@ -16,16 +18,21 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     services = services or build(settings or Settings.from_env())
     install(app, services)
     app.config["MAX_CONTENT_LENGTH"] = services.settings.max_request_bytes
+    # Citizens' sessions: a signed cookie naming the one case they opened, for 30 minutes.
+    app.secret_key = services.cases.party_secrets.session_key
+    app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
+                      PERMANENT_SESSION_LIFETIME=timedelta(minutes=30))
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     from verify_portal.api import cases, evidence, log
-    from verify_portal.pages import court
+    from verify_portal.pages import citizen, court
 
     app.register_blueprint(log.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(evidence.bp)
     app.register_blueprint(court.bp)
+    app.register_blueprint(citizen.bp)
     app.after_request(_security_headers)
     problems.register(app)
     check_every_view_declares_access(app)

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from anchor.errors import ChainUnavailable, NotAnchoredYet
 from evidence import errors as evidence_errors
 from ledger import errors
+from verify_portal.citizens import LookupRefused, TooManyAttempts
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ STATUS: dict[type[errors.LianzhengError], int] = {
     evidence_errors.DeviceRefused: 422,
     evidence_errors.TamperedBlob: 500,
     evidence_errors.TusVersionMismatch: 412,
+    LookupRefused: 404,
+    TooManyAttempts: 429,
 }
 
 

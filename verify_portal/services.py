@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask, current_app
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import anchor
 import anchor.models  # noqa: F401 - registers the anchor tables on the shared metadata
 import evidence
+import verify_portal.models  # noqa: F401 - and the portal's
 from evidence.blobstore import FileBlobStore
 from evidence.devices import DeviceRegistry
 from evidence.service import EvidenceService, Limits
@@ -22,6 +24,7 @@ from ledger.cases import CaseService
 from ledger.checkpoint import CheckpointSigner
 from ledger.parties import PartySecrets
 from ledger.storage import LogStore
+from verify_portal.citizens import CitizenAccess
 from verify_portal.settings import Settings
 
 
@@ -35,6 +38,7 @@ class Services:
     evidence: EvidenceService
     uploads: Uploads
     package_key: Ed25519PrivateKey
+    citizens: CitizenAccess
 
     @property
     def signer(self) -> CheckpointSigner:
@@ -42,6 +46,7 @@ class Services:
 
 
 EXTENSION = "lianzheng"
+PORTAL_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def install(app: Flask, services: Services) -> None:
@@ -55,8 +60,8 @@ def current() -> Services:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring every domain's tables up to date: the ledger's revisions, then anchoring's, then evidence's."""
-    db.upgrade(engine, locations=(anchor.MIGRATIONS, evidence.MIGRATIONS))
+    """Bring every domain's tables up to date: the ledger's, anchoring's, evidence's, then the portal's."""
+    db.upgrade(engine, locations=(anchor.MIGRATIONS, evidence.MIGRATIONS, PORTAL_MIGRATIONS))
 
 
 def build(settings: Settings) -> Services:
@@ -74,4 +79,5 @@ def build(settings: Settings) -> Services:
     evidence_service = EvidenceService(cases, blobs, DeviceRegistry(sessions), Limits(settings.max_evidence_bytes))
     uploads = Uploads(evidence_service, settings.uploads_dir, timedelta(hours=settings.upload_lifetime_hours))
     package_key = keys.ed25519_key(settings.package_key_file, create=create)
-    return Services(settings, engine, sessions, store, cases, evidence_service, uploads, package_key)
+    citizens = CitizenAccess(sessions, cases, party_secrets.code_key)
+    return Services(settings, engine, sessions, store, cases, evidence_service, uploads, package_key, citizens)

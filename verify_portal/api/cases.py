@@ -96,3 +96,14 @@ def export(case_no: str) -> Response:
     response.headers["Lianzheng-Signing-Key-Id"] = summary["signing_key_id"]
     response.call_on_close(spool.close)  # the spooled package goes when it has been sent
     return response
+
+
+@bp.post("/<case_no>/verification-code")
+@access(AUTHENTICATED)
+def verification_code(case_no: str) -> tuple[Response, int]:
+    """A new verification code for the case's notice (shown once; any earlier one stops working).
+
+    The notice prints the code and a QR code of `link`, whose fragment the browser keeps to itself.
+    """
+    code = current().citizens.issue(current_actor(), case_no)
+    return jsonify(case_no=case_no, code=code, link=f"/check#{case_no}:{code}"), 201

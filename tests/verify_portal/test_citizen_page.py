@@ -1,0 +1,99 @@
+"""Citizens check their own record: code, timeline with proof status, receipts; wrong codes reveal nothing."""
+
+import json
+import re
+
+import pytest
+
+from tests.anchor.support import worker
+from tests.conftest import bearer
+from tests.verify_portal.test_api_cases import PARTY, _open
+from verify_portal.citizens import ALPHABET, new_code, normalise
+
+
+def _issue(client, tokens, case_no):
+    r = client.post(f"/api/v1/cases/{case_no}/verification-code", headers=bearer(tokens["officer"]))
+    assert r.status_code == 201, r.json
+    return r.json
+
+
+def _lookup(client, case_no, code, addr="203.0.113.7"):
+    return client.post("/check", data={"case_no": case_no, "code": code}, environ_base={"REMOTE_ADDR": addr})
+
+
+def test_a_code_has_fifty_bits_and_forgives_case_spaces_and_dashes():
+    code = new_code()
+    assert len(normalise(code)) == 10 and set(normalise(code)) <= set(ALPHABET) and len(ALPHABET) == 32
+    assert normalise(f" {code.lower()} ") == normalise(code)
+
+
+def test_the_notice_link_keeps_the_code_in_the_fragment(client, tokens):
+    case_no = _open(client, tokens["officer"])
+    issued = _issue(client, tokens, case_no)
+    assert issued["link"] == f"/check#{case_no}:{issued['code']}"
+    assert client.post(f"/api/v1/cases/{case_no}/verification-code").status_code == 401
+    assert client.post(f"/api/v1/cases/{case_no}/verification-code",
+                       headers=bearer(tokens["supervisor"])).status_code == 403
+
+
+def test_the_right_code_opens_the_timeline_without_other_peoples_data(client, tokens):
+    case_no = _open(client, tokens["officer"], party=PARTY)
+    client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED"}, headers=bearer(tokens["officer"]))
+    code = _issue(client, tokens, case_no)["code"]
+    r = _lookup(client, case_no, code.lower().replace("-", " "))
+    assert r.status_code == 303 and case_no not in r.headers["Location"]  # nothing of the case in the URL
+    page = client.get("/check/case").get_data(as_text=True)
+    assert "线索登记" in page and "立案" in page and case_no in page
+    assert "officer-1" not in page and PARTY["name"] not in page
+    assert "已记录，等待上链" in page  # not anchored in this test: said so, no receipt claimed
+
+
+def test_a_wrong_code_and_an_unknown_case_get_the_same_answer(client, tokens):
+    case_no = _open(client, tokens["officer"])
+    _issue(client, tokens, case_no)
+    wrong = _lookup(client, case_no, "22222-22222")
+    unknown = _lookup(client, "CG-2026-999999", "22222-22222")
+    assert wrong.status_code == unknown.status_code == 200
+    assert wrong.get_data(as_text=True) == unknown.get_data(as_text=True)
+    assert client.get("/check/case").status_code == 303  # nothing opened
+
+
+def test_ten_failures_lock_the_cases_lookups_for_everyone(client, tokens):
+    case_no = _open(client, tokens["officer"])
+    code = _issue(client, tokens, case_no)["code"]
+    for n in range(10):
+        _lookup(client, case_no, "22222-22222", addr=f"198.51.100.{n}")  # ten different clients
+    locked = _lookup(client, case_no, code, addr="203.0.113.99")  # even the right code, from a fresh client
+    assert locked.status_code == 200 and "不匹配" in locked.get_data(as_text=True)
+    assert client.get("/check/case").status_code == 303
+
+
+def test_ten_failures_from_one_client_are_refused_for_a_while(client, tokens):
+    case_no = _open(client, tokens["officer"])
+    code = _issue(client, tokens, case_no)["code"]
+    for n in range(10):
+        _lookup(client, f"CG-2026-{900000 + n}", "22222-22222")  # ten guesses over other case numbers
+    refused = _lookup(client, case_no, code)
+    assert refused.status_code == 429 and "15" in refused.get_data(as_text=True)
+    assert _lookup(client, case_no, code, addr="192.0.2.1").status_code == 303  # another client is not held up
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_anchored_steps_have_receipts_the_browser_can_check(services, client, tokens, chain, contract, tmp_path):
+    from anchor.account import development_account
+    from anchor.worker import Target
+    from verify_portal.settings import Settings
+    case_no = _open(client, tokens["officer"])
+    code = _issue(client, tokens, case_no)["code"]
+    services.settings = Settings.from_env({  # this deployment anchors on the test anvil
+        "LIANZHENG_DATA_DIR": str(services.settings.data_dir), "DATABASE_URL": services.settings.database_url,
+        "LIANZHENG_RPC_URL": chain.url, "LIANZHENG_CHAIN_ID": "31337", "LIANZHENG_CONTRACT_ADDRESS": contract.address})
+    worker(services, Target(chain, contract, development_account(0), 0)).cycle()
+    _lookup(client, case_no, code)
+    page = client.get("/check/case").get_data(as_text=True)
+    assert "已上链，区块" in page and 'data-browser-check="0"' in page
+    receipts = json.loads(re.search(r'<script type="application/json" id="receipts">(.*?)</script>', page, re.S)[1])
+    assert [r["leaf_index"] for r in receipts] == [0]
+    download = client.get("/check/receipts/0")
+    assert download.status_code == 200 and download.json == receipts[0]
+    assert client.get("/check/receipts/5").status_code == 404  # not a leaf of this case

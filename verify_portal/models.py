@@ -1,0 +1,32 @@
+"""Tables of the portal: citizens' verification codes and the counters that rate-limit their use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ledger.models import Base
+
+
+class CaseCode(Base):
+    """A case's verification code (printed on its notice), kept as an HMAC; its failed lookups."""
+
+    __tablename__ = "case_codes"
+
+    case_no: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_no"), primary_key=True)
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    failures: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LookupFailures(Base):
+    """Failed lookups per client (an HMAC of its address, never the address) in the current window."""
+
+    __tablename__ = "lookup_failures"
+
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    failures: Mapped[int] = mapped_column(BigInteger)

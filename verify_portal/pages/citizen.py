@@ -1,0 +1,105 @@
+"""The citizen's page (当事人): case number and verification code open the case's timeline.
+
+The code never appears in a URL the server sees: the notice's QR code links to
+`/check#<case>:<code>`, and check.js copies the fragment into the form. A
+successful lookup puts the case number in a signed session cookie for 30
+minutes; the timeline and the receipts are served from that, never from a
+case number in the URL.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, session, url_for
+
+from ledger.models import Leaf
+from verify_portal import anchoring
+from verify_portal.auth import PUBLIC, access
+from verify_portal.citizens import LookupRefused, TooManyAttempts, timeline
+from verify_portal.i18n import TEXT, language, t
+from verify_portal.services import current
+
+bp = Blueprint("citizen", __name__, url_prefix="/check")
+SESSION_SECONDS = 30 * 60
+
+
+def _page(template: str, status: int = 200, **context: object) -> Response:
+    return Response(render_template(template, lang=language(), t=t, TEXT=TEXT, **context), status=status)
+
+
+def _opened_case() -> str | None:
+    opened = session.get("citizen")
+    if not opened or opened.get("until", 0) < time.time():
+        return None
+    return opened["case_no"]
+
+
+@bp.get("")
+@access(PUBLIC)
+def form() -> Response:
+    return _page("check.html")
+
+
+@bp.post("")
+@access(PUBLIC)
+def lookup() -> Response:
+    services = current()
+    case_no = request.form.get("case_no", "").strip().upper()[:32]
+    code = request.form.get("code", "")[:64]
+    client = services.citizens.client_id(request.remote_addr or "unknown")
+    try:
+        services.citizens.check(case_no, code, client)
+    except TooManyAttempts:
+        return _page("check.html", status=429, error=t("too_many"))
+    except LookupRefused:
+        return _page("check.html", status=200, error=t("no_match"))
+    session.clear()
+    session["citizen"] = {"case_no": case_no, "until": time.time() + SESSION_SECONDS}
+    return redirect(url_for("citizen.case", lang=language()), code=303)
+
+
+@bp.get("/case")
+@access(PUBLIC)
+def case() -> Response:
+    """The opened case's timeline, each step's proof status, receipts checked in the browser."""
+    case_no = _opened_case()
+    if case_no is None:
+        return redirect(url_for("citizen.form", lang=language()), code=303)
+    services = current()
+    steps = timeline(_events(services, case_no))
+    receipts, waiting = anchoring.receipts(services, [s["index"] for s in steps], with_events=True)
+    by_index = {r["leaf_index"]: r for r in receipts}
+    return _page("check_case.html", case_no=case_no, steps=steps, receipts=by_index, waiting=set(waiting),
+                 receipts_json=json.dumps(receipts, ensure_ascii=False).replace("</", "<\\/"))
+
+
+@bp.get("/receipts/<int:index>")
+@access(PUBLIC)
+def receipt(index: int) -> Response:
+    """One receipt of the opened case, as a file to keep."""
+    case_no = _opened_case()
+    services = current()
+    if case_no is None or index not in {s["index"] for s in timeline(_events(services, case_no))}:
+        return jsonify(error="open your case first"), 404
+    built, _ = anchoring.receipts(services, [index], with_events=True)
+    if not built:
+        return jsonify(error="this step is not anchored yet; try again in a minute"), 409
+    response = jsonify(built[0])
+    response.headers["Content-Disposition"] = f'attachment; filename="receipt-{case_no}-{index}.json"'
+    return response
+
+
+@bp.post("/logout")
+@access(PUBLIC)
+def logout() -> Response:
+    session.clear()
+    return redirect(url_for("citizen.form", lang=language()), code=303)
+
+
+def _events(services, case_no: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    with services.sessions() as db:
+        rows = db.query(Leaf.leaf_index, Leaf.leaf_hash, Leaf.data).filter(Leaf.case_no == case_no) \
+            .order_by(Leaf.leaf_index).all()
+    return [{"index": i, "leaf_hash": h.hex(), "event": json.loads(d)} for i, h, d in rows]
