@@ -1,0 +1,122 @@
+"""Every route, walked with every role and with no login: who may call what (issue 6: Security).
+
+The matrix below is the contract; a route added without a row fails the completeness test.
+"""
+
+import io
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from evidence.meta import encode_upload_metadata
+from tests.conftest import bearer
+from tests.verify_portal.test_api_cases import REPORT, _open
+from tests.verify_portal.test_api_evidence import NOW
+
+ROLES = ("officer", "system", "supervisor", "legal", "court", "admin")
+WRITERS = {"officer", "system", "admin"}
+READERS = {"officer", "supervisor", "legal", "admin"}
+PUBLIC = set(ROLES) | {None}
+DEVICE_KEY = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+@pytest.fixture
+def world(client, tokens, media_dir):
+    case_no = _open(client, tokens["officer"])
+    meta = encode_upload_metadata({"case_no": case_no, "captured_at": NOW})
+    item = client.post("/api/v1/evidence", data=(media_dir / "photo.jpg").read_bytes(),
+                       headers={**bearer(tokens["officer"]), "Upload-Metadata": meta}).json["evidence"]
+    upload = client.post("/api/v1/evidence/uploads", headers={**bearer(tokens["officer"]), "Tus-Resumable": "1.0.0",
+                                                               "Upload-Length": "10", "Upload-Metadata": meta})
+    return {"case_no": case_no, "evidence_id": item["evidence_id"], "meta": meta,
+            "upload_id": upload.headers["Location"].rsplit("/", 1)[1], "photo": (media_dir / "photo.jpg").read_bytes()}
+
+
+def _requests(world):
+    """(method, rule, who may, request kwargs) for every route of the app."""
+    c, e, m = world["case_no"], world["evidence_id"], world["meta"]
+    tus = {"Tus-Resumable": "1.0.0"}
+    return [
+        ("GET", "/api/v1/log/checkpoint", PUBLIC, {"path": "/api/v1/log/checkpoint"}),
+        ("GET", "/api/v1/log/publickey", PUBLIC, {"path": "/api/v1/log/publickey"}),
+        ("GET", "/api/v1/log/leaves", PUBLIC, {"path": "/api/v1/log/leaves?start=0&end=1"}),
+        ("GET", "/api/v1/log/proof/inclusion", PUBLIC, {"path": "/api/v1/log/proof/inclusion?index=0"}),
+        ("GET", "/api/v1/log/proof/consistency", PUBLIC, {"path": "/api/v1/log/proof/consistency?from=1"}),
+        ("GET", "/api/v1/log/anchors", PUBLIC, {"path": "/api/v1/log/anchors"}),
+        ("GET", "/api/v1/log/receipt", PUBLIC, {"path": "/api/v1/log/receipt?index=0"}),
+        ("POST", "/api/v1/cases", WRITERS, {"path": "/api/v1/cases", "json": REPORT}),
+        ("POST", "/api/v1/cases/<case_no>/transitions", WRITERS,
+         {"path": f"/api/v1/cases/{c}/transitions", "json": {"to": "FILED"}}),
+        ("POST", "/api/v1/cases/<case_no>/party-erasure", {"legal", "admin"},
+         {"path": f"/api/v1/cases/{c}/party-erasure"}),
+        ("GET", "/api/v1/cases/<case_no>", READERS, {"path": f"/api/v1/cases/{c}"}),
+        ("GET", "/api/v1/cases/<case_no>/proofs", READERS, {"path": f"/api/v1/cases/{c}/proofs"}),
+        ("GET", "/api/v1/cases/<case_no>/receipts", READERS, {"path": f"/api/v1/cases/{c}/receipts"}),
+        ("POST", "/api/v1/cases/<case_no>/exports", {"supervisor", "court", "admin"},
+         {"path": f"/api/v1/cases/{c}/exports", "json": {}}),
+        ("POST", "/api/v1/cases/<case_no>/verification-code", WRITERS,
+         {"path": f"/api/v1/cases/{c}/verification-code"}),
+        ("GET", "/api/v1/cases/<case_no>/evidence", READERS, {"path": f"/api/v1/cases/{c}/evidence"}),
+        ("POST", "/api/v1/evidence", WRITERS, {"path": "/api/v1/evidence", "data": world["photo"],
+                                               "headers": {"Upload-Metadata": m}}),
+        ("OPTIONS", "/api/v1/evidence/uploads", PUBLIC, {"path": "/api/v1/evidence/uploads"}),
+        ("POST", "/api/v1/evidence/uploads", WRITERS, {"path": "/api/v1/evidence/uploads", "headers": {
+            **tus, "Upload-Length": "10", "Upload-Metadata": m}}),
+        # Someone else's upload is not found rather than forbidden: its existence is not disclosed.
+        ("HEAD", "/api/v1/evidence/uploads/<upload_id>", {"officer"},
+         {"path": f"/api/v1/evidence/uploads/{world['upload_id']}", "headers": tus, "denied": 404}),
+        ("PATCH", "/api/v1/evidence/uploads/<upload_id>", {"officer"},
+         {"path": f"/api/v1/evidence/uploads/{world['upload_id']}", "data": b"12345", "denied": 404, "headers": {
+             **tus, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}}),
+        ("GET", "/api/v1/evidence/<evidence_id>", READERS, {"path": f"/api/v1/evidence/{e}?reason=audit"}),
+        ("GET", "/api/v1/evidence/<evidence_id>/content", READERS,
+         {"path": f"/api/v1/evidence/{e}/content?reason=audit"}),
+        ("GET", "/api/v1/evidence/<evidence_id>/poster", READERS,
+         {"path": f"/api/v1/evidence/{e}/poster?reason=audit"}),
+        ("GET", "/api/v1/evidence/<evidence_id>/custody", {"supervisor", "legal", "admin"},
+         {"path": f"/api/v1/evidence/{e}/custody"}),
+        ("POST", "/api/v1/evidence/<evidence_id>/shares", READERS,
+         {"path": f"/api/v1/evidence/{e}/shares", "json": {"recipient": "xuhui-review-office", "reason": "audit"}}),
+        # Deriving reads the original and writes a new item: writers who may also read evidence.
+        ("POST", "/api/v1/evidence/<evidence_id>/derivations", WRITERS & READERS, {
+            "path": f"/api/v1/evidence/{e}/derivations", "json": {"operation": {"op": "trim", "start": 0,
+                                                                                "duration": 1}}}),
+        ("POST", "/api/v1/devices", {"admin"}, {"path": "/api/v1/devices", "json": {
+            "serial": "DSJ-1", "kind": "bodycam", "unit": "u", "public_key": DEVICE_KEY}}),
+        ("POST", "/api/v1/devices/<serial>/revocation", {"admin"}, {"path": "/api/v1/devices/DSJ-1/revocation"}),
+        ("GET", "/court", PUBLIC, {"path": "/court"}),
+        ("POST", "/court/verify", PUBLIC, {"path": "/court/verify", "data": {"package": (io.BytesIO(b"x"), "p.zip")},
+                                           "content_type": "multipart/form-data"}),
+        ("GET", "/check", PUBLIC, {"path": "/check"}),
+        ("POST", "/check", PUBLIC, {"path": "/check", "data": {"case_no": c, "code": "22222-22222"}}),
+        ("GET", "/check/case", PUBLIC, {"path": "/check/case"}),
+        ("GET", "/check/receipts/<int:index>", PUBLIC, {"path": "/check/receipts/0"}),
+        ("POST", "/check/logout", PUBLIC, {"path": "/check/logout"}),
+        ("GET", "/static/<path:filename>", PUBLIC, {"path": "/static/site.css"}),
+    ]
+
+
+def test_every_route_is_in_the_matrix(app, world):
+    routes = {(m, r.rule) for r in app.url_map.iter_rules() for m in r.methods - {"HEAD", "OPTIONS"}}
+    routes |= {("OPTIONS", "/api/v1/evidence/uploads"), ("HEAD", "/api/v1/evidence/uploads/<upload_id>")}
+    listed = {(m, rule) for m, rule, _, _ in _requests(world)}
+    assert routes <= listed, f"routes without an access row: {sorted(routes - listed)}"
+
+
+@pytest.mark.parametrize("who", [None, *ROLES])
+def test_each_role_gets_exactly_what_the_matrix_allows(client, tokens, world, who):
+    for method, rule, allowed, spec in _requests(world):
+        spec = dict(spec)
+        path, denied = spec.pop("path"), spec.pop("denied", 403)
+        headers = {**spec.pop("headers", {}), **(bearer(tokens[who]) if who else {})}
+        answer = client.open(path, method=method, headers=headers, **spec)
+        where = f"{method} {rule} as {who or 'nobody'}: {answer.status_code}"
+        assert answer.status_code < 500, where
+        if who in allowed:
+            assert answer.status_code not in (401, 403), where
+        elif who is None:
+            assert answer.status_code == 401, where
+        else:
+            assert answer.status_code == denied, where
