@@ -129,6 +129,15 @@ def user_add(username: str, role: str, district: str | None) -> None:
     click.echo(token)
 
 
+@user.command("password")
+@click.argument("username")
+@click.password_option(help="The portal password (asked twice when not given).")
+def user_password(username: str, password: str) -> None:
+    """Set USERNAME's password for the portal's staff pages (at least 12 characters)."""
+    _services().staff.set_password(username, password)
+    click.echo(f"portal password set for {username}")
+
+
 @main.group()
 def case() -> None:
     """Open cases, record steps, read them (acting as a named user)."""

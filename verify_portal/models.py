@@ -30,3 +30,14 @@ class LookupFailures(Base):
     client: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     failures: Mapped[int] = mapped_column(BigInteger)
+
+
+class StaffLogin(Base):
+    """A user's portal password (scrypt) and its failed attempts; bearer tokens stay for the API."""
+
+    __tablename__ = "staff_logins"
+
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id"), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failures: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -26,6 +26,7 @@ from ledger.parties import PartySecrets
 from ledger.storage import LogStore
 from verify_portal.citizens import CitizenAccess
 from verify_portal.settings import Settings
+from verify_portal.staff import StaffLogins
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Services:
     uploads: Uploads
     package_key: Ed25519PrivateKey
     citizens: CitizenAccess
+    staff: StaffLogins
 
     @property
     def signer(self) -> CheckpointSigner:
@@ -80,4 +82,5 @@ def build(settings: Settings) -> Services:
     uploads = Uploads(evidence_service, settings.uploads_dir, timedelta(hours=settings.upload_lifetime_hours))
     package_key = keys.ed25519_key(settings.package_key_file, create=create)
     citizens = CitizenAccess(sessions, cases, party_secrets.code_key)
-    return Services(settings, engine, sessions, store, cases, evidence_service, uploads, package_key, citizens)
+    return Services(settings, engine, sessions, store, cases, evidence_service, uploads, package_key, citizens,
+                    StaffLogins(sessions))

@@ -95,6 +95,11 @@ def _requests(world):
         ("GET", "/check/receipts/<int:index>", PUBLIC, {"path": "/check/receipts/0"}),
         ("POST", "/check/logout", PUBLIC, {"path": "/check/logout"}),
         ("GET", "/static/<path:filename>", PUBLIC, {"path": "/static/site.css"}),
+        # Staff pages go by the signed-in session, not bearer tokens: without one they send to sign-in.
+        ("GET", "/staff/login", PUBLIC, {"path": "/staff/login"}),
+        ("POST", "/staff/login", PUBLIC, {"path": "/staff/login", "data": {}}),
+        ("POST", "/staff/logout", PUBLIC, {"path": "/staff/logout", "data": {}}),
+        ("GET", "/staff", PUBLIC, {"path": "/staff"}),
     ]
 
 

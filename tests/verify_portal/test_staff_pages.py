@@ -1,0 +1,76 @@
+"""Staff sign-in: passwords, CSRF, lockout after 5 failures, the end of idle sessions, the dashboard."""
+
+import re
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from tests.verify_portal.test_api_cases import _open
+from verify_portal.cli import main
+from verify_portal.pages import staff as staff_pages
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def staff(services, tokens):
+    services.staff.set_password("supervisor-1", PASSWORD)
+    services.staff.set_password("officer-1", PASSWORD)
+    return services
+
+
+def _csrf(client):
+    return re.search(r'name="csrf" value="([^"]+)"', client.get("/staff/login").get_data(as_text=True))[1]
+
+
+def _sign_in(client, username="supervisor-1", password=PASSWORD):
+    return client.post("/staff/login", data={"csrf": _csrf(client), "username": username, "password": password})
+
+
+def test_a_supervisor_signs_in_and_sees_the_dashboard(client, tokens, staff):
+    _open(client, tokens["officer"])
+    assert _sign_in(client).status_code == 303
+    page = client.get("/staff").get_data(as_text=True)
+    assert "督查概览" in page and "REPORTED" in page and "xuhui" in page
+
+
+def test_without_a_session_the_dashboard_sends_to_sign_in(client):
+    r = client.get("/staff")
+    assert r.status_code == 303 and "/staff/login" in r.headers["Location"]
+
+
+def test_an_officer_signs_in_but_may_not_see_the_dashboard(client, staff):
+    _sign_in(client, "officer-1")
+    assert client.get("/staff").status_code == 403
+
+
+def test_a_form_without_its_csrf_token_is_refused(client, staff):
+    r = client.post("/staff/login", data={"username": "supervisor-1", "password": PASSWORD})
+    assert r.status_code == 400
+    assert client.get("/staff").status_code == 303  # not signed in
+
+
+def test_five_wrong_passwords_lock_the_account_for_ten_minutes(client, staff):
+    for _ in range(5):
+        assert _sign_in(client, password="wrong password!").status_code == 401
+    locked = _sign_in(client)  # the right password, too late
+    assert locked.status_code == 401
+    assert _sign_in(client, "nobody-at-all").get_data(as_text=True).count("locked") == \
+        locked.get_data(as_text=True).count("locked")  # an unknown user gets the same answer
+
+
+def test_an_idle_session_ends_after_thirty_minutes(client, staff, monkeypatch):
+    _sign_in(client)
+    assert client.get("/staff").status_code == 200
+    now = time.time()
+    monkeypatch.setattr(staff_pages.time, "time", lambda: now + staff_pages.IDLE_SECONDS + 1)
+    assert client.get("/staff").status_code == 303
+
+
+def test_passwords_are_set_from_the_command_line_and_must_be_long(services, tokens):
+    env = {"LIANZHENG_DATA_DIR": str(services.settings.data_dir), "DATABASE_URL": services.settings.database_url}
+    short = CliRunner().invoke(main, ["user", "password", "legal-1", "--password", "short"], env=env)
+    assert short.exit_code == 1 and "12 characters" in short.output
+    ok = CliRunner().invoke(main, ["user", "password", "legal-1", "--password", PASSWORD], env=env)
+    assert ok.exit_code == 0

@@ -1,0 +1,112 @@
+"""Staff pages (督查/法制审核): sign-in with a password, CSRF-protected forms, a dashboard.
+
+A session names the signed-in user and the time of their last request; after
+30 idle minutes it ends. Every POST carries the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
+from sqlalchemy import func, select
+
+from anchor import records
+from evidence.models import EvidenceItem
+from ledger.models import Case
+from ledger.users import Actor, Role
+from verify_portal import anchoring
+from verify_portal.auth import PUBLIC, access
+from verify_portal.i18n import TEXT, language, t
+from verify_portal.services import current
+from verify_portal.staff import SignInRefused
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+IDLE_SECONDS = 30 * 60
+DASHBOARD_ROLES = frozenset({Role.SUPERVISOR, Role.LEGAL, Role.ADMIN})
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def _check_csrf() -> None:
+    sent = request.form.get("csrf", "")
+    if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+        abort(400, "the form is stale or was not sent from this site (CSRF token)")
+
+
+def _page(template: str, status: int = 200, **context: Any) -> Response:
+    return Response(render_template(template, lang=language(), t=t, TEXT=TEXT, csrf=csrf_token(), **context),
+                    status=status)
+
+
+def signed_in(view: Callable[..., Response]) -> Callable[..., Response]:
+    """The view's staff user, or a redirect to sign in (also after 30 idle minutes)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        staff = session.get("staff")
+        actor = current().staff.actor(staff["user"]) if staff else None
+        if actor is None or time.time() - staff["last"] > IDLE_SECONDS:
+            session.pop("staff", None)
+            return redirect(url_for("staff.login_form", lang=language()), code=303)
+        staff["last"] = time.time()
+        session["staff"] = staff
+        return view(actor, *args, **kwargs)
+
+    return wrapper
+
+
+@bp.get("/login")
+@access(PUBLIC)
+def login_form() -> Response:
+    return _page("staff_login.html")
+
+
+@bp.post("/login")
+@access(PUBLIC)
+def login() -> Response:
+    _check_csrf()
+    try:
+        actor = current().staff.sign_in(request.form.get("username", ""), request.form.get("password", ""))
+    except SignInRefused:
+        return _page("staff_login.html", status=401, error=t("sign_in_refused"))
+    session.clear()  # a new session on sign-in: nothing carried over from before
+    session["staff"] = {"user": actor.user_id, "last": time.time()}
+    return redirect(url_for("staff.dashboard", lang=language()), code=303)
+
+
+@bp.post("/logout")
+@access(PUBLIC)
+def logout() -> Response:
+    _check_csrf()
+    session.clear()
+    return redirect(url_for("staff.login_form", lang=language()), code=303)
+
+
+@bp.get("")
+@access(PUBLIC)  # the session, not a bearer token, decides: see signed_in
+@signed_in
+def dashboard(actor: Actor) -> Response:
+    if actor.role not in DASHBOARD_ROLES:
+        return _page("staff_denied.html", status=403, user=actor)
+    services = current()
+    with services.sessions() as s:
+        by_state = s.execute(select(Case.state, func.count()).group_by(Case.state).order_by(Case.state)).all()
+        by_district = s.execute(select(Case.district, func.count()).group_by(Case.district)
+                                .order_by(Case.district)).all()
+        evidence = s.execute(select(func.count(), func.coalesce(func.sum(EvidenceItem.late), 0),
+                                    func.count(EvidenceItem.continuity))).one()
+        ident = anchoring.identity(services.settings)
+        anchors = [] if ident is None else records.anchors(s, ident.chain_id, ident.contract, limit=5)
+        worker = records.worker_status(s)
+    return _page("staff_dashboard.html", user=actor, by_state=by_state, by_district=by_district,
+                 evidence=evidence, anchors=[records.to_json(a) for a in anchors], worker=worker)
