@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     from verify_portal.api import cases, evidence, log
-    from verify_portal.pages import citizen, court, staff
+    from verify_portal.pages import citizen, court, staff, vendor
 
     app.register_blueprint(log.bp)
     app.register_blueprint(cases.bp)
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(court.bp)
     app.register_blueprint(citizen.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(vendor.bp)
     app.after_request(_security_headers)
     problems.register(app)
     check_every_view_declares_access(app)

@@ -15,8 +15,10 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC
 
 from eth_account.signers.local import LocalAccount
+from sqlalchemy import select
 
 from anchor import account, leader, receipt, records
 from anchor import audit as chain_audit
@@ -26,8 +28,10 @@ from anchor.errors import ChainError, NotAnchoredYet
 from anchor.local import LocalChain
 from anchor.policy import Policy
 from anchor.worker import AnchorWorker, Target
+from evidence.models import EvidenceItem
 from ledger.audit import Report
 from ledger.errors import ConfigurationError, NotFound
+from ledger.events import format_time
 from ledger.models import Leaf
 from verify_portal.services import Services
 from verify_portal.settings import Settings
@@ -231,6 +235,27 @@ def receipts(services: Services, indexes: list[int], with_events: bool) -> tuple
         events = {i: session.get_one(Leaf, i).data for i in covered} if with_events else {}
     built = [receipt.build(services.signer, head, p, record, events.get(p.index)) for p in proofs]
     return built, [i for i in indexes if i >= record.size]
+
+
+def registrations(services: Services, sha256: str) -> list[dict]:
+    """Every registration of a file's hash, with the anchor (if any) that holds its log event."""
+    ident = identity(services.settings)
+    with services.sessions() as session:
+        items = session.scalars(select(EvidenceItem).where(EvidenceItem.sha256 == sha256)
+                                .order_by(EvidenceItem.leaf_index)).all()
+        found = []
+        for item in items:
+            record = None if ident is None else records.for_receipts(session, ident.chain_id, ident.contract,
+                                                                     item.leaf_index)
+            found.append({
+                "evidence_id": item.id, "case_no": item.case_no, "media_type": item.media_type,
+                "registered_at": format_time(item.registered_at if item.registered_at.tzinfo
+                                             else item.registered_at.replace(tzinfo=UTC)),
+                "officer": item.officer, "device": item.device, "device_signed": bool(item.device_signed),
+                "leaf_index": item.leaf_index,
+                "anchor": None if record is None else {**records.to_json(record), "chain_id": record.chain_id,
+                                                       "contract": record.contract}})
+    return found
 
 
 def receipt_of_leaf(services: Services, index: int) -> dict:

@@ -69,6 +69,14 @@ TEXT: dict[str, dict[str, str]] = {
     "field_outcome": {"zh": "结果", "en": "outcome"},
     "field_media_type": {"zh": "类型", "en": "type"},
     "field_captured_at": {"zh": "采集时间", "en": "captured"},
+    "single_title": {"zh": "核查单个文件", "en": "Look up a single file"},
+    "single_intro": {"zh": "选择通过其他途径收到的文件（如视频）。文件只在本机浏览器中计算哈希，"
+                           "不会上传；仅查询其哈希。",
+                     "en": "Choose a file you received by other means (a video, say). Your browser hashes it on "
+                           "this machine; the file is never uploaded, only its hash is looked up."},
+    "single_file": {"zh": "文件", "en": "File"},
+    "hashing": {"zh": "正在计算哈希", "en": "hashing"},
+    "not_registered": {"zh": "本系统中没有登记此文件。", "en": "No evidence with this hash is registered here."},
     "staff_sign_in": {"zh": "工作人员登录", "en": "Staff sign-in"},
     "username": {"zh": "用户名", "en": "User name"},
     "password": {"zh": "密码", "en": "Password"},

@@ -70,6 +70,7 @@ def _requests(world):
         ("PATCH", "/api/v1/evidence/uploads/<upload_id>", {"officer"},
          {"path": f"/api/v1/evidence/uploads/{world['upload_id']}", "data": b"12345", "denied": 404, "headers": {
              **tus, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}}),
+        ("GET", "/api/v1/evidence/lookup", PUBLIC, {"path": f"/api/v1/evidence/lookup?sha256={'ab' * 32}"}),
         ("GET", "/api/v1/evidence/<evidence_id>", READERS, {"path": f"/api/v1/evidence/{e}?reason=audit"}),
         ("GET", "/api/v1/evidence/<evidence_id>/content", READERS,
          {"path": f"/api/v1/evidence/{e}/content?reason=audit"}),
@@ -95,6 +96,7 @@ def _requests(world):
         ("GET", "/check/receipts/<int:index>", PUBLIC, {"path": "/check/receipts/0"}),
         ("POST", "/check/logout", PUBLIC, {"path": "/check/logout"}),
         ("GET", "/static/<path:filename>", PUBLIC, {"path": "/static/site.css"}),
+        ("GET", "/static/vendor/noble-hashes/<name>", PUBLIC, {"path": "/static/vendor/noble-hashes/sha2.js"}),
         # Staff pages go by the signed-in session, not bearer tokens: without one they send to sign-in.
         ("GET", "/staff/login", PUBLIC, {"path": "/staff/login"}),
         ("POST", "/staff/login", PUBLIC, {"path": "/staff/login", "data": {}}),

@@ -21,6 +21,7 @@ from evidence.meta import UploadMeta, parse_upload_metadata
 from evidence.service import view
 from evidence.uploads import CHECKSUM_ALGORITHMS
 from ledger.errors import InvalidInput
+from verify_portal import anchoring
 from verify_portal.api.requests import json_object, only_fields
 from verify_portal.auth import AUTHENTICATED, PUBLIC, access, current_actor
 from verify_portal.services import current
@@ -206,6 +207,17 @@ def derive(evidence_id: str) -> tuple[Response, int]:
     body = json_object()
     only_fields(body, {"operation"}, frozenset({"operation"}))
     return jsonify(current().evidence.derive(current_actor(), evidence_id, body["operation"])), 201
+
+
+@bp.get("/evidence/lookup")
+@access(PUBLIC)
+def lookup() -> Response:
+    """Where a file with this SHA-256 is registered (the court page's single-file check): case, time,
+    officer or device, and the anchor that holds the registration. Whoever asks holds the file."""
+    digest = request.args.get("sha256", "")
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise InvalidInput("sha256 must be 64 lowercase hex digits")
+    return jsonify(sha256=digest, registrations=anchoring.registrations(current(), digest))
 
 
 @bp.get("/cases/<case_no>/evidence")
