@@ -88,10 +88,21 @@ class CaseService:
             actor, idempotency, lambda s, size: self._transition(s, size, actor, case_no, state, clean, party_data)
         )
 
-    def erase_party(self, actor: Actor, case_no: str, idempotency: Idempotency | None = None) -> dict[str, Any]:
-        """Crypto-shred a party's data: delete the sealed row; the leaves and proofs stay."""
+    def erase_party(self, actor: Actor, case_no: str, idempotency: Idempotency | None = None,
+                    also: Callable[[Session, str], None] | None = None) -> dict[str, Any]:
+        """Crypto-shred a party's data: delete the sealed row; the leaves and proofs stay.
+
+        `also(session, case_no)` deletes, in the same transaction, what other domains sealed for the party.
+        """
         actor.require(ERASERS, "erase personal data")
-        return self.write(actor, idempotency, lambda s, size: self._erase(s, size, actor, case_no))
+
+        def work(session: Session, size: int) -> dict[str, Any]:
+            result = self._erase(session, size, actor, case_no)
+            if also is not None:
+                also(session, case_no)
+            return result
+
+        return self.write(actor, idempotency, work)
 
     def write(self, actor: Actor, idempotency: Idempotency | None, work: Callable[[Session, int], dict]) -> dict:
         """Run `work(session, size)` under the append lock in one transaction, replaying an idempotent retry."""

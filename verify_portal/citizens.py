@@ -122,6 +122,8 @@ def timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                                               "violation_type", "source") if k in payload}
         elif kind == "evidence.registered":
             detail = {"media_type": payload["media_type"], "captured_at": payload["captured_at"]}
+        elif kind == "party.statement":
+            detail = {"photos": len(payload["photos"])}
         else:
             continue
         shown.append({"index": e["index"], "leaf_hash": e["leaf_hash"], "type": kind, "time": e["event"]["time"],

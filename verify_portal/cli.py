@@ -203,7 +203,7 @@ def case_show(username: str, case_no: str) -> None:
 def case_erase_party(username: str, case_no: str) -> None:
     """Erase the party's personal data (legal deletion); every proof stays valid."""
     services = _services()
-    _print(services.cases.erase_party(_actor(services, username), case_no))
+    _print(services.cases.erase_party(_actor(services, username), case_no, also=services.statements.erase))
 
 
 @main.group("log")

@@ -77,6 +77,18 @@ TEXT: dict[str, dict[str, str]] = {
     "single_file": {"zh": "文件", "en": "File"},
     "hashing": {"zh": "正在计算哈希", "en": "hashing"},
     "not_registered": {"zh": "本系统中没有登记此文件。", "en": "No evidence with this hash is registered here."},
+    "statement_title": {"zh": "陈述申辩", "en": "Statement and defence"},
+    "statement_intro": {"zh": "在事先告知阶段，您可以提交陈述申辩（文字，最多3张照片，每张不超过5 MB）。"
+                              "提交后记入案件并上链，执法人员与督查人员可见。",
+                        "en": "At the notice stage you may submit a statement and defence (text, up to 3 photos of "
+                              "5 MB each). It becomes an event of the case, anchored, seen by the officer and "
+                              "supervisors."},
+    "statement_text": {"zh": "陈述与申辩", "en": "Your statement"},
+    "statement_photos": {"zh": "照片（可选）", "en": "Photos (optional)"},
+    "submit": {"zh": "提交", "en": "Submit"},
+    "statement_sent": {"zh": "已提交并记入案件；上链后可下载收据。", "en": "Submitted and recorded in the case; its "
+                       "receipt can be downloaded once it is anchored."},
+    "type_party.statement": {"zh": "陈述申辩", "en": "Statement and defence"},
     "staff_sign_in": {"zh": "工作人员登录", "en": "Staff sign-in"},
     "username": {"zh": "用户名", "en": "User name"},
     "password": {"zh": "密码", "en": "Password"},

@@ -41,3 +41,19 @@ class StaffLogin(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     failures: Mapped[int] = mapped_column(Integer)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Statement(Base):
+    """A party's statement and defence (陈述申辩), sealed like party data; the leaf holds a commitment.
+
+    Erasing the party's data deletes these rows too (crypto-shredding): the leaf stays and verifies.
+    """
+
+    __tablename__ = "statements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_no"), index=True)
+    leaf_index: Mapped[int] = mapped_column(BigInteger)
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

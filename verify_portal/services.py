@@ -27,6 +27,7 @@ from ledger.storage import LogStore
 from verify_portal.citizens import CitizenAccess
 from verify_portal.settings import Settings
 from verify_portal.staff import StaffLogins
+from verify_portal.statements import Statements
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Services:
     package_key: Ed25519PrivateKey
     citizens: CitizenAccess
     staff: StaffLogins
+    statements: Statements
 
     @property
     def signer(self) -> CheckpointSigner:
@@ -83,4 +85,4 @@ def build(settings: Settings) -> Services:
     package_key = keys.ed25519_key(settings.package_key_file, create=create)
     citizens = CitizenAccess(sessions, cases, party_secrets.code_key)
     return Services(settings, engine, sessions, store, cases, evidence_service, uploads, package_key, citizens,
-                    StaffLogins(sessions))
+                    StaffLogins(sessions), Statements(cases, evidence_service, party_secrets))

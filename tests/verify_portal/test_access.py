@@ -59,6 +59,7 @@ def _requests(world):
         ("POST", "/api/v1/cases/<case_no>/verification-code", WRITERS,
          {"path": f"/api/v1/cases/{c}/verification-code"}),
         ("GET", "/api/v1/cases/<case_no>/evidence", READERS, {"path": f"/api/v1/cases/{c}/evidence"}),
+        ("GET", "/api/v1/cases/<case_no>/statements", READERS, {"path": f"/api/v1/cases/{c}/statements"}),
         ("POST", "/api/v1/evidence", WRITERS, {"path": "/api/v1/evidence", "data": world["photo"],
                                                "headers": {"Upload-Metadata": m}}),
         ("OPTIONS", "/api/v1/evidence/uploads", PUBLIC, {"path": "/api/v1/evidence/uploads"}),
@@ -95,6 +96,7 @@ def _requests(world):
         ("GET", "/check/case", PUBLIC, {"path": "/check/case"}),
         ("GET", "/check/receipts/<int:index>", PUBLIC, {"path": "/check/receipts/0"}),
         ("POST", "/check/logout", PUBLIC, {"path": "/check/logout"}),
+        ("POST", "/check/statement", PUBLIC, {"path": "/check/statement", "data": {}}),
         ("GET", "/static/<path:filename>", PUBLIC, {"path": "/static/site.css"}),
         ("GET", "/static/vendor/noble-hashes/<name>", PUBLIC, {"path": "/static/vendor/noble-hashes/sha2.js"}),
         # Staff pages go by the signed-in session, not bearer tokens: without one they send to sign-in.

@@ -44,7 +44,8 @@ def transition(case_no: str) -> tuple[Response, int]:
 @access(AUTHENTICATED)
 def erase_party(case_no: str) -> tuple[Response, int]:
     """Legal erasure of the party's personal data (crypto-shredding); the log still verifies."""
-    return _created(current().cases.erase_party(current_actor(), case_no, idempotency()))
+    services = current()
+    return _created(services.cases.erase_party(current_actor(), case_no, idempotency(), also=services.statements.erase))
 
 
 @bp.get("/<case_no>")
@@ -107,3 +108,10 @@ def verification_code(case_no: str) -> tuple[Response, int]:
     """
     code = current().citizens.issue(current_actor(), case_no)
     return jsonify(case_no=case_no, code=code, link=f"/check#{case_no}:{code}"), 201
+
+
+@bp.get("/<case_no>/statements")
+@access(AUTHENTICATED)
+def statements(case_no: str) -> Response:
+    """The party's statements and defences, decrypted, for the officer and supervisors."""
+    return jsonify(case_no=case_no, statements=current().statements.of_case(current_actor(), case_no))

@@ -14,11 +14,14 @@ import time
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, session, url_for
 
-from ledger.models import Leaf
+from ledger.errors import IllegalTransition, InvalidInput
+from ledger.lifecycle import State
+from ledger.models import Case, Leaf
 from verify_portal import anchoring
 from verify_portal.auth import PUBLIC, access
 from verify_portal.citizens import LookupRefused, TooManyAttempts, timeline
 from verify_portal.i18n import TEXT, language, t
+from verify_portal.pages.forms import check_csrf, csrf_token
 from verify_portal.services import current
 
 bp = Blueprint("citizen", __name__, url_prefix="/check")
@@ -26,7 +29,8 @@ SESSION_SECONDS = 30 * 60
 
 
 def _page(template: str, status: int = 200, **context: object) -> Response:
-    return Response(render_template(template, lang=language(), t=t, TEXT=TEXT, **context), status=status)
+    return Response(render_template(template, lang=language(), t=t, TEXT=TEXT, csrf=csrf_token(), **context),
+                    status=status)
 
 
 def _opened_case() -> str | None:
@@ -71,8 +75,28 @@ def case() -> Response:
     steps = timeline(_events(services, case_no))
     receipts, waiting = anchoring.receipts(services, [s["index"] for s in steps], with_events=True)
     by_index = {r["leaf_index"]: r for r in receipts}
+    with services.sessions() as db:
+        notice_stage = db.get(Case, case_no).state == State.NOTIFIED.value
     return _page("check_case.html", case_no=case_no, steps=steps, receipts=by_index, waiting=set(waiting),
+                 notice_stage=notice_stage, sent=request.args.get("sent") == "1",
                  receipts_json=json.dumps(receipts, ensure_ascii=False).replace("</", "<\\/"))
+
+
+@bp.post("/statement")
+@access(PUBLIC)
+def statement() -> Response:
+    """The party's statement and defence (陈述申辩), with up to three photos, while at the notice stage."""
+    check_csrf()
+    case_no = _opened_case()
+    if case_no is None:
+        return redirect(url_for("citizen.form", lang=language()), code=303)
+    request.max_content_length = 16 << 20
+    photos = [f.read() for f in request.files.getlist("photos") if f.filename]
+    try:
+        current().statements.submit(case_no, request.form.get("text", ""), photos)
+    except (InvalidInput, IllegalTransition) as exc:
+        return _page("check.html", status=409 if isinstance(exc, IllegalTransition) else 400, error=exc.message)
+    return redirect(url_for("citizen.case", lang=language(), sent=1), code=303)
 
 
 @bp.get("/receipts/<int:index>")

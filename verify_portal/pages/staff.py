@@ -6,14 +6,12 @@ A session names the signed-in user and the time of their last request; after
 
 from __future__ import annotations
 
-import hmac
-import secrets
 import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
 
 from anchor import records
@@ -23,24 +21,13 @@ from ledger.users import Actor, Role
 from verify_portal import anchoring
 from verify_portal.auth import PUBLIC, access
 from verify_portal.i18n import TEXT, language, t
+from verify_portal.pages.forms import check_csrf, csrf_token
 from verify_portal.services import current
 from verify_portal.staff import SignInRefused
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 IDLE_SECONDS = 30 * 60
 DASHBOARD_ROLES = frozenset({Role.SUPERVISOR, Role.LEGAL, Role.ADMIN})
-
-
-def csrf_token() -> str:
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(32)
-    return session["csrf"]
-
-
-def _check_csrf() -> None:
-    sent = request.form.get("csrf", "")
-    if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
-        abort(400, "the form is stale or was not sent from this site (CSRF token)")
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
@@ -74,7 +61,7 @@ def login_form() -> Response:
 @bp.post("/login")
 @access(PUBLIC)
 def login() -> Response:
-    _check_csrf()
+    check_csrf()
     try:
         actor = current().staff.sign_in(request.form.get("username", ""), request.form.get("password", ""))
     except SignInRefused:
@@ -87,7 +74,7 @@ def login() -> Response:
 @bp.post("/logout")
 @access(PUBLIC)
 def logout() -> Response:
-    _check_csrf()
+    check_csrf()
     session.clear()
     return redirect(url_for("staff.login_form", lang=language()), code=303)
 

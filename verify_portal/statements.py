@@ -1,0 +1,110 @@
+"""Statements and defences (陈述申辩) that parties submit from the citizen page while their case is at
+the notice stage: text, sealed with the party key, and up to three photos, registered as evidence.
+
+The log gets a `party.statement` event holding a salted commitment to the text and the photos' hashes;
+the text itself sits encrypted in its own table and goes with the party's data on erasure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from evidence.meta import UploadMeta
+from evidence.service import EvidenceService
+from evidence.sniff import IMAGE, media_type
+from ledger.cases import CaseService
+from ledger.errors import IllegalTransition, InvalidInput
+from ledger.events import format_time
+from ledger.lifecycle import State
+from ledger.models import Case, User
+from ledger.parties import PartySecrets
+from ledger.users import CASE_READERS, Actor, Role, actor_of
+from verify_portal.models import Statement
+
+STATEMENT = "party.statement"
+MAX_TEXT = 2000
+MAX_PHOTOS = 3
+MAX_PHOTO_BYTES = 5 << 20
+PORTAL_USER = "citizen-portal"  # the channel: the statement is the party's, submitted through the portal
+_DOMAIN = b"lianzheng/statement\n"
+
+
+@dataclass
+class Statements:
+    cases: CaseService
+    evidence: EvidenceService
+    secrets: PartySecrets
+
+    def submit(self, case_no: str, text: str, photos: list[bytes]) -> dict[str, Any]:
+        """Record a statement for a case at the notice stage; returns the appended event."""
+        text = text.strip()
+        if not 0 < len(text) <= MAX_TEXT:
+            raise InvalidInput(f"a statement has 1 to {MAX_TEXT} characters")
+        if len(photos) > MAX_PHOTOS or any(len(p) > MAX_PHOTO_BYTES for p in photos):
+            raise InvalidInput(f"at most {MAX_PHOTOS} photos of {MAX_PHOTO_BYTES >> 20} MiB each")
+        if any(media_type(p[:512]) not in IMAGE for p in photos):
+            raise InvalidInput("photos must be JPEG or PNG images")
+        actor = self._portal_actor()
+        self._require_notice_stage(case_no)
+        now = datetime.now(UTC)
+        meta = UploadMeta(case_no=case_no, captured_at=now, captured_text=format_time(now))
+        registered = [self.evidence.ingest(actor, meta, [p], len(p))["evidence"] for p in photos]
+        salt, nonce = os.urandom(32), os.urandom(12)
+        sealed = AESGCM(self.secrets.encryption_key).encrypt(
+            nonce, json.dumps({"salt": salt.hex(), "text": text}, ensure_ascii=False).encode(), case_no.encode())
+        payload = {"commitment": hashlib.sha256(_DOMAIN + salt + text.encode()).hexdigest(), "channel": "portal",
+                   "photos": [{"evidence_id": r["evidence_id"], "sha256": r["sha256"]} for r in registered]}
+
+        def work(session: Session, size: int) -> dict[str, Any]:
+            case = session.get_one(Case, case_no)
+            if case.state != State.NOTIFIED.value:  # checked again under the append lock
+                raise IllegalTransition(f"case {case_no} is no longer at the notice stage")
+            written = self.cases.append_event(session, size, actor, case_no, STATEMENT, payload)
+            session.add(Statement(case_no=case_no, leaf_index=written["index"], nonce=nonce, ciphertext=sealed,
+                                  created_at=now))
+            return written
+
+        return self.cases.write(actor, None, work)
+
+    def of_case(self, actor: Actor, case_no: str) -> list[dict[str, Any]]:
+        """The case's statements, decrypted, for the officer and supervisors."""
+        actor.require(CASE_READERS, "read statements")
+        with self.cases.sessions() as session:
+            self.cases.visible_case(session, actor, case_no)
+            rows = session.scalars(select(Statement).where(Statement.case_no == case_no)
+                                   .order_by(Statement.leaf_index)).all()
+        aead = AESGCM(self.secrets.encryption_key)
+        return [{"leaf_index": r.leaf_index, "text": json.loads(aead.decrypt(r.nonce, r.ciphertext,
+                                                                             case_no.encode()))["text"]}
+                for r in rows]
+
+    @staticmethod
+    def erase(session: Session, case_no: str) -> None:
+        """Delete the sealed statements with the party's data (their leaves stay and verify)."""
+        session.execute(delete(Statement).where(Statement.case_no == case_no))
+
+    def _require_notice_stage(self, case_no: str) -> None:
+        with self.cases.sessions() as session:
+            case = session.get(Case, case_no)
+            if case is None or case.state != State.NOTIFIED.value:
+                raise IllegalTransition("statements are taken while the case is at the notice stage (事先告知)")
+
+    def _portal_actor(self) -> Actor:
+        with self.cases.sessions.begin() as session:
+            user = session.scalars(select(User).where(User.username == PORTAL_USER)).first()
+            if user is None:  # made once; its token is random and never shown
+                user = User(username=PORTAL_USER, role=Role.SYSTEM.value, district=None,
+                            token_hash=hashlib.sha256(secrets.token_bytes(32)).digest())
+                session.add(user)
+                session.flush()
+            return actor_of(user)
