@@ -89,6 +89,13 @@ TEXT: dict[str, dict[str, str]] = {
     "statement_sent": {"zh": "已提交并记入案件；上链后可下载收据。", "en": "Submitted and recorded in the case; its "
                        "receipt can be downloaded once it is anchored."},
     "type_party.statement": {"zh": "陈述申辩", "en": "Statement and defence"},
+    "recent_cases": {"zh": "最近更新的案件", "en": "Recently updated cases"},
+    "event_chain": {"zh": "事件链", "en": "Event chain"},
+    "poster": {"zh": "封面帧", "en": "poster"},
+    "play": {"zh": "播放", "en": "play"},
+    "custody_note": {"zh": "每次查看封面帧或播放都会作为保管链事件记入日志。",
+                     "en": "Every poster view and every playback is logged as a custody event."},
+    "export": {"zh": "导出证据包", "en": "Export the evidence package"},
     "staff_sign_in": {"zh": "工作人员登录", "en": "Staff sign-in"},
     "username": {"zh": "用户名", "en": "User name"},
     "password": {"zh": "密码", "en": "Password"},

@@ -104,6 +104,10 @@ def _requests(world):
         ("POST", "/staff/login", PUBLIC, {"path": "/staff/login", "data": {}}),
         ("POST", "/staff/logout", PUBLIC, {"path": "/staff/logout", "data": {}}),
         ("GET", "/staff", PUBLIC, {"path": "/staff"}),
+        ("GET", "/staff/cases/<case_no>", PUBLIC, {"path": f"/staff/cases/{c}"}),
+        ("GET", "/staff/evidence/<evidence_id>/<any(poster, play):what>", PUBLIC,
+         {"path": f"/staff/evidence/{e}/play"}),
+        ("POST", "/staff/cases/<case_no>/export", PUBLIC, {"path": f"/staff/cases/{c}/export", "data": {}}),
     ]
 
 

@@ -74,3 +74,37 @@ def test_passwords_are_set_from_the_command_line_and_must_be_long(services, toke
     assert short.exit_code == 1 and "12 characters" in short.output
     ok = CliRunner().invoke(main, ["user", "password", "legal-1", "--password", PASSWORD], env=env)
     assert ok.exit_code == 0
+
+
+def test_the_case_view_shows_the_chain_and_evidence_and_logs_each_playback(client, tokens, staff, media_dir):
+    from tests.verify_portal.test_api_evidence import _upload
+    case_no = _open(client, tokens["officer"])
+    video = (media_dir / "bodycam.mp4").read_bytes()
+    evidence_id = _upload(client, tokens["officer"], case_no, video).json["evidence"]["evidence_id"]
+    _sign_in(client)
+    page = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
+    assert "case.reported" in page and "evidence.registered" in page and evidence_id in page
+    played = client.get(f"/staff/evidence/{evidence_id}/play")
+    assert played.status_code == 200 and played.data == video
+    trail = client.get(f"/api/v1/evidence/{evidence_id}/custody", headers={
+        "Authorization": f"Bearer {tokens['supervisor']}"}).json["custody"]
+    assert (trail[-1]["action"], trail[-1]["actor"], trail[-1]["reason"]) == ("playback", "supervisor-1",
+                                                                             "supervision")
+
+
+def test_the_export_button_says_when_the_case_is_not_anchored_yet(client, tokens, staff):
+    case_no = _open(client, tokens["officer"])
+    _sign_in(client)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/staff/cases/{case_no}").get_data(as_text=True))[1]
+    r = client.post(f"/staff/cases/{case_no}/export", data={"csrf": csrf})
+    assert r.status_code == 409 and "not anchored yet" in r.get_data(as_text=True)
+
+
+def test_an_officer_of_another_district_cannot_open_the_case(client, services, tokens, staff):
+    from ledger.users import Role, add_user
+    case_no = _open(client, tokens["officer"])  # district xuhui
+    with services.sessions.begin() as session:
+        add_user(session, "officer-pd", Role.OFFICER, district="pudong")
+    services.staff.set_password("officer-pd", PASSWORD)
+    _sign_in(client, "officer-pd")
+    assert client.get(f"/staff/cases/{case_no}").status_code == 404

@@ -6,20 +6,35 @@ A session names the signed-in user and the time of their last request; after
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    stream_with_context,
+    url_for,
+)
 from sqlalchemy import func, select
 
 from anchor import records
+from anchor.errors import NotAnchoredYet
 from evidence.models import EvidenceItem
+from evidence.service import EXPORTERS, view
 from ledger.models import Case
 from ledger.users import Actor, Role
 from verify_portal import anchoring
 from verify_portal.auth import PUBLIC, access
+from verify_portal.export import export_case
 from verify_portal.i18n import TEXT, language, t
 from verify_portal.pages.forms import check_csrf, csrf_token
 from verify_portal.services import current
@@ -95,5 +110,62 @@ def dashboard(actor: Actor) -> Response:
         ident = anchoring.identity(services.settings)
         anchors = [] if ident is None else records.anchors(s, ident.chain_id, ident.contract, limit=5)
         worker = records.worker_status(s)
+        recent = s.execute(select(Case.case_no, Case.state, Case.district, Case.updated_at)
+                           .order_by(Case.updated_at.desc()).limit(20)).all()
     return _page("staff_dashboard.html", user=actor, by_state=by_state, by_district=by_district,
-                 evidence=evidence, anchors=[records.to_json(a) for a in anchors], worker=worker)
+                 evidence=evidence, anchors=[records.to_json(a) for a in anchors], worker=worker, recent=recent)
+
+
+CASE_VIEWERS = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.LEGAL, Role.ADMIN})
+REASON = {Role.OFFICER: "case-review", Role.SUPERVISOR: "supervision", Role.LEGAL: "legal-review",
+          Role.ADMIN: "audit"}
+
+
+@bp.get("/cases/<case_no>")
+@access(PUBLIC)  # the session decides: see signed_in
+@signed_in
+def case_view(actor: Actor, case_no: str) -> Response:
+    """A case's full event chain, its evidence (posters and playback on request), custody links, export."""
+    services = current()
+    case = services.cases.get(actor, case_no)  # officers see their district only; others by role
+    items = services.evidence.of_case(actor, case_no)
+    return _page("staff_case.html", user=actor, case=case, items=[view(i) for i in items],
+                 may_export=actor.role in EXPORTERS)
+
+
+@bp.get("/evidence/<evidence_id>/<any(poster, play):what>")
+@access(PUBLIC)
+@signed_in
+def evidence_media(actor: Actor, evidence_id: str, what: str) -> Response:
+    """A poster frame or the footage for in-browser playback; each is a custody event first."""
+    services = current()
+    action = "view" if what == "poster" else "playback"
+    item = services.evidence.read(actor, evidence_id, action, REASON.get(actor.role, "audit"))
+    sha256 = item.poster_sha256 if what == "poster" else item.sha256
+    if sha256 is None:
+        abort(404)
+    if what == "play":
+        services.evidence.check_size(item)
+    mimetype = "image/jpeg" if what == "poster" else item.media_type
+    return Response(stream_with_context(services.evidence.blobs.open(sha256)), mimetype=mimetype,
+                    headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/cases/<case_no>/export")
+@access(PUBLIC)
+@signed_in
+def export(actor: Actor, case_no: str) -> Response:
+    """The case's signed evidence package, from the case view's button."""
+    check_csrf()
+    services = current()
+    spool = tempfile.NamedTemporaryFile(prefix="package-", suffix=".zip", dir=services.settings.data_dir)
+    try:
+        export_case(services, actor, case_no, spool, REASON.get(actor.role, "audit"))
+    except NotAnchoredYet as exc:
+        spool.close()
+        return _page("staff_message.html", status=409, user=actor, message=exc.message)
+    spool.seek(0)
+    response = send_file(spool, mimetype="application/zip", as_attachment=True,
+                         download_name=f"lianzheng-{case_no}.zip")
+    response.call_on_close(spool.close)
+    return response
