@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from ledger import audit as audit_mod
 from ledger.errors import LianzhengError
 from ledger.users import Actor, Role, add_user, by_username
 from verify_portal import anchoring, chain_cli, package_cli, upload_cli
+from verify_portal.models import AuditRun
 from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
 
@@ -99,6 +101,9 @@ def audit(as_json: bool) -> None:
                                progress=None if as_json else _progress)
         evidence_audit.check(session, services.evidence.blobs, report)
     anchoring.audit_chain(services, report)
+    with services.sessions.begin() as session:  # the dashboard shows the latest result
+        session.add(AuditRun(ran_at=datetime.now(UTC), clean=int(report.clean), summary=report.summary()[:500],
+                             findings=json.dumps(report.to_json()["findings"][:1000], ensure_ascii=False)))
     if as_json:
         _print(report.to_json())
     else:

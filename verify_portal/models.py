@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.models import Base
@@ -57,3 +57,15 @@ class Statement(Base):
     nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRun(Base):
+    """The outcome of each `lianzheng audit`, for the supervisors' dashboard."""
+
+    __tablename__ = "audit_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ran_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    clean: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(String(500))
+    findings: Mapped[str] = mapped_column(Text)  # JSON list of {"where", "problem"}

@@ -108,3 +108,18 @@ def test_an_officer_of_another_district_cannot_open_the_case(client, services, t
     services.staff.set_password("officer-pd", PASSWORD)
     _sign_in(client, "officer-pd")
     assert client.get(f"/staff/cases/{case_no}").status_code == 404
+
+
+def test_the_dashboard_shows_the_latest_audit_with_its_findings(client, services, tokens, staff):
+    from tests.ledger.test_audit import _tamper
+
+    env = {"LIANZHENG_DATA_DIR": str(services.settings.data_dir), "DATABASE_URL": services.settings.database_url}
+    _open(client, tokens["officer"])
+    _sign_in(client)
+    assert "尚未运行审计" in client.get("/staff").get_data(as_text=True)
+    assert CliRunner().invoke(main, ["audit"], env=env).exit_code == 0
+    assert "审计通过" in client.get("/staff").get_data(as_text=True)
+    _tamper(services, "UPDATE log_leaves SET data = :d WHERE leaf_index = 0", d=b'{"forged":true}')
+    assert CliRunner().invoke(main, ["audit"], env=env).exit_code == 2
+    page = client.get("/staff").get_data(as_text=True)
+    assert "审计发现问题" in page and "leaf 0" in page

@@ -6,6 +6,7 @@ A session names the signed-in user and the time of their last request; after
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from verify_portal import anchoring
 from verify_portal.auth import PUBLIC, access
 from verify_portal.export import export_case
 from verify_portal.i18n import TEXT, language, t
+from verify_portal.models import AuditRun
 from verify_portal.pages.forms import check_csrf, csrf_token
 from verify_portal.services import current
 from verify_portal.staff import SignInRefused
@@ -110,10 +112,12 @@ def dashboard(actor: Actor) -> Response:
         ident = anchoring.identity(services.settings)
         anchors = [] if ident is None else records.anchors(s, ident.chain_id, ident.contract, limit=5)
         worker = records.worker_status(s)
+        audit = s.scalars(select(AuditRun).order_by(AuditRun.ran_at.desc()).limit(1)).first()
         recent = s.execute(select(Case.case_no, Case.state, Case.district, Case.updated_at)
                            .order_by(Case.updated_at.desc()).limit(20)).all()
     return _page("staff_dashboard.html", user=actor, by_state=by_state, by_district=by_district,
-                 evidence=evidence, anchors=[records.to_json(a) for a in anchors], worker=worker, recent=recent)
+                 evidence=evidence, anchors=[records.to_json(a) for a in anchors], worker=worker, recent=recent,
+                 audit=audit, audit_findings=json.loads(audit.findings)[:50] if audit else [])
 
 
 CASE_VIEWERS = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.LEGAL, Role.ADMIN})
