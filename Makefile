@@ -31,12 +31,13 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $(NODE_STAMP)
 
 # From Debian: ffprobe and ffmpeg probe evidence media and make posters and derived clips; WenQuanYi Micro Hei
-# is embedded in the Chinese-English PDF reports of evidence packages.
+# is embedded in the Chinese-English PDF reports of evidence packages; Chromium runs the browser tests.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 system:
-	@if ! command -v ffprobe >/dev/null 2>&1 || [ ! -f $(FONT) ]; then $(SUDO) apt-get update && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends ffmpeg fonts-wqy-microhei; fi
+	@if ! command -v ffprobe >/dev/null 2>&1 || [ ! -f $(FONT) ] || ! command -v chromium >/dev/null 2>&1; then \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends \
+	  ffmpeg fonts-wqy-microhei chromium; fi
 
 bench: install
 	$(BIN)/python bench/ledger.py

@@ -1,0 +1,135 @@
+"""The portal in a real browser (Debian's Chromium driven by Playwright) against the running service.
+
+A citizen checks a case by QR link and by typing the code and sees the proof checked in the browser;
+a court uploads a package and a tampered one; a supervisor signs in, exports a case from its page, and
+sees a tampered log flagged after direct database tampering. Screenshots go to test-output/screenshots.
+"""
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from evidence import verify as verifier
+from tests.e2e.test_serve import BIN, Server, _request
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+PASSWORD = "a long supervisor password"
+
+
+@pytest.fixture
+def browser():
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
+def _cli(env, *args, check=True):
+    return subprocess.run([BIN, *args], env=env, capture_output=True, text=True, check=check)
+
+
+def _all_anchored(server, timeout=120):
+    """Wait until the newest checkpoint is anchored and final."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        size = int(_request(f"{server.url}/api/v1/log/checkpoint")[1].split("\n")[1])
+        anchors = json.loads(_request(f"{server.url}/api/v1/log/anchors")[1])["anchors"]
+        if anchors and anchors[0]["size"] == size and anchors[0]["final"]:
+            return
+        time.sleep(0.5)
+    raise AssertionError("the log was not anchored in time")
+
+
+def _shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_citizen_court_and_supervisor_in_a_real_browser(browser, tmp_path, media_dir):
+    env = {**os.environ, "LIANZHENG_DATA_DIR": str(tmp_path / "var"), "LIANZHENG_ANCHOR_INTERVAL": "1"}
+    with Server(env) as server:
+        token = _cli(env, "user", "add", "officer-1", "--role", "officer").stdout.strip()
+        _cli(env, "user", "add", "supervisor-1", "--role", "supervisor")
+        _cli(env, "user", "password", "supervisor-1", "--password", PASSWORD)
+        _, body = _request(f"{server.url}/api/v1/cases", {"source": "patrol", "violation_type": "stall",
+                                                          "district": "xuhui"}, token)
+        case_no = json.loads(body)["case_no"]
+        code = json.loads(_request(f"{server.url}/api/v1/cases/{case_no}/verification-code", {}, token)[1])["code"]
+        _all_anchored(server)
+
+        # A citizen scans the QR code: the fragment fills the form, the browser checks the receipt.
+        page = browser.new_page()
+        page.goto(f"{server.url}/check#{case_no}:{code}")
+        page.click("button[type=submit]")
+        page.wait_for_selector("text=✓ 浏览器已核验", timeout=20000)
+        assert case_no in page.content() and "#" not in page.url
+        _shot(page, "citizen-qr")
+        # Another types the code by hand, in English.
+        page = browser.new_page()
+        page.goto(f"{server.url}/check?lang=en")
+        page.fill("#case_no", case_no)
+        page.fill("#code", code.lower())
+        page.click("button[type=submit]")
+        page.wait_for_selector("text=✓ verified in your browser", timeout=20000)
+        _shot(page, "citizen-code")
+
+        # A court uploads the exported package, then a tampered copy.
+        package = tmp_path / "case.zip"
+        _cli(env, "export", case_no, "-o", str(package), "--as", "supervisor-1", "--wait", "60")
+        page = browser.new_page()
+        page.goto(f"{server.url}/court")
+        page.set_input_files("input[name=package]", str(package))
+        page.click("form button[type=submit]")
+        page.wait_for_selector(".verdict.pass")
+        _shot(page, "court-verified")
+        tampered = tmp_path / "tampered.zip"
+        with zipfile.ZipFile(package) as z, zipfile.ZipFile(tampered, "w") as out:
+            for info in z.infolist():
+                data = z.read(info)
+                out.writestr(info.filename, data.replace(b"patrol", b"camera") if "/events/" in info.filename
+                             else data)
+        page.goto(f"{server.url}/court")
+        page.set_input_files("input[name=package]", str(tampered))
+        page.click("form button[type=submit]")
+        page.wait_for_selector(".verdict.fail")
+        assert 'data-check="manifests"' in page.content()
+        _shot(page, "court-tampered")
+
+        # A supervisor signs in, exports the case from its page, then sees tampering flagged.
+        page = browser.new_page(accept_downloads=True)
+        page.goto(f"{server.url}/staff/login")
+        page.fill("input[name=username]", "supervisor-1")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#by-state")
+        _shot(page, "supervisor-dashboard")
+        _all_anchored(server)  # the court's export added custody events; the page's export waits for them
+        page.goto(f"{server.url}/staff/cases/{case_no}")
+        _shot(page, "supervisor-case")
+        with page.expect_download() as download:
+            page.click("text=导出证据包")
+        exported = tmp_path / "from-page.zip"
+        download.value.save_as(exported)
+        assert verifier.verify(str(exported)).passed
+
+        database = sqlite3.connect(tmp_path / "var" / "lianzheng.db")  # someone with the database file
+        for (name,) in database.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            database.execute(f"DROP TRIGGER {name}")
+        database.execute("UPDATE log_leaves SET data = CAST('{\"forged\":1}' AS BLOB) WHERE leaf_index = 0")
+        database.commit()
+        database.close()
+        assert _cli(env, "audit", check=False).returncode == 2
+        page.goto(f"{server.url}/staff")
+        page.wait_for_selector("#audit.fail")
+        assert "leaf 0" in page.inner_text("#audit-findings")
+        _shot(page, "supervisor-tampering-flagged")
