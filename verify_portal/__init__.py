@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Citizens' sessions: a signed cookie naming the one case they opened, for 30 minutes.
     app.secret_key = services.cases.party_secrets.session_key
     app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SECURE=services.settings.secure_cookies,
                       PERMANENT_SESSION_LIFETIME=timedelta(minutes=30))
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

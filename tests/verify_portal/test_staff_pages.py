@@ -123,3 +123,25 @@ def test_the_dashboard_shows_the_latest_audit_with_its_findings(client, services
     assert CliRunner().invoke(main, ["audit"], env=env).exit_code == 2
     page = client.get("/staff").get_data(as_text=True)
     assert "审计发现问题" in page and "leaf 0" in page
+
+
+def test_the_dashboard_charts_types_names_overdue_cases_and_officer_activity(client, services, tokens, staff):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from ledger.models import Case
+    old = _open(client, tokens["officer"])
+    client.post(f"/api/v1/cases/{old}/transitions", json={"to": "FILED"},
+                headers={"Authorization": f"Bearer {tokens['officer']}"})
+    _open(client, tokens["officer"])
+    with services.sessions.begin() as session:  # the first case was opened 100 days ago
+        session.execute(update(Case).where(Case.case_no == old).values(
+            created_at=datetime.now(UTC) - timedelta(days=100)))
+    _sign_in(client)
+    page = client.get("/staff").get_data(as_text=True)
+    assert 'id="chart-state"' in page and 'id="chart-type"' in page and "occupy-road" in page
+    overdue = page[page.index('id="overdue"'):page.index('id="chart-activity"')]
+    assert old in overdue and overdue.count("<tr>") == 1  # the case opened today is not overdue
+    activity = page[page.index('id="chart-activity"'):]
+    assert "officer-1" in activity[:2000]

@@ -10,6 +10,7 @@ import json
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -31,7 +32,8 @@ from anchor import records
 from anchor.errors import NotAnchoredYet
 from evidence.models import EvidenceItem
 from evidence.service import EXPORTERS, view
-from ledger.models import Case
+from ledger.lifecycle import State
+from ledger.models import Case, Leaf
 from ledger.users import Actor, Role
 from verify_portal import anchoring
 from verify_portal.auth import PUBLIC, access
@@ -115,9 +117,31 @@ def dashboard(actor: Actor) -> Response:
         audit = s.scalars(select(AuditRun).order_by(AuditRun.ran_at.desc()).limit(1)).first()
         recent = s.execute(select(Case.case_no, Case.state, Case.district, Case.updated_at)
                            .order_by(Case.updated_at.desc()).limit(20)).all()
+        by_type = s.execute(select(Case.violation_type, func.count()).group_by(Case.violation_type)
+                            .order_by(Case.violation_type)).all()
+        overdue = s.execute(select(Case.case_no, Case.state, Case.created_at).where(
+            Case.state.in_(UNDECIDED), Case.created_at < datetime.now(UTC) - timedelta(
+                days=services.settings.overdue_days)).order_by(Case.created_at).limit(50)).all()
+        orphans = s.scalar(select(func.count()).select_from(EvidenceItem).outerjoin(
+            Case, Case.case_no == EvidenceItem.case_no).where(Case.case_no.is_(None)))
+        activity = _activity(s)
     return _page("staff_dashboard.html", user=actor, by_state=by_state, by_district=by_district,
                  evidence=evidence, anchors=[records.to_json(a) for a in anchors], worker=worker, recent=recent,
-                 audit=audit, audit_findings=json.loads(audit.findings)[:50] if audit else [])
+                 audit=audit, audit_findings=json.loads(audit.findings)[:50] if audit else [], by_type=by_type,
+                 overdue=overdue, overdue_days=services.settings.overdue_days, orphans=orphans, activity=activity)
+
+
+UNDECIDED = (State.FILED.value, State.INVESTIGATING.value, State.NOTIFIED.value)
+ACTIVITY_WINDOW = 10_000  # the newest leaves the officer-activity panel reads
+
+
+def _activity(session) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    """Events per actor among the newest leaves, busiest first."""
+    counts: dict[str, int] = {}
+    for (data,) in session.execute(select(Leaf.data).order_by(Leaf.leaf_index.desc()).limit(ACTIVITY_WINDOW)):
+        actor = json.loads(data).get("actor", "?")
+        counts[actor] = counts.get(actor, 0) + 1
+    return sorted(counts.items(), key=lambda kv: -kv[1])[:20]
 
 
 CASE_VIEWERS = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.LEGAL, Role.ADMIN})
