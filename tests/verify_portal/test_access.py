@@ -108,6 +108,8 @@ def _requests(world):
         ("GET", "/staff/evidence/<evidence_id>/<any(poster, play):what>", PUBLIC,
          {"path": f"/staff/evidence/{e}/play"}),
         ("POST", "/staff/cases/<case_no>/export", PUBLIC, {"path": f"/staff/cases/{c}/export", "data": {}}),
+        ("POST", "/staff/cases/<case_no>/steps", PUBLIC, {"path": f"/staff/cases/{c}/steps", "data": {}}),
+        ("POST", "/staff/cases/<case_no>/evidence", PUBLIC, {"path": f"/staff/cases/{c}/evidence", "data": {}}),
     ]
 
 

@@ -145,3 +145,34 @@ def test_the_dashboard_charts_types_names_overdue_cases_and_officer_activity(cli
     assert old in overdue and overdue.count("<tr>") == 1  # the case opened today is not overdue
     activity = page[page.index('id="chart-activity"'):]
     assert "officer-1" in activity[:2000]
+
+
+def test_an_officer_records_a_step_and_uploads_evidence_at_the_desk(client, tokens, staff, media_dir):
+    import io
+    case_no = _open(client, tokens["officer"])
+    _sign_in(client, "officer-1")
+    page = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+    assert client.post(f"/staff/cases/{case_no}/steps", data={"csrf": csrf, "to": "FILED"}).status_code == 303
+    refused = client.post(f"/staff/cases/{case_no}/steps", data={"csrf": csrf, "to": "CLOSED"})
+    assert refused.status_code == 409 and "FILED" in refused.get_data(as_text=True)
+    sent = client.post(f"/staff/cases/{case_no}/evidence", data={
+        "csrf": csrf, "file": (io.BytesIO((media_dir / "photo.jpg").read_bytes()), "photo.jpg")},
+        content_type="multipart/form-data")
+    assert sent.status_code == 303
+    page = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
+    assert "case.filed" in page and "image/jpeg" in page
+
+
+def test_supervisors_see_each_items_custody_trail_on_the_case_page(client, tokens, staff, media_dir):
+    from tests.verify_portal.test_api_evidence import _upload
+    case_no = _open(client, tokens["officer"])
+    evidence_id = _upload(client, tokens["officer"], case_no,
+                          (media_dir / "photo.jpg").read_bytes()).json["evidence"]["evidence_id"]
+    client.get(f"/api/v1/evidence/{evidence_id}/content?reason=hearing",
+               headers={"Authorization": f"Bearer {tokens['legal']}"})
+    _sign_in(client)
+    page = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
+    trail = page[page.index("保管链"):]
+    assert "download" in trail and "legal-1" in trail and "hearing" in trail
+    assert 'id="step"' not in page  # supervisors read; they do not record steps

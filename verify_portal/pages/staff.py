@@ -30,11 +30,14 @@ from sqlalchemy import func, select
 
 from anchor import records
 from anchor.errors import NotAnchoredYet
+from evidence.meta import UploadMeta
 from evidence.models import EvidenceItem
-from evidence.service import EXPORTERS, view
+from evidence.service import CUSTODY_READERS, EXPORTERS, view
+from ledger.errors import IllegalTransition, InvalidInput, LianzhengError
+from ledger.events import format_time
 from ledger.lifecycle import State
 from ledger.models import Case, Leaf
-from ledger.users import Actor, Role
+from ledger.users import WRITERS, Actor, Role
 from verify_portal import anchoring
 from verify_portal.auth import PUBLIC, access
 from verify_portal.export import export_case
@@ -157,8 +160,11 @@ def case_view(actor: Actor, case_no: str) -> Response:
     services = current()
     case = services.cases.get(actor, case_no)  # officers see their district only; others by role
     items = services.evidence.of_case(actor, case_no)
-    return _page("staff_case.html", user=actor, case=case, items=[view(i) for i in items],
-                 may_export=actor.role in EXPORTERS)
+    custody = {i.id: services.evidence.custody(actor, i.id) for i in items} \
+        if actor.role in CUSTODY_READERS else {}
+    return _page("staff_case.html", user=actor, case=case, items=[view(i) for i in items], custody=custody,
+                 may_export=actor.role in EXPORTERS, may_record=actor.role in WRITERS,
+                 states=[st.value for st in State])
 
 
 @bp.get("/evidence/<evidence_id>/<any(poster, play):what>")
@@ -197,3 +203,47 @@ def export(actor: Actor, case_no: str) -> Response:
                          download_name=f"lianzheng-{case_no}.zip")
     response.call_on_close(spool.close)
     return response
+
+
+@bp.post("/cases/<case_no>/steps")
+@access(PUBLIC)
+@signed_in
+def record_step(actor: Actor, case_no: str) -> Response:
+    """The officer desk: record a case step (for desks without the mobile terminal)."""
+    check_csrf()
+    payload: dict[str, Any] = {}
+    for name in ("outcome", "legal_basis", "kind", "reason"):
+        if request.form.get(name):
+            payload[name] = request.form[name]
+    for name in ("amount_fen", "proposed_amount_fen"):
+        if request.form.get(name):
+            if not request.form[name].isdigit():
+                return _page("staff_message.html", status=400, user=actor, message=f"{name}: whole fen")
+            payload[name] = int(request.form[name])
+    try:
+        current().cases.transition(actor, case_no, request.form.get("to", ""), payload)
+    except (IllegalTransition, InvalidInput) as exc:
+        return _page("staff_message.html", status=409 if isinstance(exc, IllegalTransition) else 400,
+                     user=actor, message=exc.message)
+    return redirect(url_for("staff.case_view", case_no=case_no, lang=language()), code=303)
+
+
+@bp.post("/cases/<case_no>/evidence")
+@access(PUBLIC)
+@signed_in
+def upload_evidence(actor: Actor, case_no: str) -> Response:
+    """The officer desk: upload a file as evidence of the case (large footage goes by lianzheng upload)."""
+    check_csrf()
+    request.max_content_length = current().settings.max_evidence_bytes
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _page("staff_message.html", status=400, user=actor, message=t("no_file"))
+    captured = request.form.get("captured_at") or format_time(datetime.now(UTC))
+    try:
+        meta = UploadMeta.parse({"case_no": case_no, "captured_at": captured})
+        stream = upload.stream
+        current().evidence.ingest(actor, meta, iter(lambda: stream.read(1 << 20), b""), None)
+    except LianzhengError as exc:
+        return _page("staff_message.html", status=400 if isinstance(exc, InvalidInput) else 422, user=actor,
+                     message=exc.message)
+    return redirect(url_for("staff.case_view", case_no=case_no, lang=language()), code=303)
