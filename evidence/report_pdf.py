@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -71,6 +71,18 @@ def render(contents: PackageContents) -> bytes:
                   "openssl pkeyutl -verify for signature.json, and eth_call rootAt(size) on the contract.", BODY),
     ]
     SimpleDocTemplate(out, pagesize=A4, title=f"Evidence package {contents.case_no}").build(story)
+    return out.getvalue()
+
+
+def render_verification(report: Any) -> bytes:
+    """The verifier's report (evidence.verify.Report) as PDF: the statement, then every check."""
+    out = io.BytesIO()
+    label = {True: "通过 PASS", False: "未通过 FAIL", None: "未运行 NOT RUN"}
+    story = [Paragraph("证据包核验报告 Package verification report", TITLE),
+             Paragraph(escape(report.statement()), BODY), Spacer(1, 8),
+             _table([["核验项 Check", "结果 Result", "详情 Detail"]] +
+                    [[c.label, label[c.passed], c.detail] for c in report.checks])]
+    SimpleDocTemplate(out, pagesize=A4, title="Package verification report").build(story)
     return out.getvalue()
 
 

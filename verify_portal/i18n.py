@@ -28,6 +28,7 @@ TEXT: dict[str, dict[str, str]] = {
     "skip": {"zh": "未运行", "en": "NOT RUN"},
     "download_json": {"zh": "下载报告 (JSON)", "en": "Download the report (JSON)"},
     "download_html": {"zh": "下载报告 (HTML)", "en": "Download the report (HTML)"},
+    "download_pdf": {"zh": "下载报告 (PDF)", "en": "Download the report (PDF)"},
     "again": {"zh": "核验另一个证据包", "en": "Verify another package"},
     "no_file": {"zh": "请选择一个证据包文件。", "en": "Choose a package file."},
     "check_title": {"zh": "查询我的处罚记录", "en": "Check my penalty record"},

@@ -63,8 +63,10 @@ def _evidence_bytes(services: Services, case_no: str) -> int:
               help="Also write the report as JSON.")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the report as HTML.")
+@click.option("--pdf", "pdf_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the report as PDF.")
 def verify(package: Path, rpc: str | None, expect_key: Path | None, json_out: Path | None,
-           html_out: Path | None) -> None:
+           html_out: Path | None, pdf_out: Path | None) -> None:
     """Verify an evidence package offline; each check by name. Exit 0 only if every check passed."""
     key = _public_key(expect_key) if expect_key else None
     report = verifier.verify(str(package), key, _chain_check(rpc) if rpc else None)
@@ -76,6 +78,10 @@ def verify(package: Path, rpc: str | None, expect_key: Path | None, json_out: Pa
         json_out.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     if html_out:
         html_out.write_text(verifier.report_html(report))
+    if pdf_out:
+        from evidence import report_pdf
+
+        pdf_out.write_bytes(report_pdf.render_verification(report))
     sys.exit(0 if report.passed else 2)
 
 

@@ -1,6 +1,8 @@
 """The court page: a package uploaded and verified check by check, in Chinese or English, nothing kept."""
 
+import base64
 import io
+import re
 import zipfile
 
 import pytest
@@ -33,6 +35,8 @@ def test_an_uploaded_package_is_verified_check_by_check_including_the_chain(cour
     assert "已核验" in page and "未通过" not in page
     assert page.count('class="pass"') == 10  # every check, the anchor on this deployment's chain included
     assert 'data-check="anchor"' in page and "rootAt" in page
+    pdf = re.search(r'href="data:application/pdf;base64,([^"]+)"', page)[1]
+    assert base64.b64decode(pdf).startswith(b"%PDF-")
 
 
 def test_a_tampered_package_names_the_failed_check(court, exported):

@@ -223,10 +223,12 @@ def test_the_cli_verifies_writes_json_and_html_and_exits_by_the_result(exported,
     key.write_bytes(exported["services"].package_key.public_key().public_bytes(
         Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
     result = CliRunner().invoke(main, ["verify", str(exported["path"]), "--rpc", anvil.url, "--expect-key", str(key),
-                                       "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html")])
+                                       "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html"),
+                                       "--pdf", str(tmp_path / "r.pdf")])
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "r.json").read_text())["passed"] is True
     assert "核验" in (tmp_path / "r.html").read_text()
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")
     bad = io.BytesIO(exported["path"].read_bytes()[:1000])
     (tmp_path / "bad.zip").write_bytes(bad.getvalue())
     assert CliRunner().invoke(main, ["verify", str(tmp_path / "bad.zip")]).exit_code == 2

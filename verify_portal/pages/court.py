@@ -12,6 +12,7 @@ import json
 
 from flask import Blueprint, Response, render_template, request
 
+from evidence import report_pdf
 from evidence import verify as verifier
 from verify_portal import anchoring
 from verify_portal.auth import PUBLIC, access
@@ -46,4 +47,5 @@ def verify() -> Response:
     body = json.dumps(report.to_json(), ensure_ascii=False, indent=2).encode()
     return _page("court_report.html", report=report,
                  report_json_b64=base64.b64encode(body).decode(),
-                 report_html_b64=base64.b64encode(verifier.report_html(report).encode()).decode())
+                 report_html_b64=base64.b64encode(verifier.report_html(report).encode()).decode(),
+                 report_pdf_b64=base64.b64encode(report_pdf.render_verification(report)).decode())
