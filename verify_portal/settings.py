@@ -44,6 +44,7 @@ class Settings:
     max_evidence_bytes: int = 8 << 30
     upload_lifetime_hours: float = 24.0
     max_package_bytes: int = 8 << 30  # the court page's upload limit
+    public_url: str | None = None  # the portal's address as printed on notices (QR codes); default: as asked
     secure_cookies: bool = False  # behind TLS in production: session cookies only over HTTPS
     overdue_days: int = 90  # a filed case without a decision after this many days is overdue (行政处罚法 §60)
     # The `lianzheng upload` client
@@ -87,6 +88,7 @@ class Settings:
             max_evidence_bytes=_int(env, "LIANZHENG_MAX_EVIDENCE_BYTES", 8 << 30),
             upload_lifetime_hours=_float(env, "LIANZHENG_UPLOAD_LIFETIME_HOURS", 24.0),
             max_package_bytes=_int(env, "LIANZHENG_MAX_PACKAGE_BYTES", 8 << 30),
+            public_url=env.get("LIANZHENG_PUBLIC_URL") or None,
             secure_cookies=env.get("LIANZHENG_SECURE_COOKIES", "0") == "1",
             overdue_days=_int(env, "LIANZHENG_OVERDUE_DAYS", 90),
             client_server=env.get("LIANZHENG_SERVER", "http://127.0.0.1:8000"),

@@ -64,12 +64,13 @@ def test_citizen_court_and_supervisor_in_a_real_browser(browser, tmp_path, media
         _, body = _request(f"{server.url}/api/v1/cases", {"source": "patrol", "violation_type": "stall",
                                                           "district": "xuhui"}, token)
         case_no = json.loads(body)["case_no"]
-        code = json.loads(_request(f"{server.url}/api/v1/cases/{case_no}/verification-code", {}, token)[1])["code"]
+        issued = json.loads(_request(f"{server.url}/api/v1/cases/{case_no}/verification-code", {}, token)[1])
+        code = issued["code"]
         _all_anchored(server)
 
         # A citizen scans the QR code: the fragment fills the form, the browser checks the receipt.
         page = browser.new_page()
-        page.goto(f"{server.url}/check#{case_no}:{code}")
+        page.goto(issued["link"])  # what the notice's QR code holds
         page.click("button[type=submit]")
         page.wait_for_selector("text=✓ 浏览器已核验", timeout=20000)
         assert case_no in page.content() and "#" not in page.url

@@ -30,7 +30,8 @@ def test_a_code_has_fifty_bits_and_forgives_case_spaces_and_dashes():
 def test_the_notice_link_keeps_the_code_in_the_fragment(client, tokens):
     case_no = _open(client, tokens["officer"])
     issued = _issue(client, tokens, case_no)
-    assert issued["link"] == f"/check#{case_no}:{issued['code']}"
+    assert issued["link"] == f"http://localhost/check#{case_no}:{issued['code']}"
+    assert issued["qr_svg"].startswith("<svg") and "path" in issued["qr_svg"]  # printable on the notice
     assert client.post(f"/api/v1/cases/{case_no}/verification-code").status_code == 401
     assert client.post(f"/api/v1/cases/{case_no}/verification-code",
                        headers=bearer(tokens["supervisor"])).status_code == 403

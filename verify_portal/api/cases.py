@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import tempfile
 
+import segno
 from flask import Blueprint, Response, jsonify, request, send_file
 
 from verify_portal import anchoring
@@ -104,10 +106,15 @@ def export(case_no: str) -> Response:
 def verification_code(case_no: str) -> tuple[Response, int]:
     """A new verification code for the case's notice (shown once; any earlier one stops working).
 
-    The notice prints the code and a QR code of `link`, whose fragment the browser keeps to itself.
+    The notice prints the code and `qr_svg`, a QR code of `link`, whose fragment the browser keeps to itself.
     """
-    code = current().citizens.issue(current_actor(), case_no)
-    return jsonify(case_no=case_no, code=code, link=f"/check#{case_no}:{code}"), 201
+    services = current()
+    code = services.citizens.issue(current_actor(), case_no)
+    base = (services.settings.public_url or request.host_url).rstrip("/")
+    link = f"{base}/check#{case_no}:{code}"
+    qr = io.BytesIO()
+    segno.make(link, error="m").save(qr, kind="svg", scale=4, xmldecl=False)
+    return jsonify(case_no=case_no, code=code, link=link, qr_svg=qr.getvalue().decode()), 201
 
 
 @bp.get("/<case_no>/statements")
