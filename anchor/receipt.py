@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -40,11 +41,18 @@ def build(signer: CheckpointSigner, head: SignedHead, proof: InclusionProof, rec
                    "root": record.root.hex(), "tx_hash": "0x" + record.tx_hash.hex(),
                    "block_number": record.block_number,
                    "block_hash": None if record.block_hash is None else "0x" + record.block_hash.hex(),
-                   "final": record.status == AnchorStatus.FINAL},
+                   "final": record.status == AnchorStatus.FINAL,
+                   "anchored_at": None if record.mined_at is None else _utc(record.mined_at)},
     }
     if event is not None:
         receipt["event"] = event.decode()
     return receipt
+
+
+def _utc(moment: datetime) -> str:
+    """RFC 3339 UTC (DESIGN.md: Times); SQLite hands back naive datetimes that are UTC."""
+    aware = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)

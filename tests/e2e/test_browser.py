@@ -75,6 +75,8 @@ def test_citizen_court_and_supervisor_in_a_real_browser(browser, tmp_path, media
         page.wait_for_selector("text=✓ 浏览器已核验", timeout=20000)
         assert case_no in page.content() and "#" not in page.url
         _shot(page, "citizen-qr")
+        page.set_viewport_size({"width": 390, "height": 844})  # as on a phone
+        _shot(page, "citizen-phone")
         # Another types the code by hand, in English.
         page = browser.new_page()
         page.goto(f"{server.url}/check?lang=en")

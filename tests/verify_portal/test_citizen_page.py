@@ -93,8 +93,21 @@ def test_anchored_steps_have_receipts_the_browser_can_check(services, client, to
     _lookup(client, case_no, code)
     page = client.get("/check/case").get_data(as_text=True)
     assert "已上链，区块" in page and 'data-browser-check="0"' in page
+    assert re.search(r"已上链，区块 \d+ · \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", page)  # block N at time T
     receipts = json.loads(re.search(r'<script type="application/json" id="receipts">(.*?)</script>', page, re.S)[1])
     assert [r["leaf_index"] for r in receipts] == [0]
     download = client.get("/check/receipts/0")
     assert download.status_code == 200 and download.json == receipts[0]
     assert client.get("/check/receipts/5").status_code == 404  # not a leaf of this case
+
+
+def test_case_as_code_opens_nothing_of_case_b(client, tokens):
+    case_a, case_b = _open(client, tokens["officer"]), _open(client, tokens["officer"])
+    code_a = _issue(client, tokens, case_a)["code"]
+    _issue(client, tokens, case_b)
+    refused = _lookup(client, case_b, code_a)
+    assert refused.status_code == 200 and "不匹配" in refused.get_data(as_text=True)
+    assert client.get("/check/case").status_code == 303
+    _lookup(client, case_a, code_a)
+    page = client.get("/check/case").get_data(as_text=True)
+    assert case_a in page and case_b not in page
