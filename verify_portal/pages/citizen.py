@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, jsonify, redirect, request, session, url_for
 
 from ledger.errors import IllegalTransition, InvalidInput
 from ledger.lifecycle import State
@@ -20,17 +20,12 @@ from ledger.models import Case, Leaf
 from verify_portal import anchoring
 from verify_portal.auth import PUBLIC, access
 from verify_portal.citizens import LookupRefused, TooManyAttempts, timeline
-from verify_portal.i18n import TEXT, language, t
-from verify_portal.pages.forms import check_csrf, csrf_token
+from verify_portal.i18n import language, t
+from verify_portal.pages.forms import check_csrf, page
 from verify_portal.services import current
 
 bp = Blueprint("citizen", __name__, url_prefix="/check")
 SESSION_SECONDS = 30 * 60
-
-
-def _page(template: str, status: int = 200, **context: object) -> Response:
-    return Response(render_template(template, lang=language(), t=t, TEXT=TEXT, csrf=csrf_token(), **context),
-                    status=status)
 
 
 def _opened_case() -> str | None:
@@ -43,7 +38,7 @@ def _opened_case() -> str | None:
 @bp.get("")
 @access(PUBLIC)
 def form() -> Response:
-    return _page("check.html")
+    return page("check.html")
 
 
 @bp.post("")
@@ -56,9 +51,9 @@ def lookup() -> Response:
     try:
         services.citizens.check(case_no, code, client)
     except TooManyAttempts:
-        return _page("check.html", status=429, error=t("too_many"))
+        return page("check.html", status=429, error=t("too_many"))
     except LookupRefused:
-        return _page("check.html", status=200, error=t("no_match"))
+        return page("check.html", status=200, error=t("no_match"))
     session.clear()
     session["citizen"] = {"case_no": case_no, "until": time.time() + SESSION_SECONDS}
     return redirect(url_for("citizen.case", lang=language()), code=303)
@@ -77,7 +72,7 @@ def case() -> Response:
     by_index = {r["leaf_index"]: r for r in receipts}
     with services.sessions() as db:
         notice_stage = db.get(Case, case_no).state == State.NOTIFIED.value
-    return _page("check_case.html", case_no=case_no, steps=steps, receipts=by_index, waiting=set(waiting),
+    return page("check_case.html", case_no=case_no, steps=steps, receipts=by_index, waiting=set(waiting),
                  notice_stage=notice_stage, sent=request.args.get("sent") == "1",
                  receipts_json=json.dumps(receipts, ensure_ascii=False).replace("</", "<\\/"))
 
@@ -95,7 +90,7 @@ def statement() -> Response:
     try:
         current().statements.submit(case_no, request.form.get("text", ""), photos)
     except (InvalidInput, IllegalTransition) as exc:
-        return _page("check.html", status=409 if isinstance(exc, IllegalTransition) else 400, error=exc.message)
+        return page("check.html", status=409 if isinstance(exc, IllegalTransition) else 400, error=exc.message)
     return redirect(url_for("citizen.case", lang=language(), sent=1), code=303)
 
 

@@ -10,29 +10,23 @@ from __future__ import annotations
 import base64
 import json
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, request
 
 from evidence import report_pdf
 from evidence import verify as verifier
 from verify_portal import anchoring
 from verify_portal.auth import PUBLIC, access
-from verify_portal.i18n import language, t
+from verify_portal.i18n import t
+from verify_portal.pages.forms import page
 from verify_portal.services import current
 
 bp = Blueprint("court", __name__, url_prefix="/court")
 
 
-def _page(template: str, status: int = 200, **context: object) -> Response:
-    response = Response(render_template(template, lang=language(), t=t, **context), status=status)
-    if "lang" in request.args:
-        response.set_cookie("lang", language(), max_age=365 * 86400, samesite="Lax", secure=request.is_secure)
-    return response
-
-
 @bp.get("")
 @access(PUBLIC)
 def form() -> Response:
-    return _page("court.html")
+    return page("court.html")
 
 
 @bp.post("/verify")
@@ -42,10 +36,10 @@ def verify() -> Response:
     request.max_content_length = current().settings.max_package_bytes
     upload = request.files.get("package")
     if upload is None or not upload.filename:
-        return _page("court.html", status=400, error=t("no_file"))
+        return page("court.html", status=400, error=t("no_file"))
     report = verifier.verify(upload.stream, None, anchoring.chain_check(current().settings))
     body = json.dumps(report.to_json(), ensure_ascii=False, indent=2).encode()
-    return _page("court_report.html", report=report,
+    return page("court_report.html", report=report,
                  report_json_b64=base64.b64encode(body).decode(),
                  report_html_b64=base64.b64encode(verifier.report_html(report).encode()).decode(),
                  report_pdf_b64=base64.b64encode(report_pdf.render_verification(report)).decode())

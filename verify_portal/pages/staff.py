@@ -19,7 +19,6 @@ from flask import (
     Response,
     abort,
     redirect,
-    render_template,
     request,
     send_file,
     session,
@@ -41,20 +40,15 @@ from ledger.users import WRITERS, Actor, Role
 from verify_portal import anchoring
 from verify_portal.auth import PUBLIC, access
 from verify_portal.export import export_case
-from verify_portal.i18n import TEXT, language, t
+from verify_portal.i18n import language, t
 from verify_portal.models import AuditRun
-from verify_portal.pages.forms import check_csrf, csrf_token
+from verify_portal.pages.forms import check_csrf, page
 from verify_portal.services import current
 from verify_portal.staff import SignInRefused
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 IDLE_SECONDS = 30 * 60
 DASHBOARD_ROLES = frozenset({Role.SUPERVISOR, Role.LEGAL, Role.ADMIN})
-
-
-def _page(template: str, status: int = 200, **context: Any) -> Response:
-    return Response(render_template(template, lang=language(), t=t, TEXT=TEXT, csrf=csrf_token(), **context),
-                    status=status)
 
 
 def signed_in(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -77,7 +71,7 @@ def signed_in(view: Callable[..., Response]) -> Callable[..., Response]:
 @bp.get("/login")
 @access(PUBLIC)
 def login_form() -> Response:
-    return _page("staff_login.html")
+    return page("staff_login.html")
 
 
 @bp.post("/login")
@@ -87,7 +81,7 @@ def login() -> Response:
     try:
         actor = current().staff.sign_in(request.form.get("username", ""), request.form.get("password", ""))
     except SignInRefused:
-        return _page("staff_login.html", status=401, error=t("sign_in_refused"))
+        return page("staff_login.html", status=401, error=t("sign_in_refused"))
     session.clear()  # a new session on sign-in: nothing carried over from before
     session["staff"] = {"user": actor.user_id, "last": time.time()}
     return redirect(url_for("staff.dashboard", lang=language()), code=303)
@@ -106,7 +100,7 @@ def logout() -> Response:
 @signed_in
 def dashboard(actor: Actor) -> Response:
     if actor.role not in DASHBOARD_ROLES:
-        return _page("staff_denied.html", status=403, user=actor)
+        return page("staff_denied.html", status=403, user=actor)
     services = current()
     with services.sessions() as s:
         by_state = s.execute(select(Case.state, func.count()).group_by(Case.state).order_by(Case.state)).all()
@@ -128,7 +122,7 @@ def dashboard(actor: Actor) -> Response:
         orphans = s.scalar(select(func.count()).select_from(EvidenceItem).outerjoin(
             Case, Case.case_no == EvidenceItem.case_no).where(Case.case_no.is_(None)))
         activity = _activity(s)
-    return _page("staff_dashboard.html", user=actor, by_state=by_state, by_district=by_district,
+    return page("staff_dashboard.html", user=actor, by_state=by_state, by_district=by_district,
                  evidence=evidence, anchors=[records.to_json(a) for a in anchors], worker=worker, recent=recent,
                  audit=audit, audit_findings=json.loads(audit.findings)[:50] if audit else [], by_type=by_type,
                  overdue=overdue, overdue_days=services.settings.overdue_days, orphans=orphans, activity=activity)
@@ -162,7 +156,7 @@ def case_view(actor: Actor, case_no: str) -> Response:
     items = services.evidence.of_case(actor, case_no)
     custody = {i.id: services.evidence.custody(actor, i.id) for i in items} \
         if actor.role in CUSTODY_READERS else {}
-    return _page("staff_case.html", user=actor, case=case, items=[view(i) for i in items], custody=custody,
+    return page("staff_case.html", user=actor, case=case, items=[view(i) for i in items], custody=custody,
                  may_export=actor.role in EXPORTERS, may_record=actor.role in WRITERS,
                  states=[st.value for st in State])
 
@@ -197,7 +191,7 @@ def export(actor: Actor, case_no: str) -> Response:
         export_case(services, actor, case_no, spool, REASON.get(actor.role, "audit"))
     except NotAnchoredYet as exc:
         spool.close()
-        return _page("staff_message.html", status=409, user=actor, message=exc.message)
+        return page("staff_message.html", status=409, user=actor, message=exc.message)
     spool.seek(0)
     response = send_file(spool, mimetype="application/zip", as_attachment=True,
                          download_name=f"lianzheng-{case_no}.zip")
@@ -218,12 +212,12 @@ def record_step(actor: Actor, case_no: str) -> Response:
     for name in ("amount_fen", "proposed_amount_fen"):
         if request.form.get(name):
             if not request.form[name].isdigit():
-                return _page("staff_message.html", status=400, user=actor, message=f"{name}: whole fen")
+                return page("staff_message.html", status=400, user=actor, message=f"{name}: whole fen")
             payload[name] = int(request.form[name])
     try:
         current().cases.transition(actor, case_no, request.form.get("to", ""), payload)
     except (IllegalTransition, InvalidInput) as exc:
-        return _page("staff_message.html", status=409 if isinstance(exc, IllegalTransition) else 400,
+        return page("staff_message.html", status=409 if isinstance(exc, IllegalTransition) else 400,
                      user=actor, message=exc.message)
     return redirect(url_for("staff.case_view", case_no=case_no, lang=language()), code=303)
 
@@ -237,13 +231,13 @@ def upload_evidence(actor: Actor, case_no: str) -> Response:
     request.max_content_length = current().settings.max_evidence_bytes
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return _page("staff_message.html", status=400, user=actor, message=t("no_file"))
+        return page("staff_message.html", status=400, user=actor, message=t("no_file"))
     captured = request.form.get("captured_at") or format_time(datetime.now(UTC))
     try:
         meta = UploadMeta.parse({"case_no": case_no, "captured_at": captured})
         stream = upload.stream
         current().evidence.ingest(actor, meta, iter(lambda: stream.read(1 << 20), b""), None)
     except LianzhengError as exc:
-        return _page("staff_message.html", status=400 if isinstance(exc, InvalidInput) else 422, user=actor,
+        return page("staff_message.html", status=400 if isinstance(exc, InvalidInput) else 422, user=actor,
                      message=exc.message)
     return redirect(url_for("staff.case_view", case_no=case_no, lang=language()), code=303)
