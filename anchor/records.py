@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from anchor.models import AnchorRecord, AnchorStatus, WorkerStatus
@@ -31,6 +31,12 @@ def anchors(session: Session, chain_id: int, contract: str, limit: int = 100,
     if before is not None:
         query = query.where(AnchorRecord.size < before)
     return list(session.scalars(query.order_by(AnchorRecord.size.desc()).limit(min(limit, MAX_PAGE))))
+
+
+def count(session: Session, chain_id: int, contract: str) -> int:
+    """Anchors in blocks (mined or final)."""
+    return session.scalar(select(func.count()).select_from(AnchorRecord).where(
+        AnchorRecord.chain_id == chain_id, AnchorRecord.contract == contract, AnchorRecord.status.in_(ON_CHAIN))) or 0
 
 
 def for_receipts(session: Session, chain_id: int, contract: str, index: int) -> AnchorRecord | None:

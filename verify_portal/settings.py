@@ -38,6 +38,7 @@ class Settings:
     anchor_confirmations: int = 12
     anchor_stuck_after: float = 120.0
     anchor_in_serve: bool = True
+    anchor_lag_limit: float = 600.0  # /readyz fails when a leaf has waited longer than this for its anchor
     anvil_bin: str | None = None
     # Evidence (issue 4)
     blob_dir: Path | None = None  # default <data>/blobs
@@ -112,6 +113,7 @@ def _chain_settings(env: Mapping[str, str]) -> dict[str, object]:
         "anchor_max_leaves": _int(env, "LIANZHENG_ANCHOR_MAX_LEAVES", 10_000),
         "anchor_confirmations": _int(env, "LIANZHENG_ANCHOR_CONFIRMATIONS", 12),
         "anchor_stuck_after": _float(env, "LIANZHENG_ANCHOR_STUCK_AFTER", 120.0),
+        "anchor_lag_limit": _float(env, "LIANZHENG_ANCHOR_LAG_LIMIT", 600.0),
         # The embedded default anchors from inside `serve`; production runs `lianzheng anchor run` apart.
         "anchor_in_serve": env.get("LIANZHENG_ANCHOR_IN_SERVE", "0" if rpc_url else "1") == "1",
         "anvil_bin": env.get("LIANZHENG_ANVIL") or None,
