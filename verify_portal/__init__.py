@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import Flask, Response, request
 
-from verify_portal import problems
+from verify_portal import logs, problems
 from verify_portal.auth import check_every_view_declares_access
 from verify_portal.services import Services, build, install
 from verify_portal.settings import Settings
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(vendor.bp)
     app.after_request(_security_headers)
     problems.register(app)
+    logs.install(app)
     check_every_view_declares_access(app)
     return app
 

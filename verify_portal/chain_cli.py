@@ -21,7 +21,7 @@ from anchor.contract import AnchorContract, deploy
 from anchor.errors import ChainError, ChainUnavailable
 from ledger import jsontext
 from ledger.errors import ConfigurationError, InvalidInput
-from verify_portal import anchoring
+from verify_portal import anchoring, logs
 from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
 
@@ -137,7 +137,7 @@ def anchor() -> None:
 @click.option("--once", is_flag=True, help="One cycle (settle open anchors, anchor if due), then exit.")
 def anchor_run(once: bool) -> None:
     """Anchor the log's checkpoints until stopped (SIGTERM or Ctrl-C); retries while the chain is down."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     services = build(Settings.from_env())
     migrate(services.engine)
     stop = threading.Event()

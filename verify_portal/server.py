@@ -1,11 +1,13 @@
-"""Run the app under gunicorn from `lianzheng serve` (no separate config file needed)."""
+"""Run the app under gunicorn: `lianzheng serve` here, `gunicorn -c gunicorn.conf.py` in the container; both
+take their options from `options()`."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+
+from verify_portal import logs
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -20,21 +22,29 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def load(self):  # type: ignore[no-untyped-def]
         from verify_portal import create_app
 
-        # Refused steps and unexpected errors are logged by the app (never with personal data).
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logs.configure()  # JSON lines with request ids; refused steps and errors never carry personal data
         return create_app()  # each worker opens its own database connections
 
 
-def run(host: str, port: int, workers: int) -> None:
-    """Serve on host:port until interrupted."""
-    _Gunicorn({
+def options(host: str, port: int, workers: int) -> dict[str, Any]:
+    """gunicorn's settings for the service."""
+    return {
         "bind": f"{host}:{port}",
         "workers": workers,
+        # gthread: the worker's main thread keeps beating while request threads stream multi-GiB uploads, so
+        # `timeout` (a hung worker) does not cut long uploads short.
         "threads": 4,
         "worker_class": "gthread",
         "timeout": 120,
         "graceful_timeout": 30,
-        # Access log without query strings: a case number or token never lands in a log file.
+        "keepalive": 5,
+        # Access log without query strings (a case number, a reason) and with the request id.
         "accesslog": "-",
-        "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
-    }).run()
+        "access_log_format": '{"remote": "%(h)s", "request": "%(m)s %(U)s", "status": %(s)s, "bytes": "%(B)s", '
+                             '"ms": %(M)s, "request_id": "%({x-request-id}o)s"}',
+    }
+
+
+def run(host: str, port: int, workers: int) -> None:
+    """Serve on host:port until interrupted."""
+    _Gunicorn(options(host, port, workers)).run()
