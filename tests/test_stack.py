@@ -1,0 +1,36 @@
+"""docker-compose.yml and the image describe the production stack (no Docker engine here to run them)."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_stack_has_database_chain_web_and_worker_with_health_checks_and_named_volumes():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"db", "chain", "migrate", "web", "anchor-worker"} <= set(services)
+    for name in ("db", "chain", "web", "anchor-worker"):
+        assert "healthcheck" in services[name], name
+    assert set(compose["volumes"]) == {"pgdata", "chaindata", "data", "blobs"}
+    assert "--state" in services["chain"]["entrypoint"]  # the chain's state persists
+    assert services["anchor-worker"]["command"] == ["lianzheng", "anchor", "run"]
+    assert services["web"]["environment"]["LIANZHENG_ANCHOR_IN_SERVE"] == "0"
+    for name in ("web", "anchor-worker", "migrate"):
+        assert services[name]["env_file"] == ".env"
+
+
+def test_every_secret_file_and_variable_the_stack_names_is_documented():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    example = (ROOT / ".env.example").read_text()
+    for variable in ("DATABASE_URL", "POSTGRES_PASSWORD", "LIANZHENG_CONTRACT_ADDRESS",
+                     "LIANZHENG_ANCHOR_KEYSTORE_PASSWORD"):
+        assert f"{variable}=" in example
+    assert set(compose["secrets"]) == {"checkpoint_key", "party_secret", "package_key", "anchor_keystore"}
+
+
+def test_the_image_runs_gunicorn_with_the_shared_config():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "verify_portal:create_app()"]' in dockerfile
+    assert "pip install --no-cache-dir -e ." in dockerfile and "USER lianzheng" in dockerfile
