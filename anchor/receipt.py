@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -19,6 +18,7 @@ from anchor.errors import ChainError
 from anchor.models import AnchorRecord, AnchorStatus
 from ledger import merkle
 from ledger.checkpoint import CheckpointSigner, raw_public_key, verify_note
+from ledger.db import as_utc
 from ledger.errors import LianzhengError, VerificationError
 from ledger.events import Event
 from ledger.storage import InclusionProof, SignedHead
@@ -42,17 +42,12 @@ def build(signer: CheckpointSigner, head: SignedHead, proof: InclusionProof, rec
                    "block_number": record.block_number,
                    "block_hash": None if record.block_hash is None else "0x" + record.block_hash.hex(),
                    "final": record.status == AnchorStatus.FINAL,
-                   "anchored_at": None if record.mined_at is None else _utc(record.mined_at)},
+                   "anchored_at": None if record.mined_at is None else
+                   as_utc(record.mined_at).strftime("%Y-%m-%dT%H:%M:%SZ")},
     }
     if event is not None:
         receipt["event"] = event.decode()
     return receipt
-
-
-def _utc(moment: datetime) -> str:
-    """RFC 3339 UTC (DESIGN.md: Times); SQLite hands back naive datetimes that are UTC."""
-    aware = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from anchor.errors import ChainError, ChainUnavailable, HistoryMismatch
 from anchor.leader import Leadership
 from anchor.models import AnchorRecord, AnchorStatus, WorkerStatus
 from anchor.policy import Policy, anchor_due, is_final, replacement_fees
+from ledger.db import as_utc
 from ledger.storage import LogStore
 
 log = logging.getLogger(__name__)
@@ -56,10 +57,6 @@ class Target:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite returns naive datetimes
 
 
 class AnchorWorker:
@@ -202,7 +199,7 @@ class AnchorWorker:
         if on_chain is not None:
             return self._found_on_chain(record, on_chain)
         if receipt is None and self.chain.in_pool(record.tx_hash):
-            if (_now() - _aware(record.sent_at)).total_seconds() >= self.policy.stuck_after:
+            if (_now() - as_utc(record.sent_at)).total_seconds() >= self.policy.stuck_after:
                 self._replace(record)
             return False
         if receipt is None and self.chain.nonce(record.sender) <= record.nonce:
@@ -253,7 +250,7 @@ class AnchorWorker:
             self._check_history(session, size_c, root_c, log_size)
             last = session.execute(select(AnchorRecord.sent_at).where(*self._mine())
                                    .order_by(AnchorRecord.size.desc()).limit(1)).scalar()
-        last_sent = None if last is None else _aware(last).timestamp()
+        last_sent = None if last is None else as_utc(last).timestamp()
         if not anchor_due(self.policy, log_size, size_c, last_sent, time.time()):
             return None
         record = self._sign_new(log_size, size_c)

@@ -32,6 +32,7 @@ from evidence.meta import UploadMeta
 from evidence.models import EvidenceItem
 from evidence.sniff import ALLOWED, VIDEO, media_type
 from ledger.cases import CaseService
+from ledger.db import as_utc
 from ledger.errors import InvalidInput, NotFound
 from ledger.events import Event, format_time
 from ledger.models import Leaf
@@ -162,7 +163,7 @@ class EvidenceService:
         with tempfile.TemporaryDirectory(dir=self.blobs.tmp, prefix=self.blobs.temp_prefix()) as tmp:
             out = Path(tmp) / "derived.mp4"
             media.derive(self.blobs.path(original.sha256), out, operation, has_audio)
-            meta = UploadMeta(case_no=original.case_no, captured_at=_aware(original.captured_at))
+            meta = UploadMeta(case_no=original.case_no, captured_at=as_utc(original.captured_at))
             with open(out, "rb") as f:
                 writer = self.blobs.writer(self.limits.max_bytes)
                 try:
@@ -291,13 +292,9 @@ def view(item: EvidenceItem) -> dict[str, Any]:
     return {
         "evidence_id": item.id, "case_no": item.case_no, "sha256": item.sha256, "size": item.size,
         "media_type": item.media_type, "officer": item.officer, "device": item.device,
-        "device_signed": bool(item.device_signed), "captured_at": format_time(_aware(item.captured_at)),
-        "registered_at": format_time(_aware(item.registered_at)), "late": bool(item.late),
+        "device_signed": bool(item.device_signed), "captured_at": format_time(as_utc(item.captured_at)),
+        "registered_at": format_time(as_utc(item.registered_at)), "late": bool(item.late),
         "media": media_facts(item), "continuity": item.continuity, "derived_from": item.derived_from,
         "operation": None if item.operation is None else json.loads(item.operation),
         "poster": item.poster_sha256 is not None, "leaf_index": item.leaf_index,
     }
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

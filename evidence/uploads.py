@@ -26,6 +26,7 @@ from evidence.errors import ChecksumMismatch, OffsetConflict, TooLarge, Truncate
 from evidence.meta import UploadMeta
 from evidence.models import Upload
 from evidence.service import EvidenceService
+from ledger.db import as_utc
 from ledger.errors import InvalidInput, LianzhengError, NotFound
 from ledger.users import WRITERS, Actor
 
@@ -62,7 +63,7 @@ class Uploads:
         """The caller's own unexpired upload (finished ones name their evidence); NotFound for anyone else's."""
         with self.sessions() as session:
             upload = session.get(Upload, upload_id) if len(upload_id) == 32 else None
-        if upload is None or upload.user_id != actor.user_id or _aware(upload.expires_at) < datetime.now(UTC):
+        if upload is None or upload.user_id != actor.user_id or as_utc(upload.expires_at) < datetime.now(UTC):
             raise NotFound("no such upload (finished, expired, or not yours)")
         return upload
 
@@ -163,7 +164,3 @@ def _checksum(header: str | None) -> tuple[str | None, bytes | None]:
         return algorithm, base64.b64decode(value, validate=True)
     except ValueError:
         raise InvalidInput("Upload-Checksum value is not base64") from None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

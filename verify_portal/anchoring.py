@@ -15,7 +15,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
@@ -30,6 +29,7 @@ from anchor.policy import Policy
 from anchor.worker import AnchorWorker, Target
 from evidence.models import EvidenceItem
 from ledger.audit import Report
+from ledger.db import as_utc
 from ledger.errors import ConfigurationError, NotFound
 from ledger.events import format_time
 from ledger.models import Leaf
@@ -249,8 +249,7 @@ def registrations(services: Services, sha256: str) -> list[dict]:
                                                                      item.leaf_index)
             found.append({
                 "evidence_id": item.id, "case_no": item.case_no, "media_type": item.media_type,
-                "registered_at": format_time(item.registered_at if item.registered_at.tzinfo
-                                             else item.registered_at.replace(tzinfo=UTC)),
+                "registered_at": format_time(as_utc(item.registered_at)),
                 "officer": item.officer, "device": item.device, "device_signed": bool(item.device_signed),
                 "leaf_index": item.leaf_index,
                 "anchor": None if record is None else {**records.to_json(record), "chain_id": record.chain_id,

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.cases import CaseService
+from ledger.db import as_utc
 from ledger.errors import LianzhengError
 from ledger.users import WRITERS, Actor
 from verify_portal.models import CaseCode, LookupFailures
@@ -83,13 +84,13 @@ class CitizenAccess:
         now = datetime.now(UTC)
         with self.sessions.begin() as session:
             counter = session.get(LookupFailures, client)
-            if counter and _aware(counter.window_start) + LOCK > now and counter.failures >= MAX_FAILURES:
+            if counter and as_utc(counter.window_start) + LOCK > now and counter.failures >= MAX_FAILURES:
                 raise TooManyAttempts("too many failed attempts from this connection; try again in 15 minutes",
-                                      retry_after=int((_aware(counter.window_start) + LOCK - now).total_seconds()))
+                                      retry_after=int((as_utc(counter.window_start) + LOCK - now).total_seconds()))
             row = session.get(CaseCode, case_no) if len(case_no) <= 32 else None
             # Always compute the HMAC, so an unknown case costs the same time as a wrong code.
             matches = hmac.compare_digest(self._hash(case_no, code), row.code_hash if row else bytes(32))
-            locked = row is not None and row.locked_until is not None and _aware(row.locked_until) > now
+            locked = row is not None and row.locked_until is not None and as_utc(row.locked_until) > now
             if row is not None and matches and not locked:
                 row.failures = 0
                 return case_no
@@ -98,17 +99,13 @@ class CitizenAccess:
 
     def _fail(self, session: Session, client: str, row: CaseCode | None, now: datetime) -> None:
         counter = session.get(LookupFailures, client)
-        if counter is None or _aware(counter.window_start) + LOCK <= now:
+        if counter is None or as_utc(counter.window_start) + LOCK <= now:
             counter = session.merge(LookupFailures(client=client, window_start=now, failures=0))
         counter.failures += 1
-        if row is not None and not (row.locked_until and _aware(row.locked_until) > now):
+        if row is not None and not (row.locked_until and as_utc(row.locked_until) > now):
             row.failures += 1
             if row.failures >= MAX_FAILURES:
                 row.failures, row.locked_until = 0, now + LOCK
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledger.db import as_utc
 from ledger.errors import InvalidInput, LianzhengError
 from ledger.models import User
 from ledger.users import Actor, actor_of
@@ -66,7 +67,7 @@ class StaffLogins:
             user = session.scalars(select(User).where(User.username == username[:64])).first()
             login = session.get(StaffLogin, user.id) if user else None
             matches = password_matches(password, login.password_hash if login else _DUMMY)  # same cost always
-            locked = login is not None and login.locked_until is not None and _aware(login.locked_until) > now
+            locked = login is not None and login.locked_until is not None and as_utc(login.locked_until) > now
             if login is not None and user is not None and user.active and matches and not locked:
                 login.failures = 0
                 return actor_of(user)
@@ -80,7 +81,3 @@ class StaffLogins:
         with self.sessions() as session:
             user = session.get(User, user_id)
             return actor_of(user) if user is not None and user.active else None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

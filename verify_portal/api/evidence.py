@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import format_datetime
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
@@ -20,6 +20,7 @@ from evidence.errors import Truncated, TusVersionMismatch
 from evidence.meta import UploadMeta, parse_upload_metadata
 from evidence.service import view
 from evidence.uploads import CHECKSUM_ALGORITHMS
+from ledger.db import as_utc
 from ledger.errors import InvalidInput
 from verify_portal import anchoring
 from verify_portal.api.requests import json_object, only_fields
@@ -132,8 +133,7 @@ def tus_patch(upload_id: str) -> Response:
 
 
 def _http_date(moment: datetime) -> str:
-    aware = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return format_datetime(aware, usegmt=True)
+    return format_datetime(as_utc(moment), usegmt=True)
 
 
 # --- reading, with custody ------------------------------------------------------------

@@ -16,6 +16,7 @@ from anchor import records
 from anchor.chain import Chain
 from anchor.errors import ChainUnavailable
 from evidence.models import EvidenceItem
+from ledger.db import as_utc
 from ledger.models import Leaf
 from verify_portal import anchoring
 from verify_portal.auth import PUBLIC, access
@@ -87,8 +88,7 @@ def _lag(services: Services) -> dict[str, float | int]:
             if size > anchored else None
     seconds = 0.0
     if waiting_since is not None:
-        aware = waiting_since if waiting_since.tzinfo else waiting_since.replace(tzinfo=UTC)
-        seconds = max(0.0, (datetime.now(UTC) - aware).total_seconds())
+        seconds = max(0.0, (datetime.now(UTC) - as_utc(waiting_since)).total_seconds())
     return {"log_size": size, "anchored_size": anchored, "waiting_leaves": size - anchored, "seconds": seconds}
 
 
