@@ -74,19 +74,24 @@ class EvidenceService:
         `also(session, result)` runs in the registering transaction (a finished upload marks itself there).
         """
         actor.require(WRITERS, "upload evidence")
-        self._check_case(actor, meta.case_no)
+        self.check_case(actor, meta.case_no)
+        blob, kind, facts, device = self._store(meta, chunks, length)
+        return self._register(actor, meta, blob, kind, facts, device, also=also)
+
+    def _store(self, meta: UploadMeta, chunks: Iterable[bytes], length: int | None
+               ) -> tuple[Blob, str, dict, str | None]:
+        """Write, hash and check the bytes, then commit the blob; a refusal leaves no blob behind."""
         writer = self.blobs.writer(self.limits.max_bytes)
         try:
             for chunk in chunks:
                 writer.write(chunk)
             if length is not None and writer.size != length:
                 raise Truncated(f"the body ended after {writer.size:,} of {length:,} bytes")
-            checked = self._check(meta, writer.digest(), writer.head, writer.staged())
+            kind, facts, device = self._check(meta, writer.digest(), writer.head, writer.staged())
         except BaseException:
             writer.abort()
             raise
-        blob = writer.commit()
-        return self._register(actor, meta, blob, *checked, also=also)
+        return writer.commit(), kind, facts, device
 
     def ingest_file(self, actor: Actor, meta: UploadMeta, path: Path, also: Also | None = None) -> dict[str, Any]:
         """Register a complete file (a finished resumable upload)."""
@@ -105,7 +110,8 @@ class EvidenceService:
             facts["gps"] = {"lat": meta.gps[0], "lon": meta.gps[1]}
         return kind, facts, device
 
-    def _check_case(self, actor: Actor, case_no: str) -> None:
+    def check_case(self, actor: Actor, case_no: str) -> None:
+        """NotFound unless the actor may see the case (checked before any byte is read)."""
         with self.sessions() as session:
             self.cases.visible_case(session, actor, case_no)
 
@@ -165,15 +171,7 @@ class EvidenceService:
             media.derive(self.blobs.path(original.sha256), out, operation, has_audio)
             meta = UploadMeta(case_no=original.case_no, captured_at=as_utc(original.captured_at))
             with open(out, "rb") as f:
-                writer = self.blobs.writer(self.limits.max_bytes)
-                try:
-                    while chunk := f.read(1 << 20):
-                        writer.write(chunk)
-                    kind, facts, _ = self._check(meta, writer.digest(), writer.head, writer.staged())
-                except BaseException:
-                    writer.abort()
-                    raise
-                blob = writer.commit()
+                blob, kind, facts, _ = self._store(meta, iter(lambda: f.read(1 << 20), b""), None)
         return self._register(actor, meta, blob, kind, facts, None, (original, operation))
 
     # --- reading, with custody -----------------------------------------------------
