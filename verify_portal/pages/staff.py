@@ -141,7 +141,6 @@ def _activity(session) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
     return sorted(counts.items(), key=lambda kv: -kv[1])[:20]
 
 
-CASE_VIEWERS = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.LEGAL, Role.ADMIN})
 REASON = {Role.OFFICER: "case-review", Role.SUPERVISOR: "supervision", Role.LEGAL: "legal-review",
           Role.ADMIN: "audit"}
 
