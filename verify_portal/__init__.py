@@ -26,10 +26,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from verify_portal.api import cases, evidence, log, ops
+    from verify_portal.api import cases, docs, evidence, log, ops
     from verify_portal.pages import citizen, court, staff, vendor
 
     app.register_blueprint(ops.bp)
+    app.register_blueprint(docs.bp)
     app.register_blueprint(log.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(evidence.bp)

@@ -42,6 +42,8 @@ def _requests(world):
         ("GET", "/healthz", PUBLIC, {"path": "/healthz"}),
         ("GET", "/readyz", PUBLIC, {"path": "/readyz", "unready": 503}),  # no chain in this test: 503 is the answer
         ("GET", "/metrics", PUBLIC, {"path": "/metrics"}),
+        ("GET", "/api/v1/openapi.json", PUBLIC, {"path": "/api/v1/openapi.json"}),
+        ("GET", "/api/v1/docs", PUBLIC, {"path": "/api/v1/docs"}),
         ("GET", "/api/v1/log/checkpoint", PUBLIC, {"path": "/api/v1/log/checkpoint"}),
         ("GET", "/api/v1/log/publickey", PUBLIC, {"path": "/api/v1/log/publickey"}),
         ("GET", "/api/v1/log/leaves", PUBLIC, {"path": "/api/v1/log/leaves?start=0&end=1"}),
