@@ -40,10 +40,7 @@ system:
 	  ffmpeg fonts-wqy-microhei chromium; fi
 
 bench: install
-	$(BIN)/python bench/ledger.py
-	$(BIN)/python bench/anchor.py
-	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) node_modules *.egg-info .pytest_cache
