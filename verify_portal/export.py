@@ -8,10 +8,12 @@ record too); those new events are not in this package, which ends at the anchor.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
+from flask import Response, send_file
 from sqlalchemy import select
 
 from anchor import records
@@ -76,3 +78,20 @@ def _gather(services: Services, actor: Actor, case_no: str, items: list[Evidence
         custody=custody,
         evidence=[package.EvidenceFile(view(item), (lambda sha=item.sha256: blobs.open(sha))) for item in included],
         exported_at=utc_now(), exported_by=f"{actor.username} ({actor.role.value})")
+
+
+def package_download(services: Services, actor: Actor, case_no: str, reason: str) -> Response:
+    """The case's package as a zip download: built into a spooled file that goes once it has been sent
+    (or at once, if building fails)."""
+    spool = tempfile.NamedTemporaryFile(prefix="package-", suffix=".zip", dir=services.settings.data_dir)
+    try:
+        summary = export_case(services, actor, case_no, spool, reason)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    response = send_file(spool, mimetype="application/zip", as_attachment=True,
+                         download_name=f"lianzheng-{case_no}.zip")
+    response.headers["Lianzheng-Signing-Key-Id"] = summary["signing_key_id"]
+    response.call_on_close(spool.close)
+    return response

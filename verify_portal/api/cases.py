@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import io
-import tempfile
 
 import segno
-from flask import Blueprint, Response, jsonify, request, send_file
+from flask import Blueprint, Response, jsonify, request
 
 from verify_portal import anchoring
 from verify_portal.api.requests import idempotency, int_arg, json_object, only_fields
 from verify_portal.auth import AUTHENTICATED, access, current_actor
-from verify_portal.export import export_case
+from verify_portal.export import package_download
 from verify_portal.services import current
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1/cases")
@@ -90,15 +89,7 @@ def export(case_no: str) -> Response:
     """
     body = json_object() if request.content_length else {}
     only_fields(body, {"reason"})
-    services = current()
-    spool = tempfile.NamedTemporaryFile(prefix="package-", suffix=".zip", dir=services.settings.data_dir)
-    summary = export_case(services, current_actor(), case_no, spool, body.get("reason", "litigation"))
-    spool.seek(0)
-    response = send_file(spool, mimetype="application/zip", as_attachment=True,
-                         download_name=f"lianzheng-{case_no}.zip")
-    response.headers["Lianzheng-Signing-Key-Id"] = summary["signing_key_id"]
-    response.call_on_close(spool.close)  # the spooled package goes when it has been sent
-    return response
+    return package_download(current(), current_actor(), case_no, body.get("reason", "litigation"))
 
 
 @bp.post("/<case_no>/verification-code")

@@ -7,7 +7,6 @@ A session names the signed-in user and the time of their last request; after
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,6 @@ from flask import (
     abort,
     redirect,
     request,
-    send_file,
     session,
     stream_with_context,
     url_for,
@@ -39,7 +37,7 @@ from ledger.models import Case, Leaf
 from ledger.users import WRITERS, Actor, Role
 from verify_portal import anchoring
 from verify_portal.auth import PUBLIC, access
-from verify_portal.export import export_case
+from verify_portal.export import package_download
 from verify_portal.i18n import language, t
 from verify_portal.models import AuditRun
 from verify_portal.pages.forms import check_csrf, page
@@ -184,18 +182,10 @@ def evidence_media(actor: Actor, evidence_id: str, what: str) -> Response:
 def export(actor: Actor, case_no: str) -> Response:
     """The case's signed evidence package, from the case view's button."""
     check_csrf()
-    services = current()
-    spool = tempfile.NamedTemporaryFile(prefix="package-", suffix=".zip", dir=services.settings.data_dir)
     try:
-        export_case(services, actor, case_no, spool, REASON.get(actor.role, "audit"))
+        return package_download(current(), actor, case_no, REASON.get(actor.role, "audit"))
     except NotAnchoredYet as exc:
-        spool.close()
         return page("staff_message.html", status=409, user=actor, message=exc.message)
-    spool.seek(0)
-    response = send_file(spool, mimetype="application/zip", as_attachment=True,
-                         download_name=f"lianzheng-{case_no}.zip")
-    response.call_on_close(spool.close)
-    return response
 
 
 @bp.post("/cases/<case_no>/steps")
