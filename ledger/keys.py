@@ -18,22 +18,34 @@ from ledger.errors import ConfigurationError
 
 def _create_exclusively(path: Path, content: bytes) -> None:
     """Write a new secret file; if another process won the race, keep theirs."""
+    try:
+        write_new(path, content)
+    except ConfigurationError:
+        pass
+
+
+def write_new(path: Path, content: bytes) -> None:
+    """Write a new secret file (mode 0600); refuse if one is already there, so no key is ever replaced."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return
+        raise ConfigurationError(f"{path} exists already; a key file is never overwritten") from None
     with os.fdopen(fd, "wb") as f:
         f.write(content)
         f.flush()
         os.fsync(f.fileno())
 
 
+def new_ed25519_pem() -> bytes:
+    """A fresh Ed25519 private key as PKCS#8 PEM."""
+    return Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+
+
 def ed25519_key(path: Path, create: bool = True) -> Ed25519PrivateKey:
     """The Ed25519 private key in PEM at `path`, generated there first if allowed."""
     if create and not path.exists():
-        pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-        _create_exclusively(path, pem)
+        _create_exclusively(path, new_ed25519_pem())
     try:
         key = load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError) as exc:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import click
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 
 from evidence import verify as verifier
@@ -108,5 +108,9 @@ def package_key() -> None:
     """Print the package signing key's public half (PEM), to hand to courts for --expect-key."""
     from verify_portal.cli import _services
 
-    public = _services().package_key.public_key()
-    click.echo(public.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode(), nl=False)
+    click.echo(public_pem(_services().package_key), nl=False)
+
+
+def public_pem(private_key: Ed25519PrivateKey) -> str:
+    """The public half of a signing key, as courts receive it."""
+    return private_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()

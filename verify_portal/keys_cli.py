@@ -1,0 +1,63 @@
+"""`lianzheng keys init`: the secret files the production stack reads (docker-compose.yml `secrets:`)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+from eth_account import Account
+
+from ledger import keys
+from ledger.errors import ConfigurationError
+from verify_portal.package_cli import public_pem
+
+# The file names docker-compose.yml's `secrets:` section points at.
+CHECKPOINT_KEY = "checkpoint-ed25519.pem"
+PARTY_SECRET = "party-secret.bin"
+PACKAGE_KEY = "package-ed25519.pem"
+ANCHOR_KEYSTORE = "anchor-keystore.json"
+SECRET_FILES = (CHECKPOINT_KEY, PARTY_SECRET, PACKAGE_KEY, ANCHOR_KEYSTORE)
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """The deployment's secret files."""
+
+
+@keys_group.command("init")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("secrets"),
+              show_default=True, help="Where to write them (docker-compose.yml reads ./secrets).")
+@click.password_option("--password", envvar="LIANZHENG_ANCHOR_KEYSTORE_PASSWORD",
+                       help="The anchor keystore's password (LIANZHENG_ANCHOR_KEYSTORE_PASSWORD; asked twice "
+                            "when not given).")
+@click.option("--uid", type=int, default=None,
+              help="Owner of the files, e.g. 10001 for the image's `lianzheng` user (needs root).")
+def keys_init(directory: Path, password: str, uid: int | None) -> None:
+    """Create the checkpoint key, party secret, package key and anchor keystore, mode 0600.
+
+    Refuses when any of them exists: a replaced checkpoint key would orphan every
+    signed checkpoint, a replaced party secret every sealed record.
+    """
+    present = [name for name in SECRET_FILES if (directory / name).exists()]
+    if present:
+        raise ConfigurationError(f"{directory} already holds {', '.join(present)}; keys are never overwritten")
+    if len(password) < 12:
+        raise click.BadParameter("use at least 12 characters", param_hint="--password")
+    checkpoint_pem, package_pem = keys.new_ed25519_pem(), keys.new_ed25519_pem()
+    anchor = Account.create()
+    contents = {
+        CHECKPOINT_KEY: checkpoint_pem,
+        PARTY_SECRET: os.urandom(32),
+        PACKAGE_KEY: package_pem,
+        ANCHOR_KEYSTORE: json.dumps(Account.encrypt(anchor.key, password)).encode(),
+    }
+    for name, content in contents.items():
+        keys.write_new(directory / name, content)
+        if uid is not None:
+            os.chown(directory / name, uid, -1)
+    click.echo(f"wrote {', '.join(SECRET_FILES)} to {directory} (mode 0600)")
+    click.echo(f"anchor account: {anchor.address}  (fund it; the contract's owner must addAnchorer it)")
+    click.echo("package key for courts (public half):")
+    click.echo(public_pem(keys.ed25519_key(directory / PACKAGE_KEY, create=False)), nl=False)
