@@ -4,6 +4,10 @@ PostgreSQL: a session-level advisory lock on a connection kept open for the
 worker's life; if the process dies, the server ends the session and the lock
 passes on. SQLite (one machine): an exclusive `flock` on a file beside the
 database, released by the kernel when the process dies.
+
+Each cycle also holds a shared "pause" lock; `pause` takes it exclusively, so
+that `lianzheng backup` can copy the chain and the database between two
+cycles, with no anchor sent or settled in between.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +27,7 @@ log = logging.getLogger(__name__)
 
 # pg_try_advisory_lock takes a bigint; this one is ASCII "LZANCHOR" read as a 64-bit integer.
 ADVISORY_KEY = int.from_bytes(b"LZANCHOR", "big") - (1 << 63)
+PAUSE_KEY = int.from_bytes(b"LZPAUSE!", "big") - (1 << 63)  # likewise "LZPAUSE!"
 
 
 class Leadership(Protocol):
@@ -28,6 +35,9 @@ class Leadership(Protocol):
         """Take or keep the lock without waiting; True while this worker holds it."""
 
     def release(self) -> None: ...
+
+    def cycle(self) -> AbstractContextManager[None]:
+        """Held (shared) for one cycle; waits while a backup holds `pause`."""
 
 
 class AdvisoryLock:
@@ -63,6 +73,20 @@ class AdvisoryLock:
                 pass
             self._drop()
 
+    @contextmanager
+    def cycle(self) -> Iterator[None]:
+        assert self._conn is not None, "a cycle runs only while the leader lock is held"
+        self._conn.execute(text("SELECT pg_advisory_lock_shared(:k)"), {"k": PAUSE_KEY})
+        self._conn.commit()
+        try:
+            yield
+        finally:
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock_shared(:k)"), {"k": PAUSE_KEY})
+                self._conn.commit()
+            except DBAPIError:
+                self._drop()  # the session is gone, and its locks with it
+
     def _drop(self) -> None:
         if self._conn is not None:
             try:
@@ -96,12 +120,53 @@ class FileLock:
             os.close(self._fd)  # closing the descriptor drops the flock
             self._fd = None
 
+    @contextmanager
+    def cycle(self) -> Iterator[None]:
+        with _flocked(_pause_file(self.path), fcntl.LOCK_SH):
+            yield
+
+
+def _pause_file(lock_file: Path) -> Path:
+    return lock_file.with_name(lock_file.name.replace(".anchor-lock", ".anchor-pause"))
+
+
+@contextmanager
+def _flocked(path: Path, mode: int) -> Iterator[None]:
+    """`path` flocked in `mode`, waiting for it; the kernel drops it if the process dies."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, mode)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def pause(engine: Engine) -> Iterator[None]:
+    """No anchor cycle runs while this is held: it waits for the running one to end, then holds the next."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": PAUSE_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PAUSE_KEY})
+                conn.commit()
+    else:
+        with _flocked(_pause_file(_lock_file(engine)), fcntl.LOCK_EX):
+            yield
+
 
 def for_engine(engine: Engine) -> Leadership:
     """The lock that fits the database: advisory on PostgreSQL, a file beside an SQLite database."""
     if engine.dialect.name == "postgresql":
         return AdvisoryLock(engine)
+    return FileLock(_lock_file(engine))
+
+
+def _lock_file(engine: Engine) -> Path:
     database = engine.url.database
     if not database:
         raise ValueError("an in-memory SQLite database cannot be shared by workers")
-    return FileLock(Path(database).with_name(Path(database).name + ".anchor-lock"))
+    return Path(database).with_name(Path(database).name + ".anchor-lock")

@@ -101,7 +101,8 @@ class AnchorWorker:
             log.info("another worker holds the anchoring lock")
             return False
         try:
-            self.cycle()
+            with self.leadership.cycle():
+                self.cycle()
         except ChainError as exc:
             self._report(exc.message)
             raise
@@ -116,7 +117,8 @@ class AnchorWorker:
         try:
             if not self.leadership.acquire():
                 return self.policy.poll  # another instance anchors; look again later
-            self.cycle()
+            with self.leadership.cycle():
+                self.cycle()
             self._report(None)
             return self.policy.poll
         except ChainUnavailable as exc:

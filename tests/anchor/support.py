@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 
 from anchor.account import development_account
@@ -53,6 +54,9 @@ class AlwaysLeader:
 
     def release(self) -> None:
         pass
+
+    def cycle(self) -> contextlib.nullcontext:
+        return contextlib.nullcontext()
 
 
 FAST = Policy(interval=0.0, max_leaves=10_000, confirmations=3, stuck_after=3600, poll=0.05, receipt_wait=5)

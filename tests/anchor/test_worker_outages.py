@@ -87,3 +87,30 @@ def test_on_sqlite_a_lock_file_beside_the_database_lets_one_worker_in(tmp_path):
     first.release()
     assert second.acquire()
     second.release()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_pause_waits_for_the_running_cycle_and_holds_the_next_until_released(services):
+    lock = leader.for_engine(services.engine)
+    assert lock.acquire()
+    timeline = []
+    paused = threading.Event()
+
+    def backup():
+        with leader.pause(services.engine):
+            timeline.append("paused")
+            paused.set()
+            threading.Event().wait(0.5)
+            timeline.append("resumed")
+
+    with lock.cycle():
+        thread = threading.Thread(target=backup)
+        thread.start()
+        threading.Event().wait(0.3)
+        timeline.append("first cycle ends")
+    assert paused.wait(10)
+    with lock.cycle():
+        timeline.append("second cycle")
+    thread.join(10)
+    lock.release()
+    assert timeline == ["first cycle ends", "paused", "resumed", "second cycle"]
