@@ -74,6 +74,12 @@ class ConfigurationError(LianzhengError):
     code = "configuration"
 
 
+class BackupRefused(LianzhengError):
+    """A backup is damaged or incomplete, or a restore's target is not empty; nothing was changed."""
+
+    code = "backup-refused"
+
+
 def invalid_input(message: str, exc: Exception) -> InvalidInput:
     """An InvalidInput from a pydantic ValidationError, listing each field and what is wrong.
 

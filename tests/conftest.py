@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -46,16 +47,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # 
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'lianzheng.db'}"
         return
-    base = request.getfixturevalue("pg_database")
+    with pg_schema(request.getfixturevalue("pg_database")) as url:
+        yield url
+
+
+@contextmanager
+def pg_schema(base: str) -> Iterator[str]:
+    """The URL of a new, empty schema in the PostgreSQL database `base`, dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     engine = create_engine(base)
     with engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from evidence.service import view
 from ledger import audit as audit_mod
 from ledger.errors import LianzhengError
 from ledger.users import Actor, Role, add_user, by_username
-from verify_portal import anchoring, chain_cli, keys_cli, package_cli, upload_cli
+from verify_portal import anchoring, backup_cli, chain_cli, keys_cli, package_cli, upload_cli
 from verify_portal.models import AuditRun
 from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
@@ -77,6 +77,8 @@ main.add_command(package_cli.export)
 main.add_command(package_cli.verify)
 main.add_command(package_cli.package_key)
 main.add_command(keys_cli.keys_group)
+main.add_command(backup_cli.backup)
+main.add_command(backup_cli.restore)
 
 
 @main.group("db")

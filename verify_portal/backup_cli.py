@@ -1,0 +1,46 @@
+"""`lianzheng backup` and `lianzheng restore` (verify_portal/backup.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from verify_portal import backup as backups
+from verify_portal.settings import Settings
+
+
+@click.command("backup")
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+def backup(target: Path) -> None:
+    """Write database, blobs, keys and the embedded chain's state to the new folder TARGET.
+
+    The folder holds the keys: keep it as safe as the keys themselves.
+    """
+    from verify_portal.cli import _services
+
+    services = _services()
+    total = sum(p.stat().st_size for p in backups.blob_paths(services.settings))
+    with click.progressbar(length=total, label="copying evidence blobs", file=sys.stderr) as bar:
+        manifest = backups.create(services, target, bar.update)
+    click.echo(f"backup written to {target}: {manifest['log']['size']:,} leaves, "
+               f"{sum(manifest['tables'].values()):,} rows, {len(manifest['files']):,} files")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore(source: Path) -> None:
+    """Restore the backup in SOURCE into this deployment, which must be empty.
+
+    Every file is checked against the backup's manifest before anything is written.
+    """
+    from verify_portal.cli import _services
+
+    settings = Settings.from_env()
+    total = sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
+    with click.progressbar(length=total, label="checking the backup", file=sys.stderr) as bar:
+        manifest = backups.restore(settings, source, bar.update)
+    backups.check_restored(_services(), manifest)
+    click.echo(f"restored {manifest['log']['size']:,} leaves from {source} (made {manifest['created_at']}); "
+               "run `lianzheng audit` to check it all")
