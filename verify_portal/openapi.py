@@ -8,10 +8,61 @@ from __future__ import annotations
 
 from typing import Any
 
+from evidence.service import CUSTODY_REASONS
+from ledger.lifecycle import State
+
 PROBLEM = {"description": "An RFC 9457 problem", "content": {"application/problem+json": {
     "schema": {"$ref": "#/components/schemas/Problem"}}}}
 OBJECT = {"type": "object"}
 HEX = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+INT = {"type": "integer", "minimum": 0}
+STR = {"type": "string"}
+BOOL = {"type": "boolean"}
+NULLABLE_STR = {"type": ["string", "null"]}
+NULLABLE_INT = {"type": ["integer", "null"], "minimum": 0}
+TX = {"type": "string", "pattern": "^0x[0-9a-f]{64}$"}
+
+
+def _obj(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An object with these required properties (and these optional ones); others allowed (additions to the
+    API stay compatible)."""
+    return {"type": "object", "required": list(required), "properties": {**required, **(optional or {})}}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _list(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": item}
+
+
+# The shapes of the answers (DESIGN.md: Public verification API; README: API).
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Problem": _obj({"type": STR, "title": STR, "status": {"type": "integer"}, "detail": STR}),
+    "Head": _obj({"size": INT, "root": HEX}),
+    "Event": _obj({"v": {"type": "integer"}, "type": STR, "case_no": STR, "seq": INT, "actor": STR, "time": STR,
+                   "prev": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"}, "payload": OBJECT}),
+    "Written": _obj({"case_no": STR, "state": STR, "index": INT, "leaf_hash": HEX, "event": _ref("Event"),
+                     "checkpoint": _ref("Head")}),
+    "LoggedEvent": _obj({"index": INT, "leaf_hash": HEX, "event": _ref("Event")}),
+    "Case": _obj({"case_no": STR, "state": STR, "state_zh": STR, "violation_type": STR, "district": STR,
+                  "source": STR, "outcome": NULLABLE_STR, "amount_fen": NULLABLE_INT,
+                  "party": {"type": ["object", "null"]}, "events": _list(_ref("LoggedEvent"))}),
+    "Anchor": _obj({"size": INT, "root": HEX, "tx_hash": TX, "block_number": NULLABLE_INT,
+                    "block_hash": {"type": ["string", "null"], "pattern": "^0x[0-9a-f]{64}$"}, "final": BOOL}),
+    "Receipt": _obj({"format": STR, "log": _obj({"origin": STR, "key_id": STR, "public_key": STR}),
+                     "leaf_index": INT, "leaf_hash": HEX,
+                     "inclusion": _obj({"size": INT, "root": HEX, "proof": _list(HEX)}), "checkpoint": STR,
+                     "anchor": _obj({"chain_id": INT, "contract": STR, "size": INT, "root": HEX, "tx_hash": TX,
+                                     "final": BOOL})},
+                    {"event": OBJECT}),
+    "Evidence": _obj({"evidence_id": STR, "case_no": STR, "sha256": HEX, "size": INT, "media_type": STR,
+                      "officer": NULLABLE_STR, "device": NULLABLE_STR, "device_signed": BOOL, "captured_at": STR,
+                      "registered_at": STR, "late": BOOL, "media": OBJECT, "continuity": NULLABLE_STR,
+                      "derived_from": NULLABLE_STR, "operation": {"type": ["object", "null"]}, "poster": BOOL,
+                      "leaf_index": INT}),
+}
 
 
 def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
@@ -26,51 +77,67 @@ def _path(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
 
 
+REASON = {"enum": list(CUSTODY_REASONS)}
+OPEN_CASE = _obj({"source": {"enum": ["patrol", "camera", "hotline-12345", "hotline-12319", "citizen"]},
+                  "violation_type": STR, "district": STR}, {"party": OBJECT})
+STEP = _obj({"to": {"enum": [state.value for state in State]}}, {"payload": OBJECT, "party": OBJECT})
+READY = _obj({"ready": BOOL, "checks": {"type": "object", "additionalProperties": STR}})
+
 # (method, path, access, summary, parameters, request body schema or None, {status: response})
 OPERATIONS: list[tuple[str, str, str, str, list, dict | None, dict]] = [
-    ("get", "/healthz", "public", "The process is up", [], None, {"200": _json(OBJECT)}),
+    ("get", "/healthz", "public", "The process is up", [], None, {"200": _json(_obj({"status": STR}))}),
     ("get", "/readyz", "public", "Database, blob store, chain and anchor lag ready", [], None,
-     {"200": _json(OBJECT), "503": _json(OBJECT, "Not ready; the failing checks are named")}),
+     {"200": _json(READY), "503": _json(READY, "Not ready; the failing checks are named")}),
     ("get", "/metrics", "public", "Prometheus metrics", [], None,
      {"200": {"description": "Prometheus text", "content": {"text/plain": {"schema": {"type": "string"}}}}}),
     ("get", "/api/v1/log/checkpoint", "public", "Latest signed checkpoint (C2SP note)", [_query("size")], None,
      {"200": {"description": "The note", "content": {"text/plain": {"schema": {"type": "string"}}}},
       "404": PROBLEM}),
-    ("get", "/api/v1/log/publickey", "public", "The checkpoint key", [], None, {"200": _json(OBJECT)}),
+    ("get", "/api/v1/log/publickey", "public", "The checkpoint key", [], None,
+     {"200": _json(_obj({"origin": STR, "key_id": STR, "algorithm": STR, "public_key": STR}))}),
     ("get", "/api/v1/log/leaves", "public", "Leaf hashes, at most 1,000",
-     [_query("start", True), _query("end", True)], None, {"200": _json(OBJECT), "400": PROBLEM}),
+     [_query("start", True), _query("end", True)], None,
+     {"200": _json(_obj({"leaves": _list(_obj({"index": INT, "leaf_hash": HEX}))})), "400": PROBLEM}),
     ("get", "/api/v1/log/proof/inclusion", "public", "Inclusion proof", [_query("index", True), _query("size")],
-     None, {"200": _json(OBJECT), "400": PROBLEM, "404": PROBLEM}),
+     None, {"200": _json(_obj({"index": INT, "size": INT, "leaf_hash": HEX, "root": HEX, "proof": _list(HEX)})),
+            "400": PROBLEM, "404": PROBLEM}),
     ("get", "/api/v1/log/proof/consistency", "public", "Consistency proof", [_query("from", True), _query("to")],
-     None, {"200": _json(OBJECT), "400": PROBLEM, "404": PROBLEM}),
+     None, {"200": _json(_obj({"from": INT, "to": INT, "root_from": HEX, "root_to": HEX, "proof": _list(HEX)})),
+            "400": PROBLEM, "404": PROBLEM}),
     ("get", "/api/v1/log/anchors", "public", "Anchors on chain, newest first", [_query("limit"), _query("before")],
-     None, {"200": _json(OBJECT)}),
+     None, {"200": _json(_obj({"chain_id": NULLABLE_INT, "contract": NULLABLE_STR,
+                               "anchors": _list(_ref("Anchor"))}))}),
     ("get", "/api/v1/log/receipt", "public", "A leaf's receipt to the newest anchor", [_query("index", True)],
-     None, {"200": _json(OBJECT), "404": PROBLEM, "409": PROBLEM}),
-    ("post", "/api/v1/cases", "bearer", "Open a case", [], OBJECT,
-     {"201": _json(OBJECT), "400": PROBLEM, "401": PROBLEM, "403": PROBLEM}),
-    ("post", "/api/v1/cases/{case_no}/transitions", "bearer", "Record a case step", [_path("case_no")], OBJECT,
-     {"201": _json(OBJECT), "400": PROBLEM, "404": PROBLEM, "409": PROBLEM}),
+     None, {"200": _json(_ref("Receipt")), "404": PROBLEM, "409": PROBLEM}),
+    ("post", "/api/v1/cases", "bearer", "Open a case", [], OPEN_CASE,
+     {"201": _json(_ref("Written")), "400": PROBLEM, "401": PROBLEM, "403": PROBLEM}),
+    ("post", "/api/v1/cases/{case_no}/transitions", "bearer", "Record a case step", [_path("case_no")], STEP,
+     {"201": _json(_ref("Written")), "400": PROBLEM, "404": PROBLEM, "409": PROBLEM}),
     ("post", "/api/v1/cases/{case_no}/party-erasure", "bearer", "Erase the party's data", [_path("case_no")],
-     None, {"201": _json(OBJECT), "403": PROBLEM, "404": PROBLEM}),
+     None, {"201": _json(_ref("Written")), "403": PROBLEM, "404": PROBLEM}),
     ("get", "/api/v1/cases/{case_no}", "bearer", "A case and its events", [_path("case_no")], None,
-     {"200": _json(OBJECT), "404": PROBLEM}),
+     {"200": _json(_ref("Case")), "404": PROBLEM}),
     ("get", "/api/v1/cases/{case_no}/proofs", "bearer", "Each event's inclusion proof",
-     [_path("case_no"), _query("size")], None, {"200": _json(OBJECT), "404": PROBLEM}),
+     [_path("case_no"), _query("size")], None, {"200": _json(_obj({
+         "case_no": STR, "size": INT, "root": HEX, "checkpoint": STR,
+         "events": _list(_obj({"index": INT, "leaf_hash": HEX, "proof": _list(HEX)}))})), "404": PROBLEM}),
     ("get", "/api/v1/cases/{case_no}/receipts", "bearer", "Receipts of the case's events", [_path("case_no")],
-     None, {"200": _json(OBJECT), "404": PROBLEM}),
+     None, {"200": _json(_obj({"case_no": STR, "receipts": _list(_ref("Receipt")), "not_yet_anchored": _list(INT)})),
+            "404": PROBLEM}),
     ("post", "/api/v1/cases/{case_no}/exports", "bearer", "The signed evidence package", [_path("case_no")],
-     OBJECT, {"200": {"description": "A zipped BagIt bag", "content": {"application/zip": {
+     _obj({}, {"reason": REASON}), {"200": {"description": "A zipped BagIt bag", "content": {"application/zip": {
          "schema": {"type": "string", "contentMediaType": "application/zip"}}}}, "403": PROBLEM, "409": PROBLEM}),
     ("post", "/api/v1/cases/{case_no}/verification-code", "bearer", "Issue the notice's verification code",
-     [_path("case_no")], None, {"201": _json(OBJECT), "403": PROBLEM, "404": PROBLEM}),
+     [_path("case_no")], None,
+     {"201": _json(_obj({"case_no": STR, "code": STR, "link": STR, "qr_svg": STR})), "403": PROBLEM, "404": PROBLEM}),
     ("get", "/api/v1/cases/{case_no}/evidence", "bearer", "The case's evidence", [_path("case_no")], None,
-     {"200": _json(OBJECT), "404": PROBLEM}),
+     {"200": _json(_obj({"case_no": STR, "evidence": _list(_ref("Evidence"))})), "404": PROBLEM}),
     ("get", "/api/v1/cases/{case_no}/statements", "bearer", "The party's statements", [_path("case_no")], None,
-     {"200": _json(OBJECT), "404": PROBLEM}),
+     {"200": _json(_obj({"case_no": STR, "statements": _list(OBJECT)})), "404": PROBLEM}),
     ("post", "/api/v1/evidence", "bearer", "Upload a file as evidence (the body is the file)", [],
      {"type": "string", "contentMediaType": "application/octet-stream"},
-     {"201": _json(OBJECT), "400": PROBLEM, "413": PROBLEM, "415": PROBLEM, "422": PROBLEM, "460": PROBLEM}),
+     {"201": _json({"allOf": [_ref("Written"), _obj({"evidence": _ref("Evidence")})]}),
+      "400": PROBLEM, "413": PROBLEM, "415": PROBLEM, "422": PROBLEM, "460": PROBLEM}),
     ("options", "/api/v1/evidence/uploads", "public", "tus discovery", [], None, {"204": {"description": "tus"}}),
     ("post", "/api/v1/evidence/uploads", "bearer", "tus creation", [], None,
      {"201": {"description": "Created; Location names the upload"}, "400": PROBLEM, "412": PROBLEM}),
@@ -80,10 +147,12 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, dict]] = [
      {"type": "string", "contentMediaType": "application/offset+octet-stream"},
      {"204": {"description": "Upload-Offset"}, "409": PROBLEM, "460": PROBLEM}),
     ("get", "/api/v1/evidence/lookup", "public", "Where a file's SHA-256 is registered",
-     [_query("sha256", True, HEX)], None, {"200": _json(OBJECT), "400": PROBLEM}),
+     [_query("sha256", True, HEX)], None, {"200": _json(_obj({"sha256": HEX, "registrations": _list(_obj({
+         "evidence_id": STR, "case_no": STR, "media_type": STR, "registered_at": STR, "leaf_index": INT,
+         "anchor": {"type": ["object", "null"]}}))})), "400": PROBLEM}),
     ("get", "/api/v1/evidence/{evidence_id}", "bearer", "An item (a view custody event)",
      [_path("evidence_id"), _query("reason", True, {"type": "string"})], None,
-     {"200": _json(OBJECT), "400": PROBLEM, "403": PROBLEM, "404": PROBLEM}),
+     {"200": _json(_ref("Evidence")), "400": PROBLEM, "403": PROBLEM, "404": PROBLEM}),
     ("get", "/api/v1/evidence/{evidence_id}/content", "bearer", "The file (a download custody event)",
      [_path("evidence_id"), _query("reason", True, {"type": "string"})], None,
      {"200": {"description": "The file"}, "400": PROBLEM, "403": PROBLEM, "404": PROBLEM}),
@@ -91,26 +160,52 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, dict]] = [
      [_path("evidence_id"), _query("reason", True, {"type": "string"})], None,
      {"200": {"description": "JPEG"}, "400": PROBLEM, "404": PROBLEM}),
     ("get", "/api/v1/evidence/{evidence_id}/custody", "bearer", "The custody trail", [_path("evidence_id")], None,
-     {"200": _json(OBJECT), "403": PROBLEM, "404": PROBLEM}),
+     {"200": _json(_obj({"evidence_id": STR, "custody": _list(_obj({"index": INT, "type": STR, "actor": STR,
+                                                                    "time": STR}))})),
+      "403": PROBLEM, "404": PROBLEM}),
     ("post", "/api/v1/evidence/{evidence_id}/shares", "bearer", "Record a share with another body",
-     [_path("evidence_id")], OBJECT, {"201": _json(OBJECT), "400": PROBLEM, "404": PROBLEM}),
+     [_path("evidence_id")], _obj({"recipient": STR, "reason": REASON}),
+     {"201": _json(_obj({"evidence_id": STR, "action": STR, "recipient": STR})), "400": PROBLEM, "404": PROBLEM}),
     ("post", "/api/v1/evidence/{evidence_id}/derivations", "bearer", "A trimmed or blurred copy",
-     [_path("evidence_id")], OBJECT, {"201": _json(OBJECT), "400": PROBLEM, "415": PROBLEM}),
-    ("post", "/api/v1/devices", "bearer", "Register a device", [], OBJECT,
-     {"201": _json(OBJECT), "400": PROBLEM, "403": PROBLEM}),
+     [_path("evidence_id")], _obj({"operation": OBJECT}),
+     {"201": _json({"allOf": [_ref("Written"), _obj({"evidence": _ref("Evidence")})]}),
+      "400": PROBLEM, "415": PROBLEM}),
+    ("post", "/api/v1/devices", "bearer", "Register a device", [],
+     _obj({"serial": STR, "kind": {"enum": ["bodycam", "camera"]}, "unit": STR, "public_key": STR}),
+     {"201": _json(_obj({"serial": STR, "kind": STR, "unit": STR, "status": STR, "algorithm": STR})),
+      "400": PROBLEM, "403": PROBLEM}),
     ("post", "/api/v1/devices/{serial}/revocation", "bearer", "Revoke a device", [_path("serial")], None,
-     {"200": _json(OBJECT), "403": PROBLEM, "404": PROBLEM}),
+     {"200": _json(_obj({"serial": STR, "status": STR})), "403": PROBLEM, "404": PROBLEM}),
     ("get", "/api/v1/openapi.json", "public", "This document", [], None, {"200": _json(OBJECT)}),
     ("get", "/api/v1/docs", "public", "This document as a page", [], None,
      {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}}),
 ]
 
 
+def _common(method: str, path: str, access: str, parameters: list, body: dict | None) -> dict[str, Any]:
+    """The refusals any operation of its kind can answer (verify_portal/problems.py maps them)."""
+    common: dict[str, Any] = {}
+    if parameters or body is not None:
+        common["400"] = PROBLEM  # malformed parameter or body
+    if access != "public":
+        common |= {"401": PROBLEM, "403": PROBLEM}  # no or unknown token; a role that may not
+    if "{" in path:
+        common["404"] = PROBLEM
+    if body is not None:
+        common["413"] = PROBLEM  # larger than the limit
+    if path.startswith("/api/v1/evidence/uploads") and method != "options":
+        common["412"] = PROBLEM  # tus: Tus-Resumable missing or another version
+    if method == "patch":
+        common["415"] = PROBLEM  # tus: not application/offset+octet-stream
+    return common
+
+
 def document(version: str = "1") -> dict[str, Any]:
     """The whole OpenAPI 3.1 document."""
     paths: dict[str, dict[str, Any]] = {}
     for method, path, access, summary, parameters, body, responses in OPERATIONS:
-        operation: dict[str, Any] = {"summary": summary, "responses": responses,
+        operation: dict[str, Any] = {"summary": summary,
+                                     "responses": {**_common(method, path, access, parameters, body), **responses},
                                      "security": [] if access == "public" else [{"bearer": []}]}
         if parameters:
             operation["parameters"] = parameters
@@ -126,8 +221,6 @@ def document(version: str = "1") -> dict[str, Any]:
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Problem": {"type": "object", "required": ["type", "title", "status", "detail"],
-                                    "properties": {"type": {"type": "string"}, "title": {"type": "string"},
-                                                   "status": {"type": "integer"}, "detail": {"type": "string"}}}},
+            "schemas": SCHEMAS,
         },
     }
