@@ -18,9 +18,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench import figures as figures_io  # noqa: E402
 
-FULL = {"ledger": [], "anchor": [], "ingest": [], "verify": []}
+FULL = {"ledger": [], "anchor": [], "ingest": [], "verify": [], "load": []}
 QUICK = {"ledger": ["--sizes", "1000", "--backends", "sqlite", "--skip-http"], "anchor": ["--latency-samples", "0"],
-         "ingest": ["--size-mib", "32"], "verify": ["--size-mib", "32"]}
+         "ingest": ["--size-mib", "32"], "verify": ["--size-mib", "32"],
+         "load": ["--duration", "10", "--chaos-duration", "15", "--users", "8"]}
 
 
 def headline(name: str, figures: dict) -> list[tuple[str, str]]:
@@ -36,6 +37,16 @@ def headline(name: str, figures: dict) -> list[tuple[str, str]]:
                 ("durable disk write MiB/s", str(figures["disk_write_fsync_mib_per_s"]))]
     if name == "verify":
         return [("verify / openssl time (goal <= 1.3)", str(figures["ratio_to_openssl"]))]
+    if name == "load":
+        load, checks = figures["load"], figures["checks"]
+        return [(f"requests/s, {load['users']} users, PostgreSQL, gunicorn", str(load["per_second"])),
+                ("p50 / p99 ms", f"{load['p50_ms']} / {load['p99_ms']}"),
+                ("failures without kills", str(load["failures"])),
+                ("kills during the second phase", ", ".join(f"{k} {v}" for k, v in figures["chaos"]["kills"].items())),
+                ("acknowledged writes lost", f"{checks['acknowledged_lost']} of {checks['acknowledged_writes']:,}"),
+                ("anchor transactions / new anchors (equal: none twice)",
+                 f"{checks['anchor_transactions']} / {checks['new_anchors']}"),
+                ("audit afterwards", "clean" if checks["audit_clean"] else "FINDINGS")]
     rows = []
     for backend in ("sqlite", "postgresql"):
         if backend in figures:

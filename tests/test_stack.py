@@ -16,6 +16,8 @@ def test_the_stack_has_database_chain_web_and_worker_with_health_checks_and_name
     assert set(compose["volumes"]) == {"pgdata", "chaindata", "data", "blobs"}
     assert "--state" in services["chain"]["entrypoint"]  # the chain's state persists
     assert services["anchor-worker"]["command"] == ["lianzheng", "anchor", "run"]
+    for name in ("db", "web", "anchor-worker"):  # what bench/load.py's crash phase does by hand
+        assert services[name]["restart"] == "unless-stopped", name
     assert services["web"]["environment"]["LIANZHENG_ANCHOR_IN_SERVE"] == "0"
     for name in ("web", "anchor-worker", "migrate"):
         assert services[name]["env_file"] == ".env"
