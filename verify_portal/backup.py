@@ -292,14 +292,16 @@ def _check_empty(settings: Settings, engine: Engine, manifest: dict[str, Any], s
     for key in key_files(settings):
         if f"keys/{key.name}" not in manifest["files"]:
             raise BackupRefused(f"the backup holds no {key.name}, which this deployment is configured with")
-        if key.path.exists() and key.path.read_bytes() != (source / "keys" / key.name).read_bytes():
+        if key.path.exists() and _differs(key.path, source / "keys" / key.name):
             raise BackupRefused(f"{key.path} exists and differs from the backup's {key.name}; "
                                 "restore into an empty deployment")
     blobs = _blob_root(settings) / "sha256"
     foreign = [p.name for p in blobs.glob("*/*/*")] if blobs.exists() else []
     if any(f"blobs/sha256/{n[:2]}/{n[2:4]}/{n}" not in manifest["files"] for n in foreign):
         raise BackupRefused(f"{blobs} holds blobs the backup does not; restore into an empty deployment")
-    if settings.embedded_chain and LocalChain(settings.chain_dir).state_file.exists():
+    state = LocalChain(settings.chain_dir).state_file
+    if settings.embedded_chain and state.exists() and \
+            (not (source / "chain" / "state.json").exists() or _differs(state, source / "chain" / "state.json")):
         raise BackupRefused(f"{settings.chain_dir} holds a chain already; restore into an empty deployment")
     if manifest["chain"]["embedded"] != settings.embedded_chain:
         where = "the embedded chain" if manifest["chain"]["embedded"] else "an external chain"
@@ -310,6 +312,11 @@ def _check_empty(settings: Settings, engine: Engine, manifest: dict[str, Any], s
             if table.name in tables and table.name != LogHead.__tablename__ and \
                     conn.scalar(select(table).limit(1)) is not None:
                 raise BackupRefused(f"the database already holds {table.name} rows; restore into an empty one")
+
+
+def _differs(ours: Path, backed_up: Path) -> bool:
+    """Whether a file already in place is not the backup's (the same one is left by an interrupted restore)."""
+    return ours.read_bytes() != backed_up.read_bytes()
 
 
 def _restore_blobs(store: FileBlobStore, source: Path, manifest: dict[str, Any]) -> None:

@@ -140,3 +140,22 @@ def test_the_restored_database_has_every_table_the_schema_has(source, tmp_path):
     engine = create_engine(env["DATABASE_URL"])
     assert set(manifest["tables"]) == set(inspect(engine).get_table_names()) - {"alembic_version"}
     engine.dispose()
+
+
+def test_a_restore_interrupted_before_the_database_can_be_run_again(source, tmp_path, monkeypatch):
+    from verify_portal import backup
+
+    env, _ = source
+    _cli(env)("backup", str(tmp_path / "backup"))
+    target = {"LIANZHENG_DATA_DIR": str(tmp_path / "restored"),
+              "DATABASE_URL": f"sqlite:///{tmp_path / 'restored.db'}"}
+    with monkeypatch.context() as patched:  # keys, blobs and chain are written, then the process dies
+        patched.setattr(backup, "_load_tables", lambda *a: (_ for _ in ()).throw(SystemExit(137)))
+        with pytest.raises(SystemExit):
+            backup.restore(Settings.from_env(target), tmp_path / "backup")
+    assert (tmp_path / "restored" / "chain" / "state.json").exists()
+    again = _cli(target)("restore", str(tmp_path / "backup"))
+    assert again.exit_code == 0, again.output
+    audit = _cli(target)("audit")
+    assert audit.exit_code == 0, audit.output
+    _cli(target)("chain", "down")
