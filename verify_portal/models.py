@@ -69,3 +69,12 @@ class AuditRun(Base):
     clean: Mapped[int] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(String(500))
     findings: Mapped[str] = mapped_column(Text)  # JSON list of {"where", "problem"}
+
+
+class Counter(Base):
+    """A count kept in the database, so every gunicorn worker adds to the same one (/metrics)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

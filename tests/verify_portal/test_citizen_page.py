@@ -111,3 +111,12 @@ def test_case_as_code_opens_nothing_of_case_b(client, tokens):
     _lookup(client, case_a, code_a)
     page = client.get("/check/case").get_data(as_text=True)
     assert case_a in page and case_b not in page
+
+
+def test_a_refused_code_is_counted_in_the_metrics_and_a_right_one_is_not(client, tokens):
+    case_no = _open(client, tokens["officer"])
+    code = _issue(client, tokens, case_no)["code"]
+    _lookup(client, case_no, "22222-22222")
+    _lookup(client, case_no, code)
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'lianzheng_verification_failures_total{kind="citizen_code"} 1' in metrics

@@ -62,3 +62,14 @@ def test_something_that_is_not_a_package_is_reported_not_crashed(court):
 def test_a_form_without_a_file_is_a_400_page(court):
     r = court.post("/court/verify", data={}, content_type="multipart/form-data")
     assert r.status_code == 400 and "请选择" in r.get_data(as_text=True)
+
+
+def test_a_package_that_fails_is_counted_in_the_metrics(court):
+    def failures():
+        text = court.get("/metrics").get_data(as_text=True)
+        return int(re.search(r'lianzheng_verification_failures_total\{kind="package"\} (\d+)', text).group(1))
+
+    before = failures()  # the package fixture is shared with the tests above
+    _upload(court, b"not a zip at all")
+    _upload(court, b"nor this")
+    assert failures() == before + 2

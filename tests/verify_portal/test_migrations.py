@@ -15,10 +15,10 @@ def test_the_migrated_schema_matches_the_models(services):
 
 def test_the_anchor_and_evidence_tables_are_migrated_after_the_ledger(services):
     with services.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0007"
+        assert MigrationContext.configure(conn).get_current_revision() == "0008"
 
 
 def test_upgrading_twice_changes_nothing(services):
     migrate(services.engine)  # a second `make run` migrates again: it must be a no-op
     with services.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0007"
+        assert MigrationContext.configure(conn).get_current_revision() == "0008"

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, jsonify, redirect, request, session, url_
 from ledger.errors import IllegalTransition, InvalidInput
 from ledger.lifecycle import State
 from ledger.models import Case, Leaf
-from verify_portal import anchoring
+from verify_portal import anchoring, counters
 from verify_portal.auth import PUBLIC, access
 from verify_portal.citizens import LookupRefused, TooManyAttempts, timeline
 from verify_portal.i18n import language, t
@@ -53,6 +53,7 @@ def lookup() -> Response:
     except TooManyAttempts:
         return page("check.html", status=429, error=t("too_many"))
     except LookupRefused:
+        counters.add(services.sessions, counters.CODE_REFUSED)
         return page("check.html", status=200, error=t("no_match"))
     session.clear()
     session["citizen"] = {"case_no": case_no, "until": time.time() + SESSION_SECONDS}

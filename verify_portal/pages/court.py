@@ -14,7 +14,7 @@ from flask import Blueprint, Response, request
 
 from evidence import report_pdf
 from evidence import verify as verifier
-from verify_portal import anchoring
+from verify_portal import anchoring, counters
 from verify_portal.auth import PUBLIC, access
 from verify_portal.i18n import t
 from verify_portal.pages.forms import page
@@ -38,6 +38,8 @@ def verify() -> Response:
     if upload is None or not upload.filename:
         return page("court.html", status=400, error=t("no_file"))
     report = verifier.verify(upload.stream, None, anchoring.chain_check(current().settings))
+    if not report.passed:
+        counters.add(current().sessions, counters.PACKAGE_FAILED)
     body = json.dumps(report.to_json(), ensure_ascii=False, indent=2).encode()
     return page("court_report.html", report=report,
                  report_json_b64=base64.b64encode(body).decode(),

@@ -1,0 +1,32 @@
+"""Counts of what went wrong for users, for /metrics: packages that failed verification on the court page,
+verification codes that did not open a case. Names only, never who or what was checked."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from verify_portal.models import Counter
+
+PACKAGE_FAILED = "verification_failures_package"
+CODE_REFUSED = "verification_failures_citizen_code"
+NAMES = (PACKAGE_FAILED, CODE_REFUSED)
+
+
+def add(sessions: sessionmaker[Session], name: str) -> None:
+    """Add one to the counter `name` (created at its first use)."""
+    for _ in range(2):  # two workers may both create it: the loser finds it there the second time
+        try:
+            with sessions.begin() as session:
+                done = session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1))
+                if done.rowcount == 0:  # type: ignore[attr-defined]
+                    session.add(Counter(name=name, value=1))
+            return
+        except IntegrityError:
+            continue
+
+
+def read(session: Session) -> dict[str, int]:
+    values = {name: value for name, value in session.execute(select(Counter.name, Counter.value))}
+    return {name: values.get(name, 0) for name in NAMES}
