@@ -37,30 +37,12 @@ from anchor.account import development_account  # noqa: E402
 from anchor.chain import Chain  # noqa: E402
 from anchor.contract import AnchorContract  # noqa: E402
 from bench.figures import emit, parser  # noqa: E402
+from bench.ingest import free_port, workers_of  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PG_ADMIN_URL = os.environ.get("LIANZHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 OFFICERS = 4
 CITIZEN_CASES = 12
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
 
 
 def request(url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict | str]:
@@ -79,7 +61,7 @@ class Stack:
 
     def __init__(self, workdir: Path, database_url: str, workers: int = 2) -> None:
         self.workdir, self.database_url = workdir, database_url
-        self.port = _free_port()
+        self.port = free_port()
         self.env = {**os.environ, "LIANZHENG_DATA_DIR": str(workdir / "var"), "DATABASE_URL": database_url,
                     "LIANZHENG_ANCHOR_IN_SERVE": "0", "LIANZHENG_ANCHOR_INTERVAL": "3",
                     "LIANZHENG_WORKERS": str(workers), "LIANZHENG_PORT": str(self.port)}
@@ -117,7 +99,7 @@ class Stack:
 
     def kill_web_worker(self, rng: random.Random) -> bool:
         """SIGKILL one gunicorn worker; its master starts another."""
-        workers = _children(self.serve.pid) if self.serve else []
+        workers = workers_of(self.serve.pid) if self.serve else []
         if not workers:
             return False
         os.kill(rng.choice(workers), signal.SIGKILL)

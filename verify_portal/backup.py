@@ -36,7 +36,6 @@ from sqlalchemy.orm import Session
 
 from anchor import leader
 from anchor.chain import Chain
-from anchor.local import LocalChain
 from evidence.blobstore import FileBlobStore
 from ledger import dump, keys
 from ledger.db import make_engine
@@ -45,7 +44,13 @@ from ledger.models import Base, LogHead
 from ledger.storage import LogStore
 from verify_portal import anchoring
 from verify_portal.services import Services, migrate
-from verify_portal.settings import Settings
+from verify_portal.settings import (
+    ANCHOR_KEYSTORE_NAME,
+    CHECKPOINT_KEY_NAME,
+    PACKAGE_KEY_NAME,
+    PARTY_SECRET_NAME,
+    Settings,
+)
 
 FORMAT = "lianzheng-backup-v1"
 MANIFEST = "manifest.json"
@@ -61,11 +66,11 @@ class KeyFile:
 
 def key_files(settings: Settings) -> list[KeyFile]:
     """The deployment's secret files, as a backup names them."""
-    found = [KeyFile("checkpoint-ed25519.pem", settings.checkpoint_key_file),
-             KeyFile("party-secret.bin", settings.party_secret_file),
-             KeyFile("package-ed25519.pem", settings.package_key_file)]
+    found = [KeyFile(CHECKPOINT_KEY_NAME, settings.checkpoint_key_file),
+             KeyFile(PARTY_SECRET_NAME, settings.party_secret_file),
+             KeyFile(PACKAGE_KEY_NAME, settings.package_key_file)]
     if settings.anchor_keystore is not None:
-        found.append(KeyFile("anchor-keystore.json", settings.anchor_keystore))
+        found.append(KeyFile(ANCHOR_KEYSTORE_NAME, settings.anchor_keystore))
     return found
 
 
@@ -96,7 +101,7 @@ def create(services: Services, target: Path, progress: Progress = lambda n: None
         files.copy(key.path, f"keys/{key.name}")
     manifest = {"format": FORMAT, "created_at": datetime.now(UTC).isoformat(), "revisions": revisions,
                 "log": log, "chain": chain, "tables": tables, "files": files.written}
-    _write_durably(partial / MANIFEST, json.dumps(manifest, indent=1).encode())
+    keys.write_new(partial / MANIFEST, json.dumps(manifest, indent=1).encode())  # 0600, fsynced, never replaced
     partial.rename(target)  # the folder appears under its name only when complete
     return manifest
 
@@ -157,21 +162,17 @@ def _save_chain(settings: Settings, files: _Files) -> dict[str, Any]:
 
 def blob_paths(settings: Settings) -> list[Path]:
     """Every blob file of the deployment's store."""
-    return sorted((_blob_root(settings) / "sha256").glob("*/*/*"))
+    return sorted((settings.blob_root / "sha256").glob("*/*/*"))
 
 
 def _copy_blobs(settings: Settings, files: _Files, progress: Progress) -> None:
-    store = FileBlobStore(_blob_root(settings))
+    store = FileBlobStore(settings.blob_root)
     for path in blob_paths(settings):
         name = path.name
         with files.writer(f"blobs/sha256/{name[:2]}/{name[2:4]}/{name}") as out:
             for chunk in store.open(name):  # raises TamperedBlob rather than back up a changed file
                 out.write(chunk)
                 progress(len(chunk))
-
-
-def _blob_root(settings: Settings) -> Path:
-    return settings.blob_dir or settings.data_dir / "blobs"
 
 
 class _Files:
@@ -225,13 +226,6 @@ class _TextOut:
         self.out.write(line.encode())
 
 
-def _write_durably(path: Path, content: bytes) -> None:
-    with open(path, "wb", opener=lambda p, flags: os.open(p, flags, 0o600)) as f:
-        f.write(content)
-        f.flush()
-        os.fsync(f.fileno())
-
-
 # --- restore ---------------------------------------------------------------------------------------
 
 
@@ -278,7 +272,7 @@ def restore(settings: Settings, source: Path, progress: Progress = lambda n: Non
         for key in key_files(settings):
             if not key.path.exists():
                 keys.write_new(key.path, (source / "keys" / key.name).read_bytes())
-        _restore_blobs(FileBlobStore(_blob_root(settings)), source, manifest)
+        _restore_blobs(FileBlobStore(settings.blob_root), source, manifest)
         _restore_chain(settings, source, manifest)
         migrate(engine)
         _load_tables(engine, source, manifest)
@@ -295,11 +289,11 @@ def _check_empty(settings: Settings, engine: Engine, manifest: dict[str, Any], s
         if key.path.exists() and _differs(key.path, source / "keys" / key.name):
             raise BackupRefused(f"{key.path} exists and differs from the backup's {key.name}; "
                                 "restore into an empty deployment")
-    blobs = _blob_root(settings) / "sha256"
+    blobs = settings.blob_root / "sha256"
     foreign = [p.name for p in blobs.glob("*/*/*")] if blobs.exists() else []
     if any(f"blobs/sha256/{n[:2]}/{n[2:4]}/{n}" not in manifest["files"] for n in foreign):
         raise BackupRefused(f"{blobs} holds blobs the backup does not; restore into an empty deployment")
-    state = LocalChain(settings.chain_dir).state_file
+    state = anchoring.local_chain(settings).state_file
     if settings.embedded_chain and state.exists() and \
             (not (source / "chain" / "state.json").exists() or _differs(state, source / "chain" / "state.json")):
         raise BackupRefused(f"{settings.chain_dir} holds a chain already; restore into an empty deployment")

@@ -11,7 +11,7 @@ from verify_portal.models import Counter
 
 PACKAGE_FAILED = "verification_failures_package"
 CODE_REFUSED = "verification_failures_citizen_code"
-NAMES = (PACKAGE_FAILED, CODE_REFUSED)
+VERIFICATION_FAILURES = {"package": PACKAGE_FAILED, "citizen_code": CODE_REFUSED}  # the metric's kind label
 
 
 def add(sessions: sessionmaker[Session], name: str) -> None:
@@ -27,6 +27,7 @@ def add(sessions: sessionmaker[Session], name: str) -> None:
             continue
 
 
-def read(session: Session) -> dict[str, int]:
+def verification_failures(session: Session) -> dict[str, int]:
+    """Each kind of verification failure (VERIFICATION_FAILURES) and how often it happened."""
     values = {name: value for name, value in session.execute(select(Counter.name, Counter.value))}
-    return {name: values.get(name, 0) for name in NAMES}
+    return {kind: values.get(name, 0) for kind, name in VERIFICATION_FAILURES.items()}

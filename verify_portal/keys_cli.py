@@ -12,13 +12,10 @@ from eth_account import Account
 from ledger import keys
 from ledger.errors import ConfigurationError
 from verify_portal.package_cli import public_pem
+from verify_portal.settings import ANCHOR_KEYSTORE_NAME, CHECKPOINT_KEY_NAME, PACKAGE_KEY_NAME, PARTY_SECRET_NAME
 
-# The file names docker-compose.yml's `secrets:` section points at.
-CHECKPOINT_KEY = "checkpoint-ed25519.pem"
-PARTY_SECRET = "party-secret.bin"
-PACKAGE_KEY = "package-ed25519.pem"
-ANCHOR_KEYSTORE = "anchor-keystore.json"
-SECRET_FILES = (CHECKPOINT_KEY, PARTY_SECRET, PACKAGE_KEY, ANCHOR_KEYSTORE)
+# The files docker-compose.yml's `secrets:` section points at.
+SECRET_FILES = (CHECKPOINT_KEY_NAME, PARTY_SECRET_NAME, PACKAGE_KEY_NAME, ANCHOR_KEYSTORE_NAME)
 
 
 @click.group("keys")
@@ -48,10 +45,10 @@ def keys_init(directory: Path, password: str, uid: int | None) -> None:
     checkpoint_pem, package_pem = keys.new_ed25519_pem(), keys.new_ed25519_pem()
     anchor = Account.create()
     contents = {
-        CHECKPOINT_KEY: checkpoint_pem,
-        PARTY_SECRET: os.urandom(32),
-        PACKAGE_KEY: package_pem,
-        ANCHOR_KEYSTORE: json.dumps(Account.encrypt(anchor.key, password)).encode(),
+        CHECKPOINT_KEY_NAME: checkpoint_pem,
+        PARTY_SECRET_NAME: os.urandom(32),
+        PACKAGE_KEY_NAME: package_pem,
+        ANCHOR_KEYSTORE_NAME: json.dumps(Account.encrypt(anchor.key, password)).encode(),
     }
     for name, content in contents.items():
         keys.write_new(directory / name, content)
@@ -60,4 +57,4 @@ def keys_init(directory: Path, password: str, uid: int | None) -> None:
     click.echo(f"wrote {', '.join(SECRET_FILES)} to {directory} (mode 0600)")
     click.echo(f"anchor account: {anchor.address}  (fund it; the contract's owner must addAnchorer it)")
     click.echo("package key for courts (public half):")
-    click.echo(public_pem(keys.ed25519_key(directory / PACKAGE_KEY, create=False)), nl=False)
+    click.echo(public_pem(keys.ed25519_key(directory / PACKAGE_KEY_NAME, create=False)), nl=False)

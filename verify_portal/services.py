@@ -79,7 +79,7 @@ def build(settings: Settings) -> Services:
     sessions = db.session_factory(engine)
     store = LogStore(signer)
     cases = CaseService(sessions, store, party_secrets)
-    blobs = FileBlobStore(settings.blob_dir or settings.data_dir / "blobs")
+    blobs = FileBlobStore(settings.blob_root)
     evidence_service = EvidenceService(cases, blobs, DeviceRegistry(sessions), Limits(settings.max_evidence_bytes))
     uploads = Uploads(evidence_service, settings.uploads_dir, timedelta(hours=settings.upload_lifetime_hours))
     package_key = keys.ed25519_key(settings.package_key_file, create=create)

@@ -10,6 +10,11 @@ from pathlib import Path
 from ledger.errors import ConfigurationError
 
 DEFAULT_ORIGIN = "lianzheng.example/cg-log"
+# The secret files' names: under <data>/keys by default, in ./secrets for docker-compose (`keys init`).
+CHECKPOINT_KEY_NAME = "checkpoint-ed25519.pem"
+PARTY_SECRET_NAME = "party-secret.bin"
+PACKAGE_KEY_NAME = "package-ed25519.pem"
+ANCHOR_KEYSTORE_NAME = "anchor-keystore.json"
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,10 @@ class Settings:
         return self.data_dir / "chain"
 
     @property
+    def blob_root(self) -> Path:
+        return self.blob_dir or self.data_dir / "blobs"
+
+    @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
 
@@ -75,9 +84,9 @@ class Settings:
             data_dir=data_dir,
             database_url=env.get("DATABASE_URL", f"sqlite:///{data_dir / 'lianzheng.db'}"),
             log_origin=env.get("LIANZHENG_LOG_ORIGIN", DEFAULT_ORIGIN),
-            checkpoint_key_file=Path(env.get("LIANZHENG_CHECKPOINT_KEY", keys / "checkpoint-ed25519.pem")),
-            party_secret_file=Path(env.get("LIANZHENG_PARTY_SECRET", keys / "party-secret.bin")),
-            package_key_file=Path(env.get("LIANZHENG_PACKAGE_KEY", keys / "package-ed25519.pem")),
+            checkpoint_key_file=Path(env.get("LIANZHENG_CHECKPOINT_KEY", keys / CHECKPOINT_KEY_NAME)),
+            party_secret_file=Path(env.get("LIANZHENG_PARTY_SECRET", keys / PARTY_SECRET_NAME)),
+            package_key_file=Path(env.get("LIANZHENG_PACKAGE_KEY", keys / PACKAGE_KEY_NAME)),
             host=env.get("LIANZHENG_HOST", "127.0.0.1"),
             port=_int(env, "LIANZHENG_PORT", 8000),
             workers=_int(env, "LIANZHENG_WORKERS", 2),

@@ -1,8 +1,11 @@
 """Schemathesis against the OpenAPI document on the live service, on SQLite and on PostgreSQL: no 5xx, no
 answer outside the document, and a refused request changes nothing (no row, no leaf, no blob)."""
 
+import json
 import os
 import subprocess
+import urllib.request
+from contextlib import nullcontext
 
 import pytest
 import schemathesis
@@ -23,7 +26,7 @@ WATCHED = [t for t in Base.metadata.sorted_tables if t.name not in ("anchors", "
 
 class Live:
     def __init__(self, server, database_url, data_dir, token):
-        self.server, self.database_url, self.data_dir, self.token = server, database_url, data_dir, token
+        self.server, self.data_dir, self.token = server, data_dir, token
         self.engine = create_engine(database_url)
         self.known = None  # the state after the last request
 
@@ -53,7 +56,6 @@ def live(request, tmp_path_factory):
 
 def _database(request, folder):
     if request.param == "sqlite":
-        from contextlib import nullcontext
         return nullcontext(f"sqlite:///{folder / 'lianzheng.db'}")
     return pg_schema(request.getfixturevalue("pg_database"))
 
@@ -66,9 +68,6 @@ schema = schemathesis.openapi.from_dict(openapi.document())
 
 
 def test_the_live_service_serves_the_document_the_fuzzing_reads(live):
-    import json
-    import urllib.request
-
     with urllib.request.urlopen(f"{live.server.url}/api/v1/openapi.json", timeout=10) as answer:
         assert json.loads(answer.read()) == json.loads(json.dumps(openapi.document()))
 

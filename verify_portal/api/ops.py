@@ -103,7 +103,7 @@ def metrics() -> Response:
         ident = anchoring.identity(services.settings)
         anchors = 0 if ident is None else records.count(session, ident.chain_id, ident.contract)
         audit = session.scalars(select(AuditRun).order_by(AuditRun.ran_at.desc()).limit(1)).first()
-        failures = counters.read(session)
+        failures = counters.verification_failures(session)
     gauges = [
         ("lianzheng_log_size", "Events appended to the log (leaves).", lag["log_size"]),
         ("lianzheng_anchored_size", "Log size of the newest anchor on chain.", lag["anchored_size"]),
@@ -119,6 +119,6 @@ def metrics() -> Response:
     body = "".join(f"# HELP {name} {help_}\n# TYPE {name} gauge\n{name} {value}\n" for name, help_, value in gauges)
     body += ("# HELP lianzheng_verification_failures_total Packages that failed verification on the court page; "
              "verification codes that opened no case.\n# TYPE lianzheng_verification_failures_total counter\n")
-    body += "".join(f'lianzheng_verification_failures_total{{kind="{name.rsplit("_failures_", 1)[1]}"}} {value}\n'
-                    for name, value in failures.items())
+    body += "".join(f'lianzheng_verification_failures_total{{kind="{kind}"}} {value}\n'
+                    for kind, value in failures.items())
     return Response(body, mimetype="text/plain", headers={"Content-Type": "text/plain; version=0.0.4"})
