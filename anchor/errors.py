@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.errors import LianzhengError
+from ledger.errors import CheckIncomplete, LianzhengError
 
 
 class ChainError(LianzhengError):
@@ -11,7 +11,7 @@ class ChainError(LianzhengError):
     code = "chain-error"
 
 
-class ChainUnavailable(ChainError):
+class ChainUnavailable(ChainError, CheckIncomplete):
     """The chain's JSON-RPC endpoint cannot be reached or timed out."""
 
     code = "chain-unavailable"

@@ -48,5 +48,13 @@ def for_receipts(session: Session, chain_id: int, contract: str, index: int) -> 
     return final or session.scalars(mine.where(AnchorRecord.status == AnchorStatus.MINED)).first()
 
 
+def first_covering(session: Session, chain_id: int, contract: str, index: int) -> AnchorRecord | None:
+    """The first anchor in a block that holds leaf `index`: a receipt pinned to it names the same block
+    however many anchors follow."""
+    query = select(AnchorRecord).where(AnchorRecord.chain_id == chain_id, AnchorRecord.contract == contract,
+                                       AnchorRecord.status.in_(ON_CHAIN), AnchorRecord.size > index)
+    return session.scalars(query.order_by(AnchorRecord.size).limit(1)).first()
+
+
 def worker_status(session: Session) -> WorkerStatus | None:
     return session.get(WorkerStatus, 1)

@@ -137,7 +137,7 @@ def bench_audit(backend: Backend) -> dict:
     services = backend.services
     with services.sessions() as session:
         start = time.perf_counter()
-        report = audit.run(session, services.signer.origin, services.signer.public_key)
+        report = audit.run(session, services.trust.latest())
         elapsed = time.perf_counter() - start
     assert report.clean, report.findings[:5]
     return {"leaves": report.leaves, "seconds": round(elapsed, 2), "leaves_per_s": rate(report.leaves, elapsed)}

@@ -18,17 +18,28 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from ledger import jsontext
 from ledger.errors import VerificationError
 
 CHUNK = 4 << 20
 LOCAL_HEADER_SIZE = 30  # APPNOTE 4.3.7, without the variable-length name and extra field
 BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
-MAX_ENTRIES = 100_000
-MAX_TOTAL_BYTES = 1 << 40  # 1 TiB of declared content
-MAX_RATIO = 100  # an entry over 1 MiB that expands more than this is treated as a bomb
-MAX_SMALL_FILE = 64 << 20  # tag files and JSON read into memory
+MAX_SMALL_FILE = 64 << 20  # tag files read into memory
+MAX_JSON_FILE = 16 << 20  # JSON files read into memory and parsed
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """What an archive may declare, all checked from its directory before one byte is inflated."""
+
+    max_entries: int = 20_000
+    max_directory_bytes: int = 32 << 20  # zipfile reads the whole central directory into memory
+    max_total_bytes: int = 1 << 40  # declared uncompressed content, all entries together
+    max_ratio: int = 100  # how much an entry (or the whole archive) may expand
+    ratio_from: int = 64 << 10  # entries smaller than this escape the per-entry ratio ...
+    slack: int = 16 << 20  # ... but not the whole archive's: total <= ratio * archive + slack
 
 
 class HostilePackage(VerificationError):
@@ -123,6 +134,10 @@ class Bag:
             raise VerificationError(f"{path} is {info.file_size:,} bytes, more than a tag file may be")
         return b"".join(self.stream(path))
 
+    def json(self, path: str) -> Any:
+        """A JSON file of the package, parsed with size and depth limits (ledger/jsontext.py)."""
+        return jsontext.loads(self.read(path, MAX_JSON_FILE), path)
+
     def stream(self, path: str) -> Iterator[bytes]:
         """An entry's bytes; a CRC or length mismatch (a damaged archive) raises HostilePackage."""
         info = self.entries[path]
@@ -169,23 +184,24 @@ class Bag:
         return digest.hexdigest(), size
 
 
-def open_bag(path: str | BinaryIO) -> Bag:
+DEFAULT_LIMITS = ArchiveLimits()
+
+
+def open_bag(path: str | BinaryIO, limits: ArchiveLimits = DEFAULT_LIMITS) -> Bag:
     """Open a zipped bag, refusing unsafe or damaged archives before anything in them is used."""
+    archive_size = _check_directory(path, limits)
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise HostilePackage(f"not a readable zip archive (truncated or not a zip): {exc}") from None
     infos = archive.infolist()
-    if len(infos) > MAX_ENTRIES:
-        raise HostilePackage(f"the archive has {len(infos):,} entries, more than {MAX_ENTRIES:,}")
     names = [i.filename for i in infos]
     if len(set(names)) != len(names):
         duplicate = next(n for n in names if names.count(n) > 1)
         raise HostilePackage(f"the archive holds {duplicate!r} twice")
-    if sum(i.file_size for i in infos) > MAX_TOTAL_BYTES:
-        raise HostilePackage("the archive declares more content than any package may hold")
     for info in infos:
-        _check_entry(info)
+        _check_entry(info, limits)
+    _check_totals(infos, archive_size, limits)
     bases = {PurePosixPath(n).parts[0] for n in names}
     if len(bases) != 1:
         raise HostilePackage("a zipped bag has exactly one top-level folder")
@@ -194,12 +210,75 @@ def open_bag(path: str | BinaryIO) -> Bag:
     return Bag(archive, base, entries)
 
 
-def _check_entry(info: zipfile.ZipInfo) -> None:
+def _check_entry(info: zipfile.ZipInfo, limits: ArchiveLimits) -> None:
     name = info.filename
     parts = PurePosixPath(name).parts
     if name.startswith("/") or "\\" in name or ".." in parts or (parts and parts[0].endswith(":")):
         raise HostilePackage(f"unsafe path in the archive: {name!r}")
     if stat.S_ISLNK(info.external_attr >> 16):
         raise HostilePackage(f"the archive holds a symbolic link: {name!r}")
-    if info.file_size > CHUNK and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-        raise HostilePackage(f"{name!r} expands {info.file_size // max(info.compress_size, 1):,} times: a zip bomb")
+    ratio = info.file_size // max(info.compress_size, 1)
+    if info.file_size > limits.ratio_from and ratio > limits.max_ratio:
+        raise HostilePackage(f"{name!r} expands {ratio:,} times: a zip bomb")
+
+
+def _check_totals(infos: list[zipfile.ZipInfo], archive_size: int, limits: ArchiveLimits) -> None:
+    """Many small entries must not add up to a bomb either; compressed sizes cannot exceed the file."""
+    packed = sum(i.compress_size for i in infos)
+    unpacked = sum(i.file_size for i in infos)
+    if packed > archive_size:
+        raise HostilePackage(f"the archive's entries claim {packed:,} compressed bytes in a file of "
+                             f"{archive_size:,}")
+    if unpacked > limits.max_total_bytes:
+        raise HostilePackage(f"the archive declares {unpacked:,} bytes of content, more than "
+                             f"{limits.max_total_bytes:,}")
+    if unpacked > limits.max_ratio * archive_size + limits.slack:
+        raise HostilePackage(f"the archive expands from {archive_size:,} to {unpacked:,} bytes: "
+                             "a zip bomb")
+
+
+# APPNOTE 4.3.16: end of central directory record, at most 65,535 bytes of comment after it.
+_EOCD = struct.Struct("<4s4H2LH")
+_EOCD64_LOCATOR = struct.Struct("<4sLQL")  # APPNOTE 4.3.15
+_EOCD64 = struct.Struct("<4sQ2H2L4Q")  # APPNOTE 4.3.14
+
+
+def _check_directory(path: str | BinaryIO, limits: ArchiveLimits) -> int:
+    """Read the archive's entry count and directory size from its end records, before zipfile
+    parses (and holds in memory) the whole directory; returns the archive's size."""
+    f = open(path, "rb") if isinstance(path, str) else path  # noqa: SIM115 - closed below
+    try:
+        size = f.seek(0, 2)
+        tail_start = max(0, size - _EOCD.size - 0xFFFF)
+        f.seek(tail_start)
+        tail = f.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < _EOCD.size:
+            raise HostilePackage("not a readable zip archive (truncated or not a zip): no end record")
+        _, _, _, _, entries, directory, _, _ = _EOCD.unpack_from(tail, at)
+        if entries == 0xFFFF or directory == 0xFFFFFFFF:
+            entries, directory = _zip64_directory(f, tail_start + at)
+    finally:
+        if isinstance(path, str):
+            f.close()
+        else:
+            f.seek(0)
+    if entries > limits.max_entries:
+        raise HostilePackage(f"the archive has {entries:,} entries, more than {limits.max_entries:,}")
+    if directory > limits.max_directory_bytes:
+        raise HostilePackage(f"the archive's directory is {directory:,} bytes, more than "
+                             f"{limits.max_directory_bytes:,}")
+    return size
+
+
+def _zip64_directory(f: BinaryIO, eocd_at: int) -> tuple[int, int]:
+    if eocd_at < _EOCD64_LOCATOR.size:
+        raise HostilePackage("the archive's zip64 end records are missing")
+    f.seek(eocd_at - _EOCD64_LOCATOR.size)
+    signature, _, record_at, _ = _EOCD64_LOCATOR.unpack(f.read(_EOCD64_LOCATOR.size))
+    f.seek(record_at)
+    record = f.read(_EOCD64.size)
+    if signature != b"PK\x06\x07" or len(record) != _EOCD64.size or record[:4] != b"PK\x06\x06":
+        raise HostilePackage("the archive's zip64 end records are damaged")
+    fields = _EOCD64.unpack(record)
+    return fields[7], fields[8]  # total entries, size of the central directory

@@ -7,29 +7,37 @@ the same layout ships alone. Layout inside the bag:
     data/events/<leaf index>.json     each event's exact leaf bytes (RFC 8785 JSON)
     data/proofs.json                  {"size", "root", "proofs": {"<index>": [hex, ...]}}
     data/checkpoint.txt               the signed checkpoint (C2SP note) of that size
-    data/log-key.json                 {"origin", "key_id", "algorithm", "public_key"}
+    data/log-key.json                 {"origin", "key_id", "algorithm", "public_key"}: the key that
+                                      signed the checkpoint, a claim; verifiers use their trust root
+    data/trust-root.json              the deployment's trust root when the package was made, a claim
+                                      to compare (by fingerprint) with the one the court was given
     data/anchor.json                  {"chain_id", "contract", "size", "root", "tx_hash", "block_number", ...}
-    data/custody.json                 the custody trail of every item
+    data/custody.json                 the custody trail of every item, derived from the events
     data/evidence/<id>.json, <id>.<ext>   each item's record (with its media facts) and its file
     data/report.html, report.pdf      the human-readable report, Chinese and English
     signature.json                    Ed25519 over tagmanifest-sha256.txt, with the key and its id
+
+bag-info.txt names the signing time (`Lianzheng-Signed-At`, RFC 3339 UTC),
+which the trust root's package-key periods are checked against, and the trust
+root's fingerprint (`Lianzheng-Trust-Root`).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, BinaryIO
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence import report_pdf
 from evidence.bagit import BagWriter
+from ledger import trust
+from ledger.events import Event, format_time
 
 FORMAT = "lianzheng-package/1"
 EXTENSIONS = {"video/mp4": "mp4", "video/quicktime": "mov", "video/x-matroska": "mkv", "video/webm": "webm",
@@ -37,9 +45,22 @@ EXTENSIONS = {"video/mp4": "mp4", "video/quicktime": "mov", "video/x-matroska": 
               "image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 
 
-def key_id(public_key: Ed25519PublicKey) -> str:
-    """The first 8 bytes of SHA-256 of the raw public key, hex: short enough to read out in court."""
-    return hashlib.sha256(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()[:16]
+@dataclass(frozen=True)
+class Signing:
+    """The package key and the time it signs at, chosen when the package is sealed."""
+
+    key: Ed25519PrivateKey
+    signed_at: datetime
+
+    @property
+    def key_id(self) -> str:
+        return trust.package_key_id(self.key.public_key().public_bytes_raw())
+
+
+def custody_of(events: Iterable[tuple[int, Event]]) -> list[dict[str, Any]]:
+    """The custody trail of a package's events: one entry per evidence event, as custody.json holds it."""
+    return [{"index": i, "type": e.type, "actor": e.actor, "time": e.time, **e.payload}
+            for i, e in events if e.type.startswith("evidence.")]
 
 
 @dataclass(frozen=True)
@@ -57,6 +78,7 @@ class PackageContents:
     root: bytes
     checkpoint: str
     log_key: dict[str, str]
+    trust_root: dict[str, Any]
     anchor: dict[str, Any]
     custody: list[dict[str, Any]]
     evidence: list[EvidenceFile] = field(default_factory=list)
@@ -64,9 +86,10 @@ class PackageContents:
     exported_by: str = ""
 
 
-def write(contents: PackageContents, out: BinaryIO, signing_key: Ed25519PrivateKey,
-          progress: Callable[[int], None] | None = None) -> str:
-    """Write the signed, zipped bag of `contents` to `out`; returns the signing key's id."""
+def write(contents: PackageContents, out: BinaryIO, seal: Callable[[], Signing],
+          progress: Callable[[int], None] | None = None) -> Signing:
+    """Write the signed, zipped bag of `contents` to `out`. `seal` chooses the key and the signing
+    time once the files are in, just before the tag manifest is signed; returns that choice."""
     bag = BagWriter(out, f"lianzheng-{contents.case_no}")
     for index, data in contents.events:
         bag.add_bytes(f"events/{index:012d}.json", data)
@@ -74,6 +97,7 @@ def write(contents: PackageContents, out: BinaryIO, signing_key: Ed25519PrivateK
                                         "proofs": {str(i): [h.hex() for h in p] for i, p in contents.proofs.items()}}))
     bag.add_bytes("checkpoint.txt", contents.checkpoint.encode())
     bag.add_bytes("log-key.json", _json(contents.log_key))
+    bag.add_bytes("trust-root.json", _json(contents.trust_root))
     bag.add_bytes("anchor.json", _json(contents.anchor))
     bag.add_bytes("custody.json", _json(contents.custody))
     for item in contents.evidence:
@@ -83,17 +107,19 @@ def write(contents: PackageContents, out: BinaryIO, signing_key: Ed25519PrivateK
         bag.add_stream(name, item.chunks(), progress)
     bag.add_bytes("report.html", report_html(contents).encode())
     bag.add_bytes("report.pdf", report_pdf.render(contents))
+    signing = seal()
     tagmanifest = bag.close({
         "Source-Organization": "Lianzheng evidence ledger", "External-Identifier": contents.case_no,
         "Bagging-Date": contents.exported_at[:10], "Lianzheng-Format": FORMAT,
-        "Lianzheng-Log-Origin": contents.log_key["origin"], "Lianzheng-Checkpoint-Size": str(contents.size)})
-    public = signing_key.public_key()
+        "Lianzheng-Log-Origin": contents.log_key["origin"], "Lianzheng-Checkpoint-Size": str(contents.size),
+        "Lianzheng-Trust-Root": trust.fingerprint(contents.trust_root),
+        "Lianzheng-Signed-At": format_time(signing.signed_at)})
     bag.add_root_file("signature.json", _json({
-        "algorithm": "ed25519", "signed_file": "tagmanifest-sha256.txt", "key_id": key_id(public),
-        "public_key": public.public_bytes(Encoding.Raw, PublicFormat.Raw).hex(),
-        "signature": base64.b64encode(signing_key.sign(tagmanifest)).decode()}))
+        "algorithm": "ed25519", "signed_file": "tagmanifest-sha256.txt", "key_id": signing.key_id,
+        "public_key": signing.key.public_key().public_bytes_raw().hex(),
+        "signature": base64.b64encode(signing.key.sign(tagmanifest)).decode()}))
     bag.finish()
-    return key_id(public)
+    return signing
 
 
 def _json(obj: Any) -> bytes:
@@ -119,6 +145,9 @@ def report_html(contents: PackageContents) -> str:
 table{{border-collapse:collapse}}code{{font-size:.85em;word-break:break-all}}</style></head><body>
 <h1>证据包 Evidence package — {e(contents.case_no)}</h1>
 <p>导出时间 Exported: {e(contents.exported_at)} · 导出人 By: {e(contents.exported_by)}</p>
+<p>信任根 Trust root: {e(str(contents.trust_root.get('agency')))} · 指纹 fingerprint
+<code>{trust.fingerprint(contents.trust_root)}</code>（请与机关书面提供的指纹核对 compare it with the
+fingerprint the agency gave you on paper）</p>
 <h2>本证据包证明什么 What this package proves</h2>
 <p>包内每个事件与文件自记录时起未被篡改，并于区块链上锚定（上链后未被篡改）：日志 {e(contents.log_key['origin'])}
 在大小 {contents.size} 处的树根 <code>{contents.root.hex()}</code> 锚定于链 {e(str(anchor.get('chain_id')))}
@@ -133,8 +162,11 @@ contract <code>{e(str(anchor.get('contract')))}</code>, block {e(str(anchor.get(
 <h2>证据 Evidence</h2><table><tr><th>id</th><th>type</th><th>SHA-256</th><th>bytes</th><th>captured</th>
 <th>迟延 late</th><th>derived from</th></tr>{items}</table>
 <h2>如何自行核验 How to check it yourself</h2>
-<p>运行 Run <code>lianzheng verify package.zip --rpc URL</code>, or with standard tools: <code>sha256sum -c
-manifest-sha256.txt</code> in the bag folder, <code>openssl pkeyutl -verify</code> for the signature in
-signature.json, and any Ethereum JSON-RPC client calling <code>rootAt({contents.size})</code> on the contract.</p>
+<p>先确认信任根 First add the agency's trust root, checking its fingerprint against the paper copy:
+<code>lianzheng trust add trust-root.json --fingerprint …</code>; then run
+<code>lianzheng verify package.zip --rpc URL</code>. Or with standard tools: <code>sha256sum -c
+manifest-sha256.txt</code> in the bag folder, <code>openssl pkeyutl -verify</code> for signature.json
+with the package key <em>of the trust root</em> (never the one inside the package), and any Ethereum
+JSON-RPC client calling <code>rootAt({contents.size})</code> on the trust root's contract.</p>
 </body></html>
 """

@@ -21,6 +21,8 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from ledger.trust import fingerprint
+
 if TYPE_CHECKING:
     from evidence.package import PackageContents
 
@@ -52,6 +54,9 @@ def render(contents: PackageContents) -> bytes:
         Paragraph(f"证据包 Evidence package — {escape(contents.case_no)}", TITLE),
         Paragraph(f"导出时间 Exported: {escape(contents.exported_at)} · 导出人 By: "
                   f"{escape(contents.exported_by)}", BODY),
+        Paragraph(f"信任根 Trust root: {escape(str(contents.trust_root.get('agency')))} · 指纹 fingerprint "
+                  f"{fingerprint(contents.trust_root)} (请与机关书面提供的指纹核对 compare it with the "
+                  "fingerprint the agency gave you on paper)", BODY),
         Paragraph("本证据包证明什么 What this package proves", HEADING),
         Paragraph(f"包内每个事件与文件自记录时起未被篡改，并已上链锚定（上链后未被篡改）：日志 {origin} 大小 "
                   f"{contents.size} 的树根锚定于 {where}。本包不能证明记录之前内容的真实性。", BODY),
@@ -67,21 +72,25 @@ def render(contents: PackageContents) -> bytes:
             [f.record["evidence_id"], f.record["media_type"], f.record["sha256"], f"{f.record['size']:,}",
              f.record["captured_at"], "yes 是" if f.record.get("late") else "no 否"] for f in contents.evidence]),
         Spacer(1, 8),
-        Paragraph("核验 To verify: lianzheng verify package.zip --rpc URL; or sha256sum -c manifest-sha256.txt, "
-                  "openssl pkeyutl -verify for signature.json, and eth_call rootAt(size) on the contract.", BODY),
+        Paragraph("核验 To verify: lianzheng trust add (the agency's trust root, fingerprint checked), then "
+                  "lianzheng verify package.zip --rpc URL; or sha256sum -c manifest-sha256.txt, openssl "
+                  "pkeyutl -verify for signature.json with the trust root's package key, and eth_call "
+                  "rootAt(size) on the trust root's contract.", BODY),
     ]
     SimpleDocTemplate(out, pagesize=A4, title=f"Evidence package {contents.case_no}").build(story)
     return out.getvalue()
 
 
 def render_verification(report: Any) -> bytes:
-    """The verifier's report (evidence.verify.Report) as PDF: the statement, then every check."""
+    """The verifier's report (evidence.verify.Report) as PDF: the verdict, then every check."""
     out = io.BytesIO()
-    label = {True: "通过 PASS", False: "未通过 FAIL", None: "未运行 NOT RUN"}
+    label = {"pass": "通过 PASS", "fail": "未通过 FAIL", "not run": "未运行 NOT RUN",
+             "incomplete": "未完成 INCOMPLETE"}
     story = [Paragraph("证据包核验报告 Package verification report", TITLE),
+             Paragraph(escape(report.headline()), HEADING),
              Paragraph(escape(report.statement()), BODY), Spacer(1, 8),
              _table([["核验项 Check", "结果 Result", "详情 Detail"]] +
-                    [[c.label, label[c.passed], c.detail] for c in report.checks])]
+                    [[c.label, label[c.status.value], c.detail] for c in report.checks])]
     SimpleDocTemplate(out, pagesize=A4, title="Package verification report").build(story)
     return out.getvalue()
 

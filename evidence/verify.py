@@ -1,10 +1,23 @@
-"""The offline verifier of evidence packages: every check by name, pass or fail, nothing else claimed.
+"""The offline verifier of evidence packages, against the trust roots the verifier already holds.
 
-It reads only the package (and, when the caller passes one, asks the chain
-through `chain_check`); it imports nothing that needs a database or a running
-service, so it can be shipped to a court alone. Every check runs on its
-own, so a court sees all that is wrong; one that lacks what an earlier failed
-check should have established fails too, never passes.
+DESIGN.md, What VERIFIED means: a package is VERIFIED only when every leg the
+trusted root requires held, each checked against that root and never against
+what the package says about itself:
+
+- signed: the package signature by a package key the root lists for the
+  signing time, the checkpoint signature by a checkpoint key the root lists
+  for that size (key ids recomputed from the keys);
+- witnessed: at least the root's quorum of its witnesses cosigned the checkpoint;
+- included: every event and evidence file hashes into that checkpoint;
+- anchored: the checkpoint's root is stored at its size in the root's
+  contract on the root's chain, with the root's confirmations, when a chain
+  was consulted (`chain_check`); otherwise "anchor not checked".
+
+Each check is reported by name as pass, fail, not run (with why) or
+incomplete (it could not be completed, e.g. the chain is unreachable). It
+reads only the package and imports nothing that needs a database or a
+running service, so it ships to a court alone. A package whose signature
+fails is not hashed further: its files are not the agency's, whatever they hold.
 """
 
 from __future__ import annotations
@@ -12,300 +25,515 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, BinaryIO
 
 import rfc8785
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from evidence.bagit import BAGIT_TXT, Bag, HostilePackage, open_bag
-from evidence.package import EXTENSIONS, FORMAT
-from ledger import lifecycle, merkle
-from ledger.checkpoint import verify_note
-from ledger.errors import LianzhengError, VerificationError
-from ledger.events import Event
+from evidence.bagit import BAGIT_TXT, DEFAULT_LIMITS, ArchiveLimits, Bag, HostilePackage, open_bag
+from evidence.package import EXTENSIONS, FORMAT, custody_of
+from ledger import lifecycle, merkle, trust
+from ledger.errors import CheckIncomplete, LianzhengError, VerificationError
+from ledger.events import Event, format_time
+from ledger.trust import ChainPin, TrustRoot, TrustRoots, VerifiedCheckpoint
+from ledger.verdict import EXIT_CODES, RESULT_WORDS, WORDS, Status, Verdict, verdict_of
 
-ChainCheck = Callable[[dict[str, Any]], str]  # anchor.json -> what the chain confirmed; raises on mismatch
-ROOT_FILES = {"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", "signature.json"}
+# The chain check a caller may pass: (the root's pin, the package's anchor claim) -> what the chain
+# confirmed. Raises VerificationError when the chain contradicts the claim, CheckIncomplete when it
+# cannot tell (unreachable, not final yet).
+ChainCheck = Callable[[ChainPin, dict[str, Any]], str]
 
+
+LEGS = {
+    "signed": "签名 signed",
+    "witnessed": "见证 witnessed",
+    "included": "包含 included",
+    "anchored": "锚定 anchored",
+}
+
+# (name, label, leg), in the order they run.
 CHECKS = [
-    ("archive", "安全的压缩包 safe archive"),
-    ("bag", "BagIt 结构 bag structure"),
-    ("manifests", "文件与清单一致 files match the manifests"),
-    ("signature", "证据包签名 package signature"),
-    ("checkpoint", "检查点签名 checkpoint signature"),
-    ("inclusion", "事件包含证明 inclusion proofs"),
-    ("case-chain", "案件事件链与程序 case event chain and steps"),
-    ("evidence", "证据文件与登记一致 evidence files match their records"),
-    ("derived", "派生证据与原件 derived items and their originals"),
-    ("anchor", "链上锚定 anchored on chain"),
+    ("archive", "安全的压缩包 safe archive", "included"),
+    ("bag", "BagIt 结构 bag structure", "included"),
+    ("root", "信任根 trusted root for this log", "signed"),
+    ("signature", "证据包签名 package signature", "signed"),
+    ("checkpoint", "检查点签名 checkpoint signature", "signed"),
+    ("witnesses", "见证人联署 witness cosignatures", "witnessed"),
+    ("inclusion", "事件包含证明 inclusion proofs", "included"),
+    ("case-chain", "案件事件链与程序 case event chain and steps", "included"),
+    ("manifests", "文件与清单一致 files match the manifests", "included"),
+    ("evidence", "证据文件与登记一致 evidence files match their records", "included"),
+    ("derived", "派生证据与原件 derived items and their originals", "included"),
+    ("custody", "保管记录与日志一致 custody trail matches the log", "included"),
+    ("anchor", "链上锚定 anchored on chain", "anchored"),
 ]
+_LABELS = {name: (label, leg) for name, label, leg in CHECKS}
+
+
+class _NotRun(Exception):
+    """A check that cannot run because an earlier one did not establish what it needs."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
 
 
 @dataclass
 class Check:
     name: str
     label: str
-    passed: bool | None = None  # None: not run (only the chain check, without --rpc)
+    leg: str
+    status: Status
     detail: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"check": self.name, "label": self.label, "leg": self.leg,
+                "status": self.status.value, "detail": self.detail}
 
 
 @dataclass
 class Report:
+    """Every check, the root they were made against, and the verdict they add up to."""
+
     checks: list[Check] = field(default_factory=list)
+    root: dict[str, str] | None = None  # agency, fingerprint, log_origin of the matched root
     case_no: str | None = None
     anchored: dict[str, Any] | None = None
+    chain_required: bool = False
+    coverage: dict[str, list[str]] = field(default_factory=dict)
+
+    def check(self, name: str) -> Check:
+        return next(c for c in self.checks if c.name == name)
+
+    @property
+    def verdict(self) -> Verdict:
+        anchor = next((c.status for c in self.checks if c.name == "anchor"), Status.NOT_RUN)
+        return verdict_of((c.status for c in self.checks), self.chain_required, anchor)
 
     @property
     def passed(self) -> bool:
-        return all(c.passed is not False for c in self.checks) and any(c.passed for c in self.checks)
+        return self.verdict == Verdict.VERIFIED
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.verdict]
+
+    def leg(self, leg: str) -> Status:
+        """A leg's status: fail or incomplete if any of its checks is; not run if none ran."""
+        statuses = [c.status for c in self.checks if c.leg == leg]
+        for worst in (Status.FAIL, Status.INCOMPLETE):
+            if worst in statuses:
+                return worst
+        return Status.PASS if Status.PASS in statuses else Status.NOT_RUN
+
+    def headline(self) -> str:
+        """The verdict, the root it was reached against, and each leg in a word."""
+        against = (f"{self.root['agency']} (trust root {self.root['fingerprint']})" if self.root
+                   else "no trusted root")
+        legs = "; ".join(f"{LEGS[leg]}: {self._leg_words(leg)}" for leg in LEGS)
+        return f"{WORDS[self.verdict]} — against {against}. {legs}."
+
+    def _leg_words(self, leg: str) -> str:
+        status = self.leg(leg)
+        if leg in ("witnessed", "anchored") and status != Status.FAIL:
+            name = "witnesses" if leg == "witnessed" else "anchor"
+            return self.check(name).detail.removeprefix("not run: ")
+        return status.value
 
     def statement(self) -> str:
         """Exactly what is proven, and what is not."""
-        if not self.passed:
-            return ("未通过核验：不能认定包内内容与记录时一致。 NOT VERIFIED: nothing in this package may be taken "
-                    "as unchanged since it was recorded.")
-        a = self.anchored or {}
-        onchain = next(c for c in self.checks if c.name == "anchor")
-        where = (f"anchored on chain {a.get('chain_id')} in block {a.get('block_number')} ({onchain.detail})"
-                 if onchain.passed else "the anchor was not checked on chain (run with --rpc)")
-        return (f"已核验：包内事件与证据文件自记录时起未被篡改（上链后未被篡改）。 VERIFIED: the events and files "
-                f"of case {self.case_no} are unchanged since they were recorded; the log's tree head of size "
-                f"{a.get('size')} is {where}. This does not prove that the content was authentic before it "
-                f"was recorded. 本核验不证明记录之前内容的真实性。")
+        if self.verdict == Verdict.NOT_VERIFIED:
+            failed = ", ".join(c.name for c in self.checks if c.status == Status.FAIL)
+            return ("未通过核验：不能认定包内内容与记录时一致。 NOT VERIFIED: nothing in this package may "
+                    f"be taken as unchanged since it was recorded (failed: {failed}).")
+        if self.verdict == Verdict.INCOMPLETE:
+            open_ = ", ".join(c.name for c in self.checks
+                              if c.status == Status.INCOMPLETE or c.name == "anchor")
+            return ("核验未完成：必需的核验项无法完成。 INCOMPLETE: a check the trusted root requires "
+                    f"could not be completed ({open_}); this is not a verified result.")
+        return self._verified_statement()
+
+    def _verified_statement(self) -> str:
+        a, root = self.anchored or {}, self.root or {}
+        anchor = self.check("anchor")
+        where = (f"anchored: {anchor.detail}" if anchor.status == Status.PASS
+                 else "anchor not checked (offline): the chain was not consulted")
+        signature_only = ", ".join(self.coverage.get("signature_only", [])) or "none"
+        return (f"已核验 VERIFIED against the trusted root of {root.get('agency')} (fingerprint "
+                f"{root.get('fingerprint')}): the events and files of case {self.case_no} are "
+                f"unchanged since they were recorded (上链后未被篡改); the log's tree head of size "
+                f"{a.get('size')} is {where}. Files only the agency's signature covers, not the "
+                f"log: {signature_only}. This does not prove that the content was authentic before "
+                "it was recorded. 本核验不证明记录之前内容的真实性。")
 
     def to_json(self) -> dict[str, Any]:
-        return {"passed": self.passed, "case_no": self.case_no, "statement": self.statement(),
-                "checks": [{"check": c.name, "label": c.label, "passed": c.passed, "detail": c.detail}
-                           for c in self.checks]}
+        return {"verdict": self.verdict.value, "passed": self.passed, "exit_code": self.exit_code,
+                "root": self.root, "case_no": self.case_no, "headline": self.headline(),
+                "statement": self.statement(), "chain_required": self.chain_required,
+                "legs": {leg: self.leg(leg).value for leg in LEGS}, "anchored": self.anchored,
+                "coverage": self.coverage, "checks": [c.to_json() for c in self.checks]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Report:
+        """A report as `to_json` wrote it (the court page reads its verifier process's report)."""
+        checks = [Check(c["check"], c["label"], c["leg"], Status(c["status"]), c["detail"])
+                  for c in data["checks"]]
+        return cls(checks, data["root"], data["case_no"], data["anchored"], data["chain_required"],
+                   data["coverage"])
 
 
-class _Run:
-    def __init__(self, report: Report) -> None:
-        self.report = report
+def verify(path: str | BinaryIO, roots: TrustRoots, chain_check: ChainCheck | None = None,
+           *, require_chain: bool = False, limits: ArchiveLimits = DEFAULT_LIMITS) -> Report:
+    """Verify the zipped package at `path` (or in a seekable file) against `roots`.
 
-    def check(self, name: str, work: Callable[[], str]) -> Any:
-        label = dict(CHECKS)[name]
-        try:
-            detail = work()
-        except (LianzhengError, KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
-            message = exc.message if isinstance(exc, LianzhengError) else f"malformed package: {exc!r}"
-            self.report.checks.append(Check(name, label, False, message))
-            return None
-        self.report.checks.append(Check(name, label, True, detail))
-        return detail
-
-
-def verify(path: str | BinaryIO, expect_key: Ed25519PublicKey | None = None,
-           chain_check: ChainCheck | None = None) -> Report:
-    """Verify the zipped package at `path` (or in a seekable file); `expect_key` is the signing key a court
-    was told to expect."""
-    report = Report()
-    run = _Run(report)
+    `chain_check` consults the chain; without it the anchor is "not checked". With
+    `require_chain` (or a root that requires it) an unchecked anchor makes the verdict INCOMPLETE.
+    """
+    report = Report(chain_required=require_chain)
     bag: list[Bag] = []
-    run.check("archive", lambda: _archive(path, bag))
+    _run(report, "archive", lambda: _archive(path, limits, bag))
     if not bag:
-        for name, label in CHECKS[1:]:
-            report.checks.append(Check(name, label, False, "not run: the archive was refused"))
+        for name, _, _ in CHECKS[1:]:
+            _record(report, name, Status.NOT_RUN, "not run: the archive was refused")
         return report
-    package = _Package(bag[0])
-    run.check("bag", package.structure)
-    run.check("manifests", package.manifests)
-    run.check("signature", lambda: package.signature(expect_key))
-    run.check("checkpoint", package.checkpoint)
-    run.check("inclusion", package.inclusion)
-    run.check("case-chain", package.case_chain)
-    run.check("evidence", package.evidence)
-    run.check("derived", package.derived)
-    _anchor_check(run, report, package, chain_check)
+    package = _Package(bag[0], roots, report)
+    for name, work in package.checks():
+        _run(report, name, work)
+    _anchor_check(report, package, chain_check)
     report.case_no = package.case_no
+    report.coverage = package.coverage()
     return report
 
 
-def _anchor_check(run: _Run, report: Report, package: _Package, chain_check: ChainCheck | None) -> None:
-    def work() -> str:
-        anchor = package.anchor()
-        report.anchored = anchor
-        if chain_check is None:
-            return "the anchor names this tree head; not checked on chain (no --rpc)"
-        return chain_check(anchor)
-
-    run.check("anchor", work)
-    if chain_check is None and report.checks[-1].passed:
-        report.checks[-1].passed = None
+def _record(report: Report, name: str, status: Status, detail: str) -> None:
+    label, leg = _LABELS[name]
+    report.checks.append(Check(name, label, leg, status, detail))
 
 
-def _archive(path: str | BinaryIO, out: list[Bag]) -> str:
-    bag = open_bag(path)
+def _run(report: Report, name: str, work: Callable[[], str]) -> None:
+    try:
+        detail = work()
+    except _NotRun as exc:
+        _record(report, name, Status.NOT_RUN, f"not run: {exc.why}")
+    except CheckIncomplete as exc:
+        _record(report, name, Status.INCOMPLETE, exc.message)
+    except LianzhengError as exc:
+        _record(report, name, Status.FAIL, exc.message)
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        _record(report, name, Status.FAIL, f"malformed package: {exc!r}"[:500])
+    else:
+        _record(report, name, Status.PASS, detail)
+
+
+def _archive(path: str | BinaryIO, limits: ArchiveLimits, out: list[Bag]) -> str:
+    bag = open_bag(path, limits)
     out.append(bag)
     return f"{len(bag.entries)} files in {bag.base}/, no unsafe paths, links, duplicates or bombs"
 
 
-class _Package:
-    """The checks, in the order a court would run them by hand."""
+def _anchor_check(report: Report, package: _Package, chain_check: ChainCheck | None) -> None:
+    def work() -> str:
+        claim, pin = package.anchor_claim()
+        report.anchored = {k: claim.get(k) for k in ("chain_id", "contract", "size", "root",
+                                                     "tx_hash", "block_number")}
+        if chain_check is None:
+            raise _NotRun("anchor not checked: offline (the chain was not consulted; run with "
+                          "--rpc URL)")
+        detail = chain_check(pin, claim)
+        package.log_backed.add("data/anchor.json")  # the chain itself holds what it claims
+        return detail
 
-    def __init__(self, bag: Bag) -> None:
-        self.bag = bag
+    if package.root is not None and package.root.require_chain_check:
+        report.chain_required = True
+    _run(report, "anchor", work)
+
+
+class _Package:
+    """The checks, in the order a court would run them by hand; each returns what it established."""
+
+    def __init__(self, bag: Bag, roots: TrustRoots, report: Report) -> None:
+        self.bag, self.roots, self.report = bag, roots, report
         self.case_no: str | None = None
+        self.info: dict[str, str] = {}
+        self.root: TrustRoot | None = None
+        self.signed = False
+        self.verified: VerifiedCheckpoint | None = None
         self.events: list[tuple[int, bytes, Event]] = []
-        self.size = 0
-        self.root = b""
         self.records: dict[str, dict[str, Any]] = {}
+        self.log_backed: set[str] = set()
         self.hashed: dict[str, tuple[str, int]] = {}  # each payload file is read and hashed once
+
+    def checks(self) -> list[tuple[str, Callable[[], str]]]:
+        return [("bag", self.structure), ("root", self.find_root), ("signature", self.signature),
+                ("checkpoint", self.checkpoint), ("witnesses", self.witnesses),
+                ("inclusion", self.inclusion), ("case-chain", self.case_chain),
+                ("manifests", self.manifests), ("evidence", self.evidence),
+                ("derived", self.derived), ("custody", self.custody)]
 
     def _hash(self, path: str) -> tuple[str, int]:
         if path not in self.hashed:
             self.hashed[path] = self.bag.sha256(path)
         return self.hashed[path]
 
-    def _json(self, path: str) -> Any:
-        return json.loads(self.bag.read(path))
-
     def structure(self) -> str:
         if self.bag.read("bagit.txt") != BAGIT_TXT:
             raise VerificationError("bagit.txt is not a BagIt 1.0 declaration")
-        info = dict(line.split(": ", 1) for line in self.bag.read("bag-info.txt").decode().splitlines() if line)
-        self.case_no = info.get("External-Identifier")
-        if info.get("Lianzheng-Format") != FORMAT:
-            raise VerificationError(f"bag-info.txt names format {info.get('Lianzheng-Format')!r}, not {FORMAT}")
+        lines = self.bag.read("bag-info.txt").decode().splitlines()
+        self.info = dict(line.split(": ", 1) for line in lines if line)
+        self.case_no = self.info.get("External-Identifier")
+        if self.info.get("Lianzheng-Format") != FORMAT:
+            raise VerificationError(f"bag-info.txt names format "
+                                    f"{self.info.get('Lianzheng-Format')!r}, not {FORMAT}")
         payload = [p for p in self.bag.entries if p.startswith("data/")]
         octets = sum(self.bag.entries[p].file_size for p in payload)
-        if info.get("Payload-Oxum") != f"{octets}.{len(payload)}":
-            raise VerificationError(f"Payload-Oxum says {info.get('Payload-Oxum')}, "
+        if self.info.get("Payload-Oxum") != f"{octets}.{len(payload)}":
+            raise VerificationError(f"Payload-Oxum says {self.info.get('Payload-Oxum')}, "
                                     f"the bag holds {octets}.{len(payload)}")
         return f"BagIt 1.0, case {self.case_no}, {len(payload)} payload files, {octets:,} bytes"
 
-    def manifests(self) -> str:
-        manifest = _manifest(self.bag.read("manifest-sha256.txt"))
-        tag_manifest = _manifest(self.bag.read("tagmanifest-sha256.txt"))
-        listed = set(manifest) | set(tag_manifest) | {"tagmanifest-sha256.txt", "signature.json"}
-        extra = sorted(set(self.bag.entries) - listed)
-        if extra:
-            raise VerificationError(f"files beyond the manifests: {', '.join(extra[:5])}")
-        for name, digest in tag_manifest.items():
+    def find_root(self) -> str:
+        note = self.bag.read("data/checkpoint.txt", 64 << 10).decode()
+        origin = note.split("\n", 1)[0]
+        self.root = self.roots.for_origin(origin)
+        if self.root is None:
+            known = ", ".join(repr(o) for o in self.roots.origins()) or "none"
+            raise VerificationError(f"no trusted root names log origin {origin!r} (trusted origins: "
+                                    f"{known}); add the agency's root with `lianzheng trust add`")
+        root = self.root
+        self.report.root = {"agency": root.agency, "fingerprint": root.fingerprint,
+                            "log_origin": root.log_origin}
+        claimed = self.info.get("Lianzheng-Trust-Root")
+        told = "" if claimed in (None, root.fingerprint) else (
+            f"; the package names root {claimed}, which was not used")
+        return f"{root.agency}, log {origin!r}, trust root {root.fingerprint}{told}"
+
+    def _need_root(self) -> TrustRoot:
+        if self.root is None:
+            raise _NotRun("no trusted root for this package's log")
+        return self.root
+
+    def signature(self) -> str:
+        root = self._need_root()
+        tag_manifest = self.bag.read("tagmanifest-sha256.txt")
+        listed = _manifest(tag_manifest)
+        for name in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt"):
+            if name not in listed:
+                raise VerificationError(f"tagmanifest-sha256.txt does not list {name}")
+        for name, digest in listed.items():
             if hashlib.sha256(self.bag.read(name)).hexdigest() != digest:
                 raise VerificationError(f"tag file {name} does not match tagmanifest-sha256.txt")
-        if "manifest-sha256.txt" not in tag_manifest:
-            raise VerificationError("tagmanifest-sha256.txt does not list manifest-sha256.txt")
-        for name, digest in sorted(manifest.items()):
-            if name not in self.bag.entries:
-                raise VerificationError(f"{name} is in the manifest but not in the package")
-            actual, _ = self._hash(name)
-            if actual != digest:
-                raise VerificationError(f"{name} was changed: it hashes to {actual}, the manifest says {digest}")
-        return f"{len(manifest)} payload files and {len(tag_manifest)} tag files match their SHA-256"
-
-    def signature(self, expect_key: Ed25519PublicKey | None) -> str:
-        sig = self._json("signature.json")
-        key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(sig["public_key"]))
-        try:
-            key.verify(base64.b64decode(sig["signature"]), self.bag.read("tagmanifest-sha256.txt"))
-        except InvalidSignature:
-            raise VerificationError("the Ed25519 signature over tagmanifest-sha256.txt does not verify") from None
-        if expect_key is not None and expect_key.public_bytes_raw() != key.public_bytes_raw():
-            raise VerificationError(f"signed by key {sig['key_id']}, not by the key the court was given")
-        trust = "the expected key" if expect_key else "the key inside the package (pass --expect-key to pin it)"
-        return f"Ed25519 over tagmanifest-sha256.txt by key {sig['key_id']}, {trust}"
+        sig = self.bag.json("signature.json")
+        if sig.get("algorithm") != "ed25519" or sig.get("signed_file") != "tagmanifest-sha256.txt":
+            raise VerificationError("signature.json is not an Ed25519 signature over "
+                                    "tagmanifest-sha256.txt")
+        signed_at = _signed_at(self.info)
+        key = trust.verify_package_signature(
+            root, bytes.fromhex(sig["public_key"]), base64.b64decode(sig["signature"], validate=True),
+            tag_manifest, signed_at)
+        self.signed = True
+        return (f"Ed25519 over tagmanifest-sha256.txt by package key {key.key_id} of the trusted "
+                f"root (valid {key.period()}), signed at {format_time(signed_at)}")
 
     def checkpoint(self) -> str:
-        key = self._json("data/log-key.json")
-        public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(key["public_key"]))
-        note = self.bag.read("data/checkpoint.txt").decode()
-        checkpoint = verify_note(note, key["origin"], public)
-        proofs = self._json("data/proofs.json")
+        root = self._need_root()
+        note = self.bag.read("data/checkpoint.txt", 64 << 10).decode()
+        verified = trust.verify_checkpoint(root, note)
+        proofs = self.bag.json("data/proofs.json")
+        checkpoint = verified.checkpoint
         if (checkpoint.size, checkpoint.root.hex()) != (proofs["size"], proofs["root"]):
-            raise VerificationError(f"the proofs are to size {proofs['size']}, the checkpoint is of size "
-                                    f"{checkpoint.size}")
-        self.size, self.root = checkpoint.size, checkpoint.root
-        return f"{key['origin']} size {checkpoint.size}, root {checkpoint.root.hex()}, key {key['key_id']}"
+            raise VerificationError(f"the proofs are to size {proofs['size']}, the checkpoint is "
+                                    f"of size {checkpoint.size}")
+        self.verified = verified
+        self.log_backed.update({"data/checkpoint.txt", "data/proofs.json"})
+        return (f"{checkpoint.origin} size {checkpoint.size}, root {checkpoint.root.hex()}, signed "
+                f"by checkpoint key {verified.key.key_id} of the trusted root "
+                f"({verified.key.period()})")
+
+    def _need_checkpoint(self) -> VerifiedCheckpoint:
+        if self.verified is None:
+            raise _NotRun("no checkpoint verified against the trusted root")
+        return self.verified
+
+    def witnesses(self) -> str:
+        root = self._need_root()
+        if root.witness_quorum == 0:
+            raise _NotRun("no witnesses configured: the trusted root asks for none")
+        good = trust.witnesses_of(root, self._need_checkpoint())
+        names = ", ".join(w.name for w in good) or "none"
+        if len(good) < root.witness_quorum:
+            raise VerificationError(f"{len(good)} of the {root.witness_quorum} cosignatures the "
+                                    f"trusted root requires (valid: {names})")
+        return f"{len(good)} of {root.witness_quorum} required cosignatures: {names}"
 
     def inclusion(self) -> str:
-        if not self.root:
-            raise VerificationError("no verified checkpoint to check the proofs against")
-        proofs = self._json("data/proofs.json")["proofs"]
+        verified = self._need_checkpoint()
+        size, root_hash = verified.checkpoint.size, verified.checkpoint.root
+        proofs = self.bag.json("data/proofs.json")["proofs"]
         names = sorted(p for p in self.bag.entries if p.startswith("data/events/"))
         if not names:
             raise VerificationError("the package holds no events")
         for name in names:
             index = int(name.removeprefix("data/events/").removesuffix(".json"))
-            data = self.bag.read(name)
+            data = self.bag.read(name, 1 << 20)
             if str(index) not in proofs:
                 raise VerificationError(f"event at leaf {index} has no inclusion proof")
-            merkle.verify_inclusion(index, self.size, merkle.leaf_hash(data),
-                                    [bytes.fromhex(h) for h in proofs[str(index)]], self.root)
+            merkle.verify_inclusion(index, size, merkle.leaf_hash(data),
+                                    [bytes.fromhex(h) for h in proofs[str(index)]], root_hash)
             self.events.append((index, data, Event.decode(data)))
+        self.log_backed.update(names)
         return f"{len(names)} events are leaves of the checkpointed tree"
 
     def case_chain(self) -> str:
         if not self.events:
-            raise VerificationError("no verified events")
+            raise _NotRun("no events were shown to be in the log")
         previous: bytes | None = None
         for seq, (index, data, event) in enumerate(self.events):
             if event.case_no != self.case_no:
-                raise VerificationError(f"leaf {index} belongs to case {event.case_no}, not {self.case_no}")
+                raise VerificationError(f"leaf {index} belongs to case {event.case_no}, not "
+                                        f"{self.case_no}")
             if event.seq != seq:
-                raise VerificationError(f"leaf {index} is event {event.seq} of the case, expected {seq}: an event "
-                                        "is missing or out of order")
+                raise VerificationError(f"leaf {index} is event {event.seq} of the case, expected "
+                                        f"{seq}: an event is missing or out of order")
             if event.prev != (previous.hex() if previous else None):
                 raise VerificationError(f"leaf {index} does not name the previous event's hash")
             previous = merkle.leaf_hash(data)
-        state = lifecycle.replay(self.case_no or "", [(e.type, e.payload) for _, _, e in self.events])
+        steps = [(e.type, e.payload) for _, _, e in self.events]
+        state = lifecycle.replay(self.case_no or "", steps)
         return f"{len(self.events)} events chained by hash; every step allowed; the case is {state.value}"
 
+    def _need_signature(self) -> None:
+        if not self.signed:
+            raise _NotRun("the package signature did not verify, so its files were not hashed")
+
+    def manifests(self) -> str:
+        self._need_signature()
+        manifest = _manifest(self.bag.read("manifest-sha256.txt"))
+        tags = set(_manifest(self.bag.read("tagmanifest-sha256.txt")))
+        listed = set(manifest) | tags | {"tagmanifest-sha256.txt", "signature.json"}
+        extra = sorted(set(self.bag.entries) - listed)
+        if extra:
+            raise VerificationError(f"files beyond the manifests, which nothing covers: "
+                                    f"{', '.join(extra[:5])}")
+        for name, digest in sorted(manifest.items()):
+            if name not in self.bag.entries:
+                raise VerificationError(f"{name} is in the manifest but not in the package")
+            actual, _ = self._hash(name)
+            if actual != digest:
+                raise VerificationError(f"{name} was changed: it hashes to {actual}, the manifest "
+                                        f"says {digest}")
+        return f"{len(manifest)} payload files and {len(tags)} tag files match their SHA-256"
+
     def evidence(self) -> str:
+        self._need_signature()
+        if not self.events:
+            raise _NotRun("no events were shown to be in the log")
         registered = [e for _, _, e in self.events if e.type == "evidence.registered"]
         for event in registered:
-            p = event.payload
-            record = self._json(f"data/evidence/{p['evidence_id']}.json")
-            name = f"data/evidence/{p['evidence_id']}.{EXTENSIONS.get(p['media_type'], 'bin')}"
-            if name not in self.bag.entries:
-                raise VerificationError(f"evidence {p['evidence_id']} has no file in the package")
-            digest, size = self._hash(name)
-            if (digest, size) != (p["sha256"], p["size"]):
-                raise VerificationError(f"evidence {p['evidence_id']}: the file hashes to {digest} ({size:,} bytes), "
-                                        f"the log recorded {p['sha256']} ({p['size']:,} bytes)")
-            if hashlib.sha256(rfc8785.dumps(record["media"])).hexdigest() != p["media_sha256"]:
-                raise VerificationError(f"evidence {p['evidence_id']}: its media facts differ from those recorded")
-            self.records[p["evidence_id"]] = {**record, "_event": p}
+            self._one_item(event.payload)
         return f"{len(registered)} evidence files match the hashes, sizes and media facts in the log"
 
+    def _one_item(self, p: dict[str, Any]) -> None:
+        record = self.bag.json(f"data/evidence/{p['evidence_id']}.json")
+        name = f"data/evidence/{p['evidence_id']}.{EXTENSIONS.get(p['media_type'], 'bin')}"
+        if name not in self.bag.entries:
+            raise VerificationError(f"evidence {p['evidence_id']} has no file in the package")
+        digest, size = self._hash(name)
+        if (digest, size) != (p["sha256"], p["size"]):
+            raise VerificationError(f"evidence {p['evidence_id']}: the file hashes to {digest} "
+                                    f"({size:,} bytes), the log recorded {p['sha256']} "
+                                    f"({p['size']:,} bytes)")
+        if hashlib.sha256(rfc8785.dumps(record["media"])).hexdigest() != p["media_sha256"]:
+            raise VerificationError(f"evidence {p['evidence_id']}: its media facts differ from "
+                                    "those recorded")
+        self.records[p["evidence_id"]] = {**record, "_event": p}
+        self.log_backed.add(name)
+
     def derived(self) -> str:
+        if not self.records and not self.events:
+            raise _NotRun("no evidence was checked against the log")
+        self._need_signature()
         derived = [r["_event"] for r in self.records.values() if "derived_from" in r["_event"]]
         for p in derived:
             origin = p["derived_from"]
             original = self.records.get(origin["evidence_id"])
             if original is None or original["_event"]["sha256"] != origin["sha256"]:
-                raise VerificationError(f"evidence {p['evidence_id']} is derived from {origin['evidence_id']}, "
-                                        "which is not in the package with that hash")
-        return f"{len(derived)} derived items name originals present in the package" if derived else \
-            "no derived items"
+                raise VerificationError(f"evidence {p['evidence_id']} is derived from "
+                                        f"{origin['evidence_id']}, which is not in the package with "
+                                        "that hash")
+        if not derived:
+            return "no derived items"
+        return f"{len(derived)} derived items name originals present in the package"
 
-    def anchor(self) -> dict[str, Any]:
-        anchor = self._json("data/anchor.json")
-        if not self.root:
-            raise VerificationError("no verified checkpoint to compare the anchor with")
-        if (anchor["size"], anchor["root"]) != (self.size, self.root.hex()):
-            raise VerificationError(f"the anchor is of size {anchor['size']}, the checkpoint of size {self.size}")
-        return anchor
+    def custody(self) -> str:
+        if not self.events:
+            raise _NotRun("no events were shown to be in the log")
+        expected = custody_of([(i, e) for i, _, e in self.events])
+        found = self.bag.json("data/custody.json")
+        if found != expected:
+            missing = [e["index"] for e in expected if e not in found]
+            added = [e.get("index") for e in found if e not in expected] if isinstance(found, list) \
+                else ["(not a list)"]
+            raise VerificationError(f"custody.json differs from the custody events in the log: "
+                                    f"leaves missing {missing[:10]}, entries not in the log "
+                                    f"{added[:10]}")
+        self.log_backed.add("data/custody.json")
+        return f"{len(expected)} custody entries, each one a log event of this package"
+
+    def anchor_claim(self) -> tuple[dict[str, Any], ChainPin]:
+        """The package's anchor claim, checked to name the checkpoint and the root's chain pin."""
+        root, verified = self._need_root(), self._need_checkpoint()
+        claim = self.bag.json("data/anchor.json")
+        checkpoint = verified.checkpoint
+        if (claim["size"], claim["root"]) != (checkpoint.size, checkpoint.root.hex()):
+            raise VerificationError(f"the anchor is of size {claim['size']}, the checkpoint of "
+                                    f"size {checkpoint.size}")
+        if root.chain is None:
+            raise _NotRun("the trusted root names no chain")
+        if not root.chain.names(claim["chain_id"], claim["contract"]):
+            raise VerificationError(
+                f"the anchor names contract {claim['contract']} on chain {claim['chain_id']}; the "
+                f"trusted root pins contract {root.chain.contract} on chain {root.chain.chain_id}")
+        return claim, root.chain
+
+    def coverage(self) -> dict[str, list[str]]:
+        """Which payload files the log backs, and which only the agency's signature covers."""
+        payload = sorted(p for p in self.bag.entries if p.startswith("data/"))
+        backed = [p for p in payload if p in self.log_backed]
+        rest = [p for p in payload if p not in self.log_backed]
+        key = "signature_only" if self.signed else "not_covered"
+        return {"log": backed, key: rest}
 
 
-_RESULT = {True: ("pass", "通过 PASS"), False: ("fail", "未通过 FAIL"), None: ("skip", "未运行 NOT RUN")}
+
+def _signed_at(info: dict[str, str]) -> datetime:
+    text = info.get("Lianzheng-Signed-At")
+    if text is None:
+        raise VerificationError("bag-info.txt does not say when the package was signed "
+                                "(Lianzheng-Signed-At)")
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise VerificationError(f"Lianzheng-Signed-At {text!r} has no time zone")
+    return moment
 
 
 def report_html(report: Report) -> str:
     """The verification report as a page, Chinese and English."""
     e = html.escape
-    rows = "".join(f"<tr><td>{e(c.label)}</td><td class='{_RESULT[c.passed][0]}'>{_RESULT[c.passed][1]}</td>"
-                   f"<td>{e(c.detail)}</td></tr>" for c in report.checks)
-    style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}td{border:1px solid #ccc;padding:.3em}"
-             "table{border-collapse:collapse}.pass{color:#060}.fail{color:#b00}")
-    return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>证据包核验报告 Package '
-            f"verification report</title><style>{style}</style></head><body><h1>证据包核验报告 Package "
-            f"verification report</h1><p><strong>{e(report.statement())}</strong></p><table><tr><th>核验项 Check"
-            f"</th><th>结果 Result</th><th>详情 Detail</th></tr>{rows}</table></body></html>\n")
+    rows = "".join(f"<tr><td>{e(c.label)}</td><td class='{c.status.name.lower()}'>"
+                   f"{RESULT_WORDS[c.status]}</td><td>{e(c.detail)}</td></tr>" for c in report.checks)
+    covered = "".join(f"<li><code>{e(p)}</code></li>"
+                      for p in report.coverage.get("signature_only", []))
+    style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+             "td{border:1px solid #ccc;padding:.3em}table{border-collapse:collapse}"
+             ".pass{color:#060}.fail{color:#b00}.incomplete{color:#a60}")
+    return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>证据包核验报告 '
+            f"Package verification report</title><style>{style}</style></head><body><h1>证据包核验"
+            f"报告 Package verification report</h1><p><strong>{e(report.headline())}</strong></p>"
+            f"<p>{e(report.statement())}</p><table><tr><th>核验项 Check</th><th>结果 Result</th>"
+            f"<th>详情 Detail</th></tr>{rows}</table><h2>仅由机关签名覆盖的文件 Files only the "
+            f"agency's signature covers</h2><ul>{covered or '<li>—</li>'}</ul></body></html>\n")
 
 
 def _manifest(text: bytes) -> dict[str, str]:
@@ -318,4 +546,5 @@ def _manifest(text: bytes) -> dict[str, str]:
     return entries
 
 
-__all__ = ["CHECKS", "HostilePackage", "Report", "report_html", "verify"]
+__all__ = ["CHECKS", "ChainCheck", "HostilePackage", "Report", "Status", "Verdict", "report_html",
+           "verify"]

@@ -17,16 +17,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import merkle
-from ledger.checkpoint import verify_note
 from ledger.errors import VerificationError
 from ledger.events import Event
 from ledger.merkle import CompactRange, NodeId
 from ledger.models import CheckpointRecord, Leaf, LogHead, Node
+from ledger.trust import TrustRoot, verify_checkpoint
 
 BATCH = 5000
 T = TypeVar("T")
@@ -73,18 +72,17 @@ class Report:
 
 
 def run(
-    session: Session, origin: str, public_key: Ed25519PublicKey,
-    progress: Callable[[int, int], None] | None = None,
+    session: Session, root: TrustRoot, progress: Callable[[int, int], None] | None = None,
 ) -> Report:
-    """Audit the whole log in `session`'s database."""
+    """Audit the whole log in `session`'s database; checkpoints must be signed as `root` says."""
     size = session.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one()
-    return _Audit(session, size, origin, public_key, progress).run()
+    return _Audit(session, size, root, progress).run()
 
 
 class _Audit:
-    def __init__(self, session: Session, size: int, origin: str, public_key: Ed25519PublicKey,
+    def __init__(self, session: Session, size: int, root: TrustRoot,
                  progress: Callable[[int, int], None] | None) -> None:
-        self.session, self.origin, self.public_key, self.progress = session, origin, public_key, progress
+        self.session, self.root, self.progress = session, root, progress
         self.report = Report(size=size)
         self.truth = CompactRange()  # from the leaf bytes
         self.stored = CompactRange()  # from the stored nodes
@@ -208,7 +206,7 @@ class _Audit:
         self.report.checkpoints += 1
         where = f"checkpoint at size {cp.size}"
         try:
-            signed = verify_note(cp.note, self.origin, self.public_key)
+            signed = verify_checkpoint(self.root, cp.note).checkpoint
         except VerificationError as exc:
             self.report.add(where, f"is forged or damaged: {exc.message}")
             return

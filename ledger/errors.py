@@ -26,6 +26,13 @@ class VerificationError(LianzhengError):
     code = "verification-failed"
 
 
+class CheckIncomplete(LianzhengError):
+    """A check could not be completed (a chain unreachable, an anchor not final yet): neither
+    passed nor failed, so a verdict that needs it is INCOMPLETE (DESIGN.md: What VERIFIED means)."""
+
+    code = "check-incomplete"
+
+
 class InvalidInput(LianzhengError):
     """A request is malformed: wrong type, unknown field, value out of range."""
 

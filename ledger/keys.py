@@ -39,7 +39,12 @@ def write_new(path: Path, content: bytes) -> None:
 
 def new_ed25519_pem() -> bytes:
     """A fresh Ed25519 private key as PKCS#8 PEM."""
-    return Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    return pem_of(Ed25519PrivateKey.generate())
+
+
+def pem_of(key: Ed25519PrivateKey) -> bytes:
+    """An Ed25519 private key as unencrypted PKCS#8 PEM (the file itself is mode 0600)."""
+    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
 
 
 def ed25519_key(path: Path, create: bool = True) -> Ed25519PrivateKey:

@@ -10,10 +10,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, LargeBinary, SmallInteger, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-APPEND_ONLY_TABLES = ("log_leaves", "log_nodes", "log_checkpoints")
+APPEND_ONLY_TABLES = ("log_leaves", "log_nodes", "log_checkpoints", "trust_roots")
 
 
 class Base(DeclarativeBase):
@@ -56,6 +67,38 @@ class CheckpointRecord(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LogKey(Base):
+    """One key's period: a checkpoint key by tree sizes, a package key by times (half-open).
+
+    The open period (no `valid_until_*`) is the key in use; a rotation closes it where the next
+    begins. The private keys stay in files (ledger/keyring.py), never in the database.
+    """
+
+    __tablename__ = "log_keys"
+    __table_args__ = (UniqueConstraint("kind", "public_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # "checkpoint" or "package"
+    algorithm: Mapped[str] = mapped_column(String(16))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(64))
+    valid_from_size: Mapped[int | None] = mapped_column(BigInteger)
+    valid_until_size: Mapped[int | None] = mapped_column(BigInteger)
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TrustRootRecord(Base):
+    """A trust root the deployment published (DESIGN.md: Trust root); append-only, each replacing the
+    one before it, `document` exactly as served."""
+
+    __tablename__ = "trust_roots"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    document: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Case(Base):

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from sqlalchemy import and_, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from ledger import merkle
+from ledger import keyring, merkle
 from ledger.checkpoint import CheckpointSigner
 from ledger.errors import InvalidInput, NotFound
+from ledger.keyring import KeyRing
 from ledger.merkle import CompactRange, NodeId
-from ledger.models import CheckpointRecord, Leaf, LogHead, Node
+from ledger.models import CheckpointRecord, Leaf, LogHead, LogKey, Node
 
 MAX_LEAVES_PAGE = 1000
 
@@ -72,8 +73,32 @@ class ConsistencyProof:
 class LogStore:
     """One deployment's log. Stateless between calls: every fact lives in the database."""
 
-    def __init__(self, signer: CheckpointSigner) -> None:
-        self.signer = signer
+    def __init__(self, origin: str, ring: KeyRing) -> None:
+        self.origin = origin
+        self.ring = ring
+        self._signers: dict[bytes, CheckpointSigner] = {}
+
+    def signer(self, session: Session) -> CheckpointSigner:
+        """The signer of the open checkpoint-key period, read in `session` (ledger/keyring.py): after
+        a rotation by any process, the next checkpoint is signed by the new key."""
+        period = keyring.ensure(session, keyring.CHECKPOINT, self.ring, keyring.Start(size=0))
+        public = period.public_key
+        if public not in self._signers:
+            self._signers[public] = CheckpointSigner(self.origin, self.ring.private(public))
+        return self._signers[public]
+
+    def current_key(self, session: Session) -> bytes:
+        """The public key that signs the next checkpoint (read only: nothing is recorded here)."""
+        period = keyring.current(session, keyring.CHECKPOINT)
+        return self.ring.first.public_key().public_bytes_raw() if period is None else period.public_key
+
+    def checkpoint_key(self, session: Session, size: int) -> LogKey:
+        """The key period that covers checkpoints of `size`."""
+        for period in keyring.periods(session, keyring.CHECKPOINT):
+            upper = period.valid_until_size
+            if (period.valid_from_size or 0) <= size and (upper is None or size < upper):
+                return period
+        raise NotFound(f"no checkpoint key covers size {size}")
 
     # --- writing ---------------------------------------------------------------
 
@@ -104,7 +129,7 @@ class LogStore:
         _insert_rows(session, Leaf, leaves)
         _insert_rows(session, Node, nodes)
         root = compact.root()
-        head = SignedHead(compact.size, root, self.signer.sign(compact.size, root))
+        head = SignedHead(compact.size, root, self.signer(session).sign(compact.size, root))
         session.execute(insert(CheckpointRecord).values(size=head.size, root=head.root, note=head.note))
         session.execute(update(LogHead).where(LogHead.id == 1).values(size=compact.size))
         return appended, head

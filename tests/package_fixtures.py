@@ -40,6 +40,7 @@ def exported(tmp_path_factory, anvil, media_dir):
     target = Target(chain, contract, development_account(0), 0)
     anchoring = worker(services, target)
     anchoring.cycle()
+    chain.rpc("anvil_mine", [hex(65)])  # final: anvil finalizes 64 blocks behind the latest
     with services.sessions() as session:
         supervisor = authenticate(session, tokens[Role.SUPERVISOR])
     path = tmp / "case.zip"

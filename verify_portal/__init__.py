@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 
@@ -26,31 +28,45 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from verify_portal.api import cases, docs, evidence, log, ops
-    from verify_portal.pages import citizen, court, staff, vendor
+    from verify_portal.api import cases, docs, evidence, log, ops, trust
+    from verify_portal.pages import citizen, court, staff, trust_roots, vendor
 
     app.register_blueprint(ops.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(log.bp)
+    app.register_blueprint(trust.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(evidence.bp)
     app.register_blueprint(court.bp)
     app.register_blueprint(citizen.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(trust_roots.bp)
     app.register_blueprint(vendor.bp)
-    app.after_request(_security_headers)
+    app.after_request(_security_headers(services.settings.public_rpc_url))
     problems.register(app)
     logs.install(app)
     check_every_view_declares_access(app)
     return app
 
 
-def _security_headers(response: Response) -> Response:
-    """Every answer: no inline script, no framing, no sniffing, no referrer; HSTS over HTTPS."""
-    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; script-src 'self'; "
-                                "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    return response
+def _security_headers(public_rpc_url: str | None) -> Callable[[Response], Response]:
+    """Every answer: no inline script, no framing, no sniffing, no referrer; HSTS over HTTPS. Pages may
+    call this site and, when one is configured, the public chain RPC that citizens' browsers check."""
+    connect = "'self'" + (f" {_origin(public_rpc_url)}" if public_rpc_url else "")
+    policy = (f"default-src 'self'; script-src 'self'; connect-src {connect}; frame-ancestors 'none'; "
+              "form-action 'self'; base-uri 'none'; object-src 'none'")
+
+    def headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+    return headers
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from anchor.chain import Chain
 from anchor.contract import AnchorContract
 from anchor.errors import ChainError, NotAnchoredYet
 from anchor.local import LocalChain
+from anchor.models import AnchorRecord
 from anchor.policy import Policy
 from anchor.worker import AnchorWorker, Target
 from evidence.models import EvidenceItem
@@ -33,8 +35,10 @@ from ledger.db import as_utc
 from ledger.errors import ConfigurationError, NotFound
 from ledger.events import format_time
 from ledger.models import Leaf
-from verify_portal.services import Services
 from verify_portal.settings import Settings
+
+if TYPE_CHECKING:
+    from verify_portal.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,22 @@ def identity(settings: Settings) -> Identity | None:
         return Identity(settings.chain_id, AnchorContract.checksum(settings.contract_address))
     deployment = local_chain(settings).deployment()
     return None if deployment is None else Identity(deployment.chain_id, deployment.contract)
+
+
+def deployment_block(settings: Settings) -> int:
+    """The block the contract was deployed in: where its history starts."""
+    if settings.embedded_chain:
+        deployment = local_chain(settings).deployment()
+        return 0 if deployment is None else deployment.block_number
+    return settings.contract_block
+
+
+def rpc_url(settings: Settings) -> str | None:
+    """Where this deployment's chain answers now: the configured RPC, or the running local anvil."""
+    if not settings.embedded_chain:
+        return settings.rpc_url
+    running = local_chain(settings).running()
+    return None if running is None else running.rpc_url
 
 
 def local_chain(settings: Settings) -> LocalChain:
@@ -197,19 +217,6 @@ def audit_chain(services: Services, report: Report) -> None:
             stop()
 
 
-def chain_check(settings: Settings) -> Callable[[dict], str] | None:
-    """How the portal checks a package's anchor: on this deployment's chain, if it can be reached."""
-    if settings.embedded_chain:
-        running = local_chain(settings).running()
-        rpc_url = None if running is None else running.rpc_url
-    else:
-        rpc_url = settings.rpc_url
-    if rpc_url is None:
-        return None
-    chain = Chain(rpc_url, timeout=10)
-    return lambda anchor: receipt.check_on_chain(chain, anchor)
-
-
 def worker(services: Services, target: Target, on_step: Callable[[str], None] | None = None) -> AnchorWorker:
     """The anchor worker of this deployment, with the lock that fits its database."""
     return AnchorWorker(services.sessions, services.store, target, policy(services.settings),
@@ -217,24 +224,30 @@ def worker(services: Services, target: Target, on_step: Callable[[str], None] | 
 
 
 def receipts(services: Services, indexes: list[int], with_events: bool) -> tuple[list[dict], list[int]]:
-    """Receipts of the leaves at `indexes` to one anchor (final if one holds them all), and the indexes
-    no anchor covers yet."""
+    """Receipts of the leaves at `indexes`, each pinned to the first anchor that covered it, and the
+    indexes no anchor covers yet."""
     ident = identity(services.settings)
     if ident is None or not indexes:
         return [], indexes
+    fingerprint = services.trust.latest().fingerprint
+    built: list[dict] = []
+    waiting: list[int] = []
     with services.sessions() as session:
-        record = records.for_receipts(session, ident.chain_id, ident.contract, max(indexes))
-        if record is None:  # not all covered: fall back to the newest anchor for those it holds
-            newest = records.anchors(session, ident.chain_id, ident.contract, limit=1)
-            if not newest:
-                return [], indexes
-            record = newest[0]
-        covered = [i for i in indexes if i < record.size]
-        head = services.store.checkpoint(session, record.size)
-        proofs = services.store.inclusion_proofs(session, covered, record.size) if covered else []
-        events = {i: session.get_one(Leaf, i).data for i in covered} if with_events else {}
-    built = [receipt.build(services.signer, head, p, record, events.get(p.index)) for p in proofs]
-    return built, [i for i in indexes if i >= record.size]
+        by_anchor: dict[int, tuple[AnchorRecord, list[int]]] = {}
+        for index in sorted(set(indexes)):
+            record = records.first_covering(session, ident.chain_id, ident.contract, index)
+            if record is None:
+                waiting.append(index)
+                continue
+            by_anchor.setdefault(record.size, (record, []))[1].append(index)
+        for size, (record, covered) in sorted(by_anchor.items()):
+            head = services.store.checkpoint(session, size)
+            proofs = services.store.inclusion_proofs(session, covered, size)
+            events = {i: session.get_one(Leaf, i).data for i in covered} if with_events else {}
+            built += [receipt.build(services.store.origin, head, p, record, events.get(p.index),
+                                    fingerprint) for p in proofs]
+    built.sort(key=lambda r: r["leaf_index"])
+    return built, waiting
 
 
 def registrations(services: Services, sha256: str) -> list[dict]:

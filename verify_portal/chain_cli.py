@@ -24,6 +24,7 @@ from ledger.errors import ConfigurationError, InvalidInput
 from verify_portal import anchoring, logs
 from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
+from verify_portal.trust_cli import chains_of, roots_for_verifying
 
 log = logging.getLogger(__name__)
 
@@ -182,20 +183,36 @@ def anchor_status() -> None:
 
 @click.command("verify-receipt")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--rpc", required=True, help="JSON-RPC URL of the chain the receipt names (any node of it).")
+@click.option("--trust", "trust_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A trust root file to verify against instead of the trust store (repeatable).")
+@click.option("--rpc", "rpc_urls", multiple=True,
+              help="A JSON-RPC URL of the chain the trust root pins (repeatable; any node of it).")
+@click.option("--require-chain", is_flag=True,
+              help="Say INCOMPLETE, not VERIFIED, when the anchor was not checked on chain.")
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
-def verify_receipt(file: Path, rpc: str, as_json: bool) -> None:
-    """Check a saved receipt against the chain alone; exit 0 only if every check passes (2 if one fails)."""
-    data = jsontext.loads(file.read_bytes(), str(file))
+def verify_receipt(file: Path, trust_files: tuple[Path, ...], rpc_urls: tuple[str, ...],
+                   require_chain: bool, as_json: bool) -> None:
+    """Check a saved receipt against your trust root and the chain it pins.
+
+    Exit 0 VERIFIED, 1 NOT VERIFIED, 2 usage error, 3 INCOMPLETE.
+    """
+    try:
+        data = jsontext.loads(file.read_bytes(), str(file))
+    except InvalidInput as exc:
+        raise click.UsageError(exc.message) from None
     if not isinstance(data, dict) or data.get("format") != receipt_mod.FORMAT:
-        raise InvalidInput(f"{file} is not a {receipt_mod.FORMAT} receipt")
+        raise click.UsageError(f"{file} is not a {receipt_mod.FORMAT} receipt")
+    roots = roots_for_verifying(trust_files)
     started = time.monotonic()
-    checks = receipt_mod.verify(data, Chain(rpc))
-    passed = all(c.passed for c in checks)
+    report = receipt_mod.verify(data, roots, chains_of(rpc_urls), require_chain)
     if as_json:
-        _print({"passed": passed, "checks": [c.to_json() for c in checks]})
+        _print(report.to_json())
     else:
-        for c in checks:
-            click.echo(f"{'PASS' if c.passed else 'FAIL'}  {c.name}: {c.detail}")
-        click.echo(f"receipt {'verified' if passed else 'NOT verified'} in {time.monotonic() - started:.1f} s")
-    sys.exit(0 if passed else 2)
+        marks = {"pass": "PASS", "fail": "FAIL", "not run": "----", "incomplete": "????"}
+        for c in report.checks:
+            click.echo(f"{marks[c.status.value]}  {c.name}: {c.detail}")
+        against = "no trusted root" if report.root is None else report.root.describe()
+        click.echo(f"receipt {report.verdict.value} against {against} "
+                   f"in {time.monotonic() - started:.1f} s")
+    sys.exit(report.exit_code)

@@ -15,7 +15,7 @@ from evidence.service import view
 from ledger import audit as audit_mod
 from ledger.errors import LianzhengError
 from ledger.users import Actor, Role, add_user, by_username
-from verify_portal import anchoring, backup_cli, chain_cli, keys_cli, package_cli, upload_cli
+from verify_portal import anchoring, backup_cli, chain_cli, keys_cli, package_cli, trust_cli, upload_cli
 from verify_portal.models import AuditRun
 from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
@@ -75,7 +75,8 @@ main.add_command(chain_cli.verify_receipt)
 main.add_command(upload_cli.upload)
 main.add_command(package_cli.export)
 main.add_command(package_cli.verify)
-main.add_command(package_cli.package_key)
+main.add_command(trust_cli.trust_group)
+main.add_command(trust_cli.court_roots_group)
 main.add_command(keys_cli.keys_group)
 main.add_command(backup_cli.backup)
 main.add_command(backup_cli.restore)
@@ -100,7 +101,7 @@ def audit(as_json: bool) -> None:
     blob against its hash and each device's segments, and compare every anchored root with the log's."""
     services = _services()
     with services.sessions() as session:
-        report = audit_mod.run(session, services.signer.origin, services.signer.public_key,
+        report = audit_mod.run(session, services.trust.latest(),
                                progress=None if as_json else _progress)
         evidence_audit.check(session, services.evidence.blobs, report)
     anchoring.audit_chain(services, report)

@@ -21,7 +21,7 @@ from anchor.errors import NotAnchoredYet
 from evidence import package
 from evidence.models import EvidenceItem
 from evidence.service import view
-from ledger.checkpoint import raw_public_key
+from ledger import trust
 from ledger.events import Event, utc_now
 from ledger.models import Leaf
 from ledger.users import Actor
@@ -36,9 +36,10 @@ def export_case(services: Services, actor: Actor, case_no: str, out: BinaryIO, r
     items, last_index = services.evidence.log_export(actor, case_no, reason)
     record = _anchor_covering(services, last_index, wait)
     contents = _gather(services, actor, case_no, items, record)
-    key_id = package.write(contents, out, services.package_key, progress)
+    signing = package.write(contents, out, services.trust.seal, progress)
     return {"case_no": case_no, "events": len(contents.events), "evidence": len(contents.evidence),
-            "checkpoint_size": contents.size, "anchor_block": record.block_number, "signing_key_id": key_id}
+            "checkpoint_size": contents.size, "anchor_block": record.block_number,
+            "signing_key_id": signing.key_id, "trust_root": trust.fingerprint(contents.trust_root)}
 
 
 def _anchor_covering(services: Services, index: int, wait: float):  # type: ignore[no-untyped-def]
@@ -63,19 +64,17 @@ def _gather(services: Services, actor: Actor, case_no: str, items: list[Evidence
             Leaf.case_no == case_no, Leaf.leaf_index < record.size).order_by(Leaf.leaf_index)).all()
         head = store.checkpoint(session, record.size)
         proofs = store.inclusion_proofs(session, [i for i, _ in leaves], record.size)
+        signed_by = store.checkpoint_key(session, record.size).public_key
     events = [(i, bytes(d)) for i, d in leaves]
-    decoded = [Event.decode(d) for _, d in events]
-    custody = [{"index": i, "type": e.type, "actor": e.actor, "time": e.time, **e.payload}
-               for (i, _), e in zip(events, decoded, strict=True) if e.type.startswith("evidence.")]
     included = [item for item in items if item.leaf_index < record.size]
-    signer = services.signer
     return package.PackageContents(
         case_no=case_no, events=events, proofs={p.index: p.proof for p in proofs}, size=head.size, root=head.root,
         checkpoint=head.note,
-        log_key={"origin": signer.origin, "key_id": signer.key_id.hex(), "algorithm": "ed25519",
-                 "public_key": raw_public_key(signer.public_key).hex()},
+        log_key={"origin": store.origin, "key_id": trust.checkpoint_key_id(store.origin, signed_by),
+                 "algorithm": "ed25519", "public_key": signed_by.hex()},
+        trust_root=services.trust.latest().document,
         anchor={**records.to_json(record), "chain_id": record.chain_id, "contract": record.contract},
-        custody=custody,
+        custody=package.custody_of((i, Event.decode(d)) for i, d in events),
         evidence=[package.EvidenceFile(view(item), (lambda sha=item.sha256: blobs.open(sha))) for item in included],
         exported_at=utc_now(), exported_by=f"{actor.username} ({actor.role.value})")
 

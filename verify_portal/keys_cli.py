@@ -9,9 +9,8 @@ from pathlib import Path
 import click
 from eth_account import Account
 
-from ledger import keys
+from ledger import keys, trust
 from ledger.errors import ConfigurationError
-from verify_portal.package_cli import public_pem
 from verify_portal.settings import ANCHOR_KEYSTORE_NAME, CHECKPOINT_KEY_NAME, PACKAGE_KEY_NAME, PARTY_SECRET_NAME
 
 # The files docker-compose.yml's `secrets:` section points at.
@@ -56,5 +55,21 @@ def keys_init(directory: Path, password: str, uid: int | None) -> None:
             os.chown(directory / name, uid, -1)
     click.echo(f"wrote {', '.join(SECRET_FILES)} to {directory} (mode 0600)")
     click.echo(f"anchor account: {anchor.address}  (fund it; the contract's owner must addAnchorer it)")
-    click.echo("package key for courts (public half):")
-    click.echo(public_pem(keys.ed25519_key(directory / PACKAGE_KEY_NAME, create=False)), nl=False)
+    package = keys.ed25519_key(directory / PACKAGE_KEY_NAME, create=False).public_key().public_bytes_raw()
+    click.echo(f"package key {trust.package_key_id(package)}; once the stack runs, `lianzheng trust export` "
+               "gives courts the trust root and `lianzheng trust fingerprint` the fingerprint to print")
+
+
+@keys_group.command("rotate")
+@click.argument("kind", type=click.Choice(["checkpoint", "package"]))
+def keys_rotate(kind: str) -> None:
+    """Sign with a new KIND key from now on; the old one keeps verifying what it signed.
+
+    The new key is written beside the configured one; the trust root that lists both (with the sizes
+    or times each covers) is published at once, signed by the old root's package key, so courts move
+    forward with `lianzheng trust update`.
+    """
+    from verify_portal.cli import _services
+
+    root = _services().trust.rotate(kind)
+    click.echo(f"rotated the {kind} key; new trust root {root.fingerprint}")

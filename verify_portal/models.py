@@ -78,3 +78,17 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+class CourtRoot(Base):
+    """Another agency's trust root, registered by an admin (fingerprint confirmed) for the court page."""
+
+    __tablename__ = "court_roots"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    log_origin: Mapped[str] = mapped_column(String(255), unique=True)
+    agency: Mapped[str] = mapped_column(String(255))
+    document: Mapped[str] = mapped_column(Text)
+    rpc_url: Mapped[str | None] = mapped_column(String(500))
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

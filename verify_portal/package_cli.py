@@ -1,19 +1,22 @@
-"""`lianzheng export`, `lianzheng verify` and `lianzheng package-key`: evidence packages for courts."""
+"""`lianzheng export` and `lianzheng verify`: evidence packages for courts."""
 
 from __future__ import annotations
 
 import json
+import resource
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 
 from evidence import verify as verifier
 from evidence.service import CUSTODY_REASONS
-from ledger.errors import ConfigurationError
-from verify_portal.services import Services
+from ledger.verdict import Status
+from verify_portal.trust_cli import chains_of, roots_for_verifying
+
+if TYPE_CHECKING:
+    from verify_portal.services import Services
 
 
 @click.command("export")
@@ -56,24 +59,36 @@ def _evidence_bytes(services: Services, case_no: str) -> int:
 
 @click.command("verify")
 @click.argument("package", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--rpc", default=None, help="An Ethereum JSON-RPC URL: also check the anchor on chain.")
-@click.option("--expect-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="The package signing key (PEM) you were given; the signature must be by it.")
+@click.option("--trust", "trust_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A trust root file to verify against instead of the trust store (repeatable).")
+@click.option("--rpc", "rpc_urls", multiple=True,
+              help="A JSON-RPC URL of the chain the trust root pins: check the anchor there (repeatable).")
+@click.option("--require-chain", is_flag=True,
+              help="Say INCOMPLETE, not VERIFIED, when the anchor was not checked on chain.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the report as JSON.")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the report as HTML.")
 @click.option("--pdf", "pdf_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the report as PDF.")
-def verify(package: Path, rpc: str | None, expect_key: Path | None, json_out: Path | None,
-           html_out: Path | None, pdf_out: Path | None) -> None:
-    """Verify an evidence package offline; each check by name. Exit 0 only if every check passed."""
-    key = _public_key(expect_key) if expect_key else None
-    report = verifier.verify(str(package), key, _chain_check(rpc) if rpc else None)
-    for check in report.checks:
-        mark = {True: "PASS", False: "FAIL", None: "----"}[check.passed]
-        click.echo(f"{mark}  {check.label}: {check.detail}")
-    click.echo(report.statement())
+@click.option("--memory-limit", type=click.IntRange(min=64), default=None, metavar="MIB",
+              help="Cap this process's memory (the court page runs the verifier so).")
+def verify(package: Path, trust_files: tuple[Path, ...], rpc_urls: tuple[str, ...], require_chain: bool,
+           json_out: Path | None, html_out: Path | None, pdf_out: Path | None,
+           memory_limit: int | None) -> None:
+    """Verify an evidence package against the trust roots you hold, check by check.
+
+    Exit 0 VERIFIED, 1 NOT VERIFIED (a check failed), 2 usage error, 3 INCOMPLETE (a required
+    check could not be completed, e.g. the chain is unreachable).
+    """
+    if memory_limit is not None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit << 20, memory_limit << 20))
+    roots = roots_for_verifying(trust_files)
+    chains = chains_of(rpc_urls)
+    chain_check = _chain_check(chains) if chains else None
+    report = verifier.verify(str(package), roots, chain_check, require_chain=require_chain)
+    _print_report(report)
     if json_out:
         json_out.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     if html_out:
@@ -82,35 +97,20 @@ def verify(package: Path, rpc: str | None, expect_key: Path | None, json_out: Pa
         from evidence import report_pdf
 
         pdf_out.write_bytes(report_pdf.render_verification(report))
-    sys.exit(0 if report.passed else 2)
+    sys.exit(report.exit_code)
 
 
-def _public_key(path: Path) -> Ed25519PublicKey:
-    try:
-        key = load_pem_public_key(path.read_bytes())
-    except ValueError:
-        raise ConfigurationError(f"{path} is not a PEM public key") from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise ConfigurationError(f"{path} is not an Ed25519 public key")
-    return key
+def _print_report(report: verifier.Report) -> None:
+    marks = {Status.PASS: "PASS", Status.FAIL: "FAIL", Status.NOT_RUN: "----", Status.INCOMPLETE: "????"}
+    for check in report.checks:
+        click.echo(f"{marks[check.status]}  {check.label}: {check.detail}")
+    for path in report.coverage.get("signature_only", []):
+        click.echo(f"note  {path}: covered by the agency's signature only, not by the log")
+    click.echo(report.headline())
+    click.echo(report.statement())
 
 
-def _chain_check(rpc: str):  # type: ignore[no-untyped-def]
-    from anchor.chain import Chain
-    from anchor.receipt import check_on_chain
+def _chain_check(chains: list[Any]) -> verifier.ChainCheck:
+    from anchor.receipt import chain_for, check_anchor
 
-    chain = Chain(rpc)
-    return lambda anchor: check_on_chain(chain, anchor)
-
-
-@click.command("package-key")
-def package_key() -> None:
-    """Print the package signing key's public half (PEM), to hand to courts for --expect-key."""
-    from verify_portal.cli import _services
-
-    click.echo(public_pem(_services().package_key), nl=False)
-
-
-def public_pem(private_key: Ed25519PrivateKey) -> str:
-    """The public half of a signing key, as courts receive it."""
-    return private_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    return lambda pin, claim: check_anchor(chain_for(pin, chains), pin, claim)

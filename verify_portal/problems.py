@@ -27,6 +27,7 @@ STATUS: dict[type[errors.LianzhengError], int] = {
     errors.ConfigurationError: 500,
     NotAnchoredYet: 409,
     ChainUnavailable: 503,
+    errors.CheckIncomplete: 503,
     evidence_errors.TooLarge: 413,
     evidence_errors.UnsupportedMedia: 415,
     evidence_errors.ChecksumMismatch: 460,  # tus checksum extension's status

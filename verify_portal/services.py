@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask, current_app
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,13 +20,15 @@ from evidence.service import EvidenceService, Limits
 from evidence.uploads import Uploads
 from ledger import db, keys
 from ledger.cases import CaseService
-from ledger.checkpoint import CheckpointSigner
+from ledger.keyring import KeyRing
 from ledger.parties import PartySecrets
 from ledger.storage import LogStore
 from verify_portal.citizens import CitizenAccess
+from verify_portal.court_roots import CourtRoots
 from verify_portal.settings import Settings
 from verify_portal.staff import StaffLogins
 from verify_portal.statements import Statements
+from verify_portal.trust import TrustService
 
 
 @dataclass
@@ -39,14 +40,11 @@ class Services:
     cases: CaseService
     evidence: EvidenceService
     uploads: Uploads
-    package_key: Ed25519PrivateKey
+    trust: TrustService
+    court: CourtRoots
     citizens: CitizenAccess
     staff: StaffLogins
     statements: Statements
-
-    @property
-    def signer(self) -> CheckpointSigner:
-        return self.store.signer
 
 
 EXTENSION = "lianzheng"
@@ -71,18 +69,19 @@ def migrate(engine: Engine) -> None:
 def build(settings: Settings) -> Services:
     """Open the database and load (on first start: create) the keys under the data directory."""
     create = settings.generate_keys
-    signer = CheckpointSigner(settings.log_origin, keys.ed25519_key(settings.checkpoint_key_file, create=create))
+    checkpoint_keys = KeyRing(settings.checkpoint_key_file, create=create)
     party_secrets = PartySecrets.derive(keys.secret(settings.party_secret_file, create=create))
     if settings.database_url.startswith("sqlite:///"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = db.make_engine(settings.database_url)
     sessions = db.session_factory(engine)
-    store = LogStore(signer)
+    store = LogStore(settings.log_origin, checkpoint_keys)
     cases = CaseService(sessions, store, party_secrets)
     blobs = FileBlobStore(settings.blob_root)
     evidence_service = EvidenceService(cases, blobs, DeviceRegistry(sessions), Limits(settings.max_evidence_bytes))
     uploads = Uploads(evidence_service, settings.uploads_dir, timedelta(hours=settings.upload_lifetime_hours))
-    package_key = keys.ed25519_key(settings.package_key_file, create=create)
+    trust = TrustService(settings, sessions, store, KeyRing(settings.package_key_file, create=create))
     citizens = CitizenAccess(sessions, cases, party_secrets.code_key)
-    return Services(settings, engine, sessions, store, cases, evidence_service, uploads, package_key, citizens,
+    court = CourtRoots(settings, sessions, trust)
+    return Services(settings, engine, sessions, store, cases, evidence_service, uploads, trust, court, citizens,
                     StaffLogins(sessions), Statements(cases, evidence_service, party_secrets))

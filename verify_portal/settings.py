@@ -10,6 +10,7 @@ from pathlib import Path
 from ledger.errors import ConfigurationError
 
 DEFAULT_ORIGIN = "lianzheng.example/cg-log"
+DEFAULT_AGENCY = "链证演示执法机关 Lianzheng demo agency"
 # The secret files' names: under <data>/keys by default, in ./secrets for docker-compose (`keys init`).
 CHECKPOINT_KEY_NAME = "checkpoint-ed25519.pem"
 PARTY_SECRET_NAME = "party-secret.bin"
@@ -30,6 +31,8 @@ class Settings:
     workers: int
     max_request_bytes: int
     generate_keys: bool  # only the embedded default makes its own keys; named key files must exist
+    agency: str = DEFAULT_AGENCY  # the trust root's `agency`: who stands behind this log
+    require_chain_check: bool = False  # the trust root's `require_chain_check`
     # Chain (DESIGN.md: Chain). No RPC URL means the embedded anvil under <data>/chain.
     rpc_url: str | None = None
     chain_id: int | None = None
@@ -51,12 +54,17 @@ class Settings:
     upload_lifetime_hours: float = 24.0
     max_package_bytes: int = 8 << 30  # the court page's upload limit
     public_url: str | None = None  # the portal's address as printed on notices (QR codes); default: as asked
+    public_rpc_url: str | None = None  # a chain RPC browsers may call: citizens' pages check anchors there
+    court_verify_seconds: float = 300.0  # the court page's verifier process: wall-clock limit ...
+    court_verify_memory: int = 2 << 30  # ... and address-space limit, in bytes
     secure_cookies: bool = False  # behind TLS in production: session cookies only over HTTPS
     overdue_days: int = 90  # a filed case without a decision after this many days is overdue (行政处罚法 §60)
     # The `lianzheng upload` client
     client_server: str = "http://127.0.0.1:8000"
     client_token: str | None = field(default=None, repr=False)
     client_state_dir: Path = Path.home() / ".cache" / "lianzheng"
+    # The verifier's side: roots this machine's user trusts (`lianzheng trust add`)
+    trust_store: Path = Path.home() / ".config" / "lianzheng" / "trust"
 
     @property
     def embedded_chain(self) -> bool:
@@ -93,17 +101,23 @@ class Settings:
             max_request_bytes=_int(env, "LIANZHENG_MAX_REQUEST_BYTES", 1 << 20),
             generate_keys=not ({"LIANZHENG_CHECKPOINT_KEY", "LIANZHENG_PARTY_SECRET", "LIANZHENG_PACKAGE_KEY"}
                                & env.keys()),
+            agency=env.get("LIANZHENG_AGENCY") or DEFAULT_AGENCY,
+            require_chain_check=env.get("LIANZHENG_REQUIRE_CHAIN_CHECK", "0") == "1",
             **_chain_settings(env),
             blob_dir=Path(env.get("LIANZHENG_BLOB_DIR", data_dir / "blobs")),
             max_evidence_bytes=_int(env, "LIANZHENG_MAX_EVIDENCE_BYTES", 8 << 30),
             upload_lifetime_hours=_float(env, "LIANZHENG_UPLOAD_LIFETIME_HOURS", 24.0),
             max_package_bytes=_int(env, "LIANZHENG_MAX_PACKAGE_BYTES", 8 << 30),
             public_url=env.get("LIANZHENG_PUBLIC_URL") or None,
+            public_rpc_url=env.get("LIANZHENG_PUBLIC_RPC_URL") or None,
+            court_verify_seconds=_float(env, "LIANZHENG_COURT_VERIFY_SECONDS", 300.0),
+            court_verify_memory=_int(env, "LIANZHENG_COURT_VERIFY_MEMORY", 2 << 30),
             secure_cookies=env.get("LIANZHENG_SECURE_COOKIES", "0") == "1",
             overdue_days=_int(env, "LIANZHENG_OVERDUE_DAYS", 90),
             client_server=env.get("LIANZHENG_SERVER", "http://127.0.0.1:8000"),
             client_token=env.get("LIANZHENG_TOKEN") or None,
             client_state_dir=Path(env.get("LIANZHENG_CLIENT_STATE", Path.home() / ".cache" / "lianzheng")),
+            trust_store=Path(env.get("LIANZHENG_TRUST_STORE", Path.home() / ".config" / "lianzheng" / "trust")),
         )
 
 

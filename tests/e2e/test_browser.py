@@ -18,7 +18,9 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from evidence import verify as verifier
+from ledger.trust import TrustRoot, TrustRoots
 from tests.e2e.test_serve import BIN, Server, _request
+from tests.support.tamper import drop_triggers, rewrite_history
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
@@ -57,6 +59,16 @@ def _shot(page, name):
 
 def test_citizen_court_and_supervisor_in_a_real_browser(browser, tmp_path, media_dir):
     env = {**os.environ, "LIANZHENG_DATA_DIR": str(tmp_path / "var"), "LIANZHENG_ANCHOR_INTERVAL": "1"}
+    _cli(env, "chain", "up")  # started apart so that its RPC address is known before the portal starts
+    rpc_url = json.loads((tmp_path / "var" / "chain" / "anvil.json").read_text())["rpc_url"]
+    env["LIANZHENG_PUBLIC_RPC_URL"] = rpc_url  # citizens' browsers check anchors there themselves
+    try:
+        _browse(browser, env, tmp_path)
+    finally:
+        _cli(env, "chain", "down", check=False)
+
+
+def _browse(browser, env, tmp_path):
     with Server(env) as server:
         token = _cli(env, "user", "add", "officer-1", "--role", "officer").stdout.strip()
         _cli(env, "user", "add", "supervisor-1", "--role", "supervisor")
@@ -72,8 +84,12 @@ def test_citizen_court_and_supervisor_in_a_real_browser(browser, tmp_path, media
         page = browser.new_page()
         page.goto(issued["link"])  # what the notice's QR code holds
         page.click("button[type=submit]")
-        page.wait_for_selector("text=✓ 浏览器已核验", timeout=20000)
+        page.wait_for_selector("text=链上已核对", timeout=20000)  # signed, included, and on chain
         assert case_no in page.content() and "#" not in page.url
+        root = json.loads(_request(f"{server.url}/api/v1/trust")[1])
+        fingerprint = _cli(env, "trust", "fingerprint").stdout.strip()
+        assert page.inner_text("#browser-fingerprint") == fingerprint == issued["trust_fingerprint"]
+        assert page.is_hidden("#check-failed")
         _shot(page, "citizen-qr")
         page.set_viewport_size({"width": 390, "height": 844})  # as on a phone
         _shot(page, "citizen-phone")
@@ -94,6 +110,7 @@ def test_citizen_court_and_supervisor_in_a_real_browser(browser, tmp_path, media
         page.set_input_files("input[name=package]", str(package))
         page.click("form button[type=submit]")
         page.wait_for_selector(".verdict.pass")
+        assert f'data-root="{fingerprint}"' in page.content()
         _shot(page, "court-verified")
         tampered = tmp_path / "tampered.zip"
         with zipfile.ZipFile(package) as z, zipfile.ZipFile(tampered, "w") as out:
@@ -123,11 +140,11 @@ def test_citizen_court_and_supervisor_in_a_real_browser(browser, tmp_path, media
             page.click("text=导出证据包")
         exported = tmp_path / "from-page.zip"
         download.value.save_as(exported)
-        assert verifier.verify(str(exported)).passed
+        assert verifier.verify(str(exported), TrustRoots([TrustRoot.from_document(root)])).passed
 
         database = sqlite3.connect(tmp_path / "var" / "lianzheng.db")  # someone with the database file
-        for (name,) in database.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-            database.execute(f"DROP TRIGGER {name}")
+        first_event = bytes(database.execute("SELECT data FROM log_leaves WHERE leaf_index = 0").fetchone()[0])
+        drop_triggers(database)
         database.execute("UPDATE log_leaves SET data = CAST('{\"forged\":1}' AS BLOB) WHERE leaf_index = 0")
         database.commit()
         database.close()
@@ -136,3 +153,16 @@ def test_citizen_court_and_supervisor_in_a_real_browser(browser, tmp_path, media
         page.wait_for_selector("#audit.fail")
         assert "leaf 0" in page.inner_text("#audit-findings")
         _shot(page, "supervisor-tampering-flagged")
+
+        # Someone with the database file rewrites the case's first step and makes the whole log agree
+        # with it, re-signing every checkpoint with a key of their own: the citizen's browser refuses it.
+        first = json.loads(_request(f"{server.url}/api/v1/log/receipt?index=0")[1])
+        forged = first_event.replace(b'"source":"patrol"', b'"source":"camera"')
+        rewrite_history(tmp_path / "var" / "lianzheng.db", 0, forged, root["log_origin"])
+        page = browser.new_page()
+        page.goto(issued["link"])
+        page.click("button[type=submit]")
+        page.wait_for_selector("#check-failed:not([hidden])", timeout=20000)
+        assert "检查点并非由信任根中的密钥签名" in page.inner_text('tr[data-leaf="0"]')
+        assert first["anchor"]["block_number"] is not None
+        _shot(page, "citizen-forgery-refused")

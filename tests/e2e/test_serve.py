@@ -135,10 +135,13 @@ def test_serve_starts_on_a_fresh_data_dir_and_keeps_the_log_across_a_restart(env
         receipt_file = tmp_path / "receipt.json"
         receipt_file.write_text(receipt)
         rpc_url = json.loads((tmp_path / "var" / "chain" / "anvil.json").read_text())["rpc_url"]
-        check = subprocess.run([BIN, "verify-receipt", str(receipt_file), "--rpc", rpc_url], env=env,
-                               capture_output=True, text=True)
+        root_file = tmp_path / "root.json"
+        subprocess.run([BIN, "trust", "export", "-o", str(root_file)], env=env, check=True)
+        assert json.loads(_request(f"{server.url}/api/v1/trust")[1]) == json.loads(root_file.read_text())
+        check = subprocess.run([BIN, "verify-receipt", str(receipt_file), "--trust", str(root_file),
+                                "--rpc", rpc_url], env=env, capture_output=True, text=True)
         assert check.returncode == 0, check.stdout + check.stderr
-        assert "receipt verified" in check.stdout
+        assert "receipt VERIFIED" in check.stdout
 
     # `serve` started the local chain, so it stopped it too.
     assert subprocess.run([BIN, "chain", "status"], env=env, capture_output=True).returncode == 1

@@ -39,7 +39,7 @@ def _tamper(services, *statements, **params):
 
 def _audit(services):
     with services.sessions() as session:
-        return audit.run(session, services.signer.origin, services.signer.public_key)
+        return audit.run(session, services.trust.latest())
 
 
 def _wheres(report):
@@ -85,7 +85,7 @@ def test_a_changed_stored_node_is_named_and_no_leaf_is_blamed(log_of_ten):
 
 
 def test_a_forged_checkpoint_is_named(log_of_ten):
-    forger = CheckpointSigner(log_of_ten.signer.origin, Ed25519PrivateKey.generate())
+    forger = CheckpointSigner(log_of_ten.store.origin, Ed25519PrivateKey.generate())
     note = forger.sign(8, b"\x22" * 32)
     _tamper(log_of_ten, "UPDATE log_checkpoints SET note = :n, root = :r WHERE size = 8", n=note, r=b"\x22" * 32)
     report = _audit(log_of_ten)

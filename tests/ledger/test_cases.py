@@ -159,7 +159,7 @@ def test_erasing_a_party_deletes_the_data_and_keeps_every_proof_valid(services, 
     assert case["party"] == {"erased": True, "commitment": case["events"][0]["event"]["payload"]["party"]["commitment"]}
     with services.sessions() as session:
         after = services.store.inclusion_proof(session, 0)
-        report = audit.run(session, services.signer.origin, services.signer.public_key)
+        report = audit.run(session, services.trust.latest())
     merkle.verify_inclusion(0, after.size, before.leaf_hash, after.proof, after.root)
     assert report.clean, report.findings
     with pytest.raises(NotFound, match="no personal data"):

@@ -61,6 +61,6 @@ def test_eight_concurrent_writers_get_every_event_in_the_log_exactly_once(servic
     with services.sessions() as session:
         stored = {i: h.hex() for i, h in session.execute(select(Leaf.leaf_index, Leaf.leaf_hash))}
         assert {a["index"]: a["leaf_hash"] for a in acknowledged} == stored
-        report = audit.run(session, services.signer.origin, services.signer.public_key)
+        report = audit.run(session, services.trust.latest())
     assert report.clean, report.findings
     assert report.size == total

@@ -8,8 +8,8 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
 from ledger import merkle
-from ledger.checkpoint import verify_note
 from ledger.errors import InvalidInput
+from ledger.trust import verify_checkpoint
 
 
 def _append(services, payloads):
@@ -31,7 +31,7 @@ def test_appends_get_consecutive_indexes_and_a_checkpoint_of_the_new_size(servic
     appended, head = _append(services, [b"d"])
     assert appended[0].index == 3 and head.size == 4
     assert head.root == merkle.root_from_leaves([merkle.leaf_hash(x) for x in (b"a", b"b", b"c", b"d")])
-    assert verify_note(head.note, services.signer.origin, services.signer.public_key).size == 4
+    assert verify_checkpoint(services.trust.latest(), head.note).checkpoint.size == 4
 
 
 def test_every_inclusion_and_consistency_proof_of_a_stored_tree_verifies(services):
@@ -120,6 +120,7 @@ def test_the_database_itself_refuses_to_change_or_delete_log_rows(services, stat
 
 def test_proofs_asked_during_concurrent_appends_always_match_their_checkpoint(services):
     _fill(services, 10)
+    root = services.trust.latest()
     stop, failures, checked = threading.Event(), [], []
 
     def writer():
@@ -133,7 +134,7 @@ def test_proofs_asked_during_concurrent_appends_always_match_their_checkpoint(se
                 p = services.store.inclusion_proof(session, index)  # default: latest checkpoint
                 note = services.store.checkpoint(session, p.size).note
             try:
-                cp = verify_note(note, services.signer.origin, services.signer.public_key)
+                cp = verify_checkpoint(root, note).checkpoint
                 merkle.verify_inclusion(index, cp.size, p.leaf_hash, p.proof, cp.root)
             except Exception as exc:  # noqa: BLE001 - collected and asserted below
                 failures.append(exc)

@@ -51,6 +51,8 @@ def _requests(world):
         ("GET", "/api/v1/log/proof/consistency", PUBLIC, {"path": "/api/v1/log/proof/consistency?from=1"}),
         ("GET", "/api/v1/log/anchors", PUBLIC, {"path": "/api/v1/log/anchors"}),
         ("GET", "/api/v1/log/receipt", PUBLIC, {"path": "/api/v1/log/receipt?index=0"}),
+        ("GET", "/api/v1/trust", PUBLIC, {"path": "/api/v1/trust"}),
+        ("GET", "/api/v1/trust/history", PUBLIC, {"path": "/api/v1/trust/history"}),
         ("POST", "/api/v1/cases", WRITERS, {"path": "/api/v1/cases", "json": REPORT}),
         ("POST", "/api/v1/cases/<case_no>/transitions", WRITERS,
          {"path": f"/api/v1/cases/{c}/transitions", "json": {"to": "FILED"}}),
@@ -115,6 +117,10 @@ def _requests(world):
         ("POST", "/staff/cases/<case_no>/export", PUBLIC, {"path": f"/staff/cases/{c}/export", "data": {}}),
         ("POST", "/staff/cases/<case_no>/steps", PUBLIC, {"path": f"/staff/cases/{c}/steps", "data": {}}),
         ("POST", "/staff/cases/<case_no>/evidence", PUBLIC, {"path": f"/staff/cases/{c}/evidence", "data": {}}),
+        ("GET", "/staff/trust", PUBLIC, {"path": "/staff/trust"}),
+        ("POST", "/staff/trust", PUBLIC, {"path": "/staff/trust", "data": {}}),
+        ("POST", "/staff/trust/<fingerprint>/removal", PUBLIC, {"path": f"/staff/trust/{'ab' * 32}/removal",
+                                                                "data": {}}),
     ]
 
 

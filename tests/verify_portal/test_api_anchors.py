@@ -1,11 +1,16 @@
 """The anchor list and receipts through the API, checked against the chain alone."""
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from anchor import receipt
 from anchor.account import development_account
 from anchor.worker import Target
+from ledger import merkle
+from ledger.checkpoint import CheckpointSigner
+from ledger.trust import TrustRoots
 from ledger.users import Role, add_user
+from ledger.verdict import Status, Verdict
 from tests.anchor.support import append, worker
 from tests.conftest import bearer
 from tests.verify_portal.test_api_cases import PARTY, _open
@@ -46,25 +51,67 @@ def test_the_anchor_list_shows_each_anchor_on_chain(anchored, chain, contract):
     assert [a["size"] for a in client.get("/api/v1/log/anchors?before=5").json["anchors"]] == [3]
 
 
-def test_a_receipt_verifies_against_the_chain_alone(anchored, chain):
+def _verify(services, data, chain):
+    return receipt.verify(data, TrustRoots([services.trust.latest()]), [chain] if chain else [])
+
+
+def _statuses(report):
+    return {c.name: c.status for c in report.checks}
+
+
+def test_a_receipt_verifies_against_the_trust_root_and_the_chain_it_pins(anchored, chain):
     services, w, client = anchored
     append(services, 6)
     w.cycle()
     answer = client.get("/api/v1/log/receipt?index=4")
     assert answer.status_code == 200
-    checks = receipt.verify(answer.json, chain)
-    assert [c.passed for c in checks] == [True] * len(checks)
-    assert {c.name for c in checks} >= {"contract holds the root at this size", "contract's own inclusion check"}
+    early = _verify(services, answer.json, chain)
+    assert early.verdict == Verdict.INCOMPLETE and "confirmations" in early.checks[-1].detail  # not final yet
+    chain.rpc("anvil_mine", [hex(65)])  # final: anvil finalizes 64 blocks behind the latest
+    report = _verify(services, answer.json, chain)
+    assert report.verdict == Verdict.VERIFIED, report.to_json()
+    assert set(_statuses(report).values()) == {Status.PASS, Status.NOT_RUN}  # no witnesses configured
+    assert {c.name for c in report.checks} >= {receipt.ANCHORED, "the contract's own inclusion check"}
+
+
+def test_offline_a_receipt_is_verified_with_the_anchor_not_checked(anchored):
+    services, w, client = anchored
+    append(services, 3)
+    w.cycle()
+    report = _verify(services, client.get("/api/v1/log/receipt?index=1").json, None)
+    assert report.verdict == Verdict.VERIFIED and _statuses(report)[receipt.ANCHORED] == Status.NOT_RUN
 
 
 def test_a_tampered_receipt_fails_the_check_it_breaks(anchored, chain):
     services, w, client = anchored
     append(services, 6)
     w.cycle()
+    chain.rpc("anvil_mine", [hex(65)])  # final: anvil finalizes 64 blocks behind the latest
     forged = client.get("/api/v1/log/receipt?index=2").json
     forged["leaf_hash"] = "00" * 32
-    failed = {c.name for c in receipt.verify(forged, chain) if not c.passed}
-    assert failed == {"inclusion proof leads to the anchored root", "contract's own inclusion check"}
+    report = _verify(services, forged, chain)
+    failed = {c.name for c in report.checks if c.status == Status.FAIL}
+    assert failed == {"inclusion proof leads to the checkpoint's root", "the contract's own inclusion check"}
+    assert report.verdict == Verdict.NOT_VERIFIED
+
+
+def test_a_receipt_forged_consistently_with_another_key_names_that_key(anchored, chain):
+    services, w, client = anchored
+    append(services, 3)
+    w.cycle()
+    forged = client.get("/api/v1/log/receipt?index=1").json
+    event = b"forged event"
+    leaves = [merkle.leaf_hash(b"a"), merkle.leaf_hash(event), merkle.leaf_hash(b"c")]
+    root = merkle.root_from_leaves(leaves)
+    stranger = CheckpointSigner(services.store.origin, Ed25519PrivateKey.generate())
+    forged.update(leaf_hash=leaves[1].hex(), checkpoint=stranger.sign(3, root),
+                  inclusion={"size": 3, "root": root.hex(), "proof": [leaves[0].hex(), leaves[2].hex()]})
+    forged["anchor"].update(root=root.hex(), block_number=999999)
+    report = _verify(services, forged, chain)
+    assert report.verdict == Verdict.NOT_VERIFIED
+    [failed] = [c for c in report.checks if c.status == Status.FAIL]
+    assert failed.name == "checkpoint is signed by a key of the trusted root"
+    assert stranger.key_id.hex() in failed.detail and "does not list" in failed.detail
 
 
 def test_a_leaf_not_yet_anchored_has_no_receipt_yet(anchored):
@@ -91,19 +138,20 @@ def test_a_case_has_a_receipt_for_every_anchored_event_with_the_event_itself(anc
     assert len(body["receipts"]) == 1 and len(body["not_yet_anchored"]) == 1
     [first] = body["receipts"]
     assert case_no in first["event"] and PARTY["name"] not in first["event"]
-    assert all(c.passed for c in receipt.verify(first, chain))
+    assert _verify(services, first, None).verdict == Verdict.VERIFIED
     assert client.get(f"/api/v1/cases/{case_no}/receipts").status_code == 401
 
 
-def test_a_receipt_names_a_final_anchor_when_one_holds_the_leaf(anchored, chain):
+def test_a_receipt_stays_pinned_to_the_first_anchor_that_covered_its_leaf(anchored, chain):
     services, w, client = anchored
     append(services, 2)
     w.cycle()
+    first = client.get("/api/v1/log/receipt?index=1").json["anchor"]
     chain.rpc("anvil_mine", [65])
     w.cycle()  # the anchor of size 2 is final
     append(services, 2)
     w.cycle()  # the anchor of size 4 is only mined
-    first = client.get("/api/v1/log/receipt?index=1").json["anchor"]
-    assert (first["size"], first["final"]) == (2, True)
+    again = client.get("/api/v1/log/receipt?index=1").json["anchor"]
+    assert (again["size"], again["block_number"], again["final"]) == (2, first["block_number"], True)
     newest = client.get("/api/v1/log/receipt?index=3").json["anchor"]
     assert (newest["size"], newest["final"]) == (4, False)

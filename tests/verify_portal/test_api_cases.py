@@ -139,13 +139,13 @@ def test_an_idempotency_key_reused_with_another_body_is_422(client, tokens):
 
 def test_the_proofs_of_a_case_come_with_the_checkpoint_of_the_same_size(client, tokens, services):
     from ledger import merkle
-    from ledger.checkpoint import verify_note
+    from ledger.trust import verify_checkpoint
 
     case_no = _open(client, tokens["officer"])
     _open(client, tokens["officer"])
     client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED"}, headers=bearer(tokens["officer"]))
     bundle = client.get(f"/api/v1/cases/{case_no}/proofs", headers=bearer(tokens["officer"])).json
-    checkpoint = verify_note(bundle["checkpoint"], services.signer.origin, services.signer.public_key)
+    checkpoint = verify_checkpoint(services.trust.latest(), bundle["checkpoint"]).checkpoint
     assert checkpoint.size == bundle["size"] == 3
     for e in bundle["events"]:
         merkle.verify_inclusion(e["index"], checkpoint.size, bytes.fromhex(e["leaf_hash"]),

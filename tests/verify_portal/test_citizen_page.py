@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from ledger import trust
 from tests.anchor.support import worker
 from tests.conftest import bearer
 from tests.verify_portal.test_api_cases import PARTY, _open
@@ -32,6 +33,9 @@ def test_the_notice_link_keeps_the_code_in_the_fragment(client, tokens):
     issued = _issue(client, tokens, case_no)
     assert issued["link"] == f"http://localhost/check#{case_no}:{issued['code']}"
     assert issued["qr_svg"].startswith("<svg") and "path" in issued["qr_svg"]  # printable on the notice
+    fingerprint = issued["trust_fingerprint"]
+    assert fingerprint == trust.fingerprint(client.get("/api/v1/trust").json)
+    assert fingerprint[:16] in issued["notice_svg"] and fingerprint[48:] in issued["notice_svg"]
     assert client.post(f"/api/v1/cases/{case_no}/verification-code").status_code == 401
     assert client.post(f"/api/v1/cases/{case_no}/verification-code",
                        headers=bearer(tokens["supervisor"])).status_code == 403
@@ -47,6 +51,8 @@ def test_the_right_code_opens_the_timeline_without_other_peoples_data(client, to
     assert "线索登记" in page and "立案" in page and case_no in page
     assert "officer-1" not in page and PARTY["name"] not in page
     assert "已记录，等待上链" in page  # not anchored in this test: said so, no receipt claimed
+    assert "本站未提供公开的区块链节点" in page  # what the browser could not check is said plainly
+    assert "浏览器从本服务器取得的" in page and 'id="trust-root"' in page
 
 
 def test_a_wrong_code_and_an_unknown_case_get_the_same_answer(client, tokens):

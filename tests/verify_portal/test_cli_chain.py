@@ -47,17 +47,23 @@ def test_an_operator_runs_the_local_chain_anchors_and_a_receipt_verifies_on_chai
 
     receipt = tmp_path / "receipt.json"
     receipt.write_text(run("log", "receipt", "0").output)
-    checked = run("verify-receipt", str(receipt), "--rpc", _rpc_url(env))
+    root = tmp_path / "root.json"
+    assert run("trust", "export", "-o", str(root)).exit_code == 0
+    fingerprint = run("trust", "fingerprint").output.strip()
+    store = {"LIANZHENG_TRUST_STORE": str(tmp_path / "store")}
+    assert run("trust", "add", str(root), "--fingerprint", fingerprint, **store).exit_code == 0
+    Chain(_rpc_url(env)).rpc("anvil_mine", [hex(3)])  # final: the local chain finalizes 2 blocks behind
+    checked = run("verify-receipt", str(receipt), "--rpc", _rpc_url(env), **store)
     assert checked.exit_code == 0, checked.output
-    assert "FAIL" not in checked.output and "receipt verified" in checked.output
+    assert "FAIL" not in checked.output and "receipt VERIFIED" in checked.output and fingerprint in checked.output
 
     forged = json.loads(receipt.read_text())
     forged["anchor"]["root"] = "11" * 32
     receipt.write_text(json.dumps(forged))
-    checked = run("verify-receipt", str(receipt), "--rpc", _rpc_url(env), "--json")
-    assert checked.exit_code == 2
-    failed = {c["check"] for c in json.loads(checked.output)["checks"] if not c["passed"]}
-    assert "contract holds the root at this size" in failed
+    checked = run("verify-receipt", str(receipt), "--trust", str(root), "--rpc", _rpc_url(env), "--json")
+    assert checked.exit_code == 1
+    failed = {c["check"] for c in json.loads(checked.output)["checks"] if c["status"] == "fail"}
+    assert failed == {"the anchor names the checkpoint and the root's chain and contract"}
 
 
 def test_the_chain_down_status_exits_non_zero(run):
@@ -71,7 +77,7 @@ def test_a_receipt_that_is_not_json_is_one_clear_error(run, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_bytes(b"[" * 50_000)
     result = run("verify-receipt", str(bad), "--rpc", "http://127.0.0.1:9")
-    assert result.exit_code == 1 and "invalid-input" in result.output
+    assert result.exit_code == 2 and "nests deeper" in result.output
 
 
 def test_production_refuses_anvils_public_development_key(run, anvil, contract):

@@ -6,8 +6,9 @@ import stat
 from click.testing import CliRunner
 
 from anchor import account
+from ledger import keys
 from verify_portal.cli import main
-from verify_portal.services import build
+from verify_portal.services import build, migrate
 from verify_portal.settings import Settings
 
 PASSWORD = "correct-horse-battery"
@@ -35,10 +36,13 @@ def test_the_service_starts_on_the_keys_and_the_keystore_opens_to_the_printed_ac
         "LIANZHENG_CHECKPOINT_KEY": str(secrets / "checkpoint-ed25519.pem"),
         "LIANZHENG_PARTY_SECRET": str(secrets / "party-secret.bin"),
         "LIANZHENG_PACKAGE_KEY": str(secrets / "package-ed25519.pem")}))
-    assert services.signer.public_key is not None
+    migrate(services.engine)
+    root = services.trust.latest()
+    checkpoint_key = keys.ed25519_key(secrets / "checkpoint-ed25519.pem", create=False)
+    assert [k.public_key for k in root.checkpoint_keys] == [checkpoint_key.public_key().public_bytes_raw()]
     printed = re.search(r"anchor account: (0x[0-9a-fA-F]{40})", result.output).group(1)
     assert account.from_keystore(secrets / "anchor-keystore.json", PASSWORD).address == printed
-    assert "-----BEGIN PUBLIC KEY-----" in result.output
+    assert f"package key {root.package_keys[0].key_id}" in result.output
 
 
 def test_keys_init_refuses_to_overwrite_and_leaves_the_existing_keys_alone(tmp_path):

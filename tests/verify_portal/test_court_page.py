@@ -1,13 +1,23 @@
-"""The court page: a package uploaded and verified check by check, in Chinese or English, nothing kept."""
+"""The court page: a package verified in a process of its own against this deployment's trust root and
+the roots an admin registered, the anchor always checked on chain; in Chinese or English, nothing kept."""
 
 import base64
+import dataclasses
 import io
+import json
 import re
 import zipfile
 
 import pytest
+from click.testing import CliRunner
 
-from verify_portal import create_app
+from ledger.users import Role, add_user
+from tests.chain_fixtures import free_port
+from tests.support.packages import build
+from tests.support.trust import Deployment
+from verify_portal import anchoring, create_app
+from verify_portal.cli import main
+from verify_portal.services import Services
 
 
 @pytest.fixture
@@ -20,6 +30,15 @@ def _upload(court, data, lang=None):
     return court.post(url, data={"package": (io.BytesIO(data), "case.zip")}, content_type="multipart/form-data")
 
 
+def _verdict(page):
+    return re.search(r'data-verdict="([^"]+)"', page)[1]
+
+
+def _row(page, check):
+    return re.search(rf'<tr class="([^"]+)" data-check="{check}">\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*'
+                     r"<td>([^<]*)</td>", page)
+
+
 def test_the_court_page_is_in_chinese_with_an_english_switch_and_strict_headers(court):
     page = court.get("/court")
     assert page.status_code == 200 and "核验证据包" in page.get_data(as_text=True)
@@ -30,13 +49,30 @@ def test_the_court_page_is_in_chinese_with_an_english_switch_and_strict_headers(
     assert "lang=en" in english.headers["Set-Cookie"]
 
 
-def test_an_uploaded_package_is_verified_check_by_check_including_the_chain(court, exported):
+def test_every_page_names_the_deployments_trust_root_fingerprint(court, exported):
+    fingerprint = exported["services"].trust.latest().fingerprint
+    assert f'<code id="trust-fingerprint">{fingerprint}</code>' in court.get("/court").get_data(as_text=True)
+    assert court.get("/api/v1/trust").json["log_origin"] == exported["services"].store.origin
+
+
+def test_a_genuine_package_is_verified_against_this_deployments_root_with_the_chain(court, exported):
     page = _upload(court, exported["path"].read_bytes()).get_data(as_text=True)
-    assert "已核验" in page and "未通过" not in page
-    assert page.count('class="pass"') == 10  # every check, the anchor on this deployment's chain included
-    assert 'data-check="anchor"' in page and "rootAt" in page
+    assert _verdict(page) == "VERIFIED", re.sub(r"<[^>]+>", " ", page)[-3000:]
+    assert f'data-root="{exported["services"].trust.latest().fingerprint}"' in page
+    assert _row(page, "anchor")[1] == "pass" and "checked on chain 31337 at block" in _row(page, "anchor")[2]
+    assert _row(page, "witnesses")[1] == "not-run"
     pdf = re.search(r'href="data:application/pdf;base64,([^"]+)"', page)[1]
     assert base64.b64decode(pdf).startswith(b"%PDF-")
+
+
+def test_a_package_forged_with_a_strangers_keys_is_not_verified_and_the_stranger_is_named(court, exported,
+                                                                                        tmp_path):
+    forger = Deployment(origin=exported["services"].store.origin)
+    forged = build(forger, tmp_path / "forged.zip").path
+    page = _upload(court, forged.read_bytes(), lang="en").get_data(as_text=True)
+    assert _verdict(page) == "NOT VERIFIED"
+    assert _row(page, "checkpoint")[1] == "fail" and forger.signer.key_id.hex() in _row(page, "checkpoint")[2]
+    assert _row(page, "signature")[1] == "fail"
 
 
 def test_a_tampered_package_names_the_failed_check(court, exported):
@@ -50,13 +86,20 @@ def test_a_tampered_package_names_the_failed_check(court, exported):
         for name, data in entries.items():
             z.writestr(name, data)
     page = _upload(court, forged.getvalue(), lang="en").get_data(as_text=True)
-    assert "NOT VERIFIED" in page
-    assert '<tr class="fail" data-check="manifests">' in page
+    assert _verdict(page) == "NOT VERIFIED" and "NOT VERIFIED" in page
+    assert _row(page, "manifests")[1] == "fail"
+
+
+def test_with_the_chain_down_the_verdict_is_incomplete_never_verified(court, exported, monkeypatch):
+    monkeypatch.setattr(anchoring, "rpc_url", lambda settings: f"http://127.0.0.1:{free_port()}")
+    page = _upload(court, exported["path"].read_bytes(), lang="en").get_data(as_text=True)
+    assert _verdict(page) == "INCOMPLETE" and "INCOMPLETE" in page
+    assert _row(page, "anchor")[1] == "incomplete" and "unreachable" in _row(page, "anchor")[2]
 
 
 def test_something_that_is_not_a_package_is_reported_not_crashed(court):
     page = _upload(court, b"not a zip at all")
-    assert page.status_code == 200 and '<tr class="fail" data-check="archive">' in page.get_data(as_text=True)
+    assert page.status_code == 200 and _row(page.get_data(as_text=True), "archive")[1] == "fail"
 
 
 def test_a_form_without_a_file_is_a_400_page(court):
@@ -73,3 +116,45 @@ def test_a_package_that_fails_is_counted_in_the_metrics(court):
     _upload(court, b"not a zip at all")
     _upload(court, b"nor this")
     assert failures() == before + 2
+
+
+def _limited(exported, **limits) -> Services:
+    services = exported["services"]
+    return dataclasses.replace(services, court=dataclasses.replace(
+        services.court, settings=dataclasses.replace(services.settings, **limits)))
+
+
+@pytest.mark.parametrize("limits, words", [({"court_verify_seconds": 0.05}, "took longer than"),
+                                           ({"court_verify_memory": 64 << 20}, "stopped before it finished")])
+def test_verification_beyond_the_time_or_memory_limit_is_a_page_that_says_why(exported, limits, words):
+    court = create_app(services=_limited(exported, **limits)).test_client()
+    answer = _upload(court, exported["path"].read_bytes(), lang="en")
+    assert answer.status_code == 422 and words in answer.get_data(as_text=True)
+
+
+def test_another_agencys_package_verifies_only_once_an_admin_registered_its_root(court, exported, tmp_path):
+    other = Deployment(origin="other-city.example/cg-log", agency="另一城管局", contract="0x" + "22" * 20)
+    package = build(other, tmp_path / "other.zip").path
+    before = _upload(court, package.read_bytes()).get_data(as_text=True)
+    assert _verdict(before) == "NOT VERIFIED" and _row(before, "root")[1] == "fail"
+    services = exported["services"]
+    with services.sessions.begin() as session:
+        add_user(session, "admin-court", Role.ADMIN)
+    root_file = tmp_path / "other-root.json"
+    root_file.write_text(json.dumps(other.document(), ensure_ascii=False))
+    env = {"LIANZHENG_DATA_DIR": str(services.settings.data_dir), "LIANZHENG_RPC_URL": services.settings.rpc_url,
+           "LIANZHENG_CHAIN_ID": "31337", "LIANZHENG_CONTRACT_ADDRESS": services.settings.contract_address}
+    wrong = CliRunner().invoke(main, ["court-roots", "add", str(root_file), "--fingerprint", "00" * 32,
+                                      "--as", "admin-court"], env=env)
+    assert wrong.exit_code == 1 and "refused" in wrong.output
+    added = CliRunner().invoke(main, ["court-roots", "add", str(root_file), "--fingerprint",
+                                      other.root().fingerprint, "--as", "admin-court"], env=env)
+    assert added.exit_code == 0, added.output
+    try:
+        after = _upload(court, package.read_bytes()).get_data(as_text=True)
+        assert f'data-root="{other.root().fingerprint}"' in after  # the matched root is named
+        assert _row(after, "signature")[1] == "pass" and _row(after, "checkpoint")[1] == "pass"
+        assert _row(after, "anchor")[1] == "fail" and "there is no contract" in _row(after, "anchor")[2]
+    finally:
+        CliRunner().invoke(main, ["court-roots", "remove", other.root().fingerprint, "--as", "admin-court"],
+                           env=env)

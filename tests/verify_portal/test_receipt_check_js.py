@@ -1,10 +1,16 @@
-"""The browser's receipt check (static/receipt-check.js), run by Node's WebCrypto: RFC 9162 vectors and
-real receipts agree with the Python verifier, tampered receipts are refused naming the check."""
+"""The browser's receipt check (static/receipt-check.js), run by Node's WebCrypto: RFC 9162 vectors, the
+trust root's fingerprint and real receipts agree with the Python verifier; tampered receipts, and ones a
+server forged consistently, are refused naming the check."""
 
 import json
 import subprocess
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ledger import merkle
+from ledger.checkpoint import CheckpointSigner
+from ledger.models import Leaf
 from tests.ledger.test_conformance import VECTORS, _cases
 from verify_portal import anchoring
 
@@ -37,27 +43,68 @@ console.log(JSON.stringify(out));
     assert accepted == [not v["wantErr"] for v in vectors]
 
 
-def test_real_receipts_pass_and_tampered_ones_fail_with_the_check_named(exported):
+def _check(receipts, root):
+    program = f"""
+import {{ checkReceipt, fingerprint }} from {json.dumps(SCRIPT.as_uri())};
+import {{ readFileSync }} from "node:fs";
+const {{ receipts, root }} = JSON.parse(readFileSync(0, "utf8"));
+const out = {{ fingerprint: await fingerprint(root), results: [] }};
+for (const r of receipts) out.results.push(await checkReceipt(r, root));
+console.log(JSON.stringify(out));
+"""
+    return _node(program, {"receipts": receipts, "root": root})
+
+
+def _receipts(exported):
     services = exported["services"]
     with services.sessions() as session:
-        from ledger.models import Leaf
         indexes = [i for (i,) in session.query(Leaf.leaf_index).filter(Leaf.case_no == exported["case_no"])]
     receipts, _ = anchoring.receipts(services, indexes, with_events=True)
     assert receipts
+    return receipts
+
+
+def test_the_browser_computes_the_trust_roots_fingerprint_as_the_python_verifier_does(exported):
+    root = exported["services"].trust.latest()
+    assert _check([], root.document)["fingerprint"] == root.fingerprint
+
+
+def test_real_receipts_pass_against_the_deployments_root(exported):
+    root = exported["services"].trust.latest().document
+    results = _check(_receipts(exported), root)["results"]
+    assert all(r["ok"] for r in results), results
+    assert {r["anchor"]["state"] for r in results} == {"not-checked"}  # no public RPC given
+
+
+def test_tampered_receipts_fail_with_the_check_named(exported):
+    receipts = _receipts(exported)
+    root = exported["services"].trust.latest().document
     forged_event = dict(receipts[0], event=receipts[0]["event"].replace('"seq":0', '"seq":9'))
     forged_proof = json.loads(json.dumps(receipts[-1]))
-    if forged_proof["inclusion"]["proof"]:
-        forged_proof["inclusion"]["proof"][0] = "00" * 32
-    else:
-        forged_proof["anchor"]["root"] = forged_proof["inclusion"]["root"] = "00" * 32
-    program = f"""
-import {{ checkReceipt }} from {json.dumps(SCRIPT.as_uri())};
-import {{ readFileSync }} from "node:fs";
-const out = [];
-for (const r of JSON.parse(readFileSync(0, "utf8"))) out.push(await checkReceipt(r));
-console.log(JSON.stringify(out));
-"""
-    results = _node(program, [*receipts, forged_event, forged_proof])
-    assert all(r["ok"] for r in results[:-2])
-    assert results[-2] == {"ok": False, "check": "event hashes to the leaf"}
-    assert results[-1]["ok"] is False and results[-1]["check"] == "inclusion proof leads to the anchored root"
+    forged_proof["inclusion"]["proof"] = ["00" * 32, *forged_proof["inclusion"]["proof"][1:]] or ["00" * 32]
+    results = _check([forged_event, forged_proof], root)["results"]
+    assert results[0] == {"ok": False, "code": "event", "check": "event hashes to the leaf"}
+    assert results[1] == {"ok": False, "code": "inclusion", "check": "inclusion proof leads to the checkpoint's root"}
+
+
+def test_a_receipt_forged_consistently_by_the_server_fails_on_the_checkpoint_signature(exported):
+    receipt = _receipts(exported)[0]
+    event = receipt["event"]
+    leaves = [merkle.leaf_hash(event.encode()), merkle.leaf_hash(b"made up")]
+    root_hash = merkle.root_from_leaves(leaves)
+    stranger = CheckpointSigner(exported["services"].store.origin, Ed25519PrivateKey.generate())
+    forged = dict(receipt, leaf_index=0, leaf_hash=leaves[0].hex(), checkpoint=stranger.sign(2, root_hash),
+                  inclusion={"size": 2, "root": root_hash.hex(), "proof": [leaves[1].hex()]},
+                  anchor=dict(receipt["anchor"], size=2, root=root_hash.hex(), block_number=999999))
+    [result] = _check([forged], exported["services"].trust.latest().document)["results"]
+    assert result == {"ok": False, "code": "unknown-key",
+                      "check": "the checkpoint is not signed by a key of the trust root"}
+
+
+def test_a_checkpoint_key_outside_its_sizes_is_refused_by_the_browser(exported):
+    receipt = _receipts(exported)[0]
+    root = json.loads(exported["services"].trust.latest_text())
+    size = int(receipt["checkpoint"].split("\n")[1])
+    root["checkpoint_keys"][0]["valid_until_size"] = size  # a root in which that key stopped below this size
+    [result] = _check([receipt], root)["results"]
+    assert result == {"ok": False, "code": "key-period", "check": "the checkpoint key is not valid for this size"}

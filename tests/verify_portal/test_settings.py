@@ -18,8 +18,8 @@ def test_the_embedded_default_lives_under_var(tmp_path, monkeypatch):
 
 def test_keys_are_created_once_with_owner_only_permissions_and_reused(tmp_path):
     settings = Settings.from_env({"LIANZHENG_DATA_DIR": str(tmp_path)})
-    first = build(settings).signer.key_id
-    assert build(settings).signer.key_id == first
+    first = build(settings).store.ring.first.public_key().public_bytes_raw()
+    assert build(settings).store.ring.first.public_key().public_bytes_raw() == first
     for path in (settings.checkpoint_key_file, settings.party_secret_file):
         assert path.stat().st_mode & 0o777 == 0o600
 

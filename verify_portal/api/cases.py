@@ -97,7 +97,9 @@ def export(case_no: str) -> Response:
 def verification_code(case_no: str) -> tuple[Response, int]:
     """A new verification code for the case's notice (shown once; any earlier one stops working).
 
-    The notice prints the code and `qr_svg`, a QR code of `link`, whose fragment the browser keeps to itself.
+    The notice prints the code and `qr_svg`, a QR code of `link`, whose fragment the browser keeps to itself;
+    `notice_svg` is the QR code with the trust root's fingerprint beside it, which the citizen's browser
+    shows too, so that the printed notice, not the server, says which root to expect.
     """
     services = current()
     code = services.citizens.issue(current_actor(), case_no)
@@ -105,7 +107,18 @@ def verification_code(case_no: str) -> tuple[Response, int]:
     link = f"{base}/check#{case_no}:{code}"
     qr = io.BytesIO()
     segno.make(link, error="m").save(qr, kind="svg", scale=4, xmldecl=False)
-    return jsonify(case_no=case_no, code=code, link=link, qr_svg=qr.getvalue().decode()), 201
+    fingerprint = services.trust.latest().fingerprint
+    return jsonify(case_no=case_no, code=code, link=link, qr_svg=qr.getvalue().decode(),
+                   trust_fingerprint=fingerprint,
+                   notice_svg=_notice_svg(qr.getvalue().decode(), fingerprint)), 201
+
+
+def _notice_svg(qr_svg: str, fingerprint: str) -> str:
+    """The QR code with the trust root's fingerprint printed beside it, in four lines of 16 digits."""
+    lines = "".join(f'<text x="0" y="{14 * (i + 2)}">{fingerprint[16 * i:16 * i + 16]}</text>' for i in range(4))
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="420" height="200" font-family="monospace" '
+            f'font-size="12"><g>{qr_svg}</g><g transform="translate(210,40)"><text x="0" y="14">'
+            f"信任根指纹 Trust root fingerprint</text>{lines}</g></svg>")
 
 
 @bp.get("/<case_no>/statements")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from anchor import records
-from ledger.checkpoint import raw_public_key
+from ledger import trust
 from verify_portal import anchoring
 from verify_portal.api.requests import int_arg, required_int_arg
 from verify_portal.auth import PUBLIC, access
@@ -27,13 +27,13 @@ def checkpoint() -> Response:
 @bp.get("/publickey")
 @access(PUBLIC)
 def publickey() -> Response:
-    signer = current().signer
-    return jsonify(
-        origin=signer.origin,
-        key_id=signer.key_id.hex(),
-        algorithm="ed25519",
-        public_key=raw_public_key(signer.public_key).hex(),
-    )
+    """The key that signs the next checkpoints (every key and the sizes it covers: /api/v1/trust)."""
+    services = current()
+    with services.sessions() as session:
+        public = services.store.current_key(session)
+    origin = services.store.origin
+    return jsonify(origin=origin, key_id=trust.checkpoint_key_id(origin, public), algorithm="ed25519",
+                   public_key=public.hex())
 
 
 @bp.get("/leaves")

@@ -20,7 +20,7 @@ from ledger.models import Case, Leaf
 from verify_portal import anchoring, counters
 from verify_portal.auth import PUBLIC, access
 from verify_portal.citizens import LookupRefused, TooManyAttempts, timeline
-from verify_portal.i18n import language, t
+from verify_portal.i18n import TEXT, language, t
 from verify_portal.pages.forms import check_csrf, page
 from verify_portal.services import current
 
@@ -75,7 +75,17 @@ def case() -> Response:
         notice_stage = db.get(Case, case_no).state == State.NOTIFIED.value
     return page("check_case.html", case_no=case_no, steps=steps, receipts=by_index, waiting=set(waiting),
                  notice_stage=notice_stage, sent=request.args.get("sent") == "1",
-                 receipts_json=json.dumps(receipts, ensure_ascii=False).replace("</", "<\\/"))
+                 public_rpc=services.settings.public_rpc_url,
+                 receipts_json=_script_json(receipts),
+                 trust_root_json=_script_json(services.trust.latest().document),
+                 public_rpc_json=_script_json(services.settings.public_rpc_url),
+                 check_words_json=_script_json({key.removeprefix("jscheck_"): t(key) for key in TEXT
+                                                if key.startswith("jscheck_")}))
+
+
+def _script_json(value: object) -> str:
+    """JSON safe inside a <script type="application/json"> element: no "</" can end it early."""
+    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
 
 
 @bp.post("/statement")

@@ -1,8 +1,10 @@
 """The court page (法院/复议机关): upload an evidence package, get the verifier's report check by check.
 
-The package is checked by the same offline verifier a court can run itself;
-the anchor is checked on the chain this deployment anchors to. Nothing of the
-upload is kept: it lives in a temporary file for the request only.
+The package is checked by the same `lianzheng verify` a court can run itself,
+in a process of its own with time and memory limits, against this deployment's
+trust root and the roots an admin registered for other agencies; the anchor is
+always checked on chain, so with the chain down the verdict is INCOMPLETE.
+Nothing of the upload is kept: it lives in a temporary folder for the request.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from flask import Blueprint, Response, request
 
 from evidence import report_pdf
 from evidence import verify as verifier
-from verify_portal import anchoring, counters
+from verify_portal import counters
 from verify_portal.auth import PUBLIC, access
+from verify_portal.court_roots import VerificationRefused
 from verify_portal.i18n import t
 from verify_portal.pages.forms import page
 from verify_portal.services import current
@@ -37,7 +40,11 @@ def verify() -> Response:
     upload = request.files.get("package")
     if upload is None or not upload.filename:
         return page("court.html", status=400, error=t("no_file"))
-    report = verifier.verify(upload.stream, None, anchoring.chain_check(current().settings))
+    try:
+        report = current().court.verify(upload.stream)
+    except VerificationRefused as exc:
+        counters.add(current().sessions, counters.PACKAGE_FAILED)
+        return page("court.html", status=422, error=f"{t('refused')}: {exc.message}")
     if not report.passed:
         counters.add(current().sessions, counters.PACKAGE_FAILED)
     body = json.dumps(report.to_json(), ensure_ascii=False, indent=2).encode()

@@ -9,6 +9,7 @@ import secrets
 from flask import Response, abort, render_template, request, session
 
 from verify_portal.i18n import TEXT, language, t
+from verify_portal.services import current
 
 
 def csrf_token() -> str:
@@ -26,8 +27,10 @@ def check_csrf() -> None:
 
 def page(template: str, status: int = 200, **context: object) -> Response:
     """A rendered page in the visitor's language, with the form token; `?lang=` is remembered in a cookie."""
-    response = Response(render_template(template, lang=language(), t=t, TEXT=TEXT, csrf=csrf_token(), **context),
-                        status=status)
+    root = current().trust.latest()
+    response = Response(render_template(template, lang=language(), t=t, TEXT=TEXT, csrf=csrf_token(),
+                                        trust_fingerprint=root.fingerprint, trust_agency=root.agency,
+                                        **context), status=status)
     if "lang" in request.args:
         response.set_cookie("lang", language(), max_age=365 * 86400, samesite="Lax", secure=request.is_secure)
     return response

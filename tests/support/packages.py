@@ -1,0 +1,175 @@
+"""Evidence packages built from plain data in memory: no database, no chain.
+
+`build` writes a real package (evidence.package.write) of a small case: opened,
+filed, a photo registered and viewed, with the tree, proofs and checkpoint made
+here by the deployment's keys. A forger uses the same function with keys of
+their own; tests then tamper with the zip through `entries` and `rewrite`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import rfc8785
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from evidence import package
+from ledger import merkle, trust
+from ledger.cosignature import cosign
+from ledger.events import Event
+from tests.support.trust import EPOCH, Deployment
+
+PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8 + b"\xff\xd9"
+MEDIA = {"format": "jpeg", "width": 64, "height": 48}
+
+
+@dataclass
+class Case:
+    """A case's events as leaves of a log that holds `before` unrelated leaves first."""
+
+    case_no: str = "CG-2026-000001"
+    before: int = 3
+    files: dict[str, bytes] = field(default_factory=lambda: {"ev-1": PHOTO})
+    outcome: dict[str, Any] | None = None
+
+    def steps(self) -> list[tuple[str, dict[str, Any]]]:
+        steps: list[tuple[str, dict[str, Any]]] = [
+            ("case.reported", {"source": "patrol", "violation_type": "stall", "district": "xuhui"}),
+            ("case.filed", {}),
+        ]
+        for evidence_id, data in self.files.items():
+            steps.append(("evidence.registered", _registration(evidence_id, data)))
+            steps.append(("evidence.custody", {"evidence_id": evidence_id, "action": "view",
+                                               "sha256": hashlib.sha256(data).hexdigest(),
+                                               "role": "supervisor", "reason": "supervision"}))
+        if self.outcome is not None:  # the case decided and closed
+            steps += [("case.investigating", {}), ("case.notified", {}),
+                      ("case.decided", self.outcome), ("case.closed", {})]
+        return steps
+
+    def leaves(self) -> list[tuple[int, bytes]]:
+        """(index, leaf bytes) of the case's events, each chained to the previous by hash."""
+        out, prev = [], None
+        for seq, (type_, payload) in enumerate(self.steps()):
+            event = Event(type_, self.case_no, seq, "officer-1", f"2026-03-0{1 + seq % 9}T08:00:00.000000Z",
+                          prev, payload)
+            data = event.encode()
+            out.append((self.before + seq, data))
+            prev = merkle.leaf_hash(data).hex()
+        return out
+
+
+def _registration(evidence_id: str, data: bytes) -> dict[str, Any]:
+    return {"evidence_id": evidence_id, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
+            "media_type": "image/jpeg", "media_sha256": hashlib.sha256(rfc8785.dumps(MEDIA)).hexdigest()}
+
+
+@dataclass
+class Built:
+    path: Path
+    deployment: Deployment
+    size: int
+    root: bytes
+
+
+def build(deployment: Deployment, path: Path, case: Case | None = None, *,
+          signed_at: datetime | None = None, sign_with: Ed25519PrivateKey | None = None,
+          checkpoint_signer: Any = None, anchor: dict[str, Any] | None = None,
+          cosigners: list[tuple[str, Ed25519PrivateKey]] | None = None,
+          trust_root: dict[str, Any] | None = None) -> Built:
+    """Write the package of `case` as `deployment` (or a forger holding other keys) would."""
+    case = case or Case()
+    leaves = case.leaves()
+    all_leaves = [f"unrelated {i}".encode() for i in range(case.before)] + [d for _, d in leaves]
+    hashes = [merkle.leaf_hash(d) for d in all_leaves]
+    size, root = len(hashes), merkle.root_from_leaves(hashes)
+    note = (checkpoint_signer or deployment.signer).sign(size, root)
+    for name, key in cosigners or []:
+        note += cosign(key, name, note.split("\n\n")[0] + "\n", 1_790_000_000)
+    contents = package.PackageContents(
+        case_no=case.case_no, events=leaves, proofs={i: _proof(hashes, i) for i, _ in leaves},
+        size=size, root=root, checkpoint=note,
+        log_key={"origin": deployment.origin, "key_id": deployment.signer.key_id.hex(),
+                 "algorithm": "ed25519",
+                 "public_key": deployment.checkpoint_key.public_key().public_bytes_raw().hex()},
+        trust_root=trust_root or deployment.document(),
+        anchor={"chain_id": deployment.chain_id, "contract": deployment.contract, "size": size,
+                "root": root.hex(), "tx_hash": "0x" + "ab" * 32, "block_number": 7,
+                "block_hash": "0x" + "cd" * 32, "final": True, **(anchor or {})},
+        custody=package.custody_of((i, Event.decode(d)) for i, d in leaves),
+        evidence=[package.EvidenceFile(_record(case.case_no, eid, data), lambda data=data: iter([data]))
+                  for eid, data in case.files.items()],
+        exported_at="2026-03-10T08:00:00.000000Z", exported_by="supervisor-1 (supervisor)")
+    seal = package.Signing(sign_with or deployment.package_key, signed_at or EPOCH + timedelta(days=60))
+    with open(path, "wb") as out:
+        package.write(contents, out, lambda: seal)
+    return Built(path, deployment, size, root)
+
+
+def _proof(hashes: list[bytes], index: int) -> list[bytes]:
+    ranges = merkle.inclusion_ranges(index, len(hashes))
+    nodes = {merkle.NodeId(0, i): h for i, h in enumerate(hashes)}
+    for level in range(1, len(hashes).bit_length() + 1):
+        for i in range(len(hashes) >> level):
+            nodes[merkle.NodeId(level, i)] = merkle.node_hash(nodes[merkle.NodeId(level - 1, 2 * i)],
+                                                              nodes[merkle.NodeId(level - 1, 2 * i + 1)])
+    return merkle.hash_ranges(ranges, nodes)
+
+
+def _record(case_no: str, evidence_id: str, data: bytes) -> dict[str, Any]:
+    return {"evidence_id": evidence_id, "case_no": case_no, "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data), "media_type": "image/jpeg", "officer": "officer-1", "device": None,
+            "device_signed": False, "captured_at": "2026-03-01T07:00:00.000000Z",
+            "registered_at": "2026-03-01T08:00:00.000000Z", "late": False, "media": MEDIA,
+            "continuity": None, "derived_from": None, "operation": None, "poster": False}
+
+
+# --- tampering with a written package ------------------------------------------------------------
+
+
+def entries(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {i.filename: z.read(i) for i in z.infolist()}
+
+
+def named(found: dict[str, bytes], part: str) -> str:
+    return next(n for n in found if part in n)
+
+
+def rewrite(found: dict[str, bytes], out: Path, resign_with: Ed25519PrivateKey | None = None) -> Path:
+    """Write `found` as a zip; with a key, recompute both manifests and re-sign (an insider or a
+    forger holding some key), so that only the deeper checks can catch the change."""
+    if resign_with is not None:
+        _resign(found, resign_with)
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in found.items():
+            z.writestr(name, data)
+    return out
+
+
+def _resign(found: dict[str, bytes], key: Ed25519PrivateKey) -> None:
+    base = next(iter(found)).split("/")[0]
+    payload = {n: d for n, d in found.items() if n.startswith(f"{base}/data/")}
+    found[f"{base}/manifest-sha256.txt"] = "".join(
+        f"{hashlib.sha256(d).hexdigest()}  {n[len(base) + 1:]}\n" for n, d in sorted(payload.items())).encode()
+    octets = sum(len(d) for d in payload.values())
+    info = [line if not line.startswith("Payload-Oxum") else f"Payload-Oxum: {octets}.{len(payload)}"
+            for line in found[f"{base}/bag-info.txt"].decode().splitlines()]
+    found[f"{base}/bag-info.txt"] = ("\n".join(info) + "\n").encode()
+    tags = {n: d for n, d in found.items()
+            if n.count("/") == 1 and not n.endswith(("tagmanifest-sha256.txt", "signature.json"))}
+    tagmanifest = "".join(f"{hashlib.sha256(d).hexdigest()}  {n[len(base) + 1:]}\n"
+                          for n, d in sorted(tags.items())).encode()
+    found[f"{base}/tagmanifest-sha256.txt"] = tagmanifest
+    public = key.public_key().public_bytes_raw()
+    found[f"{base}/signature.json"] = json.dumps({
+        "algorithm": "ed25519", "signed_file": "tagmanifest-sha256.txt",
+        "key_id": trust.package_key_id(public), "public_key": public.hex(),
+        "signature": base64.b64encode(key.sign(tagmanifest)).decode()}).encode()
