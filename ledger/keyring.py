@@ -1,7 +1,9 @@
 """Signing keys over time: the private keys in files, and in the database which key signs what.
 
 A key file is never overwritten (ledger/keys.py). Rotation writes the new key
-beside the configured one, as `<stem>.<key id>.pem`, and closes the old key's
+into the deployment's rotated-keys folder (`<data>/keys`, writable even where
+the configured key is a read-only secret mount), named after the configured
+file as `<stem>.<key id><suffix>`, and closes the old key's
 period in `log_keys` where the new one begins: at the next tree size for
 checkpoint keys, at the rotation's time for package keys. Every process signs
 with the key whose period is open, read inside the transaction that signs, so
@@ -30,18 +32,18 @@ PACKAGE = "package"
 
 
 class KeyRing:
-    """The private keys of one kind: the configured file and the rotated ones beside it."""
+    """The private keys of one kind: the configured file, and the rotated ones in `rotated_dir`."""
 
-    def __init__(self, configured: Path, create: bool) -> None:
+    def __init__(self, configured: Path, create: bool, rotated_dir: Path) -> None:
         self.configured = configured
+        self.rotated_dir = rotated_dir
         self.first = keys.ed25519_key(configured, create=create)
         self._keys: dict[bytes, Ed25519PrivateKey] = {}
         self.rescan()
 
     def paths(self) -> list[Path]:
         """Every key file of the ring, the configured one first."""
-        pattern = f"{self.configured.stem}.*{self.configured.suffix}"
-        return [self.configured, *sorted(self.configured.parent.glob(pattern))]
+        return [self.configured, *rotated_paths(self.configured, self.rotated_dir)]
 
     def rescan(self) -> None:
         for path in self.paths():
@@ -61,10 +63,16 @@ class KeyRing:
         """A fresh key, written beside the configured one (mode 0600, never over another file)."""
         key = Ed25519PrivateKey.generate()
         key_id = package_key_id(key.public_key().public_bytes_raw())
-        path = self.configured.with_name(f"{self.configured.stem}.{key_id}{self.configured.suffix}")
+        path = self.rotated_dir / f"{self.configured.stem}.{key_id}{self.configured.suffix}"
         keys.write_new(path, keys.pem_of(key))
         self._keys[key.public_key().public_bytes_raw()] = key
         return key
+
+
+def rotated_paths(configured: Path, rotated_dir: Path) -> list[Path]:
+    """The rotated key files of the key configured at `configured`, oldest name first."""
+    pattern = f"{configured.stem}.*{configured.suffix}"
+    return sorted(p for p in rotated_dir.glob(pattern) if p != configured)
 
 
 @dataclass(frozen=True)

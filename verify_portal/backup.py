@@ -24,7 +24,7 @@ import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +38,7 @@ from anchor import leader
 from anchor.chain import Chain
 from evidence.blobstore import FileBlobStore
 from ledger import dump, keys
+from ledger.keyring import rotated_paths
 from ledger.db import make_engine
 from ledger.errors import BackupRefused
 from ledger.models import Base, LogHead
@@ -64,14 +65,30 @@ class KeyFile:
     path: Path  # where the deployment reads it
 
 
-def key_files(settings: Settings) -> list[KeyFile]:
-    """The deployment's secret files, as a backup names them."""
+def key_files(settings: Settings, backed_up: Iterable[str] = ()) -> list[KeyFile]:
+    """The deployment's secret files, as a backup names them: the configured ones, and the keys rotated
+    in beside them (ledger/keyring.py), found on disk or, when restoring, among `backed_up` names."""
     found = [KeyFile(CHECKPOINT_KEY_NAME, settings.checkpoint_key_file),
              KeyFile(PARTY_SECRET_NAME, settings.party_secret_file),
              KeyFile(PACKAGE_KEY_NAME, settings.package_key_file)]
     if settings.anchor_keystore is not None:
         found.append(KeyFile(ANCHOR_KEYSTORE_NAME, settings.anchor_keystore))
+    for name, configured in ((CHECKPOINT_KEY_NAME, settings.checkpoint_key_file),
+                             (PACKAGE_KEY_NAME, settings.package_key_file)):
+        found += _rotated(name, configured, settings.rotated_keys_dir, backed_up)
     return found
+
+
+def _rotated(name: str, configured: Path, folder: Path, backed_up: Iterable[str]) -> list[KeyFile]:
+    """Rotated keys by their key ids: named in a backup after the standard file name (`name`), on disk
+    after the configured file (ledger/keyring.py)."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    on_disk = {p.name.removeprefix(f"{configured.stem}.").removesuffix(configured.suffix)
+               for p in rotated_paths(configured, folder)}
+    in_backup = {n.removeprefix(f"keys/{stem}.").removesuffix(suffix) for n in backed_up
+                 if n.startswith(f"keys/{stem}.") and n.endswith(suffix) and n != f"keys/{name}"}
+    return [KeyFile(f"{stem}.{key_id}{suffix}", folder / f"{configured.stem}.{key_id}{configured.suffix}")
+            for key_id in sorted(on_disk | in_backup)]
 
 
 # --- backup ----------------------------------------------------------------------------------------
@@ -269,7 +286,7 @@ def restore(settings: Settings, source: Path, progress: Progress = lambda n: Non
     engine = make_engine(settings.database_url)
     try:
         _check_empty(settings, engine, manifest, source)
-        for key in key_files(settings):
+        for key in key_files(settings, manifest["files"]):
             if not key.path.exists():
                 keys.write_new(key.path, (source / "keys" / key.name).read_bytes())
         _restore_blobs(FileBlobStore(settings.blob_root), source, manifest)
@@ -283,7 +300,7 @@ def restore(settings: Settings, source: Path, progress: Progress = lambda n: Non
 
 def _check_empty(settings: Settings, engine: Engine, manifest: dict[str, Any], source: Path) -> None:
     """Refuse a target that holds anything the backup would not put there itself."""
-    for key in key_files(settings):
+    for key in key_files(settings, manifest["files"]):
         if f"keys/{key.name}" not in manifest["files"]:
             raise BackupRefused(f"the backup holds no {key.name}, which this deployment is configured with")
         if key.path.exists() and _differs(key.path, source / "keys" / key.name):

@@ -69,7 +69,7 @@ def migrate(engine: Engine) -> None:
 def build(settings: Settings) -> Services:
     """Open the database and load (on first start: create) the keys under the data directory."""
     create = settings.generate_keys
-    checkpoint_keys = KeyRing(settings.checkpoint_key_file, create=create)
+    checkpoint_keys = KeyRing(settings.checkpoint_key_file, create, settings.rotated_keys_dir)
     party_secrets = PartySecrets.derive(keys.secret(settings.party_secret_file, create=create))
     if settings.database_url.startswith("sqlite:///"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -80,7 +80,8 @@ def build(settings: Settings) -> Services:
     blobs = FileBlobStore(settings.blob_root)
     evidence_service = EvidenceService(cases, blobs, DeviceRegistry(sessions), Limits(settings.max_evidence_bytes))
     uploads = Uploads(evidence_service, settings.uploads_dir, timedelta(hours=settings.upload_lifetime_hours))
-    trust = TrustService(settings, sessions, store, KeyRing(settings.package_key_file, create=create))
+    trust = TrustService(settings, sessions, store,
+                         KeyRing(settings.package_key_file, create, settings.rotated_keys_dir))
     citizens = CitizenAccess(sessions, cases, party_secrets.code_key)
     court = CourtRoots(settings, sessions, trust)
     return Services(settings, engine, sessions, store, cases, evidence_service, uploads, trust, court, citizens,

@@ -79,6 +79,12 @@ class Settings:
         return self.blob_dir or self.data_dir / "blobs"
 
     @property
+    def rotated_keys_dir(self) -> Path:
+        """Where `keys rotate` writes new keys: the data directory, writable even when the configured
+        keys are read-only secret mounts."""
+        return self.data_dir / "keys"
+
+    @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
 

@@ -159,3 +159,23 @@ def test_a_restore_interrupted_before_the_database_can_be_run_again(source, tmp_
     audit = _cli(target)("audit")
     assert audit.exit_code == 0, audit.output
     _cli(target)("chain", "down")
+
+
+def test_rotated_keys_are_backed_up_and_the_restored_deployment_signs_with_the_current_one(source, tmp_path):
+    env, case_no = source
+    run = _cli(env)
+    assert run("keys", "rotate", "checkpoint").exit_code == 0
+    run("case", "step", "--as", "officer-1", case_no, "NOTIFIED")  # signed by the rotated key
+    assert run("backup", str(tmp_path / "backup")).exit_code == 0
+    assert len(list((tmp_path / "backup" / "keys").glob("checkpoint-ed25519.*.pem"))) == 1
+    target = {"LIANZHENG_DATA_DIR": str(tmp_path / "restored"), "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"}
+    restored = _cli(target)
+    assert restored("restore", str(tmp_path / "backup")).exit_code == 0
+    try:
+        assert restored("audit").exit_code == 0
+        stepped = restored("case", "step", "--as", "officer-1", case_no, "DECIDED", "--payload",
+                           json.dumps({"outcome": "no_penalty"}))
+        assert stepped.exit_code == 0, stepped.output
+        assert restored("trust", "fingerprint").output == run("trust", "fingerprint").output
+    finally:
+        restored("chain", "down")

@@ -63,6 +63,7 @@ def test_a_genuine_package_is_verified_against_this_deployments_root_with_the_ch
     assert _row(page, "witnesses")[1] == "not-run"
     pdf = re.search(r'href="data:application/pdf;base64,([^"]+)"', page)[1]
     assert base64.b64decode(pdf).startswith(b"%PDF-")
+    assert list((exported["services"].settings.data_dir / "tmp").iterdir()) == []  # nothing of the upload kept
 
 
 def test_a_package_forged_with_a_strangers_keys_is_not_verified_and_the_stranger_is_named(court, exported,

@@ -1,11 +1,13 @@
 """Staff sign-in: passwords, CSRF, lockout after 5 failures, the end of idle sessions, the dashboard."""
 
+import json
 import re
 import time
 
 import pytest
 from click.testing import CliRunner
 
+from tests.support.trust import Deployment
 from tests.verify_portal.test_api_cases import _open
 from verify_portal.cli import main
 from verify_portal.pages import staff as staff_pages
@@ -176,3 +178,32 @@ def test_supervisors_see_each_items_custody_trail_on_the_case_page(client, token
     trail = page[page.index("保管链"):]
     assert "download" in trail and "legal-1" in trail and "hearing" in trail
     assert 'id="step"' not in page  # supervisors read; they do not record steps
+
+
+def test_an_admin_registers_another_agencys_root_only_with_its_fingerprint(client, services, tokens):
+    services.staff.set_password("admin-1", PASSWORD)
+    other = Deployment(origin="other-city.example/cg-log", agency="另一城管局")
+    document = json.dumps(other.document(), ensure_ascii=False)
+    assert _sign_in(client, "admin-1").status_code == 303
+    page = client.get("/staff/trust").get_data(as_text=True)
+    assert services.trust.latest().fingerprint in page and "other-city" not in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+    wrong = client.post("/staff/trust", data={"csrf": csrf, "document": document, "fingerprint": "ab" * 32})
+    assert wrong.status_code == 400 and "refused" in wrong.get_data(as_text=True)
+    assert services.court.registered() == []
+    added = client.post("/staff/trust", data={"csrf": csrf, "document": document,
+                                              "fingerprint": other.root().fingerprint})
+    assert added.status_code == 303 and [r.log_origin for r in services.court.registered()] == [other.origin]
+    assert other.root().fingerprint in client.get("/staff/trust").get_data(as_text=True)
+    removed = client.post(f"/staff/trust/{other.root().fingerprint}/removal", data={"csrf": csrf})
+    assert removed.status_code == 303 and services.court.registered() == []
+
+
+def test_a_supervisor_may_not_change_the_court_pages_roots(client, services, staff):
+    other = Deployment(origin="other-city.example/cg-log")
+    _sign_in(client)
+    assert client.get("/staff/trust").status_code == 403
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/staff").get_data(as_text=True))[1]
+    refused = client.post("/staff/trust", data={"csrf": csrf, "document": json.dumps(other.document()),
+                                                "fingerprint": other.root().fingerprint})
+    assert refused.status_code == 403 and services.court.registered() == []
