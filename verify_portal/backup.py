@@ -38,9 +38,9 @@ from anchor import leader
 from anchor.chain import Chain
 from evidence.blobstore import FileBlobStore
 from ledger import dump, keys
-from ledger.keyring import rotated_paths
 from ledger.db import make_engine
 from ledger.errors import BackupRefused
+from ledger.keyring import rotated_paths
 from ledger.models import Base, LogHead
 from ledger.storage import LogStore
 from verify_portal import anchoring
