@@ -27,6 +27,7 @@ from verify_portal.settings import Settings
 from verify_portal.trust_cli import chains_of, roots_for_verifying
 
 log = logging.getLogger(__name__)
+MAX_RECEIPT_BYTES = 16 << 20  # a receipt holds one event and a few dozen hashes
 
 
 def _print(obj: Any) -> None:
@@ -197,6 +198,8 @@ def verify_receipt(file: Path, trust_files: tuple[Path, ...], rpc_urls: tuple[st
 
     Exit 0 VERIFIED, 1 NOT VERIFIED, 2 usage error, 3 INCOMPLETE.
     """
+    if file.stat().st_size > MAX_RECEIPT_BYTES:
+        raise click.UsageError(f"{file} is larger than any receipt ({MAX_RECEIPT_BYTES:,} bytes)")
     try:
         data = jsontext.loads(file.read_bytes(), str(file))
     except InvalidInput as exc:

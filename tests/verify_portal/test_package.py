@@ -5,16 +5,20 @@ The checks one by one, on packages built in memory, are in tests/evidence/test_v
 """
 
 import json
+import subprocess
+import sys
 import zipfile
 
 from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from anchor.account import development_account
 from anchor.chain import Chain
 from anchor.contract import AnchorContract, deploy
 from anchor.receipt import chain_for, check_anchor
 from evidence import verify as verifier
-from ledger import trust
+from ledger import merkle, trust
+from ledger.checkpoint import CheckpointSigner
 from ledger.users import Role
 from ledger.verdict import Status, Verdict
 from tests.chain_fixtures import free_port
@@ -218,3 +222,39 @@ def test_a_node_of_the_same_chain_id_without_the_pinned_contract_fails_the_ancho
     other = Chain(private_anvil.url)  # chain id 31337 too, but not the contract's chain state
     report = _verify(exported["path"], _root(exported), other)
     assert _failed(report) == ["anchor"] and "there is no contract" in report.check("anchor").detail
+
+
+def test_the_cli_says_not_verified_for_a_re_signed_package_with_an_edited_report(exported, tmp_path):
+    found = entries(exported["path"])
+    report = named(found, "report.html")
+    found[report] = found[report].replace(b"</body>", b"<p>No penalty. Case closed.</p></body>")
+    forged = rewrite(found, tmp_path / "forged.zip", Ed25519PrivateKey.generate())
+    result = CliRunner().invoke(main, ["verify", str(forged), "--trust", str(_root_file(exported, tmp_path))])
+    assert result.exit_code == 1 and "NOT VERIFIED" in result.output
+    assert "does not list" in result.output  # the stranger's key, recomputed, is named
+
+
+def test_the_cli_exits_1_not_a_crash_on_200000_deep_json(exported, tmp_path):
+    found = entries(exported["path"])
+    found[named(found, "signature.json")] = b"[" * 200_000 + b"]" * 200_000
+    deep = rewrite(found, tmp_path / "deep.zip")
+    done = subprocess.run([sys.executable, "-m", "verify_portal", "verify", str(deep), "--trust",
+                           str(_root_file(exported, tmp_path))], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "nests deeper than" in done.stdout
+
+
+def test_verify_receipt_names_the_key_of_a_consistently_forged_receipt(exported, tmp_path):
+    client = exported["client"]
+    genuine = client.get("/api/v1/log/receipt?index=0").json
+    leaves = [merkle.leaf_hash(b'{"made":"up"}'), merkle.leaf_hash(b"another")]
+    root_hash = merkle.root_from_leaves(leaves)
+    stranger = CheckpointSigner(exported["services"].store.origin, Ed25519PrivateKey.generate())
+    forged = dict(genuine, leaf_index=0, leaf_hash=leaves[0].hex(), checkpoint=stranger.sign(2, root_hash),
+                  inclusion={"size": 2, "root": root_hash.hex(), "proof": [leaves[1].hex()]},
+                  anchor=dict(genuine["anchor"], size=2, root=root_hash.hex(), block_number=999999))
+    path = tmp_path / "forged-receipt.json"
+    path.write_text(json.dumps(forged))
+    result = CliRunner().invoke(main, ["verify-receipt", str(path), "--trust", str(_root_file(exported, tmp_path))])
+    assert result.exit_code == 1 and "receipt NOT VERIFIED" in result.output
+    assert stranger.key_id.hex() in result.output and "does not list" in result.output

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from anchor import receipt
 from anchor.account import development_account
 from anchor.worker import Target
 from evidence import verify as verifier
@@ -19,7 +20,7 @@ from ledger.checkpoint import CheckpointSigner
 from ledger.errors import ConfigurationError
 from ledger.trust import TrustRoot, TrustRoots
 from ledger.users import Role, add_user, by_username
-from ledger.verdict import Status
+from ledger.verdict import Status, Verdict
 from tests.anchor.support import worker
 from tests.conftest import bearer
 from tests.support.packages import entries, named, rewrite
@@ -103,6 +104,7 @@ def test_packages_signed_before_and_after_rotations_verify_against_the_new_root(
     case_no = _open_case(d)
     _anchor(d)
     before = _export(d, case_no, "before.zip")
+    receipt_before = d["client"].get("/api/v1/log/receipt?index=0").json
     first_root = services.trust.latest()
     rotated = _cli(d, "keys", "rotate", "package")
     assert rotated.exit_code == 0, rotated.output
@@ -116,6 +118,7 @@ def test_packages_signed_before_and_after_rotations_verify_against_the_new_root(
     assert newest.checkpoint_keys[0].valid_until_size == newest.checkpoint_keys[1].valid_from_size
     assert _verify(before, newest).passed and _verify(after, newest).passed
     assert _verify(before, first_root).passed
+    assert receipt.verify(receipt_before, TrustRoots([newest])).verdict == Verdict.VERIFIED
     stale = _verify(after, first_root)
     assert {"signature", "checkpoint"} <= set(_failed(stale)) and "does not list" in \
         stale.check("checkpoint").detail
