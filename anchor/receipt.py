@@ -189,14 +189,10 @@ def _check_checkpoint(receipt: dict[str, Any], root: TrustRoot, state: dict[str,
 
 
 def _check_witnesses(root: TrustRoot, verified: VerifiedCheckpoint) -> str:
-    if root.witness_quorum == 0:
+    found = trust.check_witnesses(root, verified)
+    if found is None:
         raise _NotRun("no witnesses configured: the trusted root asks for none")
-    good = trust.witnesses_of(root, verified)
-    names = ", ".join(w.name for w in good) or "none"
-    if len(good) < root.witness_quorum:
-        raise VerificationError(f"{len(good)} of the {root.witness_quorum} cosignatures the trusted root "
-                                f"requires (valid: {names})")
-    return f"{len(good)} of {root.witness_quorum} required cosignatures: {names}"
+    return found
 
 
 def _check_inclusion(receipt: dict[str, Any], leaf: bytes, verified: VerifiedCheckpoint) -> str:
@@ -207,17 +203,11 @@ def _check_inclusion(receipt: dict[str, Any], leaf: bytes, verified: VerifiedChe
 
 
 def _check_claim(claim: dict[str, Any], root: TrustRoot, verified: VerifiedCheckpoint) -> str:
-    checkpoint = verified.checkpoint
-    if int(claim["size"]) != checkpoint.size or _hex(claim["root"]) != checkpoint.root:
-        raise VerificationError(f"the anchor is of size {claim['size']}, the checkpoint of size "
-                                f"{checkpoint.size}")
-    if root.chain is None:
+    pin = trust.pin_of_claim(root, verified.checkpoint, claim["chain_id"], claim["contract"],
+                             int(claim["size"]), _hex(claim["root"]).hex())
+    if pin is None:
         raise _NotRun("the trusted root names no chain")
-    if not root.chain.names(claim["chain_id"], claim["contract"]):
-        raise VerificationError(
-            f"the anchor names contract {claim['contract']} on chain {claim['chain_id']}; the trusted "
-            f"root pins contract {root.chain.contract} on chain {root.chain.chain_id}")
-    return f"chain {root.chain.chain_id}, contract {root.chain.contract}"
+    return f"chain {pin.chain_id}, contract {pin.contract}"
 
 
 def _chain_leg(chains: Sequence[Chain], pin: ChainPin, claim: dict[str, Any]) -> str:

@@ -357,15 +357,10 @@ class _Package:
         return self.verified
 
     def witnesses(self) -> str:
-        root = self._need_root()
-        if root.witness_quorum == 0:
+        found = trust.check_witnesses(self._need_root(), self._need_checkpoint())
+        if found is None:
             raise _NotRun("no witnesses configured: the trusted root asks for none")
-        good = trust.witnesses_of(root, self._need_checkpoint())
-        names = ", ".join(w.name for w in good) or "none"
-        if len(good) < root.witness_quorum:
-            raise VerificationError(f"{len(good)} of the {root.witness_quorum} cosignatures the "
-                                    f"trusted root requires (valid: {names})")
-        return f"{len(good)} of {root.witness_quorum} required cosignatures: {names}"
+        return found
 
     def inclusion(self) -> str:
         verified = self._need_checkpoint()
@@ -485,17 +480,11 @@ class _Package:
         """The package's anchor claim, checked to name the checkpoint and the root's chain pin."""
         root, verified = self._need_root(), self._need_checkpoint()
         claim = self.bag.json("data/anchor.json")
-        checkpoint = verified.checkpoint
-        if (claim["size"], claim["root"]) != (checkpoint.size, checkpoint.root.hex()):
-            raise VerificationError(f"the anchor is of size {claim['size']}, the checkpoint of "
-                                    f"size {checkpoint.size}")
-        if root.chain is None:
+        pin = trust.pin_of_claim(root, verified.checkpoint, claim["chain_id"], claim["contract"],
+                                 claim["size"], claim["root"])
+        if pin is None:
             raise _NotRun("the trusted root names no chain")
-        if not root.chain.names(claim["chain_id"], claim["contract"]):
-            raise VerificationError(
-                f"the anchor names contract {claim['contract']} on chain {claim['chain_id']}; the "
-                f"trusted root pins contract {root.chain.contract} on chain {root.chain.chain_id}")
-        return claim, root.chain
+        return claim, pin
 
     def coverage(self) -> dict[str, list[str]]:
         """Which payload files the log backs, and which only the agency's signature covers."""

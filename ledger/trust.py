@@ -221,6 +221,34 @@ def witnesses_of(root: TrustRoot, verified: VerifiedCheckpoint) -> list[Witness]
     return [by_cosigner[c] for c in good]
 
 
+def check_witnesses(root: TrustRoot, verified: VerifiedCheckpoint) -> str | None:
+    """What the quorum check found; None when the root asks for no witnesses. Raises when fewer than
+    the quorum of the root's witnesses cosigned the checkpoint."""
+    if root.witness_quorum == 0:
+        return None
+    good = witnesses_of(root, verified)
+    names = ", ".join(w.name for w in good) or "none"
+    if len(good) < root.witness_quorum:
+        raise VerificationError(f"{len(good)} of the {root.witness_quorum} cosignatures the trusted root "
+                                f"requires (valid: {names})")
+    return f"{len(good)} of {root.witness_quorum} required cosignatures: {names}"
+
+
+def pin_of_claim(root: TrustRoot, checkpoint: Checkpoint, chain_id: object, contract: object,
+                 size: object, root_hex: object) -> ChainPin | None:
+    """The root's chain pin, once an anchor claim is shown to name the checkpoint and that pin; None
+    when the root names no chain. The claim's own chain and contract are never used beyond this."""
+    if (size, root_hex) != (checkpoint.size, checkpoint.root.hex()):
+        raise VerificationError(f"the anchor is of size {size}, the checkpoint of size {checkpoint.size}")
+    if root.chain is None:
+        return None
+    if not root.chain.names(chain_id, contract):
+        raise VerificationError(
+            f"the anchor names contract {contract} on chain {chain_id}; the trusted root pins contract "
+            f"{root.chain.contract} on chain {root.chain.chain_id}")
+    return root.chain
+
+
 def verify_package_signature(root: TrustRoot, public_key: bytes, signature: bytes,
                              message: bytes, signed_at: datetime) -> PackageKey:
     """The root's package key that made `signature` over `message` at `signed_at`; else raise."""

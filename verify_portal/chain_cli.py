@@ -24,7 +24,7 @@ from ledger.errors import ConfigurationError, InvalidInput
 from verify_portal import anchoring, logs
 from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
-from verify_portal.trust_cli import chains_of, roots_for_verifying
+from verify_portal.trust_cli import chains_of, roots_for_verifying, verifier_options
 
 log = logging.getLogger(__name__)
 MAX_RECEIPT_BYTES = 16 << 20  # a receipt holds one event and a few dozen hashes
@@ -184,13 +184,7 @@ def anchor_status() -> None:
 
 @click.command("verify-receipt")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--trust", "trust_files", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A trust root file to verify against instead of the trust store (repeatable).")
-@click.option("--rpc", "rpc_urls", multiple=True,
-              help="A JSON-RPC URL of the chain the trust root pins (repeatable; any node of it).")
-@click.option("--require-chain", is_flag=True,
-              help="Say INCOMPLETE, not VERIFIED, when the anchor was not checked on chain.")
+@verifier_options
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 def verify_receipt(file: Path, trust_files: tuple[Path, ...], rpc_urls: tuple[str, ...],
                    require_chain: bool, as_json: bool) -> None:

@@ -13,7 +13,7 @@ import click
 from evidence import verify as verifier
 from evidence.service import CUSTODY_REASONS
 from ledger.verdict import Status
-from verify_portal.trust_cli import chains_of, roots_for_verifying
+from verify_portal.trust_cli import chains_of, roots_for_verifying, verifier_options
 
 if TYPE_CHECKING:
     from verify_portal.services import Services
@@ -59,13 +59,7 @@ def _evidence_bytes(services: Services, case_no: str) -> int:
 
 @click.command("verify")
 @click.argument("package", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--trust", "trust_files", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A trust root file to verify against instead of the trust store (repeatable).")
-@click.option("--rpc", "rpc_urls", multiple=True,
-              help="A JSON-RPC URL of the chain the trust root pins: check the anchor there (repeatable).")
-@click.option("--require-chain", is_flag=True,
-              help="Say INCOMPLETE, not VERIFIED, when the anchor was not checked on chain.")
+@verifier_options
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the report as JSON.")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path), default=None,

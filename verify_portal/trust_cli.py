@@ -13,9 +13,9 @@ import json
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -208,6 +208,25 @@ def _parse(data: bytes, source: str) -> TrustRoot:
 
 
 # --- what `verify` and `verify-receipt` trust --------------------------------------------------------
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def verifier_options(command: F) -> F:
+    """--trust, --rpc and --require-chain, as `verify` and `verify-receipt` both take them."""
+    options = [
+        click.option("--trust", "trust_files", multiple=True,
+                     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="A trust root file to verify against instead of the trust store (repeatable)."),
+        click.option("--rpc", "rpc_urls", multiple=True,
+                     help="A JSON-RPC URL of the chain the trust root pins (repeatable; any node of it)."),
+        click.option("--require-chain", is_flag=True,
+                     help="Say INCOMPLETE, not VERIFIED, when the anchor was not checked on chain."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def roots_for_verifying(files: Sequence[Path]) -> TrustRoots:
