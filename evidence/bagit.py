@@ -241,44 +241,69 @@ def _check_totals(infos: list[zipfile.ZipInfo], archive_size: int, limits: Archi
 _EOCD = struct.Struct("<4s4H2LH")
 _EOCD64_LOCATOR = struct.Struct("<4sLQL")  # APPNOTE 4.3.15
 _EOCD64 = struct.Struct("<4sQ2H2L4Q")  # APPNOTE 4.3.14
+_ENTRY = struct.Struct("<4s6H3L5H2L")  # APPNOTE 4.3.12, a central directory header without its names
 
 
 def _check_directory(path: str | BinaryIO, limits: ArchiveLimits) -> int:
-    """Read the archive's entry count and directory size from its end records, before zipfile
-    parses (and holds in memory) the whole directory; returns the archive's size."""
+    """Walk the archive's central directory, located from its end records, counting entries without
+    building them, before zipfile parses (and holds in memory) all of it; returns the archive's size.
+
+    zipfile parses as many headers as the directory's byte size holds, whatever count the end record
+    claims, so the headers themselves are what is counted here.
+    """
     f = open(path, "rb") if isinstance(path, str) else path  # noqa: SIM115 - closed below
     try:
         size = f.seek(0, 2)
-        tail_start = max(0, size - _EOCD.size - 0xFFFF)
-        f.seek(tail_start)
-        tail = f.read()
-        at = tail.rfind(b"PK\x05\x06")
-        if at < 0 or len(tail) - at < _EOCD.size:
-            raise HostilePackage("not a readable zip archive (truncated or not a zip): no end record")
-        _, _, _, _, entries, directory, _, _ = _EOCD.unpack_from(tail, at)
-        if entries == 0xFFFF or directory == 0xFFFFFFFF:
-            entries, directory = _zip64_directory(f, tail_start + at)
+        end, length = _directory_span(f, size)
+        if length > limits.max_directory_bytes:
+            raise HostilePackage(f"the archive's directory is {length:,} bytes, more than "
+                                 f"{limits.max_directory_bytes:,}")
+        if not 0 <= end - length:
+            raise HostilePackage("the archive's directory lies outside the file")
+        f.seek(end - length)
+        entries = _count_entries(f.read(length), limits)
     finally:
         if isinstance(path, str):
             f.close()
         else:
             f.seek(0)
     if entries > limits.max_entries:
-        raise HostilePackage(f"the archive has {entries:,} entries, more than {limits.max_entries:,}")
-    if directory > limits.max_directory_bytes:
-        raise HostilePackage(f"the archive's directory is {directory:,} bytes, more than "
-                             f"{limits.max_directory_bytes:,}")
+        raise HostilePackage(f"the archive has more than {limits.max_entries:,} entries")
     return size
 
 
-def _zip64_directory(f: BinaryIO, eocd_at: int) -> tuple[int, int]:
-    if eocd_at < _EOCD64_LOCATOR.size:
+def _directory_span(f: BinaryIO, size: int) -> tuple[int, int]:
+    """Where the central directory ends and how long it is, as zipfile itself will read it."""
+    tail_start = max(0, size - _EOCD.size - 0xFFFF)
+    f.seek(tail_start)
+    tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _EOCD.size:
+        raise HostilePackage("not a readable zip archive (truncated or not a zip): no end record")
+    _, _, _, _, entries, length, offset, _ = _EOCD.unpack_from(tail, at)
+    eocd_at = tail_start + at
+    if entries != 0xFFFF and length != 0xFFFFFFFF and offset != 0xFFFFFFFF:
+        return eocd_at, length
+    # zip64: its end record sits right before its locator, which sits right before the end record.
+    record_at = eocd_at - _EOCD64_LOCATOR.size - _EOCD64.size
+    if record_at < 0:
         raise HostilePackage("the archive's zip64 end records are missing")
-    f.seek(eocd_at - _EOCD64_LOCATOR.size)
-    signature, _, record_at, _ = _EOCD64_LOCATOR.unpack(f.read(_EOCD64_LOCATOR.size))
     f.seek(record_at)
     record = f.read(_EOCD64.size)
-    if signature != b"PK\x06\x07" or len(record) != _EOCD64.size or record[:4] != b"PK\x06\x06":
+    if record[:4] != b"PK\x06\x06":
         raise HostilePackage("the archive's zip64 end records are damaged")
-    fields = _EOCD64.unpack(record)
-    return fields[7], fields[8]  # total entries, size of the central directory
+    return record_at, _EOCD64.unpack(record)[8]  # the size of the central directory
+
+
+def _count_entries(directory: bytes, limits: ArchiveLimits) -> int:
+    """How many headers the directory holds, read one after another as zipfile will."""
+    count, at = 0, 0
+    while at < len(directory):
+        if len(directory) - at < _ENTRY.size or directory[at:at + 4] != b"PK\x01\x02":
+            raise HostilePackage("the archive's central directory is damaged")
+        fields = _ENTRY.unpack_from(directory, at)
+        at += _ENTRY.size + fields[10] + fields[11] + fields[12]  # name, extra field, comment lengths
+        count += 1
+        if count > limits.max_entries:
+            break  # enough to refuse: no need to walk the rest
+    return count

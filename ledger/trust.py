@@ -319,11 +319,21 @@ def _valid(public_key: bytes, signature_b64: str, message: bytes) -> bool:
 
 
 def successor_chain(trusted: TrustRoot, candidates: Iterable[TrustRoot]) -> list[TrustRoot]:
-    """The roots that replace `trusted` one after another, each vouched for by its predecessor."""
-    by_replaced = {c.replaces: c for c in candidates if c.replaces}
+    """The roots that replace `trusted` one after another, each vouched for by its predecessor.
+
+    Two different successors of one root are refused: the agency published a split history.
+    """
+    by_replaced: dict[str, dict[str, TrustRoot]] = {}
+    for candidate in candidates:
+        if candidate.replaces:
+            by_replaced.setdefault(candidate.replaces, {})[candidate.fingerprint] = candidate
     chain, current = [], trusted
     while current.fingerprint in by_replaced and len(chain) < MAX_KEYS:
-        successor = by_replaced[current.fingerprint]
+        successors = by_replaced[current.fingerprint]
+        if len(successors) > 1:
+            raise VerificationError(f"roots {' and '.join(sorted(successors))} both replace "
+                                    f"{current.fingerprint}: a split history")
+        [successor] = successors.values()
         verify_replacement(current, successor)
         chain.append(successor)
         current = successor

@@ -88,9 +88,11 @@ TEXT: dict[str, dict[str, str]] = {
     "browser_fingerprint": {"zh": "浏览器计算的信任根指纹（请与告知书上印的指纹核对）：",
                             "en": "The trust root's fingerprint as your browser computed it (compare it with the "
                                   "one printed on your notice):"},
-    "taken_from_server": {"zh": "浏览器从本服务器取得的：信任根本身（请核对指纹）以及区块号和上链时间。",
-                          "en": "Taken from this server: the trust root itself (check its fingerprint) and the "
-                                "block numbers and times shown."},
+    "taken_from_server": {"zh": "浏览器从本服务器取得的：信任根本身（请核对指纹）、所询问的区块链节点地址，"
+                                "以及“服务器报告”一栏的区块号和上链时间。",
+                          "en": "Taken from this server: the trust root itself (check its fingerprint), the "
+                                "address of the chain node asked, and the block numbers and times under "
+                                "\"Server says\"."},
     "check_failed_banner": {"zh": "警告：至少一个步骤未通过浏览器核验。标红的记录与签名日志不一致，"
                                   "请勿信赖，并可向上级机关或法院反映。",
                             "en": "Warning: at least one step failed your browser's check. The steps marked red "
@@ -112,6 +114,8 @@ TEXT: dict[str, dict[str, str]] = {
                              "en": "the contract does not hold this checkpoint's root"},
     "jscheck_tx-missing": {"zh": "链上没有该锚定交易", "en": "the anchoring transaction is not on the chain"},
     "jscheck_not-final": {"zh": "已上链，尚未确认", "en": "anchored on chain, not final yet"},
+    "jscheck_error": {"zh": "无法完成核验（浏览器不支持或数据有误）",
+                      "en": "the check could not run (an old browser, or malformed data)"},
     "jscheck_rpc-down": {"zh": "公开节点无应答", "en": "the public RPC did not answer"},
     "server_says": {"zh": "服务器报告：", "en": "Server says:"},
     "browser_anchor_ok": {"zh": "链上已核对，区块", "en": "anchor checked on chain, block"},

@@ -5,6 +5,7 @@ run says so; the anchor leg is "not checked" offline and INCOMPLETE when the roo
 """
 
 import json
+import struct
 import subprocess
 import sys
 import zipfile
@@ -232,10 +233,20 @@ def test_a_zip_bomb_of_many_small_entries_is_refused_before_inflating(agency, tm
     assert _failed(report) == ["archive"] and "expands from" in report.check("archive").detail
 
 
-def test_an_archive_with_too_many_entries_is_refused_from_its_end_record(agency, tmp_path):
+def test_an_archive_with_too_many_entries_is_refused_before_zipfile_reads_them(agency, tmp_path):
     many = _zip(tmp_path / "many.zip", [(f"bag/{i}", b"") for i in range(300)], zipfile.ZIP_STORED)
     report = _verify(many, agency.root(), limits=ArchiveLimits(max_entries=200))
-    assert _failed(report) == ["archive"] and "300 entries, more than 200" in report.check("archive").detail
+    assert _failed(report) == ["archive"] and "more than 200 entries" in report.check("archive").detail
+
+
+def test_an_end_record_that_understates_the_entry_count_does_not_hide_them(agency, tmp_path):
+    many = _zip(tmp_path / "many.zip", [(f"bag/{i}", b"") for i in range(300)], zipfile.ZIP_STORED)
+    data = bytearray(many.read_bytes())
+    eocd = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<HH", data, eocd + 8, 1, 1)  # "one entry" on this disk and in all
+    many.write_bytes(bytes(data))
+    report = _verify(many, agency.root(), limits=ArchiveLimits(max_entries=200))
+    assert _failed(report) == ["archive"] and "more than 200 entries" in report.check("archive").detail
 
 
 def test_nothing_is_written_while_verifying_a_hostile_package(agency, tmp_path):

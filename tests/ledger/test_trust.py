@@ -180,3 +180,14 @@ def test_the_replacement_signature_is_over_the_new_fingerprints_ascii():
     signed = trust.sign_replacement(deployment.document(agency="next"), old, deployment.package_key)
     signature = base64.b64decode(signed["signatures"][0]["signature"])
     deployment.package_key.public_key().verify(signature, trust.fingerprint(signed).encode())
+
+
+def test_two_different_successors_of_one_root_are_refused_as_a_split_history():
+    deployment = Deployment()
+    old = deployment.root()
+    one = trust.TrustRoot.from_document(trust.sign_replacement(deployment.document(agency="a"), old,
+                                                               deployment.package_key))
+    other = trust.TrustRoot.from_document(trust.sign_replacement(deployment.document(agency="b"), old,
+                                                                 deployment.package_key))
+    with pytest.raises(VerificationError, match="split history"):
+        trust.successor_chain(old, [one, other])

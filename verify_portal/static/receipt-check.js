@@ -197,7 +197,12 @@ async function checkPage() {
   for (const receipt of receipts) {
     const cell = document.querySelector(`[data-browser-check="${receipt.leaf_index}"]`);
     const row = document.querySelector(`tr[data-leaf="${receipt.leaf_index}"]`);
-    const result = await checkReceipt(receipt, root, rpcUrl);
+    let result;
+    try {
+      result = await checkReceipt(receipt, root, rpcUrl);
+    } catch (error) { // a malformed receipt or root, or a browser without Ed25519: never a pass
+      result = { ok: false, code: "error", check: `the check could not run (${error.message})` };
+    }
     if (!cell) continue;
     if (!result.ok) {
       cell.textContent = `${cell.dataset.fail} (${say(result)})`;
