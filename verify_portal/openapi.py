@@ -197,6 +197,9 @@ def _common(method: str, path: str, access: str, parameters: list, body: dict | 
     common: dict[str, Any] = {}
     if parameters or body is not None:
         common["400"] = PROBLEM  # malformed parameter or body
+    if parameters:  # gunicorn refuses a request line over 4,094 bytes before the service sees it
+        common["414"] = {"description": "URI too long, refused by the HTTP server",
+                         "content": {"text/html": {"schema": {"type": "string"}}}}
     if access != "public":
         common |= {"401": PROBLEM, "403": PROBLEM}  # no or unknown token; a role that may not
     if "{" in path:
