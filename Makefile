@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml $(wildcard */__init__.py)
 
 # anvil (the local chain) and solcjs (the pinned Solidity compiler) come from npm, exactly as locked.
 $(NODE_STAMP): package.json package-lock.json
-	npm install --no-audit --no-fund  # npm ci trips over anvil's optional per-platform packages; the lock still pins
+	npm ci --no-audit --no-fund  # exactly the lock, which lists anvil's per-platform packages; never rewrites it
 	touch $(NODE_STAMP)
 
 # From Debian: ffprobe and ffmpeg probe evidence media and make posters and derived clips; WenQuanYi Micro Hei

@@ -3,8 +3,9 @@
 
 from verify_portal import logs
 from verify_portal.server import options
-from verify_portal.settings import Settings
+from verify_portal.settings import Settings, private_files
 
+private_files()  # the master's umask is the workers': every data file 0600
 _settings = Settings.from_env()
 globals().update(options("0.0.0.0", _settings.port, _settings.workers))  # in a container: every interface
 

@@ -36,3 +36,15 @@ def test_the_image_runs_gunicorn_with_the_shared_config():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "verify_portal:create_app()"]' in dockerfile
     assert "pip install --no-cache-dir -e ." in dockerfile and "USER lianzheng" in dockerfile
+
+
+def test_installing_the_npm_packages_leaves_the_lock_file_as_committed(tmp_path):
+    import subprocess
+
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=clone, check=True,
+                   capture_output=True)
+    changed = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True).stdout
+    assert changed == ""
+    assert "npm ci" in (ROOT / "Makefile").read_text() and "git status --porcelain" in (ROOT / ".ci" / "run").read_text()

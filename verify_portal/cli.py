@@ -18,7 +18,7 @@ from ledger.users import Actor, Role, add_user, by_username
 from verify_portal import anchoring, backup_cli, chain_cli, keys_cli, package_cli, trust_cli, upload_cli
 from verify_portal.models import AuditRun
 from verify_portal.services import Services, build, migrate
-from verify_portal.settings import Settings
+from verify_portal.settings import Settings, private_files
 
 
 class _Group(click.Group):
@@ -47,6 +47,7 @@ def _print(obj: Any) -> None:
 @click.group(cls=_Group)
 def main() -> None:
     """链证 Lianzheng: evidence and audit ledger for city-management law enforcement."""
+    private_files()
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -47,6 +48,7 @@ class Services:
     statements: Statements
 
 
+log = logging.getLogger(__name__)
 EXTENSION = "lianzheng"
 PORTAL_MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -66,6 +68,17 @@ def migrate(engine: Engine) -> None:
     db.upgrade(engine, locations=(anchor.MIGRATIONS, evidence.MIGRATIONS, PORTAL_MIGRATIONS))
 
 
+def _owner_only(database: Path) -> None:
+    """An SQLite file (with its journal) made readable by its owner only, as new files are: it holds GPS
+    positions and password hashes. Tightens what an earlier version left group- or world-readable."""
+    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        try:
+            if path.exists() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except PermissionError:
+            log.warning("%s is readable by others and not ours to change: make it mode 0600", path)
+
+
 def build(settings: Settings) -> Services:
     """Open the database and load (on first start: create) the keys under the data directory."""
     create = settings.generate_keys
@@ -73,6 +86,7 @@ def build(settings: Settings) -> Services:
     party_secrets = PartySecrets.derive(keys.secret(settings.party_secret_file, create=create))
     if settings.database_url.startswith("sqlite:///"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _owner_only(Path(settings.database_url.removeprefix("sqlite:///")))
     engine = db.make_engine(settings.database_url)
     sessions = db.session_factory(engine)
     store = LogStore(settings.log_origin, checkpoint_keys)

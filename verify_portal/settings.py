@@ -151,6 +151,14 @@ def _chain_settings(env: Mapping[str, str]) -> dict[str, object]:
 
 
 
+PRIVATE_UMASK = 0o077  # files 0600, folders 0700: the data holds GPS, password hashes, keys, footage
+
+
+def private_files() -> None:
+    """From here on this process (and what it starts) creates files only its owner can read."""
+    os.umask(PRIVATE_UMASK)
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     try:
         return float(env.get(name, default))

@@ -1,5 +1,6 @@
 """`lianzheng serve` as `make run` starts it: a real process on a port, data kept across restarts."""
 
+import base64
 import json
 import os
 import signal
@@ -145,3 +146,32 @@ def test_serve_starts_on_a_fresh_data_dir_and_keeps_the_log_across_a_restart(env
 
     # `serve` started the local chain, so it stopped it too.
     assert subprocess.run([BIN, "chain", "status"], env=env, capture_output=True).returncode == 1
+
+
+def test_every_data_file_is_readable_by_its_owner_only(env, tmp_path, media_dir):
+    old_db = tmp_path / "var" / "lianzheng.db"
+    old_db.parent.mkdir(parents=True)
+    old_db.touch(mode=0o644)  # as an earlier version left it
+    old_db.chmod(0o644)
+    with Server(env) as server:
+        token = subprocess.run([BIN, "user", "add", "officer-1", "--role", "officer"], env=env,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        status, body = _request(f"{server.url}/api/v1/cases",
+                                {"source": "patrol", "violation_type": "stall", "district": "xuhui"}, token)
+        case_no = json.loads(body)["case_no"]
+        meta = f"case_no {base64.b64encode(case_no.encode()).decode()},captured_at " + \
+            base64.b64encode(b"2026-11-30T08:00:00+08:00").decode()
+        headers = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0", "Upload-Metadata": meta}
+        created = urllib.request.urlopen(urllib.request.Request(
+            f"{server.url}/api/v1/evidence/uploads", method="POST",
+            headers={**headers, "Upload-Length": "1000"}), timeout=10)
+        urllib.request.urlopen(urllib.request.Request(
+            server.url + created.headers["Location"].removeprefix(server.url), method="PATCH",
+            data=(media_dir / "photo.jpg").read_bytes()[:100],
+            headers={**headers, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}),
+            timeout=10)  # a partial upload stays on disk
+        _wait_for_final_anchor(server, 1)
+    loose = [f"{p.relative_to(tmp_path)} {oct(p.stat().st_mode & 0o777)}" for p in (tmp_path / "var").rglob("*")
+             if not p.is_symlink() and p.stat().st_mode & 0o077]
+    assert loose == []
+    assert any((tmp_path / "var" / "uploads").iterdir())
