@@ -16,6 +16,7 @@ import ffmpeg
 
 from evidence.errors import UnsupportedMedia
 from evidence.sniff import AUDIO, VIDEO
+from ledger.bounds import finite_number
 from ledger.errors import InvalidInput
 
 DEVICE_TAGS = ("make", "model", "com.apple.quicktime.make", "com.apple.quicktime.model",
@@ -98,12 +99,14 @@ def validate_operation(operation: Any) -> dict[str, Any]:
     if set(operation) != {"op", *fields}:
         raise InvalidInput(f"a {operation['op']} operation has exactly the fields op, {', '.join(fields)}")
     for name in fields:
-        value = operation[name]
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            raise InvalidInput(f"operation field {name} must be a non-negative number")
+        finite_number(operation[name], f"operation field {name}", MAX_OPERATION[name])
     if operation["op"] == "blur" and (operation["w"] < 2 or operation["h"] < 2):
         raise InvalidInput("a blurred box must be at least 2x2 pixels")
     return operation
+
+
+# Seconds for a trim (a day of footage at most), pixels for a blurred box (beyond any camera's frame).
+MAX_OPERATION = {"start": 86_400.0, "duration": 86_400.0, "x": 16_384, "y": 16_384, "w": 16_384, "h": 16_384}
 
 
 def derive(source: Path, out: Path, operation: dict[str, Any], has_audio: bool) -> None:

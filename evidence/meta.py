@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from ledger.bounds import whole_number
 from ledger.errors import InvalidInput
 
 MAX_HEADER = 4096
@@ -115,11 +116,7 @@ def _b64(text: str | None) -> bytes | None:
 
 
 def _seq(text: str | None) -> int | None:
-    if text is None:
-        return None
-    if not text.isdigit() or len(text) > 12:
-        raise InvalidInput("segment_seq must be a non-negative whole number")
-    return int(text)
+    return None if text is None else whole_number(text, "segment_seq")
 
 
 def signed_message(meta: UploadMeta, sha256: str) -> bytes:

@@ -86,3 +86,21 @@ def test_proofs_and_leaves_outside_the_tree_are_400_problems(five_events, url):
 def test_an_unknown_route_is_a_404_problem(client):
     r = client.get("/api/v1/nothing-here")
     assert r.status_code == 404 and r.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/log/checkpoint?size=9223372036854775808",
+    "/api/v1/log/anchors?before=9223372036854775808",
+    "/api/v1/log/anchors?limit=99999999999999999999",
+    "/api/v1/log/proof/inclusion?index=0&size=%C2%B2",  # "²" passes str.isdigit()
+    "/api/v1/log/leaves?start=0&end=18446744073709551616",
+])
+def test_integers_beyond_the_databases_range_are_400_naming_the_bound(five_events, url):
+    r = five_events.get(url)
+    assert r.status_code == 400, r.json
+    assert r.content_type == "application/problem+json" and "9223372036854775807" in r.json["detail"]
+
+
+def test_the_largest_64_bit_size_is_in_range_but_not_in_the_log(five_events):
+    r = five_events.get("/api/v1/log/checkpoint?size=9223372036854775807")
+    assert r.status_code == 404 and r.content_type == "application/problem+json"

@@ -20,6 +20,7 @@ from evidence.errors import Truncated, TusVersionMismatch
 from evidence.meta import UploadMeta, parse_upload_metadata
 from evidence.service import view
 from evidence.uploads import CHECKSUM_ALGORITHMS
+from ledger.bounds import whole_number
 from ledger.db import as_utc
 from ledger.errors import InvalidInput
 from verify_portal import anchoring
@@ -92,10 +93,8 @@ def tus_options() -> Response:
 @access(AUTHENTICATED)
 def tus_create() -> Response:
     _tus_version()
-    length = request.headers.get("Upload-Length", "")
-    if not length.isdigit() or len(length) > 15:
-        raise InvalidInput("Upload-Length must be the file's size in bytes")
-    upload = current().uploads.create(current_actor(), int(length),
+    length = whole_number(request.headers.get("Upload-Length", ""), "Upload-Length (the file's size in bytes)")
+    upload = current().uploads.create(current_actor(), length,
                                       parse_upload_metadata(request.headers.get("Upload-Metadata")))
     return Response(status=201, headers={**TUS, "Location": f"/api/v1/evidence/uploads/{upload.id}",
                                          "Upload-Expires": _http_date(upload.expires_at)})
@@ -120,10 +119,8 @@ def tus_patch(upload_id: str) -> Response:
     _tus_version()
     if request.mimetype != "application/offset+octet-stream":
         return Response(status=415, headers=TUS)
-    offset = request.headers.get("Upload-Offset", "")
-    if not offset.isdigit():
-        raise InvalidInput("Upload-Offset must be a whole number of bytes")
-    upload, registered = current().uploads.append(current_actor(), upload_id, int(offset), _body_chunks(),
+    offset = whole_number(request.headers.get("Upload-Offset", ""), "Upload-Offset (bytes)")
+    upload, registered = current().uploads.append(current_actor(), upload_id, offset, _body_chunks(),
                                                   request.headers.get("Upload-Checksum"))
     headers = {**TUS, "Upload-Offset": str(upload.offset), "Upload-Expires": _http_date(upload.expires_at)}
     if registered is not None:

@@ -69,12 +69,12 @@ def consistency() -> Response:
 def anchors() -> Response:
     """Anchors on chain, newest first (`?limit=` up to 1,000, `?before=` a size to page back from)."""
     services = current()
+    limit, before = int_arg("limit") or 100, int_arg("before")  # refused the same whether or not a chain runs
     ident = anchoring.identity(services.settings)
     if ident is None:  # the embedded chain has not started yet
         return jsonify(chain_id=None, contract=None, anchors=[])
-    limit = int_arg("limit") or 100
     with services.sessions() as session:
-        rows = records.anchors(session, ident.chain_id, ident.contract, limit, int_arg("before"))
+        rows = records.anchors(session, ident.chain_id, ident.contract, limit, before)
     return jsonify(chain_id=ident.chain_id, contract=ident.contract, anchors=[records.to_json(r) for r in rows])
 
 

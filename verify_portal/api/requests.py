@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 
 from ledger import jsontext
+from ledger.bounds import MAX_INT64, whole_number
 from ledger.cases import Idempotency
 from ledger.errors import InvalidInput
 
@@ -37,14 +38,12 @@ def only_fields(body: dict[str, Any], allowed: set[str], required: frozenset[str
         raise InvalidInput(f"missing fields: {', '.join(sorted(missing))}")
 
 
-def int_arg(name: str, default: int | None = None) -> int | None:
-    """A non-negative integer query parameter."""
+def int_arg(name: str, default: int | None = None, maximum: int = MAX_INT64) -> int | None:
+    """A whole-number query parameter from 0 to `maximum` (the database's 64-bit range by default)."""
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or len(raw) > 19:
-        raise InvalidInput(f"query parameter {name!r} must be a non-negative integer, got {raw[:40]!r}")
-    return int(raw)
+    return whole_number(raw, f"query parameter {name!r}", maximum)
 
 
 def required_int_arg(name: str) -> int:
