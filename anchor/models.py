@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger.models import Base
+from ledger.models import Base, UTCDateTime
 
 
 class AnchorStatus:
@@ -44,10 +44,10 @@ class AnchorRecord(Base):
     block_number: Mapped[int | None] = mapped_column(BigInteger)
     block_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     gas_used: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # when the current transaction was signed
-    mined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    final_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when the current transaction was signed
+    mined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    final_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class WorkerStatus(Base):
@@ -57,7 +57,7 @@ class WorkerStatus(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     worker: Mapped[str] = mapped_column(String(128))  # host:pid of the worker holding the anchoring lock
-    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime())
     healthy: Mapped[int] = mapped_column(Integer)
-    chain_down_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    chain_down_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -12,7 +12,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from ledger.bounds import whole_number
 from ledger.errors import InvalidInput
@@ -72,14 +72,29 @@ class UploadMeta:
         )
 
 
+EARLIEST_CAPTURE = datetime(2000, 1, 1, tzinfo=UTC)  # no enforcement footage is older than this system
+
+
 def _time(text: str) -> datetime:
+    """An RFC 3339 time with its zone, converted to UTC (never re-labelled), from 2000 on."""
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"captured_at is not an RFC 3339 time: {text[:40]!r}") from None
-    if moment.tzinfo is None:
-        raise InvalidInput("captured_at needs a time zone (e.g. 2026-11-22T09:30:00+08:00)")
+        if moment.tzinfo is None:
+            raise InvalidInput("captured_at needs a time zone (e.g. 2026-11-22T09:30:00+08:00)")
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # 9999-12-31T23:59:59-23:59 is past the last representable moment
+        raise InvalidInput(f"captured_at is not an RFC 3339 time that can be: {text[:40]!r}") from None
+    if moment < EARLIEST_CAPTURE:
+        raise InvalidInput(f"captured_at {text[:40]!r} is before {EARLIEST_CAPTURE.year}")
     return moment
+
+
+def check_not_future(meta: UploadMeta, received_at: datetime, skew: timedelta) -> None:
+    """Refuse a capture time after the upload's receipt (beyond clock skew): a future capture time
+    would let a late upload escape the late flag."""
+    if meta.captured_at > received_at + skew:
+        raise InvalidInput(f"captured_at {meta.captured_text[:40]!r} is later than this upload arrived "
+                           f"(allowing {skew.total_seconds():.0f} s of clock skew)")
 
 
 def _device(text: str | None) -> str | None:

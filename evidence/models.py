@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger.models import Base
+from ledger.models import Base, UTCDateTime
 
 
 class EvidenceItem(Base):
@@ -25,8 +25,8 @@ class EvidenceItem(Base):
     officer: Mapped[str] = mapped_column(String(64))
     device: Mapped[str | None] = mapped_column(String(64), index=True)
     device_signed: Mapped[int] = mapped_column(Integer)
-    captured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     late: Mapped[int] = mapped_column(Integer)  # registered more than 24 h after capture
     media: Mapped[str] = mapped_column(Text)  # canonical JSON of the probed metadata; its hash is in the event
     media_sha256: Mapped[str] = mapped_column(String(64))
@@ -49,8 +49,8 @@ class Upload(Base):
     length: Mapped[int] = mapped_column(BigInteger)
     offset: Mapped[int] = mapped_column(BigInteger)
     meta: Mapped[str] = mapped_column(Text)  # JSON of the Upload-Metadata pairs
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     evidence_id: Mapped[str | None] = mapped_column(String(40))  # set once complete and registered
 
 
@@ -65,4 +65,4 @@ class Device(Base):
     status: Mapped[str] = mapped_column(String(16))  # certified, revoked
     algorithm: Mapped[str] = mapped_column(String(16))  # ed25519, p256
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
-    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -28,7 +28,7 @@ from evidence import media
 from evidence.blobstore import Blob, FileBlobStore
 from evidence.devices import DeviceRegistry
 from evidence.errors import ChecksumMismatch, TamperedBlob, Truncated, UnsupportedMedia
-from evidence.meta import UploadMeta
+from evidence.meta import UploadMeta, check_not_future
 from evidence.models import EvidenceItem
 from evidence.sniff import ALLOWED, VIDEO, media_type
 from ledger.cases import CaseService
@@ -53,6 +53,7 @@ EXPORTERS = frozenset({Role.SUPERVISOR, Role.COURT, Role.ADMIN})  # issue 5: sup
 @dataclass(frozen=True)
 class Limits:
     max_bytes: int
+    clock_skew: timedelta = timedelta(minutes=5)  # how far a device's clock may run ahead of ours
 
 
 class EvidenceService:
@@ -74,7 +75,7 @@ class EvidenceService:
         `also(session, result)` runs in the registering transaction (a finished upload marks itself there).
         """
         actor.require(WRITERS, "upload evidence")
-        self.check_case(actor, meta.case_no)
+        self.check_upload(actor, meta)
         blob, kind, facts, device = self._store(meta, chunks, length)
         return self._register(actor, meta, blob, kind, facts, device, also=also)
 
@@ -109,6 +110,11 @@ class EvidenceService:
         if meta.gps is not None:
             facts["gps"] = {"lat": meta.gps[0], "lon": meta.gps[1]}
         return kind, facts, device
+
+    def check_upload(self, actor: Actor, meta: UploadMeta) -> None:
+        """Everything about an upload that can be refused before its first byte is read."""
+        self.check_case(actor, meta.case_no)
+        check_not_future(meta, datetime.now(UTC), self.limits.clock_skew)
 
     def check_case(self, actor: Actor, case_no: str) -> None:
         """NotFound unless the actor may see the case (checked before any byte is read)."""

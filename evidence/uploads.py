@@ -47,8 +47,7 @@ class Uploads:
         actor.require(WRITERS, "upload evidence")
         if length > self.evidence.limits.max_bytes:
             raise TooLarge(f"Upload-Length {length:,} exceeds the limit of {self.evidence.limits.max_bytes:,} bytes")
-        meta = UploadMeta.parse(pairs)
-        self.evidence.check_case(actor, meta.case_no)
+        self.evidence.check_upload(actor, UploadMeta.parse(pairs))
         self.sweep()
         self.dir.mkdir(parents=True, exist_ok=True)
         now = datetime.now(UTC)

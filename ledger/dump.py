@@ -16,6 +16,7 @@ from typing import IO, Any
 from sqlalchemy import Connection, DateTime, LargeBinary, MetaData, Table, func, select, text
 
 from ledger.db import as_utc
+from ledger.models import UTCDateTime
 
 BATCH = 1000
 
@@ -27,7 +28,7 @@ def encode_row(table: Table, row: Any) -> dict[str, Any]:
         value = getattr(row, column.name)
         if value is not None and isinstance(column.type, LargeBinary):
             value = base64.b64encode(value).decode()
-        elif value is not None and isinstance(column.type, DateTime):
+        elif value is not None and isinstance(column.type, DateTime | UTCDateTime):
             value = as_utc(value).isoformat()
         encoded[column.name] = value
     return encoded
@@ -43,7 +44,7 @@ def decode_row(table: Table, values: dict[str, Any]) -> dict[str, Any]:
         value = values[column.name]
         if value is not None and isinstance(column.type, LargeBinary):
             decoded[column.name] = base64.b64decode(value, validate=True)
-        elif value is not None and isinstance(column.type, DateTime):
+        elif value is not None and isinstance(column.type, DateTime | UTCDateTime):
             decoded[column.name] = datetime.fromisoformat(value)
     return decoded
 

@@ -29,8 +29,9 @@ def utc_now() -> str:
 
 
 def format_time(moment: datetime) -> str:
-    """RFC 3339 UTC text of an aware datetime."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """RFC 3339 UTC text of an aware datetime, always four digits of year (strftime's %Y writes
+    year 1 as "1")."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 @dataclass(frozen=True)

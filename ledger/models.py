@@ -8,7 +8,7 @@ queries; the log stays the source of truth.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -19,12 +19,37 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     func,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 APPEND_ONLY_TABLES = ("log_leaves", "log_nodes", "log_checkpoints", "trust_roots")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment, stored and read back in UTC on both backends.
+
+    SQLite keeps no zone: SQLAlchemy would write an aware time's wall clock as is, so 08:00+08:00 would
+    read back as 08:00Z. Every value is converted to UTC before it is written and marked UTC when read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a naive time reached the database; every time here carries its zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -47,7 +72,7 @@ class Leaf(Base):
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     case_no: Mapped[str | None] = mapped_column(String(32), index=True)
-    appended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    appended_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
 
 
 class Node(Base):
@@ -66,7 +91,7 @@ class CheckpointRecord(Base):
     size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
-    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
 
 
 class LogKey(Base):
@@ -85,8 +110,8 @@ class LogKey(Base):
     public_key: Mapped[bytes] = mapped_column(LargeBinary(64))
     valid_from_size: Mapped[int | None] = mapped_column(BigInteger)
     valid_until_size: Mapped[int | None] = mapped_column(BigInteger)
-    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class TrustRootRecord(Base):
@@ -98,7 +123,7 @@ class TrustRootRecord(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
     document: Mapped[str] = mapped_column(Text)
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Case(Base):
@@ -115,8 +140,8 @@ class Case(Base):
     amount_fen: Mapped[int | None] = mapped_column(BigInteger)
     seq: Mapped[int] = mapped_column(Integer)
     last_leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Party(Base):
@@ -138,7 +163,7 @@ class User(Base):
     district: Mapped[str | None] = mapped_column(String(64))
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
 
 
 class IdempotencyRecord(Base):
@@ -151,4 +176,4 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     status: Mapped[int] = mapped_column(SmallInteger)
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())

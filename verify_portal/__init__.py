@@ -10,6 +10,7 @@ from flask import Flask, Response, request
 
 from verify_portal import logs, problems
 from verify_portal.auth import check_every_view_declares_access
+from verify_portal.i18n import beijing_time
 from verify_portal.services import Services, build, install
 from verify_portal.settings import Settings
 
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SECURE=services.settings.secure_cookies,
                       PERMANENT_SESSION_LIFETIME=timedelta(minutes=30))
+    app.jinja_env.filters["beijing"] = beijing_time
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 

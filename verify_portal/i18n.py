@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from flask import request
+
+BEIJING = ZoneInfo("Asia/Shanghai")  # DESIGN.md: pages show Beijing time to people
 
 LANGUAGES = ("zh", "en")
 
@@ -224,3 +229,12 @@ def language() -> str:
 
 def t(key: str) -> str:
     return TEXT[key][language()]
+
+
+def beijing_time(moment: str | datetime | None) -> str:
+    """A moment as people read it on a page: Beijing time to the second, the zone said once."""
+    if moment is None or moment == "":
+        return ""
+    when = datetime.fromisoformat(moment.replace("Z", "+00:00")) if isinstance(moment, str) else moment
+    suffix = "（北京时间）" if language() == "zh" else " (Beijing time)"
+    return when.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S") + suffix

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger.models import Base
+from ledger.models import Base, UTCDateTime
 
 
 class CaseCode(Base):
@@ -17,9 +17,9 @@ class CaseCode(Base):
 
     case_no: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_no"), primary_key=True)
     code_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     failures: Mapped[int] = mapped_column(Integer)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class LookupFailures(Base):
@@ -28,7 +28,7 @@ class LookupFailures(Base):
     __tablename__ = "lookup_failures"
 
     client: Mapped[str] = mapped_column(String(64), primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
     failures: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -40,7 +40,7 @@ class StaffLogin(Base):
     user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id"), primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     failures: Mapped[int] = mapped_column(Integer)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Statement(Base):
@@ -56,7 +56,7 @@ class Statement(Base):
     leaf_index: Mapped[int] = mapped_column(BigInteger)
     nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AuditRun(Base):
@@ -65,7 +65,7 @@ class AuditRun(Base):
     __tablename__ = "audit_runs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ran_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     clean: Mapped[int] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(String(500))
     findings: Mapped[str] = mapped_column(Text)  # JSON list of {"where", "problem"}
@@ -91,4 +91,4 @@ class CourtRoot(Base):
     document: Mapped[str] = mapped_column(Text)
     rpc_url: Mapped[str | None] = mapped_column(String(500))
     added_by: Mapped[str] = mapped_column(String(64))
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())

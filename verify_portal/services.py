@@ -92,7 +92,8 @@ def build(settings: Settings) -> Services:
     store = LogStore(settings.log_origin, checkpoint_keys)
     cases = CaseService(sessions, store, party_secrets)
     blobs = FileBlobStore(settings.blob_root)
-    evidence_service = EvidenceService(cases, blobs, DeviceRegistry(sessions), Limits(settings.max_evidence_bytes))
+    evidence_service = EvidenceService(cases, blobs, DeviceRegistry(sessions),
+                                       Limits(settings.max_evidence_bytes, timedelta(seconds=settings.clock_skew)))
     uploads = Uploads(evidence_service, settings.uploads_dir, timedelta(hours=settings.upload_lifetime_hours))
     trust = TrustService(settings, sessions, store,
                          KeyRing(settings.package_key_file, create, settings.rotated_keys_dir))

@@ -52,6 +52,7 @@ class Settings:
     blob_dir: Path | None = None  # default <data>/blobs
     max_evidence_bytes: int = 8 << 30
     upload_lifetime_hours: float = 24.0
+    clock_skew: float = 300.0  # seconds a capture time may lie after an upload's arrival (device clocks)
     max_package_bytes: int = 8 << 30  # the court page's upload limit
     public_url: str | None = None  # the portal's address as printed on notices (QR codes); default: as asked
     public_rpc_url: str | None = None  # a chain RPC browsers may call: citizens' pages check anchors there
@@ -113,6 +114,7 @@ class Settings:
             blob_dir=Path(env.get("LIANZHENG_BLOB_DIR", data_dir / "blobs")),
             max_evidence_bytes=_int(env, "LIANZHENG_MAX_EVIDENCE_BYTES", 8 << 30),
             upload_lifetime_hours=_float(env, "LIANZHENG_UPLOAD_LIFETIME_HOURS", 24.0),
+            clock_skew=_float(env, "LIANZHENG_CLOCK_SKEW", 300.0),
             max_package_bytes=_int(env, "LIANZHENG_MAX_PACKAGE_BYTES", 8 << 30),
             public_url=env.get("LIANZHENG_PUBLIC_URL") or None,
             public_rpc_url=env.get("LIANZHENG_PUBLIC_RPC_URL") or None,

@@ -99,7 +99,7 @@ def test_anchored_steps_have_receipts_the_browser_can_check(services, client, to
     _lookup(client, case_no, code)
     page = client.get("/check/case").get_data(as_text=True)
     assert "已上链，区块" in page and 'data-browser-check="0"' in page
-    assert re.search(r"已上链，区块 \d+ · \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", page)  # block N at time T
+    assert re.search(r"已上链，区块 \d+ · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d（北京时间）", page)  # block N at time T
     receipts = json.loads(re.search(r'<script type="application/json" id="receipts">(.*?)</script>', page, re.S)[1])
     assert [r["leaf_index"] for r in receipts] == [0]
     download = client.get("/check/receipts/0")

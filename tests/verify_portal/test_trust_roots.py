@@ -12,68 +12,28 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from anchor import receipt
-from anchor.account import development_account
-from anchor.worker import Target
 from evidence import verify as verifier
 from ledger import audit, trust
 from ledger.checkpoint import CheckpointSigner
 from ledger.errors import ConfigurationError
 from ledger.trust import TrustRoot, TrustRoots
-from ledger.users import Role, add_user, by_username
 from ledger.verdict import Status, Verdict
-from tests.anchor.support import worker
 from tests.conftest import bearer
+from tests.support.deployments import anchored_deployment
 from tests.support.packages import entries, named, rewrite
-from verify_portal import create_app
 from verify_portal.cli import main
-from verify_portal.export import export_case
-from verify_portal.services import build, migrate
-from verify_portal.settings import Settings
+from verify_portal.services import build
 
 
 @pytest.fixture
 def deployment(tmp_path, database_url, chain, contract):
-    env = {"LIANZHENG_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url,
-           "LIANZHENG_RPC_URL": chain.url, "LIANZHENG_CHAIN_ID": str(chain.chain_id),
-           "LIANZHENG_CONTRACT_ADDRESS": contract.address, "LIANZHENG_AGENCY": "测试局 Test bureau",
-           "LIANZHENG_TRUST_STORE": str(tmp_path / "court-store")}
-    services = build(Settings.from_env(env))
-    migrate(services.engine)
-    client = create_app(services=services).test_client()
-    with services.sessions.begin() as session:
-        officer = add_user(session, "officer-1", Role.OFFICER)
-        add_user(session, "supervisor-1", Role.SUPERVISOR)
-    anchoring = worker(services, Target(chain, contract, development_account(0), chain.latest_number() - 1))
-    yield {"services": services, "client": client, "officer": officer, "env": env, "worker": anchoring,
-           "chain": chain, "tmp": tmp_path}
-    services.engine.dispose()
+    with anchored_deployment(tmp_path, database_url, chain, contract,
+                             LIANZHENG_AGENCY="测试局 Test bureau") as d:
+        yield d
 
 
 def _cli(d, *args, **kw):
-    return CliRunner().invoke(main, list(args), env=d["env"], **kw)
-
-
-def _anchor(d):
-    d["worker"].cycle()
-    d["chain"].rpc("anvil_mine", [hex(65)])  # final: anvil finalizes 64 blocks behind the latest
-    d["worker"].cycle()
-
-
-def _export(d, case_no, name):
-    services = d["services"]
-    with services.sessions() as session:
-        supervisor = by_username(session, "supervisor-1")
-    path = d["tmp"] / name
-    with open(path, "wb") as out:
-        export_case(services, supervisor, case_no, out)
-    return path
-
-
-def _open_case(d):
-    answer = d["client"].post("/api/v1/cases", json={"source": "patrol", "violation_type": "stall",
-                                                     "district": "xuhui"}, headers=bearer(d["officer"]))
-    assert answer.status_code == 201, answer.json
-    return answer.json["case_no"]
+    return CliRunner().invoke(main, list(args), env=d.env, **kw)
 
 
 def _verify(path, root):
@@ -85,7 +45,7 @@ def _failed(report):
 
 
 def test_the_deployment_publishes_one_root_naming_its_keys_chain_and_agency(deployment):
-    services, client = deployment["services"], deployment["client"]
+    services, client = deployment.services, deployment.client
     served = client.get("/api/v1/trust")
     assert served.status_code == 200 and served.mimetype == "application/json"
     root = TrustRoot.parse(served.data)
@@ -100,18 +60,18 @@ def test_the_deployment_publishes_one_root_naming_its_keys_chain_and_agency(depl
 
 
 def test_packages_signed_before_and_after_rotations_verify_against_the_new_root(deployment):
-    d, services = deployment, deployment["services"]
-    case_no = _open_case(d)
-    _anchor(d)
-    before = _export(d, case_no, "before.zip")
-    receipt_before = d["client"].get("/api/v1/log/receipt?index=0").json
+    d, services = deployment, deployment.services
+    case_no = d.open_case()
+    d.anchor()
+    before = d.export(case_no, "before.zip")
+    receipt_before = d.client.get("/api/v1/log/receipt?index=0").json
     first_root = services.trust.latest()
     rotated = _cli(d, "keys", "rotate", "package")
     assert rotated.exit_code == 0, rotated.output
     assert _cli(d, "keys", "rotate", "checkpoint").exit_code == 0
-    d["client"].post(f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED"}, headers=bearer(d["officer"]))
-    _anchor(d)
-    after = _export(d, case_no, "after.zip")
+    d.client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED"}, headers=bearer(d.tokens["officer"]))
+    d.anchor()
+    after = d.export(case_no, "after.zip")
     newest = services.trust.latest()
     assert len(newest.package_keys) == 2 and len(newest.checkpoint_keys) == 2
     assert newest.package_keys[0].valid_until == newest.package_keys[1].valid_from
@@ -124,43 +84,43 @@ def test_packages_signed_before_and_after_rotations_verify_against_the_new_root(
         stale.check("checkpoint").detail
     with services.sessions() as session:
         assert audit.run(session, newest).clean  # old checkpoints by the old key, new ones by the new
-    published = d["client"].get("/api/v1/log/publickey").json
+    published = d.client.get("/api/v1/log/publickey").json
     assert published["public_key"] == newest.checkpoint_keys[1].public_key.hex()
 
 
 def test_a_signature_by_a_rotated_out_key_after_its_period_fails(deployment):
-    d, services = deployment, deployment["services"]
-    case_no = _open_case(d)
-    _anchor(d)
+    d, services = deployment, deployment.services
+    case_no = d.open_case()
+    d.anchor()
     old_package_key = services.trust.package_ring.first
     old_checkpoint = services.store.ring.first
     assert _cli(d, "keys", "rotate", "package").exit_code == 0
     assert _cli(d, "keys", "rotate", "checkpoint").exit_code == 0
-    d["client"].post(f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED"}, headers=bearer(d["officer"]))
-    _anchor(d)
-    after = _export(d, case_no, "after.zip")
+    d.client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED"}, headers=bearer(d.tokens["officer"]))
+    d.anchor()
+    after = d.export(case_no, "after.zip")
     root = services.trust.latest()
-    late = _verify(rewrite(entries(after), d["tmp"] / "late.zip", old_package_key), root)
+    late = _verify(rewrite(entries(after), d.tmp / "late.zip", old_package_key), root)
     assert _failed(late) == ["signature"] and "allows only from" in late.check("signature").detail
     found = entries(after)
     proofs = json.loads(found[named(found, "proofs.json")])
     old_signer = CheckpointSigner(services.store.origin, old_checkpoint)
     found[named(found, "checkpoint.txt")] = old_signer.sign(proofs["size"], bytes.fromhex(proofs["root"])).encode()
     new_package_key = services.trust.package_ring.private(root.package_keys[1].public_key)
-    report = _verify(rewrite(found, d["tmp"] / "old-checkpoint.zip", new_package_key), root)
+    report = _verify(rewrite(found, d.tmp / "old-checkpoint.zip", new_package_key), root)
     assert _failed(report) == ["checkpoint"] and "allows only for sizes from 0 below" in \
         report.check("checkpoint").detail
 
 
 def test_a_courts_store_moves_forward_along_signed_successors_only(deployment):
-    d, services = deployment, deployment["services"]
+    d, services = deployment, deployment.services
     first = services.trust.latest()
-    first_file = d["tmp"] / "first.json"
+    first_file = d.tmp / "first.json"
     first_file.write_text(services.trust.latest_text())
     assert _cli(d, "trust", "add", str(first_file), "--fingerprint", first.fingerprint).exit_code == 0
     assert _cli(d, "keys", "rotate", "package").exit_code == 0
-    history = d["tmp"] / "history.json"
-    history.write_text(json.dumps(d["client"].get("/api/v1/trust/history").json))
+    history = d.tmp / "history.json"
+    history.write_text(json.dumps(d.client.get("/api/v1/trust/history").json))
     newest = services.trust.latest()
     moved = _cli(d, "trust", "update", str(history))
     assert moved.exit_code == 0 and f"{first.fingerprint} -> {newest.fingerprint}" in moved.output, moved.output
@@ -174,8 +134,8 @@ def test_a_courts_store_moves_forward_along_signed_successors_only(deployment):
 
 
 def test_a_key_in_use_without_its_key_file_stops_the_service(deployment):
-    d, services = deployment, deployment["services"]
-    _open_case(d)
+    d, services = deployment, deployment.services
+    d.open_case()
     assert _cli(d, "keys", "rotate", "checkpoint").exit_code == 0
     rotated = services.store.ring.paths()[1:]
     assert len(rotated) == 1 and rotated[0].stat().st_mode & 0o777 == 0o600
@@ -188,7 +148,7 @@ def test_a_key_in_use_without_its_key_file_stops_the_service(deployment):
 
 def test_a_rotation_of_an_unused_key_is_refused(deployment):
     d = deployment
-    _open_case(d)
+    d.open_case()
     assert _cli(d, "keys", "rotate", "checkpoint").exit_code == 0
     again = _cli(d, "keys", "rotate", "checkpoint")
     assert again.exit_code == 1 and "has not signed anything yet" in again.output
