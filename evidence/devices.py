@@ -1,61 +1,89 @@
-"""The device registry (非现场执法): bodycams and fixed cameras, their keys, and recording continuity."""
+"""The device registry (非现场执法): bodycams and fixed cameras, their keys, and recording continuity.
+
+Registering and revoking a device are events of the log's registry chain; the `devices` table is
+their projection, for listing. Whether a device is certified and which key it signs with is read from
+the log, never from the row alone.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
+from evidence import projection
 from evidence.errors import DeviceRefused
+from evidence.integrity import check_item
 from evidence.meta import UploadMeta, signed_message
 from evidence.models import Device, EvidenceItem
+from evidence.projection import CERTIFIED, DEVICE_REGISTERED, DEVICE_REVOKED, DeviceRow, Registry
+from ledger.cases import REGISTRY, CaseService
 from ledger.errors import InvalidInput, NotFound
-from ledger.users import Actor, Role
+from ledger.events import Event
+from ledger.models import Leaf
+from ledger.users import Action, Actor
 
-ADMINS = frozenset({Role.ADMIN})
 KINDS = ("bodycam", "camera")
-CERTIFIED, REVOKED = "certified", "revoked"
+_SERIAL = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_UNIT = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")  # a code: the unit goes into the log
 
 
 class DeviceRegistry:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
+    def __init__(self, cases: CaseService) -> None:
+        self.cases = cases
+        self.sessions = cases.sessions
 
     def register(self, actor: Actor, serial: str, kind: str, unit: str, public_key_pem: bytes) -> dict:
         """Add a certified device with its Ed25519 or ECDSA P-256 public key (PEM)."""
-        actor.require(ADMINS, "register devices")
+        actor.require(Action.MANAGE_DEVICES)
         if kind not in KINDS:
             raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
+        if not _SERIAL.fullmatch(serial) or not _UNIT.fullmatch(unit):
+            raise InvalidInput("serial is letters, digits and -_. (64 at most); unit a lowercase code")
         algorithm, raw = _load_key(public_key_pem)
-        with self.sessions.begin() as session:
-            if session.get(Device, serial) is not None:
+        payload = {"serial": serial, "kind": kind, "unit": unit, "algorithm": algorithm, "public_key": raw.hex()}
+
+        def work(session: Session, size: int) -> dict:
+            if serial in registry(session).devices or session.get(Device, serial) is not None:
                 raise InvalidInput(f"device {serial} is already registered")
+            self.cases.append_registry_event(session, size, actor, DEVICE_REGISTERED, payload)
             session.add(Device(serial=serial, kind=kind, unit=unit, status=CERTIFIED, algorithm=algorithm,
                                public_key=raw, registered_at=datetime.now(UTC)))
-        return {"serial": serial, "kind": kind, "unit": unit, "status": CERTIFIED, "algorithm": algorithm}
+            return {"serial": serial, "kind": kind, "unit": unit, "status": CERTIFIED, "algorithm": algorithm}
+
+        return self.cases.write(actor, None, work)
 
     def revoke(self, actor: Actor, serial: str) -> None:
-        actor.require(ADMINS, "revoke devices")
-        with self.sessions.begin() as session:
+        actor.require(Action.MANAGE_DEVICES)
+
+        def work(session: Session, size: int) -> dict:
             device = session.get(Device, serial)
-            if device is None:
+            if device is None or serial not in registry(session).devices:
                 raise NotFound(f"no device {serial}")
-            device.status = REVOKED
+            self.cases.append_registry_event(session, size, actor, DEVICE_REVOKED, {"serial": serial})
+            device.status = projection.REVOKED
+            return {}
+
+        self.cases.write(actor, None, work)
 
     def check_signature(self, meta: UploadMeta, sha256: str) -> bool:
         """True when the named device signed this file; False when it did not sign; refused when the
-        device is unknown or revoked or the signature does not verify."""
+        device is unknown or revoked in the log, or the signature does not verify."""
         with self.sessions() as session:
-            device = session.get(Device, meta.device or "")
+            device = registry(session).devices.get(meta.device or "")
         if device is None:
             raise DeviceRefused(f"device {meta.device} is not registered")
         if device.status != CERTIFIED:
             raise DeviceRefused(f"device {meta.device} is {device.status}")
         if meta.signature is None:
+            if meta.segment_seq is not None or meta.segment_prev is not None:
+                raise DeviceRefused("only an upload signed by the device's key may claim a place in its "
+                                    "sequence (segment_seq, segment_prev)")
             return False
         try:
             _verify(device, meta.signature, signed_message(meta, sha256))
@@ -64,29 +92,21 @@ class DeviceRegistry:
         return True
 
     def continuity(self, session: Session, meta: UploadMeta) -> str | None:
-        """Why this segment does not follow the device's latest one (a gap, an insertion, a reordering)."""
+        """Why this segment does not follow the device's latest one (a gap, an insertion, a reordering),
+        the latest one's row checked against its registration event first."""
         last = session.scalars(select(EvidenceItem).where(
-            EvidenceItem.device == meta.device, EvidenceItem.segment_seq.is_not(None))
-            .order_by(EvidenceItem.segment_seq.desc()).limit(1)).first()
-        return continuity_problem(
+            EvidenceItem.device == meta.device, EvidenceItem.segment_seq.is_not(None),
+            EvidenceItem.device_signed == 1).order_by(EvidenceItem.segment_seq.desc()).limit(1)).first()
+        if last is not None:
+            check_item(session, last)
+        return projection.continuity_problem(
             None if last is None else (last.segment_seq, last.sha256), meta.segment_seq, meta.segment_prev)
 
 
-def continuity_problem(last: tuple[int, str] | None, seq: int | None, prev: str | None) -> str | None:
-    """The continuity rule, pure: segment n names segment n-1's hash; the first one is 0 or names nothing."""
-    if seq is None:
-        return None
-    if last is None:
-        return None if seq == 0 else f"segment {seq} is the first received: segments 0 to {seq - 1} are missing"
-    last_seq, last_hash = last
-    if seq <= last_seq:
-        return f"segment {seq} arrived after segment {last_seq}: out of order or inserted"
-    if seq != last_seq + 1:
-        missing = f"{last_seq + 1}" if seq == last_seq + 2 else f"{last_seq + 1} to {seq - 1}"
-        return f"segment {seq} follows segment {last_seq}: segment {missing} missing"
-    if prev != last_hash:
-        return f"segment {seq} names {prev or 'no'} previous hash, but segment {last_seq} is {last_hash}"
-    return None
+def registry(session: Session) -> Registry:
+    """The registry chain folded: devices and recipients as the log says."""
+    rows = session.scalars(select(Leaf.data).where(Leaf.case_no == REGISTRY).order_by(Leaf.leaf_index))
+    return projection.registry_of(Event.decode(data) for data in rows)
 
 
 def _load_key(pem: bytes) -> tuple[str, bytes]:
@@ -101,7 +121,7 @@ def _load_key(pem: bytes) -> tuple[str, bytes]:
     raise InvalidInput("device keys must be Ed25519 or ECDSA P-256")
 
 
-def _verify(device: Device, signature: bytes, message: bytes) -> None:
+def _verify(device: DeviceRow, signature: bytes, message: bytes) -> None:
     if device.algorithm == "ed25519":
         ed25519.Ed25519PublicKey.from_public_bytes(device.public_key).verify(signature, message)
     else:

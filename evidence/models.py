@@ -66,3 +66,14 @@ class Device(Base):
     algorithm: Mapped[str] = mapped_column(String(16))  # ed25519, p256
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Recipient(Base):
+    """A body evidence may be handed to (a court, a review office): its code goes into the log's share
+    events, its name stays here. A projection of the registry chain's `recipient.registered` events."""
+
+    __tablename__ = "recipients"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -30,24 +30,24 @@ from evidence.devices import DeviceRegistry
 from evidence.errors import ChecksumMismatch, TamperedBlob, Truncated, UnsupportedMedia
 from evidence.meta import UploadMeta, check_not_future
 from evidence.models import EvidenceItem
+from evidence.projection import CUSTODY, REGISTERED
+from evidence.recipients import Recipients
 from evidence.sniff import ALLOWED, VIDEO, media_type
 from ledger.cases import CaseService
 from ledger.db import as_utc
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import CaseClosed, InvalidInput, NotFound
 from ledger.events import Event, format_time
+from ledger.lifecycle import State
 from ledger.models import Leaf
-from ledger.users import CASE_READERS, WRITERS, Actor, Role
+from ledger.projection import parse_time
+from ledger.users import Action, Actor
 
 Also = Callable[[Session, dict[str, Any]], None]
 LATE_AFTER = timedelta(hours=24)
-REGISTERED = "evidence.registered"
-CUSTODY = "evidence.custody"
 CUSTODY_ACTIONS = ("view", "download", "playback", "export", "share")
 # Why evidence was accessed, from a fixed list: free text could carry a person's name into the log.
 CUSTODY_REASONS = ("case-review", "legal-review", "supervision", "hearing", "reconsideration", "litigation",
                    "party-request", "audit", "investigation")
-CUSTODY_READERS = frozenset({Role.SUPERVISOR, Role.LEGAL, Role.ADMIN})
-EXPORTERS = frozenset({Role.SUPERVISOR, Role.COURT, Role.ADMIN})  # issue 5: supervisors and courts export
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ class EvidenceService:
         self.blobs = blobs
         self.devices = devices
         self.limits = limits
+        self.recipients = Recipients(cases)
 
     # --- ingest --------------------------------------------------------------------
 
@@ -74,7 +75,7 @@ class EvidenceService:
 
         `also(session, result)` runs in the registering transaction (a finished upload marks itself there).
         """
-        actor.require(WRITERS, "upload evidence")
+        actor.require(Action.UPLOAD_EVIDENCE)
         self.check_upload(actor, meta)
         blob, kind, facts, device = self._store(meta, chunks, length)
         return self._register(actor, meta, blob, kind, facts, device, also=also)
@@ -117,9 +118,12 @@ class EvidenceService:
         check_not_future(meta, datetime.now(UTC), self.limits.clock_skew)
 
     def check_case(self, actor: Actor, case_no: str) -> None:
-        """NotFound unless the actor may see the case (checked before any byte is read)."""
+        """NotFound unless the actor may see the case, CaseClosed once it is closed or withdrawn
+        (checked before any byte is read)."""
         with self.sessions() as session:
-            self.cases.visible_case(session, actor, case_no)
+            state = self.cases.visible_case(session, actor, case_no).state
+        if state in (State.CLOSED.value, State.WITHDRAWN.value):
+            raise CaseClosed(f"case {case_no} is {state}: no evidence is added to a closed case")
 
     def _register(self, actor: Actor, meta: UploadMeta, blob: Blob, kind: str, facts: dict, device: str | None,
                   derived: tuple[EvidenceItem, dict] | None = None, also: Also | None = None) -> dict[str, Any]:
@@ -149,6 +153,7 @@ class EvidenceService:
             operation=rfc8785.dumps(derived[1]).decode() if derived else None, poster_sha256=poster, leaf_index=-1)
         written = self.cases.append_event(session, size, actor, meta.case_no, REGISTERED, _payload(item, derived))
         item.leaf_index = written["index"]
+        item.registered_at = parse_time(written["event"]["time"])  # the event's own time, to the microsecond
         session.add(item)
         return {**written, "evidence": view(item)}
 
@@ -165,9 +170,10 @@ class EvidenceService:
 
     def derive(self, actor: Actor, evidence_id: str, operation: Any) -> dict[str, Any]:
         """A trimmed or blurred copy as its own evidence item naming its original and the operation."""
-        actor.require(WRITERS, "derive evidence")
+        actor.require(Action.DERIVE_EVIDENCE)
         operation = media.validate_operation(operation)
         original = self._readable(actor, evidence_id)
+        self.check_case(actor, original.case_no)
         if original.media_type not in VIDEO:
             raise UnsupportedMedia(f"only video can be trimmed or blurred, not {original.media_type}")
         has_audio = any(s.get("type") == "audio" for s in media_facts(original).get("streams", []))
@@ -187,6 +193,8 @@ class EvidenceService:
         """The item, after its custody event (who, role, when, which, why, to whom) is in the log."""
         if action not in CUSTODY_ACTIONS:
             raise ValueError(f"unknown custody action {action}")
+        if action == "share":
+            actor.require(Action.SHARE_EVIDENCE)
         item = self._readable(actor, evidence_id)
         if reason not in CUSTODY_REASONS:
             raise InvalidInput(f"say why with reason= one of {', '.join(CUSTODY_REASONS)}")
@@ -194,8 +202,13 @@ class EvidenceService:
                    "reason": reason}
         if recipient is not None:
             payload["recipient"] = recipient
-        self.cases.write(actor, None, lambda session, size: self.cases.append_event(
-            session, size, actor, item.case_no, CUSTODY, payload))
+
+        def work(session: Session, size: int) -> dict[str, Any]:
+            if recipient is not None:
+                self.recipients.check(session, recipient)
+            return self.cases.append_event(session, size, actor, item.case_no, CUSTODY, payload)
+
+        self.cases.write(actor, None, work)
         return item
 
     def check_size(self, item: EvidenceItem) -> None:
@@ -214,7 +227,7 @@ class EvidenceService:
 
         Courts may export a package without the right to browse evidence one item at a time.
         """
-        actor.require(EXPORTERS, "export evidence packages")
+        actor.require(Action.EXPORT_PACKAGE)
         if reason not in CUSTODY_REASONS:
             raise InvalidInput(f"say why with a reason, one of {', '.join(CUSTODY_REASONS)}")
 
@@ -235,7 +248,7 @@ class EvidenceService:
         return done["items"], done["last"]
 
     def _readable(self, actor: Actor, evidence_id: str) -> EvidenceItem:
-        actor.require(CASE_READERS, "see evidence")
+        actor.require(Action.READ_EVIDENCE)
         with self.sessions() as session:
             item = session.get(EvidenceItem, evidence_id) if len(evidence_id) <= 40 else None
             if item is None:
@@ -248,7 +261,7 @@ class EvidenceService:
 
     def custody(self, actor: Actor, evidence_id: str) -> list[dict[str, Any]]:
         """The full custody trail of an item from the log: registration, then every access."""
-        actor.require(CUSTODY_READERS, "read custody trails")
+        actor.require(Action.READ_CUSTODY)
         item = self._readable(actor, evidence_id)
         with self.sessions() as session:
             rows = session.execute(select(Leaf.leaf_index, Leaf.data).where(Leaf.case_no == item.case_no)
@@ -263,7 +276,7 @@ class EvidenceService:
         return trail
 
     def of_case(self, actor: Actor, case_no: str) -> list[EvidenceItem]:
-        actor.require(CASE_READERS, "see evidence")
+        actor.require(Action.READ_EVIDENCE)
         with self.sessions() as session:
             self.cases.visible_case(session, actor, case_no)
             return list(session.scalars(select(EvidenceItem).where(EvidenceItem.case_no == case_no)
@@ -279,6 +292,8 @@ def _payload(item: EvidenceItem, derived: tuple[EvidenceItem, dict] | None) -> d
     }
     if item.device:
         payload["device"] = item.device
+    if item.poster_sha256:
+        payload["poster_sha256"] = item.poster_sha256
     if item.segment_seq is not None:
         payload["segment"] = {"seq": item.segment_seq, "prev": item.segment_prev}
     if derived:

@@ -28,7 +28,7 @@ from evidence.models import Upload
 from evidence.service import EvidenceService
 from ledger.db import as_utc
 from ledger.errors import InvalidInput, LianzhengError, NotFound
-from ledger.users import WRITERS, Actor
+from ledger.users import Action, Actor
 
 # sha256 first; sha1 too because standard clients (tuspy) send it. It guards the transfer of one chunk
 # only: the evidence itself is identified by the SHA-256 of the whole file.
@@ -44,7 +44,7 @@ class Uploads:
 
     def create(self, actor: Actor, length: int, pairs: dict[str, str]) -> Upload:
         """A new upload of `length` bytes; the metadata is checked now, not after gigabytes."""
-        actor.require(WRITERS, "upload evidence")
+        actor.require(Action.UPLOAD_EVIDENCE)
         if length > self.evidence.limits.max_bytes:
             raise TooLarge(f"Upload-Length {length:,} exceeds the limit of {self.evidence.limits.max_bytes:,} bytes")
         self.evidence.check_upload(actor, UploadMeta.parse(pairs))

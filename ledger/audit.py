@@ -13,7 +13,7 @@ One streaming pass in leaf order, memory O(log n + cases):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -33,8 +33,9 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Finding:
-    where: str  # "leaf 17", "node (level 2, index 3)", "checkpoint at size 9", "log head"
+    where: str  # "leaf 17", "node (level 2, index 3)", "checkpoint at size 9", "cases CG-2026-000001"
     problem: str
+    case_no: str | None = None  # the case it concerns, for linking to it
 
     def __str__(self) -> str:
         return f"{self.where}: {self.problem}"
@@ -49,13 +50,17 @@ class Report:
     anchors: int | None = None  # anchored tree heads compared with the chain; None: not compared
     evidence: int | None = None  # evidence blobs checked against their hashes; None: not checked
     findings: list[Finding] = field(default_factory=list)
+    acknowledged: list[Finding] = field(default_factory=list)  # known and explained, e.g. a device's gap
 
     @property
     def clean(self) -> bool:
         return not self.findings
 
-    def add(self, where: str, problem: str) -> None:
-        self.findings.append(Finding(where, problem))
+    def add(self, where: str, problem: str, case_no: str | None = None) -> None:
+        self.findings.append(Finding(where, problem, case_no))
+
+    def acknowledge(self, where: str, problem: str, case_no: str | None = None) -> None:
+        self.acknowledged.append(Finding(where, problem, case_no))
 
     def summary(self) -> str:
         verdict = "clean" if self.clean else f"{len(self.findings)} finding(s)"
@@ -68,21 +73,33 @@ class Report:
     def to_json(self) -> dict:
         return {"clean": self.clean, "size": self.size, "leaves": self.leaves, "nodes": self.nodes,
                 "checkpoints": self.checkpoints, "anchors": self.anchors, "evidence": self.evidence,
-                "findings": [{"where": f.where, "problem": f.problem} for f in self.findings]}
+                "findings": [_finding_json(f) for f in self.findings],
+                "acknowledged": [_finding_json(f) for f in self.acknowledged]}
+
+
+def _finding_json(finding: Finding) -> dict[str, str | None]:
+    return {"where": finding.where, "problem": finding.problem, "case_no": finding.case_no}
+
+
+Observer = Callable[[int, bytes, Event], None]  # (leaf index, leaf hash, event) of every valid leaf
 
 
 def run(
     session: Session, root: TrustRoot, progress: Callable[[int, int], None] | None = None,
+    observers: Sequence[Observer] = (),
 ) -> Report:
-    """Audit the whole log in `session`'s database; checkpoints must be signed as `root` says."""
+    """Audit the whole log in `session`'s database; checkpoints must be signed as `root` says.
+
+    Each observer sees every event in log order (the projections the derived tables are checked against).
+    """
     size = session.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one()
-    return _Audit(session, size, root, progress).run()
+    return _Audit(session, size, root, progress, observers).run()
 
 
 class _Audit:
     def __init__(self, session: Session, size: int, root: TrustRoot,
-                 progress: Callable[[int, int], None] | None) -> None:
-        self.session, self.root, self.progress = session, root, progress
+                 progress: Callable[[int, int], None] | None, observers: Sequence[Observer]) -> None:
+        self.session, self.root, self.progress, self.observers = session, root, progress, observers
         self.report = Report(size=size)
         self.truth = CompactRange()  # from the leaf bytes
         self.stored = CompactRange()  # from the stored nodes
@@ -143,6 +160,8 @@ class _Audit:
             self.report.add(f"leaf {index}",
                             f"breaks the hash chain of case {event.case_no}: prev does not name its previous event")
         self.chains[event.case_no] = (seq + 1, digest)
+        for observe in self.observers:
+            observe(index, digest, event)
 
     # --- nodes ---------------------------------------------------------------------
 

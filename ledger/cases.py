@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,19 +20,29 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger import lifecycle, parties
-from ledger.errors import IdempotencyConflict, IllegalTransition, InvalidInput, NotFound, invalid_input
+from ledger import lifecycle, parties, projection
+from ledger.errors import (
+    IdempotencyConflict,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    StoredStateMismatch,
+    invalid_input,
+)
 from ledger.events import Event, utc_now
-from ledger.lifecycle import CaseFacts, Outcome, State
-from ledger.models import Case, IdempotencyRecord, Leaf, Party
+from ledger.lifecycle import Outcome, State
+from ledger.models import Case, IdempotencyRecord, Leaf, Party, PartyCase
 from ledger.parties import PartyData, PartySecrets
+from ledger.projection import CaseRow
 from ledger.storage import LogStore, SignedHead
-from ledger.users import CASE_READERS, ERASERS, WRITERS, Actor
+from ledger.users import Action, Actor
 
 log = logging.getLogger(__name__)
 
 PARTY_ERASED = "party.erased"
 MAX_CASE_NO = 32  # the column's width
+# The chain of registry events (devices, recipients of evidence): codes and keys only, no case, no person.
+REGISTRY = "REGISTRY"
 
 
 @dataclass(frozen=True)
@@ -70,8 +80,9 @@ class CaseService:
         self, actor: Actor, report: Any, party: Any = None, idempotency: Idempotency | None = None
     ) -> dict[str, Any]:
         """Open a case in REPORTED (线索); returns the recorded event."""
-        actor.require(WRITERS, "open cases")
+        actor.require(Action.OPEN_CASE)
         payload = lifecycle.validate_payload(State.REPORTED, report)
+        actor.require(Action.OPEN_CASE, district=payload["district"])
         party_data = _party(party)
         return self.write(actor, idempotency, lambda s, size: self._create(s, size, actor, payload, party_data))
 
@@ -80,7 +91,7 @@ class CaseService:
         idempotency: Idempotency | None = None,
     ) -> dict[str, Any]:
         """Step a case into `target`; refused steps raise and append nothing."""
-        actor.require(WRITERS, "record case steps")
+        actor.require(Action.RECORD_STEP)
         state = _state(target)
         clean = lifecycle.validate_payload(state, payload if payload is not None else {})
         party_data = _party(party)
@@ -94,7 +105,7 @@ class CaseService:
 
         `also(session, case_no)` deletes, in the same transaction, what other domains sealed for the party.
         """
-        actor.require(ERASERS, "erase personal data")
+        actor.require(Action.ERASE_PARTY)
 
         def work(session: Session, size: int) -> dict[str, Any]:
             result = self._erase(session, size, actor, case_no)
@@ -147,19 +158,17 @@ class CaseService:
         self, session: Session, size: int, actor: Actor, case_no: str, target: State, payload: dict,
         party: PartyData | None,
     ) -> dict:
-        case = self.visible_case(session, actor, case_no)
+        case, logged = self.checked_case(session, actor, case_no)
         if party is not None:
-            if target is not State.FILED or case.party_key is not None:
+            if target is not State.FILED or logged.party_key is not None:
                 raise IllegalTransition("a party is recorded once: when the case is reported or filed")
             payload = {**payload, "party": self._attach_party(session, case, party)}
-        facts = CaseFacts(
-            case.case_no, State(case.state), case.party_key is not None,
-            Outcome(case.outcome) if case.outcome else None, case.amount_fen,
-        )
+            logged = replace(logged, party_key=case.party_key)
+        facts = logged.facts()
         try:
             lifecycle.check_transition(facts, target, payload)
             if target is State.DECIDED and payload["outcome"] == Outcome.FIRST_OFFENCE_EXEMPT:
-                lifecycle.check_first_offence(case.case_no, self._earlier_penalties(session, case))
+                lifecycle.check_first_offence(case.case_no, self._earlier_penalties(session, logged))
         except IllegalTransition as exc:
             log.info("refused step of case %s from %s to %s by user %s: %s",
                      case.case_no, case.state, target.value, actor.user_id, exc.code)
@@ -170,7 +179,7 @@ class CaseService:
         return self._record(session, size, actor, case, lifecycle.event_type(target), payload, self.clock())
 
     def _erase(self, session: Session, size: int, actor: Actor, case_no: str) -> dict:
-        case = self.visible_case(session, actor, case_no)
+        case, _ = self.checked_case(session, actor, case_no)
         row = session.get(Party, case_no)
         if row is None:
             raise NotFound(f"case {case_no} holds no personal data to erase")
@@ -180,21 +189,26 @@ class CaseService:
     def _attach_party(self, session: Session, case: Case, party: PartyData) -> dict[str, str]:
         sealed = parties.seal(self.party_secrets, party, case.case_no)
         session.add(Party(case_no=case.case_no, nonce=sealed.nonce, ciphertext=sealed.ciphertext))
+        session.add(PartyCase(party_key=sealed.party_key, case_no=case.case_no))
         case.party_key = sealed.party_key
         return {"commitment": sealed.commitment, "key": sealed.party_key}
 
-    def _earlier_penalties(self, session: Session, case: Case) -> list[str]:
-        """The party's other cases of this violation type already fined or exempted."""
-        rows = session.execute(
-            select(Case.case_no).where(
-                Case.party_key == case.party_key,
-                Case.violation_type == case.violation_type,
-                Case.case_no != case.case_no,
-                Case.outcome.in_([Outcome.FINE.value, Outcome.FIRST_OFFENCE_EXEMPT.value]),
-                Case.state != State.WITHDRAWN.value,
-            )
-        )
-        return list(rows.scalars())
+    def _earlier_penalties(self, session: Session, case: CaseRow) -> list[str]:
+        """The party's other cases of this violation type already fined or exempted, as their logs say.
+
+        The party's cases come from `party_cases`, an append-only index the audit rebuilds from the log;
+        each case's outcome from its own events, never from its row.
+        """
+        others = session.scalars(select(PartyCase.case_no).where(PartyCase.party_key == case.party_key,
+                                                                 PartyCase.case_no != case.case_no))
+        penalised = []
+        for case_no in others:
+            other = self.logged_case(session, case_no)
+            if other is not None and other.violation_type == case.violation_type and \
+                    other.outcome in (Outcome.FINE.value, Outcome.FIRST_OFFENCE_EXEMPT.value) and \
+                    other.state != State.WITHDRAWN.value:
+                penalised.append(case_no)
+        return penalised
 
     def _record(
         self, session: Session, size: int, actor: Actor, case: Case, type_: str, payload: dict, now: str
@@ -216,6 +230,25 @@ class CaseService:
             "checkpoint": _head_json(head),
         }
 
+    def logged_case(self, session: Session, case_no: str) -> CaseRow | None:
+        """The case as its events in the log say it is (ledger/projection.py)."""
+        rows = session.execute(select(Leaf.leaf_hash, Leaf.data).where(Leaf.case_no == case_no)
+                               .order_by(Leaf.leaf_index))
+        return projection.fold_case((bytes(h), Event.decode(d)) for h, d in rows)
+
+    def checked_case(self, session: Session, actor: Actor, case_no: str) -> tuple[Case, CaseRow]:
+        """The case's row and what its log says, for deciding; refused when they disagree, since then
+        either the row was altered or the log was: nothing is written until an audit says which."""
+        case = self.visible_case(session, actor, case_no)
+        logged = self.logged_case(session, case_no)
+        found = [] if logged is None else projection.differences(logged, row_values(case))
+        if logged is None or found:
+            what = "has no events in the log" if logged is None else "; ".join(map(str, found))
+            log.warning("case %s refused a write: its row disagrees with its log", case_no)
+            raise StoredStateMismatch(f"case {case_no}'s stored row disagrees with its log ({what}); nothing "
+                                      "was written: run `lianzheng audit`", differences=[str(d) for d in found])
+        return case, logged
+
     def visible_case(self, session: Session, actor: Actor, case_no: str) -> Case:
         """The case if this actor may know it exists; the same NotFound otherwise."""
         case = session.get(Case, case_no) if len(case_no) <= MAX_CASE_NO else None
@@ -228,14 +261,27 @@ class CaseService:
         """Append a non-lifecycle event (evidence, custody) to a case's chain, inside `write`'s work."""
         if type_.startswith("case."):
             raise ValueError("lifecycle events go through transition()")
-        return self._record(session, size, actor, self.visible_case(session, actor, case_no), type_, payload,
-                            self.clock())
+        case, _ = self.checked_case(session, actor, case_no)
+        return self._record(session, size, actor, case, type_, payload, self.clock())
+
+    def append_registry_event(self, session: Session, size: int, actor: Actor, type_: str,
+                              payload: dict) -> dict:
+        """Append an event of the registry chain (inside `write`'s work): its seq and prev come from the
+        chain's last leaf, so the registry is read from the log itself."""
+        last = session.execute(select(Leaf.leaf_hash, Leaf.data).where(Leaf.case_no == REGISTRY)
+                               .order_by(Leaf.leaf_index.desc()).limit(1)).first()
+        seq = 0 if last is None else Event.decode(last.data).seq + 1
+        event = Event(type=type_, case_no=REGISTRY, seq=seq, actor=actor.username, time=self.clock(),
+                      prev=None if last is None else last.leaf_hash.hex(), payload=payload)
+        [appended], head = self.store.append(session, size, [(event.encode(), REGISTRY)])
+        return {"index": appended.index, "leaf_hash": appended.leaf_hash.hex(), "event": event.to_json(),
+                "checkpoint": _head_json(head)}
 
     # --- reads ---------------------------------------------------------------------
 
     def get(self, actor: Actor, case_no: str) -> dict[str, Any]:
         """A case with all its events in log order, and its party if still on record."""
-        actor.require(CASE_READERS, "read cases")
+        actor.require(Action.READ_CASE)
         with self.sessions() as session:
             case = self.visible_case(session, actor, case_no)
             leaves = session.execute(
@@ -286,6 +332,12 @@ def _party(value: Any) -> PartyData | None:
         return PartyData.model_validate(value)
     except ValidationError as exc:
         raise invalid_input("party is invalid", exc) from exc
+
+
+def row_values(case: Case) -> dict[str, object]:
+    """A `cases` row as the values projection.CaseRow compares with (times in UTC)."""
+    values: dict[str, object] = {c.name: getattr(case, c.name) for c in Case.__table__.columns}
+    return values
 
 
 def _dt(rfc3339: str) -> datetime:

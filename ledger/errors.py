@@ -51,6 +51,19 @@ class IllegalTransition(LianzhengError):
     code = "illegal-transition"
 
 
+class StoredStateMismatch(LianzhengError):
+    """A derived row disagrees with the log events it is derived from: a decision is refused until the
+    audit has said what was altered."""
+
+    code = "stored-state-mismatch"
+
+
+class CaseClosed(IllegalTransition):
+    """Evidence or a statement for a case that is closed or withdrawn."""
+
+    code = "case-closed"
+
+
 class FirstOffenceRefused(IllegalTransition):
     """首违不罚 asked for a party that already has a penalised case of the same type."""
 

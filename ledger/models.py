@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-APPEND_ONLY_TABLES = ("log_leaves", "log_nodes", "log_checkpoints", "trust_roots")
+APPEND_ONLY_TABLES = ("log_leaves", "log_nodes", "log_checkpoints", "trust_roots", "party_cases")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -142,6 +142,19 @@ class Case(Base):
     last_leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PartyCase(Base):
+    """Which cases a party (by its pseudonymous key) has: the index 首违不罚 is decided from.
+
+    Append-only like the log, written with the leaf that names the party, and rebuilt from the log by
+    the audit; each listed case's outcome is read from its own events.
+    """
+
+    __tablename__ = "party_cases"
+
+    party_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 class Party(Base):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,20 +12,10 @@ from sqlalchemy.orm import Session
 
 from ledger.errors import Forbidden, InvalidInput, Unauthenticated
 from ledger.models import User
+from ledger.permissions import DISTRICT_BOUND, Action, allowed
+from ledger.roles import Role
 
-
-class Role(StrEnum):
-    OFFICER = "officer"  # 执法队员: records case steps, uploads evidence
-    SYSTEM = "system"  # 非现场执法 systems and integrations that write
-    SUPERVISOR = "supervisor"  # 督查: reads and audits everything, writes nothing
-    LEGAL = "legal"  # 法制审核: reads everything, erases personal data on legal grounds
-    COURT = "court"  # 法院/复议机关: packages and proofs only
-    ADMIN = "admin"
-
-
-WRITERS = frozenset({Role.OFFICER, Role.SYSTEM, Role.ADMIN})
-CASE_READERS = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.LEGAL, Role.ADMIN})
-ERASERS = frozenset({Role.LEGAL, Role.ADMIN})
+__all__ = ["Action", "Actor", "Role", "actor_of", "add_user", "authenticate", "by_username"]
 
 
 @dataclass(frozen=True)
@@ -38,9 +27,16 @@ class Actor:
     role: Role
     district: str | None
 
-    def require(self, roles: frozenset[Role], action: str) -> None:
-        if self.role not in roles:
-            raise Forbidden(f"role {self.role.value} may not {action}")
+    def require(self, action: Action, district: str | None = None) -> None:
+        """Forbidden unless the permissions table lets this role do `action` (in `district`)."""
+        if not allowed(self.role, action):
+            raise Forbidden(f"role {self.role.value} may not {action.value}")
+        if district is not None and action in DISTRICT_BOUND and not self.may_see_district(district):
+            raise Forbidden(f"{self.username} works in district {self.district} and may not "
+                            f"{action.value} in {district}")
+
+    def may(self, action: Action) -> bool:
+        return allowed(self.role, action)
 
     def may_see_district(self, district: str) -> bool:
         """Officers bound to a district see only its cases; other readers see all."""

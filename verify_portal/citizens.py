@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger.cases import CaseService
 from ledger.db import as_utc
 from ledger.errors import LianzhengError
-from ledger.users import WRITERS, Actor
+from ledger.users import Action, Actor
 from verify_portal.models import CaseCode, LookupFailures
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: 5 bits each, no 0/O, 1/I/L look-alikes
@@ -69,7 +69,7 @@ class CitizenAccess:
 
     def issue(self, actor: Actor, case_no: str) -> str:
         """A new code for the case's notice; any earlier code stops working."""
-        actor.require(WRITERS, "issue verification codes")
+        actor.require(Action.ISSUE_CODE)
         code = new_code()
         with self.sessions.begin() as session:
             self.cases.visible_case(session, actor, case_no)

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from evidence import audit as evidence_audit
 from evidence.service import view
-from ledger import audit as audit_mod
 from ledger.errors import LianzhengError
 from ledger.users import Actor, Role, add_user, by_username
 from verify_portal import anchoring, backup_cli, chain_cli, keys_cli, package_cli, trust_cli, upload_cli
-from verify_portal.models import AuditRun
 from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings, private_files
 
@@ -98,23 +94,22 @@ def db_upgrade() -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def audit(as_json: bool) -> None:
-    """Recompute the tree from the stored leaves, check nodes, checkpoints and case chains, every evidence
-    blob against its hash and each device's segments, and compare every anchored root with the log's."""
+    """Recompute the tree from the stored leaves and check nodes, checkpoints and case chains; rebuild every
+    derived table (cases, parties, evidence, devices, recipients, statements) from the log and name each
+    row and column that differs; check every blob and each device's segments; compare every anchored root
+    with the log's. Exit 0 when clean, 2 with findings."""
+    from verify_portal.auditing import audit_and_record
+
     services = _services()
-    with services.sessions() as session:
-        report = audit_mod.run(session, services.trust.latest(),
-                               progress=None if as_json else _progress)
-        evidence_audit.check(session, services.evidence.blobs, report)
-    anchoring.audit_chain(services, report)
-    with services.sessions.begin() as session:  # the dashboard shows the latest result
-        session.add(AuditRun(ran_at=datetime.now(UTC), clean=int(report.clean), summary=report.summary()[:500],
-                             findings=json.dumps(report.to_json()["findings"][:1000], ensure_ascii=False)))
+    report = audit_and_record(services, "cli", progress=None if as_json else _progress)
     if as_json:
         _print(report.to_json())
     else:
         click.echo(report.summary())
         for finding in report.findings:
             click.echo(f"  {finding}")
+        for known in report.acknowledged:
+            click.echo(f"  acknowledged: {known}")
     sys.exit(0 if report.clean else 2)
 
 

@@ -26,7 +26,7 @@ from evidence.verify import Report
 from ledger import jsontext
 from ledger.errors import InvalidInput, LianzhengError, NotFound, VerificationError
 from ledger.trust import TrustRoot, TrustRoots
-from ledger.users import Actor, Role
+from ledger.users import Action, Actor
 from verify_portal import anchoring
 from verify_portal.models import CourtRoot
 from verify_portal.settings import Settings
@@ -51,7 +51,7 @@ class CourtRoots:
 
     def register(self, actor: Actor, data: bytes, fingerprint: str, rpc_url: str | None = None) -> TrustRoot:
         """Trust another agency's root on the court page, once its fingerprint is confirmed (admin)."""
-        actor.require(frozenset({Role.ADMIN}), "register another agency's trust root")
+        actor.require(Action.MANAGE_TRUST_ROOTS)
         root = TrustRoot.parse(data)
         given = "".join(fingerprint.split()).replace(":", "").lower()
         if given != root.fingerprint:
@@ -69,7 +69,7 @@ class CourtRoots:
         return root
 
     def remove(self, actor: Actor, fingerprint: str) -> None:
-        actor.require(frozenset({Role.ADMIN}), "remove a registered trust root")
+        actor.require(Action.MANAGE_TRUST_ROOTS)
         with self.sessions.begin() as session:
             row = session.get(CourtRoot, fingerprint)
             if row is None:

@@ -60,15 +60,20 @@ class Statement(Base):
 
 
 class AuditRun(Base):
-    """The outcome of each `lianzheng audit`, for the supervisors' dashboard."""
+    """Each audit (`lianzheng audit`, or started from the dashboard): running, then its outcome."""
 
     __tablename__ = "audit_runs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ran_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # when it started
+    status: Mapped[str] = mapped_column(String(16), server_default="done")  # running, done, failed
+    started_by: Mapped[str] = mapped_column(String(64), server_default="cli")
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     clean: Mapped[int] = mapped_column(Integer)
+    open_findings: Mapped[int] = mapped_column(Integer, server_default="0")
     summary: Mapped[str] = mapped_column(String(500))
-    findings: Mapped[str] = mapped_column(Text)  # JSON list of {"where", "problem"}
+    findings: Mapped[str] = mapped_column(Text)  # JSON list of {"where", "problem", "case_no"}
+    acknowledged: Mapped[str] = mapped_column(Text, server_default="[]")  # the same, for known gaps
 
 
 class Counter(Base):

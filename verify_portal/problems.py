@@ -23,6 +23,7 @@ STATUS: dict[type[errors.LianzhengError], int] = {
     errors.NotFound: 404,
     errors.IllegalTransition: 409,
     errors.IdempotencyConflict: 422,
+    errors.StoredStateMismatch: 409,
     errors.VerificationError: 422,
     errors.ConfigurationError: 500,
     NotAnchoredYet: 409,

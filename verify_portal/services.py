@@ -92,7 +92,7 @@ def build(settings: Settings) -> Services:
     store = LogStore(settings.log_origin, checkpoint_keys)
     cases = CaseService(sessions, store, party_secrets)
     blobs = FileBlobStore(settings.blob_root)
-    evidence_service = EvidenceService(cases, blobs, DeviceRegistry(sessions),
+    evidence_service = EvidenceService(cases, blobs, DeviceRegistry(cases),
                                        Limits(settings.max_evidence_bytes, timedelta(seconds=settings.clock_skew)))
     uploads = Uploads(evidence_service, settings.uploads_dir, timedelta(hours=settings.upload_lifetime_hours))
     trust = TrustService(settings, sessions, store,

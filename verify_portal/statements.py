@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -22,13 +23,14 @@ from sqlalchemy.orm import Session
 from evidence.meta import UploadMeta
 from evidence.service import EvidenceService
 from evidence.sniff import IMAGE, media_type
-from ledger.cases import CaseService
+from ledger.audit import Report
+from ledger.cases import PARTY_ERASED, CaseService
 from ledger.errors import IllegalTransition, InvalidInput
-from ledger.events import format_time
+from ledger.events import Event, format_time
 from ledger.lifecycle import State
-from ledger.models import Case, User
+from ledger.models import User
 from ledger.parties import PartySecrets
-from ledger.users import CASE_READERS, Actor, Role, actor_of
+from ledger.users import Action, Actor, Role, actor_of
 from verify_portal.models import Statement
 
 STATEMENT = "party.statement"
@@ -37,6 +39,20 @@ MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 5 << 20
 PORTAL_USER = "citizen-portal"  # the channel: the statement is the party's, submitted through the portal
 _DOMAIN = b"lianzheng/statement\n"
+
+
+class StatementProjection:
+    """The statements the log records, and the cases whose party data it records erased."""
+
+    def __init__(self) -> None:
+        self.statements: dict[tuple[str, int], str] = {}  # (case, leaf index) -> commitment
+        self.erased: set[str] = set()
+
+    def observe(self, index: int, leaf_hash: bytes, event: Event) -> None:
+        if event.type == STATEMENT:
+            self.statements[(event.case_no, index)] = event.payload["commitment"]
+        elif event.type == PARTY_ERASED:
+            self.erased.add(event.case_no)
 
 
 @dataclass
@@ -66,8 +82,8 @@ class Statements:
                    "photos": [{"evidence_id": r["evidence_id"], "sha256": r["sha256"]} for r in registered]}
 
         def work(session: Session, size: int) -> dict[str, Any]:
-            case = session.get_one(Case, case_no)
-            if case.state != State.NOTIFIED.value:  # checked again under the append lock
+            _, logged = self.cases.checked_case(session, actor, case_no)
+            if logged.state != State.NOTIFIED.value:  # checked again under the append lock, from the log
                 raise IllegalTransition(f"case {case_no} is no longer at the notice stage")
             written = self.cases.append_event(session, size, actor, case_no, STATEMENT, payload)
             session.add(Statement(case_no=case_no, leaf_index=written["index"], nonce=nonce, ciphertext=sealed,
@@ -78,7 +94,7 @@ class Statements:
 
     def of_case(self, actor: Actor, case_no: str) -> list[dict[str, Any]]:
         """The case's statements, decrypted, for the officer and supervisors."""
-        actor.require(CASE_READERS, "read statements")
+        actor.require(Action.READ_STATEMENTS)
         with self.cases.sessions() as session:
             self.cases.visible_case(session, actor, case_no)
             rows = session.scalars(select(Statement).where(Statement.case_no == case_no)
@@ -95,9 +111,34 @@ class Statements:
 
     def _require_notice_stage(self, case_no: str) -> None:
         with self.cases.sessions() as session:
-            case = session.get(Case, case_no)
-            if case is None or case.state != State.NOTIFIED.value:
-                raise IllegalTransition("statements are taken while the case is at the notice stage (事先告知)")
+            logged = self.cases.logged_case(session, case_no)
+        if logged is None or logged.state != State.NOTIFIED.value:
+            raise IllegalTransition("statements are taken while the case is at the notice stage (事先告知)")
+
+    def compare(self, session: Session, logged: StatementProjection, report: Report) -> None:
+        """The audit of the `statements` table: one row per statement event of a case whose party data
+        was not erased, each opening to the commitment its event holds."""
+        stored = {(r.case_no, r.leaf_index): r for r in session.scalars(select(Statement))}
+        for (case_no, index), commitment in logged.statements.items():
+            row, where = stored.pop((case_no, index), None), f"statements {case_no} (leaf {index})"
+            if case_no in logged.erased:
+                if row is not None:
+                    report.add(where, "the text is still stored although the log records the erasure", case_no)
+            elif row is None:
+                report.add(where, "the sealed text is missing (the log records no erasure)", case_no)
+            elif not self._opens_to(row, commitment):
+                report.add(where, "the sealed text does not open to the commitment in the log", case_no)
+        for case_no, index in sorted(stored):
+            report.add(f"statements {case_no} (leaf {index})", "a row the log holds no statement for", case_no)
+
+    def _opens_to(self, row: Statement, commitment: str) -> bool:
+        try:
+            plain = json.loads(AESGCM(self.secrets.encryption_key).decrypt(row.nonce, row.ciphertext,
+                                                                          row.case_no.encode()))
+        except (InvalidTag, ValueError):
+            return False
+        return hashlib.sha256(_DOMAIN + bytes.fromhex(plain["salt"]) + plain["text"].encode()).hexdigest() \
+            == commitment
 
     def _portal_actor(self) -> Actor:
         with self.cases.sessions.begin() as session:

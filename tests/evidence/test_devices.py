@@ -1,6 +1,6 @@
 """Devices: signatures checked at upload, unknown or revoked devices refused, segment continuity."""
 
-from evidence.devices import continuity_problem
+from evidence.projection import continuity_problem
 
 H = [f"{i:064x}" for i in range(10)]
 

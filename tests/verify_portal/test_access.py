@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from evidence.meta import encode_upload_metadata
+from ledger.users import Role, add_user
 from tests.conftest import bearer
 from tests.verify_portal.test_api_cases import REPORT, _open
 from tests.verify_portal.test_api_evidence import NOW
@@ -25,6 +26,8 @@ DEVICE_KEY = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
 @pytest.fixture
 def world(client, tokens, media_dir):
     case_no = _open(client, tokens["officer"])
+    client.post("/api/v1/recipients", json={"id": "xuhui-review-office", "name": "徐汇区复议办"},
+                headers=bearer(tokens["admin"]))
     meta = encode_upload_metadata({"case_no": case_no, "captured_at": NOW})
     item = client.post("/api/v1/evidence", data=(media_dir / "photo.jpg").read_bytes(),
                        headers={**bearer(tokens["officer"]), "Upload-Metadata": meta}).json["evidence"]
@@ -86,8 +89,12 @@ def _requests(world):
          {"path": f"/api/v1/evidence/{e}/poster?reason=audit"}),
         ("GET", "/api/v1/evidence/<evidence_id>/custody", {"supervisor", "legal", "admin"},
          {"path": f"/api/v1/evidence/{e}/custody"}),
-        ("POST", "/api/v1/evidence/<evidence_id>/shares", READERS,
+        # Handing evidence over is a case officer's act (and an admin's); oversight roles read, they do not act.
+        ("POST", "/api/v1/evidence/<evidence_id>/shares", {"officer", "admin"},
          {"path": f"/api/v1/evidence/{e}/shares", "json": {"recipient": "xuhui-review-office", "reason": "audit"}}),
+        ("GET", "/api/v1/recipients", READERS, {"path": "/api/v1/recipients"}),
+        ("POST", "/api/v1/recipients", {"admin"}, {"path": "/api/v1/recipients",
+                                                   "json": {"id": "another-office", "name": "另一机关"}}),
         # Deriving reads the original and writes a new item: writers who may also read evidence.
         ("POST", "/api/v1/evidence/<evidence_id>/derivations", WRITERS & READERS, {
             "path": f"/api/v1/evidence/{e}/derivations", "json": {"operation": {"op": "trim", "start": 0,
@@ -146,3 +153,33 @@ def test_each_role_gets_exactly_what_the_matrix_allows(client, tokens, world, wh
             assert answer.status_code == 401, where
         else:
             assert answer.status_code == denied, where
+
+
+def test_an_officer_of_another_district_does_nothing_to_this_districts_cases(client, services, world):
+    """Every route an officer may call, called by an officer bound to another district: refused (403), or
+    the case or item not found (404, so its existence is not disclosed); the log does not grow."""
+    with services.sessions.begin() as session:
+        elsewhere = add_user(session, "officer-huangpu", Role.OFFICER, "huangpu")
+    size = client.get("/api/v1/log/checkpoint").data.split(b"\n")[1]
+    for method, rule, allowed, spec in _requests(world):
+        if "officer" not in allowed or None in allowed:
+            continue
+        spec = dict(spec)
+        path = spec.pop("path")
+        spec.pop("denied", None), spec.pop("unready", None)
+        headers = {**spec.pop("headers", {}), **bearer(elsewhere)}
+        answer = client.open(path, method=method, headers=headers, **spec)
+        if rule == "/api/v1/recipients" and method == "GET":
+            assert answer.status_code == 200  # the list of bodies is no district's
+            continue
+        assert answer.status_code in (403, 404), f"{method} {rule}: {answer.status_code}"
+    assert client.get("/api/v1/log/checkpoint").data.split(b"\n")[1] == size
+
+
+def test_an_officer_opens_cases_in_their_own_district_only(client, services):
+    with services.sessions.begin() as session:
+        token = add_user(session, "officer-huangpu", Role.OFFICER, "huangpu")
+    refused = client.post("/api/v1/cases", json={**REPORT, "district": "xuhui"}, headers=bearer(token))
+    assert refused.status_code == 403 and "huangpu" in refused.json["detail"]
+    assert client.post("/api/v1/cases", json={**REPORT, "district": "huangpu"},
+                       headers=bearer(token)).status_code == 201

@@ -76,11 +76,13 @@ def test_a_bad_signature_an_unknown_or_a_revoked_device_is_refused_and_leaves_no
     before = _size(client)
     bad = _upload_signed(client, tokens["system"], stranger, photo, case_no=case_no, device="DSJ-0003")
     unknown = _upload_signed(client, tokens["system"], key, photo, case_no=case_no, device="DSJ-9999")
+    assert _size(client) == before
     assert client.post("/api/v1/devices/DSJ-0003/revocation", headers=bearer(tokens["admin"])).status_code == 200
+    assert _size(client) == before + 1  # the revocation is an event of the log's registry chain
     revoked = _upload_signed(client, tokens["system"], key, photo, case_no=case_no, device="DSJ-0003")
     for r, words in ((bad, "does not verify"), (unknown, "not registered"), (revoked, "revoked")):
         assert r.status_code == 422 and r.json["type"].endswith("device-refused") and words in r.json["detail"]
-    assert _size(client) == before and _blobs(services) == []
+    assert _size(client) == before + 1 and _blobs(services) == []
 
 
 def test_only_admins_register_devices(client, tokens):

@@ -157,14 +157,40 @@ def test_a_read_without_a_reason_is_refused(client, tokens, case_no, media_dir):
     assert free_text.status_code == 400 and "hearing" in free_text.json["detail"]
 
 
-def test_a_share_with_another_body_is_a_custody_event_naming_the_recipient(client, tokens, case_no, media_dir):
+def test_a_share_with_a_registered_body_is_a_custody_event_naming_its_code(client, tokens, case_no, media_dir):
     evidence_id = _upload(client, tokens["officer"], case_no,
                           (media_dir / "photo.jpg").read_bytes()).json["evidence"]["evidence_id"]
-    r = client.post(f"/api/v1/evidence/{evidence_id}/shares", json={"recipient": "徐汇区人民政府复议办",
+    registered = client.post("/api/v1/recipients", json={"id": "xuhui-review-office", "name": "徐汇区人民政府复议办"},
+                             headers=bearer(tokens["admin"]))
+    assert registered.status_code == 201
+    listed = client.get("/api/v1/recipients", headers=bearer(tokens["officer"])).json["recipients"]
+    assert listed == [{"id": "xuhui-review-office", "name": "徐汇区人民政府复议办"}]
+    r = client.post(f"/api/v1/evidence/{evidence_id}/shares", json={"recipient": "xuhui-review-office",
                                                                      "reason": "reconsideration"},
-                    headers=bearer(tokens["legal"]))
+                    headers=bearer(tokens["officer"]))
     assert r.status_code == 201
     trail = client.get(f"/api/v1/evidence/{evidence_id}/custody", headers=bearer(tokens["supervisor"])).json
-    assert (trail["custody"][-1]["action"], trail["custody"][-1]["recipient"]) == ("share", "徐汇区人民政府复议办")
-    assert client.post(f"/api/v1/evidence/{evidence_id}/shares", json={"recipient": "", "reason": "x"},
-                       headers=bearer(tokens["legal"])).status_code == 400
+    assert (trail["custody"][-1]["action"], trail["custody"][-1]["recipient"]) == ("share", "xuhui-review-office")
+
+
+@pytest.mark.parametrize("recipient", ["张三 身份证310101199001011234 手机13800138000", "", "not-registered"])
+def test_a_share_names_a_registered_body_or_is_refused_leaving_no_leaf(client, tokens, case_no, media_dir,
+                                                                        recipient):
+    evidence_id = _upload(client, tokens["officer"], case_no,
+                          (media_dir / "photo.jpg").read_bytes()).json["evidence"]["evidence_id"]
+    size = client.get("/api/v1/log/checkpoint").data.split(b"\n")[1]
+    refused = client.post(f"/api/v1/evidence/{evidence_id}/shares", json={"recipient": recipient,
+                                                                           "reason": "reconsideration"},
+                          headers=bearer(tokens["officer"]))
+    assert refused.status_code == 400
+    assert client.get("/api/v1/log/checkpoint").data.split(b"\n")[1] == size
+
+
+@pytest.mark.parametrize("role", ["supervisor", "legal", "court", "system"])
+def test_only_case_officers_and_admins_hand_evidence_over(client, tokens, case_no, media_dir, role):
+    evidence_id = _upload(client, tokens["officer"], case_no,
+                          (media_dir / "photo.jpg").read_bytes()).json["evidence"]["evidence_id"]
+    client.post("/api/v1/recipients", json={"id": "court-1", "name": "法院"}, headers=bearer(tokens["admin"]))
+    r = client.post(f"/api/v1/evidence/{evidence_id}/shares", json={"recipient": "court-1", "reason": "litigation"},
+                    headers=bearer(tokens[role]))
+    assert r.status_code == 403

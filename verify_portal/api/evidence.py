@@ -23,6 +23,7 @@ from evidence.uploads import CHECKSUM_ALGORITHMS
 from ledger.bounds import whole_number
 from ledger.db import as_utc
 from ledger.errors import InvalidInput
+from ledger.users import Action
 from verify_portal import anchoring
 from verify_portal.api.requests import json_object, only_fields
 from verify_portal.auth import AUTHENTICATED, PUBLIC, access, current_actor
@@ -186,15 +187,35 @@ def custody(evidence_id: str) -> Response:
 def share(evidence_id: str) -> tuple[Response, int]:
     """Record that the item was handed to another body (e.g. 复议机关 on disc): a `share` custody event.
 
-    The recipient is an organisation, never a person's name (it goes into the log).
+    The recipient is the code of a registered body (GET /api/v1/recipients), never free text: it goes
+    into the log, where a person's name must never be.
     """
     body = json_object()
     only_fields(body, {"recipient", "reason"}, frozenset({"recipient", "reason"}))
     recipient, reason = body["recipient"], body["reason"]
-    if not all(isinstance(v, str) and 0 < len(v.strip()) <= MAX_REASON for v in (recipient, reason)):
-        raise InvalidInput(f"recipient and reason are texts of 1 to {MAX_REASON} characters")
-    item = current().evidence.read(current_actor(), evidence_id, "share", reason.strip(), recipient.strip())
-    return jsonify(evidence_id=item.id, action="share", recipient=recipient.strip()), 201
+    if not all(isinstance(v, str) and 0 < len(v) <= MAX_REASON for v in (recipient, reason)):
+        raise InvalidInput(f"recipient and reason are codes of 1 to {MAX_REASON} characters")
+    item = current().evidence.read(current_actor(), evidence_id, "share", reason, recipient)
+    return jsonify(evidence_id=item.id, action="share", recipient=recipient), 201
+
+
+@bp.get("/recipients")
+@access(AUTHENTICATED)
+def recipients() -> Response:
+    """The bodies evidence may be handed to: their codes (for shares) and names."""
+    current_actor().require(Action.READ_EVIDENCE)
+    return jsonify(recipients=current().evidence.recipients.listing())
+
+
+@bp.post("/recipients")
+@access(AUTHENTICATED)
+def register_recipient() -> tuple[Response, int]:
+    """Register a body evidence may be handed to (admin): {"id": code, "name": its name}."""
+    body = json_object()
+    only_fields(body, {"id", "name"}, frozenset({"id", "name"}))
+    if not all(isinstance(body[k], str) for k in body):
+        raise InvalidInput("id and name are strings")
+    return jsonify(current().evidence.recipients.register(current_actor(), body["id"], body["name"])), 201
 
 
 @bp.post("/evidence/<evidence_id>/derivations")

@@ -29,12 +29,12 @@ from anchor import records
 from anchor.errors import NotAnchoredYet
 from evidence.meta import UploadMeta
 from evidence.models import EvidenceItem
-from evidence.service import CUSTODY_READERS, EXPORTERS, view
+from evidence.service import view
 from ledger.errors import IllegalTransition, InvalidInput, LianzhengError
 from ledger.events import format_time
 from ledger.lifecycle import State
 from ledger.models import Case, Leaf
-from ledger.users import WRITERS, Actor, Role
+from ledger.users import Action, Actor, Role
 from verify_portal import anchoring
 from verify_portal.auth import PUBLIC, access
 from verify_portal.export import package_download
@@ -46,7 +46,6 @@ from verify_portal.staff import SignInRefused
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 IDLE_SECONDS = 30 * 60
-DASHBOARD_ROLES = frozenset({Role.SUPERVISOR, Role.LEGAL, Role.ADMIN})
 
 
 def signed_in(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -97,7 +96,7 @@ def logout() -> Response:
 @access(PUBLIC)  # the session, not a bearer token, decides: see signed_in
 @signed_in
 def dashboard(actor: Actor) -> Response:
-    if actor.role not in DASHBOARD_ROLES:
+    if not actor.may(Action.SEE_DASHBOARD):
         return page("staff_denied.html", status=403, user=actor)
     services = current()
     with services.sessions() as s:
@@ -152,9 +151,9 @@ def case_view(actor: Actor, case_no: str) -> Response:
     case = services.cases.get(actor, case_no)  # officers see their district only; others by role
     items = services.evidence.of_case(actor, case_no)
     custody = {i.id: services.evidence.custody(actor, i.id) for i in items} \
-        if actor.role in CUSTODY_READERS else {}
+        if actor.may(Action.READ_CUSTODY) else {}
     return page("staff_case.html", user=actor, case=case, items=[view(i) for i in items], custody=custody,
-                 may_export=actor.role in EXPORTERS, may_record=actor.role in WRITERS,
+                 may_export=actor.may(Action.EXPORT_PACKAGE), may_record=actor.may(Action.RECORD_STEP),
                  states=[st.value for st in State])
 
 

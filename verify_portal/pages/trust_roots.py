@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, request, url_for
 
 from ledger.errors import LianzhengError
-from ledger.users import Actor, Role
+from ledger.users import Action, Actor
 from verify_portal.auth import PUBLIC, access
 from verify_portal.i18n import language
 from verify_portal.pages.forms import check_csrf, page
@@ -27,7 +27,7 @@ def _listing(actor: Actor, status: int = 200, error: str | None = None) -> Respo
 @access(PUBLIC)  # the signed-in session decides, as on every staff page
 @signed_in
 def listing(actor: Actor) -> Response:
-    if actor.role is not Role.ADMIN:
+    if not actor.may(Action.MANAGE_TRUST_ROOTS):
         return page("staff_denied.html", status=403, user=actor)
     return _listing(actor)
 
@@ -45,7 +45,7 @@ def register(actor: Actor) -> Response:
         current().court.register(actor, data, request.form.get("fingerprint", ""),
                                  request.form.get("rpc_url") or None)
     except LianzhengError as exc:
-        if actor.role is not Role.ADMIN:
+        if not actor.may(Action.MANAGE_TRUST_ROOTS):
             return page("staff_denied.html", status=403, user=actor)
         return _listing(actor, status=400, error=exc.message)
     return redirect(url_for("trust_roots.listing", lang=language()), code=303)
@@ -59,7 +59,7 @@ def remove(actor: Actor, fingerprint: str) -> Response:
     try:
         current().court.remove(actor, fingerprint)
     except LianzhengError as exc:
-        if actor.role is not Role.ADMIN:
+        if not actor.may(Action.MANAGE_TRUST_ROOTS):
             return page("staff_denied.html", status=403, user=actor)
         return _listing(actor, status=404, error=exc.message)
     return redirect(url_for("trust_roots.listing", lang=language()), code=303)
