@@ -63,7 +63,7 @@ def build_package(work: Path, size: int) -> tuple[Path, TrustRoot]:
     try:
         anchoring.worker(services, target).run_once()
         package = work / "case.zip"
-        with open(package, "wb") as out:
+        with open(package, "w+b") as out:
             export_case(services, supervisor, case_no, out)
     finally:
         if stop_chain:

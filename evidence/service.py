@@ -28,14 +28,15 @@ from evidence import media
 from evidence.blobstore import Blob, FileBlobStore
 from evidence.devices import DeviceRegistry
 from evidence.errors import ChecksumMismatch, TamperedBlob, Truncated, UnsupportedMedia
+from evidence.integrity import check_item
 from evidence.meta import UploadMeta, check_not_future
 from evidence.models import EvidenceItem
-from evidence.projection import CUSTODY, REGISTERED
+from evidence.projection import CUSTODY, GAP_ACKNOWLEDGED, GAP_REASONS, REGISTERED
 from evidence.recipients import Recipients
 from evidence.sniff import ALLOWED, VIDEO, media_type
 from ledger.cases import CaseService
 from ledger.db import as_utc
-from ledger.errors import CaseClosed, InvalidInput, NotFound
+from ledger.errors import CaseClosed, InvalidInput, NotFound, StoredStateMismatch
 from ledger.events import Event, format_time
 from ledger.lifecycle import State
 from ledger.models import Leaf
@@ -121,7 +122,8 @@ class EvidenceService:
         """NotFound unless the actor may see the case, CaseClosed once it is closed or withdrawn
         (checked before any byte is read)."""
         with self.sessions() as session:
-            state = self.cases.visible_case(session, actor, case_no).state
+            _, logged = self.cases.checked_case(session, actor, case_no)
+        state = logged.state
         if state in (State.CLOSED.value, State.WITHDRAWN.value):
             raise CaseClosed(f"case {case_no} is {state}: no evidence is added to a closed case")
 
@@ -248,6 +250,8 @@ class EvidenceService:
         return done["items"], done["last"]
 
     def _readable(self, actor: Actor, evidence_id: str) -> EvidenceItem:
+        """The item if the actor may see it, its row checked against its registration in the log: what
+        is read, served or hashed is what the log recorded, never a row alone."""
         actor.require(Action.READ_EVIDENCE)
         with self.sessions() as session:
             item = session.get(EvidenceItem, evidence_id) if len(evidence_id) <= 40 else None
@@ -257,7 +261,32 @@ class EvidenceService:
                 self.cases.visible_case(session, actor, item.case_no)
             except NotFound:
                 raise NotFound(f"no evidence {evidence_id[:40]}") from None
+            check_item(session, item)
             return item
+
+    def acknowledge_gap(self, actor: Actor, evidence_id: str, reason: str) -> dict[str, Any]:
+        """A supervisor's explanation of a known gap in a device's recordings, as a log event: the audit
+        then reports the gap as acknowledged rather than as a finding."""
+        actor.require(Action.ACKNOWLEDGE_GAP)
+        if reason not in GAP_REASONS:
+            raise InvalidInput(f"say why with a reason, one of {', '.join(GAP_REASONS)}")
+        item = self._readable(actor, evidence_id)
+        if item.continuity is None:
+            raise InvalidInput(f"evidence {evidence_id} follows its device's previous segment: no gap to "
+                               "acknowledge")
+        payload = {"evidence_id": item.id, "device": item.device, "reason": reason}
+        return self.cases.write(actor, None, lambda session, size: self.cases.append_event(
+            session, size, actor, item.case_no, GAP_ACKNOWLEDGED, payload))
+
+    def disagreements(self, session: Session, case_no: str) -> list[str]:
+        """Each evidence row of the case that disagrees with its registration in the log, and why."""
+        found = []
+        for item in session.scalars(select(EvidenceItem).where(EvidenceItem.case_no == case_no)):
+            try:
+                check_item(session, item)
+            except StoredStateMismatch as exc:
+                found.append(exc.message)
+        return found
 
     def custody(self, actor: Actor, evidence_id: str) -> list[dict[str, Any]]:
         """The full custody trail of an item from the log: registration, then every access."""

@@ -236,6 +236,13 @@ class CaseService:
                                .order_by(Leaf.leaf_index))
         return projection.fold_case((bytes(h), Event.decode(d)) for h, d in rows)
 
+    def disagreements(self, session: Session, case_no: str) -> list[str]:
+        """How the case's row differs from its log, column by column (empty when they agree)."""
+        case, logged = session.get(Case, case_no), self.logged_case(session, case_no)
+        if case is None or logged is None:
+            return [] if case is None and logged is None else [f"case {case_no}: the row or its events are missing"]
+        return [f"case {case_no}: {d}" for d in projection.differences(logged, row_values(case))]
+
     def checked_case(self, session: Session, actor: Actor, case_no: str) -> tuple[Case, CaseRow]:
         """The case's row and what its log says, for deciding; refused when they disagree, since then
         either the row was altered or the log was: nothing is written until an audit says which."""

@@ -44,7 +44,7 @@ def exported(tmp_path_factory, anvil, media_dir):
     with services.sessions() as session:
         supervisor = authenticate(session, tokens[Role.SUPERVISOR])
     path = tmp / "case.zip"
-    with open(path, "wb") as out:
+    with open(path, "w+b") as out:
         summary = export_case(services, supervisor, case_no, out)
     return {"path": path, "summary": summary, "services": services, "chain": chain, "case_no": case_no,
             "client": client, "tokens": tokens, "tmp": tmp, "worker": anchoring}

@@ -8,6 +8,7 @@ record too); those new events are not in this package, which ends at the anchor.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 from collections.abc import Callable
@@ -19,27 +20,60 @@ from sqlalchemy import select
 from anchor import records
 from anchor.errors import NotAnchoredYet
 from evidence import package
+from evidence import verify as verifier
 from evidence.models import EvidenceItem
 from evidence.service import view
 from ledger import trust
+from ledger.errors import LianzhengError
 from ledger.events import Event, utc_now
 from ledger.models import Leaf
+from ledger.trust import TrustRoots
 from ledger.users import Actor
+from ledger.verdict import Status
 from verify_portal import anchoring
+from verify_portal.integrity import case_disagreements
 from verify_portal.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class ExportRefused(LianzhengError):
+    """The case's records disagree with its log, or the package built from them fails verification:
+    nothing is released that a court would have to refuse."""
+
+    code = "export-refused"
 
 
 def export_case(services: Services, actor: Actor, case_no: str, out: BinaryIO, reason: str = "litigation",
                 wait: float = 0.0, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Write the package of `case_no` to `out`; waits up to `wait` seconds for an anchor to cover the case."""
+    """Write the package of `case_no` to `out` (readable too: it is verified there before it is released);
+    waits up to `wait` seconds for an anchor to cover the case."""
+    disagreements = case_disagreements(services, case_no)
+    if disagreements:
+        raise ExportRefused(f"case {case_no}'s records disagree with its log ({disagreements[0]}): no package "
+                            "is built from them; run `lianzheng audit`", disagreements=disagreements)
     # On record first, whatever happens next; these new events need no anchor for this package.
     items, last_index = services.evidence.log_export(actor, case_no, reason)
     record = _anchor_covering(services, last_index, wait)
     contents = _gather(services, actor, case_no, items, record)
     signing = package.write(contents, out, services.trust.seal, progress)
+    _self_check(services, case_no, out)
     return {"case_no": case_no, "events": len(contents.events), "evidence": len(contents.evidence),
             "checkpoint_size": contents.size, "anchor_block": record.block_number,
             "signing_key_id": signing.key_id, "trust_root": trust.fingerprint(contents.trust_root)}
+
+
+def _self_check(services: Services, case_no: str, out: BinaryIO) -> None:
+    """Verify the package just built against the deployment's own trust root, as a court would."""
+    out.flush()
+    out.seek(0)
+    report = verifier.verify(out, TrustRoots([services.trust.latest()]))
+    if not report.passed:
+        failed = [f"{c.name}: {c.detail}" for c in report.checks if c.status == Status.FAIL]
+        log.error("the package of case %s failed its own verification: %s", case_no, failed)
+        raise ExportRefused(f"the package built for case {case_no} fails verification against this "
+                            f"deployment's trust root ({'; '.join(failed)[:300]}); it is not released",
+                            failed=failed)
 
 
 def _anchor_covering(services: Services, index: int, wait: float):  # type: ignore[no-untyped-def]

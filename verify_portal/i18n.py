@@ -122,6 +122,19 @@ TEXT: dict[str, dict[str, str]] = {
     "jscheck_error": {"zh": "无法完成核验（浏览器不支持或数据有误）",
                       "en": "the check could not run (an old browser, or malformed data)"},
     "jscheck_rpc-down": {"zh": "公开节点无应答", "en": "the public RPC did not answer"},
+    "rows_disagree": {"zh": "警告：本案的存储记录与日志事件不一致，以下各项已被改动。"
+                            "在审计查明之前，本案不接受任何新步骤或证据。",
+                      "en": "Warning: this case's stored records disagree with its log events; the items below "
+                            "were altered. Until an audit says what happened, the case takes no new step or "
+                            "evidence."},
+    "citizen_rows_disagree": {"zh": "警告：本案在本系统中的记录与已签名的日志不一致。"
+                                    "请以浏览器核验结果为准，并可向上级机关或法院反映。",
+                              "en": "Warning: this case's records here disagree with the signed log. Rely on what "
+                                    "your browser checks, and you may raise it with the supervising authority "
+                                    "or a court."},
+    "run_audit": {"zh": "立即审计（后台运行）", "en": "Run the audit now (in the background)"},
+    "audit_running": {"zh": "审计进行中", "en": "Audit running"},
+    "acknowledged": {"zh": "已说明", "en": "acknowledged"},
     "server_says": {"zh": "服务器报告：", "en": "Server says:"},
     "browser_anchor_ok": {"zh": "链上已核对，区块", "en": "anchor checked on chain, block"},
     "browser_anchor_unchecked": {"zh": "链上锚定未由浏览器核对", "en": "anchor not checked by your browser"},

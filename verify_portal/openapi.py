@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from evidence.projection import GAP_REASONS
 from evidence.service import CUSTODY_REASONS
 from ledger.lifecycle import State
 
@@ -48,7 +49,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "LoggedEvent": _obj({"index": INT, "leaf_hash": HEX, "event": _ref("Event")}),
     "Case": _obj({"case_no": STR, "state": STR, "state_zh": STR, "violation_type": STR, "district": STR,
                   "source": STR, "outcome": NULLABLE_STR, "amount_fen": NULLABLE_INT,
-                  "party": {"type": ["object", "null"]}, "events": _list(_ref("LoggedEvent"))}),
+                  "party": {"type": ["object", "null"]}, "events": _list(_ref("LoggedEvent")),
+                  "integrity": _obj({"consistent": BOOL, "disagreements": _list(STR)})}),
     "Anchor": _obj({"size": INT, "root": HEX, "tx_hash": TX, "block_number": NULLABLE_INT,
                     "block_hash": {"type": ["string", "null"], "pattern": "^0x[0-9a-f]{64}$"}, "final": BOOL}),
     "Receipt": _obj({"format": STR, "log": _obj({"origin": STR, "trust_root": NULLABLE_STR}),
@@ -180,6 +182,9 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, dict]] = [
      [_path("evidence_id")], _obj({"operation": OBJECT}),
      {"201": _json({"allOf": [_ref("Written"), _obj({"evidence": _ref("Evidence")})]}),
       "400": PROBLEM, "415": PROBLEM}),
+    ("post", "/api/v1/evidence/{evidence_id}/gap-acknowledgements", "bearer",
+     "Acknowledge a known gap in a device's recordings", [_path("evidence_id")],
+     _obj({"reason": {"enum": list(GAP_REASONS)}}), {"201": _json(OBJECT), "400": PROBLEM, "404": PROBLEM}),
     ("get", "/api/v1/recipients", "bearer", "The bodies evidence may be handed to", [], None,
      {"200": _json(_obj({"recipients": _list(_obj({"id": STR, "name": STR}))}))}),
     ("post", "/api/v1/recipients", "bearer", "Register a body evidence may be handed to", [],

@@ -38,7 +38,7 @@ def export(case_no: str, output: Path, username: str, reason: str, wait: float) 
     click.echo(f"exporting {case_no}; waiting up to {wait:.0f} s for an anchor if the case is not anchored yet",
                err=True)
     try:
-        with open(partial, "wb") as out, click.progressbar(length=total, label="packaging", file=sys.stderr) as bar:
+        with open(partial, "w+b") as out, click.progressbar(length=total, label="packaging", file=sys.stderr) as bar:
             summary = export_case(services, actor, case_no, out, reason, wait, bar.update)
     except BaseException:
         partial.unlink(missing_ok=True)

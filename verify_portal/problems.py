@@ -11,6 +11,7 @@ from anchor.errors import ChainUnavailable, NotAnchoredYet
 from evidence import errors as evidence_errors
 from ledger import errors
 from verify_portal.citizens import LookupRefused, TooManyAttempts
+from verify_portal.export import ExportRefused
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ STATUS: dict[type[errors.LianzhengError], int] = {
     errors.IllegalTransition: 409,
     errors.IdempotencyConflict: 422,
     errors.StoredStateMismatch: 409,
+    ExportRefused: 409,
     errors.VerificationError: 422,
     errors.ConfigurationError: 500,
     NotAnchoredYet: 409,

@@ -46,7 +46,7 @@ class Deployment:
         with self.services.sessions() as session:
             supervisor = by_username(session, "supervisor-1")
         path = self.tmp / name
-        with open(path, "wb") as out:
+        with open(path, "w+b") as out:
             export_case(self.services, supervisor, case_no, out)
         return path
 

@@ -93,6 +93,9 @@ def _requests(world):
         ("POST", "/api/v1/evidence/<evidence_id>/shares", {"officer", "admin"},
          {"path": f"/api/v1/evidence/{e}/shares", "json": {"recipient": "xuhui-review-office", "reason": "audit"}}),
         ("GET", "/api/v1/recipients", READERS, {"path": "/api/v1/recipients"}),
+        # The item has no gap: 400 for those who may acknowledge one, 403 for the rest.
+        ("POST", "/api/v1/evidence/<evidence_id>/gap-acknowledgements", {"supervisor", "admin"},
+         {"path": f"/api/v1/evidence/{e}/gap-acknowledgements", "json": {"reason": "device-fault"}}),
         ("POST", "/api/v1/recipients", {"admin"}, {"path": "/api/v1/recipients",
                                                    "json": {"id": "another-office", "name": "另一机关"}}),
         # Deriving reads the original and writes a new item: writers who may also read evidence.
@@ -125,6 +128,7 @@ def _requests(world):
         ("POST", "/staff/cases/<case_no>/steps", PUBLIC, {"path": f"/staff/cases/{c}/steps", "data": {}}),
         ("POST", "/staff/cases/<case_no>/evidence", PUBLIC, {"path": f"/staff/cases/{c}/evidence", "data": {}}),
         ("GET", "/staff/trust", PUBLIC, {"path": "/staff/trust"}),
+        ("POST", "/staff/audit", PUBLIC, {"path": "/staff/audit", "data": {}}),
         ("POST", "/staff/trust", PUBLIC, {"path": "/staff/trust", "data": {}}),
         ("POST", "/staff/trust/<fingerprint>/removal", PUBLIC, {"path": f"/staff/trust/{'ab' * 32}/removal",
                                                                 "data": {}}),

@@ -11,6 +11,7 @@ from verify_portal import anchoring
 from verify_portal.api.requests import idempotency, int_arg, json_object, only_fields
 from verify_portal.auth import AUTHENTICATED, access, current_actor
 from verify_portal.export import package_download
+from verify_portal.integrity import case_disagreements
 from verify_portal.services import current
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1/cases")
@@ -52,7 +53,11 @@ def erase_party(case_no: str) -> tuple[Response, int]:
 @bp.get("/<case_no>")
 @access(AUTHENTICATED)
 def show(case_no: str) -> Response:
-    return jsonify(current().cases.get(current_actor(), case_no))
+    """The case and its events; `integrity` says whether its stored rows agree with those events."""
+    services = current()
+    case = services.cases.get(current_actor(), case_no)
+    found = case_disagreements(services, case_no)
+    return jsonify({**case, "integrity": {"consistent": not found, "disagreements": found}})
 
 
 @bp.get("/<case_no>/proofs")

@@ -199,6 +199,17 @@ def share(evidence_id: str) -> tuple[Response, int]:
     return jsonify(evidence_id=item.id, action="share", recipient=recipient), 201
 
 
+@bp.post("/evidence/<evidence_id>/gap-acknowledgements")
+@access(AUTHENTICATED)
+def acknowledge_gap(evidence_id: str) -> tuple[Response, int]:
+    """A supervisor acknowledges a known gap before this segment, with a reason from a fixed list."""
+    body = json_object()
+    only_fields(body, {"reason"}, frozenset({"reason"}))
+    if not isinstance(body["reason"], str):
+        raise InvalidInput("reason is one of the fixed reasons")
+    return jsonify(current().evidence.acknowledge_gap(current_actor(), evidence_id, body["reason"])), 201
+
+
 @bp.get("/recipients")
 @access(AUTHENTICATED)
 def recipients() -> Response:

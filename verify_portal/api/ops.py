@@ -102,7 +102,8 @@ def metrics() -> Response:
         items, stored = session.execute(select(func.count(), func.coalesce(func.sum(EvidenceItem.size), 0))).one()
         ident = anchoring.identity(services.settings)
         anchors = 0 if ident is None else records.count(session, ident.chain_id, ident.contract)
-        audit = session.scalars(select(AuditRun).order_by(AuditRun.ran_at.desc()).limit(1)).first()
+        audit = session.scalars(select(AuditRun).where(AuditRun.status == "done")
+                                .order_by(AuditRun.ran_at.desc()).limit(1)).first()
         failures = counters.verification_failures(session)
     gauges = [
         ("lianzheng_log_size", "Events appended to the log (leaves).", lag["log_size"]),
@@ -114,6 +115,8 @@ def metrics() -> Response:
         ("lianzheng_evidence_bytes", "Bytes of evidence registered.", stored),
         ("lianzheng_audit_clean", "1 if the latest audit found nothing, 0 if it found tampering, -1 if none ran.",
          -1 if audit is None else audit.clean),
+        ("lianzheng_audit_open_findings", "Findings of the latest completed audit (acknowledged gaps not counted).",
+         0 if audit is None else audit.open_findings),
         ("lianzheng_scrape_timestamp_seconds", "When these figures were read.", round(time.time(), 3)),
     ]
     body = "".join(f"# HELP {name} {help_}\n# TYPE {name} gauge\n{name} {value}\n" for name, help_, value in gauges)

@@ -16,11 +16,12 @@ from flask import Blueprint, Response, jsonify, redirect, request, session, url_
 
 from ledger.errors import IllegalTransition, InvalidInput
 from ledger.lifecycle import State
-from ledger.models import Case, Leaf
+from ledger.models import Leaf
 from verify_portal import anchoring, counters
 from verify_portal.auth import PUBLIC, access
 from verify_portal.citizens import LookupRefused, TooManyAttempts, timeline
 from verify_portal.i18n import TEXT, language, t
+from verify_portal.integrity import case_disagreements
 from verify_portal.pages.forms import check_csrf, page
 from verify_portal.services import current
 
@@ -72,9 +73,11 @@ def case() -> Response:
     receipts, waiting = anchoring.receipts(services, [s["index"] for s in steps], with_events=True)
     by_index = {r["leaf_index"]: r for r in receipts}
     with services.sessions() as db:
-        notice_stage = db.get(Case, case_no).state == State.NOTIFIED.value
+        logged = services.cases.logged_case(db, case_no)
+    disagreements = case_disagreements(services, case_no)
     return page("check_case.html", case_no=case_no, steps=steps, receipts=by_index, waiting=set(waiting),
-                 notice_stage=notice_stage, sent=request.args.get("sent") == "1",
+                 notice_stage=logged is not None and logged.state == State.NOTIFIED.value and not disagreements,
+                 sent=request.args.get("sent") == "1", rows_disagree=bool(disagreements),
                  public_rpc=services.settings.public_rpc_url,
                  receipts_json=_script_json(receipts),
                  trust_root_json=_script_json(services.trust.latest().document),

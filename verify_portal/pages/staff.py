@@ -30,15 +30,16 @@ from anchor.errors import NotAnchoredYet
 from evidence.meta import UploadMeta
 from evidence.models import EvidenceItem
 from evidence.service import view
-from ledger.errors import IllegalTransition, InvalidInput, LianzhengError
+from ledger.errors import Forbidden, IllegalTransition, InvalidInput, LianzhengError
 from ledger.events import format_time
 from ledger.lifecycle import State
 from ledger.models import Case, Leaf
 from ledger.users import Action, Actor, Role
-from verify_portal import anchoring
+from verify_portal import anchoring, auditing
 from verify_portal.auth import PUBLIC, access
 from verify_portal.export import package_download
 from verify_portal.i18n import language, t
+from verify_portal.integrity import case_disagreements
 from verify_portal.models import AuditRun
 from verify_portal.pages.forms import check_csrf, page
 from verify_portal.services import current
@@ -108,7 +109,8 @@ def dashboard(actor: Actor) -> Response:
         ident = anchoring.identity(services.settings)
         anchors = [] if ident is None else records.anchors(s, ident.chain_id, ident.contract, limit=5)
         worker = records.worker_status(s)
-        audit = s.scalars(select(AuditRun).order_by(AuditRun.ran_at.desc()).limit(1)).first()
+        audit = s.scalars(select(AuditRun).where(AuditRun.status == "done")
+                          .order_by(AuditRun.ran_at.desc()).limit(1)).first()
         recent = s.execute(select(Case.case_no, Case.state, Case.district, Case.updated_at)
                            .order_by(Case.updated_at.desc()).limit(20)).all()
         by_type = s.execute(select(Case.violation_type, func.count()).group_by(Case.violation_type)
@@ -121,8 +123,25 @@ def dashboard(actor: Actor) -> Response:
         activity = _activity(s)
     return page("staff_dashboard.html", user=actor, by_state=by_state, by_district=by_district,
                  evidence=evidence, anchors=[records.to_json(a) for a in anchors], worker=worker, recent=recent,
-                 audit=audit, audit_findings=json.loads(audit.findings)[:50] if audit else [], by_type=by_type,
+                 audit=audit, audit_findings=json.loads(audit.findings)[:200] if audit else [],
+                 audit_acknowledged=json.loads(audit.acknowledged)[:50] if audit else [],
+                 audit_running=auditing.running(services), may_audit=actor.may(Action.RUN_AUDIT), by_type=by_type,
                  overdue=overdue, overdue_days=services.settings.overdue_days, orphans=orphans, activity=activity)
+
+
+@bp.post("/audit")
+@access(PUBLIC)  # the session decides: see signed_in
+@signed_in
+def start_audit(actor: Actor) -> Response:
+    """Start the whole audit in the background; its result appears on the dashboard when it is done."""
+    check_csrf()
+    try:
+        auditing.start_in_background(current(), actor)
+    except Forbidden:
+        return page("staff_denied.html", status=403, user=actor)
+    except auditing.AuditRunning as exc:
+        return page("staff_message.html", status=409, user=actor, message=exc.message)
+    return redirect(url_for("staff.dashboard", lang=language()), code=303)
 
 
 UNDECIDED = (State.FILED.value, State.INVESTIGATING.value, State.NOTIFIED.value)
@@ -150,11 +169,13 @@ def case_view(actor: Actor, case_no: str) -> Response:
     services = current()
     case = services.cases.get(actor, case_no)  # officers see their district only; others by role
     items = services.evidence.of_case(actor, case_no)
-    custody = {i.id: services.evidence.custody(actor, i.id) for i in items} \
+    disagreements = case_disagreements(services, case_no)
+    altered = {i.id for i in items if any(i.id in d for d in disagreements)}
+    custody = {i.id: services.evidence.custody(actor, i.id) for i in items if i.id not in altered} \
         if actor.may(Action.READ_CUSTODY) else {}
     return page("staff_case.html", user=actor, case=case, items=[view(i) for i in items], custody=custody,
                  may_export=actor.may(Action.EXPORT_PACKAGE), may_record=actor.may(Action.RECORD_STEP),
-                 states=[st.value for st in State])
+                 states=[st.value for st in State], disagreements=disagreements, altered=altered)
 
 
 @bp.get("/evidence/<evidence_id>/<any(poster, play):what>")
