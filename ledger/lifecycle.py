@@ -182,10 +182,11 @@ def check_first_offence(case_no: str, earlier_cases: list[str]) -> None:
     that ended in a fine or already used the exemption.
     """
     if earlier_cases:
+        # Counted, not named: the caller may not be allowed to open the party's other cases.
         raise FirstOffenceRefused(
-            f"首违不罚 refused for case {case_no}: the party already has a case of the same violation type "
-            f"decided with a penalty or exemption ({', '.join(sorted(earlier_cases))})",
-            earlier_cases=sorted(earlier_cases),
+            f"首违不罚 refused for case {case_no}: the party already has {len(earlier_cases)} case(s) of the "
+            "same violation type decided with a penalty or the exemption",
+            earlier_cases=len(earlier_cases),
         )
 
 

@@ -51,9 +51,9 @@ def run_audit(services: Services, progress: Callable[[int, int], None] | None = 
 
 
 def audit_and_record(services: Services, started_by: str = "cli",
-                     progress: Callable[[int, int], None] | None = None) -> Report:
+                     progress: Callable[[int, int], None] | None = None, run_id: int | None = None) -> Report:
     """Run the audit and record it: running while it runs, then its outcome."""
-    run_id = _start(services, started_by)
+    run_id = _start(services, started_by) if run_id is None else run_id
     try:
         report = run_audit(services, progress)
     except BaseException:
@@ -68,10 +68,11 @@ def start_in_background(services: Services, actor: Actor) -> None:
     actor.require(Action.RUN_AUDIT)
     if running(services) is not None:
         raise AuditRunning("an audit is running already; its result will appear on the dashboard")
+    run_id = _start(services, actor.username)  # on record before this request answers
 
     def work() -> None:
         try:
-            audit_and_record(services, started_by=actor.username)
+            audit_and_record(services, started_by=actor.username, run_id=run_id)
         except Exception:  # noqa: BLE001 - recorded as failed; the process goes on serving
             log.exception("the audit started from the dashboard failed")
 

@@ -112,3 +112,66 @@ def test_a_dropped_segment_of_five_is_flagged_on_the_case_and_in_the_audit(clien
     audited = CliRunner().invoke(main, ["audit"], env=env)
     assert audited.exit_code == 2
     assert "device DSJ-0005" in audited.output and "segment 2 missing" in audited.output
+
+
+def test_an_unsigned_upload_may_not_claim_a_place_in_a_devices_sequence(client, tokens, case_no, media_dir,
+                                                                        tmp_path):
+    key = ed25519.Ed25519PrivateKey.generate()
+    _register(client, tokens, "DSJ-0006", key)
+    photo = (media_dir / "photo.jpg").read_bytes()
+    before = _size(client)
+    claimed = _upload_signed(client, tokens["officer"], None, photo, case_no=case_no, device="DSJ-0006",
+                             segment_seq="1")
+    assert claimed.status_code == 422 and "signed by the device" in claimed.json["detail"]
+    assert _size(client) == before
+    segments = [make_video(tmp_path / f"s{i}.mp4", seconds=1, size="64x48", audio=False).read_bytes()
+                for i in range(3)]
+    for seq, data in enumerate(segments):  # the camera's own segments follow one another, unflagged
+        extra = {"segment_seq": str(seq)} | ({"segment_prev": hashlib.sha256(segments[seq - 1]).hexdigest()}
+                                             if seq else {})
+        r = _upload_signed(client, tokens["system"], key, data, case_no=case_no, device="DSJ-0006", **extra)
+        assert r.status_code == 201 and r.json["evidence"]["continuity"] is None, r.json
+
+
+def test_an_acknowledged_gap_is_reported_as_such_and_the_audit_is_clean(client, tokens, case_no, services,
+                                                                        tmp_path):
+    key = ed25519.Ed25519PrivateKey.generate()
+    _register(client, tokens, "DSJ-0007", key)
+    segments = [make_video(tmp_path / f"g{i}.mp4", seconds=1, size="64x48", audio=False).read_bytes()
+                for i in range(3)]
+    ids = []
+    for seq in (0, 2):  # segment 1 was lost on the device
+        extra = {"segment_seq": str(seq)} | ({"segment_prev": hashlib.sha256(segments[1]).hexdigest()}
+                                             if seq else {})
+        ids.append(_upload_signed(client, tokens["system"], key, segments[seq], case_no=case_no,
+                                  device="DSJ-0007", **extra).json["evidence"]["evidence_id"])
+    env = {"LIANZHENG_DATA_DIR": str(services.settings.data_dir), "DATABASE_URL": services.settings.database_url}
+    assert CliRunner().invoke(main, ["audit"], env=env).exit_code == 2
+    url = f"/api/v1/evidence/{ids[1]}/gap-acknowledgements"
+    assert client.post(url, json={"reason": "device-fault"}, headers=bearer(tokens["officer"])).status_code == 403
+    assert client.post(url, json={"reason": "the dog ate it"}, headers=bearer(tokens["supervisor"])).status_code \
+        == 400
+    no_gap = client.post(f"/api/v1/evidence/{ids[0]}/gap-acknowledgements", json={"reason": "device-fault"},
+                         headers=bearer(tokens["supervisor"]))
+    assert no_gap.status_code == 400 and "no gap" in no_gap.json["detail"]
+    acknowledged = client.post(url, json={"reason": "device-fault"}, headers=bearer(tokens["supervisor"]))
+    assert acknowledged.status_code == 201
+    audited = CliRunner().invoke(main, ["audit"], env=env)
+    assert audited.exit_code == 0, audited.output
+    assert "acknowledged: device DSJ-0007" in audited.output and "(acknowledged: device-fault)" in audited.output
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert "lianzheng_audit_clean 1" in metrics and "lianzheng_audit_open_findings 0" in metrics
+
+
+def test_a_devices_key_swapped_in_the_database_does_not_let_its_holder_sign(client, tokens, case_no, media_dir,
+                                                                           services):
+    from sqlalchemy import text
+
+    key, attacker = ed25519.Ed25519PrivateKey.generate(), ed25519.Ed25519PrivateKey.generate()
+    _register(client, tokens, "DSJ-0008", key)
+    with services.engine.begin() as conn:
+        conn.execute(text("UPDATE devices SET public_key = :k WHERE serial = 'DSJ-0008'"),
+                     {"k": attacker.public_key().public_bytes_raw()})
+    forged = _upload_signed(client, tokens["system"], attacker, (media_dir / "photo.jpg").read_bytes(),
+                            case_no=case_no, device="DSJ-0008")
+    assert forged.status_code == 422 and "does not verify" in forged.json["detail"]  # the log's key decides
