@@ -24,7 +24,9 @@ import rfc8785
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ledger import identity
 
 _COMMITMENT_DOMAIN = b"lianzheng/party-commitment/v1\x00"
 
@@ -41,10 +43,19 @@ class PartyData(BaseModel):
     address: str | None = Field(default=None, max_length=200)
     plate: str | None = Field(default=None, max_length=16)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _canonical_identity(cls, data: object) -> object:
+        """The identity number normalised and checked (ledger/identity.py) before anything is made of it."""
+        if isinstance(data, dict) and isinstance(data.get("id_number"), str) and isinstance(data.get("id_type"), str):
+            id_type, number = identity.canonical(data["id_type"], data["id_number"][:100])
+            return {**data, "id_type": id_type, "id_number": number}
+        return data
+
 
 @dataclass(frozen=True)
 class PartySecrets:
-    """The two keys derived from the deployment's party secret."""
+    """The keys derived from the deployment's party secret, one per use."""
 
     encryption_key: bytes
     pseudonym_key: bytes
@@ -74,9 +85,9 @@ def _hkdf(master: bytes, info: bytes) -> bytes:
 
 
 def party_key(secrets: PartySecrets, party: PartyData) -> str:
-    """Keyed pseudonym of the party's identity: same person, same key; no name in it."""
-    identity = f"{party.id_type}:{party.id_number.strip().upper()}"
-    return hmac.new(secrets.pseudonym_key, identity.encode(), hashlib.sha256).hexdigest()
+    """Keyed pseudonym of the party's identity number (canonical, ledger/identity.py): same person, same
+    key, whatever type the caller named; no name in it."""
+    return hmac.new(secrets.pseudonym_key, f"id:{party.id_number}".encode(), hashlib.sha256).hexdigest()
 
 
 def commitment(salt: bytes, party: PartyData) -> str:

@@ -10,9 +10,19 @@ SECRETS = PartySecrets.derive(b"\x01" * 32)
 ZHANG = PartyData(name="张三", id_type="resident_id", id_number="310101199001011234")
 
 
-def test_the_same_identity_gets_the_same_pseudonym_whatever_the_name_or_case():
-    renamed = ZHANG.model_copy(update={"name": "张 三", "id_number": " 310101199001011234 "})
-    assert parties.party_key(SECRETS, renamed) == parties.party_key(SECRETS, ZHANG)
+@pytest.mark.parametrize("id_type, id_number", [
+    ("resident_id", " 310101199001011234 "),
+    ("resident_id", "310101 19900101 1234"),
+    ("resident_id", "310101-19900101-1234"),
+    ("resident_id", "３１０１０１１９９００１０１１２３４"),  # full-width digits
+    ("resident_id", "310101\u200b199001011234"),  # a zero-width space
+    ("other", "310101199001011234"),  # a type the caller chose freely
+    ("passport", "310101199001011234"),
+])
+def test_the_same_identity_gets_the_same_pseudonym_however_it_was_typed(id_type, id_number):
+    typed = PartyData.model_validate({"name": "张 三", "id_type": id_type, "id_number": id_number})
+    assert typed.id_number == "310101199001011234" and typed.id_type == "resident_id"
+    assert parties.party_key(SECRETS, typed) == parties.party_key(SECRETS, ZHANG)
 
 
 def test_another_deployment_secret_gives_another_pseudonym():

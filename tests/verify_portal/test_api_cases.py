@@ -5,7 +5,7 @@ import pytest
 from tests.conftest import bearer
 
 REPORT = {"source": "patrol", "violation_type": "occupy-road", "district": "xuhui"}
-PARTY = {"name": "李四", "id_type": "resident_id", "id_number": "110101198001010011"}
+PARTY = {"name": "李四", "id_type": "resident_id", "id_number": "110101198001010010"}
 
 
 def _size(client):
@@ -151,3 +151,30 @@ def test_the_proofs_of_a_case_come_with_the_checkpoint_of_the_same_size(client, 
         merkle.verify_inclusion(e["index"], checkpoint.size, bytes.fromhex(e["leaf_hash"]),
                                 [bytes.fromhex(p) for p in e["proof"]], checkpoint.root)
     assert [e["index"] for e in bundle["events"]] == [0, 2]
+
+
+@pytest.mark.parametrize("variant", [
+    {"id_number": "310101 199001011234"}, {"id_number": "310101-19900101-1234"},
+    {"id_number": "３１０１０１１９９００１０１１２３４"}, {"id_number": "3101011990\u200b01011234"},
+    {"id_type": "other"},
+])
+def test_one_person_gets_one_first_offence_exemption_however_the_number_is_written(client, tokens, variant):
+    officer = bearer(tokens["officer"])
+    person = {"name": "张三", "id_type": "resident_id", "id_number": "310101199001011234"}
+    steps = [("FILED", {}), ("INVESTIGATING", {}), ("NOTIFIED", {})]
+    exempt = {"to": "DECIDED", "payload": {"outcome": "first_offence_exempt"}}
+    for party, expected in ((person, 201), ({**person, **variant}, 409)):
+        case_no = client.post("/api/v1/cases", json={**REPORT, "party": party}, headers=officer).json["case_no"]
+        for state, payload in steps:
+            client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": state, "payload": payload},
+                        headers=officer)
+        decided = client.post(f"/api/v1/cases/{case_no}/transitions", json=exempt, headers=officer)
+        assert decided.status_code == expected, decided.json
+
+
+def test_an_invalid_identity_number_is_a_400_naming_the_rule_and_opens_nothing(client, tokens):
+    before = _size(client)
+    r = client.post("/api/v1/cases", json={**REPORT, "party": {**PARTY, "id_number": "310101199001011235"}},
+                    headers=bearer(tokens["officer"]))
+    assert r.status_code == 400 and "check digit is wrong (GB 11643)" in r.json["detail"]
+    assert _size(client) == before
