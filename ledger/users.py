@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -47,8 +48,17 @@ def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # an account code (badge number): it goes into events
+
+
 def add_user(session: Session, username: str, role: Role, district: str | None = None) -> str:
-    """Create a user and return its bearer token (shown once, stored hashed)."""
+    """Create a user and return its bearer token (shown once, stored hashed).
+
+    The username is a code such as a badge number, never a person's name: it is each event's `actor`.
+    """
+    if not _USERNAME.fullmatch(username):
+        raise InvalidInput("a username is a code (lowercase letters, digits, . _ -), e.g. officer-0427; "
+                           "never a person's name: it is written into the log")
     token = "lz_" + secrets.token_urlsafe(32)
     session.add(User(username=username, role=role.value, district=district, token_hash=_token_hash(token)))
     try:

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from ledger.users import Role, add_user
+from tests.support.privacy import personal_data_in_leaves
 from verify_portal import create_app
 from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
@@ -77,7 +78,10 @@ def services(settings: Settings) -> Iterator[Services]:
     services = build(settings)
     migrate(services.engine)
     yield services
-    services.engine.dispose()
+    try:
+        assert personal_data_in_leaves(services.engine) == [], "personal data in the log"
+    finally:
+        services.engine.dispose()
 
 
 @pytest.fixture

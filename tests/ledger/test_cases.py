@@ -198,3 +198,11 @@ def test_an_officer_of_another_district_cannot_see_the_case(services, officer):
         services.cases.get(other, case_no)
     with pytest.raises(NotFound):
         services.cases.transition(other, case_no, "FILED", {})
+
+
+def test_a_username_is_a_code_never_a_persons_name(services):
+    from ledger.errors import InvalidInput
+    from ledger.users import Role, add_user
+
+    with services.sessions.begin() as session, pytest.raises(InvalidInput, match="never a person's name"):
+        add_user(session, "张三", Role.OFFICER)

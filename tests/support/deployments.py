@@ -17,6 +17,7 @@ from anchor.contract import AnchorContract
 from anchor.worker import AnchorWorker, Target
 from ledger.users import Role, add_user, by_username
 from tests.anchor.support import worker
+from tests.support.privacy import personal_data_in_leaves
 from verify_portal import create_app
 from verify_portal.export import export_case
 from verify_portal.services import Services, build, migrate
@@ -71,5 +72,6 @@ def anchored_deployment(tmp: Path, database_url: str, chain: Chain, contract: An
     anchoring = worker(services, Target(chain, contract, development_account(0), chain.latest_number() - 1))
     try:
         yield Deployment(services, create_app(services=services).test_client(), tokens, env, anchoring, chain, tmp)
+        assert personal_data_in_leaves(services.engine) == [], "personal data in the log"
     finally:
         services.engine.dispose()
