@@ -11,11 +11,12 @@ from sqlalchemy import Engine, select
 from ledger.models import Leaf
 
 _NOT_HEX = r"(?<![0-9A-Fa-f]){}(?![0-9A-Fa-f])"  # a hash's hex is not an identity number
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领"  # a plate's first character
 PATTERNS = {
     "Chinese text (a name?)": re.compile(r"[\u3400-\u9fff\uf900-\ufaff]"),
     "a resident identity number": re.compile(_NOT_HEX.format(r"[0-9]{17}[0-9Xx]")),
     "a mobile phone number": re.compile(_NOT_HEX.format(r"1[3-9][0-9]{9}")),
-    "a licence plate": re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领][A-Z][A-Z0-9]{4,6}"),
+    "a licence plate": re.compile(f"[{_PROVINCES}][A-Z][A-Z0-9]{{4,6}}"),
 }
 
 
