@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 
-from verify_portal import logs, problems
+from verify_portal import limits, logs, problems
 from verify_portal.auth import check_every_view_declares_access
 from verify_portal.i18n import beijing_time
 from verify_portal.services import Services, build, install
@@ -44,11 +44,20 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(staff.bp)
     app.register_blueprint(trust_roots.bp)
     app.register_blueprint(vendor.bp)
+    limits.install(app, services.settings, _too_many)
     app.after_request(_security_headers(services.settings.public_rpc_url))
     problems.register(app)
     logs.install(app)
     check_every_view_declares_access(app)
     return app
+
+
+def _too_many(template: str) -> Response:
+    """The page a client over its rate limit gets, in its language."""
+    from verify_portal.i18n import t
+    from verify_portal.pages.forms import page
+
+    return page(template, status=429, error=t("too_many"))
 
 
 def _security_headers(public_rpc_url: str | None) -> Callable[[Response], Response]:

@@ -1,11 +1,10 @@
-"""Citizens' access to their own case (当事人): a verification code printed on the notice, rate-limited.
+"""Citizens' access to their own case (当事人): a verification code printed on the notice.
 
 A code has 50 bits of entropy (10 symbols of a 32-letter alphabet without
-look-alikes); only its HMAC is stored. A wrong code, an unknown case and a
-locked case all get the same answer, so an answer never tells whether a case
-exists. Failures are counted per client (an HMAC of its address) and per
-case: 10 failures lock the case's lookups for 15 minutes, and a client with
-10 failures in 15 minutes is refused until its window ends.
+look-alikes); only its HMAC is stored. A wrong code and an unknown case get
+the same answer, so an answer never tells whether a case exists. Failed
+attempts are limited per client (verify_portal/limits.py), never per case:
+nobody can lock a citizen out of their own case.
 """
 
 from __future__ import annotations
@@ -14,33 +13,24 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.cases import CaseService
-from ledger.db import as_utc
 from ledger.errors import LianzhengError
 from ledger.users import Action, Actor
-from verify_portal.models import CaseCode, LookupFailures
+from verify_portal.models import CaseCode
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: 5 bits each, no 0/O, 1/I/L look-alikes
 CODE_LENGTH = 10  # 50 bits
-MAX_FAILURES = 10
-LOCK = timedelta(minutes=15)
 
 
 class LookupRefused(LianzhengError):
-    """Wrong code, unknown case or locked case: deliberately one answer for all three."""
+    """Wrong code or unknown case: deliberately one answer for both."""
 
     code = "lookup-refused"
-
-
-class TooManyAttempts(LianzhengError):
-    """This client failed too often; it may try again when its window ends."""
-
-    code = "too-many-attempts"
 
 
 def new_code() -> str:
@@ -63,10 +53,6 @@ class CitizenAccess:
     def _hash(self, case_no: str, code: str) -> bytes:
         return hmac.new(self.key, f"{case_no}\n{normalise(code)}".encode(), hashlib.sha256).digest()
 
-    def client_id(self, address: str) -> str:
-        """A client's key for the counters: an HMAC of its address, so no address is stored."""
-        return hmac.new(self.key, b"client\n" + address.encode(), hashlib.sha256).hexdigest()
-
     def issue(self, actor: Actor, case_no: str) -> str:
         """A new code for the case's notice; any earlier code stops working."""
         actor.require(Action.ISSUE_CODE)
@@ -74,38 +60,19 @@ class CitizenAccess:
         with self.sessions.begin() as session:
             self.cases.visible_case(session, actor, case_no)
             row = session.get(CaseCode, case_no) or CaseCode(case_no=case_no)
-            row.code_hash, row.issued_at, row.failures, row.locked_until = (
-                self._hash(case_no, code), datetime.now(UTC), 0, None)
+            row.code_hash, row.issued_at = self._hash(case_no, code), datetime.now(UTC)
             session.merge(row)
         return code
 
-    def check(self, case_no: str, code: str, client: str) -> str:
-        """The case number if `code` opens it for this client; else LookupRefused or TooManyAttempts."""
-        now = datetime.now(UTC)
-        with self.sessions.begin() as session:
-            counter = session.get(LookupFailures, client)
-            if counter and as_utc(counter.window_start) + LOCK > now and counter.failures >= MAX_FAILURES:
-                raise TooManyAttempts("too many failed attempts from this connection; try again in 15 minutes",
-                                      retry_after=int((as_utc(counter.window_start) + LOCK - now).total_seconds()))
+    def check(self, case_no: str, code: str) -> str:
+        """The case number if `code` opens it; else LookupRefused."""
+        with self.sessions() as session:
             row = session.get(CaseCode, case_no) if len(case_no) <= 32 else None
             # Always compute the HMAC, so an unknown case costs the same time as a wrong code.
             matches = hmac.compare_digest(self._hash(case_no, code), row.code_hash if row else bytes(32))
-            locked = row is not None and row.locked_until is not None and as_utc(row.locked_until) > now
-            if row is not None and matches and not locked:
-                row.failures = 0
-                return case_no
-            self._fail(session, client, row, now)
-        raise LookupRefused("the case number and code do not open a case")
-
-    def _fail(self, session: Session, client: str, row: CaseCode | None, now: datetime) -> None:
-        counter = session.get(LookupFailures, client)
-        if counter is None or as_utc(counter.window_start) + LOCK <= now:
-            counter = session.merge(LookupFailures(client=client, window_start=now, failures=0))
-        counter.failures += 1
-        if row is not None and not (row.locked_until and as_utc(row.locked_until) > now):
-            row.failures += 1
-            if row.failures >= MAX_FAILURES:
-                row.failures, row.locked_until = 0, now + LOCK
+        if row is None or not matches:
+            raise LookupRefused("the case number and code do not open a case")
+        return case_no
 
 
 def timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -80,7 +80,9 @@ TEXT: dict[str, dict[str, str]] = {
     "open": {"zh": "查询", "en": "Open"},
     "no_match": {"zh": "案件编号与核验码不匹配，或暂时无法查询。",
                  "en": "The case number and code do not match, or the case cannot be opened right now."},
-    "too_many": {"zh": "尝试次数过多，请15分钟后再试。", "en": "Too many attempts; try again in 15 minutes."},
+    "too_many": {"zh": "来自您网络连接的尝试过多，请稍后再试（只限制这一连接，不影响他人，也不锁定案件或账户）。",
+                 "en": "Too many attempts from your connection; please wait and try again (only your connection "
+                       "is slowed: no case or account is locked)."},
     "browser_checks": {"zh": "您的浏览器自行核验每一步：检查点签名是否出自下列信任根的密钥，"
                              "以及该步骤是否包含在已签名的日志中。",
                        "en": "Your browser checks each step itself: that the checkpoint is signed by a key of the "

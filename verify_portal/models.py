@@ -1,4 +1,5 @@
-"""Tables of the portal: citizens' verification codes and the counters that rate-limit their use."""
+"""Tables of the portal: citizens' verification codes, staff passwords and sessions, statements, audit runs,
+other agencies' trust roots, counters."""
 
 from __future__ import annotations
 
@@ -11,36 +12,33 @@ from ledger.models import Base, UTCDateTime
 
 
 class CaseCode(Base):
-    """A case's verification code (printed on its notice), kept as an HMAC; its failed lookups."""
+    """A case's verification code (printed on its notice), kept as an HMAC."""
 
     __tablename__ = "case_codes"
 
     case_no: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_no"), primary_key=True)
     code_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    failures: Mapped[int] = mapped_column(Integer)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-class LookupFailures(Base):
-    """Failed lookups per client (an HMAC of its address, never the address) in the current window."""
-
-    __tablename__ = "lookup_failures"
-
-    client: Mapped[str] = mapped_column(String(64), primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
-    failures: Mapped[int] = mapped_column(BigInteger)
 
 
 class StaffLogin(Base):
-    """A user's portal password (scrypt) and its failed attempts; bearer tokens stay for the API."""
+    """A user's portal password (scrypt); bearer tokens stay for the API."""
 
     __tablename__ = "staff_logins"
 
     user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id"), primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(200))
-    failures: Mapped[int] = mapped_column(Integer)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class StaffSession(Base):
+    """A signed-in staff session: the cookie holds a random id, this row its hash; signing out deletes it."""
+
+    __tablename__ = "staff_sessions"
+
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Statement(Base):

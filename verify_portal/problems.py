@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 from anchor.errors import ChainUnavailable, NotAnchoredYet
 from evidence import errors as evidence_errors
 from ledger import errors
-from verify_portal.citizens import LookupRefused, TooManyAttempts
+from verify_portal.citizens import LookupRefused
 from verify_portal.export import ExportRefused
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,6 @@ STATUS: dict[type[errors.LianzhengError], int] = {
     evidence_errors.TamperedBlob: 500,
     evidence_errors.TusVersionMismatch: 412,
     LookupRefused: 404,
-    TooManyAttempts: 429,
 }
 
 
@@ -70,6 +69,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
+        if isinstance(exc.response, Response):  # a page made for it (a rate limit's "too many attempts")
+            return exc.response
         code = (exc.name or "error").lower().replace(" ", "-")
         return problem(exc.code or 500, code, exc.name or "Error", exc.description or "")
 

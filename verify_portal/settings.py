@@ -59,6 +59,8 @@ class Settings:
     court_verify_seconds: float = 300.0  # the court page's verifier process: wall-clock limit ...
     court_verify_memory: int = 2 << 30  # ... and address-space limit, in bytes
     secure_cookies: bool = False  # behind TLS in production: session cookies only over HTTPS
+    trusted_proxies: int = 0  # how many proxies in front set X-Forwarded-For: the client is the one before them
+    rate_limit_storage: str = "memory://"  # per process; redis://host:6379 shares counts between workers
     overdue_days: int = 90  # a filed case without a decision after this many days is overdue (行政处罚法 §60)
     # The `lianzheng upload` client
     client_server: str = "http://127.0.0.1:8000"
@@ -121,6 +123,8 @@ class Settings:
             court_verify_seconds=_float(env, "LIANZHENG_COURT_VERIFY_SECONDS", 300.0),
             court_verify_memory=_int(env, "LIANZHENG_COURT_VERIFY_MEMORY", 2 << 30),
             secure_cookies=env.get("LIANZHENG_SECURE_COOKIES", "0") == "1",
+            trusted_proxies=_int(env, "LIANZHENG_TRUSTED_PROXIES", 0),
+            rate_limit_storage=env.get("LIANZHENG_RATE_LIMIT_STORAGE") or "memory://",
             overdue_days=_int(env, "LIANZHENG_OVERDUE_DAYS", 90),
             client_server=env.get("LIANZHENG_SERVER", "http://127.0.0.1:8000"),
             client_token=env.get("LIANZHENG_TOKEN") or None,

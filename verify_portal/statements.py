@@ -8,6 +8,7 @@ the text itself sits encrypted in its own table and goes with the party's data o
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import secrets
@@ -17,6 +18,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from PIL import Image
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -39,6 +41,22 @@ MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 5 << 20
 PORTAL_USER = "citizen-portal"  # the channel: the statement is the party's, submitted through the portal
 _DOMAIN = b"lianzheng/statement\n"
+
+
+MAX_PIXELS = 40_000_000  # a phone photo has at most some 50 megapixels; more is a decompression bomb
+
+
+def _check_photo(data: bytes) -> None:
+    """A photo is accepted only if it decodes as the JPEG or PNG its first bytes claim (Pillow)."""
+    if media_type(data[:512]) not in IMAGE:
+        raise InvalidInput("photos must be JPEG or PNG images")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in ("JPEG", "PNG") or image.width * image.height > MAX_PIXELS:
+                raise InvalidInput("photos must be JPEG or PNG images of at most 40 megapixels")
+            image.load()  # decodes every pixel: a truncated or forged image fails here
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise InvalidInput("a photo does not decode as an image") from None
 
 
 class StatementProjection:
@@ -68,8 +86,8 @@ class Statements:
             raise InvalidInput(f"a statement has 1 to {MAX_TEXT} characters")
         if len(photos) > MAX_PHOTOS or any(len(p) > MAX_PHOTO_BYTES for p in photos):
             raise InvalidInput(f"at most {MAX_PHOTOS} photos of {MAX_PHOTO_BYTES >> 20} MiB each")
-        if any(media_type(p[:512]) not in IMAGE for p in photos):
-            raise InvalidInput("photos must be JPEG or PNG images")
+        for photo in photos:
+            _check_photo(photo)
         actor = self._portal_actor()
         self._require_notice_stage(case_no)
         now = datetime.now(UTC)

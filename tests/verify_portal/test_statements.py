@@ -58,7 +58,11 @@ def test_a_statement_without_the_forms_csrf_token_is_refused(client, tokens):
     assert _submit(client, "forged", "text").status_code == 400
 
 
-@pytest.mark.parametrize("photos, text", [([b"MZ\x90\x00" + bytes(100)], "ok"), ([], ""), ([], "x" * 2001)])
+JPEG_MARKER_ONLY = b"\xff\xd8\xff\xe0" + bytes(200)  # starts like a JPEG, is none
+
+
+@pytest.mark.parametrize("photos, text", [([b"MZ\x90\x00" + bytes(100)], "ok"), ([JPEG_MARKER_ONLY], "ok"),
+                                          ([], ""), ([], "x" * 2001)])
 def test_bad_statements_are_refused_and_record_nothing(client, tokens, photos, text):
     case_no = _to_notice_stage(client, tokens)
     _, csrf = _open_as_citizen(client, tokens, case_no)
@@ -75,3 +79,14 @@ def test_erasing_the_partys_data_erases_their_statements_too(client, tokens):
     assert client.post(f"/api/v1/cases/{case_no}/party-erasure", headers=bearer(tokens["legal"])).status_code == 201
     statements = client.get(f"/api/v1/cases/{case_no}/statements", headers=bearer(tokens["legal"])).json
     assert statements["statements"] == []
+
+
+def test_a_case_takes_three_statements_a_day_and_the_fourth_is_refused(client, tokens):
+    case_no = _to_notice_stage(client, tokens)
+    _, csrf = _open_as_citizen(client, tokens, case_no)
+    for n in range(3):
+        assert _submit(client, csrf, f"陈述 {n}").status_code == 303
+    fourth = _submit(client, csrf, "再一次")
+    assert fourth.status_code == 429
+    statements = client.get(f"/api/v1/cases/{case_no}/statements", headers=bearer(tokens["officer"])).json
+    assert len(statements["statements"]) == 3

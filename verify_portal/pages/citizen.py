@@ -19,9 +19,10 @@ from ledger.lifecycle import State
 from ledger.models import Leaf
 from verify_portal import anchoring, counters
 from verify_portal.auth import PUBLIC, access
-from verify_portal.citizens import LookupRefused, TooManyAttempts, timeline
+from verify_portal.citizens import LookupRefused, timeline
 from verify_portal.i18n import TEXT, language, t
 from verify_portal.integrity import case_disagreements
+from verify_portal.limits import refused
 from verify_portal.pages.forms import check_csrf, page
 from verify_portal.services import current
 
@@ -48,14 +49,12 @@ def lookup() -> Response:
     services = current()
     case_no = request.form.get("case_no", "").strip().upper()[:32]
     code = request.form.get("code", "")[:64]
-    client = services.citizens.client_id(request.remote_addr or "unknown")
     try:
-        services.citizens.check(case_no, code, client)
-    except TooManyAttempts:
-        return page("check.html", status=429, error=t("too_many"))
+        services.citizens.check(case_no, code)
     except LookupRefused:
+        refused()  # counts against this client (verify_portal/limits.py), never against the case
         counters.add(services.sessions, counters.CODE_REFUSED)
-        return page("check.html", status=200, error=t("no_match"))
+        return page("check.html", status=200, error=t("no_match"), case_no=case_no)
     session.clear()
     session["citizen"] = {"case_no": case_no, "until": time.time() + SESSION_SECONDS}
     return redirect(url_for("citizen.case", lang=language()), code=303)
