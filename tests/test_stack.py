@@ -19,16 +19,19 @@ def test_the_stack_has_database_chain_web_and_worker_with_health_checks_and_name
     for name in ("db", "web", "anchor-worker"):  # what bench/load.py's crash phase does by hand
         assert services[name]["restart"] == "unless-stopped", name
     assert services["web"]["environment"]["LIANZHENG_ANCHOR_IN_SERVE"] == "0"
-    for name in ("web", "anchor-worker", "migrate"):
-        assert services[name]["env_file"] == ".env"
+    for name in ("web", "anchor-worker"):
+        assert services[name]["env_file"] == ".env"  # never the owner's credentials
+    assert services["migrate"]["env_file"] == [".env", ".env.owner"] and services["db"]["env_file"] == ".env.owner"
 
 
 def test_every_secret_file_and_variable_the_stack_names_is_documented():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     example = (ROOT / ".env.example").read_text()
-    for variable in ("DATABASE_URL", "POSTGRES_PASSWORD", "LIANZHENG_CONTRACT_ADDRESS",
-                     "LIANZHENG_ANCHOR_KEYSTORE_PASSWORD"):
+    for variable in ("DATABASE_URL", "LIANZHENG_CONTRACT_ADDRESS", "LIANZHENG_ANCHOR_KEYSTORE_PASSWORD"):
         assert f"{variable}=" in example
+    owner = (ROOT / ".env.owner.example").read_text()
+    assert "POSTGRES_PASSWORD=" in owner and "LIANZHENG_MIGRATION_DATABASE_URL=" in owner
+    assert "POSTGRES_PASSWORD" not in example
     assert set(compose["secrets"]) == {"checkpoint_key", "party_secret", "package_key", "anchor_keystore"}
 
 

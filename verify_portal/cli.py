@@ -13,7 +13,7 @@ from evidence.service import view
 from ledger.errors import LianzhengError
 from ledger.users import Actor, Role, add_user, by_username
 from verify_portal import anchoring, backup_cli, chain_cli, keys_cli, package_cli, trust_cli, upload_cli
-from verify_portal.services import Services, build, migrate
+from verify_portal.services import Services, build, migrate, upgrade_database
 from verify_portal.settings import Settings, private_files
 
 
@@ -30,8 +30,11 @@ class _Group(click.Group):
 
 
 def _services(upgrade: bool = True) -> Services:
-    services = build(Settings.from_env())
-    if upgrade:
+    settings = Settings.from_env()
+    if upgrade and settings.migration_database_url:
+        upgrade_database(settings)  # as the owner; the service role then finds the schema current
+    services = build(settings)
+    if upgrade and not settings.migration_database_url:
         migrate(services.engine)
     return services
 

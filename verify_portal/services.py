@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import anchor
@@ -20,6 +20,7 @@ from evidence.devices import DeviceRegistry
 from evidence.service import EvidenceService, Limits
 from evidence.uploads import Uploads
 from ledger import db, keys
+from ledger import models as db_models
 from ledger.cases import CaseService
 from ledger.keyring import KeyRing
 from ledger.parties import PartySecrets
@@ -66,6 +67,21 @@ def current() -> Services:
 def migrate(engine: Engine) -> None:
     """Bring every domain's tables up to date: the ledger's, anchoring's, evidence's, then the portal's."""
     db.upgrade(engine, locations=(anchor.MIGRATIONS, evidence.MIGRATIONS, PORTAL_MIGRATIONS))
+
+
+def upgrade_database(settings: Settings) -> None:
+    """Migrate as the tables' owner and, where the service connects as another role, grant that role only
+    what it needs (ledger/db.py): the service itself can then never alter or delete a leaf."""
+    owner_url = settings.migration_database_url or settings.database_url
+    owner = db.make_engine(owner_url)
+    try:
+        migrate(owner)
+        service = make_url(settings.database_url)
+        if owner.dialect.name == "postgresql" and service.username != make_url(owner_url).username:
+            tables = [t.name for t in db_models.Base.metadata.sorted_tables]
+            db.grant_service_role(owner, service.username or "", service.password, tables)
+    finally:
+        owner.dispose()
 
 
 def _owner_only(database: Path) -> None:

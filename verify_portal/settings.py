@@ -21,7 +21,7 @@ ANCHOR_KEYSTORE_NAME = "anchor-keystore.json"
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
-    database_url: str
+    database_url: str  # the service's connection: in production a role that may not alter the log
     log_origin: str
     checkpoint_key_file: Path
     party_secret_file: Path
@@ -31,6 +31,7 @@ class Settings:
     workers: int
     max_request_bytes: int
     generate_keys: bool  # only the embedded default makes its own keys; named key files must exist
+    migration_database_url: str | None = None  # the tables' owner, for `db upgrade` only
     agency: str = DEFAULT_AGENCY  # the trust root's `agency`: who stands behind this log
     require_chain_check: bool = False  # the trust root's `require_chain_check`
     # Chain (DESIGN.md: Chain). No RPC URL means the embedded anvil under <data>/chain.
@@ -100,6 +101,7 @@ class Settings:
         return cls(
             data_dir=data_dir,
             database_url=env.get("DATABASE_URL", f"sqlite:///{data_dir / 'lianzheng.db'}"),
+            migration_database_url=env.get("LIANZHENG_MIGRATION_DATABASE_URL") or None,
             log_origin=env.get("LIANZHENG_LOG_ORIGIN", DEFAULT_ORIGIN),
             checkpoint_key_file=Path(env.get("LIANZHENG_CHECKPOINT_KEY", keys / CHECKPOINT_KEY_NAME)),
             party_secret_file=Path(env.get("LIANZHENG_PARTY_SECRET", keys / PARTY_SECRET_NAME)),
