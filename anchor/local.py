@@ -23,11 +23,11 @@ from anchor.chain import Chain
 from anchor.contract import deploy
 from anchor.errors import ChainError, ChainUnavailable
 from ledger.errors import ConfigurationError
-from ledger.processes import running
+from ledger.processes import dies_with, running
 
 log = logging.getLogger(__name__)
 
-PROJECT_ANVIL = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "anvil"
+NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
 CHAIN_ID = 31337
 START_TIMEOUT = 30.0
 STATE_INTERVAL = 5  # seconds between dumps of anvil's state
@@ -48,8 +48,12 @@ class Running:
 
 
 def find_anvil(configured: str | None = None) -> str:
-    """The anvil binary: the configured path, the project's npm install, or anvil on PATH."""
-    for candidate in (configured, str(PROJECT_ANVIL), shutil.which("anvil")):
+    """The anvil binary: the configured path, the project's npm install, or anvil on PATH. Of the npm
+    install, the platform package's binary itself rather than the node wrapper in `.bin`, so the pid we
+    keep and signal is anvil's, and nothing is left behind when anvil's parent is killed."""
+    native = sorted(NODE_MODULES.glob("@foundry-rs/anvil-*/bin/anvil"))
+    wrapper = NODE_MODULES / ".bin" / "anvil"
+    for candidate in (configured, *map(str, native), str(wrapper), shutil.which("anvil")):
         if candidate and Path(candidate).exists():
             return candidate
     raise ConfigurationError("anvil is not installed: run `make install` (npm ci installs @foundry-rs/anvil)")
@@ -94,8 +98,10 @@ class LocalChain:
             return None
         return Running(info["pid"], info["rpc_url"])
 
-    def up(self) -> tuple[Running, bool]:
-        """Start anvil unless it runs; returns it and whether this call started it."""
+    def up(self, tied: bool = False) -> tuple[Running, bool]:
+        """Start anvil unless it runs; returns it and whether this call started it. A `tied` anvil ends
+        with this process (`serve`: a killed server leaves no chain behind; the next one starts it again
+        from its saved state); `lianzheng chain up` leaves it running."""
         current = self.running()
         if current is not None:
             return current, False
@@ -111,7 +117,8 @@ class LocalChain:
             "--slots-in-an-epoch", "1",
         ]
         with open(self.dir / "anvil.log", "ab") as out:
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                       preexec_fn=dies_with(os.getpid()) if tied else None)
         rpc_url = f"http://127.0.0.1:{port}"
         self._wait_until_up(process, rpc_url)
         self._info_file.write_text(json.dumps({"pid": process.pid, "rpc_url": rpc_url}))

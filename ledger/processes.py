@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+from collections.abc import Callable
 from pathlib import Path
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when the thread that started it ends
 
 
 def running(pid: int) -> bool:
@@ -19,3 +24,21 @@ def running(pid: int) -> bool:
     except (OSError, IndexError):
         return True  # no /proc (not Linux): the signal answer stands
     return state != "Z"
+
+
+def dies_with(parent: int) -> Callable[[], None]:
+    """A `preexec_fn` for a child that must end with the process `parent` (Linux: SIGTERM on the parent's
+    death, so anvil saves its state and the anchor worker leaves its lock); a child whose parent died
+    before it could ask exits at once."""
+
+    # Looked up before the fork, so the child only makes the call; absent outside Linux, where the child
+    # outlives a killed parent as before.
+    prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+
+    def arm() -> None:
+        if prctl is None or prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            return
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return arm

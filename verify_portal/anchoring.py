@@ -35,6 +35,7 @@ from ledger.db import as_utc
 from ledger.errors import ConfigurationError, NotFound
 from ledger.events import format_time
 from ledger.models import Leaf
+from ledger.processes import dies_with
 from verify_portal.settings import Settings
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ def serving_chain(settings: Settings) -> Iterator[None]:
         return
     local, started = local_chain(settings), False
     try:
-        running, started = local.up()
+        running, started = local.up(tied=True)
         local.ensure_contract(Chain(running.rpc_url))
     except (ChainError, ConfigurationError) as exc:
         log.error("the local chain did not start; events are still logged and anchored later: %s", exc.message)
@@ -172,7 +173,7 @@ class _WorkerSupervisor(threading.Thread):
 
     def run(self) -> None:
         while not self._stopping.is_set():
-            self.process = subprocess.Popen(self.command)
+            self.process = subprocess.Popen(self.command, preexec_fn=dies_with(os.getpid()))
             code = self.process.wait()
             if self._stopping.is_set():
                 return

@@ -89,6 +89,25 @@ def _anchor_worker_of(parent_pid):
     raise AssertionError("serve runs no anchor worker")
 
 
+def _processes_of(data_dir):
+    """{"anvil": [pids], "anchor": [pids]}: the local chain and anchor workers serving `data_dir`."""
+    found = {"anvil": [], "anchor": []}
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state == "Z":
+            continue
+        if any(arg.startswith(str(data_dir).encode()) for arg in command) and b"--state" in command:
+            found["anvil"].append(int(entry.name))
+        elif command[-3:-1] == [b"anchor", b"run"] and f"LIANZHENG_DATA_DIR={data_dir}".encode() in environ:
+            found["anchor"].append(int(entry.name))
+    return found
+
+
 def _wait_for_final_anchor(server, size, timeout=120):  # generous: CI runs it beside the rest of the suite
     """The anchor list once it shows a final anchor of `size`."""
     deadline = time.monotonic() + timeout
@@ -146,6 +165,30 @@ def test_serve_starts_on_a_fresh_data_dir_and_keeps_the_log_across_a_restart(env
 
     # `serve` started the local chain, so it stopped it too.
     assert subprocess.run([BIN, "chain", "status"], env=env, capture_output=True).returncode == 1
+
+
+def test_a_killed_server_leaves_no_chain_or_worker_behind_and_its_successor_runs_one_of_each(env, tmp_path):
+    data_dir = tmp_path / "var"
+    with Server(env) as server:
+        worker = _anchor_worker_of(server.proc.pid)
+        anvil = json.loads((data_dir / "chain" / "anvil.json").read_text())["pid"]
+        assert _processes_of(data_dir) == {"anvil": [anvil], "anchor": [worker]}
+        os.kill(server.proc.pid, signal.SIGKILL)  # the master alone, as the OOM killer would
+        server.proc.wait(timeout=10)
+        deadline = time.monotonic() + 60
+        while _processes_of(data_dir) != {"anvil": [], "anchor": []}:
+            assert time.monotonic() < deadline, f"left behind: {_processes_of(data_dir)}"
+            time.sleep(0.2)
+
+    with Server(env) as server:
+        token = subprocess.run([BIN, "user", "add", "officer-1", "--role", "officer"], env=env,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        status, body = _request(f"{server.url}/api/v1/cases",
+                                {"source": "patrol", "violation_type": "stall", "district": "xuhui"}, token)
+        assert status == 201, body
+        _wait_for_final_anchor(server, 1)
+        running = _processes_of(data_dir)
+        assert len(running["anvil"]) == 1 and len(running["anchor"]) == 1, running
 
 
 def test_every_data_file_is_readable_by_its_owner_only(env, tmp_path, media_dir):
