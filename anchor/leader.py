@@ -23,6 +23,8 @@ from typing import Protocol
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from ledger.processes import flocked
+
 log = logging.getLogger(__name__)
 
 # pg_try_advisory_lock takes a bigint; this one is ASCII "LZANCHOR" read as a 64-bit integer.
@@ -122,23 +124,12 @@ class FileLock:
 
     @contextmanager
     def cycle(self) -> Iterator[None]:
-        with _flocked(_pause_file(self.path), fcntl.LOCK_SH):
+        with flocked(_pause_file(self.path), fcntl.LOCK_SH):
             yield
 
 
 def _pause_file(lock_file: Path) -> Path:
     return lock_file.with_name(lock_file.name.replace(".anchor-lock", ".anchor-pause"))
-
-
-@contextmanager
-def _flocked(path: Path, mode: int) -> Iterator[None]:
-    """`path` flocked in `mode`, waiting for it; the kernel drops it if the process dies."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, mode)
-        yield
-    finally:
-        os.close(fd)
 
 
 @contextmanager
@@ -154,7 +145,7 @@ def pause(engine: Engine) -> Iterator[None]:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PAUSE_KEY})
                 conn.commit()
     else:
-        with _flocked(_pause_file(_lock_file(engine)), fcntl.LOCK_EX):
+        with flocked(_pause_file(_lock_file(engine)), fcntl.LOCK_EX):
             yield
 
 

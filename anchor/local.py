@@ -1,8 +1,10 @@
 """The embedded chain: anvil from the npm package `@foundry-rs/anvil`, its state under the data directory.
 
-`<data>/chain/` holds anvil's state (`state.json`, dumped every second and on
-exit, so anchors survive a restart), the running node's pid and port
-(`anvil.json`) and the contract's deployment (`deployment.json`).
+`<data>/chain/` holds anvil's state (`state.json`, dumped every few seconds and
+on exit, so anchors survive a restart), the running node's pid and port
+(`anvil.json`) and the contract's deployment (`deployment.json`). One anvil at
+most runs on one state: `up` starts it under a lock (`anvil.lock`), and a
+running one that is slow to answer is waited for, never doubled.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from anchor.chain import Chain
 from anchor.contract import deploy
 from anchor.errors import ChainError, ChainUnavailable
 from ledger.errors import ConfigurationError
-from ledger.processes import dies_with, running
+from ledger.processes import dies_with, flocked, running
 
 log = logging.getLogger(__name__)
 
@@ -85,27 +87,57 @@ class LocalChain:
         return self.dir / "deployment.json"
 
     def running(self) -> Running | None:
-        """The anvil of this directory if it is running and answers."""
+        """The anvil of this directory if its process runs; it may be too busy to answer just now, so
+        whoever talks to it keeps its own timeouts."""
         try:
             info = json.loads(self._info_file.read_text())
         except (OSError, ValueError):
             return None
-        if not running(info["pid"]):
-            return None
-        try:
-            Chain(info["rpc_url"], timeout=2).latest_number()
-        except ChainUnavailable:
+        if not self._is_ours(info["pid"]):
             return None
         return Running(info["pid"], info["rpc_url"])
 
+    def _is_ours(self, pid: int) -> bool:
+        """Whether `pid` runs anvil on this directory's state, not a process that took a dead anvil's pid."""
+        if not running(pid):
+            return False
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return not Path("/proc").is_dir()  # without /proc (not Linux) the pid's word stands
+        return str(self.state_file).encode() in command
+
     def up(self, tied: bool = False) -> tuple[Running, bool]:
-        """Start anvil unless it runs; returns it and whether this call started it. A `tied` anvil ends
-        with this process (`serve`: a killed server leaves no chain behind; the next one starts it again
-        from its saved state); `lianzheng chain up` leaves it running."""
-        current = self.running()
-        if current is not None:
-            return current, False
+        """Start anvil unless it runs; returns it once it answers, and whether this call started it.
+
+        A `tied` anvil ends with this process (`serve`: a killed server leaves no chain behind; the
+        next one starts it again from its saved state); `lianzheng chain up` leaves it running.
+        """
         self.dir.mkdir(parents=True, exist_ok=True)
+        with flocked(self.dir / "anvil.lock"):  # serve, its anchor worker and an audit may all ask at once
+            current = self._answering()
+            if current is not None:
+                return current, False
+            return self._start(tied), True
+
+    def _answering(self) -> Running | None:
+        """The running anvil once it answers; None when none runs, or the one running has exited while we
+        waited (a predecessor's, saving its state on the way out)."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while (current := self.running()) is not None:
+            try:
+                Chain(current.rpc_url, timeout=2).latest_number()
+                return current
+            except ChainUnavailable:
+                if time.monotonic() > deadline:
+                    raise ChainError(f"anvil (pid {current.pid}) runs on {self.state_file} but has not answered "
+                                     f"for {START_TIMEOUT:.0f} s; a second one on the same state would fork "
+                                     "it: stop it first") from None
+                _reap(current.pid)
+                time.sleep(0.2)
+        return None
+
+    def _start(self, tied: bool) -> Running:
         port = _free_port()
         command = [
             find_anvil(self.anvil), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN_ID),
@@ -123,7 +155,7 @@ class LocalChain:
         self._wait_until_up(process, rpc_url)
         self._info_file.write_text(json.dumps({"pid": process.pid, "rpc_url": rpc_url}))
         log.info("local chain started: anvil pid %d at %s, state in %s", process.pid, rpc_url, self.state_file)
-        return Running(process.pid, rpc_url), True
+        return Running(process.pid, rpc_url)
 
     def _wait_until_up(self, process: subprocess.Popen, rpc_url: str) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -145,7 +177,7 @@ class LocalChain:
         except (OSError, ValueError):
             return False
         stopped = False
-        if running(pid):
+        if self._is_ours(pid):
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 15
             while running(pid) and time.monotonic() < deadline:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when the thread that started it ends
@@ -42,3 +44,14 @@ def dies_with(parent: int) -> Callable[[], None]:
             os._exit(1)
 
     return arm
+
+
+@contextmanager
+def flocked(path: Path, mode: int = fcntl.LOCK_EX) -> Iterator[None]:
+    """`path` flocked in `mode`, waiting for it; the kernel drops it if the process dies."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, mode)
+        yield
+    finally:
+        os.close(fd)

@@ -1,5 +1,10 @@
 """The embedded chain: anvil under the data directory, its state and contract kept across restarts."""
 
+import os
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from anchor.chain import Chain
@@ -41,6 +46,26 @@ def test_anchors_survive_a_restart_of_the_local_chain(local):
     assert local.ensure_contract(chain) == deployment
     assert AnchorContract(chain, deployment.contract).root_at(8) == trees.root(tree, 8)
     assert chain.block(receipt["blockNumber"]).hash == bytes(receipt["blockHash"])
+
+
+def test_a_running_chain_too_busy_to_answer_is_waited_for_not_started_twice(local):
+    running, _ = local.up()
+    os.kill(running.pid, signal.SIGSTOP)  # busier than any timeout: it answers nothing
+    resumed = threading.Timer(3.0, os.kill, (running.pid, signal.SIGCONT))
+    try:
+        assert local.running() == running  # a process that runs is running, answering or not
+        resumed.start()
+        assert local.up() == (running, False)  # waited for, never doubled on the same state
+    finally:
+        resumed.cancel()
+        os.kill(running.pid, signal.SIGCONT)
+
+
+def test_callers_starting_the_chain_at_once_start_one(local):
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda _: local.up(), range(3)))
+    assert len({running for running, _ in results}) == 1
+    assert sum(started for _, started in results) == 1
 
 
 def test_a_lost_chain_state_is_reported_not_silently_replaced(local):
