@@ -1,4 +1,4 @@
-"""Small operating-system helpers that several domains need (pure standard library, no I/O but /proc)."""
+"""Small operating-system helpers that several domains need: processes, their ends, file locks."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import ctypes
 import fcntl
 import os
 import signal
+import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +46,27 @@ def dies_with(parent: int) -> Callable[[], None]:
             os._exit(1)
 
     return arm
+
+
+def wait_for_exit(process: subprocess.Popen[bytes], stop: threading.Event, every: float = 0.5) -> int | None:
+    """Wait until `process` ends (or `stop` is set) and return its exit code; None when stopped, or when
+    another waiter in this process collected the status first.
+
+    Never a blocking waitpid: under gunicorn, whose arbiter reaps every child of the server, a thread
+    blocked in waitpid(pid) can lose the reaping race and then sleep on, since the kernel wakes a waiter
+    once per child exit (seen as a restarted anchor worker that never came). Polling with WNOHANG
+    sees the end either way.
+    """
+    while not stop.is_set():
+        try:
+            pid, status = os.waitpid(process.pid, os.WNOHANG)
+        except ChildProcessError:
+            return None  # reaped by someone else: it ended, with a status we cannot know
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return process.returncode
+        stop.wait(every)
+    return None
 
 
 @contextmanager

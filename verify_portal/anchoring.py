@@ -35,7 +35,7 @@ from ledger.db import as_utc
 from ledger.errors import ConfigurationError, NotFound
 from ledger.events import format_time
 from ledger.models import Leaf
-from ledger.processes import dies_with
+from ledger.processes import dies_with, wait_for_exit
 from verify_portal.settings import Settings
 
 if TYPE_CHECKING:
@@ -174,10 +174,11 @@ class _WorkerSupervisor(threading.Thread):
     def run(self) -> None:
         while not self._stopping.is_set():
             self.process = subprocess.Popen(self.command, preexec_fn=dies_with(os.getpid()))
-            code = self.process.wait()
+            code = wait_for_exit(self.process, self._stopping)
             if self._stopping.is_set():
                 return
-            log.error("the anchor worker exited with code %s; starting it again in %.0f s", code, self.RESTART_DELAY)
+            log.error("the anchor worker exited (code %s); starting it again in %.0f s",
+                      "unknown: gunicorn collected it" if code is None else code, self.RESTART_DELAY)
             self._stopping.wait(self.RESTART_DELAY)
 
     def stop(self) -> None:

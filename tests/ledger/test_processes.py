@@ -1,0 +1,57 @@
+"""Process helpers: a child's end is seen whoever reaps it; a tied child ends with its parent."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from ledger.processes import dies_with, running, wait_for_exit
+
+
+def test_the_exit_code_of_a_child_is_returned_and_kept_on_it():
+    child = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    assert wait_for_exit(child, threading.Event(), every=0.01) == 3
+    assert child.returncode == 3
+
+
+def test_a_child_reaped_by_another_waiter_is_seen_as_ended_not_waited_for_forever():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    os.waitpid(child.pid, 0)  # as gunicorn's arbiter does for every child of the server
+    assert wait_for_exit(child, threading.Event(), every=0.01) is None
+
+
+def test_waiting_ends_when_asked_to_stop():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    stop = threading.Event()
+    threading.Timer(0.2, stop.set).start()
+    try:
+        assert wait_for_exit(child, stop, every=0.01) is None
+        assert child.poll() is None
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_tied_child_ends_when_the_process_that_started_it_is_killed():
+    # A middle process starts a tied grandchild, prints its pid, then is killed.
+    script = ("import subprocess, sys, os\n"
+              "from ledger.processes import dies_with\n"
+              "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],"
+              " preexec_fn=dies_with(os.getpid()))\n"
+              "print(p.pid, flush=True)\n"
+              "import time; time.sleep(60)\n")
+    middle = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    grandchild = int(middle.stdout.readline())
+    middle.kill()
+    middle.wait()
+    deadline = time.monotonic() + 30
+    while running(grandchild):
+        assert time.monotonic() < deadline, "the tied child outlived its parent"
+        time.sleep(0.05)
+
+
+def test_a_child_whose_parent_is_already_gone_does_not_start():
+    arm = dies_with(os.getpid() + 10_000_000)  # a parent that is not ours
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], preexec_fn=arm)
+    assert child.wait(timeout=30) == 1
