@@ -38,6 +38,7 @@ from anchor.chain import Chain  # noqa: E402
 from anchor.contract import AnchorContract  # noqa: E402
 from bench.figures import emit, parser  # noqa: E402
 from bench.ingest import free_port, workers_of  # noqa: E402
+from ledger.identity import resident_check_digit  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PG_ADMIN_URL = os.environ.get("LIANZHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -147,7 +148,10 @@ def prepare(stack: Stack) -> dict:
         subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=1",
                         "-ss", str(n), "-frames:v", "1", str(photo)], check=True)
         photos.append(str(photo))
-    config = {"officer_tokens": tokens, "codes": codes, "photos": photos}
+    # Made-up resident numbers born 1990-01-01 that pass GB 11643's check; locust picks parties from them.
+    bodies = [f"31010119900101{n:03d}" for n in range(1000)]
+    parties = [body + resident_check_digit(body) for body in bodies]
+    config = {"officer_tokens": tokens, "codes": codes, "photos": photos, "party_numbers": parties}
     (stack.workdir / "load.json").write_text(json.dumps(config))
     return config
 
