@@ -102,6 +102,9 @@ def dashboard(actor: Actor) -> Response:
     if not actor.may(Action.SEE_DASHBOARD):
         return page("staff_denied.html", status=403, user=actor)
     services = current()
+    # Whether an audit runs is read before the latest finished one: one that ends in between is then
+    # shown finished, never neither.
+    audit_running = auditing.running(services)
     with services.sessions() as s:
         by_state = s.execute(select(Case.state, func.count()).group_by(Case.state).order_by(Case.state)).all()
         by_district = s.execute(select(Case.district, func.count()).group_by(Case.district)
@@ -127,7 +130,7 @@ def dashboard(actor: Actor) -> Response:
                  evidence=evidence, anchors=[records.to_json(a) for a in anchors], worker=worker, recent=recent,
                  audit=audit, audit_findings=json.loads(audit.findings)[:200] if audit else [],
                  audit_acknowledged=json.loads(audit.acknowledged)[:50] if audit else [],
-                 audit_running=auditing.running(services), may_audit=actor.may(Action.RUN_AUDIT), by_type=by_type,
+                 audit_running=audit_running, may_audit=actor.may(Action.RUN_AUDIT), by_type=by_type,
                  overdue=overdue, overdue_days=services.settings.overdue_days, orphans=orphans, activity=activity)
 
 
