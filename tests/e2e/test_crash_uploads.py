@@ -68,4 +68,4 @@ def test_a_server_killed_during_uploads_loses_nothing_acknowledged(tmp_path):
     assert list((blobs / "tmp").iterdir()) == []  # the killed uploads' temp files were swept at start
     audit = subprocess.run([BIN, "audit"], env=env, capture_output=True, text=True)
     assert audit.returncode == 0, audit.stdout + audit.stderr
-    assert "2 evidence blobs verified" in audit.stdout
+    assert "4 evidence blobs verified" in audit.stdout  # the two acknowledged videos and their poster frames
