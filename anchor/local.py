@@ -25,7 +25,7 @@ from anchor.chain import Chain
 from anchor.contract import deploy
 from anchor.errors import ChainError, ChainUnavailable
 from ledger.errors import ConfigurationError
-from ledger.processes import dies_with, flocked, running
+from ledger.processes import flocked, running, tied
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +107,10 @@ class LocalChain:
             return not Path("/proc").is_dir()  # without /proc (not Linux) the pid's word stands
         return str(self.state_file).encode() in command
 
-    def up(self, tied: bool = False) -> tuple[Running, bool]:
+    def up(self, ends_with_us: bool = False) -> tuple[Running, bool]:
         """Start anvil unless it runs; returns it once it answers, and whether this call started it.
 
-        A `tied` anvil ends with this process (`serve`: a killed server leaves no chain behind; the
+        With `ends_with_us` anvil ends when this process does (`serve`: a killed server leaves no chain behind; the
         next one starts it again from its saved state); `lianzheng chain up` leaves it running.
         """
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -118,7 +118,7 @@ class LocalChain:
             current = self._answering()
             if current is not None:
                 return current, False
-            return self._start(tied), True
+            return self._start(ends_with_us), True
 
     def _answering(self) -> Running | None:
         """The running anvil once it answers; None when none runs, or the one running has exited while we
@@ -137,7 +137,7 @@ class LocalChain:
                 time.sleep(0.2)
         return None
 
-    def _start(self, tied: bool) -> Running:
+    def _start(self, ends_with_us: bool) -> Running:
         port = _free_port()
         command = [
             find_anvil(self.anvil), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN_ID),
@@ -149,11 +149,17 @@ class LocalChain:
             "--slots-in-an-epoch", "1",
         ]
         with open(self.dir / "anvil.log", "ab") as out:
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                       preexec_fn=dies_with(os.getpid()) if tied else None)
+            process = subprocess.Popen(tied(command) if ends_with_us else command, stdout=out,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
         rpc_url = f"http://127.0.0.1:{port}"
-        self._wait_until_up(process, rpc_url)
+        # On record before it answers: a successor started while this one boots (or after we were killed
+        # in between) finds it and waits for it rather than starting a second anvil on the same state.
         self._info_file.write_text(json.dumps({"pid": process.pid, "rpc_url": rpc_url}))
+        try:
+            self._wait_until_up(process, rpc_url)
+        except ChainError:
+            self._info_file.unlink(missing_ok=True)
+            raise
         log.info("local chain started: anvil pid %d at %s, state in %s", process.pid, rpc_url, self.state_file)
         return Running(process.pid, rpc_url)
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import os
-import signal
+import shutil
 import subprocess
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when the thread that started it ends
 
 
 def running(pid: int) -> bool:
@@ -30,22 +27,28 @@ def running(pid: int) -> bool:
     return state != "Z"
 
 
-def dies_with(parent: int) -> Callable[[], None]:
-    """A `preexec_fn` for a child that must end with the process `parent` (Linux: SIGTERM on the parent's
-    death, so anvil saves its state and the anchor worker leaves its lock); a child whose parent died
-    before it could ask exits at once."""
+SUPERVISOR_PID = "LIANZHENG_SUPERVISOR_PID"  # set for a child that must not outlive the process named
 
-    # Looked up before the fork, so the child only makes the call; absent outside Linux, where the child
-    # outlives a killed parent as before.
-    prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
 
-    def arm() -> None:
-        if prctl is None or prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
-            return
-        if os.getppid() != parent:
-            os._exit(1)
+def tied(command: list[str]) -> list[str]:
+    """`command` made to end with the thread that starts it: SIGTERM on that thread's death (prctl(2)
+    PR_SET_PDEATHSIG, set by util-linux's `setpriv` before it execs the command), so anvil saves its
+    state and the anchor worker leaves its lock when `serve` is killed. Not a `preexec_fn`: that makes
+    Python run every at-fork hook of the process (gunicorn's arbiter stops and restarts its control
+    server in them) from our thread. Without setpriv (not Linux) the command outlives its parent.
 
-    return arm
+    A parent killed before setpriv armed the signal leaves the child orphaned: a child of ours checks
+    `parent_is_gone` once it runs; anvil is found by the next `serve` through its pid file.
+    """
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", *command] if setpriv else command
+
+
+def parent_is_gone() -> bool:
+    """Whether the process named by LIANZHENG_SUPERVISOR_PID, which started this one, is no longer its
+    parent (it died before this process was tied to it)."""
+    expected = os.environ.get(SUPERVISOR_PID)
+    return expected is not None and os.getppid() != int(expected)
 
 
 def wait_for_exit(process: subprocess.Popen[bytes], stop: threading.Event, every: float = 0.5) -> int | None:

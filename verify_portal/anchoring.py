@@ -35,7 +35,7 @@ from ledger.db import as_utc
 from ledger.errors import ConfigurationError, NotFound
 from ledger.events import format_time
 from ledger.models import Leaf
-from ledger.processes import dies_with, wait_for_exit
+from ledger.processes import SUPERVISOR_PID, tied, wait_for_exit
 from verify_portal.settings import Settings
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def serving_chain(settings: Settings) -> Iterator[None]:
         return
     local, started = local_chain(settings), False
     try:
-        running, started = local.up(tied=True)
+        running, started = local.up(ends_with_us=True)
         local.ensure_contract(Chain(running.rpc_url))
     except (ChainError, ConfigurationError) as exc:
         log.error("the local chain did not start; events are still logged and anchored later: %s", exc.message)
@@ -173,7 +173,8 @@ class _WorkerSupervisor(threading.Thread):
 
     def run(self) -> None:
         while not self._stopping.is_set():
-            self.process = subprocess.Popen(self.command, preexec_fn=dies_with(os.getpid()))
+            env = {**os.environ, SUPERVISOR_PID: str(os.getpid())}
+            self.process = subprocess.Popen(tied(self.command), env=env)
             code = wait_for_exit(self.process, self._stopping)
             if self._stopping.is_set():
                 return

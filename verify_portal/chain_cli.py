@@ -19,7 +19,7 @@ from anchor.account import production_account
 from anchor.chain import Chain
 from anchor.contract import AnchorContract, deploy
 from anchor.errors import ChainError, ChainUnavailable
-from ledger import jsontext
+from ledger import jsontext, processes
 from ledger.errors import ConfigurationError, InvalidInput
 from verify_portal import anchoring, logs
 from verify_portal.services import Services, build, migrate
@@ -140,6 +140,9 @@ def anchor() -> None:
 def anchor_run(once: bool) -> None:
     """Anchor the log's checkpoints until stopped (SIGTERM or Ctrl-C); retries while the chain is down."""
     logs.configure()
+    if processes.parent_is_gone():
+        raise click.ClickException("the server that started this anchor worker is gone; not anchoring beside "
+                                   "its successor's worker")
     services = build(Settings.from_env())
     migrate(services.engine)
     stop = threading.Event()
