@@ -12,6 +12,7 @@ run: install
 
 test: install
 	$(BIN)/ruff check ledger evidence anchor verify_portal tests bench
+	$(BIN)/mypy
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 NODE_STAMP := node_modules/.installed-stamp

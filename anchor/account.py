@@ -25,7 +25,8 @@ DEVELOPMENT_ACCOUNTS = 20
 def development_account(index: int = 0) -> LocalAccount:
     """Anvil's default account `index` (BIP-44 path m/44'/60'/0'/0/index)."""
     Account.enable_unaudited_hdwallet_features()
-    return Account.from_mnemonic(DEVELOPMENT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    account: LocalAccount = Account.from_mnemonic(DEVELOPMENT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    return account
 
 
 @cache
@@ -39,9 +40,10 @@ def is_development_key(account: LocalAccount) -> bool:
 
 def from_key(hex_key: str) -> LocalAccount:
     try:
-        return Account.from_key(hex_key.strip())
+        account: LocalAccount = Account.from_key(hex_key.strip())
     except (ValueError, TypeError):
         raise ConfigurationError("the anchor key is not a 32-byte hex private key") from None
+    return account
 
 
 def from_keystore(path: Path, password: str) -> LocalAccount:
@@ -53,9 +55,10 @@ def from_keystore(path: Path, password: str) -> LocalAccount:
     except ValueError:
         raise ConfigurationError(f"the anchor keystore {path} is not JSON") from None
     try:
-        return Account.from_key(Account.decrypt(encrypted, password))
+        account: LocalAccount = Account.from_key(Account.decrypt(encrypted, password))
     except ValueError:
         raise ConfigurationError(f"cannot decrypt the anchor keystore {path}: wrong password?") from None
+    return account
 
 
 def production_account(account: LocalAccount) -> LocalAccount:

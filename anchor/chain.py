@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import requests
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import BlockNotFound, ProviderConnectionError, TransactionNotFound, Web3RPCError
+from web3.types import BlockIdentifier, RPCEndpoint
 
 from anchor.errors import ChainError, ChainUnavailable
 
@@ -31,7 +34,7 @@ class Receipt:
     block_number: int
     block_hash: bytes
     gas_used: int
-    logs: list
+    logs: list[Any]
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class Chain:
                 self._chain_id = int(self.w3.eth.chain_id)
         return self._chain_id
 
-    def block(self, ident: int | str) -> Block | None:
+    def block(self, ident: BlockIdentifier) -> Block | None:
         """The block at a number or tag (`latest`, `finalized`); None if there is no such block."""
         with rpc_errors(self.url):
             try:
@@ -89,7 +92,7 @@ class Chain:
     def nonce(self, address: str) -> int:
         """The next nonce by the chain's `latest` state: what is mined, not what sits in the pool."""
         with rpc_errors(self.url):
-            return int(self.w3.eth.get_transaction_count(address, "latest"))
+            return int(self.w3.eth.get_transaction_count(Web3.to_checksum_address(address), "latest"))
 
     def fees(self) -> Fees:
         """Fees that get a transaction into the next blocks even if the base fee doubles."""
@@ -102,7 +105,7 @@ class Chain:
         """The receipt of a mined transaction, or None while it is not in a block."""
         with rpc_errors(self.url):
             try:
-                r = self.w3.eth.get_transaction_receipt(tx_hash)
+                r = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
             except TransactionNotFound:
                 return None
         if r is None or r.get("blockNumber") is None:
@@ -110,16 +113,16 @@ class Chain:
         return Receipt(bytes(r["transactionHash"]), r["status"] == 1, int(r["blockNumber"]),
                        bytes(r["blockHash"]), int(r["gasUsed"]), list(r["logs"]))
 
-    def transaction(self, tx_hash: bytes) -> dict:
+    def transaction(self, tx_hash: bytes) -> dict[str, Any]:
         """A known transaction's fields (from, nonce, fees)."""
         with rpc_errors(self.url):
-            return dict(self.w3.eth.get_transaction(tx_hash))
+            return dict(self.w3.eth.get_transaction(HexBytes(tx_hash)))
 
     def in_pool(self, tx_hash: bytes) -> bool:
         """Whether the node knows the transaction at all (pending or mined)."""
         with rpc_errors(self.url):
             try:
-                self.w3.eth.get_transaction(tx_hash)
+                self.w3.eth.get_transaction(HexBytes(tx_hash))
             except TransactionNotFound:
                 return False
         return True
@@ -139,10 +142,10 @@ class Chain:
         with rpc_errors(self.url):
             return bytes(self.w3.eth.get_code(Web3.to_checksum_address(address)))
 
-    def rpc(self, method: str, params: list) -> object:
+    def rpc(self, method: str, params: list[Any]) -> object:
         """A raw JSON-RPC call (anvil's management methods in tests and local chain set-up)."""
         with rpc_errors(self.url):
-            answer = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+            answer = self.w3.provider.make_request(RPCEndpoint(method), params)
         if "error" in answer:
             raise ChainError(f"{method} failed: {answer['error']}")
         return answer.get("result")

@@ -12,11 +12,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any, cast
 
-from eth_abi import decode as abi_decode
-from eth_utils import function_abi_to_4byte_selector
+from eth_abi.abi import decode as abi_decode
+from eth_account.signers.local import LocalAccount
+from eth_typing import ABI, ABIError
+from eth_utils.abi import function_abi_to_4byte_selector
 from web3 import Web3
+from web3.contract.contract import ContractFunctions
 from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.types import Nonce, TxParams, Wei
 
 from anchor.chain import Chain, Fees, rpc_errors
 from anchor.errors import AnchorRefused, ChainError
@@ -29,7 +34,7 @@ LOG_RANGE = 10_000  # blocks per eth_getLogs request
 
 @dataclass(frozen=True)
 class Artifact:
-    abi: list[dict]
+    abi: list[dict[str, Any]]
     bytecode: str
 
     @classmethod
@@ -51,11 +56,11 @@ class AnchoredEvent:
     block_hash: bytes
 
 
-def decode_error(data: str | bytes | None, abi: list[dict] | None = None) -> tuple[str, dict[str, object]]:
+def decode_error(data: str | bytes | None, abi: list[dict[str, Any]] | None = None) -> tuple[str, dict[str, object]]:
     """Name and arguments of a custom error from revert data, e.g. ("SizeNotIncreasing", {...})."""
     raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else (data or b"")
     for item in abi or Artifact.load().abi:
-        if item.get("type") != "error" or function_abi_to_4byte_selector(item) != raw[:4]:
+        if item.get("type") != "error" or function_abi_to_4byte_selector(cast(ABIError, item)) != raw[:4]:
             continue
         types = [i["type"] for i in item["inputs"]]
         values = abi_decode(types, raw[4:])
@@ -80,7 +85,8 @@ class AnchorContract:
     def __init__(self, chain: Chain, address: str) -> None:
         self.chain = chain
         self.address = self.checksum(address)
-        self._c = chain.w3.eth.contract(address=self.address, abi=Artifact.load().abi)
+        self._c = chain.w3.eth.contract(address=Web3.to_checksum_address(self.address),
+                                        abi=cast(ABI, Artifact.load().abi))
 
     @staticmethod
     def checksum(address: str) -> str:
@@ -107,7 +113,7 @@ class AnchorContract:
             return bool(self._c.functions.isAnchorer(Web3.to_checksum_address(address)).call())
 
     def anchor_transaction(self, size: int, root: bytes, proof: list[bytes], sender: str, nonce: int,
-                           fees: Fees) -> dict:
+                           fees: Fees) -> TxParams:
         """The unsigned `anchor` transaction; estimating its gas runs the contract's checks first.
 
         Raises AnchorRefused naming the contract's custom error when it would revert.
@@ -116,11 +122,12 @@ class AnchorContract:
         call = self._c.functions.anchor(size, root, proof)
         with rpc_errors(self.chain.url), refusals(f"anchor of size {size}"):
             gas = call.estimate_gas({"from": sender})
-        return call.build_transaction({
-            "from": sender, "nonce": nonce, "chainId": self.chain.chain_id,
+        params: TxParams = {
+            "from": Web3.to_checksum_address(sender), "nonce": Nonce(nonce), "chainId": self.chain.chain_id,
             "gas": gas + gas // 5,  # headroom: a later base fee change does not alter execution, storage refunds may
-            "maxFeePerGas": fees.max_fee, "maxPriorityFeePerGas": fees.priority_fee,
-        })
+            "maxFeePerGas": Wei(fees.max_fee), "maxPriorityFeePerGas": Wei(fees.priority_fee),
+        }
+        return call.build_transaction(params)
 
     def anchored_events(self, from_block: int, to_block: int | str = "latest",
                         size: int | None = None) -> list[AnchoredEvent]:
@@ -142,11 +149,11 @@ class AnchorContract:
         return events
 
     @property
-    def functions(self):  # type: ignore[no-untyped-def]
+    def functions(self) -> ContractFunctions:
         """web3's function callers of the contract (tests and benchmarks send raw calls through them)."""
         return self._c.functions
 
-    def events_in_receipt(self, logs: list) -> list[AnchoredEvent]:
+    def events_in_receipt(self, logs: list[Any]) -> list[AnchoredEvent]:
         """The Anchored events among a transaction receipt's logs."""
         found = []
         for log in logs:
@@ -183,17 +190,18 @@ def refusals(what: str) -> Iterator[None]:
         raise AnchorRefused(f"the contract refused the {what}: {name} {args}", error=name, args=args) from None
 
 
-def deploy(chain: Chain, account: object) -> tuple[str, int, bytes]:
-    """Deploy EvidenceAnchor from `account` (an eth_account LocalAccount); return address, block, tx hash."""
+def deploy(chain: Chain, account: LocalAccount) -> tuple[str, int, bytes]:
+    """Deploy EvidenceAnchor from `account`; return address, block, tx hash."""
     artifact = Artifact.load()
-    factory = chain.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    factory = chain.w3.eth.contract(abi=cast(ABI, artifact.abi), bytecode=artifact.bytecode)
     with rpc_errors(chain.url):
         fees = chain.fees()
-        tx = factory.constructor().build_transaction({
-            "from": account.address, "nonce": chain.nonce(account.address), "chainId": chain.chain_id,  # type: ignore[attr-defined]
-            "maxFeePerGas": fees.max_fee, "maxPriorityFeePerGas": fees.priority_fee,
-        })
-        signed = account.sign_transaction(tx)  # type: ignore[attr-defined]
+        params: TxParams = {
+            "from": account.address, "nonce": Nonce(chain.nonce(account.address)), "chainId": chain.chain_id,
+            "maxFeePerGas": Wei(fees.max_fee), "maxPriorityFeePerGas": Wei(fees.priority_fee),
+        }
+        tx = factory.constructor().build_transaction(params)
+        signed = account.sign_transaction(cast(dict[str, Any], tx))  # a plain dict to eth-account
         chain.send_raw(bytes(signed.raw_transaction))
         receipt = chain.w3.eth.wait_for_transaction_receipt(signed.hash, timeout=120)
     if receipt["status"] != 1:

@@ -64,7 +64,8 @@ def find_anvil(configured: str | None = None) -> str:
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 class LocalChain:
@@ -163,7 +164,7 @@ class LocalChain:
         log.info("local chain started: anvil pid %d at %s, state in %s", process.pid, rpc_url, self.state_file)
         return Running(process.pid, rpc_url)
 
-    def _wait_until_up(self, process: subprocess.Popen, rpc_url: str) -> None:
+    def _wait_until_up(self, process: subprocess.Popen[bytes], rpc_url: str) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if process.poll() is not None:

@@ -22,9 +22,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -306,7 +307,8 @@ class AnchorWorker:
     def _sign(self, size: int, root: bytes, proof: list[bytes], nonce: int, fees: Fees) -> tuple[bytes, bytes, Fees]:
         account = self.target.account
         tx = self.contract.anchor_transaction(size, root, proof, account.address, nonce, fees)
-        signed = account.sign_transaction(tx)
+        # eth-account types its argument as a plain dict; web3 builds the TypedDict TxParams.
+        signed = account.sign_transaction(cast(dict[str, Any], tx))
         return bytes(signed.raw_transaction), bytes(signed.hash), fees
 
     def _replace(self, record: AnchorRecord) -> None:
@@ -350,7 +352,7 @@ class AnchorWorker:
 
     # --- records -------------------------------------------------------------------
 
-    def _mine(self) -> tuple:
+    def _mine(self) -> tuple[ColumnElement[bool], ...]:
         return (AnchorRecord.chain_id == self.chain.chain_id, AnchorRecord.contract == self.contract.address)
 
     def _records(self, session: Session) -> list[AnchorRecord]:

@@ -15,10 +15,10 @@ import hashlib
 import stat
 import struct
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from ledger import jsontext
 from ledger.errors import VerificationError
@@ -54,7 +54,7 @@ class HostilePackage(VerificationError):
 class BagWriter:
     """Writes one zipped bag named `name`; call `add_*` for payload, `add_tag` for tag files, then `close`."""
 
-    def __init__(self, out: BinaryIO, name: str) -> None:
+    def __init__(self, out: IO[bytes], name: str) -> None:
         self.zip = zipfile.ZipFile(out, "w", allowZip64=True)
         self.name = name
         self.payload: list[tuple[str, str]] = []  # (sha256, path in bag)
@@ -70,7 +70,8 @@ class BagWriter:
         self._listed(digest, path, len(data))
         return digest
 
-    def add_stream(self, path: str, chunks: Iterator[bytes], on_progress: callable = None) -> str:  # type: ignore[valid-type]
+    def add_stream(self, path: str, chunks: Iterator[bytes],
+                   on_progress: Callable[[int], None] | None = None) -> str:
         """A payload file copied from `chunks` (stored, not compressed: media is compressed already)."""
         digest, size = hashlib.sha256(), 0
         info = zipfile.ZipInfo(f"{self.name}/data/{path}", date_time=(2026, 1, 1, 0, 0, 0))
@@ -187,7 +188,7 @@ class Bag:
 DEFAULT_LIMITS = ArchiveLimits()
 
 
-def open_bag(path: str | BinaryIO, limits: ArchiveLimits = DEFAULT_LIMITS) -> Bag:
+def open_bag(path: str | IO[bytes], limits: ArchiveLimits = DEFAULT_LIMITS) -> Bag:
     """Open a zipped bag, refusing unsafe or damaged archives before anything in them is used."""
     archive_size = _check_directory(path, limits)
     try:
@@ -244,7 +245,7 @@ _EOCD64 = struct.Struct("<4sQ2H2L4Q")  # APPNOTE 4.3.14
 _ENTRY = struct.Struct("<4s6H3L5H2L")  # APPNOTE 4.3.12, a central directory header without its names
 
 
-def _check_directory(path: str | BinaryIO, limits: ArchiveLimits) -> int:
+def _check_directory(path: str | IO[bytes], limits: ArchiveLimits) -> int:
     """Walk the archive's central directory, located from its end records, counting entries without
     building them, before zipfile parses (and holds in memory) all of it; returns the archive's size.
 
@@ -272,7 +273,7 @@ def _check_directory(path: str | BinaryIO, limits: ArchiveLimits) -> int:
     return size
 
 
-def _directory_span(f: BinaryIO, size: int) -> tuple[int, int]:
+def _directory_span(f: IO[bytes], size: int) -> tuple[int, int]:
     """Where the central directory ends and how long it is, as zipfile itself will read it."""
     tail_start = max(0, size - _EOCD.size - 0xFFFF)
     f.seek(tail_start)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -38,7 +39,7 @@ class DeviceRegistry:
         self.cases = cases
         self.sessions = cases.sessions
 
-    def register(self, actor: Actor, serial: str, kind: str, unit: str, public_key_pem: bytes) -> dict:
+    def register(self, actor: Actor, serial: str, kind: str, unit: str, public_key_pem: bytes) -> dict[str, Any]:
         """Add a certified device with its Ed25519 or ECDSA P-256 public key (PEM)."""
         actor.require(Action.MANAGE_DEVICES)
         if kind not in KINDS:
@@ -48,7 +49,7 @@ class DeviceRegistry:
         algorithm, raw = _load_key(public_key_pem)
         payload = {"serial": serial, "kind": kind, "unit": unit, "algorithm": algorithm, "public_key": raw.hex()}
 
-        def work(session: Session, size: int) -> dict:
+        def work(session: Session, size: int) -> dict[str, Any]:
             if serial in registry(session).devices or session.get(Device, serial) is not None:
                 raise InvalidInput(f"device {serial} is already registered")
             self.cases.append_registry_event(session, size, actor, DEVICE_REGISTERED, payload)
@@ -61,7 +62,7 @@ class DeviceRegistry:
     def revoke(self, actor: Actor, serial: str) -> None:
         actor.require(Action.MANAGE_DEVICES)
 
-        def work(session: Session, size: int) -> dict:
+        def work(session: Session, size: int) -> dict[str, Any]:
             device = session.get(Device, serial)
             if device is None or serial not in registry(session).devices:
                 raise NotFound(f"no device {serial}")
@@ -100,7 +101,8 @@ class DeviceRegistry:
         if last is not None:
             check_item(session, last)
         return projection.continuity_problem(
-            None if last is None else (last.segment_seq, last.sha256), meta.segment_seq, meta.segment_prev)
+            None if last is None or last.segment_seq is None else (last.segment_seq, last.sha256),
+            meta.segment_seq, meta.segment_prev)
 
 
 def registry(session: Session) -> Registry:

@@ -30,7 +30,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -86,7 +86,7 @@ class PackageContents:
     exported_by: str = ""
 
 
-def write(contents: PackageContents, out: BinaryIO, seal: Callable[[], Signing],
+def write(contents: PackageContents, out: IO[bytes], seal: Callable[[], Signing],
           progress: Callable[[int], None] | None = None) -> Signing:
     """Write the signed, zipped bag of `contents` to `out`. `seal` chooses the key and the signing
     time once the files are in, just before the tag manifest is signed; returns that choice."""

@@ -82,7 +82,7 @@ class EvidenceService:
         return self._register(actor, meta, blob, kind, facts, device, also=also)
 
     def _store(self, meta: UploadMeta, chunks: Iterable[bytes], length: int | None
-               ) -> tuple[Blob, str, dict, str | None]:
+               ) -> tuple[Blob, str, dict[str, Any], str | None]:
         """Write, hash and check the bytes, then commit the blob; a refusal leaves no blob behind."""
         writer = self.blobs.writer(self.limits.max_bytes)
         try:
@@ -101,7 +101,7 @@ class EvidenceService:
         with open(path, "rb") as f:
             return self.ingest(actor, meta, iter(lambda: f.read(1 << 20), b""), path.stat().st_size, also)
 
-    def _check(self, meta: UploadMeta, digest: str, head: bytes, temp: Path) -> tuple[str, dict, str | None]:
+    def _check(self, meta: UploadMeta, digest: str, head: bytes, temp: Path) -> tuple[str, dict[str, Any], str | None]:
         kind = media_type(head)
         if kind is None or kind not in ALLOWED:
             raise UnsupportedMedia("the content is not of an allowed type (video, audio, JPEG, PNG or PDF)")
@@ -127,8 +127,9 @@ class EvidenceService:
         if state in (State.CLOSED.value, State.WITHDRAWN.value):
             raise CaseClosed(f"case {case_no} is {state}: no evidence is added to a closed case")
 
-    def _register(self, actor: Actor, meta: UploadMeta, blob: Blob, kind: str, facts: dict, device: str | None,
-                  derived: tuple[EvidenceItem, dict] | None = None, also: Also | None = None) -> dict[str, Any]:
+    def _register(self, actor: Actor, meta: UploadMeta, blob: Blob, kind: str, facts: dict[str, Any],
+                  device: str | None, derived: tuple[EvidenceItem, dict[str, Any]] | None = None,
+                  also: Also | None = None) -> dict[str, Any]:
         poster = self._poster(blob.sha256, facts) if kind in VIDEO else None
         media_json = rfc8785.dumps(facts).decode()
 
@@ -142,7 +143,7 @@ class EvidenceService:
 
     def _record(self, session: Session, size: int, actor: Actor, meta: UploadMeta, blob: Blob, kind: str,
                 media_json: str, device: str | None, poster: str | None,
-                derived: tuple[EvidenceItem, dict] | None) -> dict[str, Any]:
+                derived: tuple[EvidenceItem, dict[str, Any]] | None) -> dict[str, Any]:
         now = datetime.now(UTC)
         item = EvidenceItem(
             id="EV-" + uuid.uuid4().hex[:20], case_no=meta.case_no, sha256=blob.sha256, size=blob.size,
@@ -159,7 +160,7 @@ class EvidenceService:
         session.add(item)
         return {**written, "evidence": view(item)}
 
-    def _poster(self, sha256: str, facts: dict) -> str | None:
+    def _poster(self, sha256: str, facts: dict[str, Any]) -> str | None:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "poster.jpg"
             if not media.poster(self.blobs.path(sha256), out, facts.get("duration_s")):
@@ -295,7 +296,7 @@ class EvidenceService:
         with self.sessions() as session:
             rows = session.execute(select(Leaf.leaf_index, Leaf.data).where(Leaf.case_no == item.case_no)
                                    .order_by(Leaf.leaf_index)).all()
-        trail = []
+        trail: list[dict[str, object]] = []
         for index, data in rows:
             event = Event.decode(data)
             if event.type in (REGISTERED, CUSTODY) and event.payload.get("evidence_id") == item.id:
@@ -312,7 +313,7 @@ class EvidenceService:
                                         .order_by(EvidenceItem.leaf_index)))
 
 
-def _payload(item: EvidenceItem, derived: tuple[EvidenceItem, dict] | None) -> dict[str, Any]:
+def _payload(item: EvidenceItem, derived: tuple[EvidenceItem, dict[str, Any]] | None) -> dict[str, Any]:
     """The evidence event's payload: hashes and facts, no personal data (GPS stays in the row)."""
     payload: dict[str, Any] = {
         "evidence_id": item.id, "sha256": item.sha256, "size": item.size, "media_type": item.media_type,
@@ -332,7 +333,8 @@ def _payload(item: EvidenceItem, derived: tuple[EvidenceItem, dict] | None) -> d
 
 
 def media_facts(item: EvidenceItem) -> dict[str, Any]:
-    return json.loads(item.media)
+    facts: dict[str, Any] = json.loads(item.media)
+    return facts
 
 
 def view(item: EvidenceItem) -> dict[str, Any]:

@@ -28,7 +28,7 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import rfc8785
 
@@ -184,7 +184,7 @@ class Report:
                    data["coverage"])
 
 
-def verify(path: str | BinaryIO, roots: TrustRoots, chain_check: ChainCheck | None = None,
+def verify(path: str | IO[bytes], roots: TrustRoots, chain_check: ChainCheck | None = None,
            *, require_chain: bool = False, limits: ArchiveLimits = DEFAULT_LIMITS) -> Report:
     """Verify the zipped package at `path` (or in a seekable file) against `roots`.
 
@@ -227,7 +227,7 @@ def _run(report: Report, name: str, work: Callable[[], str]) -> None:
         _record(report, name, Status.PASS, detail)
 
 
-def _archive(path: str | BinaryIO, limits: ArchiveLimits, out: list[Bag]) -> str:
+def _archive(path: str | IO[bytes], limits: ArchiveLimits, out: list[Bag]) -> str:
     bag = open_bag(path, limits)
     out.append(bag)
     return f"{len(bag.entries)} files in {bag.base}/, no unsafe paths, links, duplicates or bombs"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -70,7 +70,7 @@ class Report:
         return (f"audit {verdict}: log size {self.size}, {self.leaves} leaves, {self.nodes} nodes, "
                 f"{self.checkpoints} checkpoints checked, {chain}{blobs}")
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"clean": self.clean, "size": self.size, "leaves": self.leaves, "nodes": self.nodes,
                 "checkpoints": self.checkpoints, "anchors": self.anchors, "evidence": self.evidence,
                 "findings": [_finding_json(f) for f in self.findings],
@@ -168,7 +168,7 @@ class _Audit:
     def _grow(self, index: int, digest: bytes) -> None:
         created = self.truth.append(digest)
         stored_left = list(self.stored.border)
-        stored_acc = None
+        stored_acc = b""  # the first node created is always the new leaf's (level 0), which sets it
         for node_id, true_hash in created:
             stored_hash = self._stored_node(node_id)
             if node_id.level == 0:
@@ -179,7 +179,7 @@ class _Audit:
                     self.report.add(f"leaf {index}", "its bytes do not match the tree's stored leaf node: "
                                                      "the event was changed, swapped or inserted")
             else:
-                expected = merkle.node_hash(stored_left.pop(), stored_acc)  # type: ignore[arg-type]
+                expected = merkle.node_hash(stored_left.pop(), stored_acc)
                 if stored_hash is None:
                     self.report.add(_node_name(node_id), "is missing")
                     stored_hash = expected
@@ -187,7 +187,7 @@ class _Audit:
                     self.report.add(_node_name(node_id), "is not the hash of its two children: the node was altered")
                     stored_hash = expected  # judge its parent by what its children say, not by the altered value
             stored_acc = stored_hash
-        self.stored.border = [*stored_left, stored_acc]  # type: ignore[list-item]
+        self.stored.border = [*stored_left, stored_acc]
         self.stored.size = self.truth.size
         self._check_checkpoints_at(self.truth.size)
         if self.progress and self.truth.size % 10_000 == 0:
@@ -272,8 +272,8 @@ class _PeekableStream(Generic[T]):
         return head
 
     def rest(self) -> Iterator[T]:
-        while self._head is not None:
-            yield self.next()  # type: ignore[misc]
+        while (head := self.next()) is not None:
+            yield head
 
 
 def _completion(node: NodeId) -> tuple[int, int]:

@@ -115,7 +115,8 @@ class CaseService:
 
         return self.write(actor, idempotency, work)
 
-    def write(self, actor: Actor, idempotency: Idempotency | None, work: Callable[[Session, int], dict]) -> dict:
+    def write(self, actor: Actor, idempotency: Idempotency | None,
+              work: Callable[[Session, int], dict[str, Any]]) -> dict[str, Any]:
         """Run `work(session, size)` under the append lock in one transaction, replaying an idempotent retry."""
         with self.sessions.begin() as session:
             size = self.store.lock(session)
@@ -131,15 +132,17 @@ class CaseService:
                 ))
             return result
 
-    def _replay(self, session: Session, actor: Actor, idempotency: Idempotency) -> dict | None:
+    def _replay(self, session: Session, actor: Actor, idempotency: Idempotency) -> dict[str, Any] | None:
         record = session.get(IdempotencyRecord, (actor.user_id, idempotency.key))
         if record is None:
             return None
         if record.request_hash != idempotency.request_hash:
             raise IdempotencyConflict(f"Idempotency-Key {idempotency.key!r} was used for a different request")
-        return json.loads(record.body)
+        answer: dict[str, Any] = json.loads(record.body)
+        return answer
 
-    def _create(self, session: Session, size: int, actor: Actor, payload: dict, party: PartyData | None) -> dict:
+    def _create(self, session: Session, size: int, actor: Actor, payload: dict[str, Any],
+                party: PartyData | None) -> dict[str, Any]:
         serial = (session.execute(select(func.max(Case.serial))).scalar_one() or 0) + 1
         now = self.clock()
         case_no = f"CG-{now[:4]}-{serial:06d}"
@@ -155,9 +158,9 @@ class CaseService:
         return self._record(session, size, actor, case, lifecycle.event_type(State.REPORTED), payload, now)
 
     def _transition(
-        self, session: Session, size: int, actor: Actor, case_no: str, target: State, payload: dict,
+        self, session: Session, size: int, actor: Actor, case_no: str, target: State, payload: dict[str, Any],
         party: PartyData | None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         case, logged = self.checked_case(session, actor, case_no)
         if party is not None:
             if target is not State.FILED or logged.party_key is not None:
@@ -178,7 +181,7 @@ class CaseService:
         case.state = target.value
         return self._record(session, size, actor, case, lifecycle.event_type(target), payload, self.clock())
 
-    def _erase(self, session: Session, size: int, actor: Actor, case_no: str) -> dict:
+    def _erase(self, session: Session, size: int, actor: Actor, case_no: str) -> dict[str, Any]:
         case, _ = self.checked_case(session, actor, case_no)
         row = session.get(Party, case_no)
         if row is None:
@@ -211,8 +214,8 @@ class CaseService:
         return penalised
 
     def _record(
-        self, session: Session, size: int, actor: Actor, case: Case, type_: str, payload: dict, now: str
-    ) -> dict:
+        self, session: Session, size: int, actor: Actor, case: Case, type_: str, payload: dict[str, Any], now: str
+    ) -> dict[str, Any]:
         event = Event(
             type=type_, case_no=case.case_no, seq=case.seq, actor=actor.username, time=now,
             prev=case.last_leaf_hash.hex() if case.seq else None, payload=payload,
@@ -264,7 +267,7 @@ class CaseService:
         return case
 
     def append_event(self, session: Session, size: int, actor: Actor, case_no: str, type_: str,
-                     payload: dict) -> dict:
+                     payload: dict[str, Any]) -> dict[str, Any]:
         """Append a non-lifecycle event (evidence, custody) to a case's chain, inside `write`'s work."""
         if type_.startswith("case."):
             raise ValueError("lifecycle events go through transition()")
@@ -272,7 +275,7 @@ class CaseService:
         return self._record(session, size, actor, case, type_, payload, self.clock())
 
     def append_registry_event(self, session: Session, size: int, actor: Actor, type_: str,
-                              payload: dict) -> dict:
+                              payload: dict[str, Any]) -> dict[str, Any]:
         """Append an event of the registry chain (inside `write`'s work): its seq and prev come from the
         chain's last leaf, so the registry is read from the log itself."""
         last = session.execute(select(Leaf.leaf_hash, Leaf.data).where(Leaf.case_no == REGISTRY)
@@ -309,7 +312,7 @@ class CaseService:
                 "events": events,
             }
 
-    def _party_view(self, session: Session, case: Case, events: list[dict]) -> dict[str, Any] | None:
+    def _party_view(self, session: Session, case: Case, events: list[dict[str, Any]]) -> dict[str, Any] | None:
         if case.party_key is None:
             return None
         recorded = next(e["event"]["payload"]["party"] for e in events if "party" in e["event"]["payload"])

@@ -11,7 +11,7 @@ import base64
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import IO, Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, DateTime, LargeBinary, MetaData, Table, func, select, text
 
@@ -49,7 +49,13 @@ def decode_row(table: Table, values: dict[str, Any]) -> dict[str, Any]:
     return decoded
 
 
-def write_table(connection: Connection, table: Table, out: IO[str]) -> int:
+class LineSink(Protocol):
+    """Where a table's lines go: a text file, or a hashing writer of a backup."""
+
+    def write(self, line: str, /) -> object: ...
+
+
+def write_table(connection: Connection, table: Table, out: LineSink) -> int:
     """Every row of `table`, in primary-key order, as lines on `out`; returns how many."""
     count = 0
     rows = connection.execution_options(yield_per=BATCH).execute(select(table).order_by(*table.primary_key))

@@ -8,6 +8,11 @@ the CLI's message prefix. The mapping to HTTP statuses lives in one place,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class LianzhengError(Exception):
     """Root of every error raised on purpose by Lianzheng."""
@@ -100,13 +105,13 @@ class BackupRefused(LianzhengError):
     code = "backup-refused"
 
 
-def invalid_input(message: str, exc: Exception) -> InvalidInput:
+def invalid_input(message: str, exc: ValidationError) -> InvalidInput:
     """An InvalidInput from a pydantic ValidationError, listing each field and what is wrong.
 
     The offending input itself is left out: it may hold personal data.
     """
     errors = [
         {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "message": e["msg"]}
-        for e in exc.errors()  # type: ignore[attr-defined]
+        for e in exc.errors()
     ]
     return InvalidInput(message, errors=errors)

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from ledger import keys
@@ -94,7 +94,7 @@ def current(session: Session, kind: str) -> LogKey | None:
     return session.scalars(query).one_or_none()
 
 
-def _open(kind: str):  # type: ignore[no-untyped-def]
+def _open(kind: str) -> ColumnElement[bool]:
     return LogKey.valid_until_size.is_(None) if kind == CHECKPOINT else LogKey.valid_until.is_(None)
 
 

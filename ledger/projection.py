@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.events import Event
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 from ledger.lifecycle import CaseFacts, Outcome, State
 
 PARTY_ERASED = "party.erased"
@@ -120,9 +123,9 @@ class Difference:
         return f"{self.column}: the log says {_shown(self.logged)}, the row says {_shown(self.stored)}"
 
 
-def differences(logged: object, stored: Mapping[str, object]) -> list[Difference]:
+def differences(logged: DataclassInstance, stored: Mapping[str, object]) -> list[Difference]:
     """The dataclass `logged`'s fields whose stored values differ."""
-    return [Difference(f.name, getattr(logged, f.name), stored.get(f.name)) for f in fields(logged)  # type: ignore[arg-type]
+    return [Difference(f.name, getattr(logged, f.name), stored.get(f.name)) for f in fields(logged)
             if getattr(logged, f.name) != stored.get(f.name)]
 
 

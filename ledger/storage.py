@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import and_, insert, or_, select, text, update
 from sqlalchemy.orm import Session
@@ -22,7 +23,10 @@ from ledger.checkpoint import CheckpointSigner
 from ledger.errors import InvalidInput, NotFound
 from ledger.keyring import KeyRing
 from ledger.merkle import CompactRange, NodeId
-from ledger.models import CheckpointRecord, Leaf, LogHead, LogKey, Node
+from ledger.models import Base, CheckpointRecord, Leaf, LogHead, LogKey, Node
+
+if TYPE_CHECKING:
+    import psycopg
 
 MAX_LEAVES_PAGE = 1000
 
@@ -120,7 +124,9 @@ class LogStore:
         if not entries:
             raise InvalidInput("nothing to append")
         compact = CompactRange(size, self._fetch_ordered(session, CompactRange.border_nodes(size)))
-        leaves, nodes, appended = [], [], []
+        leaves: list[dict[str, object]] = []
+        nodes: list[dict[str, object]] = []
+        appended: list[Appended] = []
         for data, case_no in entries:
             index, digest = compact.size, merkle.leaf_hash(data)
             leaves.append({"leaf_index": index, "leaf_hash": digest, "data": data, "case_no": case_no})
@@ -252,9 +258,9 @@ def _node_rows(session: Session, wanted: set[NodeId]) -> Iterable[tuple[int, int
     for n in wanted:
         by_level.setdefault(n.level, []).append(n.index)
     terms = (and_(Node.level == level, Node.node_index.in_(indexes)) for level, indexes in by_level.items())
-    return session.execute(select(Node.level, Node.node_index, Node.hash).where(or_(*terms)))  # type: ignore[return-value]
+    return session.execute(select(Node.level, Node.node_index, Node.hash).where(or_(*terms)))
 
-def _insert_rows(session: Session, model: type, rows: list[dict]) -> None:
+def _insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
     """Bulk insert inside the session's transaction.
 
     PostgreSQL gets COPY: psycopg's executemany sends one statement per row
@@ -267,7 +273,8 @@ def _insert_rows(session: Session, model: type, rows: list[dict]) -> None:
         session.execute(insert(model), rows)
         return
     columns = list(rows[0])
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor, cursor.copy(f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+    driver = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
+    statement = f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN"  # our names, no input
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row([row[c] for c in columns])

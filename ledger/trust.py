@@ -327,7 +327,8 @@ def successor_chain(trusted: TrustRoot, candidates: Iterable[TrustRoot]) -> list
     for candidate in candidates:
         if candidate.replaces:
             by_replaced.setdefault(candidate.replaces, {})[candidate.fingerprint] = candidate
-    chain, current = [], trusted
+    chain: list[TrustRoot] = []
+    current = trusted
     while current.fingerprint in by_replaced and len(chain) < MAX_KEYS:
         successors = by_replaced[current.fingerprint]
         if len(successors) > 1:

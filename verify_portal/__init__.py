@@ -7,6 +7,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
+from flask.json.provider import DefaultJSONProvider
 
 from verify_portal import limits, logs, problems
 from verify_portal.auth import check_every_view_declares_access
@@ -27,8 +28,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                       SESSION_COOKIE_SECURE=services.settings.secure_cookies,
                       PERMANENT_SESSION_LIFETIME=timedelta(minutes=30))
     app.jinja_env.filters["beijing"] = beijing_time
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if isinstance(app.json, DefaultJSONProvider):  # Flask's own, unless a later line replaced it
+        app.json.sort_keys = False
+        app.json.ensure_ascii = False
 
     from verify_portal.api import cases, docs, evidence, log, ops, trust
     from verify_portal.pages import citizen, court, staff, trust_roots, vendor

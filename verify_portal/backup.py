@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy import Connection, Engine, delete, inspect, select, text
 from sqlalchemy.orm import Session
 
 from anchor import leader
@@ -362,7 +362,7 @@ def _load_tables(engine: Engine, source: Path, manifest: dict[str, Any]) -> None
         if revisions != manifest["revisions"]:
             raise BackupRefused(f"the backup's schema is at {manifest['revisions']}, this version's at "
                                 f"{revisions}: restore with the version that made the backup")
-        conn.execute(LogHead.__table__.delete())  # the migration's empty head; the backup brings its own
+        conn.execute(delete(LogHead))  # the migration's empty head; the backup brings its own
         for table in Base.metadata.sorted_tables:
             with open(source / "db" / f"{table.name}.jsonl", encoding="utf-8") as lines:
                 for batch in dump.read_table(table, lines):

@@ -164,7 +164,7 @@ def anchor_run(once: bool) -> None:
             stop_chain()
 
 
-def _connect_with_retries(settings: Settings, stop: threading.Event):  # type: ignore[no-untyped-def]
+def _connect_with_retries(settings: Settings, stop: threading.Event):
     delay = 1.0
     while not stop.is_set():
         try:

@@ -24,7 +24,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except LianzhengError as exc:
-            detail = "".join(f"\n  {e['field']}: {e['message']}" for e in exc.details.get("errors", []))
+            errors = exc.details.get("errors")
+            detail = "".join(f"\n  {e['field']}: {e['message']}" for e in errors) if isinstance(errors, list) else ""
             click.echo(f"lianzheng: {exc.code}: {exc.message}{detail}", err=True)
             sys.exit(1)
 
@@ -278,8 +279,12 @@ def evidence_derive(username: str, evidence_id: str, trim: tuple[float, float] |
     """A trimmed or blurred copy of a video, registered as its own item; the original is never changed."""
     if (trim is None) == (blur is None):
         raise click.UsageError("give exactly one of --trim START DURATION or --blur X Y W H")
-    operation = ({"op": "trim", "start": trim[0], "duration": trim[1]} if trim
-                 else dict(zip(("op", "x", "y", "w", "h"), ("blur", *blur), strict=True)))  # type: ignore[misc]
+    operation: dict[str, object]
+    if trim is not None:
+        operation = {"op": "trim", "start": trim[0], "duration": trim[1]}
+    else:
+        assert blur is not None  # exactly one of the two, checked above
+        operation = {"op": "blur", "x": blur[0], "y": blur[1], "w": blur[2], "h": blur[3]}
     services = _services()
     _print(services.evidence.derive(_actor(services, username), evidence_id, operation))
 

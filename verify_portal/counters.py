@@ -3,7 +3,9 @@ verification codes that did not open a case. Names only, never who or what was c
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +22,7 @@ def add(sessions: sessionmaker[Session], name: str) -> None:
         try:
             with sessions.begin() as session:
                 done = session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1))
-                if done.rowcount == 0:  # type: ignore[attr-defined]
+                if cast(CursorResult[Any], done).rowcount == 0:  # an UPDATE's result counts its rows
                     session.add(Counter(name=name, value=1))
             return
         except IntegrityError:

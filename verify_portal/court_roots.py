@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -82,7 +82,7 @@ class CourtRoots:
 
     # --- verifying ----------------------------------------------------------------------------------
 
-    def verify(self, upload: BinaryIO) -> Report:
+    def verify(self, upload: IO[bytes]) -> Report:
         """Verify an uploaded package in a child process against the own and registered roots."""
         with tempfile.TemporaryDirectory(prefix="court-", dir=self._scratch()) as folder:
             work = Path(folder)

@@ -12,7 +12,8 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from functools import partial
+from typing import IO, Any
 
 from flask import Response, send_file
 from sqlalchemy import select
@@ -44,7 +45,7 @@ class ExportRefused(LianzhengError):
     code = "export-refused"
 
 
-def export_case(services: Services, actor: Actor, case_no: str, out: BinaryIO, reason: str = "litigation",
+def export_case(services: Services, actor: Actor, case_no: str, out: IO[bytes], reason: str = "litigation",
                 wait: float = 0.0, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Write the package of `case_no` to `out` (readable too: it is verified there before it is released);
     waits up to `wait` seconds for an anchor to cover the case."""
@@ -63,7 +64,7 @@ def export_case(services: Services, actor: Actor, case_no: str, out: BinaryIO, r
             "signing_key_id": signing.key_id, "trust_root": trust.fingerprint(contents.trust_root)}
 
 
-def _self_check(services: Services, case_no: str, out: BinaryIO) -> None:
+def _self_check(services: Services, case_no: str, out: IO[bytes]) -> None:
     """Verify the package just built against the deployment's own trust root, as a court would."""
     out.flush()
     out.seek(0)
@@ -76,7 +77,7 @@ def _self_check(services: Services, case_no: str, out: BinaryIO) -> None:
                             failed=failed)
 
 
-def _anchor_covering(services: Services, index: int, wait: float):  # type: ignore[no-untyped-def]
+def _anchor_covering(services: Services, index: int, wait: float):
     deadline = time.monotonic() + wait
     while True:
         ident = anchoring.identity(services.settings)
@@ -91,7 +92,7 @@ def _anchor_covering(services: Services, index: int, wait: float):  # type: igno
 
 
 def _gather(services: Services, actor: Actor, case_no: str, items: list[EvidenceItem],
-            record) -> package.PackageContents:  # type: ignore[no-untyped-def]
+            record) -> package.PackageContents:
     store, blobs = services.store, services.evidence.blobs
     with services.sessions() as session:
         leaves = session.execute(select(Leaf.leaf_index, Leaf.data).where(
@@ -109,7 +110,7 @@ def _gather(services: Services, actor: Actor, case_no: str, items: list[Evidence
         trust_root=services.trust.latest().document,
         anchor={**records.to_json(record), "chain_id": record.chain_id, "contract": record.contract},
         custody=package.custody_of((i, Event.decode(d)) for i, d in events),
-        evidence=[package.EvidenceFile(view(item), (lambda sha=item.sha256: blobs.open(sha))) for item in included],
+        evidence=[package.EvidenceFile(view(item), partial(blobs.open, item.sha256)) for item in included],
         exported_at=utc_now(), exported_by=f"{actor.username} ({actor.role.value})")
 
 

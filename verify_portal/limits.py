@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, Response, g, request, session
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -64,17 +65,27 @@ RULES: dict[str, list[Rule]] = {
 }
 
 
+def _breach_page(too_many: Callable[[str], Response], page: str) -> Callable[[RequestLimit], Response]:
+    """What flask-limiter answers a client over a rule's limit: the rule's page."""
+
+    def on_breach(_: RequestLimit) -> Response:
+        return too_many(page)
+
+    return on_breach
+
+
 def install(app: Flask, settings: Settings, too_many: Callable[[str], Response]) -> Limiter:
     """Put the limits on their routes; `too_many(template)` renders the page a client over its limit gets."""
     if settings.trusted_proxies:
+        # Flask's documented way to sit behind proxies; mypy sees wsgi_app as a method, not a slot.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     limiter = Limiter(key_func=_client, app=app, storage_uri=settings.rate_limit_storage,
                       strategy="moving-window", headers_enabled=True, key_prefix="lianzheng")
     for endpoint, rules in RULES.items():
-        view = app.view_functions[endpoint]
+        view: Callable[..., Any] = app.view_functions[endpoint]
         for rule in rules:
             view = limiter.limit(rule.limits, key_func=rule.key, deduct_when=rule.deduct_when,
-                                 on_breach=lambda _, page=rule.page: too_many(page))(view)
+                                 on_breach=_breach_page(too_many, rule.page))(view)
         app.view_functions[endpoint] = view
     return limiter
 

@@ -10,7 +10,7 @@ from gunicorn.app.base import BaseApplication
 from verify_portal import logs
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
         super().__init__()
@@ -19,7 +19,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self):  # type: ignore[no-untyped-def]
+    def load(self):
         from verify_portal import create_app
 
         logs.configure()  # JSON lines with request ids; refused steps and errors never carry personal data

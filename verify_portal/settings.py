@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from ledger.errors import ConfigurationError
 
@@ -135,10 +136,27 @@ class Settings:
         )
 
 
-def _chain_settings(env: Mapping[str, str]) -> dict[str, object]:
+class _ChainFields(TypedDict):
+    rpc_url: str | None
+    chain_id: int | None
+    contract_address: str | None
+    contract_block: int
+    anchor_key: str | None
+    anchor_keystore: Path | None
+    anchor_keystore_password: str
+    anchor_interval: float
+    anchor_max_leaves: int
+    anchor_confirmations: int
+    anchor_stuck_after: float
+    anchor_lag_limit: float
+    anchor_in_serve: bool
+    anvil_bin: str | None
+
+
+def _chain_settings(env: Mapping[str, str]) -> _ChainFields:
     rpc_url = env.get("LIANZHENG_RPC_URL") or None
     keystore = env.get("LIANZHENG_ANCHOR_KEYSTORE")
-    chain = {
+    chain: _ChainFields = {
         "rpc_url": rpc_url,
         "chain_id": _int(env, "LIANZHENG_CHAIN_ID", 0) or None,
         "contract_address": env.get("LIANZHENG_CONTRACT_ADDRESS") or None,

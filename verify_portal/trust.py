@@ -123,7 +123,7 @@ class TrustService:
                                     document=json.dumps(document, ensure_ascii=False, indent=2)))
         return root
 
-    def _vouching_key(self, latest: TrustRoot):  # type: ignore[no-untyped-def]
+    def _vouching_key(self, latest: TrustRoot):
         current = latest.current_package_keys()
         if not current:
             raise ConfigurationError(f"trust root {latest.fingerprint} has no current package key to "

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import time
 
-from flask import Blueprint, Response, jsonify, redirect, request, session, url_for
+from flask import Blueprint, jsonify, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from ledger.errors import IllegalTransition, InvalidInput
 from ledger.lifecycle import State
@@ -39,13 +40,13 @@ def _opened_case() -> str | None:
 
 @bp.get("")
 @access(PUBLIC)
-def form() -> Response:
+def form() -> ResponseReturnValue:
     return page("check.html")
 
 
 @bp.post("")
 @access(PUBLIC)
-def lookup() -> Response:
+def lookup() -> ResponseReturnValue:
     services = current()
     case_no = request.form.get("case_no", "").strip().upper()[:32]
     code = request.form.get("code", "")[:64]
@@ -62,7 +63,7 @@ def lookup() -> Response:
 
 @bp.get("/case")
 @access(PUBLIC)
-def case() -> Response:
+def case() -> ResponseReturnValue:
     """The opened case's timeline, each step's proof status, receipts checked in the browser."""
     case_no = _opened_case()
     if case_no is None:
@@ -92,7 +93,7 @@ def _script_json(value: object) -> str:
 
 @bp.post("/statement")
 @access(PUBLIC)
-def statement() -> Response:
+def statement() -> ResponseReturnValue:
     """The party's statement and defence (陈述申辩), with up to three photos, while at the notice stage."""
     check_csrf()
     case_no = _opened_case()
@@ -109,7 +110,7 @@ def statement() -> Response:
 
 @bp.get("/receipts/<int:index>")
 @access(PUBLIC)
-def receipt(index: int) -> Response:
+def receipt(index: int) -> ResponseReturnValue:
     """One receipt of the opened case, as a file to keep."""
     case_no = _opened_case()
     services = current()
@@ -125,12 +126,12 @@ def receipt(index: int) -> Response:
 
 @bp.post("/logout")
 @access(PUBLIC)
-def logout() -> Response:
+def logout() -> ResponseReturnValue:
     session.clear()
     return redirect(url_for("citizen.form", lang=language()), code=303)
 
 
-def _events(services, case_no: str) -> list[dict]:  # type: ignore[no-untyped-def]
+def _events(services, case_no: str) -> list[dict]:
     with services.sessions() as db:
         rows = db.query(Leaf.leaf_index, Leaf.leaf_hash, Leaf.data).filter(Leaf.case_no == case_no) \
             .order_by(Leaf.leaf_index).all()

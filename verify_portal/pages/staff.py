@@ -22,6 +22,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from anchor import records
@@ -48,12 +49,12 @@ from verify_portal.staff import SignInRefused
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 
-def signed_in(view: Callable[..., Response]) -> Callable[..., Response]:
+def signed_in(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
     """The view's staff user, or a redirect to sign in: the session must be alive on the server (signed
     out, or idle for 30 minutes, it is not)."""
 
     @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
+    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         session_id = session.get("staff_session")
         actor = current().staff.resume(session_id) if isinstance(session_id, str) else None
         if actor is None:
@@ -66,13 +67,13 @@ def signed_in(view: Callable[..., Response]) -> Callable[..., Response]:
 
 @bp.get("/login")
 @access(PUBLIC)
-def login_form() -> Response:
+def login_form() -> ResponseReturnValue:
     return page("staff_login.html")
 
 
 @bp.post("/login")
 @access(PUBLIC)
-def login() -> Response:
+def login() -> ResponseReturnValue:
     check_csrf()
     try:
         _, session_id = current().staff.sign_in(request.form.get("username", ""), request.form.get("password", ""))
@@ -86,7 +87,7 @@ def login() -> Response:
 
 @bp.post("/logout")
 @access(PUBLIC)
-def logout() -> Response:
+def logout() -> ResponseReturnValue:
     check_csrf()
     session_id = session.get("staff_session")
     if isinstance(session_id, str):
@@ -98,7 +99,7 @@ def logout() -> Response:
 @bp.get("")
 @access(PUBLIC)  # the session, not a bearer token, decides: see signed_in
 @signed_in
-def dashboard(actor: Actor) -> Response:
+def dashboard(actor: Actor) -> ResponseReturnValue:
     if not actor.may(Action.SEE_DASHBOARD):
         return page("staff_denied.html", status=403, user=actor)
     services = current()
@@ -137,7 +138,7 @@ def dashboard(actor: Actor) -> Response:
 @bp.post("/audit")
 @access(PUBLIC)  # the session decides: see signed_in
 @signed_in
-def start_audit(actor: Actor) -> Response:
+def start_audit(actor: Actor) -> ResponseReturnValue:
     """Start the whole audit in the background; its result appears on the dashboard when it is done."""
     check_csrf()
     try:
@@ -153,7 +154,7 @@ UNDECIDED = (State.FILED.value, State.INVESTIGATING.value, State.NOTIFIED.value)
 ACTIVITY_WINDOW = 10_000  # the newest leaves the officer-activity panel reads
 
 
-def _activity(session) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+def _activity(session) -> list[tuple[str, int]]:
     """Events per actor among the newest leaves, busiest first."""
     counts: dict[str, int] = {}
     for (data,) in session.execute(select(Leaf.data).order_by(Leaf.leaf_index.desc()).limit(ACTIVITY_WINDOW)):
@@ -169,7 +170,7 @@ REASON = {Role.OFFICER: "case-review", Role.SUPERVISOR: "supervision", Role.LEGA
 @bp.get("/cases/<case_no>")
 @access(PUBLIC)  # the session decides: see signed_in
 @signed_in
-def case_view(actor: Actor, case_no: str) -> Response:
+def case_view(actor: Actor, case_no: str) -> ResponseReturnValue:
     """A case's full event chain, its evidence (posters and playback on request), custody links, export."""
     services = current()
     case = services.cases.get(actor, case_no)  # officers see their district only; others by role
@@ -186,7 +187,7 @@ def case_view(actor: Actor, case_no: str) -> Response:
 @bp.get("/evidence/<evidence_id>/<any(poster, play):what>")
 @access(PUBLIC)
 @signed_in
-def evidence_media(actor: Actor, evidence_id: str, what: str) -> Response:
+def evidence_media(actor: Actor, evidence_id: str, what: str) -> ResponseReturnValue:
     """A poster frame or the footage for in-browser playback; each is a custody event first."""
     services = current()
     action = "view" if what == "poster" else "playback"
@@ -204,7 +205,7 @@ def evidence_media(actor: Actor, evidence_id: str, what: str) -> Response:
 @bp.post("/cases/<case_no>/export")
 @access(PUBLIC)
 @signed_in
-def export(actor: Actor, case_no: str) -> Response:
+def export(actor: Actor, case_no: str) -> ResponseReturnValue:
     """The case's signed evidence package, from the case view's button."""
     check_csrf()
     try:
@@ -216,7 +217,7 @@ def export(actor: Actor, case_no: str) -> Response:
 @bp.post("/cases/<case_no>/steps")
 @access(PUBLIC)
 @signed_in
-def record_step(actor: Actor, case_no: str) -> Response:
+def record_step(actor: Actor, case_no: str) -> ResponseReturnValue:
     """The officer desk: record a case step (for desks without the mobile terminal)."""
     check_csrf()
     payload: dict[str, Any] = {}
@@ -239,7 +240,7 @@ def record_step(actor: Actor, case_no: str) -> Response:
 @bp.post("/cases/<case_no>/evidence")
 @access(PUBLIC)
 @signed_in
-def upload_evidence(actor: Actor, case_no: str) -> Response:
+def upload_evidence(actor: Actor, case_no: str) -> ResponseReturnValue:
     """The officer desk: upload a file as evidence of the case (large footage goes by lianzheng upload)."""
     check_csrf()
     request.max_content_length = current().settings.max_evidence_bytes

@@ -4,6 +4,7 @@ agencies' roots registered after their fingerprint was confirmed (README: Courts
 from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 
 from ledger.errors import LianzhengError
 from ledger.users import Action, Actor
@@ -26,7 +27,7 @@ def _listing(actor: Actor, status: int = 200, error: str | None = None) -> Respo
 @bp.get("")
 @access(PUBLIC)  # the signed-in session decides, as on every staff page
 @signed_in
-def listing(actor: Actor) -> Response:
+def listing(actor: Actor) -> ResponseReturnValue:
     if not actor.may(Action.MANAGE_TRUST_ROOTS):
         return page("staff_denied.html", status=403, user=actor)
     return _listing(actor)
@@ -35,7 +36,7 @@ def listing(actor: Actor) -> Response:
 @bp.post("")
 @access(PUBLIC)
 @signed_in
-def register(actor: Actor) -> Response:
+def register(actor: Actor) -> ResponseReturnValue:
     check_csrf()
     request.max_content_length = MAX_ROOT_UPLOAD
     upload = request.files.get("root")
@@ -54,7 +55,7 @@ def register(actor: Actor) -> Response:
 @bp.post("/<fingerprint>/removal")
 @access(PUBLIC)
 @signed_in
-def remove(actor: Actor, fingerprint: str) -> Response:
+def remove(actor: Actor, fingerprint: str) -> ResponseReturnValue:
     check_csrf()
     try:
         current().court.remove(actor, fingerprint)
