@@ -63,7 +63,12 @@ class Server:
     def __exit__(self, *exc):
         if self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(timeout=30)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                raise AssertionError("serve did not stop within 30 s of SIGTERM; its log ends:\n"
+                                     + self.log.read_text(errors="replace")[-4000:]) from None
 
     def kill_all(self):
         """kill -9 the master and its workers together, as a power cut would."""
