@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
 CHAIN_ID = 31337
 START_TIMEOUT = 30.0
+PORT_ATTEMPTS = 3  # a free port picked can be taken by another process before anvil binds it
 STATE_INTERVAL = 5  # seconds between dumps of anvil's state
 
 
@@ -139,7 +140,14 @@ class LocalChain:
         return None
 
     def _start(self, ends_with_us: bool) -> Running:
-        port = _free_port()
+        for _ in range(PORT_ATTEMPTS - 1):
+            try:
+                return self._start_on(_free_port(), ends_with_us)
+            except _PortTaken:
+                pass  # another process bound the free port we picked before anvil did: pick again
+        return self._start_on(_free_port(), ends_with_us)
+
+    def _start_on(self, port: int, ends_with_us: bool) -> Running:
         command = [
             find_anvil(self.anvil), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN_ID),
             # Saved every few seconds and on exit; blocks lost to a kill -9 in between look to the
@@ -149,7 +157,9 @@ class LocalChain:
             # `finalized` trails `latest` by two epochs; one slot per epoch makes that two blocks.
             "--slots-in-an-epoch", "1",
         ]
-        with open(self.dir / "anvil.log", "ab") as out:
+        log_file = self.dir / "anvil.log"
+        with open(log_file, "ab") as out:
+            started_at = out.tell()  # this start's lines follow: an earlier start's say nothing of this one
             process = subprocess.Popen(tied(command) if ends_with_us else command, stdout=out,
                                        stderr=subprocess.STDOUT, start_new_session=True)
         rpc_url = f"http://127.0.0.1:{port}"
@@ -157,25 +167,32 @@ class LocalChain:
         # in between) finds it and waits for it rather than starting a second anvil on the same state.
         self._info_file.write_text(json.dumps({"pid": process.pid, "rpc_url": rpc_url}))
         try:
-            self._wait_until_up(process, rpc_url)
+            self._wait_until_up(process, rpc_url, _Output(log_file, started_at))
         except ChainError:
             self._info_file.unlink(missing_ok=True)
             raise
         log.info("local chain started: anvil pid %d at %s, state in %s", process.pid, rpc_url, self.state_file)
         return Running(process.pid, rpc_url)
 
-    def _wait_until_up(self, process: subprocess.Popen[bytes], rpc_url: str) -> None:
+    def _wait_until_up(self, process: subprocess.Popen[bytes], rpc_url: str, output: _Output) -> None:
+        """Wait until this anvil listens on `rpc_url` (its own line says so: whatever else answers there
+        is not it) and answers."""
+        listening = f"Listening on {rpc_url.removeprefix('http://')}"
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise ChainError(f"anvil exited at start (code {process.returncode}); see {self.dir / 'anvil.log'}")
+                if "Address already in use" in output.text():
+                    raise _PortTaken(rpc_url)
+                raise ChainError(f"anvil exited at start (code {process.returncode}); see {output.path}")
             try:
-                Chain(rpc_url, timeout=1).latest_number()
-                return
+                if listening in output.text():
+                    Chain(rpc_url, timeout=1).latest_number()
+                    return
             except ChainUnavailable:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         process.kill()
-        raise ChainError(f"anvil did not answer within {START_TIMEOUT:.0f} s; see {self.dir / 'anvil.log'}")
+        raise ChainError(f"anvil did not answer within {START_TIMEOUT:.0f} s; see {output.path}")
 
     def down(self) -> bool:
         """Stop anvil (it dumps its state on SIGTERM); False if it was not running."""
@@ -223,6 +240,23 @@ class LocalChain:
         os.replace(tmp, self._deployment_file)
         log.info("EvidenceAnchor deployed on the local chain at %s (block %d)", address, block)
         return found
+
+
+class _PortTaken(ChainError):
+    """The port picked for anvil was bound by another process first."""
+
+
+@dataclass(frozen=True)
+class _Output:
+    """What one anvil start wrote to its log: the file from `offset` on."""
+
+    path: Path
+    offset: int
+
+    def text(self) -> str:
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            return f.read(64 * 1024).decode(errors="replace")  # the start-up lines; no need for more
 
 
 def _reap(pid: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import signal
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -70,6 +71,36 @@ def wait_for_exit(process: subprocess.Popen[bytes], stop: threading.Event, every
             return process.returncode
         stop.wait(every)
     return None
+
+
+def stop_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> threading.Event:
+    """An Event that is set once one of `signals` arrives. Call it from the main thread, once.
+
+    Never `Event.set` in a Python signal handler: the handler runs in the main thread between two of its
+    bytecodes, possibly while that thread holds the Event's own lock (inside `wait`, or inside an earlier
+    handler's `set`); a second `set` then waits on that lock forever. The anchor worker hung so when its
+    supervisor's SIGTERM and the parent-death SIGTERM came together. Here the handler does nothing; the
+    C-level handler writes the signal number to a pipe (signal.set_wakeup_fd) and a thread of ours sets
+    the Event in ordinary code.
+    """
+    stop = threading.Event()
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    for number in signals:
+        signal.signal(number, _noted_only)
+    signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+
+    def watch() -> None:
+        while os.read(read_end, 1)[0] not in signals:
+            pass  # another signal with a Python handler: not ours to act on
+        stop.set()
+
+    threading.Thread(target=watch, name="signals", daemon=True).start()
+    return stop
+
+
+def _noted_only(number: int, frame: object) -> None:
+    """The Python half of a signal taken by `stop_on_signals`: nothing, by design."""
 
 
 @contextmanager

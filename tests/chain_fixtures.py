@@ -7,8 +7,10 @@ reorganise or stop the chain take a `private_anvil` of their own.
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,9 +27,10 @@ from anchor.worker import Target
 
 @dataclass
 class Anvil:
-    """One anvil process on a port of its own; stop and start it again on the same port."""
+    """One anvil process on a port of its own (the kernel picks it at the first start, so parallel tests
+    never race for one); stop and start it again on the same port."""
 
-    port: int
+    port: int = 0
     args: tuple[str, ...] = ()
     process: subprocess.Popen | None = None
 
@@ -36,16 +39,23 @@ class Anvil:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Anvil:
-        self.process = subprocess.Popen([find_anvil(), "--host", "127.0.0.1", "--port", str(self.port), *self.args],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                Chain(self.url, timeout=1).latest_number()
-                return self
-            except ChainUnavailable:
+        with tempfile.TemporaryFile() as output:
+            self.process = subprocess.Popen([find_anvil(), "--host", "127.0.0.1", "--port", str(self.port),
+                                             *self.args], stdout=output, stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and self.process.poll() is None:
+                output.seek(0)
+                listening = re.search(rb"Listening on 127\.0\.0\.1:(\d+)", output.read())
+                if listening:
+                    self.port = int(listening[1])  # our anvil's own word: whatever else answers is not it
+                    try:
+                        Chain(self.url, timeout=1).latest_number()
+                        return self
+                    except ChainUnavailable:
+                        pass
                 time.sleep(0.05)
-        raise RuntimeError("anvil did not start")
+            output.seek(0)
+            raise RuntimeError(f"anvil did not start: {output.read()[-2000:].decode(errors='replace')}")
 
     def stop(self) -> None:
         if self.process is not None:
@@ -55,14 +65,16 @@ class Anvil:
 
 
 def free_port() -> int:
+    """A port nothing listens on just now (for a chain that is down)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @pytest.fixture(scope="session")
 def anvil() -> Iterator[Anvil]:
-    node = Anvil(free_port()).start()
+    node = Anvil().start()
     yield node
     node.stop()
 
@@ -70,7 +82,7 @@ def anvil() -> Iterator[Anvil]:
 @pytest.fixture
 def private_anvil(tmp_path) -> Iterator[Anvil]:  # type: ignore[no-untyped-def]
     """An anvil of this test's own, its state in tmp_path so it can be stopped and started again."""
-    node = Anvil(free_port(), ("--state", str(tmp_path / "anvil-state.json"))).start()
+    node = Anvil(args=("--state", str(tmp_path / "anvil-state.json"))).start()
     yield node
     node.stop()
 

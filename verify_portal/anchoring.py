@@ -157,40 +157,52 @@ def serving_chain(settings: Settings) -> Iterator[None]:
         if os.getpid() == owner:
             supervisor.stop()
             if started:
+                log.info("stopping the local chain")
                 local.down()
 
 
 class _WorkerSupervisor(threading.Thread):
-    """Keeps one anchor worker process running until stopped; it only starts and waits for processes."""
+    """Keeps one anchor worker process running until stopped. This thread alone starts, waits for and
+    stops the process: the worker is tied to it (`tied`), so the thread outlives the worker, and the
+    worker's only SIGTERM on a stop is ours."""
 
     RESTART_DELAY = 5.0
+    STOP_TIMEOUT = 30.0
 
     def __init__(self, command: list[str]) -> None:
         super().__init__(name="anchor-worker-supervisor", daemon=True)
         self.command = command
-        self.process: subprocess.Popen | None = None
         self._stopping = threading.Event()
 
     def run(self) -> None:
         while not self._stopping.is_set():
             env = {**os.environ, SUPERVISOR_PID: str(os.getpid())}
-            self.process = subprocess.Popen(tied(self.command), env=env)
-            code = wait_for_exit(self.process, self._stopping)
+            process = subprocess.Popen(tied(self.command), env=env)
+            code = wait_for_exit(process, self._stopping)
             if self._stopping.is_set():
+                self._end(process)
                 return
             log.error("the anchor worker exited (code %s); starting it again in %.0f s",
                       "unknown: gunicorn collected it" if code is None else code, self.RESTART_DELAY)
             self._stopping.wait(self.RESTART_DELAY)
 
+    def _end(self, process: subprocess.Popen[bytes]) -> None:
+        if process.poll() is not None:
+            return
+        log.info("stopping the anchor worker (pid %d)", process.pid)
+        process.terminate()
+        try:
+            process.wait(self.STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            log.error("the anchor worker (pid %d) did not stop within %.0f s of SIGTERM; killed", process.pid,
+                      self.STOP_TIMEOUT)
+            process.kill()
+            process.wait()
+
     def stop(self) -> None:
+        """Stop the worker (SIGTERM, then SIGKILL after STOP_TIMEOUT) and return once it is gone."""
         self._stopping.set()
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.join(35)
+        self.join(self.STOP_TIMEOUT + 5)
 
 
 def audit_chain(services: Services, report: Report) -> None:

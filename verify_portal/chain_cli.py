@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import sys
 import threading
 import time
@@ -145,9 +144,7 @@ def anchor_run(once: bool) -> None:
                                    "its successor's worker")
     services = build(Settings.from_env())
     migrate(services.engine)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = processes.stop_on_signals()
     target, stop_chain = _connect_with_retries(services.settings, stop)
     if target is None:
         return
@@ -159,6 +156,7 @@ def anchor_run(once: bool) -> None:
             log.info("anchoring on chain %d, contract %s, as %s", target.chain.chain_id, target.contract.address,
                      target.account.address)
             worker.run(stop)
+            log.info("anchor worker stopped")
     finally:
         if stop_chain is not None:
             stop_chain()

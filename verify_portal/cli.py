@@ -12,7 +12,7 @@ import click
 from evidence.service import view
 from ledger.errors import LianzhengError
 from ledger.users import Actor, Role, add_user, by_username
-from verify_portal import anchoring, backup_cli, chain_cli, keys_cli, package_cli, trust_cli, upload_cli
+from verify_portal import anchoring, backup_cli, chain_cli, keys_cli, logs, package_cli, trust_cli, upload_cli
 from verify_portal.services import Services, build, migrate, upgrade_database
 from verify_portal.settings import Settings, private_files
 
@@ -61,6 +61,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """
     from verify_portal.server import run
 
+    logs.configure()  # the master's own lines (the chain, the anchor worker's supervisor) beside gunicorn's
     services = _services()
     settings = services.settings
     services.evidence.blobs.sweep_stale()  # half-written files of a killed predecessor: never blobs

@@ -2,11 +2,13 @@
 
 import os
 import signal
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from anchor import local as local_module
 from anchor.chain import Chain
 from anchor.contract import AnchorContract
 from anchor.errors import ChainError
@@ -29,6 +31,21 @@ def test_up_starts_anvil_once_and_the_contract_is_deployed_once(local):
     deployment = local.ensure_contract(Chain(running.rpc_url))
     assert local.ensure_contract(Chain(running.rpc_url)) == deployment
     assert Chain(running.rpc_url).code_at(deployment.contract)
+
+
+def test_a_port_taken_between_picking_it_and_anvil_binding_it_is_given_up_for_another(local, monkeypatch):
+    with socket.socket() as taken, socket.socket() as spare:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()  # another process's server, answering on the port we are about to pick
+        spare.bind(("127.0.0.1", 0))
+        picks = iter([taken.getsockname()[1], spare.getsockname()[1]])
+        spare_port = spare.getsockname()[1]
+        spare.close()
+        monkeypatch.setattr(local_module, "_free_port", lambda: next(picks))
+        running, started = local.up()
+    assert started and running.rpc_url == f"http://127.0.0.1:{spare_port}"
+    assert Chain(running.rpc_url).chain_id == local_module.CHAIN_ID
+    assert "Address already in use" in (local.dir / "anvil.log").read_text()
 
 
 def test_anchors_survive_a_restart_of_the_local_chain(local):

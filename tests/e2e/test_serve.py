@@ -1,12 +1,14 @@
 """`lianzheng serve` as `make run` starts it: a real process on a port, data kept across restarts."""
 
 import base64
+import contextlib
 import json
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -15,12 +17,6 @@ from pathlib import Path
 import pytest
 
 BIN = Path(sys.executable).parent / "lianzheng"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _request(url, body=None, token=None):
@@ -36,25 +32,36 @@ def _request(url, body=None, token=None):
 
 
 class Server:
+    """`lianzheng serve` on a port the kernel picks (read from gunicorn's "Listening at" line), so that two
+    tests never race for one port and a test never talks to another test's server."""
+
     def __init__(self, env):
-        self.env, self.port, self.proc = env, _free_port(), None
+        self.env, self.port, self.proc = env, None, None
 
     def __enter__(self):
-        env = {**self.env, "LIANZHENG_PORT": str(self.port)}
-        # Its own process group, so a test can kill the master and every worker at once.
-        self.log = Path(env["LIANZHENG_DATA_DIR"]).parent / f"serve-{self.port}.log"
+        env = {**self.env, "LIANZHENG_PORT": "0", "PYTHONFAULTHANDLER": "1"}
+        data_dir = Path(env["LIANZHENG_DATA_DIR"])
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.log = Path(tempfile.mkstemp(dir=data_dir.parent, prefix="serve-", suffix=".log")[1])
         with open(self.log, "ab") as out:
+            # Its own process group, so a test can kill the master and every worker at once.
             self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=out, stderr=subprocess.STDOUT,
                                          start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                _request(f"{self.url}/api/v1/log/publickey")
-                return self
-            except OSError:
-                time.sleep(0.2)
-        self.proc.kill()
-        raise AssertionError("server did not start")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            listening = re.search(rf"Listening at: http://127\.0\.0\.1:(\d+) \({self.proc.pid}\)",
+                                  self.log.read_text(errors="replace"))
+            if listening:
+                self.port = int(listening[1])
+                try:
+                    if _request(f"{self.url}/api/v1/log/publickey")[0] == 200:
+                        return self
+                except OSError:
+                    pass
+            time.sleep(0.2)
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        raise AssertionError("serve did not start; its log ends:\n" + self.log.read_text(errors="replace")[-4000:])
 
     @property
     def url(self):
@@ -66,9 +73,13 @@ class Server:
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                # Every Python process of the group prints its threads' stacks (PYTHONFAULTHANDLER) and dies.
+                os.killpg(self.proc.pid, signal.SIGABRT)
+                time.sleep(2)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
                 raise AssertionError("serve did not stop within 30 s of SIGTERM; its log ends:\n"
-                                     + self.log.read_text(errors="replace")[-4000:]) from None
+                                     + self.log.read_text(errors="replace")[-12000:]) from None
 
     def kill_all(self):
         """kill -9 the master and its workers together, as a power cut would."""

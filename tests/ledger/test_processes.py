@@ -61,3 +61,37 @@ def test_a_child_knows_when_the_process_that_should_be_its_parent_is_gone():
     gone = subprocess.run(ask, env={**os.environ, SUPERVISOR_PID: "1"}, capture_output=True, text=True)
     assert gone.stdout.strip() == "True", gone.stderr
     assert not parent_is_gone()  # nothing named: a process started by hand has no such parent
+
+
+# The child holds the Event's own lock when the signals come, as the anchor worker's main thread did
+# inside `stop.wait` when its supervisor's SIGTERM and the parent-death SIGTERM arrived together: a
+# handler that called `stop.set()` there waited on that lock forever.
+_SIGNALLED_WHILE_WAITING = """
+import os, signal, sys
+from ledger.processes import stop_on_signals
+stop = stop_on_signals()
+with stop._cond:
+    os.kill(os.getpid(), signal.SIGTERM)
+    os.kill(os.getpid(), signal.SIGINT)
+if not stop.wait(10):
+    sys.exit("the stop event was never set")
+"""
+
+
+def test_signals_that_arrive_while_the_stop_event_is_locked_still_set_it_and_never_hang():
+    done = subprocess.run([sys.executable, "-c", _SIGNALLED_WHILE_WAITING], capture_output=True, text=True,
+                          timeout=30)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_signal_not_asked_for_does_not_set_the_stop_event():
+    script = ("import os, signal\n"
+              "from ledger.processes import stop_on_signals\n"
+              "stop = stop_on_signals((signal.SIGTERM,))\n"
+              "signal.signal(signal.SIGUSR1, lambda *_: None)\n"
+              "os.kill(os.getpid(), signal.SIGUSR1)\n"
+              "assert not stop.wait(0.5), 'set by SIGUSR1'\n"
+              "os.kill(os.getpid(), signal.SIGTERM)\n"
+              "assert stop.wait(10), 'not set by SIGTERM'\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
