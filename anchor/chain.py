@@ -18,6 +18,7 @@ from web3.exceptions import BlockNotFound, ProviderConnectionError, TransactionN
 from web3.types import BlockIdentifier, RPCEndpoint
 
 from anchor.errors import ChainError, ChainUnavailable
+from anchor.policy import Fees
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,6 @@ class Receipt:
     block_hash: bytes
     gas_used: int
     logs: list[Any]
-
-
-@dataclass(frozen=True)
-class Fees:
-    """EIP-1559 fees in wei."""
-
-    max_fee: int
-    priority_fee: int
 
 
 @contextmanager

@@ -23,8 +23,9 @@ from web3.contract.contract import ContractFunctions
 from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.types import Nonce, TxParams, Wei
 
-from anchor.chain import Chain, Fees, rpc_errors
+from anchor.chain import Chain, rpc_errors
 from anchor.errors import AnchorRefused, ChainError
+from anchor.policy import Fees
 from ledger.errors import ConfigurationError, VerificationError
 
 ARTIFACT = Path(__file__).resolve().parents[1] / "contracts" / "build" / "EvidenceAnchor.json"

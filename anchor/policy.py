@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from anchor.chain import Fees
+
+@dataclass(frozen=True)
+class Fees:
+    """EIP-1559 fees in wei."""
+
+    max_fee: int
+    priority_fee: int
 
 
 @dataclass(frozen=True)

@@ -19,40 +19,14 @@ from typing import Any
 from anchor.chain import Chain
 from anchor.contract import AnchorContract
 from anchor.errors import ChainError
-from anchor.models import AnchorRecord, AnchorStatus
 from anchor.policy import Policy, is_final
 from ledger import merkle, trust
-from ledger.db import as_utc
 from ledger.errors import CheckIncomplete, LianzhengError, VerificationError
 from ledger.events import Event
-from ledger.storage import InclusionProof, SignedHead
 from ledger.trust import ChainPin, TrustRoot, TrustRoots, VerifiedCheckpoint
 from ledger.verdict import EXIT_CODES, Status, Verdict, verdict_of
 
 FORMAT = "lianzheng-receipt/1"
-
-
-def build(origin: str, head: SignedHead, proof: InclusionProof, record: AnchorRecord,
-          event: bytes | None = None, trust_root: str | None = None) -> dict[str, object]:
-    """The receipt of the leaf `proof.index` to the anchored checkpoint `head`."""
-    receipt: dict[str, object] = {
-        "format": FORMAT,
-        "log": {"origin": origin, "trust_root": trust_root},
-        "leaf_index": proof.index,
-        "leaf_hash": proof.leaf_hash.hex(),
-        "inclusion": {"size": proof.size, "root": proof.root.hex(), "proof": [h.hex() for h in proof.proof]},
-        "checkpoint": head.note,
-        "anchor": {"chain_id": record.chain_id, "contract": record.contract, "size": record.size,
-                   "root": record.root.hex(), "tx_hash": "0x" + record.tx_hash.hex(),
-                   "block_number": record.block_number,
-                   "block_hash": None if record.block_hash is None else "0x" + record.block_hash.hex(),
-                   "final": record.status == AnchorStatus.FINAL,
-                   "anchored_at": None if record.mined_at is None else
-                   as_utc(record.mined_at).strftime("%Y-%m-%dT%H:%M:%SZ")},
-    }
-    if event is not None:
-        receipt["event"] = event.decode()
-    return receipt
 
 
 @dataclass(frozen=True)

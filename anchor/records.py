@@ -6,6 +6,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from anchor.models import AnchorRecord, AnchorStatus, WorkerStatus
+from anchor.receipt import FORMAT as RECEIPT_FORMAT
+from ledger.checkpoint import SignedHead
+from ledger.events import as_utc
+from ledger.merkle import InclusionProof
 
 ON_CHAIN = (AnchorStatus.MINED, AnchorStatus.FINAL)
 MAX_PAGE = 1000
@@ -21,6 +25,25 @@ def to_json(record: AnchorRecord) -> dict[str, object]:
         "block_hash": None if record.block_hash is None else "0x" + record.block_hash.hex(),
         "final": record.status == AnchorStatus.FINAL,
     }
+
+
+def receipt(origin: str, head: SignedHead, proof: InclusionProof, record: AnchorRecord,
+            event: bytes | None = None, trust_root: str | None = None) -> dict[str, object]:
+    """The receipt (anchor/receipt.py) of the leaf `proof.index` to the anchored checkpoint `head`."""
+    anchored_at = None if record.mined_at is None else as_utc(record.mined_at).strftime("%Y-%m-%dT%H:%M:%SZ")
+    built: dict[str, object] = {
+        "format": RECEIPT_FORMAT,
+        "log": {"origin": origin, "trust_root": trust_root},
+        "leaf_index": proof.index,
+        "leaf_hash": proof.leaf_hash.hex(),
+        "inclusion": {"size": proof.size, "root": proof.root.hex(), "proof": [h.hex() for h in proof.proof]},
+        "checkpoint": head.note,
+        "anchor": {"chain_id": record.chain_id, "contract": record.contract, **to_json(record),
+                   "anchored_at": anchored_at},
+    }
+    if event is not None:
+        built["event"] = event.decode()
+    return built
 
 
 def anchors(session: Session, chain_id: int, contract: str, limit: int = 100,

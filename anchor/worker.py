@@ -29,13 +29,13 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from anchor.chain import Chain, Fees, Receipt
+from anchor.chain import Chain, Receipt
 from anchor.contract import AnchorContract, AnchoredEvent
 from anchor.errors import ChainError, ChainUnavailable, HistoryMismatch
 from anchor.leader import Leadership
 from anchor.models import AnchorRecord, AnchorStatus, WorkerStatus
-from anchor.policy import Policy, anchor_due, is_final, replacement_fees
-from ledger.db import as_utc
+from anchor.policy import Fees, Policy, anchor_due, is_final, replacement_fees
+from ledger.events import as_utc
 from ledger.storage import LogStore
 
 log = logging.getLogger(__name__)

@@ -27,8 +27,8 @@ from __future__ import annotations
 import base64
 import html
 import json
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
@@ -36,13 +36,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence import report_pdf
 from evidence.bagit import BagWriter
+from evidence.contents import EXTENSIONS, FORMAT, PackageContents
 from ledger import trust
-from ledger.events import Event, format_time
-
-FORMAT = "lianzheng-package/1"
-EXTENSIONS = {"video/mp4": "mp4", "video/quicktime": "mov", "video/x-matroska": "mkv", "video/webm": "webm",
-              "video/x-msvideo": "avi", "video/mp2t": "ts", "audio/wav": "wav", "audio/mpeg": "mp3",
-              "image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+from ledger.events import format_time
 
 
 @dataclass(frozen=True)
@@ -55,35 +51,6 @@ class Signing:
     @property
     def key_id(self) -> str:
         return trust.package_key_id(self.key.public_key().public_bytes_raw())
-
-
-def custody_of(events: Iterable[tuple[int, Event]]) -> list[dict[str, Any]]:
-    """The custody trail of a package's events: one entry per evidence event, as custody.json holds it."""
-    return [{"index": i, "type": e.type, "actor": e.actor, "time": e.time, **e.payload}
-            for i, e in events if e.type.startswith("evidence.")]
-
-
-@dataclass(frozen=True)
-class EvidenceFile:
-    record: dict[str, Any]  # the item as the API shows it, media facts included
-    chunks: Callable[[], Iterator[bytes]]  # opened only while the package is written
-
-
-@dataclass(frozen=True)
-class PackageContents:
-    case_no: str
-    events: list[tuple[int, bytes]]  # (leaf index, leaf bytes), every one below the checkpoint's size
-    proofs: dict[int, list[bytes]]
-    size: int
-    root: bytes
-    checkpoint: str
-    log_key: dict[str, str]
-    trust_root: dict[str, Any]
-    anchor: dict[str, Any]
-    custody: list[dict[str, Any]]
-    evidence: list[EvidenceFile] = field(default_factory=list)
-    exported_at: str = ""
-    exported_by: str = ""
 
 
 def write(contents: PackageContents, out: IO[bytes], seal: Callable[[], Signing],

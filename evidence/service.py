@@ -35,9 +35,8 @@ from evidence.projection import CUSTODY, GAP_ACKNOWLEDGED, GAP_REASONS, REGISTER
 from evidence.recipients import Recipients
 from evidence.sniff import ALLOWED, VIDEO, media_type
 from ledger.cases import CaseService
-from ledger.db import as_utc
 from ledger.errors import CaseClosed, InvalidInput, NotFound, StoredStateMismatch
-from ledger.events import Event, format_time
+from ledger.events import Event, as_utc, format_time
 from ledger.lifecycle import State
 from ledger.models import Leaf
 from ledger.projection import parse_time

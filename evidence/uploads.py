@@ -26,8 +26,8 @@ from evidence.errors import ChecksumMismatch, OffsetConflict, TooLarge, Truncate
 from evidence.meta import UploadMeta
 from evidence.models import Upload
 from evidence.service import EvidenceService
-from ledger.db import as_utc
 from ledger.errors import InvalidInput, LianzhengError, NotFound
+from ledger.events import as_utc
 from ledger.users import Action, Actor
 
 # sha256 first; sha1 too because standard clients (tuspy) send it. It guards the transfer of one chunk

@@ -14,9 +14,9 @@ what the package says about itself:
   was consulted (`chain_check`); otherwise "anchor not checked".
 
 Each check is reported by name as pass, fail, not run (with why) or
-incomplete (it could not be completed, e.g. the chain is unreachable). It
-reads only the package and imports nothing that needs a database or a
-running service, so it ships to a court alone. A package whose signature
+incomplete (it could not be completed, e.g. the chain is unreachable). Pure
+but for the one file it reads: only the package; it imports nothing that needs a
+database, a chain or a running service, so it ships to a court alone. A package whose signature
 fails is not hashed further: its files are not the agency's, whatever they hold.
 """
 
@@ -33,7 +33,7 @@ from typing import IO, Any
 import rfc8785
 
 from evidence.bagit import BAGIT_TXT, DEFAULT_LIMITS, ArchiveLimits, Bag, HostilePackage, open_bag
-from evidence.package import EXTENSIONS, FORMAT, custody_of
+from evidence.contents import EXTENSIONS, FORMAT, custody_of
 from ledger import lifecycle, merkle, trust
 from ledger.errors import CheckIncomplete, LianzhengError, VerificationError
 from ledger.events import Event, format_time

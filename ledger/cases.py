@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger import lifecycle, parties, projection
+from ledger.checkpoint import SignedHead
 from ledger.errors import (
     IdempotencyConflict,
     IllegalTransition,
@@ -34,7 +35,7 @@ from ledger.lifecycle import Outcome, State
 from ledger.models import Case, IdempotencyRecord, Leaf, Party, PartyCase
 from ledger.parties import PartyData, PartySecrets
 from ledger.projection import CaseRow
-from ledger.storage import LogStore, SignedHead
+from ledger.storage import LogStore
 from ledger.users import Action, Actor
 
 log = logging.getLogger(__name__)

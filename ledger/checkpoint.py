@@ -1,4 +1,4 @@
-"""Signed tree heads in the C2SP tlog-checkpoint signed-note format, Ed25519.
+"""Signed tree heads in the C2SP tlog-checkpoint signed-note format, Ed25519. Pure: no I/O.
 
 A note is the body (origin, tree size, base64 root, each ending in a newline),
 a blank line, then signature lines `— <key name> <base64(key id || signature)>`
@@ -110,3 +110,12 @@ def verify_note(note: str, origin: str, public_key: Ed25519PublicKey) -> Checkpo
     except InvalidSignature as exc:
         raise VerificationError(f"checkpoint signature by key {wanted.hex()} does not verify") from exc
     return checkpoint
+
+
+@dataclass(frozen=True)
+class SignedHead:
+    """A checkpoint as the log stored it: its size, root and signed note."""
+
+    size: int
+    root: bytes
+    note: str

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +31,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged append survives power loss
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A time read back from the database, in UTC: SQLite returns it without its zone (it was stored as UTC),
-    PostgreSQL with the session's zone."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, DateTime, LargeBinary, MetaData, Table, func, select, text
 
-from ledger.db import as_utc
+from ledger.events import as_utc
 from ledger.models import UTCDateTime
 
 BATCH = 1000

@@ -1,4 +1,4 @@
-"""Log events: one canonical JSON object (RFC 8785) per leaf (DESIGN.md: Formats).
+"""Log events: one canonical JSON object (RFC 8785) per leaf (DESIGN.md: Formats). Pure: no I/O.
 
 An event names its case and carries the leaf hash of that case's previous
 event (`prev`) and its position in the case (`seq`), so one case's history
@@ -32,6 +32,12 @@ def format_time(moment: datetime) -> str:
     """RFC 3339 UTC text of an aware datetime, always four digits of year (strftime's %Y writes
     year 1 as "1")."""
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A time read back from the database, in UTC: SQLite returns it without its zone (it was stored as UTC),
+    PostgreSQL with the session's zone."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from ledger import keys
-from ledger.db import as_utc
 from ledger.errors import ConfigurationError
+from ledger.events import as_utc
 from ledger.models import LogKey
 from ledger.trust import package_key_id
 

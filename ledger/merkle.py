@@ -269,3 +269,34 @@ def _inclusion_proof_length(index: int, size: int) -> int:
     border = (index >> inner).bit_count()
     return inner + border
 
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """A leaf's audit path (RFC 9162 §2.1.3) to the root of a tree of `size` leaves."""
+
+    index: int
+    size: int
+    leaf_hash: bytes
+    root: bytes
+    proof: list[bytes]
+
+    def to_json(self) -> dict[str, object]:
+        """The public API's form (DESIGN.md): hashes as lowercase hex."""
+        return {"index": self.index, "size": self.size, "leaf_hash": self.leaf_hash.hex(), "root": self.root.hex(),
+                "proof": [h.hex() for h in self.proof]}
+
+
+@dataclass(frozen=True)
+class ConsistencyProof:
+    """The proof (RFC 9162 §2.1.4) that the tree of `size2` leaves extends that of `size1`."""
+
+    size1: int
+    size2: int
+    root1: bytes
+    root2: bytes
+    proof: list[bytes]
+
+    def to_json(self) -> dict[str, object]:
+        """The public API's form (DESIGN.md): hashes as lowercase hex."""
+        return {"from": self.size1, "to": self.size2, "root_from": self.root1.hex(), "root_to": self.root2.hex(),
+                "proof": [h.hex() for h in self.proof]}

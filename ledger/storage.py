@@ -19,10 +19,10 @@ from sqlalchemy import and_, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from ledger import keyring, merkle
-from ledger.checkpoint import CheckpointSigner
+from ledger.checkpoint import CheckpointSigner, SignedHead
 from ledger.errors import InvalidInput, NotFound
 from ledger.keyring import KeyRing
-from ledger.merkle import CompactRange, NodeId
+from ledger.merkle import CompactRange, ConsistencyProof, InclusionProof, NodeId
 from ledger.models import Base, CheckpointRecord, Leaf, LogHead, LogKey, Node
 
 if TYPE_CHECKING:
@@ -37,41 +37,6 @@ class Appended:
 
     index: int
     leaf_hash: bytes
-
-
-@dataclass(frozen=True)
-class SignedHead:
-    size: int
-    root: bytes
-    note: str
-
-
-@dataclass(frozen=True)
-class InclusionProof:
-    index: int
-    size: int
-    leaf_hash: bytes
-    root: bytes
-    proof: list[bytes]
-
-    def to_json(self) -> dict[str, object]:
-        """The public API's form (DESIGN.md): hashes as lowercase hex."""
-        return {"index": self.index, "size": self.size, "leaf_hash": self.leaf_hash.hex(), "root": self.root.hex(),
-                "proof": [h.hex() for h in self.proof]}
-
-
-@dataclass(frozen=True)
-class ConsistencyProof:
-    size1: int
-    size2: int
-    root1: bytes
-    root2: bytes
-    proof: list[bytes]
-
-    def to_json(self) -> dict[str, object]:
-        """The public API's form (DESIGN.md): hashes as lowercase hex."""
-        return {"from": self.size1, "to": self.size2, "root_from": self.root1.hex(), "root_to": self.root2.hex(),
-                "proof": [h.hex() for h in self.proof]}
 
 
 class LogStore:

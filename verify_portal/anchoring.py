@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 
-from anchor import account, leader, receipt, records
+from anchor import account, leader, records
 from anchor import audit as chain_audit
 from anchor.chain import Chain
 from anchor.contract import AnchorContract
@@ -31,9 +31,8 @@ from anchor.policy import Policy
 from anchor.worker import AnchorWorker, Target
 from evidence.models import EvidenceItem
 from ledger.audit import Report
-from ledger.db import as_utc
 from ledger.errors import ConfigurationError, NotFound
-from ledger.events import format_time
+from ledger.events import as_utc, format_time
 from ledger.models import Leaf
 from ledger.processes import SUPERVISOR_PID, tied, wait_for_exit
 from verify_portal.settings import Settings
@@ -259,7 +258,7 @@ def receipts(services: Services, indexes: list[int], with_events: bool) -> tuple
             head = services.store.checkpoint(session, size)
             proofs = services.store.inclusion_proofs(session, covered, size)
             events = {i: session.get_one(Leaf, i).data for i in covered} if with_events else {}
-            built += [receipt.build(services.store.origin, head, p, record, events.get(p.index),
+            built += [records.receipt(services.store.origin, head, p, record, events.get(p.index),
                                     fingerprint) for p in proofs]
     built.sort(key=lambda r: r["leaf_index"])
     return built, waiting

@@ -22,6 +22,7 @@ from anchor import records
 from anchor.errors import NotAnchoredYet
 from evidence import package
 from evidence import verify as verifier
+from evidence.contents import EvidenceFile, PackageContents, custody_of
 from evidence.models import EvidenceItem
 from evidence.service import view
 from ledger import trust
@@ -92,7 +93,7 @@ def _anchor_covering(services: Services, index: int, wait: float):
 
 
 def _gather(services: Services, actor: Actor, case_no: str, items: list[EvidenceItem],
-            record) -> package.PackageContents:
+            record) -> PackageContents:
     store, blobs = services.store, services.evidence.blobs
     with services.sessions() as session:
         leaves = session.execute(select(Leaf.leaf_index, Leaf.data).where(
@@ -102,15 +103,15 @@ def _gather(services: Services, actor: Actor, case_no: str, items: list[Evidence
         signed_by = store.checkpoint_key(session, record.size).public_key
     events = [(i, bytes(d)) for i, d in leaves]
     included = [item for item in items if item.leaf_index < record.size]
-    return package.PackageContents(
+    return PackageContents(
         case_no=case_no, events=events, proofs={p.index: p.proof for p in proofs}, size=head.size, root=head.root,
         checkpoint=head.note,
         log_key={"origin": store.origin, "key_id": trust.checkpoint_key_id(store.origin, signed_by),
                  "algorithm": "ed25519", "public_key": signed_by.hex()},
         trust_root=services.trust.latest().document,
         anchor={**records.to_json(record), "chain_id": record.chain_id, "contract": record.contract},
-        custody=package.custody_of((i, Event.decode(d)) for i, d in events),
-        evidence=[package.EvidenceFile(view(item), partial(blobs.open, item.sha256)) for item in included],
+        custody=custody_of((i, Event.decode(d)) for i, d in events),
+        evidence=[EvidenceFile(view(item), partial(blobs.open, item.sha256)) for item in included],
         exported_at=utc_now(), exported_by=f"{actor.username} ({actor.role.value})")
 
 

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from evidence.package import Signing
 from ledger import keyring, trust
-from ledger.db import as_utc
 from ledger.errors import ConfigurationError, InvalidInput
+from ledger.events import as_utc
 from ledger.keyring import KeyRing, Start
 from ledger.models import Leaf, LogKey, TrustRootRecord
 from ledger.storage import LogStore

@@ -1,7 +1,6 @@
 """The anchor worker's rules, without a chain: when to anchor, when final, how to re-price."""
 
-from anchor.chain import Fees
-from anchor.policy import Policy, anchor_due, is_final, replacement_fees
+from anchor.policy import Fees, Policy, anchor_due, is_final, replacement_fees
 
 POLICY = Policy(interval=30, max_leaves=10_000, confirmations=12)
 

@@ -21,6 +21,7 @@ import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence import package
+from evidence.contents import EvidenceFile, PackageContents, custody_of
 from ledger import merkle, trust
 from ledger.cosignature import cosign
 from ledger.events import Event
@@ -93,7 +94,7 @@ def build(deployment: Deployment, path: Path, case: Case | None = None, *,
     note = (checkpoint_signer or deployment.signer).sign(size, root)
     for name, key in cosigners or []:
         note += cosign(key, name, note.split("\n\n")[0] + "\n", 1_790_000_000)
-    contents = package.PackageContents(
+    contents = PackageContents(
         case_no=case.case_no, events=leaves, proofs={i: _proof(hashes, i) for i, _ in leaves},
         size=size, root=root, checkpoint=note,
         log_key={"origin": deployment.origin, "key_id": deployment.signer.key_id.hex(),
@@ -103,8 +104,8 @@ def build(deployment: Deployment, path: Path, case: Case | None = None, *,
         anchor={"chain_id": deployment.chain_id, "contract": deployment.contract, "size": size,
                 "root": root.hex(), "tx_hash": "0x" + "ab" * 32, "block_number": 7,
                 "block_hash": "0x" + "cd" * 32, "final": True, **(anchor or {})},
-        custody=package.custody_of((i, Event.decode(d)) for i, d in leaves),
-        evidence=[package.EvidenceFile(_record(case.case_no, eid, data), lambda data=data: iter([data]))
+        custody=custody_of((i, Event.decode(d)) for i, d in leaves),
+        evidence=[EvidenceFile(_record(case.case_no, eid, data), lambda data=data: iter([data]))
                   for eid, data in case.files.items()],
         exported_at="2026-03-10T08:00:00.000000Z", exported_by="supervisor-1 (supervisor)")
     seal = package.Signing(sign_with or deployment.package_key, signed_at or EPOCH + timedelta(days=60))

@@ -21,8 +21,8 @@ from evidence.meta import UploadMeta, parse_upload_metadata
 from evidence.service import view
 from evidence.uploads import CHECKSUM_ALGORITHMS
 from ledger.bounds import whole_number
-from ledger.db import as_utc
 from ledger.errors import InvalidInput
+from ledger.events import as_utc
 from ledger.users import Action
 from verify_portal import anchoring
 from verify_portal.api.requests import json_object, only_fields

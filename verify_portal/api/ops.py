@@ -16,7 +16,7 @@ from anchor import records
 from anchor.chain import Chain
 from anchor.errors import ChainUnavailable
 from evidence.models import EvidenceItem
-from ledger.db import as_utc
+from ledger.events import as_utc
 from ledger.models import Leaf
 from verify_portal import anchoring, counters
 from verify_portal.auth import PUBLIC, access
