@@ -18,4 +18,4 @@ RUN pip install --no-cache-dir -e . \
 USER lianzheng
 ENV LIANZHENG_DATA_DIR=/var/lib/lianzheng
 EXPOSE 8000
-CMD ["gunicorn", "-c", "gunicorn.conf.py", "verify_portal:create_app()"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "verify_portal.web:create_app()"]

@@ -1,4 +1,4 @@
-"""gunicorn -c gunicorn.conf.py 'verify_portal:create_app()': the web service as the containers run it
+"""gunicorn -c gunicorn.conf.py 'verify_portal.web:create_app()': the web service as the containers run it
 (docker-compose.yml). The same options as `lianzheng serve`, read from the same LIANZHENG_* settings."""
 
 from verify_portal import logs

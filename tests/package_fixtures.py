@@ -9,10 +9,10 @@ from anchor.worker import Target
 from ledger.users import Role, add_user, authenticate
 from tests.anchor.support import worker
 from tests.verify_portal.test_api_evidence import _upload
-from verify_portal import create_app
 from verify_portal.export import export_case
 from verify_portal.services import build, migrate
 from verify_portal.settings import Settings
+from verify_portal.web import create_app
 
 
 @pytest.fixture(scope="session")

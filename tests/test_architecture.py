@@ -10,11 +10,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
+
+from tests.support.packages import build
+from tests.support.trust import Deployment
 
 ROOT = Path(__file__).resolve().parents[1]
 DOMAINS = ("ledger", "evidence", "anchor", "verify_portal")
-IO_LIBRARIES = ("sqlalchemy", "alembic", "psycopg", "flask", "gunicorn", "web3", "eth_account", "requests")
+IO_LIBRARIES = (
+    "sqlalchemy", "alembic", "psycopg", "flask", "gunicorn", "web3", "eth_account", "requests", "reportlab",
+)
 
 # The rules the design calls pure (DESIGN.md: Layout): Merkle, events, lifecycle, checkpoints, trust
 # decisions, policies, sniffing, metadata, package contents and their verification.
@@ -53,3 +59,24 @@ def test_every_module_the_design_calls_pure_says_so_in_its_docstring():
 @pytest.mark.parametrize("module", PURE)
 def test_a_pure_module_imports_no_database_web_or_chain_library(module):
     assert _loaded_after(f"import {module}") == []
+
+
+def test_the_court_command_verifies_a_package_without_loading_the_service(tmp_path):
+    agency = Deployment()
+    package = build(agency, tmp_path / "case.zip").path
+    root_file = tmp_path / "root.json"
+    root_file.write_text(json.dumps(agency.document()))
+    command = ["verify", str(package), "--trust", str(root_file)]
+    code = ("from verify_portal.cli import main\n"
+            "try:\n"
+            f"    main({command!r})\n"
+            "except SystemExit as exit:\n"
+            "    assert exit.code == 0, exit.code\n")
+    assert _loaded_after(code) == []
+
+
+def test_every_command_is_found_under_its_name():
+    from verify_portal.cli import COMMANDS, main
+
+    context = click.Context(main)
+    assert {name: main.get_command(context, name).name for name in COMMANDS} == {n: n for n in COMMANDS}

@@ -37,7 +37,7 @@ def test_every_secret_file_and_variable_the_stack_names_is_documented():
 
 def test_the_image_runs_gunicorn_with_the_shared_config():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "verify_portal:create_app()"]' in dockerfile
+    assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "verify_portal.web:create_app()"]' in dockerfile
     assert "pip install --no-cache-dir -e ." in dockerfile and "USER lianzheng" in dockerfile
 
 

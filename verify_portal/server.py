@@ -20,7 +20,7 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from verify_portal import create_app
+        from verify_portal.web import create_app
 
         logs.configure()  # JSON lines with request ids; refused steps and errors never carry personal data
         return create_app()  # each worker opens its own database connections

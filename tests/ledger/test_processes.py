@@ -43,8 +43,11 @@ def test_a_tied_child_ends_when_the_process_that_started_it_is_killed():
               "import time; time.sleep(60)\n")
     middle = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     grandchild = int(middle.stdout.readline())
-    while Path(f"/proc/{grandchild}/cmdline").read_bytes().startswith(b"/usr/bin/setpriv"):
-        time.sleep(0.01)  # tied once setpriv has run (a parent killed sooner: see parent_is_gone)
+    # Tied once setpriv has run and exec'd the command (a parent killed sooner: see parent_is_gone). Until
+    # then the child's command line is the middle process's (forked, not yet exec'd) or setpriv's.
+    final = b"\0".join([sys.executable.encode(), b"-c", b"import time; time.sleep(60)"]) + b"\0"
+    while Path(f"/proc/{grandchild}/cmdline").read_bytes() != final:
+        time.sleep(0.01)
     middle.kill()
     middle.wait()
     deadline = time.monotonic() + 30

@@ -18,10 +18,10 @@ from anchor.worker import AnchorWorker, Target
 from ledger.users import Role, add_user, by_username
 from tests.anchor.support import worker
 from tests.support.privacy import personal_data_in_leaves
-from verify_portal import create_app
 from verify_portal.export import export_case
 from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
+from verify_portal.web import create_app
 
 
 @dataclass

@@ -14,9 +14,9 @@ from ledger.verdict import Status, Verdict
 from tests.anchor.support import append, worker
 from tests.conftest import bearer
 from tests.verify_portal.test_api_cases import PARTY, _open
-from verify_portal import create_app
 from verify_portal.services import build, migrate
 from verify_portal.settings import Settings
+from verify_portal.web import create_app
 
 
 @pytest.fixture

@@ -94,7 +94,7 @@ def test_right_codes_do_not_count_against_a_client(client, tokens):
 def test_behind_a_trusted_proxy_each_client_is_limited_by_its_own_address(services, tokens):
     from dataclasses import replace
 
-    from verify_portal import create_app
+    from verify_portal.web import create_app
 
     services.settings = replace(services.settings, trusted_proxies=1)
     client = create_app(services=services).test_client()

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from tests.conftest import bearer
 from tests.verify_portal.test_api_cases import _open
-from verify_portal import upload_cli
 from verify_portal.cli import main
+from verify_portal.cli import upload as upload_cli
 
 
 @pytest.fixture

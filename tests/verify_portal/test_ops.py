@@ -5,9 +5,9 @@ import dataclasses
 from anchor.account import development_account
 from anchor.worker import Target
 from tests.anchor.support import append, worker
-from verify_portal import create_app
 from verify_portal.services import build, migrate
 from verify_portal.settings import Settings
+from verify_portal.web import create_app
 
 
 def test_healthz_answers_while_the_process_runs(client):

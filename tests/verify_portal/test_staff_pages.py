@@ -59,7 +59,7 @@ def test_wrong_passwords_slow_their_client_and_never_lock_the_account(client, st
         assert _sign_in(client, password="wrong password!").status_code == 401
     slowed = _sign_in(client)  # this client waits, even with the right password
     assert slowed.status_code == 429 and "Retry-After" in slowed.headers
-    from verify_portal import create_app
+    from verify_portal.web import create_app
 
     elsewhere = create_app(services=staff).test_client()
     signed_in = elsewhere.post("/staff/login", data={"csrf": _csrf(elsewhere), "username": "supervisor-1",

@@ -11,6 +11,7 @@ from eth_account import Account
 
 from ledger import keys, trust
 from ledger.errors import ConfigurationError
+from verify_portal.cli.common import services
 from verify_portal.settings import ANCHOR_KEYSTORE_NAME, CHECKPOINT_KEY_NAME, PACKAGE_KEY_NAME, PARTY_SECRET_NAME
 
 # The files docker-compose.yml's `secrets:` section points at.
@@ -69,7 +70,5 @@ def keys_rotate(kind: str) -> None:
     or times each covers) is published at once, signed by the old root's package key, so courts move
     forward with `lianzheng trust update`.
     """
-    from verify_portal.cli import _services
-
-    root = _services().trust.rotate(kind)
+    root = services().trust.rotate(kind)
     click.echo(f"rotated the {kind} key; new trust root {root.fingerprint}")

@@ -13,17 +13,15 @@ import json
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from evidence.truststore import TrustStore
 from ledger import jsontext, trust
-from ledger.errors import InvalidInput, LianzhengError, VerificationError
-from ledger.trust import TrustRoot, TrustRoots
-from verify_portal.settings import Settings
+from ledger.errors import InvalidInput, VerificationError
+from ledger.trust import TrustRoot
+from verify_portal.cli.common import actor, services
+from verify_portal.cli.court import trust_store
 
 MAX_FETCH_BYTES = 4 << 20  # a root is at most 256 KiB; a history of them stays well below this
 TRUST_PATH = "/api/v1/trust"
@@ -42,9 +40,7 @@ def trust_group() -> None:
               help="Write it to a file instead of standard output.")
 def trust_export(output: Path | None) -> None:
     """This deployment's current trust root, exactly as served at /api/v1/trust."""
-    from verify_portal.cli import _services
-
-    text = _services().trust.latest_text()
+    text = services().trust.latest_text()
     if output is None:
         click.echo(text)
         return
@@ -56,16 +52,10 @@ def trust_export(output: Path | None) -> None:
 @trust_group.command("fingerprint")
 def trust_fingerprint() -> None:
     """The current trust root's fingerprint: print it on paper for courts and on notices."""
-    from verify_portal.cli import _services
-
-    click.echo(_services().trust.latest().fingerprint)
+    click.echo(services().trust.latest().fingerprint)
 
 
 # --- the verifier's side ---------------------------------------------------------------------------
-
-
-def _store() -> TrustStore:
-    return TrustStore(Settings.from_env().trust_store)
 
 
 @trust_group.command("add")
@@ -83,7 +73,7 @@ def trust_add(source: str, expected: str | None) -> None:
             raise VerificationError(f"refused: the root's fingerprint is {root.fingerprint}, not {given}")
     elif not click.confirm("Is this the fingerprint the agency gave you out of band (on paper)?"):
         raise click.ClickException("not added: the fingerprint was not confirmed")
-    store = _store()
+    store = trust_store()
     present = store.for_origin(root.log_origin)
     if present is not None and present.root.fingerprint == root.fingerprint:
         click.echo("already trusted")
@@ -99,7 +89,7 @@ def trust_add(source: str, expected: str | None) -> None:
 @trust_group.command("list")
 def trust_list() -> None:
     """The roots this machine trusts."""
-    stored = _store().stored()
+    stored = trust_store().stored()
     if not stored:
         click.echo("no trusted roots: add one with `lianzheng trust add FILE|URL --fingerprint HEX`")
     for s in stored:
@@ -111,7 +101,7 @@ def trust_list() -> None:
 @click.argument("ident")
 def trust_remove(ident: str) -> None:
     """Stop trusting a root, named by its fingerprint (or its first 8+ hex digits) or its log origin."""
-    store = _store()
+    store = trust_store()
     stored = store.find(ident)
     if stored is None:
         raise InvalidInput(f"no trusted root is named {ident!r}")
@@ -124,7 +114,7 @@ def trust_remove(ident: str) -> None:
 def trust_update(source: str | None) -> None:
     """Move each trusted root forward to its latest successor, each step signed by the package key of
     the root before it; SOURCE (a file or a URL) defaults to where the root came from."""
-    store = _store()
+    store = trust_store()
     stored = store.stored()
     if not stored:
         raise InvalidInput("no trusted roots to update")
@@ -207,52 +197,6 @@ def _parse(data: bytes, source: str) -> TrustRoot:
     return TrustRoot.parse(data, source)
 
 
-# --- what `verify` and `verify-receipt` trust --------------------------------------------------------
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def verifier_options(command: F) -> F:
-    """--trust, --rpc and --require-chain, as `verify` and `verify-receipt` both take them."""
-    options = [
-        click.option("--trust", "trust_files", multiple=True,
-                     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                     help="A trust root file to verify against instead of the trust store (repeatable)."),
-        click.option("--rpc", "rpc_urls", multiple=True,
-                     help="A JSON-RPC URL of the chain the trust root pins (repeatable; any node of it)."),
-        click.option("--require-chain", is_flag=True,
-                     help="Say INCOMPLETE, not VERIFIED, when the anchor was not checked on chain."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def roots_for_verifying(files: Sequence[Path]) -> TrustRoots:
-    """The roots of `--trust FILE` options, else of this machine's trust store; a usage error (exit
-    2) when there are none or one is malformed, since nothing could then be VERIFIED."""
-    try:
-        if files:
-            return TrustRoots(TrustRoot.parse(f.read_bytes(), str(f)) for f in files)
-        roots = _store().roots()
-    except LianzhengError as exc:
-        raise click.UsageError(exc.message) from None
-    if not roots.roots:
-        raise click.UsageError("no trusted roots: add the agency's root with `lianzheng trust add FILE|URL "
-                               "--fingerprint HEX`, or pass --trust FILE")
-    return roots
-
-
-def chains_of(urls: Sequence[str]) -> list[Any]:
-    """Chain clients for `--rpc` URLs (web3 is loaded only when there are some)."""
-    if not urls:
-        return []
-    from anchor.chain import Chain
-
-    return [Chain(url) for url in urls]
-
-
 # --- the court page's registered roots of other agencies ------------------------------------------------
 
 
@@ -268,22 +212,18 @@ def court_roots_group() -> None:
 @click.option("--as", "username", required=True, help="The admin registering it.")
 def court_roots_add(source: str, fingerprint: str, rpc_url: str | None, username: str) -> None:
     """Register another agency's root for the court page, its fingerprint confirmed (admin)."""
-    from verify_portal.cli import _actor, _services
-
-    services = _services()
-    root = services.court.register(_actor(services, username), _fetch(source), fingerprint, rpc_url)
+    wired = services()
+    root = wired.court.register(actor(wired, username), _fetch(source), fingerprint, rpc_url)
     click.echo(f"registered: {root.describe()} for log {root.log_origin!r}")
 
 
 @court_roots_group.command("list")
 def court_roots_list() -> None:
     """The roots the court page trusts: this deployment's, then the registered ones."""
-    from verify_portal.cli import _services
-
-    services = _services()
-    own = services.trust.latest()
+    wired = services()
+    own = wired.trust.latest()
     click.echo(f"{own.fingerprint}  {own.log_origin}  {own.agency}  (this deployment)")
-    for row in services.court.registered():
+    for row in wired.court.registered():
         click.echo(f"{row.fingerprint}  {row.log_origin}  {row.agency}  (added by {row.added_by})")
 
 
@@ -292,8 +232,6 @@ def court_roots_list() -> None:
 @click.option("--as", "username", required=True, help="The admin removing it.")
 def court_roots_remove(fingerprint: str, username: str) -> None:
     """Stop trusting a registered root on the court page (admin)."""
-    from verify_portal.cli import _actor, _services
-
-    services = _services()
-    services.court.remove(_actor(services, username), fingerprint)
+    wired = services()
+    wired.court.remove(actor(wired, username), fingerprint)
     click.echo(f"removed {fingerprint}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from verify_portal import backup as backups
+from verify_portal.cli.common import services
 from verify_portal.settings import Settings
 
 
@@ -18,12 +19,10 @@ def backup(target: Path) -> None:
 
     The folder holds the keys: keep it as safe as the keys themselves.
     """
-    from verify_portal.cli import _services
-
-    services = _services()
-    total = sum(p.stat().st_size for p in backups.blob_paths(services.settings))
+    wired = services()
+    total = sum(p.stat().st_size for p in backups.blob_paths(wired.settings))
     with click.progressbar(length=total, label="copying evidence blobs", file=sys.stderr) as bar:
-        manifest = backups.create(services, target, bar.update)
+        manifest = backups.create(wired, target, bar.update)
     click.echo(f"backup written to {target}: {manifest['log']['size']:,} leaves, "
                f"{sum(manifest['tables'].values()):,} rows, {len(manifest['files']):,} files")
 
@@ -35,12 +34,10 @@ def restore(source: Path) -> None:
 
     Every file is checked against the backup's manifest before anything is written.
     """
-    from verify_portal.cli import _services
-
     settings = Settings.from_env()
     total = sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
     with click.progressbar(length=total, label="checking the backup", file=sys.stderr) as bar:
         manifest = backups.restore(settings, source, bar.update)
-    backups.check_restored(_services(), manifest)
+    backups.check_restored(services(), manifest)
     click.echo(f"restored {manifest['log']['size']:,} leaves from {source} (made {manifest['created_at']}); "
                "run `lianzheng audit` to check it all")

@@ -6,31 +6,24 @@ import json
 import logging
 import sys
 import threading
-import time
-from pathlib import Path
 from typing import Any
 
 import click
 
-from anchor import receipt as receipt_mod
 from anchor import records
 from anchor.account import production_account
 from anchor.chain import Chain
 from anchor.contract import AnchorContract, deploy
 from anchor.errors import ChainError, ChainUnavailable
-from ledger import jsontext, processes
-from ledger.errors import ConfigurationError, InvalidInput
+from ledger import processes
+from ledger.errors import ConfigurationError
 from verify_portal import anchoring, logs
+from verify_portal.cli.common import print_json
 from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
-from verify_portal.trust_cli import chains_of, roots_for_verifying, verifier_options
 
 log = logging.getLogger(__name__)
 MAX_RECEIPT_BYTES = 16 << 20  # a receipt holds one event and a few dozen hashes
-
-
-def _print(obj: Any) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
 def _embedded(settings: Settings) -> None:
@@ -80,7 +73,7 @@ def chain_status(as_json: bool) -> None:
     status["chain"] = _chain_facts(rpc_url, ident)
     status.update(_recorded(build(settings), ident))
     if as_json:
-        _print(status)
+        print_json(status)
     else:
         for key, value in status.items():
             click.echo(f"{key:>10}: {json.dumps(value, ensure_ascii=False)}")
@@ -180,37 +173,4 @@ def _connect_with_retries(settings: Settings, stop: threading.Event):
 def anchor_status() -> None:
     """The worker's last report and the newest recorded anchor."""
     settings = Settings.from_env()
-    _print(_recorded(build(settings), anchoring.identity(settings)))
-
-
-@click.command("verify-receipt")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@verifier_options
-@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
-def verify_receipt(file: Path, trust_files: tuple[Path, ...], rpc_urls: tuple[str, ...],
-                   require_chain: bool, as_json: bool) -> None:
-    """Check a saved receipt against your trust root and the chain it pins.
-
-    Exit 0 VERIFIED, 1 NOT VERIFIED, 2 usage error, 3 INCOMPLETE.
-    """
-    if file.stat().st_size > MAX_RECEIPT_BYTES:
-        raise click.UsageError(f"{file} is larger than any receipt ({MAX_RECEIPT_BYTES:,} bytes)")
-    try:
-        data = jsontext.loads(file.read_bytes(), str(file))
-    except InvalidInput as exc:
-        raise click.UsageError(exc.message) from None
-    if not isinstance(data, dict) or data.get("format") != receipt_mod.FORMAT:
-        raise click.UsageError(f"{file} is not a {receipt_mod.FORMAT} receipt")
-    roots = roots_for_verifying(trust_files)
-    started = time.monotonic()
-    report = receipt_mod.verify(data, roots, chains_of(rpc_urls), require_chain)
-    if as_json:
-        _print(report.to_json())
-    else:
-        marks = {"pass": "PASS", "fail": "FAIL", "not run": "----", "incomplete": "????"}
-        for c in report.checks:
-            click.echo(f"{marks[c.status.value]}  {c.name}: {c.detail}")
-        against = "no trusted root" if report.root is None else report.root.describe()
-        click.echo(f"receipt {report.verdict.value} against {against} "
-                   f"in {time.monotonic() - started:.1f} s")
-    sys.exit(report.exit_code)
+    print_json(_recorded(build(settings), anchoring.identity(settings)))

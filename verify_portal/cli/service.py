@@ -1,0 +1,92 @@
+"""`lianzheng serve`, `db upgrade`, `audit` and `user`: running the service and keeping it sound."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ledger.users import Role, add_user
+from verify_portal import anchoring, logs
+from verify_portal.auditing import audit_and_record
+from verify_portal.cli.common import print_json, services
+from verify_portal.server import run
+
+
+@click.command()
+@click.option("--host", default=None, help="Interface to listen on (default LIANZHENG_HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default LIANZHENG_PORT or 8000).")
+@click.option("--workers", default=None, type=int, help="Worker processes (default LIANZHENG_WORKERS or 2).")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Migrate, create keys on first start, start the local chain and anchor worker, serve under gunicorn.
+
+    With LIANZHENG_RPC_URL set (production) the anchor worker runs apart: `lianzheng anchor run`.
+    """
+    logs.configure()  # the master's own lines (the chain, the anchor worker's supervisor) beside gunicorn's
+    wired = services()
+    settings = wired.settings
+    wired.evidence.blobs.sweep_stale()  # half-written files of a killed predecessor: never blobs
+    wired.uploads.sweep()  # resumable uploads past their expiry
+    wired.engine.dispose()  # the workers open their own connections after fork
+    with anchoring.serving_chain(settings):
+        run(host or settings.host, port or settings.port, workers or settings.workers)
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all Alembic migrations."""
+    services()
+    click.echo("schema is up to date")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def audit(as_json: bool) -> None:
+    """Recompute the tree from the stored leaves and check nodes, checkpoints and case chains; rebuild every
+    derived table (cases, parties, evidence, devices, recipients, statements) from the log and name each
+    row and column that differs; check every blob and each device's segments; compare every anchored root
+    with the log's. Exit 0 when clean, 2 with findings."""
+    report = audit_and_record(services(), "cli", progress=None if as_json else _progress)
+    if as_json:
+        print_json(report.to_json())
+    else:
+        click.echo(report.summary())
+        for finding in report.findings:
+            click.echo(f"  {finding}")
+        for known in report.acknowledged:
+            click.echo(f"  acknowledged: {known}")
+    sys.exit(0 if report.clean else 2)
+
+
+def _progress(done: int, total: int) -> None:
+    click.echo(f"\r  checked {done:,} of {total:,} leaves", nl=done >= total, err=True)
+
+
+@click.group()
+def user() -> None:
+    """Users and their bearer tokens."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--district", default=None, help="Bind an officer to one district's cases.")
+def user_add(username: str, role: str, district: str | None) -> None:
+    """Create a user and print its bearer token (shown once)."""
+    with services().sessions.begin() as session:
+        token = add_user(session, username, Role(role), district)
+    click.echo(token)
+
+
+@user.command("password")
+@click.argument("username")
+@click.password_option(help="The portal password (asked twice when not given).")
+def user_password(username: str, password: str) -> None:
+    """Set USERNAME's password for the portal's staff pages (at least 12 characters)."""
+    services().staff.set_password(username, password)
+    click.echo(f"portal password set for {username}")

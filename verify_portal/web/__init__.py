@@ -1,0 +1,86 @@
+"""The web front of Lianzheng: the app factory that puts the JSON API and the portal pages (DESIGN.md:
+Layout) under one Flask app, with its limits, headers and error pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, request
+from flask.json.provider import DefaultJSONProvider
+
+from verify_portal import limits, logs, problems
+from verify_portal.auth import check_every_view_declares_access
+from verify_portal.i18n import beijing_time
+from verify_portal.services import Services, build, install
+from verify_portal.settings import Settings
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    """The app factory. The schema must be migrated already (`lianzheng serve` does it)."""
+    app = Flask("verify_portal")  # templates/ and static/ sit in the verify_portal package
+    services = services or build(settings or Settings.from_env())
+    install(app, services)
+    app.config["MAX_CONTENT_LENGTH"] = services.settings.max_request_bytes
+    # Citizens' sessions: a signed cookie naming the one case they opened, for 30 minutes.
+    app.secret_key = services.cases.party_secrets.session_key
+    app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SECURE=services.settings.secure_cookies,
+                      PERMANENT_SESSION_LIFETIME=timedelta(minutes=30))
+    app.jinja_env.filters["beijing"] = beijing_time
+    if isinstance(app.json, DefaultJSONProvider):  # Flask's own, unless a later line replaced it
+        app.json.sort_keys = False
+        app.json.ensure_ascii = False
+
+    from verify_portal.api import cases, docs, evidence, log, ops, trust
+    from verify_portal.pages import citizen, court, staff, trust_roots, vendor
+
+    app.register_blueprint(ops.bp)
+    app.register_blueprint(docs.bp)
+    app.register_blueprint(log.bp)
+    app.register_blueprint(trust.bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(evidence.bp)
+    app.register_blueprint(court.bp)
+    app.register_blueprint(citizen.bp)
+    app.register_blueprint(staff.bp)
+    app.register_blueprint(trust_roots.bp)
+    app.register_blueprint(vendor.bp)
+    limits.install(app, services.settings, _too_many)
+    app.after_request(_security_headers(services.settings.public_rpc_url))
+    problems.register(app)
+    logs.install(app)
+    check_every_view_declares_access(app)
+    return app
+
+
+def _too_many(template: str) -> Response:
+    """The page a client over its rate limit gets, in its language."""
+    from verify_portal.i18n import t
+    from verify_portal.pages.forms import page
+
+    return page(template, status=429, error=t("too_many"))
+
+
+def _security_headers(public_rpc_url: str | None) -> Callable[[Response], Response]:
+    """Every answer: no inline script, no framing, no sniffing, no referrer; HSTS over HTTPS. Pages may
+    call this site and, when one is configured, the public chain RPC that citizens' browsers check."""
+    connect = "'self'" + (f" {_origin(public_rpc_url)}" if public_rpc_url else "")
+    policy = (f"default-src 'self'; script-src 'self'; connect-src {connect}; frame-ancestors 'none'; "
+              "form-action 'self'; base-uri 'none'; object-src 'none'")
+
+    def headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+    return headers
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
