@@ -170,9 +170,9 @@ def latency_figures(workdir: Path, samples: int) -> dict:
     try:
         for _ in range(samples):
             time.sleep(rng.uniform(0, settings.anchor_interval))
-            with services.sessions.begin() as session:
-                size = services.store.lock(session)
-                services.store.append(session, size, [(b'{"bench":%d}' % size, None)])
+            with services.store.transaction(services.sessions) as tx:
+                size = tx.size
+                tx.append([(b'{"bench":%d}' % size, None)])
             appended = time.monotonic()
             while not _final_covering(services, size):
                 time.sleep(0.05)

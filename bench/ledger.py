@@ -71,9 +71,8 @@ class Backend:
         migrate(self.services.engine)
 
     def append(self, entries: list[tuple[bytes, str]]) -> None:
-        store = self.services.store
-        with self.services.sessions.begin() as session:
-            store.append(session, store.lock(session), entries)
+        with self.services.store.transaction(self.services.sessions) as tx:
+            tx.append(entries)
 
     def size(self) -> int:
         with self.services.sessions() as session:

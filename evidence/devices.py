@@ -27,6 +27,7 @@ from ledger.cases import REGISTRY, CaseService
 from ledger.errors import InvalidInput, NotFound
 from ledger.events import Event
 from ledger.models import Leaf
+from ledger.storage import LogTransaction
 from ledger.users import Action, Actor
 
 KINDS = ("bodycam", "camera")
@@ -49,11 +50,11 @@ class DeviceRegistry:
         algorithm, raw = _load_key(public_key_pem)
         payload = {"serial": serial, "kind": kind, "unit": unit, "algorithm": algorithm, "public_key": raw.hex()}
 
-        def work(session: Session, size: int) -> dict[str, Any]:
-            if serial in registry(session).devices or session.get(Device, serial) is not None:
+        def work(tx: LogTransaction) -> dict[str, Any]:
+            if serial in registry(tx.session).devices or tx.session.get(Device, serial) is not None:
                 raise InvalidInput(f"device {serial} is already registered")
-            self.cases.append_registry_event(session, size, actor, DEVICE_REGISTERED, payload)
-            session.add(Device(serial=serial, kind=kind, unit=unit, status=CERTIFIED, algorithm=algorithm,
+            self.cases.append_registry_event(tx, actor, DEVICE_REGISTERED, payload)
+            tx.session.add(Device(serial=serial, kind=kind, unit=unit, status=CERTIFIED, algorithm=algorithm,
                                public_key=raw, registered_at=datetime.now(UTC)))
             return {"serial": serial, "kind": kind, "unit": unit, "status": CERTIFIED, "algorithm": algorithm}
 
@@ -62,11 +63,11 @@ class DeviceRegistry:
     def revoke(self, actor: Actor, serial: str) -> None:
         actor.require(Action.MANAGE_DEVICES)
 
-        def work(session: Session, size: int) -> dict[str, Any]:
-            device = session.get(Device, serial)
-            if device is None or serial not in registry(session).devices:
+        def work(tx: LogTransaction) -> dict[str, Any]:
+            device = tx.session.get(Device, serial)
+            if device is None or serial not in registry(tx.session).devices:
                 raise NotFound(f"no device {serial}")
-            self.cases.append_registry_event(session, size, actor, DEVICE_REVOKED, {"serial": serial})
+            self.cases.append_registry_event(tx, actor, DEVICE_REVOKED, {"serial": serial})
             device.status = projection.REVOKED
             return {}
 

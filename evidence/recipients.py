@@ -15,6 +15,7 @@ from evidence.models import Recipient
 from evidence.projection import RECIPIENT_REGISTERED
 from ledger.cases import CaseService
 from ledger.errors import InvalidInput
+from ledger.storage import LogTransaction
 from ledger.users import Action, Actor
 
 _CODE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
@@ -34,11 +35,11 @@ class Recipients:
             raise InvalidInput(f"a recipient is a code (lowercase letters, digits, -_.) and a name of 1 to "
                                f"{MAX_NAME} characters")
 
-        def work(session: Session, size: int) -> dict[str, Any]:
-            if code in registry(session).recipients or session.get(Recipient, code) is not None:
+        def work(tx: LogTransaction) -> dict[str, Any]:
+            if code in registry(tx.session).recipients or tx.session.get(Recipient, code) is not None:
                 raise InvalidInput(f"recipient {code} is registered already")
-            self.cases.append_registry_event(session, size, actor, RECIPIENT_REGISTERED, {"recipient": code})
-            session.add(Recipient(id=code, name=name, registered_at=datetime.now(UTC)))
+            self.cases.append_registry_event(tx, actor, RECIPIENT_REGISTERED, {"recipient": code})
+            tx.session.add(Recipient(id=code, name=name, registered_at=datetime.now(UTC)))
             return {"id": code, "name": name}
 
         return self.cases.write(actor, None, work)

@@ -40,6 +40,7 @@ from ledger.events import Event, as_utc, format_time
 from ledger.lifecycle import State
 from ledger.models import Leaf
 from ledger.projection import parse_time
+from ledger.storage import LogTransaction
 from ledger.users import Action, Actor
 
 Also = Callable[[Session, dict[str, Any]], None]
@@ -132,15 +133,15 @@ class EvidenceService:
         poster = self._poster(blob.sha256, facts) if kind in VIDEO else None
         media_json = rfc8785.dumps(facts).decode()
 
-        def work(session: Session, size: int) -> dict[str, Any]:
-            result = self._record(session, size, actor, meta, blob, kind, media_json, device, poster, derived)
+        def work(tx: LogTransaction) -> dict[str, Any]:
+            result = self._record(tx, actor, meta, blob, kind, media_json, device, poster, derived)
             if also is not None:
-                also(session, result)
+                also(tx.session, result)
             return result
 
         return self.cases.write(actor, None, work)
 
-    def _record(self, session: Session, size: int, actor: Actor, meta: UploadMeta, blob: Blob, kind: str,
+    def _record(self, tx: LogTransaction, actor: Actor, meta: UploadMeta, blob: Blob, kind: str,
                 media_json: str, device: str | None, poster: str | None,
                 derived: tuple[EvidenceItem, dict[str, Any]] | None) -> dict[str, Any]:
         now = datetime.now(UTC)
@@ -150,13 +151,13 @@ class EvidenceService:
             captured_at=meta.captured_at, registered_at=now, late=int(now - meta.captured_at > LATE_AFTER),
             media=media_json, media_sha256=sha256_of(media_json.encode()).hexdigest(),
             segment_seq=meta.segment_seq, segment_prev=meta.segment_prev,
-            continuity=self.devices.continuity(session, meta) if meta.segment_seq is not None else None,
+            continuity=self.devices.continuity(tx.session, meta) if meta.segment_seq is not None else None,
             derived_from=derived[0].id if derived else None,
             operation=rfc8785.dumps(derived[1]).decode() if derived else None, poster_sha256=poster, leaf_index=-1)
-        written = self.cases.append_event(session, size, actor, meta.case_no, REGISTERED, _payload(item, derived))
+        written = self.cases.append_event(tx, actor, meta.case_no, REGISTERED, _payload(item, derived))
         item.leaf_index = written["index"]
         item.registered_at = parse_time(written["event"]["time"])  # the event's own time, to the microsecond
-        session.add(item)
+        tx.session.add(item)
         return {**written, "evidence": view(item)}
 
     def _poster(self, sha256: str, facts: dict[str, Any]) -> str | None:
@@ -205,10 +206,10 @@ class EvidenceService:
         if recipient is not None:
             payload["recipient"] = recipient
 
-        def work(session: Session, size: int) -> dict[str, Any]:
+        def work(tx: LogTransaction) -> dict[str, Any]:
             if recipient is not None:
-                self.recipients.check(session, recipient)
-            return self.cases.append_event(session, size, actor, item.case_no, CUSTODY, payload)
+                self.recipients.check(tx.session, recipient)
+            return self.cases.append_event(tx, actor, item.case_no, CUSTODY, payload)
 
         self.cases.write(actor, None, work)
         return item
@@ -233,7 +234,8 @@ class EvidenceService:
         if reason not in CUSTODY_REASONS:
             raise InvalidInput(f"say why with a reason, one of {', '.join(CUSTODY_REASONS)}")
 
-        def work(session: Session, size: int) -> dict[str, Any]:
+        def work(tx: LogTransaction) -> dict[str, Any]:
+            session = tx.session
             self.cases.visible_case(session, actor, case_no)
             last = session.scalars(select(Leaf.leaf_index).where(Leaf.case_no == case_no)
                                    .order_by(Leaf.leaf_index.desc()).limit(1)).one()
@@ -242,8 +244,7 @@ class EvidenceService:
             for item in items:
                 payload = {"evidence_id": item.id, "sha256": item.sha256, "action": "export",
                            "role": actor.role.value, "reason": reason}
-                self.cases.append_event(session, size, actor, case_no, CUSTODY, payload)
-                size += 1
+                self.cases.append_event(tx, actor, case_no, CUSTODY, payload)
             return {"items": items, "last": last}
 
         done = self.cases.write(actor, None, work)
@@ -275,8 +276,8 @@ class EvidenceService:
             raise InvalidInput(f"evidence {evidence_id} follows its device's previous segment: no gap to "
                                "acknowledge")
         payload = {"evidence_id": item.id, "device": item.device, "reason": reason}
-        return self.cases.write(actor, None, lambda session, size: self.cases.append_event(
-            session, size, actor, item.case_no, GAP_ACKNOWLEDGED, payload))
+        return self.cases.write(actor, None, lambda tx: self.cases.append_event(
+            tx, actor, item.case_no, GAP_ACKNOWLEDGED, payload))
 
     def disagreements(self, session: Session, case_no: str) -> list[str]:
         """Each evidence row of the case that disagrees with its registration in the log, and why."""

@@ -35,7 +35,7 @@ from ledger.lifecycle import Outcome, State
 from ledger.models import Case, IdempotencyRecord, Leaf, Party, PartyCase
 from ledger.parties import PartyData, PartySecrets
 from ledger.projection import CaseRow
-from ledger.storage import LogStore
+from ledger.storage import LogStore, LogTransaction
 from ledger.users import Action, Actor
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class CaseService:
         payload = lifecycle.validate_payload(State.REPORTED, report)
         actor.require(Action.OPEN_CASE, district=payload["district"])
         party_data = _party(party)
-        return self.write(actor, idempotency, lambda s, size: self._create(s, size, actor, payload, party_data))
+        return self.write(actor, idempotency, lambda tx: self._create(tx, actor, payload, party_data))
 
     def transition(
         self, actor: Actor, case_no: str, target: Any, payload: Any, party: Any = None,
@@ -97,7 +97,7 @@ class CaseService:
         clean = lifecycle.validate_payload(state, payload if payload is not None else {})
         party_data = _party(party)
         return self.write(
-            actor, idempotency, lambda s, size: self._transition(s, size, actor, case_no, state, clean, party_data)
+            actor, idempotency, lambda tx: self._transition(tx, actor, case_no, state, clean, party_data)
         )
 
     def erase_party(self, actor: Actor, case_no: str, idempotency: Idempotency | None = None,
@@ -108,26 +108,26 @@ class CaseService:
         """
         actor.require(Action.ERASE_PARTY)
 
-        def work(session: Session, size: int) -> dict[str, Any]:
-            result = self._erase(session, size, actor, case_no)
+        def work(tx: LogTransaction) -> dict[str, Any]:
+            result = self._erase(tx, actor, case_no)
             if also is not None:
-                also(session, case_no)
+                also(tx.session, case_no)
             return result
 
         return self.write(actor, idempotency, work)
 
     def write(self, actor: Actor, idempotency: Idempotency | None,
-              work: Callable[[Session, int], dict[str, Any]]) -> dict[str, Any]:
-        """Run `work(session, size)` under the append lock in one transaction, replaying an idempotent retry."""
-        with self.sessions.begin() as session:
-            size = self.store.lock(session)
+              work: Callable[[LogTransaction], dict[str, Any]]) -> dict[str, Any]:
+        """Run `work(tx)` in one log transaction (ledger/storage.py), replaying an idempotent retry's
+        first answer instead."""
+        with self.store.transaction(self.sessions) as tx:
             if idempotency:
-                replay = self._replay(session, actor, idempotency)
+                replay = self._replay(tx.session, actor, idempotency)
                 if replay is not None:
                     return replay
-            result = work(session, size)
+            result = work(tx)
             if idempotency:
-                session.add(IdempotencyRecord(
+                tx.session.add(IdempotencyRecord(
                     user_id=actor.user_id, key=idempotency.key, request_hash=idempotency.request_hash,
                     status=201, body=json.dumps(result),
                 ))
@@ -142,8 +142,9 @@ class CaseService:
         answer: dict[str, Any] = json.loads(record.body)
         return answer
 
-    def _create(self, session: Session, size: int, actor: Actor, payload: dict[str, Any],
+    def _create(self, tx: LogTransaction, actor: Actor, payload: dict[str, Any],
                 party: PartyData | None) -> dict[str, Any]:
+        session = tx.session
         serial = (session.execute(select(func.max(Case.serial))).scalar_one() or 0) + 1
         now = self.clock()
         case_no = f"CG-{now[:4]}-{serial:06d}"
@@ -156,12 +157,13 @@ class CaseService:
         session.flush()  # the case row must exist before a party row points at it
         if party is not None:
             payload = {**payload, "party": self._attach_party(session, case, party)}
-        return self._record(session, size, actor, case, lifecycle.event_type(State.REPORTED), payload, now)
+        return self._record(tx, actor, case, lifecycle.event_type(State.REPORTED), payload, now)
 
     def _transition(
-        self, session: Session, size: int, actor: Actor, case_no: str, target: State, payload: dict[str, Any],
+        self, tx: LogTransaction, actor: Actor, case_no: str, target: State, payload: dict[str, Any],
         party: PartyData | None,
     ) -> dict[str, Any]:
+        session = tx.session
         case, logged = self.checked_case(session, actor, case_no)
         if party is not None:
             if target is not State.FILED or logged.party_key is not None:
@@ -180,15 +182,16 @@ class CaseService:
         if target is State.DECIDED:
             case.outcome, case.amount_fen = payload["outcome"], payload.get("amount_fen")
         case.state = target.value
-        return self._record(session, size, actor, case, lifecycle.event_type(target), payload, self.clock())
+        return self._record(tx, actor, case, lifecycle.event_type(target), payload, self.clock())
 
-    def _erase(self, session: Session, size: int, actor: Actor, case_no: str) -> dict[str, Any]:
+    def _erase(self, tx: LogTransaction, actor: Actor, case_no: str) -> dict[str, Any]:
+        session = tx.session
         case, _ = self.checked_case(session, actor, case_no)
         row = session.get(Party, case_no)
         if row is None:
             raise NotFound(f"case {case_no} holds no personal data to erase")
         session.delete(row)
-        return self._record(session, size, actor, case, PARTY_ERASED, {}, self.clock())
+        return self._record(tx, actor, case, PARTY_ERASED, {}, self.clock())
 
     def _attach_party(self, session: Session, case: Case, party: PartyData) -> dict[str, str]:
         sealed = parties.seal(self.party_secrets, party, case.case_no)
@@ -215,13 +218,13 @@ class CaseService:
         return penalised
 
     def _record(
-        self, session: Session, size: int, actor: Actor, case: Case, type_: str, payload: dict[str, Any], now: str
+        self, tx: LogTransaction, actor: Actor, case: Case, type_: str, payload: dict[str, Any], now: str
     ) -> dict[str, Any]:
         event = Event(
             type=type_, case_no=case.case_no, seq=case.seq, actor=actor.username, time=now,
             prev=case.last_leaf_hash.hex() if case.seq else None, payload=payload,
         )
-        [appended], head = self.store.append(session, size, [(event.encode(), case.case_no)])
+        [appended], head = tx.append([(event.encode(), case.case_no)])
         case.seq += 1
         case.last_leaf_hash = appended.leaf_hash
         case.updated_at = _dt(now)
@@ -267,24 +270,24 @@ class CaseService:
             raise NotFound(f"no case {case_no[:MAX_CASE_NO]}")
         return case
 
-    def append_event(self, session: Session, size: int, actor: Actor, case_no: str, type_: str,
+    def append_event(self, tx: LogTransaction, actor: Actor, case_no: str, type_: str,
                      payload: dict[str, Any]) -> dict[str, Any]:
         """Append a non-lifecycle event (evidence, custody) to a case's chain, inside `write`'s work."""
         if type_.startswith("case."):
             raise ValueError("lifecycle events go through transition()")
-        case, _ = self.checked_case(session, actor, case_no)
-        return self._record(session, size, actor, case, type_, payload, self.clock())
+        case, _ = self.checked_case(tx.session, actor, case_no)
+        return self._record(tx, actor, case, type_, payload, self.clock())
 
-    def append_registry_event(self, session: Session, size: int, actor: Actor, type_: str,
+    def append_registry_event(self, tx: LogTransaction, actor: Actor, type_: str,
                               payload: dict[str, Any]) -> dict[str, Any]:
         """Append an event of the registry chain (inside `write`'s work): its seq and prev come from the
         chain's last leaf, so the registry is read from the log itself."""
-        last = session.execute(select(Leaf.leaf_hash, Leaf.data).where(Leaf.case_no == REGISTRY)
+        last = tx.session.execute(select(Leaf.leaf_hash, Leaf.data).where(Leaf.case_no == REGISTRY)
                                .order_by(Leaf.leaf_index.desc()).limit(1)).first()
         seq = 0 if last is None else Event.decode(last.data).seq + 1
         event = Event(type=type_, case_no=REGISTRY, seq=seq, actor=actor.username, time=self.clock(),
                       prev=None if last is None else last.leaf_hash.hex(), payload=payload)
-        [appended], head = self.store.append(session, size, [(event.encode(), REGISTRY)])
+        [appended], head = tx.append([(event.encode(), REGISTRY)])
         return {"index": appended.index, "leaf_hash": appended.leaf_hash.hex(), "event": event.to_json(),
                 "checkpoint": _head_json(head)}
 

@@ -11,12 +11,13 @@ that can never change again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import and_, insert, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from ledger import keyring, merkle
 from ledger.checkpoint import CheckpointSigner, SignedHead
@@ -37,6 +38,23 @@ class Appended:
 
     index: int
     leaf_hash: bytes
+
+
+class LogTransaction:
+    """The one way to append to the log (DESIGN.md: The log): one database transaction that holds the
+    append lock. Each `append` takes the next indexes and signs the new head; the leaves, their nodes,
+    the checkpoints and every derived row the caller adds to `session` commit together or not at all."""
+
+    def __init__(self, session: Session, store: LogStore, size: int) -> None:
+        self.session = session
+        self.size = size  # the tree's size so far, this transaction's appends included
+        self._store = store
+
+    def append(self, entries: Sequence[tuple[bytes, str | None]]) -> tuple[list[Appended], SignedHead]:
+        """Append `(event bytes, case number)` pairs at the end of the log; the signed new head."""
+        appended, head = self._store._append(self.session, self.size, entries)  # its one caller
+        self.size = head.size
+        return appended, head
 
 
 class LogStore:
@@ -82,10 +100,17 @@ class LogStore:
             return session.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one()
         return session.execute(select(LogHead.size).where(LogHead.id == 1).with_for_update()).scalar_one()
 
-    def append(
+    @contextmanager
+    def transaction(self, sessions: sessionmaker[Session]) -> Iterator[LogTransaction]:
+        """A log transaction (LogTransaction): committed when the block ends, rolled back if it raises."""
+        with sessions.begin() as session:
+            yield LogTransaction(session, self, self.lock(session))
+
+    def _append(
         self, session: Session, size: int, entries: Sequence[tuple[bytes, str | None]]
     ) -> tuple[list[Appended], SignedHead]:
-        """Append `(event bytes, case number)` pairs at `size` (held by `lock`); sign the new head."""
+        """Append `(event bytes, case number)` pairs at `size` (held by `lock`); sign the new head. Callers
+        go through `transaction`, which keeps the size."""
         if not entries:
             raise InvalidInput("nothing to append")
         compact = CompactRange(size, self._fetch_ordered(session, CompactRange.border_nodes(size)))

@@ -32,6 +32,7 @@ from ledger.events import Event, format_time
 from ledger.lifecycle import State
 from ledger.models import User
 from ledger.parties import PartySecrets
+from ledger.storage import LogTransaction
 from ledger.users import Action, Actor, Role, actor_of
 from verify_portal.models import Statement
 
@@ -99,12 +100,12 @@ class Statements:
         payload = {"commitment": hashlib.sha256(_DOMAIN + salt + text.encode()).hexdigest(), "channel": "portal",
                    "photos": [{"evidence_id": r["evidence_id"], "sha256": r["sha256"]} for r in registered]}
 
-        def work(session: Session, size: int) -> dict[str, Any]:
-            _, logged = self.cases.checked_case(session, actor, case_no)
+        def work(tx: LogTransaction) -> dict[str, Any]:
+            _, logged = self.cases.checked_case(tx.session, actor, case_no)
             if logged.state != State.NOTIFIED.value:  # checked again under the append lock, from the log
                 raise IllegalTransition(f"case {case_no} is no longer at the notice stage")
-            written = self.cases.append_event(session, size, actor, case_no, STATEMENT, payload)
-            session.add(Statement(case_no=case_no, leaf_index=written["index"], nonce=nonce, ciphertext=sealed,
+            written = self.cases.append_event(tx, actor, case_no, STATEMENT, payload)
+            tx.session.add(Statement(case_no=case_no, leaf_index=written["index"], nonce=nonce, ciphertext=sealed,
                                   created_at=now))
             return written
 

@@ -39,10 +39,8 @@ def transact(contract: AnchorContract, function: str, *args: object, sender: int
 
 def append(services: Services, n: int) -> int:
     """Append `n` events in one write; return the new log size."""
-    with services.sessions.begin() as session:
-        size = services.store.lock(session)
-        _, head = services.store.append(
-            session, size, [(b'{"event":%d}' % next(_counter), None) for _ in range(n)])
+    with services.store.transaction(services.sessions) as tx:
+        _, head = tx.append([(b'{"event":%d}' % next(_counter), None) for _ in range(n)])
     return head.size
 
 

@@ -13,9 +13,8 @@ from ledger.trust import verify_checkpoint
 
 
 def _append(services, payloads):
-    with services.sessions.begin() as session:
-        size = services.store.lock(session)
-        return services.store.append(session, size, [(p, None) for p in payloads])
+    with services.store.transaction(services.sessions) as tx:
+        return tx.append([(p, None) for p in payloads])
 
 
 def _fill(services, n, batch=100):
