@@ -3,7 +3,7 @@
 Production takes it from a keystore file or the environment; the embedded
 chain uses anvil's first development account. The development accounts'
 keys are public (derived from a published mnemonic), so production refuses
-them (issue 3).
+them: anyone could sign with them.
 """
 
 from __future__ import annotations

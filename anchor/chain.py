@@ -1,7 +1,7 @@
 """A thin JSON-RPC client for what anchoring needs of an EVM chain: blocks, nonces, fees, receipts.
 
 Every transport failure surfaces as `ChainUnavailable`, so the worker can
-back off and report the outage instead of crashing (issue 3: chain down).
+back off and report the outage instead of crashing: the log keeps taking events while the chain is down.
 """
 
 from __future__ import annotations

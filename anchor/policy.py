@@ -15,7 +15,7 @@ class Fees:
 
 @dataclass(frozen=True)
 class Policy:
-    """The anchor worker's knobs; defaults suit a city's log (issue 3)."""
+    """The anchor worker's knobs; the defaults suit a city's log."""
 
     interval: float = 30.0  # seconds between anchors while there is something new
     max_leaves: int = 10_000  # anchor at once when this many leaves wait

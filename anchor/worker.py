@@ -1,6 +1,6 @@
 """The anchor worker: puts the log's latest checkpoint on chain, exactly once, and follows it to finality.
 
-Exactly once rests on three rules (issue 3):
+Exactly once rests on three rules (DESIGN.md: Chain):
 1. An anchor's record, with its signed raw transaction, is committed before
    the transaction is sent. A crash after that leaves a `pending` record that
    the next cycle settles; a crash before it leaves nothing to settle.

@@ -9,7 +9,7 @@
   measured on the same anvil;
 - latency from an event's append to its anchor being final, with the default
   settings (anchor every 30 s, the embedded anvil).
-Goals (issue 3): at 10,000 records per batch at least 1,000x less gas per record
+Goals: at 10,000 records per batch at least 1,000x less gas per record
 than the naive design; a full anchor under 100,000 gas up to 2^32 leaves.
 
 Logs of 10^9 leaves are not built: every leaf is the same hash, so every perfect

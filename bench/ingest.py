@@ -7,7 +7,7 @@ Measures, in one run on loopback: the end-to-end upload rate of `POST
 event) against `openssl dgst -sha256` over the same file, and the growth of
 the serving worker's resident memory during the upload. For context it also
 times writing and fsyncing a new file of that size on the same file system.
-Goals (issue 4): at least 0.5x the openssl hashing rate, memory growth under 64 MiB.
+Goals: at least 0.5x the openssl hashing rate, memory growth under 64 MiB.
 
 The file is a real MP4 (made by ffmpeg) followed by one ISO-BMFF `free` box
 of random bytes, which players and ffprobe skip: large, valid, quick to make.

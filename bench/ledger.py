@@ -6,7 +6,7 @@
   batches of 1,000, and through the HTTP API under gunicorn (`lianzheng serve`);
 - inclusion and consistency proof latency (p50, p99) at each log size;
 - the same for pymerkle's in-memory tree in the same run, as a reference.
-Goals (issue 2): proof latency at 10^6 within 2x of 10^4; batched appends on
+Goals: proof latency at 10^6 within 2x of 10^4; batched appends on
 PostgreSQL at least 10,000 events/s.
 """
 

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from evidence import projection
 from evidence.blobstore import FileBlobStore
 from evidence.models import Device, EvidenceItem, Recipient
-from evidence.projection import GAP_ACKNOWLEDGED, REGISTERED, ItemRow, Registry
+from evidence.projection import ItemRow, Registry
 from ledger.audit import Report
+from ledger.event_types import EVIDENCE_REGISTERED, GAP_ACKNOWLEDGED
 from ledger.events import Event
 from ledger.projection import REGISTRY, differences
 
@@ -29,7 +30,7 @@ class EvidenceProjection:
     def observe(self, index: int, leaf_hash: bytes, event: Event) -> None:
         if event.case_no == REGISTRY:
             self.registry.apply(event)
-        elif event.type == REGISTERED:
+        elif event.type == EVIDENCE_REGISTERED:
             self.items[event.payload["evidence_id"]] = projection.item_of(index, event)
         elif event.type == GAP_ACKNOWLEDGED:
             self.gaps[event.payload["evidence_id"]] = event.payload["reason"]

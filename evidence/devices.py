@@ -22,9 +22,10 @@ from evidence.errors import DeviceRefused
 from evidence.integrity import check_item
 from evidence.meta import UploadMeta, signed_message
 from evidence.models import Device, EvidenceItem
-from evidence.projection import CERTIFIED, DEVICE_REGISTERED, DEVICE_REVOKED, DeviceRow, Registry
+from evidence.projection import CERTIFIED, DeviceRow, Registry
 from ledger.cases import REGISTRY, CaseService
 from ledger.errors import InvalidInput, NotFound
+from ledger.event_types import DEVICE_REGISTERED, DEVICE_REVOKED
 from ledger.events import Event
 from ledger.models import Leaf
 from ledger.storage import LogTransaction

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from evidence import projection
 from evidence.models import EvidenceItem
 from ledger.errors import StoredStateMismatch
+from ledger.event_types import EVIDENCE_REGISTERED
 from ledger.events import Event
 from ledger.models import Leaf
 from ledger.projection import differences
@@ -17,7 +18,7 @@ def check_item(session: Session, item: EvidenceItem) -> None:
     or the log was altered: nothing is served or decided from it until the audit says which)."""
     leaf = session.get(Leaf, item.leaf_index)
     event = None if leaf is None else Event.decode(leaf.data)
-    if event is None or event.type != projection.REGISTERED or event.payload.get("evidence_id") != item.id:
+    if event is None or event.type != EVIDENCE_REGISTERED or event.payload.get("evidence_id") != item.id:
         raise StoredStateMismatch(f"evidence {item.id}'s row names leaf {item.leaf_index}, which does not "
                                   "register it: run `lianzheng audit`")
     found = differences(projection.item_of(item.leaf_index, event), projection.as_row(item))

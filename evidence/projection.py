@@ -17,15 +17,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from ledger.event_types import DEVICE_REGISTERED, DEVICE_REVOKED, GAP_ACKNOWLEDGED, RECIPIENT_REGISTERED
 from ledger.events import Event
 from ledger.projection import parse_time
 
-REGISTERED = "evidence.registered"
-CUSTODY = "evidence.custody"
-GAP_ACKNOWLEDGED = "evidence.gap-acknowledged"
-DEVICE_REGISTERED = "device.registered"
-DEVICE_REVOKED = "device.revoked"
-RECIPIENT_REGISTERED = "recipient.registered"
 CERTIFIED, REVOKED = "certified", "revoked"
 # Why a device's recordings have a gap, from a fixed list: the acknowledgement goes into the log.
 GAP_REASONS = ("battery-failure", "storage-full", "device-fault", "transfer-interrupted",

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from evidence.devices import registry
 from evidence.models import Recipient
-from evidence.projection import RECIPIENT_REGISTERED
 from ledger.cases import CaseService
 from ledger.errors import InvalidInput
+from ledger.event_types import RECIPIENT_REGISTERED
 from ledger.storage import LogTransaction
 from ledger.users import Action, Actor
 

@@ -31,11 +31,12 @@ from evidence.errors import ChecksumMismatch, TamperedBlob, Truncated, Unsupport
 from evidence.integrity import check_item
 from evidence.meta import UploadMeta, check_not_future
 from evidence.models import EvidenceItem
-from evidence.projection import CUSTODY, GAP_ACKNOWLEDGED, GAP_REASONS, REGISTERED
+from evidence.projection import GAP_REASONS
 from evidence.recipients import Recipients
 from evidence.sniff import ALLOWED, VIDEO, media_type
 from ledger.cases import CaseService
 from ledger.errors import CaseClosed, InvalidInput, NotFound, StoredStateMismatch
+from ledger.event_types import EVIDENCE_CUSTODY, EVIDENCE_REGISTERED, GAP_ACKNOWLEDGED
 from ledger.events import Event, as_utc, format_time
 from ledger.lifecycle import State
 from ledger.models import Leaf
@@ -154,7 +155,7 @@ class EvidenceService:
             continuity=self.devices.continuity(tx.session, meta) if meta.segment_seq is not None else None,
             derived_from=derived[0].id if derived else None,
             operation=rfc8785.dumps(derived[1]).decode() if derived else None, poster_sha256=poster, leaf_index=-1)
-        written = self.cases.append_event(tx, actor, meta.case_no, REGISTERED, _payload(item, derived))
+        written = self.cases.append_event(tx, actor, meta.case_no, EVIDENCE_REGISTERED, _payload(item, derived))
         item.leaf_index = written["index"]
         item.registered_at = parse_time(written["event"]["time"])  # the event's own time, to the microsecond
         tx.session.add(item)
@@ -209,7 +210,7 @@ class EvidenceService:
         def work(tx: LogTransaction) -> dict[str, Any]:
             if recipient is not None:
                 self.recipients.check(tx.session, recipient)
-            return self.cases.append_event(tx, actor, item.case_no, CUSTODY, payload)
+            return self.cases.append_event(tx, actor, item.case_no, EVIDENCE_CUSTODY, payload)
 
         self.cases.write(actor, None, work)
         return item
@@ -244,7 +245,7 @@ class EvidenceService:
             for item in items:
                 payload = {"evidence_id": item.id, "sha256": item.sha256, "action": "export",
                            "role": actor.role.value, "reason": reason}
-                self.cases.append_event(tx, actor, case_no, CUSTODY, payload)
+                self.cases.append_event(tx, actor, case_no, EVIDENCE_CUSTODY, payload)
             return {"items": items, "last": last}
 
         done = self.cases.write(actor, None, work)
@@ -299,7 +300,7 @@ class EvidenceService:
         trail: list[dict[str, object]] = []
         for index, data in rows:
             event = Event.decode(data)
-            if event.type in (REGISTERED, CUSTODY) and event.payload.get("evidence_id") == item.id:
+            if event.type in (EVIDENCE_REGISTERED, EVIDENCE_CUSTODY) and event.payload.get("evidence_id") == item.id:
                 trail.append({"index": index, "type": event.type, "actor": event.actor, "time": event.time,
                               **{k: event.payload[k] for k in ("action", "role", "reason", "recipient")
                                  if k in event.payload}})

@@ -36,6 +36,7 @@ from evidence.bagit import BAGIT_TXT, DEFAULT_LIMITS, ArchiveLimits, Bag, Hostil
 from evidence.contents import EXTENSIONS, FORMAT, custody_of
 from ledger import lifecycle, merkle, trust
 from ledger.errors import CheckIncomplete, LianzhengError, VerificationError
+from ledger.event_types import EVIDENCE_REGISTERED
 from ledger.events import Event, format_time
 from ledger.trust import ChainPin, TrustRoot, TrustRoots, VerifiedCheckpoint
 from ledger.verdict import EXIT_CODES, RESULT_WORDS, WORDS, Status, Verdict, verdict_of
@@ -424,7 +425,7 @@ class _Package:
         self._need_signature()
         if not self.events:
             raise _NotRun("no events were shown to be in the log")
-        registered = [e for _, _, e in self.events if e.type == "evidence.registered"]
+        registered = [e for _, _, e in self.events if e.type == EVIDENCE_REGISTERED]
         for event in registered:
             self._one_item(event.payload)
         return f"{len(registered)} evidence files match the hashes, sizes and media facts in the log"

@@ -30,6 +30,7 @@ from ledger.errors import (
     StoredStateMismatch,
     invalid_input,
 )
+from ledger.event_types import PARTY_ERASED
 from ledger.events import Event, utc_now
 from ledger.lifecycle import Outcome, State
 from ledger.models import Case, IdempotencyRecord, Leaf, Party, PartyCase
@@ -40,7 +41,6 @@ from ledger.users import Action, Actor
 
 log = logging.getLogger(__name__)
 
-PARTY_ERASED = "party.erased"
 MAX_CASE_NO = 32  # the column's width
 # The chain of registry events (devices, recipients of evidence): codes and keys only, no case, no person.
 REGISTRY = "REGISTRY"

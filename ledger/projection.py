@@ -15,13 +15,12 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ledger.event_types import PARTY_ERASED
 from ledger.events import Event
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 from ledger.lifecycle import CaseFacts, Outcome, State
-
-PARTY_ERASED = "party.erased"
 
 
 @dataclass(frozen=True)

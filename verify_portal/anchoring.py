@@ -133,7 +133,7 @@ def serving_chain(settings: Settings) -> Iterator[None]:
     """For `serve` on the embedded default: the local chain up and an anchor worker process beside it.
 
     A chain that does not start is reported, not fatal: the log takes events
-    without it, and the worker keeps trying (issue 3: chain down). A worker
+    without it, and the worker keeps trying while the chain is down. A worker
     that dies is started again.
     """
     if not (settings.embedded_chain and settings.anchor_in_serve):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.cases import CaseService
 from ledger.errors import LianzhengError
+from ledger.event_types import EVIDENCE_REGISTERED, PARTY_STATEMENT
 from ledger.users import Action, Actor
 from verify_portal.models import CaseCode
 
@@ -84,9 +85,9 @@ def timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if kind.startswith("case."):
             detail = {k: payload[k] for k in ("outcome", "amount_fen", "proposed_amount_fen", "kind", "reason",
                                               "violation_type", "source") if k in payload}
-        elif kind == "evidence.registered":
+        elif kind == EVIDENCE_REGISTERED:
             detail = {"media_type": payload["media_type"], "captured_at": payload["captured_at"]}
-        elif kind == "party.statement":
+        elif kind == PARTY_STATEMENT:
             detail = {"photos": len(payload["photos"])}
         else:
             continue

@@ -1,4 +1,4 @@
-"""Structured logs: one JSON object per line, each carrying the request id (issue 7).
+"""Structured logs: one JSON object per line, each carrying the request id.
 
 The request id comes from the `X-Request-Id` header when it is a plain token, else a new one; the answer
 echoes it, so a client, the proxy and our logs name the same request. Messages never carry personal data

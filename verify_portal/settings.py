@@ -50,7 +50,7 @@ class Settings:
     anchor_in_serve: bool = True
     anchor_lag_limit: float = 600.0  # /readyz fails when a leaf has waited longer than this for its anchor
     anvil_bin: str | None = None
-    # Evidence (issue 4)
+    # Evidence
     blob_dir: Path | None = None  # default <data>/blobs
     max_evidence_bytes: int = 8 << 30
     upload_lifetime_hours: float = 24.0

@@ -26,8 +26,9 @@ from evidence.meta import UploadMeta
 from evidence.service import EvidenceService
 from evidence.sniff import IMAGE, media_type
 from ledger.audit import Report
-from ledger.cases import PARTY_ERASED, CaseService
+from ledger.cases import CaseService
 from ledger.errors import IllegalTransition, InvalidInput
+from ledger.event_types import PARTY_ERASED, PARTY_STATEMENT
 from ledger.events import Event, format_time
 from ledger.lifecycle import State
 from ledger.models import User
@@ -36,7 +37,6 @@ from ledger.storage import LogTransaction
 from ledger.users import Action, Actor, Role, actor_of
 from verify_portal.models import Statement
 
-STATEMENT = "party.statement"
 MAX_TEXT = 2000
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 5 << 20
@@ -68,7 +68,7 @@ class StatementProjection:
         self.erased: set[str] = set()
 
     def observe(self, index: int, leaf_hash: bytes, event: Event) -> None:
-        if event.type == STATEMENT:
+        if event.type == PARTY_STATEMENT:
             self.statements[(event.case_no, index)] = event.payload["commitment"]
         elif event.type == PARTY_ERASED:
             self.erased.add(event.case_no)
@@ -104,7 +104,7 @@ class Statements:
             _, logged = self.cases.checked_case(tx.session, actor, case_no)
             if logged.state != State.NOTIFIED.value:  # checked again under the append lock, from the log
                 raise IllegalTransition(f"case {case_no} is no longer at the notice stage")
-            written = self.cases.append_event(tx, actor, case_no, STATEMENT, payload)
+            written = self.cases.append_event(tx, actor, case_no, PARTY_STATEMENT, payload)
             tx.session.add(Statement(case_no=case_no, leaf_index=written["index"], nonce=nonce, ciphertext=sealed,
                                   created_at=now))
             return written

@@ -1,4 +1,4 @@
-"""Every route, walked with every role and with no login: who may call what (issue 6: Security).
+"""Every route, walked with every role and with no login: who may call what (every endpoint checks who may call it).
 
 The matrix below is the contract; a route added without a row fails the completeness test.
 """

@@ -1,4 +1,4 @@
-"""Operations endpoints: liveness, readiness, Prometheus metrics (issue 7). Counts and states only.
+"""Operations endpoints: liveness, readiness, Prometheus metrics. Counts and states only.
 
 Everything here is read from the database or probed on the spot, so every gunicorn worker answers the same.
 """
