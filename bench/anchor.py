@@ -39,7 +39,7 @@ from anchor.local import LocalChain  # noqa: E402
 from anchor.models import AnchorRecord, AnchorStatus  # noqa: E402
 from bench import figures as figures_io  # noqa: E402
 from ledger import merkle  # noqa: E402
-from verify_portal import anchoring  # noqa: E402
+from verify_portal import anchored, anchoring  # noqa: E402
 from verify_portal.services import build, migrate  # noqa: E402
 from verify_portal.settings import Settings  # noqa: E402
 
@@ -161,7 +161,7 @@ def latency_figures(workdir: Path, samples: int) -> dict:
     services = build(settings)
     migrate(services.engine)
     target, stop_chain = anchoring.connect(settings)
-    worker = anchoring.worker(services, target)
+    worker = anchored.worker(services, target)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     thread.start()

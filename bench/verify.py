@@ -37,7 +37,7 @@ from evidence.meta import UploadMeta  # noqa: E402
 from ledger.trust import TrustRoot, TrustRoots  # noqa: E402
 from ledger.users import Role, add_user, authenticate  # noqa: E402
 from ledger.verdict import Status  # noqa: E402
-from verify_portal import anchoring  # noqa: E402
+from verify_portal import anchored, anchoring  # noqa: E402
 from verify_portal.export import export_case  # noqa: E402
 from verify_portal.services import build, migrate  # noqa: E402
 from verify_portal.settings import Settings  # noqa: E402
@@ -61,7 +61,7 @@ def build_package(work: Path, size: int) -> tuple[Path, TrustRoot]:
     video.unlink()
     target, stop_chain = anchoring.connect(settings)
     try:
-        anchoring.worker(services, target).run_once()
+        anchored.worker(services, target).run_once()
         package = work / "case.zip"
         with open(package, "w+b") as out:
             export_case(services, supervisor, case_no, out)

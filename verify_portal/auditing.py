@@ -21,7 +21,7 @@ from ledger.audit import Report
 from ledger.errors import LianzhengError
 from ledger.projection import LogProjection
 from ledger.users import Action, Actor
-from verify_portal import anchoring
+from verify_portal import anchored
 from verify_portal.models import AuditRun
 from verify_portal.services import Services
 from verify_portal.statements import StatementProjection
@@ -46,7 +46,7 @@ def run_audit(services: Services, progress: Callable[[int, int], None] | None = 
         derived.compare(session, logged, services.cases.party_secrets, report)
         evidence_audit.check(session, services.evidence.blobs, evidence, report)
         services.statements.compare(session, statements, report)
-    anchoring.audit_chain(services, report)
+    anchored.audit_chain(services, report)
     return report
 
 

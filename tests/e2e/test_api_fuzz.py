@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from ledger.models import Base
 from tests.conftest import pg_schema
-from tests.e2e.test_serve import BIN, Server
+from tests.support.serve import BIN, Server
 from verify_portal import openapi
 
 CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,

@@ -19,7 +19,7 @@ from playwright.sync_api import sync_playwright
 
 from evidence import verify as verifier
 from ledger.trust import TrustRoot, TrustRoots
-from tests.e2e.test_serve import BIN, Server, _request
+from tests.support.serve import BIN, Server, request
 from tests.support.tamper import drop_triggers, rewrite_history
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -44,8 +44,8 @@ def _all_anchored(server, timeout=120):
     """Wait until the newest checkpoint is anchored and final."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        size = int(_request(f"{server.url}/api/v1/log/checkpoint")[1].split("\n")[1])
-        anchors = json.loads(_request(f"{server.url}/api/v1/log/anchors")[1])["anchors"]
+        size = int(request(f"{server.url}/api/v1/log/checkpoint")[1].split("\n")[1])
+        anchors = json.loads(request(f"{server.url}/api/v1/log/anchors")[1])["anchors"]
         if anchors and anchors[0]["size"] == size and anchors[0]["final"]:
             return
         time.sleep(0.5)
@@ -73,10 +73,10 @@ def _browse(browser, env, tmp_path):
         token = _cli(env, "user", "add", "officer-1", "--role", "officer").stdout.strip()
         _cli(env, "user", "add", "supervisor-1", "--role", "supervisor")
         _cli(env, "user", "password", "supervisor-1", "--password", PASSWORD)
-        _, body = _request(f"{server.url}/api/v1/cases", {"source": "patrol", "violation_type": "stall",
+        _, body = request(f"{server.url}/api/v1/cases", {"source": "patrol", "violation_type": "stall",
                                                           "district": "xuhui"}, token)
         case_no = json.loads(body)["case_no"]
-        issued = json.loads(_request(f"{server.url}/api/v1/cases/{case_no}/verification-code", {}, token)[1])
+        issued = json.loads(request(f"{server.url}/api/v1/cases/{case_no}/verification-code", {}, token)[1])
         code = issued["code"]
         _all_anchored(server)
 
@@ -86,7 +86,7 @@ def _browse(browser, env, tmp_path):
         page.click("button[type=submit]")
         page.wait_for_selector("text=链上已核对", timeout=20000)  # signed, included, and on chain
         assert case_no in page.content() and "#" not in page.url
-        root = json.loads(_request(f"{server.url}/api/v1/trust")[1])
+        root = json.loads(request(f"{server.url}/api/v1/trust")[1])
         fingerprint = _cli(env, "trust", "fingerprint").stdout.strip()
         assert page.inner_text("#browser-fingerprint") == fingerprint == issued["trust_fingerprint"]
         assert page.is_hidden("#check-failed")
@@ -156,7 +156,7 @@ def _browse(browser, env, tmp_path):
 
         # Someone with the database file rewrites the case's first step and makes the whole log agree
         # with it, re-signing every checkpoint with a key of their own: the citizen's browser refuses it.
-        first = json.loads(_request(f"{server.url}/api/v1/log/receipt?index=0")[1])
+        first = json.loads(request(f"{server.url}/api/v1/log/receipt?index=0")[1])
         forged = first_event.replace(b'"source":"patrol"', b'"source":"camera"')
         rewrite_history(tmp_path / "var" / "lianzheng.db", 0, forged, root["log_origin"])
         page = browser.new_page()

@@ -10,8 +10,8 @@ import time
 import urllib.request
 
 from evidence.meta import encode_upload_metadata
-from tests.e2e.test_serve import BIN, Server, _request
 from tests.media_fixtures import make_video
+from tests.support.serve import BIN, Server, request
 
 NOW = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -31,9 +31,9 @@ def _slow_upload(port, token, meta, data):
 
 
 def _upload(url, token, meta, data):
-    request = urllib.request.Request(f"{url}/api/v1/evidence", data=data, headers={
+    sent = urllib.request.Request(f"{url}/api/v1/evidence", data=data, headers={
         "Authorization": f"Bearer {token}", "Upload-Metadata": meta})
-    with urllib.request.urlopen(request, timeout=30) as answer:
+    with urllib.request.urlopen(sent, timeout=30) as answer:
         return json.loads(answer.read())
 
 
@@ -41,11 +41,8 @@ def test_a_server_killed_during_uploads_loses_nothing_acknowledged(tmp_path):
     env = {**os.environ, "LIANZHENG_DATA_DIR": str(tmp_path / "var"), "LIANZHENG_ANCHOR_IN_SERVE": "0"}
     videos = [make_video(tmp_path / f"v{i}.mp4", seconds=2 + i, size="160x120").read_bytes() for i in range(4)]
     with Server(env) as server:
-        token = subprocess.run([BIN, "user", "add", "officer-1", "--role", "officer"], env=env,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        _, body = _request(f"{server.url}/api/v1/cases",
-                           {"source": "patrol", "violation_type": "stall", "district": "xuhui"}, token)
-        case_no = json.loads(body)["case_no"]
+        token = server.add_user("officer-1", "officer")
+        case_no = server.open_case(token)
         meta = encode_upload_metadata({"case_no": case_no, "captured_at": NOW})
         acknowledged = [_upload(server.url, token, meta, v)["evidence"]["sha256"] for v in videos[:2]]
         trickles = [threading.Thread(target=_slow_upload, args=(server.port, token, meta, v)) for v in videos[2:]]
@@ -62,7 +59,7 @@ def test_a_server_killed_during_uploads_loses_nothing_acknowledged(tmp_path):
             assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name
 
     with Server(env) as server:
-        status, body = _request(f"{server.url}/api/v1/cases/{case_no}/evidence", token=token)
+        status, body = request(f"{server.url}/api/v1/cases/{case_no}/evidence", token=token)
         listed = [e["sha256"] for e in json.loads(body)["evidence"]]
         assert listed == acknowledged
     assert list((blobs / "tmp").iterdir()) == []  # the killed uploads' temp files were swept at start

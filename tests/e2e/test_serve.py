@@ -1,14 +1,10 @@
 """`lianzheng serve` as `make run` starts it: a real process on a port, data kept across restarts."""
 
 import base64
-import contextlib
 import json
 import os
-import re
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -16,75 +12,7 @@ from pathlib import Path
 
 import pytest
 
-BIN = Path(sys.executable).parent / "lianzheng"
-
-
-def _request(url, body=None, token=None):
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=10) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
-class Server:
-    """`lianzheng serve` on a port the kernel picks (read from gunicorn's "Listening at" line), so that two
-    tests never race for one port and a test never talks to another test's server."""
-
-    def __init__(self, env):
-        self.env, self.port, self.proc = env, None, None
-
-    def __enter__(self):
-        env = {**self.env, "LIANZHENG_PORT": "0", "PYTHONFAULTHANDLER": "1"}
-        data_dir = Path(env["LIANZHENG_DATA_DIR"])
-        data_dir.parent.mkdir(parents=True, exist_ok=True)
-        self.log = Path(tempfile.mkstemp(dir=data_dir.parent, prefix="serve-", suffix=".log")[1])
-        with open(self.log, "ab") as out:
-            # Its own process group, so a test can kill the master and every worker at once.
-            self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            listening = re.search(rf"Listening at: http://127\.0\.0\.1:(\d+) \({self.proc.pid}\)",
-                                  self.log.read_text(errors="replace"))
-            if listening:
-                self.port = int(listening[1])
-                try:
-                    if _request(f"{self.url}/api/v1/log/publickey")[0] == 200:
-                        return self
-                except OSError:
-                    pass
-            time.sleep(0.2)
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        raise AssertionError("serve did not start; its log ends:\n" + self.log.read_text(errors="replace")[-4000:])
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *exc):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                # Every Python process of the group prints its threads' stacks (PYTHONFAULTHANDLER) and dies.
-                os.killpg(self.proc.pid, signal.SIGABRT)
-                time.sleep(2)
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                raise AssertionError("serve did not stop within 30 s of SIGTERM; its log ends:\n"
-                                     + self.log.read_text(errors="replace")[-12000:]) from None
-
-    def kill_all(self):
-        """kill -9 the master and its workers together, as a power cut would."""
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
+from tests.support.serve import BIN, Server, request
 
 
 @pytest.fixture
@@ -128,7 +56,7 @@ def _wait_for_final_anchor(server, size, timeout=120):  # generous: CI runs it b
     """The anchor list once it shows a final anchor of `size`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        body = json.loads(_request(f"{server.url}/api/v1/log/anchors")[1])
+        body = json.loads(request(f"{server.url}/api/v1/log/anchors")[1])
         if any(a["size"] == size and a["final"] for a in body["anchors"]):
             return body
         time.sleep(0.5)
@@ -138,16 +66,13 @@ def _wait_for_final_anchor(server, size, timeout=120):  # generous: CI runs it b
 
 def test_serve_starts_on_a_fresh_data_dir_and_keeps_the_log_across_a_restart(env, tmp_path):
     with Server(env) as server:
-        token = subprocess.run([BIN, "user", "add", "officer-1", "--role", "officer"], env=env,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        status, body = _request(f"{server.url}/api/v1/cases",
-                                {"source": "patrol", "violation_type": "stall", "district": "xuhui"}, token)
-        assert status == 201, body
-        key_before = _request(f"{server.url}/api/v1/log/publickey")[1]
+        token = server.add_user("officer-1", "officer")
+        server.open_case(token)
+        key_before = request(f"{server.url}/api/v1/log/publickey")[1]
         anchors_before = _wait_for_final_anchor(server, 1)  # the worker inside `serve` anchored it
 
         os.kill(_anchor_worker_of(server.proc.pid), signal.SIGKILL)  # a crashed worker is started again
-        status, body = _request(f"{server.url}/api/v1/cases",
+        status, body = request(f"{server.url}/api/v1/cases",
                                 {"source": "hotline-12345", "violation_type": "stall", "district": "xuhui"}, token)
         assert status == 201, body
         anchors_before = _wait_for_final_anchor(server, 2)
@@ -156,24 +81,24 @@ def test_serve_starts_on_a_fresh_data_dir_and_keeps_the_log_across_a_restart(env
     assert key_file.stat().st_mode & 0o777 == 0o600
 
     with Server(env) as server:
-        assert _request(f"{server.url}/api/v1/log/publickey")[1] == key_before
-        status, note = _request(f"{server.url}/api/v1/log/checkpoint")
+        assert request(f"{server.url}/api/v1/log/publickey")[1] == key_before
+        status, note = request(f"{server.url}/api/v1/log/checkpoint")
         assert status == 200 and note.split("\n")[1] == "2"
-        status, body = _request(f"{server.url}/api/v1/cases",
+        status, body = request(f"{server.url}/api/v1/cases",
                                 {"source": "camera", "violation_type": "stall", "district": "xuhui"}, token)
         assert status == 201 and json.loads(body)["index"] == 2
         # The local chain came back with its state: the same contract and the earlier anchor, then a new one.
         anchors = _wait_for_final_anchor(server, 3)
         assert anchors["contract"] == anchors_before["contract"]
         assert anchors_before["anchors"][0] in anchors["anchors"]
-        status, receipt = _request(f"{server.url}/api/v1/log/receipt?index=0")
+        status, receipt = request(f"{server.url}/api/v1/log/receipt?index=0")
         assert status == 200
         receipt_file = tmp_path / "receipt.json"
         receipt_file.write_text(receipt)
         rpc_url = json.loads((tmp_path / "var" / "chain" / "anvil.json").read_text())["rpc_url"]
         root_file = tmp_path / "root.json"
         subprocess.run([BIN, "trust", "export", "-o", str(root_file)], env=env, check=True)
-        assert json.loads(_request(f"{server.url}/api/v1/trust")[1]) == json.loads(root_file.read_text())
+        assert json.loads(request(f"{server.url}/api/v1/trust")[1]) == json.loads(root_file.read_text())
         check = subprocess.run([BIN, "verify-receipt", str(receipt_file), "--trust", str(root_file),
                                 "--rpc", rpc_url], env=env, capture_output=True, text=True)
         assert check.returncode == 0, check.stdout + check.stderr
@@ -197,11 +122,8 @@ def test_a_killed_server_leaves_no_chain_or_worker_behind_and_its_successor_runs
             time.sleep(0.2)
 
     with Server(env) as server:
-        token = subprocess.run([BIN, "user", "add", "officer-1", "--role", "officer"], env=env,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        status, body = _request(f"{server.url}/api/v1/cases",
-                                {"source": "patrol", "violation_type": "stall", "district": "xuhui"}, token)
-        assert status == 201, body
+        token = server.add_user("officer-1", "officer")
+        server.open_case(token)
         _wait_for_final_anchor(server, 1)
         running = _processes_of(data_dir)
         assert len(running["anvil"]) == 1 and len(running["anchor"]) == 1, running
@@ -213,11 +135,8 @@ def test_every_data_file_is_readable_by_its_owner_only(env, tmp_path, media_dir)
     old_db.touch(mode=0o644)  # as an earlier version left it
     old_db.chmod(0o644)
     with Server(env) as server:
-        token = subprocess.run([BIN, "user", "add", "officer-1", "--role", "officer"], env=env,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        status, body = _request(f"{server.url}/api/v1/cases",
-                                {"source": "patrol", "violation_type": "stall", "district": "xuhui"}, token)
-        case_no = json.loads(body)["case_no"]
+        token = server.add_user("officer-1", "officer")
+        case_no = server.open_case(token)
         meta = f"case_no {base64.b64encode(case_no.encode()).decode()},captured_at " + \
             base64.b64encode(b"2026-11-30T08:00:00+08:00").decode()
         headers = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0", "Upload-Metadata": meta}

@@ -12,7 +12,7 @@ from ledger import merkle
 from ledger.checkpoint import CheckpointSigner
 from ledger.models import Leaf
 from tests.ledger.test_conformance import VECTORS, _cases
-from verify_portal import anchoring
+from verify_portal import anchored
 
 SCRIPT = Path(__file__).resolve().parents[2] / "verify_portal" / "static" / "receipt-check.js"
 
@@ -59,7 +59,7 @@ def _receipts(exported):
     services = exported["services"]
     with services.sessions() as session:
         indexes = [i for (i,) in session.query(Leaf.leaf_index).filter(Leaf.case_no == exported["case_no"])]
-    receipts, _ = anchoring.receipts(services, indexes, with_events=True)
+    receipts, _ = anchored.receipts(services, indexes, with_events=True)
     assert receipts
     return receipts
 

@@ -7,7 +7,7 @@ import io
 import segno
 from flask import Blueprint, Response, jsonify, request
 
-from verify_portal import anchoring
+from verify_portal import anchored
 from verify_portal.api.requests import idempotency, int_arg, json_object, only_fields
 from verify_portal.auth import AUTHENTICATED, access, current_actor
 from verify_portal.export import package_download
@@ -80,7 +80,7 @@ def receipts(case_no: str) -> Response:
     """A receipt per event of the case (with the event itself), to the newest anchor."""
     services = current()
     case = services.cases.get(current_actor(), case_no)
-    built, waiting = anchoring.receipts(services, [e["index"] for e in case["events"]], with_events=True)
+    built, waiting = anchored.receipts(services, [e["index"] for e in case["events"]], with_events=True)
     return jsonify(case_no=case_no, receipts=built, not_yet_anchored=waiting)
 
 

@@ -24,7 +24,7 @@ from ledger.bounds import whole_number
 from ledger.errors import InvalidInput
 from ledger.events import as_utc
 from ledger.users import Action
-from verify_portal import anchoring
+from verify_portal import anchored
 from verify_portal.api.requests import json_object, only_fields
 from verify_portal.auth import AUTHENTICATED, PUBLIC, access, current_actor
 from verify_portal.services import current
@@ -246,7 +246,7 @@ def lookup() -> Response:
     digest = request.args.get("sha256", "")
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         raise InvalidInput("sha256 must be 64 lowercase hex digits")
-    return jsonify(sha256=digest, registrations=anchoring.registrations(current(), digest))
+    return jsonify(sha256=digest, registrations=anchored.registrations(current(), digest))
 
 
 @bp.get("/cases/<case_no>/evidence")

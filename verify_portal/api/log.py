@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from anchor import records
 from ledger import trust
-from verify_portal import anchoring
+from verify_portal import anchored, anchoring
 from verify_portal.api.requests import int_arg, required_int_arg
 from verify_portal.auth import PUBLIC, access
 from verify_portal.services import current
@@ -82,4 +82,4 @@ def anchors() -> Response:
 @access(PUBLIC)
 def receipt() -> Response:
     """The receipt of leaf `?index=`: its inclusion proof to the newest anchor, and that anchor."""
-    return jsonify(anchoring.receipt_of_leaf(current(), required_int_arg("index")))
+    return jsonify(anchored.receipt_of_leaf(current(), required_int_arg("index")))

@@ -17,7 +17,7 @@ from anchor.contract import AnchorContract, deploy
 from anchor.errors import ChainError, ChainUnavailable
 from ledger import processes
 from ledger.errors import ConfigurationError
-from verify_portal import anchoring, logs
+from verify_portal import anchored, anchoring, logs
 from verify_portal.cli.common import print_json
 from verify_portal.services import Services, build, migrate
 from verify_portal.settings import Settings
@@ -142,7 +142,7 @@ def anchor_run(once: bool) -> None:
     if target is None:
         return
     try:
-        worker = anchoring.worker(services, target)
+        worker = anchored.worker(services, target)
         if once:
             worker.run_once()
         else:

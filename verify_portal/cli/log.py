@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from verify_portal import anchoring
+from verify_portal import anchored
 from verify_portal.cli.common import print_json, services
 
 
@@ -35,7 +35,7 @@ def log_inclusion(index: int, size: int | None) -> None:
 @click.argument("index", type=int)
 def log_receipt(index: int) -> None:
     """The receipt of leaf INDEX to the newest anchor (save it; check it with verify-receipt)."""
-    print_json(anchoring.receipt_of_leaf(services(), index))
+    print_json(anchored.receipt_of_leaf(services(), index))
 
 
 @log_group.command("consistency")

@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from ledger.errors import IllegalTransition, InvalidInput
 from ledger.lifecycle import State
 from ledger.models import Leaf
-from verify_portal import anchoring, counters
+from verify_portal import anchored, counters
 from verify_portal.auth import PUBLIC, access
 from verify_portal.citizens import LookupRefused, timeline
 from verify_portal.i18n import TEXT, language, t
@@ -70,7 +70,7 @@ def case() -> ResponseReturnValue:
         return redirect(url_for("citizen.form", lang=language()), code=303)
     services = current()
     steps = timeline(_events(services, case_no))
-    receipts, waiting = anchoring.receipts(services, [s["index"] for s in steps], with_events=True)
+    receipts, waiting = anchored.receipts(services, [s["index"] for s in steps], with_events=True)
     by_index = {r["leaf_index"]: r for r in receipts}
     with services.sessions() as db:
         logged = services.cases.logged_case(db, case_no)
@@ -116,7 +116,7 @@ def receipt(index: int) -> ResponseReturnValue:
     services = current()
     if case_no is None or index not in {s["index"] for s in timeline(_events(services, case_no))}:
         return jsonify(error="open your case first"), 404
-    built, _ = anchoring.receipts(services, [index], with_events=True)
+    built, _ = anchored.receipts(services, [index], with_events=True)
     if not built:
         return jsonify(error="this step is not anchored yet; try again in a minute"), 409
     response = jsonify(built[0])
