@@ -8,7 +8,7 @@ from anchor.contract import AnchorContract, deploy
 from anchor.worker import Target
 from ledger.users import Role, add_user, authenticate
 from tests.anchor.support import worker
-from tests.verify_portal.test_api_evidence import _upload
+from tests.support.api import upload_evidence
 from verify_portal.export import export_case
 from verify_portal.services import build, migrate
 from verify_portal.settings import Settings
@@ -32,8 +32,8 @@ def exported(tmp_path_factory, anvil, media_dir):
     case_no = client.post("/api/v1/cases", json={"source": "patrol", "violation_type": "stall",
                                                  "district": "xuhui"}, headers=auth).json["case_no"]
     assert client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED"}, headers=auth).status_code == 201
-    video = _upload(client, tokens[Role.OFFICER], case_no, (media_dir / "bodycam.mp4").read_bytes()).json
-    _upload(client, tokens[Role.OFFICER], case_no, (media_dir / "photo.jpg").read_bytes())
+    video = upload_evidence(client, tokens[Role.OFFICER], case_no, (media_dir / "bodycam.mp4").read_bytes()).json
+    upload_evidence(client, tokens[Role.OFFICER], case_no, (media_dir / "photo.jpg").read_bytes())
     clip = client.post(f"/api/v1/evidence/{video['evidence']['evidence_id']}/derivations",
                        json={"operation": {"op": "trim", "start": 0, "duration": 1}}, headers=auth)
     assert clip.status_code == 201

@@ -16,7 +16,7 @@ from anchor.errors import AnchorRefused
 from ledger import merkle
 from ledger.errors import VerificationError
 from tests.anchor.support import transact
-from tests.ledger.test_conformance import _b64, _cases
+from tests.support.vectors import b64_list, cases
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +56,9 @@ def _python_accepts(check, *args):
         return False
 
 
-@pytest.mark.parametrize("case", _cases("inclusion"))
+@pytest.mark.parametrize("case", cases("inclusion"))
 def test_on_chain_inclusion_agrees_with_python(fresh, case):
-    leaf, root, proof = base64.b64decode(case["leafHash"]), base64.b64decode(case["root"]), _b64(case["proof"])
+    leaf, root, proof = base64.b64decode(case["leafHash"]), base64.b64decode(case["root"]), b64_list(case["proof"])
     index, size = case["leafIdx"], case["treeSize"]
     expected = _python_accepts(merkle.verify_inclusion, index, size, leaf, proof, root)
     assert expected is not case["wantErr"]
@@ -73,10 +73,10 @@ def test_on_chain_inclusion_agrees_with_python(fresh, case):
     assert on_chain is expected
 
 
-@pytest.mark.parametrize("case", _cases("consistency"))
+@pytest.mark.parametrize("case", cases("consistency"))
 def test_on_chain_anchoring_agrees_with_python_consistency(fresh, case):
     size1, size2 = case["size1"], case["size2"]
-    root1, root2, proof = base64.b64decode(case["root1"]), base64.b64decode(case["root2"]), _b64(case["proof"])
+    root1, root2, proof = base64.b64decode(case["root1"]), base64.b64decode(case["root2"]), b64_list(case["proof"])
     expected = _python_accepts(merkle.verify_consistency, size1, size2, root1, root2, proof)
     assert expected is not case["wantErr"]
     if not _anchor_first(fresh, size1, root1):

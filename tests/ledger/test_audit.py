@@ -7,6 +7,7 @@ from sqlalchemy import text
 from ledger import audit, merkle
 from ledger.checkpoint import CheckpointSigner
 from ledger.users import Role, add_user, by_username
+from tests.support.api import tamper
 
 
 @pytest.fixture
@@ -23,18 +24,6 @@ def log_of_ten(services):
             services.cases.transition(actor, c["case_no"], state, {})
     services.cases.transition(actor, cases[0]["case_no"], "NOTIFIED", {})
     return services
-
-
-def _tamper(services, *statements, **params):
-    """Change the database behind the service's back, as someone with direct access could."""
-    with services.engine.begin() as conn:
-        if services.engine.dialect.name == "postgresql":
-            conn.execute(text("SET LOCAL session_replication_role = replica"))  # superuser: triggers off
-        else:
-            for (name,) in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).all():
-                conn.execute(text(f"DROP TRIGGER {name}"))
-        for statement in statements:
-            conn.execute(text(statement), params)
 
 
 def _audit(services):
@@ -55,20 +44,20 @@ def test_an_untouched_log_audits_clean(log_of_ten):
 def test_a_changed_event_is_named_by_its_leaf(log_of_ten):
     with log_of_ten.engine.connect() as conn:
         data = conn.execute(text("SELECT data FROM log_leaves WHERE leaf_index = 4")).scalar()
-    _tamper(log_of_ten, "UPDATE log_leaves SET data = :d WHERE leaf_index = 4", d=data.replace(b"officer", b"0fficer"))
+    tamper(log_of_ten, "UPDATE log_leaves SET data = :d WHERE leaf_index = 4", d=data.replace(b"officer", b"0fficer"))
     report = _audit(log_of_ten)
     assert "leaf 4" in _wheres(report)
     assert any("changed" in f.problem for f in report.findings if f.where == "leaf 4")
 
 
 def test_a_deleted_leaf_is_named(log_of_ten):
-    _tamper(log_of_ten, "DELETE FROM log_leaves WHERE leaf_index = 6")
+    tamper(log_of_ten, "DELETE FROM log_leaves WHERE leaf_index = 6")
     report = _audit(log_of_ten)
     assert any(f.where == "leaf 6" and "missing" in f.problem for f in report.findings)
 
 
 def test_two_swapped_leaves_are_both_named(log_of_ten):
-    _tamper(
+    tamper(
         log_of_ten,
         "UPDATE log_leaves SET leaf_index = 100 WHERE leaf_index = 2",
         "UPDATE log_leaves SET leaf_index = 2 WHERE leaf_index = 7",
@@ -79,7 +68,7 @@ def test_two_swapped_leaves_are_both_named(log_of_ten):
 
 
 def test_a_changed_stored_node_is_named_and_no_leaf_is_blamed(log_of_ten):
-    _tamper(log_of_ten, "UPDATE log_nodes SET hash = :h WHERE level = 2 AND node_index = 1", h=b"\x11" * 32)
+    tamper(log_of_ten, "UPDATE log_nodes SET hash = :h WHERE level = 2 AND node_index = 1", h=b"\x11" * 32)
     report = _audit(log_of_ten)
     assert _wheres(report) == {"node (level 2, index 1)"}
 
@@ -87,7 +76,7 @@ def test_a_changed_stored_node_is_named_and_no_leaf_is_blamed(log_of_ten):
 def test_a_forged_checkpoint_is_named(log_of_ten):
     forger = CheckpointSigner(log_of_ten.store.origin, Ed25519PrivateKey.generate())
     note = forger.sign(8, b"\x22" * 32)
-    _tamper(log_of_ten, "UPDATE log_checkpoints SET note = :n, root = :r WHERE size = 8", n=note, r=b"\x22" * 32)
+    tamper(log_of_ten, "UPDATE log_checkpoints SET note = :n, root = :r WHERE size = 8", n=note, r=b"\x22" * 32)
     report = _audit(log_of_ten)
     assert any(f.where == "checkpoint at size 8" and "forged" in f.problem for f in report.findings)
 
@@ -101,7 +90,7 @@ def test_a_rewritten_history_with_recomputed_nodes_is_caught_by_the_signed_check
     for data in leaves:
         nodes.extend(compact.append(merkle.leaf_hash(data)))
     statements = ["DELETE FROM log_nodes", "UPDATE log_leaves SET data = :d, leaf_hash = :h WHERE leaf_index = 3"]
-    _tamper(services, *statements, d=leaves[3], h=merkle.leaf_hash(leaves[3]))
+    tamper(services, *statements, d=leaves[3], h=merkle.leaf_hash(leaves[3]))
     with services.engine.begin() as conn:
         if services.engine.dialect.name == "postgresql":
             conn.execute(text("SET LOCAL session_replication_role = replica"))

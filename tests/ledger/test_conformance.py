@@ -1,36 +1,24 @@
 """Every RFC 9162 vector in ../shared/vectors/rfc9162, accepting and rejecting alike."""
 
 import base64
-import json
-from pathlib import Path
 
 import pytest
 
 from ledger import merkle
 from ledger.errors import VerificationError
-
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "rfc9162"
-
-
-def _cases(kind):
-    files = sorted((VECTORS / kind).rglob("*.json"))
-    return [pytest.param(json.loads(f.read_text()), id=str(f.relative_to(VECTORS))) for f in files]
-
-
-def _b64(values):
-    return [base64.b64decode(v) for v in values or []]
+from tests.support.vectors import b64_list, cases
 
 
 def test_the_vector_folders_are_all_there():
     # A missing checkout of shared/ must fail loudly, not pass on zero vectors.
-    assert len(_cases("inclusion")) == 98
-    assert len(_cases("consistency")) == 98
+    assert len(cases("inclusion")) == 98
+    assert len(cases("consistency")) == 98
 
 
-@pytest.mark.parametrize("case", _cases("inclusion"))
+@pytest.mark.parametrize("case", cases("inclusion"))
 def test_inclusion_vector(case):
     leaf, root = base64.b64decode(case["leafHash"]), base64.b64decode(case["root"])
-    args = (case["leafIdx"], case["treeSize"], leaf, _b64(case["proof"]), root)
+    args = (case["leafIdx"], case["treeSize"], leaf, b64_list(case["proof"]), root)
     if case["wantErr"]:
         with pytest.raises(VerificationError):
             merkle.verify_inclusion(*args)
@@ -38,10 +26,10 @@ def test_inclusion_vector(case):
         merkle.verify_inclusion(*args)
 
 
-@pytest.mark.parametrize("case", _cases("consistency"))
+@pytest.mark.parametrize("case", cases("consistency"))
 def test_consistency_vector(case):
     root1, root2 = base64.b64decode(case["root1"]), base64.b64decode(case["root2"])
-    args = (case["size1"], case["size2"], root1, root2, _b64(case["proof"]))
+    args = (case["size1"], case["size2"], root1, root2, b64_list(case["proof"]))
     if case["wantErr"]:
         with pytest.raises(VerificationError):
             merkle.verify_consistency(*args)

@@ -12,8 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from evidence.meta import encode_upload_metadata
 from ledger.users import Role, add_user
 from tests.conftest import bearer
-from tests.verify_portal.test_api_cases import REPORT, _open
-from tests.verify_portal.test_api_evidence import NOW
+from tests.support.api import NOW, REPORT, open_case
 
 ROLES = ("officer", "system", "supervisor", "legal", "court", "admin")
 WRITERS = {"officer", "system", "admin"}
@@ -25,7 +24,7 @@ DEVICE_KEY = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
 
 @pytest.fixture
 def world(client, tokens, media_dir):
-    case_no = _open(client, tokens["officer"])
+    case_no = open_case(client, tokens["officer"])
     client.post("/api/v1/recipients", json={"id": "xuhui-review-office", "name": "徐汇区复议办"},
                 headers=bearer(tokens["admin"]))
     meta = encode_upload_metadata({"case_no": case_no, "captured_at": NOW})

@@ -13,7 +13,7 @@ from ledger.users import Role, add_user
 from ledger.verdict import Status, Verdict
 from tests.anchor.support import append, worker
 from tests.conftest import bearer
-from tests.verify_portal.test_api_cases import PARTY, _open
+from tests.support.api import PARTY, open_case
 from verify_portal.services import build, migrate
 from verify_portal.settings import Settings
 from verify_portal.web import create_app
@@ -129,7 +129,7 @@ def test_a_case_has_a_receipt_for_every_anchored_event_with_the_event_itself(anc
     services, w, client = anchored
     with services.sessions.begin() as session:
         token = add_user(session, "officer-1", Role.OFFICER)
-    case_no = _open(client, token, party=PARTY)
+    case_no = open_case(client, token, party=PARTY)
     w.cycle()
     r = client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED", "payload": {}},
                     headers=bearer(token))

@@ -3,20 +3,7 @@
 import pytest
 
 from tests.conftest import bearer
-
-REPORT = {"source": "patrol", "violation_type": "occupy-road", "district": "xuhui"}
-PARTY = {"name": "李四", "id_type": "resident_id", "id_number": "110101198001010010"}
-
-
-def _size(client):
-    r = client.get("/api/v1/log/checkpoint")
-    return 0 if r.status_code == 404 else int(r.data.decode().split("\n")[1])
-
-
-def _open(client, token, **extra):
-    r = client.post("/api/v1/cases", json={**REPORT, **extra}, headers=bearer(token))
-    assert r.status_code == 201, r.json
-    return r.json["case_no"]
+from tests.support.api import PARTY, REPORT, log_size, open_case
 
 
 def _assert_problem(r, status, type_suffix):
@@ -27,7 +14,7 @@ def _assert_problem(r, status, type_suffix):
 
 
 def test_an_officer_opens_a_case_and_steps_it(client, tokens):
-    case_no = _open(client, tokens["officer"], party=PARTY)
+    case_no = open_case(client, tokens["officer"], party=PARTY)
     r = client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED"}, headers=bearer(tokens["officer"]))
     assert r.status_code == 201 and r.json["state"] == "FILED" and r.json["index"] == 1
     case = client.get(f"/api/v1/cases/{case_no}", headers=bearer(tokens["officer"])).json
@@ -37,17 +24,17 @@ def test_an_officer_opens_a_case_and_steps_it(client, tokens):
 def test_a_write_without_a_token_is_401_and_changes_nothing(client, tokens):
     _assert_problem(client.post("/api/v1/cases", json=REPORT), 401, "unauthenticated")
     _assert_problem(client.post("/api/v1/cases", json=REPORT, headers=bearer("lz_wrong")), 401, "unauthenticated")
-    assert _size(client) == 0
+    assert log_size(client) == 0
 
 
 @pytest.mark.parametrize("role", ["supervisor", "court", "legal"])
 def test_a_write_by_a_read_only_role_is_403_and_changes_nothing(client, tokens, role):
     _assert_problem(client.post("/api/v1/cases", json=REPORT, headers=bearer(tokens[role])), 403, "forbidden")
-    assert _size(client) == 0
+    assert log_size(client) == 0
 
 
 def test_case_contents_need_a_login_but_proofs_do_not(client, tokens):
-    case_no = _open(client, tokens["officer"])
+    case_no = open_case(client, tokens["officer"])
     _assert_problem(client.get(f"/api/v1/cases/{case_no}"), 401, "unauthenticated")
     _assert_problem(client.get(f"/api/v1/cases/{case_no}", headers=bearer(tokens["court"])), 403, "forbidden")
     assert client.get("/api/v1/log/proof/inclusion?index=0").status_code == 200
@@ -76,14 +63,14 @@ BAD_BODIES = [
 def test_bad_input_gets_a_400_problem_and_leaves_the_log_unchanged(client, tokens, body, mimetype, problem):
     r = client.post("/api/v1/cases", data=body, content_type=mimetype, headers=bearer(tokens["officer"]))
     _assert_problem(r, 400, problem)
-    assert _size(client) == 0
+    assert log_size(client) == 0
 
 
 def test_an_oversized_body_is_413(client, tokens):
     r = client.post("/api/v1/cases", data=b'{"x":"' + b"a" * (2 << 20) + b'"}', content_type="application/json",
                     headers=bearer(tokens["officer"]))
     assert r.status_code == 413 and r.content_type == "application/problem+json"
-    assert _size(client) == 0
+    assert log_size(client) == 0
 
 
 def test_field_errors_are_listed_without_echoing_the_input(client, tokens):
@@ -104,17 +91,17 @@ def test_an_unknown_case_number_is_404(client, tokens):
 
 
 def test_an_illegal_transition_is_409_naming_the_state_and_the_allowed_steps(client, tokens):
-    case_no = _open(client, tokens["officer"])
-    before = _size(client)
+    case_no = open_case(client, tokens["officer"])
+    before = log_size(client)
     r = client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": "PAID", "payload": {"amount_fen": 100}},
                     headers=bearer(tokens["officer"]))
     _assert_problem(r, 409, "illegal-transition")
     assert r.json["current_state"] == "REPORTED" and r.json["allowed"] == ["FILED"]
-    assert _size(client) == before
+    assert log_size(client) == before
 
 
 def test_an_unknown_target_state_is_400(client, tokens):
-    case_no = _open(client, tokens["officer"])
+    case_no = open_case(client, tokens["officer"])
     r = client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": "ARCHIVED"}, headers=bearer(tokens["officer"]))
     _assert_problem(r, 400, "invalid-input")
     assert "REPORTED" in r.json["detail"]
@@ -126,7 +113,7 @@ def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer_and_appends
     retry = client.post("/api/v1/cases", json=REPORT, headers=headers)
     assert first.status_code == retry.status_code == 201
     assert retry.json == first.json
-    assert _size(client) == 1
+    assert log_size(client) == 1
 
 
 def test_an_idempotency_key_reused_with_another_body_is_422(client, tokens):
@@ -134,15 +121,15 @@ def test_an_idempotency_key_reused_with_another_body_is_422(client, tokens):
     client.post("/api/v1/cases", json=REPORT, headers=headers)
     _assert_problem(client.post("/api/v1/cases", json={**REPORT, "district": "pudong"}, headers=headers),
                     422, "idempotency-conflict")
-    assert _size(client) == 1
+    assert log_size(client) == 1
 
 
 def test_the_proofs_of_a_case_come_with_the_checkpoint_of_the_same_size(client, tokens, services):
     from ledger import merkle
     from ledger.trust import verify_checkpoint
 
-    case_no = _open(client, tokens["officer"])
-    _open(client, tokens["officer"])
+    case_no = open_case(client, tokens["officer"])
+    open_case(client, tokens["officer"])
     client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED"}, headers=bearer(tokens["officer"]))
     bundle = client.get(f"/api/v1/cases/{case_no}/proofs", headers=bearer(tokens["officer"])).json
     checkpoint = verify_checkpoint(services.trust.latest(), bundle["checkpoint"]).checkpoint
@@ -173,8 +160,8 @@ def test_one_person_gets_one_first_offence_exemption_however_the_number_is_writt
 
 
 def test_an_invalid_identity_number_is_a_400_naming_the_rule_and_opens_nothing(client, tokens):
-    before = _size(client)
+    before = log_size(client)
     r = client.post("/api/v1/cases", json={**REPORT, "party": {**PARTY, "id_number": "310101199001011235"}},
                     headers=bearer(tokens["officer"]))
     assert r.status_code == 400 and "check digit is wrong (GB 11643)" in r.json["detail"]
-    assert _size(client) == before
+    assert log_size(client) == before

@@ -6,15 +6,14 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import bearer
-from tests.verify_portal.test_api_cases import _open
-from tests.verify_portal.test_api_evidence import _upload
+from tests.support.api import open_case, upload_evidence
 from verify_portal.cli import main
 
 
 @pytest.fixture
 def video_item(client, tokens, media_dir):
-    case_no = _open(client, tokens["officer"])
-    r = _upload(client, tokens["officer"], case_no, (media_dir / "bodycam.mp4").read_bytes())
+    case_no = open_case(client, tokens["officer"])
+    r = upload_evidence(client, tokens["officer"], case_no, (media_dir / "bodycam.mp4").read_bytes())
     return r.json["evidence"]
 
 
@@ -52,7 +51,8 @@ def test_a_malformed_operation_is_a_400(client, tokens, video_item, operation):
 
 
 def test_only_video_is_derived_and_only_by_writers(client, tokens, media_dir, video_item):
-    photo = _upload(client, tokens["officer"], video_item["case_no"], (media_dir / "photo.jpg").read_bytes()).json
+    photo_bytes = (media_dir / "photo.jpg").read_bytes()
+    photo = upload_evidence(client, tokens["officer"], video_item["case_no"], photo_bytes).json
     assert _derive(client, tokens["officer"], photo["evidence"]["evidence_id"],
                    {"op": "trim", "start": 0, "duration": 1}).status_code == 415
     assert _derive(client, tokens["supervisor"], video_item["evidence_id"],

@@ -11,8 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from evidence.meta import UploadMeta, encode_upload_metadata, signed_message
 from tests.conftest import bearer
 from tests.media_fixtures import make_video
-from tests.verify_portal.test_api_cases import _open, _size
-from tests.verify_portal.test_api_evidence import NOW, _blobs
+from tests.support.api import NOW, log_size, open_case, stored_blobs
 from verify_portal.cli import main
 
 
@@ -46,7 +45,7 @@ def _upload_signed(client, token, private, data, **pairs):
 
 @pytest.fixture
 def case_no(client, tokens):
-    return _open(client, tokens["officer"])
+    return open_case(client, tokens["officer"])
 
 
 @pytest.mark.parametrize("make_key", [ed25519.Ed25519PrivateKey.generate,
@@ -73,16 +72,16 @@ def test_a_bad_signature_an_unknown_or_a_revoked_device_is_refused_and_leaves_no
     key, stranger = ed25519.Ed25519PrivateKey.generate(), ed25519.Ed25519PrivateKey.generate()
     _register(client, tokens, "DSJ-0003", key)
     photo = (media_dir / "photo.jpg").read_bytes()
-    before = _size(client)
+    before = log_size(client)
     bad = _upload_signed(client, tokens["system"], stranger, photo, case_no=case_no, device="DSJ-0003")
     unknown = _upload_signed(client, tokens["system"], key, photo, case_no=case_no, device="DSJ-9999")
-    assert _size(client) == before
+    assert log_size(client) == before
     assert client.post("/api/v1/devices/DSJ-0003/revocation", headers=bearer(tokens["admin"])).status_code == 200
-    assert _size(client) == before + 1  # the revocation is an event of the log's registry chain
+    assert log_size(client) == before + 1  # the revocation is an event of the log's registry chain
     revoked = _upload_signed(client, tokens["system"], key, photo, case_no=case_no, device="DSJ-0003")
     for r, words in ((bad, "does not verify"), (unknown, "not registered"), (revoked, "revoked")):
         assert r.status_code == 422 and r.json["type"].endswith("device-refused") and words in r.json["detail"]
-    assert _size(client) == before + 1 and _blobs(services) == []
+    assert log_size(client) == before + 1 and stored_blobs(services) == []
 
 
 def test_only_admins_register_devices(client, tokens):
@@ -119,11 +118,11 @@ def test_an_unsigned_upload_may_not_claim_a_place_in_a_devices_sequence(client, 
     key = ed25519.Ed25519PrivateKey.generate()
     _register(client, tokens, "DSJ-0006", key)
     photo = (media_dir / "photo.jpg").read_bytes()
-    before = _size(client)
+    before = log_size(client)
     claimed = _upload_signed(client, tokens["officer"], None, photo, case_no=case_no, device="DSJ-0006",
                              segment_seq="1")
     assert claimed.status_code == 422 and "signed by the device" in claimed.json["detail"]
-    assert _size(client) == before
+    assert log_size(client) == before
     segments = [make_video(tmp_path / f"s{i}.mp4", seconds=1, size="64x48", audio=False).read_bytes()
                 for i in range(3)]
     for seq, data in enumerate(segments):  # the camera's own segments follow one another, unflagged

@@ -8,34 +8,18 @@ import rfc8785
 
 from evidence.meta import encode_upload_metadata
 from tests.conftest import bearer
-from tests.verify_portal.test_api_cases import _open, _size
-
-NOW = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _meta(case_no, **extra):
-    return encode_upload_metadata({"case_no": case_no, "captured_at": NOW, **extra})
-
-
-def _upload(client, token, case_no, data, **extra):
-    headers = {**bearer(token), "Upload-Metadata": _meta(case_no, **extra)}
-    return client.post("/api/v1/evidence", data=data, headers=headers, content_type="application/octet-stream")
-
-
-def _blobs(services):
-    root = services.evidence.blobs.root / "sha256"
-    return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []
+from tests.support.api import log_size, open_case, stored_blobs, upload_evidence
 
 
 @pytest.fixture
 def case_no(client, tokens):
-    return _open(client, tokens["officer"])
+    return open_case(client, tokens["officer"])
 
 
 def test_an_officer_uploads_bodycam_footage_and_it_is_registered_in_the_case(client, tokens, case_no, media_dir,
                                                                                services):
     video = (media_dir / "bodycam.mp4").read_bytes()
-    r = _upload(client, tokens["officer"], case_no, video, gps="31.2304,121.4737")
+    r = upload_evidence(client, tokens["officer"], case_no, video, gps="31.2304,121.4737")
     assert r.status_code == 201, r.json
     evidence = r.json["evidence"]
     assert evidence["sha256"] == hashlib.sha256(video).hexdigest() and evidence["size"] == len(video)
@@ -55,44 +39,44 @@ def test_an_officer_uploads_bodycam_footage_and_it_is_registered_in_the_case(cli
 
 def test_photos_and_pdfs_are_accepted_with_their_type(client, tokens, case_no, media_dir):
     for name, kind in (("photo.jpg", "image/jpeg"), ("notice.pdf", "application/pdf")):
-        r = _upload(client, tokens["officer"], case_no, (media_dir / name).read_bytes())
+        r = upload_evidence(client, tokens["officer"], case_no, (media_dir / name).read_bytes())
         assert r.status_code == 201 and r.json["evidence"]["media_type"] == kind
 
 
 @pytest.mark.parametrize("name", ["program.exe", "corrupt.mp4"])
 def test_content_that_is_not_allowed_media_is_refused_and_leaves_nothing(client, tokens, case_no, media_dir,
                                                                           services, name):
-    before = _size(client)
-    r = _upload(client, tokens["officer"], case_no, (media_dir / name).read_bytes(), filename="video.mp4")
+    before = log_size(client)
+    r = upload_evidence(client, tokens["officer"], case_no, (media_dir / name).read_bytes(), filename="video.mp4")
     assert r.status_code == 415 and r.json["type"].endswith("unsupported-media")
-    assert _size(client) == before and _blobs(services) == []
+    assert log_size(client) == before and stored_blobs(services) == []
 
 
 def test_a_declared_hash_that_does_not_match_is_refused_and_leaves_nothing(client, tokens, case_no, media_dir,
                                                                           services):
-    before = _size(client)
-    r = _upload(client, tokens["officer"], case_no, (media_dir / "photo.jpg").read_bytes(), sha256="ab" * 32)
+    before = log_size(client)
+    r = upload_evidence(client, tokens["officer"], case_no, (media_dir / "photo.jpg").read_bytes(), sha256="ab" * 32)
     assert r.status_code == 460 and r.json["type"].endswith("checksum-mismatch")
-    assert _size(client) == before and _blobs(services) == []
+    assert log_size(client) == before and stored_blobs(services) == []
 
 
 def test_an_upload_over_the_limit_is_413_and_leaves_nothing(client, tokens, case_no, media_dir, services):
     services.evidence.limits = services.evidence.limits.__class__(max_bytes=1000)
-    before = _size(client)
-    r = _upload(client, tokens["officer"], case_no, (media_dir / "bodycam.mp4").read_bytes())
+    before = log_size(client)
+    r = upload_evidence(client, tokens["officer"], case_no, (media_dir / "bodycam.mp4").read_bytes())
     assert r.status_code == 413 and r.json["type"].endswith("too-large")
-    assert _size(client) == before and _blobs(services) == []
+    assert log_size(client) == before and stored_blobs(services) == []
 
 
 def test_the_same_bytes_in_two_cases_are_stored_once_and_registered_twice(client, tokens, case_no, media_dir,
                                                                          services):
-    other = _open(client, tokens["officer"])
+    other = open_case(client, tokens["officer"])
     photo = (media_dir / "photo.jpg").read_bytes()
-    first = _upload(client, tokens["officer"], case_no, photo).json
-    second = _upload(client, tokens["officer"], other, photo).json
+    first = upload_evidence(client, tokens["officer"], case_no, photo).json
+    second = upload_evidence(client, tokens["officer"], other, photo).json
     assert first["evidence"]["sha256"] == second["evidence"]["sha256"]
     assert first["evidence"]["evidence_id"] != second["evidence"]["evidence_id"]
-    assert second["event"]["case_no"] == other and _blobs(services) == [first["evidence"]["sha256"]]
+    assert second["event"]["case_no"] == other and stored_blobs(services) == [first["evidence"]["sha256"]]
 
 
 def test_evidence_uploaded_a_day_after_capture_is_accepted_and_flagged_late(client, tokens, case_no, media_dir):
@@ -117,13 +101,13 @@ def test_missing_or_malformed_metadata_is_a_clear_400(client, tokens, case_no, m
 
 def test_only_writers_upload(client, tokens, case_no, media_dir):
     photo = (media_dir / "photo.jpg").read_bytes()
-    assert _upload(client, tokens["supervisor"], case_no, photo).status_code == 403
+    assert upload_evidence(client, tokens["supervisor"], case_no, photo).status_code == 403
     assert client.post("/api/v1/evidence", data=photo).status_code == 401
 
 
 def test_every_view_and_download_is_a_custody_event_in_the_trail(client, tokens, case_no, media_dir):
     video = (media_dir / "bodycam.mp4").read_bytes()
-    evidence_id = _upload(client, tokens["officer"], case_no, video).json["evidence"]["evidence_id"]
+    evidence_id = upload_evidence(client, tokens["officer"], case_no, video).json["evidence"]["evidence_id"]
     assert client.get(f"/api/v1/evidence/{evidence_id}?reason=supervision",
                       headers=bearer(tokens["supervisor"])).status_code == 200
     download = client.get(f"/api/v1/evidence/{evidence_id}/content?reason=hearing",
@@ -138,7 +122,7 @@ def test_every_view_and_download_is_a_custody_event_in_the_trail(client, tokens,
 
 
 def test_a_user_without_the_right_to_evidence_gets_403_and_no_bytes(client, tokens, case_no, media_dir):
-    evidence_id = _upload(client, tokens["officer"], case_no,
+    evidence_id = upload_evidence(client, tokens["officer"], case_no,
                           (media_dir / "photo.jpg").read_bytes()).json["evidence"]["evidence_id"]
     r = client.get(f"/api/v1/evidence/{evidence_id}/content?reason=hearing", headers=bearer(tokens["court"]))
     assert r.status_code == 403 and r.content_type == "application/problem+json"
@@ -149,7 +133,7 @@ def test_a_user_without_the_right_to_evidence_gets_403_and_no_bytes(client, toke
 
 
 def test_a_read_without_a_reason_is_refused(client, tokens, case_no, media_dir):
-    evidence_id = _upload(client, tokens["officer"], case_no,
+    evidence_id = upload_evidence(client, tokens["officer"], case_no,
                           (media_dir / "photo.jpg").read_bytes()).json["evidence"]["evidence_id"]
     assert client.get(f"/api/v1/evidence/{evidence_id}/content", headers=bearer(tokens["legal"])).status_code == 400
     # Free text could put a person's name into the log: reasons come from a fixed list.
@@ -158,7 +142,7 @@ def test_a_read_without_a_reason_is_refused(client, tokens, case_no, media_dir):
 
 
 def test_a_share_with_a_registered_body_is_a_custody_event_naming_its_code(client, tokens, case_no, media_dir):
-    evidence_id = _upload(client, tokens["officer"], case_no,
+    evidence_id = upload_evidence(client, tokens["officer"], case_no,
                           (media_dir / "photo.jpg").read_bytes()).json["evidence"]["evidence_id"]
     registered = client.post("/api/v1/recipients", json={"id": "xuhui-review-office", "name": "徐汇区人民政府复议办"},
                              headers=bearer(tokens["admin"]))
@@ -176,7 +160,7 @@ def test_a_share_with_a_registered_body_is_a_custody_event_naming_its_code(clien
 @pytest.mark.parametrize("recipient", ["张三 身份证310101199001011234 手机13800138000", "", "not-registered"])
 def test_a_share_names_a_registered_body_or_is_refused_leaving_no_leaf(client, tokens, case_no, media_dir,
                                                                         recipient):
-    evidence_id = _upload(client, tokens["officer"], case_no,
+    evidence_id = upload_evidence(client, tokens["officer"], case_no,
                           (media_dir / "photo.jpg").read_bytes()).json["evidence"]["evidence_id"]
     size = client.get("/api/v1/log/checkpoint").data.split(b"\n")[1]
     refused = client.post(f"/api/v1/evidence/{evidence_id}/shares", json={"recipient": recipient,
@@ -188,7 +172,7 @@ def test_a_share_names_a_registered_body_or_is_refused_leaving_no_leaf(client, t
 
 @pytest.mark.parametrize("role", ["supervisor", "legal", "court", "system"])
 def test_only_case_officers_and_admins_hand_evidence_over(client, tokens, case_no, media_dir, role):
-    evidence_id = _upload(client, tokens["officer"], case_no,
+    evidence_id = upload_evidence(client, tokens["officer"], case_no,
                           (media_dir / "photo.jpg").read_bytes()).json["evidence"]["evidence_id"]
     client.post("/api/v1/recipients", json={"id": "court-1", "name": "法院"}, headers=bearer(tokens["admin"]))
     r = client.post(f"/api/v1/evidence/{evidence_id}/shares", json={"recipient": "court-1", "reason": "litigation"},

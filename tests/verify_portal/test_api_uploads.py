@@ -9,13 +9,12 @@ from tusclient import client as tus
 from evidence.meta import encode_upload_metadata
 from tests.conftest import bearer
 from tests.live_server import send_and_cut
-from tests.verify_portal.test_api_cases import _open, _size
-from tests.verify_portal.test_api_evidence import NOW, _blobs
+from tests.support.api import NOW, log_size, open_case, stored_blobs
 
 
 @pytest.fixture
 def case_no(client, tokens):
-    return _open(client, tokens["officer"])
+    return open_case(client, tokens["officer"])
 
 
 def _head(method, path, token, length, **headers):
@@ -27,11 +26,11 @@ def _head(method, path, token, length, **headers):
 def test_a_body_cut_off_half_way_is_refused_and_leaves_nothing(live_url, client, tokens, case_no, media_dir,
                                                               services):
     video = (media_dir / "bodycam.mp4").read_bytes()
-    before = _size(client)
+    before = log_size(client)
     meta = encode_upload_metadata({"case_no": case_no, "captured_at": NOW})
     send_and_cut(live_url, _head("POST", "/api/v1/evidence", tokens["officer"], len(video),
                                  **{"Upload-Metadata": meta}), video[: len(video) // 2])
-    assert _size(client) == before and _blobs(services) == []
+    assert log_size(client) == before and stored_blobs(services) == []
     assert list(services.evidence.blobs.tmp.iterdir()) == []  # no partial file either
 
 

@@ -8,18 +8,8 @@ import pytest
 from ledger import trust
 from tests.anchor.support import worker
 from tests.conftest import bearer
-from tests.verify_portal.test_api_cases import PARTY, _open
+from tests.support.api import PARTY, citizen_lookup, issue_code, open_case
 from verify_portal.citizens import ALPHABET, new_code, normalise
-
-
-def _issue(client, tokens, case_no):
-    r = client.post(f"/api/v1/cases/{case_no}/verification-code", headers=bearer(tokens["officer"]))
-    assert r.status_code == 201, r.json
-    return r.json
-
-
-def _lookup(client, case_no, code, addr="203.0.113.7"):
-    return client.post("/check", data={"case_no": case_no, "code": code}, environ_base={"REMOTE_ADDR": addr})
 
 
 def test_a_code_has_fifty_bits_and_forgives_case_spaces_and_dashes():
@@ -29,8 +19,8 @@ def test_a_code_has_fifty_bits_and_forgives_case_spaces_and_dashes():
 
 
 def test_the_notice_link_keeps_the_code_in_the_fragment(client, tokens):
-    case_no = _open(client, tokens["officer"])
-    issued = _issue(client, tokens, case_no)
+    case_no = open_case(client, tokens["officer"])
+    issued = issue_code(client, tokens, case_no)
     assert issued["link"] == f"http://localhost/check#{case_no}:{issued['code']}"
     assert issued["qr_svg"].startswith("<svg") and "path" in issued["qr_svg"]  # printable on the notice
     fingerprint = issued["trust_fingerprint"]
@@ -42,10 +32,10 @@ def test_the_notice_link_keeps_the_code_in_the_fragment(client, tokens):
 
 
 def test_the_right_code_opens_the_timeline_without_other_peoples_data(client, tokens):
-    case_no = _open(client, tokens["officer"], party=PARTY)
+    case_no = open_case(client, tokens["officer"], party=PARTY)
     client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED"}, headers=bearer(tokens["officer"]))
-    code = _issue(client, tokens, case_no)["code"]
-    r = _lookup(client, case_no, code.lower().replace("-", " "))
+    code = issue_code(client, tokens, case_no)["code"]
+    r = citizen_lookup(client, case_no, code.lower().replace("-", " "))
     assert r.status_code == 303 and case_no not in r.headers["Location"]  # nothing of the case in the URL
     page = client.get("/check/case").get_data(as_text=True)
     assert "线索登记" in page and "立案" in page and case_no in page
@@ -56,39 +46,39 @@ def test_the_right_code_opens_the_timeline_without_other_peoples_data(client, to
 
 
 def test_a_wrong_code_and_an_unknown_case_get_the_same_answer(client, tokens):
-    case_no = _open(client, tokens["officer"])
-    _issue(client, tokens, case_no)
-    wrong = _lookup(client, case_no, "22222-22222")
-    unknown = _lookup(client, "CG-2026-999999", "22222-22222")
+    case_no = open_case(client, tokens["officer"])
+    issue_code(client, tokens, case_no)
+    wrong = citizen_lookup(client, case_no, "22222-22222")
+    unknown = citizen_lookup(client, "CG-2026-999999", "22222-22222")
     assert wrong.status_code == unknown.status_code == 200
     assert wrong.get_data(as_text=True) == unknown.get_data(as_text=True)
     assert client.get("/check/case").status_code == 303  # nothing opened
 
 
 def test_no_number_of_failures_locks_a_case_for_its_citizen(client, tokens):
-    case_no = _open(client, tokens["officer"])
-    code = _issue(client, tokens, case_no)["code"]
+    case_no = open_case(client, tokens["officer"])
+    code = issue_code(client, tokens, case_no)["code"]
     for n in range(30):
-        _lookup(client, case_no, "22222-22222", addr=f"198.51.100.{n}")  # thirty clients guess at it
-    assert _lookup(client, case_no, code, addr="203.0.113.99").status_code == 303  # the citizen opens it
+        citizen_lookup(client, case_no, "22222-22222", addr=f"198.51.100.{n}")  # thirty clients guess at it
+    assert citizen_lookup(client, case_no, code, addr="203.0.113.99").status_code == 303  # the citizen opens it
 
 
 def test_ten_failures_from_one_client_slow_that_client_only(client, tokens):
-    case_no = _open(client, tokens["officer"])
-    code = _issue(client, tokens, case_no)["code"]
+    case_no = open_case(client, tokens["officer"])
+    code = issue_code(client, tokens, case_no)["code"]
     for n in range(10):
-        _lookup(client, f"CG-2026-{900000 + n}", "22222-22222")  # ten guesses over other case numbers
-    refused = _lookup(client, case_no, code)
+        citizen_lookup(client, f"CG-2026-{900000 + n}", "22222-22222")  # ten guesses over other case numbers
+    refused = citizen_lookup(client, case_no, code)
     assert refused.status_code == 429 and "Retry-After" in refused.headers
     assert "只限制这一连接" in refused.get_data(as_text=True)
-    assert _lookup(client, case_no, code, addr="192.0.2.1").status_code == 303  # another client is not held up
+    assert citizen_lookup(client, case_no, code, addr="192.0.2.1").status_code == 303  # another client is not held up
 
 
 def test_right_codes_do_not_count_against_a_client(client, tokens):
-    case_no = _open(client, tokens["officer"])
-    code = _issue(client, tokens, case_no)["code"]
+    case_no = open_case(client, tokens["officer"])
+    code = issue_code(client, tokens, case_no)["code"]
     for _ in range(15):
-        assert _lookup(client, case_no, code).status_code == 303
+        assert citizen_lookup(client, case_no, code).status_code == 303
 
 
 def test_behind_a_trusted_proxy_each_client_is_limited_by_its_own_address(services, tokens):
@@ -98,8 +88,8 @@ def test_behind_a_trusted_proxy_each_client_is_limited_by_its_own_address(servic
 
     services.settings = replace(services.settings, trusted_proxies=1)
     client = create_app(services=services).test_client()
-    case_no = _open(client, tokens["officer"])
-    code = _issue(client, tokens, case_no)["code"]
+    case_no = open_case(client, tokens["officer"])
+    code = issue_code(client, tokens, case_no)["code"]
     proxy = "10.0.0.1"  # every request reaches the service from the proxy
 
     def lookup(code_, forwarded):
@@ -119,13 +109,13 @@ def test_anchored_steps_have_receipts_the_browser_can_check(services, client, to
     from anchor.account import development_account
     from anchor.worker import Target
     from verify_portal.settings import Settings
-    case_no = _open(client, tokens["officer"])
-    code = _issue(client, tokens, case_no)["code"]
+    case_no = open_case(client, tokens["officer"])
+    code = issue_code(client, tokens, case_no)["code"]
     services.settings = Settings.from_env({  # this deployment anchors on the test anvil
         "LIANZHENG_DATA_DIR": str(services.settings.data_dir), "DATABASE_URL": services.settings.database_url,
         "LIANZHENG_RPC_URL": chain.url, "LIANZHENG_CHAIN_ID": "31337", "LIANZHENG_CONTRACT_ADDRESS": contract.address})
     worker(services, Target(chain, contract, development_account(0), 0)).cycle()
-    _lookup(client, case_no, code)
+    citizen_lookup(client, case_no, code)
     page = client.get("/check/case").get_data(as_text=True)
     assert "已上链，区块" in page and 'data-browser-check="0"' in page
     assert re.search(r"已上链，区块 \d+ · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d（北京时间）", page)  # block N at time T
@@ -137,21 +127,21 @@ def test_anchored_steps_have_receipts_the_browser_can_check(services, client, to
 
 
 def test_case_as_code_opens_nothing_of_case_b(client, tokens):
-    case_a, case_b = _open(client, tokens["officer"]), _open(client, tokens["officer"])
-    code_a = _issue(client, tokens, case_a)["code"]
-    _issue(client, tokens, case_b)
-    refused = _lookup(client, case_b, code_a)
+    case_a, case_b = open_case(client, tokens["officer"]), open_case(client, tokens["officer"])
+    code_a = issue_code(client, tokens, case_a)["code"]
+    issue_code(client, tokens, case_b)
+    refused = citizen_lookup(client, case_b, code_a)
     assert refused.status_code == 200 and "不匹配" in refused.get_data(as_text=True)
     assert client.get("/check/case").status_code == 303
-    _lookup(client, case_a, code_a)
+    citizen_lookup(client, case_a, code_a)
     page = client.get("/check/case").get_data(as_text=True)
     assert case_a in page and case_b not in page
 
 
 def test_a_refused_code_is_counted_in_the_metrics_and_a_right_one_is_not(client, tokens):
-    case_no = _open(client, tokens["officer"])
-    code = _issue(client, tokens, case_no)["code"]
-    _lookup(client, case_no, "22222-22222")
-    _lookup(client, case_no, code)
+    case_no = open_case(client, tokens["officer"])
+    code = issue_code(client, tokens, case_no)["code"]
+    citizen_lookup(client, case_no, "22222-22222")
+    citizen_lookup(client, case_no, code)
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'lianzheng_verification_failures_total{kind="citizen_code"} 1' in metrics

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import bearer
-from tests.verify_portal.test_api_cases import _open
+from tests.support.api import open_case
 from verify_portal.cli import main
 from verify_portal.cli import upload as upload_cli
 
@@ -24,7 +24,7 @@ def run(live_url, tokens, tmp_path):
 
 
 def test_a_file_is_uploaded_and_registered(run, client, tokens, media_dir):
-    case_no = _open(client, tokens["officer"])
+    case_no = open_case(client, tokens["officer"])
     result = run("upload", str(media_dir / "bodycam.mp4"), "--case", case_no, "--gps", "31.2,121.4")
     assert result.exit_code == 0, result.output
     assert "uploading" in result.output  # the progress bar
@@ -35,7 +35,7 @@ def test_a_file_is_uploaded_and_registered(run, client, tokens, media_dir):
 
 
 def test_an_interrupted_upload_resumes_where_the_server_stands(run, client, tokens, media_dir, monkeypatch):
-    case_no = _open(client, tokens["officer"])
+    case_no = open_case(client, tokens["officer"])
     monkeypatch.setattr(upload_cli, "CHUNK", 16 * 1024)
     real_send, sent = upload_cli.send_chunk, []
 
@@ -56,7 +56,7 @@ def test_an_interrupted_upload_resumes_where_the_server_stands(run, client, toke
 
 
 def test_a_refused_upload_is_one_clear_line(run, client, tokens, media_dir):
-    case_no = _open(client, tokens["officer"])
+    case_no = open_case(client, tokens["officer"])
     result = run("upload", str(media_dir / "program.exe"), "--case", case_no)
     assert result.exit_code == 1
     assert "upload-failed" in result.output and "415" in result.output
@@ -67,7 +67,7 @@ def test_an_operator_registers_a_device_and_derives_a_clip_from_the_command_line
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
-    from tests.verify_portal.test_api_evidence import _upload
+    from tests.support.api import upload_evidence
     env = {"LIANZHENG_DATA_DIR": str(services.settings.data_dir), "DATABASE_URL": services.settings.database_url}
     key = tmp_path / "device.pem"
     key.write_bytes(ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
@@ -75,8 +75,8 @@ def test_an_operator_registers_a_device_and_derives_a_clip_from_the_command_line
     added = CliRunner().invoke(main, ["device", "add", "--as", "admin-1", "DSJ-7", "--kind", "bodycam",
                                       "--unit", "xuhui-3", "--key", str(key)], env=env)
     assert added.exit_code == 0 and json.loads(added.output)["algorithm"] == "ed25519"
-    case_no = _open(client, tokens["officer"])
-    original = _upload(client, tokens["officer"], case_no, (media_dir / "bodycam.mp4").read_bytes()).json
+    case_no = open_case(client, tokens["officer"])
+    original = upload_evidence(client, tokens["officer"], case_no, (media_dir / "bodycam.mp4").read_bytes()).json
     derived = CliRunner().invoke(main, ["evidence", "derive", "--as", "officer-1", original["evidence"]["evidence_id"],
                                         "--trim", "0", "1"], env=env)
     assert derived.exit_code == 0, derived.output

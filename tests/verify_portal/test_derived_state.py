@@ -16,9 +16,7 @@ from sqlalchemy import delete, insert, select, update
 from evidence.models import Device, EvidenceItem, Recipient
 from ledger.models import Base, Case, Party, PartyCase
 from tests.conftest import bearer
-from tests.verify_portal.test_api_cases import PARTY, REPORT
-from tests.verify_portal.test_api_evidence import _upload
-from tests.verify_portal.test_staff_pages import PASSWORD, _sign_in
+from tests.support.api import PARTY, REPORT, STAFF_PASSWORD, sign_in, upload_evidence
 from verify_portal.auditing import run_audit
 from verify_portal.models import Statement
 
@@ -31,7 +29,7 @@ def world(services, client, tokens, media_dir):
         assert client.post(f"/api/v1/cases/{opened}/transitions", json={"to": state}, headers=officer).status_code \
             == 201
     other = client.post("/api/v1/cases", json=REPORT, headers=officer).json["case_no"]
-    photo = _upload(client, tokens["officer"], opened, (media_dir / "photo.jpg").read_bytes()).json["evidence"]
+    photo = upload_evidence(client, tokens["officer"], opened, (media_dir / "photo.jpg").read_bytes()).json["evidence"]
     device_key = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
     admin = bearer(tokens["admin"])
@@ -181,8 +179,8 @@ def test_the_staff_page_and_the_citizen_page_show_a_red_banner_when_rows_disagre
     _execute(services, update(EvidenceItem).where(EvidenceItem.id == world["evidence"]).values(device_signed=1))
     citizen = client.get("/check/case").get_data(as_text=True)
     assert 'id="integrity-banner" class="banner fail"' in citizen
-    services.staff.set_password("supervisor-1", PASSWORD)
-    _sign_in(client)
+    services.staff.set_password("supervisor-1", STAFF_PASSWORD)
+    sign_in(client)
     staff = client.get(f"/staff/cases/{case}").get_data(as_text=True)
     assert 'id="integrity-banner"' in staff and "device_signed: the log says 0, the row says 1" in staff
 
@@ -214,8 +212,8 @@ def _decided_case(client, officer, decision):
 def test_a_supervisor_runs_the_audit_from_the_dashboard_and_its_findings_link_to_the_case(client, services,
                                                                                           tokens, world):
     _execute(services, update(Case).where(Case.case_no == world["case"]).values(state="CLOSED"))
-    services.staff.set_password("supervisor-1", PASSWORD)
-    _sign_in(client)
+    services.staff.set_password("supervisor-1", STAFF_PASSWORD)
+    sign_in(client)
     page = client.get("/staff").get_data(as_text=True)
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
     assert client.post("/staff/audit", data={"csrf": csrf}).status_code == 303

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger import merkle
 from ledger.checkpoint import CheckpointSigner
 from ledger.models import Leaf
-from tests.ledger.test_conformance import VECTORS, _cases
+from tests.support.vectors import VECTORS, cases
 from verify_portal import anchored
 
 SCRIPT = Path(__file__).resolve().parents[2] / "verify_portal" / "static" / "receipt-check.js"
@@ -25,7 +25,7 @@ def _node(program: str, data: object) -> object:
 
 
 def test_the_browser_check_agrees_with_every_rfc9162_inclusion_vector():
-    vectors = [c.values[0] for c in _cases("inclusion")]
+    vectors = [c.values[0] for c in cases("inclusion")]
     program = f"""
 import {{ rootFromInclusion }} from {json.dumps(SCRIPT.as_uri())};
 import {{ readFileSync }} from "node:fs";

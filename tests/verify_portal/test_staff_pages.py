@@ -7,33 +7,23 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
+from tests.support.api import STAFF_PASSWORD, csrf_token, open_case, sign_in
 from tests.support.trust import Deployment
-from tests.verify_portal.test_api_cases import _open
 from verify_portal import staff as staff_logins
 from verify_portal.cli import main
 from verify_portal.staff import IDLE
 
-PASSWORD = "correct horse battery"
-
 
 @pytest.fixture
 def staff(services, tokens):
-    services.staff.set_password("supervisor-1", PASSWORD)
-    services.staff.set_password("officer-1", PASSWORD)
+    services.staff.set_password("supervisor-1", STAFF_PASSWORD)
+    services.staff.set_password("officer-1", STAFF_PASSWORD)
     return services
 
 
-def _csrf(client):
-    return re.search(r'name="csrf" value="([^"]+)"', client.get("/staff/login").get_data(as_text=True))[1]
-
-
-def _sign_in(client, username="supervisor-1", password=PASSWORD):
-    return client.post("/staff/login", data={"csrf": _csrf(client), "username": username, "password": password})
-
-
 def test_a_supervisor_signs_in_and_sees_the_dashboard(client, tokens, staff):
-    _open(client, tokens["officer"])
-    assert _sign_in(client).status_code == 303
+    open_case(client, tokens["officer"])
+    assert sign_in(client).status_code == 303
     page = client.get("/staff").get_data(as_text=True)
     assert "督查概览" in page and "REPORTED" in page and "xuhui" in page
 
@@ -44,39 +34,39 @@ def test_without_a_session_the_dashboard_sends_to_sign_in(client):
 
 
 def test_an_officer_signs_in_but_may_not_see_the_dashboard(client, staff):
-    _sign_in(client, "officer-1")
+    sign_in(client, "officer-1")
     assert client.get("/staff").status_code == 403
 
 
 def test_a_form_without_its_csrf_token_is_refused(client, staff):
-    r = client.post("/staff/login", data={"username": "supervisor-1", "password": PASSWORD})
+    r = client.post("/staff/login", data={"username": "supervisor-1", "password": STAFF_PASSWORD})
     assert r.status_code == 400
     assert client.get("/staff").status_code == 303  # not signed in
 
 
 def test_wrong_passwords_slow_their_client_and_never_lock_the_account(client, staff):
     for _ in range(5):
-        assert _sign_in(client, password="wrong password!").status_code == 401
-    slowed = _sign_in(client)  # this client waits, even with the right password
+        assert sign_in(client, password="wrong password!").status_code == 401
+    slowed = sign_in(client)  # this client waits, even with the right password
     assert slowed.status_code == 429 and "Retry-After" in slowed.headers
     from verify_portal.web import create_app
 
     elsewhere = create_app(services=staff).test_client()
-    signed_in = elsewhere.post("/staff/login", data={"csrf": _csrf(elsewhere), "username": "supervisor-1",
-                                                     "password": PASSWORD},
+    signed_in = elsewhere.post("/staff/login", data={"csrf": csrf_token(elsewhere), "username": "supervisor-1",
+                                                     "password": STAFF_PASSWORD},
                                environ_base={"REMOTE_ADDR": "192.0.2.50"})
     assert signed_in.status_code == 303  # the supervisor at another address is not locked out
 
 
 def test_an_unknown_user_and_a_wrong_password_get_the_same_answer(client, staff):
-    wrong = _sign_in(client, password="wrong password!").get_data(as_text=True)
-    unknown = _sign_in(client, "nobody-at-all").get_data(as_text=True)
+    wrong = sign_in(client, password="wrong password!").get_data(as_text=True)
+    unknown = sign_in(client, "nobody-at-all").get_data(as_text=True)
     strip = lambda page: re.sub(r'value="[^"]+"', "", page)  # noqa: E731 - the CSRF tokens differ
     assert strip(wrong) == strip(unknown)
 
 
 def test_an_idle_session_ends_after_thirty_minutes(client, staff, monkeypatch):
-    _sign_in(client)
+    sign_in(client)
     assert client.get("/staff").status_code == 200
     later = datetime.now(UTC) + IDLE + timedelta(seconds=1)
     monkeypatch.setattr(staff_logins, "datetime", _FrozenAt(later))
@@ -84,7 +74,7 @@ def test_an_idle_session_ends_after_thirty_minutes(client, staff, monkeypatch):
 
 
 def test_a_session_cookie_replayed_after_sign_out_opens_nothing(client, staff):
-    _sign_in(client)
+    sign_in(client)
     cookie = client.get_cookie("session")
     assert client.get("/staff").status_code == 200
     csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/staff").get_data(as_text=True))[1]
@@ -107,16 +97,16 @@ def test_passwords_are_set_from_the_command_line_and_must_be_long(services, toke
     env = {"LIANZHENG_DATA_DIR": str(services.settings.data_dir), "DATABASE_URL": services.settings.database_url}
     short = CliRunner().invoke(main, ["user", "password", "legal-1", "--password", "short"], env=env)
     assert short.exit_code == 1 and "12 characters" in short.output
-    ok = CliRunner().invoke(main, ["user", "password", "legal-1", "--password", PASSWORD], env=env)
+    ok = CliRunner().invoke(main, ["user", "password", "legal-1", "--password", STAFF_PASSWORD], env=env)
     assert ok.exit_code == 0
 
 
 def test_the_case_view_shows_the_chain_and_evidence_and_logs_each_playback(client, tokens, staff, media_dir):
-    from tests.verify_portal.test_api_evidence import _upload
-    case_no = _open(client, tokens["officer"])
+    from tests.support.api import upload_evidence
+    case_no = open_case(client, tokens["officer"])
     video = (media_dir / "bodycam.mp4").read_bytes()
-    evidence_id = _upload(client, tokens["officer"], case_no, video).json["evidence"]["evidence_id"]
-    _sign_in(client)
+    evidence_id = upload_evidence(client, tokens["officer"], case_no, video).json["evidence"]["evidence_id"]
+    sign_in(client)
     page = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
     assert "case.reported" in page and "evidence.registered" in page and evidence_id in page
     played = client.get(f"/staff/evidence/{evidence_id}/play")
@@ -128,8 +118,8 @@ def test_the_case_view_shows_the_chain_and_evidence_and_logs_each_playback(clien
 
 
 def test_the_export_button_says_when_the_case_is_not_anchored_yet(client, tokens, staff):
-    case_no = _open(client, tokens["officer"])
-    _sign_in(client)
+    case_no = open_case(client, tokens["officer"])
+    sign_in(client)
     csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/staff/cases/{case_no}").get_data(as_text=True))[1]
     r = client.post(f"/staff/cases/{case_no}/export", data={"csrf": csrf})
     assert r.status_code == 409 and "not anchored yet" in r.get_data(as_text=True)
@@ -137,24 +127,24 @@ def test_the_export_button_says_when_the_case_is_not_anchored_yet(client, tokens
 
 def test_an_officer_of_another_district_cannot_open_the_case(client, services, tokens, staff):
     from ledger.users import Role, add_user
-    case_no = _open(client, tokens["officer"])  # district xuhui
+    case_no = open_case(client, tokens["officer"])  # district xuhui
     with services.sessions.begin() as session:
         add_user(session, "officer-pd", Role.OFFICER, district="pudong")
-    services.staff.set_password("officer-pd", PASSWORD)
-    _sign_in(client, "officer-pd")
+    services.staff.set_password("officer-pd", STAFF_PASSWORD)
+    sign_in(client, "officer-pd")
     assert client.get(f"/staff/cases/{case_no}").status_code == 404
 
 
 def test_the_dashboard_shows_the_latest_audit_with_its_findings(client, services, tokens, staff):
-    from tests.ledger.test_audit import _tamper
+    from tests.support.api import tamper
 
     env = {"LIANZHENG_DATA_DIR": str(services.settings.data_dir), "DATABASE_URL": services.settings.database_url}
-    _open(client, tokens["officer"])
-    _sign_in(client)
+    open_case(client, tokens["officer"])
+    sign_in(client)
     assert "尚未运行审计" in client.get("/staff").get_data(as_text=True)
     assert CliRunner().invoke(main, ["audit"], env=env).exit_code == 0
     assert "审计通过" in client.get("/staff").get_data(as_text=True)
-    _tamper(services, "UPDATE log_leaves SET data = :d WHERE leaf_index = 0", d=b'{"forged":true}')
+    tamper(services, "UPDATE log_leaves SET data = :d WHERE leaf_index = 0", d=b'{"forged":true}')
     assert CliRunner().invoke(main, ["audit"], env=env).exit_code == 2
     page = client.get("/staff").get_data(as_text=True)
     assert "审计发现问题" in page and "leaf 0" in page
@@ -166,14 +156,14 @@ def test_the_dashboard_charts_types_names_overdue_cases_and_officer_activity(cli
     from sqlalchemy import update
 
     from ledger.models import Case
-    old = _open(client, tokens["officer"])
+    old = open_case(client, tokens["officer"])
     client.post(f"/api/v1/cases/{old}/transitions", json={"to": "FILED"},
                 headers={"Authorization": f"Bearer {tokens['officer']}"})
-    _open(client, tokens["officer"])
+    open_case(client, tokens["officer"])
     with services.sessions.begin() as session:  # the first case was opened 100 days ago
         session.execute(update(Case).where(Case.case_no == old).values(
             created_at=datetime.now(UTC) - timedelta(days=100)))
-    _sign_in(client)
+    sign_in(client)
     page = client.get("/staff").get_data(as_text=True)
     assert 'id="chart-state"' in page and 'id="chart-type"' in page and "occupy-road" in page
     overdue = page[page.index('id="overdue"'):page.index('id="chart-activity"')]
@@ -184,8 +174,8 @@ def test_the_dashboard_charts_types_names_overdue_cases_and_officer_activity(cli
 
 def test_an_officer_records_a_step_and_uploads_evidence_at_the_desk(client, tokens, staff, media_dir):
     import io
-    case_no = _open(client, tokens["officer"])
-    _sign_in(client, "officer-1")
+    case_no = open_case(client, tokens["officer"])
+    sign_in(client, "officer-1")
     page = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
     assert client.post(f"/staff/cases/{case_no}/steps", data={"csrf": csrf, "to": "FILED"}).status_code == 303
@@ -200,13 +190,13 @@ def test_an_officer_records_a_step_and_uploads_evidence_at_the_desk(client, toke
 
 
 def test_supervisors_see_each_items_custody_trail_on_the_case_page(client, tokens, staff, media_dir):
-    from tests.verify_portal.test_api_evidence import _upload
-    case_no = _open(client, tokens["officer"])
-    evidence_id = _upload(client, tokens["officer"], case_no,
+    from tests.support.api import upload_evidence
+    case_no = open_case(client, tokens["officer"])
+    evidence_id = upload_evidence(client, tokens["officer"], case_no,
                           (media_dir / "photo.jpg").read_bytes()).json["evidence"]["evidence_id"]
     client.get(f"/api/v1/evidence/{evidence_id}/content?reason=hearing",
                headers={"Authorization": f"Bearer {tokens['legal']}"})
-    _sign_in(client)
+    sign_in(client)
     page = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
     trail = page[page.index("保管链"):]
     assert "download" in trail and "legal-1" in trail and "hearing" in trail
@@ -214,10 +204,10 @@ def test_supervisors_see_each_items_custody_trail_on_the_case_page(client, token
 
 
 def test_an_admin_registers_another_agencys_root_only_with_its_fingerprint(client, services, tokens):
-    services.staff.set_password("admin-1", PASSWORD)
+    services.staff.set_password("admin-1", STAFF_PASSWORD)
     other = Deployment(origin="other-city.example/cg-log", agency="另一城管局")
     document = json.dumps(other.document(), ensure_ascii=False)
-    assert _sign_in(client, "admin-1").status_code == 303
+    assert sign_in(client, "admin-1").status_code == 303
     page = client.get("/staff/trust").get_data(as_text=True)
     assert services.trust.latest().fingerprint in page and "other-city" not in page
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
@@ -234,7 +224,7 @@ def test_an_admin_registers_another_agencys_root_only_with_its_fingerprint(clien
 
 def test_a_supervisor_may_not_change_the_court_pages_roots(client, services, staff):
     other = Deployment(origin="other-city.example/cg-log")
-    _sign_in(client)
+    sign_in(client)
     assert client.get("/staff/trust").status_code == 403
     csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/staff").get_data(as_text=True))[1]
     refused = client.post("/staff/trust", data={"csrf": csrf, "document": json.dumps(other.document()),

@@ -6,12 +6,11 @@ import re
 import pytest
 
 from tests.conftest import bearer
-from tests.verify_portal.test_api_cases import PARTY, _open
-from tests.verify_portal.test_citizen_page import _issue, _lookup
+from tests.support.api import PARTY, citizen_lookup, issue_code, open_case
 
 
 def _to_notice_stage(client, tokens):
-    case_no = _open(client, tokens["officer"], party=PARTY)
+    case_no = open_case(client, tokens["officer"], party=PARTY)
     for step in ("FILED", "INVESTIGATING", "NOTIFIED"):
         r = client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": step}, headers=bearer(tokens["officer"]))
         assert r.status_code == 201, r.json
@@ -19,7 +18,7 @@ def _to_notice_stage(client, tokens):
 
 
 def _open_as_citizen(client, tokens, case_no):
-    _lookup(client, case_no, _issue(client, tokens, case_no)["code"])
+    citizen_lookup(client, case_no, issue_code(client, tokens, case_no)["code"])
     page = client.get("/check/case").get_data(as_text=True)
     return page, re.search(r'name="csrf" value="([^"]+)"', page)[1] if 'name="csrf"' in page else None
 
@@ -45,7 +44,7 @@ def test_a_party_at_the_notice_stage_submits_a_statement_with_a_photo(client, to
 
 
 def test_no_statement_outside_the_notice_stage(client, tokens):
-    case_no = _open(client, tokens["officer"])
+    case_no = open_case(client, tokens["officer"])
     page, csrf = _open_as_citizen(client, tokens, case_no)
     assert 'id="statement"' not in page
     r = _submit(client, csrf or "x", "text")

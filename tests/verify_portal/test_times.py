@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from evidence.meta import encode_upload_metadata
+from tests.support.api import STAFF_PASSWORD, sign_in
 from tests.support.deployments import anchored_deployment
-from tests.verify_portal.test_staff_pages import PASSWORD, _sign_in
 
 INSTANT = "2026-11-30T00:30:00.000000Z"
 SENT = ["2026-11-30T08:30:00+08:00", "2026-11-29T19:30:00-05:00"]  # the same instant, two zones
@@ -44,8 +44,8 @@ def test_a_capture_time_with_any_offset_reads_back_as_the_same_instant_everywher
         assert item["captured_at"] == INSTANT
     listed = d.client.get(f"/api/v1/cases/{case_no}/evidence", headers=d.headers()).json["evidence"]
     assert {i["captured_at"] for i in listed} == {INSTANT}
-    d.services.staff.set_password("supervisor-1", PASSWORD)  # the staff page, in Beijing time
-    _sign_in(d.client)
+    d.services.staff.set_password("supervisor-1", STAFF_PASSWORD)  # the staff page, in Beijing time
+    sign_in(d.client)
     staff_page = d.client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
     assert staff_page.count("2026-11-30 08:30:00（北京时间）") == 2
     code = d.client.post(f"/api/v1/cases/{case_no}/verification-code", headers=d.headers()).json["code"]
