@@ -52,13 +52,12 @@ class HostilePackage(VerificationError):
 
 
 class BagWriter:
-    """Writes one zipped bag named `name`; call `add_*` for payload, `add_tag` for tag files, then `close`."""
+    """Writes one zipped bag named `name`; call `add_*` for payload, then `close`."""
 
     def __init__(self, out: IO[bytes], name: str) -> None:
         self.zip = zipfile.ZipFile(out, "w", allowZip64=True)
         self.name = name
         self.payload: list[tuple[str, str]] = []  # (sha256, path in bag)
-        self.tags: dict[str, bytes] = {}
         self.octets = 0
 
     def add_bytes(self, path: str, data: bytes, compress: bool = True) -> str:
@@ -89,9 +88,6 @@ class BagWriter:
         self.payload.append((digest, f"data/{path}"))
         self.octets += size
 
-    def add_tag(self, name: str, data: bytes) -> None:
-        self.tags[name] = data
-
     def close(self, bag_info: dict[str, str]) -> bytes:
         """Write bagit.txt, bag-info.txt and both manifests; returns the tag manifest's bytes."""
         info = {**bag_info, "Payload-Oxum": f"{self.octets}.{len(self.payload)}"}
@@ -99,7 +95,6 @@ class BagWriter:
             "bagit.txt": BAGIT_TXT,
             "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in info.items()).encode(),
             "manifest-sha256.txt": "".join(f"{d}  {p}\n" for d, p in sorted(self.payload, key=lambda x: x[1])).encode(),
-            **self.tags,
         }
         tagmanifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n"
                               for name, data in sorted(tags.items())).encode()
