@@ -122,12 +122,13 @@ class Report:
         return EXIT_CODES[self.verdict]
 
     def leg(self, leg: str) -> Status:
-        """A leg's status: fail or incomplete if any of its checks is; not run if none ran."""
+        """A leg's status: fail or incomplete if any of its checks is; pass only if every one passed
+        (a leg whose inclusion proofs were never checked has not passed, whatever else in it did)."""
         statuses = [c.status for c in self.checks if c.leg == leg]
         for worst in (Status.FAIL, Status.INCOMPLETE):
             if worst in statuses:
                 return worst
-        return Status.PASS if Status.PASS in statuses else Status.NOT_RUN
+        return Status.PASS if statuses and all(s == Status.PASS for s in statuses) else Status.NOT_RUN
 
     def headline(self) -> str:
         """The verdict, the root it was reached against, and each leg in a word."""

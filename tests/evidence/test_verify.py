@@ -298,3 +298,11 @@ def test_a_file_beyond_the_manifests_is_named_as_covered_by_nothing(agency, genu
     assert "manifests" in _failed(report)
     assert "data/extra.txt" in report.check("manifests").detail and "nothing covers" in \
         report.check("manifests").detail
+
+
+def test_a_package_signed_by_a_stranger_does_not_say_its_events_are_included(agency, tmp_path):
+    forged = build(Deployment(), tmp_path / "forged.zip").path
+    report = _verify(forged, agency.root())
+    assert report.verdict == Verdict.NOT_VERIFIED
+    assert _status(report)["inclusion"] == Status.NOT_RUN
+    assert report.leg("included") == Status.NOT_RUN and "包含 included: not run" in report.headline()
