@@ -30,7 +30,7 @@ from ledger.errors import (
     StoredStateMismatch,
     invalid_input,
 )
-from ledger.event_types import PARTY_ERASED
+from ledger.event_types import CASE_EVENTS, PARTY_ERASED
 from ledger.events import Event, utc_now
 from ledger.lifecycle import Outcome, State
 from ledger.models import Case, IdempotencyRecord, Leaf, Party, PartyCase
@@ -157,7 +157,7 @@ class CaseService:
         session.flush()  # the case row must exist before a party row points at it
         if party is not None:
             payload = {**payload, "party": self._attach_party(session, case, party)}
-        return self._record(tx, actor, case, lifecycle.event_type(State.REPORTED), payload, now)
+        return self._record(tx, actor, case, CASE_EVENTS[State.REPORTED], payload, now)
 
     def _transition(
         self, tx: LogTransaction, actor: Actor, case_no: str, target: State, payload: dict[str, Any],
@@ -182,7 +182,7 @@ class CaseService:
         if target is State.DECIDED:
             case.outcome, case.amount_fen = payload["outcome"], payload.get("amount_fen")
         case.state = target.value
-        return self._record(tx, actor, case, lifecycle.event_type(target), payload, self.clock())
+        return self._record(tx, actor, case, CASE_EVENTS[target], payload, self.clock())
 
     def _erase(self, tx: LogTransaction, actor: Actor, case_no: str) -> dict[str, Any]:
         session = tx.session

@@ -4,10 +4,10 @@ page. Pure: no I/O."""
 
 from __future__ import annotations
 
-from ledger.lifecycle import State, event_type
+from ledger.lifecycle import State
 
 # A case's steps: `case.<state>`, one per state of the lifecycle (ledger/lifecycle.py).
-CASE_EVENTS = {state: event_type(state) for state in State}
+CASE_EVENTS = {state: f"case.{state.value.lower()}" for state in State}
 # The party of a case: its data crypto-shredded; its statement at the notice stage (sealed off the log).
 PARTY_ERASED = "party.erased"
 PARTY_STATEMENT = "party.statement"

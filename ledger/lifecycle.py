@@ -133,11 +133,6 @@ class CaseFacts:
     amount_fen: int | None = None
 
 
-def event_type(state: State) -> str:
-    """The log event type of entering `state`, e.g. `case.filed`."""
-    return f"case.{state.value.lower()}"
-
-
 def validate_payload(state: State, payload: Any) -> dict[str, Any]:
     """The payload of a step into `state`, checked and normalised; raise InvalidInput."""
     try:
