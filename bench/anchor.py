@@ -39,9 +39,9 @@ from anchor.local import LocalChain  # noqa: E402
 from anchor.models import AnchorRecord, AnchorStatus  # noqa: E402
 from bench import figures as figures_io  # noqa: E402
 from ledger import merkle  # noqa: E402
-from verify_portal import anchored, anchoring  # noqa: E402
-from verify_portal.services import build, migrate  # noqa: E402
-from verify_portal.settings import Settings  # noqa: E402
+from verify_portal.app import anchored, anchoring  # noqa: E402
+from verify_portal.app.services import build, migrate  # noqa: E402
+from verify_portal.app.settings import Settings  # noqa: E402
 
 NAIVE_SOURCE = """// SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;

@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from ledger import audit  # noqa: E402
 from ledger.events import Event, utc_now  # noqa: E402
-from verify_portal.services import build, migrate  # noqa: E402
-from verify_portal.settings import Settings  # noqa: E402
+from verify_portal.app.services import build, migrate  # noqa: E402
+from verify_portal.app.settings import Settings  # noqa: E402
 
 PG_ADMIN = os.environ.get("LIANZHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BATCH = 1000

@@ -37,10 +37,10 @@ from evidence.meta import UploadMeta  # noqa: E402
 from ledger.trust import TrustRoot, TrustRoots  # noqa: E402
 from ledger.users import Role, add_user, authenticate  # noqa: E402
 from ledger.verdict import Status  # noqa: E402
-from verify_portal import anchored, anchoring  # noqa: E402
-from verify_portal.export import export_case  # noqa: E402
-from verify_portal.services import build, migrate  # noqa: E402
-from verify_portal.settings import Settings  # noqa: E402
+from verify_portal.app import anchored, anchoring  # noqa: E402
+from verify_portal.app.export import export_case  # noqa: E402
+from verify_portal.app.services import build, migrate  # noqa: E402
+from verify_portal.app.settings import Settings  # noqa: E402
 
 
 def build_package(work: Path, size: int) -> tuple[Path, TrustRoot]:

@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, text
 
 from ledger.users import Role, add_user
 from tests.support.privacy import personal_data_in_leaves
-from verify_portal.services import Services, build, migrate
-from verify_portal.settings import Settings
+from verify_portal.app.services import Services, build, migrate
+from verify_portal.app.settings import Settings
 from verify_portal.web import create_app
 
 pytest_plugins = ["tests.chain_fixtures", "tests.media_fixtures", "tests.live_server", "tests.package_fixtures"]

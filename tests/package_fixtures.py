@@ -9,9 +9,9 @@ from anchor.worker import Target
 from ledger.users import Role, add_user, authenticate
 from tests.anchor.support import worker
 from tests.support.api import upload_evidence
-from verify_portal.export import export_case
-from verify_portal.services import build, migrate
-from verify_portal.settings import Settings
+from verify_portal.app.export import export_case
+from verify_portal.app.services import build, migrate
+from verify_portal.app.settings import Settings
 from verify_portal.web import create_app
 
 

@@ -43,9 +43,9 @@ PURE = sorted(REQUIRED_PURE | {_module_name(p) for domain in DOMAINS for p in (R
                                if "migrations" not in p.parts and _claims_purity(p)})
 
 
-def _loaded_after(code: str) -> list[str]:
+def _loaded_after(code: str, libraries: tuple[str, ...] = IO_LIBRARIES) -> list[str]:
     probe = (f"import sys\n{code}\n"
-             f"print(__import__('json').dumps(sorted(m for m in {IO_LIBRARIES!r} if m in sys.modules)))")
+             f"print(__import__('json').dumps(sorted(m for m in {libraries!r} if m in sys.modules)))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.splitlines()[-1])
@@ -59,6 +59,36 @@ def test_every_module_the_design_calls_pure_says_so_in_its_docstring():
 @pytest.mark.parametrize("module", PURE)
 def test_a_pure_module_imports_no_database_web_or_chain_library(module):
     assert _loaded_after(f"import {module}") == []
+
+
+APP_MODULES = sorted(_module_name(p) for p in (ROOT / "verify_portal" / "app").rglob("*.py")
+                     if "migrations" not in p.parts)
+
+
+def test_the_service_layer_loads_neither_the_web_framework_nor_the_command_line():
+    imports = "\n".join(f"import {module}" for module in APP_MODULES)
+    assert _loaded_after(imports, ("flask", "werkzeug", "click", "gunicorn")) == []
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+@pytest.mark.parametrize(("layer", "forbidden"), [
+    ("app", ("verify_portal.web", "verify_portal.cli")),
+    ("web", ("verify_portal.cli",)),
+])
+def test_a_layer_of_the_service_never_imports_the_fronts_above_it(layer, forbidden):
+    offending = sorted(
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in (ROOT / "verify_portal" / layer).rglob("*.py")
+        for name in _imported_modules(path) if name.startswith(forbidden))
+    assert offending == []
 
 
 def test_the_court_command_verifies_a_package_without_loading_the_service(tmp_path):

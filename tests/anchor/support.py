@@ -11,7 +11,7 @@ from anchor.leader import Leadership
 from anchor.models import AnchorRecord
 from anchor.policy import Policy
 from anchor.worker import AnchorWorker, Target
-from verify_portal.services import Services
+from verify_portal.app.services import Services
 
 _counter = itertools.count()
 

@@ -9,7 +9,7 @@ from anchor.models import AnchorRecord
 from anchor.worker import Target
 from ledger.audit import Report
 from tests.anchor.support import append, worker
-from verify_portal.services import build, migrate
+from verify_portal.app.services import build, migrate
 
 
 def _other_database(services, tmp_path):

@@ -11,7 +11,7 @@ from anchor.contract import AnchorContract, deploy
 from anchor.models import AnchorStatus
 from anchor.worker import Target
 from tests.anchor.support import FAST, append, records, settle, worker
-from verify_portal.services import build
+from verify_portal.app.services import build
 
 STEPS = ["before_send", "after_send", "after_receipt"]
 

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from ledger.models import Base
 from tests.conftest import pg_schema
 from tests.support.serve import BIN, Server
-from verify_portal import openapi
+from verify_portal.web import openapi
 
 CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
           checks.response_schema_conformance, checks.response_headers_conformance, checks.ignored_auth]

@@ -18,9 +18,9 @@ from anchor.worker import AnchorWorker, Target
 from ledger.users import Role, add_user, by_username
 from tests.anchor.support import worker
 from tests.support.privacy import personal_data_in_leaves
-from verify_portal.export import export_case
-from verify_portal.services import Services, build, migrate
-from verify_portal.settings import Settings
+from verify_portal.app.export import export_case
+from verify_portal.app.services import Services, build, migrate
+from verify_portal.app.settings import Settings
 from verify_portal.web import create_app
 
 

@@ -14,8 +14,8 @@ from ledger.verdict import Status, Verdict
 from tests.anchor.support import append, worker
 from tests.conftest import bearer
 from tests.support.api import PARTY, open_case
-from verify_portal.services import build, migrate
-from verify_portal.settings import Settings
+from verify_portal.app.services import build, migrate
+from verify_portal.app.settings import Settings
 from verify_portal.web import create_app
 
 

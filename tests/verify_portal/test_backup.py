@@ -11,9 +11,9 @@ from sqlalchemy import create_engine, inspect, text
 from evidence.meta import UploadMeta
 from ledger.users import by_username
 from tests.conftest import pg_schema
+from verify_portal.app.services import build
+from verify_portal.app.settings import Settings
 from verify_portal.cli import main
-from verify_portal.services import build
-from verify_portal.settings import Settings
 
 
 def _cli(env):
@@ -143,7 +143,7 @@ def test_the_restored_database_has_every_table_the_schema_has(source, tmp_path):
 
 
 def test_a_restore_interrupted_before_the_database_can_be_run_again(source, tmp_path, monkeypatch):
-    from verify_portal import backup
+    from verify_portal.app import backup
 
     env, _ = source
     _cli(env)("backup", str(tmp_path / "backup"))

@@ -9,7 +9,7 @@ from ledger import trust
 from tests.anchor.support import worker
 from tests.conftest import bearer
 from tests.support.api import PARTY, citizen_lookup, issue_code, open_case
-from verify_portal.citizens import ALPHABET, new_code, normalise
+from verify_portal.app.citizens import ALPHABET, new_code, normalise
 
 
 def test_a_code_has_fifty_bits_and_forgives_case_spaces_and_dashes():
@@ -108,7 +108,7 @@ def test_behind_a_trusted_proxy_each_client_is_limited_by_its_own_address(servic
 def test_anchored_steps_have_receipts_the_browser_can_check(services, client, tokens, chain, contract, tmp_path):
     from anchor.account import development_account
     from anchor.worker import Target
-    from verify_portal.settings import Settings
+    from verify_portal.app.settings import Settings
     case_no = open_case(client, tokens["officer"])
     code = issue_code(client, tokens, case_no)["code"]
     services.settings = Settings.from_env({  # this deployment anchors on the test anvil

@@ -7,9 +7,9 @@ from click.testing import CliRunner
 
 from anchor import account
 from ledger import keys
+from verify_portal.app.services import build, migrate
+from verify_portal.app.settings import Settings
 from verify_portal.cli import main
-from verify_portal.services import build, migrate
-from verify_portal.settings import Settings
 
 PASSWORD = "correct-horse-battery"
 

@@ -15,9 +15,9 @@ from ledger.users import Role, add_user
 from tests.chain_fixtures import free_port
 from tests.support.packages import build
 from tests.support.trust import Deployment
-from verify_portal import anchoring
+from verify_portal.app import anchoring
+from verify_portal.app.services import Services
 from verify_portal.cli import main
-from verify_portal.services import Services
 from verify_portal.web import create_app
 
 

@@ -17,8 +17,8 @@ from evidence.models import Device, EvidenceItem, Recipient
 from ledger.models import Base, Case, Party, PartyCase
 from tests.conftest import bearer
 from tests.support.api import PARTY, REPORT, STAFF_PASSWORD, sign_in, upload_evidence
-from verify_portal.auditing import run_audit
-from verify_portal.models import Statement
+from verify_portal.app.auditing import run_audit
+from verify_portal.app.models import Statement
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def test_the_browser_hash_of_a_stream_matches_sha256(tmp_path):
     # The page's module runs under Node with the same relative layout the portal serves.
     static = tmp_path / "static"
     (static / "vendor").mkdir(parents=True)
-    shutil.copy(ROOT / "verify_portal" / "static" / "file-lookup.js", static)
+    shutil.copy(ROOT / "verify_portal" / "web" / "static" / "file-lookup.js", static)
     (static / "vendor" / "noble-hashes").symlink_to(ROOT / "node_modules" / "@noble" / "hashes")
     (tmp_path / "package.json").write_text('{"type": "module"}')
     data = os.urandom(5 * 1024 * 1024 + 123)

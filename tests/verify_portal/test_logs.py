@@ -3,7 +3,7 @@
 import json
 import logging
 
-from verify_portal import logs
+from verify_portal.web import logs
 
 
 def test_every_answer_carries_a_request_id_and_keeps_a_clean_one_sent_to_it(client):

@@ -4,7 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from ledger.models import Base
-from verify_portal.services import migrate
+from verify_portal.app.services import migrate
 
 
 def test_the_migrated_schema_matches_the_models(services):

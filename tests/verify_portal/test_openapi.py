@@ -3,7 +3,7 @@ route, and each operation's security is the route's declared access."""
 
 import re
 
-from verify_portal import openapi
+from verify_portal.web import openapi
 
 OPS_PATHS = ("/healthz", "/readyz", "/metrics")
 

@@ -5,8 +5,8 @@ import dataclasses
 from anchor.account import development_account
 from anchor.worker import Target
 from tests.anchor.support import append, worker
-from verify_portal.services import build, migrate
-from verify_portal.settings import Settings
+from verify_portal.app.services import build, migrate
+from verify_portal.app.settings import Settings
 from verify_portal.web import create_app
 
 

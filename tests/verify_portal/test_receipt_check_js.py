@@ -12,9 +12,9 @@ from ledger import merkle
 from ledger.checkpoint import CheckpointSigner
 from ledger.models import Leaf
 from tests.support.vectors import VECTORS, cases
-from verify_portal import anchored
+from verify_portal.app import anchored
 
-SCRIPT = Path(__file__).resolve().parents[2] / "verify_portal" / "static" / "receipt-check.js"
+SCRIPT = Path(__file__).resolve().parents[2] / "verify_portal" / "web" / "static" / "receipt-check.js"
 
 
 def _node(program: str, data: object) -> object:

@@ -3,8 +3,8 @@
 import pytest
 
 from ledger.errors import ConfigurationError
-from verify_portal.services import build
-from verify_portal.settings import Settings
+from verify_portal.app.services import build
+from verify_portal.app.settings import Settings
 
 
 def test_the_embedded_default_lives_under_var(tmp_path, monkeypatch):

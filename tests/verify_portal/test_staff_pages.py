@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 from tests.support.api import STAFF_PASSWORD, csrf_token, open_case, sign_in
 from tests.support.trust import Deployment
-from verify_portal import staff as staff_logins
+from verify_portal.app import staff as staff_logins
+from verify_portal.app.staff import IDLE
 from verify_portal.cli import main
-from verify_portal.staff import IDLE
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from ledger.verdict import Status, Verdict
 from tests.conftest import bearer
 from tests.support.deployments import anchored_deployment
 from tests.support.packages import entries, named, rewrite
+from verify_portal.app.services import build
 from verify_portal.cli import main
-from verify_portal.services import build
 
 
 @pytest.fixture

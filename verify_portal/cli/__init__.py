@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ledger.errors import LianzhengError
-from verify_portal.settings import private_files
+from verify_portal.app.settings import private_files
 
 # Command name -> where it is defined, as "module:attribute" under verify_portal.cli.
 COMMANDS = {

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from verify_portal import backup as backups
+from verify_portal.app import backup as backups
+from verify_portal.app.settings import Settings
 from verify_portal.cli.common import services
-from verify_portal.settings import Settings
 
 
 @click.command("backup")

@@ -17,10 +17,11 @@ from anchor.contract import AnchorContract, deploy
 from anchor.errors import ChainError, ChainUnavailable
 from ledger import processes
 from ledger.errors import ConfigurationError
-from verify_portal import anchored, anchoring, logs
+from verify_portal.app import anchored, anchoring
+from verify_portal.app.services import Services, build, migrate
+from verify_portal.app.settings import Settings
 from verify_portal.cli.common import print_json
-from verify_portal.services import Services, build, migrate
-from verify_portal.settings import Settings
+from verify_portal.web import logs
 
 log = logging.getLogger(__name__)
 MAX_RECEIPT_BYTES = 16 << 20  # a receipt holds one event and a few dozen hashes

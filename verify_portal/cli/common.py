@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from ledger.users import Actor, by_username
-from verify_portal.services import Services, build, migrate, upgrade_database
-from verify_portal.settings import Settings
+from verify_portal.app.services import Services, build, migrate, upgrade_database
+from verify_portal.app.settings import Settings
 
 as_user = click.option("--as", "username", required=True, help="The user the step is recorded for.")
 

@@ -19,7 +19,7 @@ from ledger import jsontext
 from ledger.errors import InvalidInput, LianzhengError
 from ledger.trust import TrustRoot, TrustRoots
 from ledger.verdict import Status
-from verify_portal.settings import Settings
+from verify_portal.app.settings import Settings
 
 MAX_RECEIPT_BYTES = 16 << 20  # a receipt holds one event and a few dozen hashes
 

@@ -11,8 +11,8 @@ from eth_account import Account
 
 from ledger import keys, trust
 from ledger.errors import ConfigurationError
+from verify_portal.app.settings import ANCHOR_KEYSTORE_NAME, CHECKPOINT_KEY_NAME, PACKAGE_KEY_NAME, PARTY_SECRET_NAME
 from verify_portal.cli.common import services
-from verify_portal.settings import ANCHOR_KEYSTORE_NAME, CHECKPOINT_KEY_NAME, PACKAGE_KEY_NAME, PARTY_SECRET_NAME
 
 # The files docker-compose.yml's `secrets:` section points at.
 SECRET_FILES = (CHECKPOINT_KEY_NAME, PARTY_SECRET_NAME, PACKAGE_KEY_NAME, ANCHOR_KEYSTORE_NAME)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from verify_portal import anchored
+from verify_portal.app import anchored
 from verify_portal.cli.common import print_json, services
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from evidence.models import EvidenceItem
 from evidence.service import CUSTODY_REASONS
+from verify_portal.app.export import export_case
+from verify_portal.app.services import Services
 from verify_portal.cli.common import actor, services
-from verify_portal.export import export_case
-from verify_portal.services import Services
 
 
 @click.command("export")

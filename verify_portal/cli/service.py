@@ -7,10 +7,11 @@ import sys
 import click
 
 from ledger.users import Role, add_user
-from verify_portal import anchoring, logs
-from verify_portal.auditing import audit_and_record
+from verify_portal.app import anchoring
+from verify_portal.app.auditing import audit_and_record
 from verify_portal.cli.common import print_json, services
-from verify_portal.server import run
+from verify_portal.web import logs
+from verify_portal.web.server import run
 
 
 @click.command()

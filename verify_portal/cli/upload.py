@@ -23,7 +23,7 @@ import requests
 
 from evidence.meta import encode_upload_metadata
 from ledger.errors import InvalidInput, LianzhengError
-from verify_portal.settings import Settings
+from verify_portal.app.settings import Settings
 
 CHUNK = 8 << 20
 RETRIES = 5

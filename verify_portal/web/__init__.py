@@ -10,16 +10,17 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
 
-from verify_portal import limits, logs, problems
-from verify_portal.auth import check_every_view_declares_access
-from verify_portal.i18n import beijing_time
-from verify_portal.services import Services, build, install
-from verify_portal.settings import Settings
+from verify_portal.app.services import Services, build
+from verify_portal.app.settings import Settings
+from verify_portal.web import limits, logs, problems
+from verify_portal.web.auth import check_every_view_declares_access
+from verify_portal.web.context import install
+from verify_portal.web.i18n import beijing_time
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """The app factory. The schema must be migrated already (`lianzheng serve` does it)."""
-    app = Flask("verify_portal")  # templates/ and static/ sit in the verify_portal package
+    app = Flask(__name__)  # templates/ and static/ sit beside this file
     services = services or build(settings or Settings.from_env())
     install(app, services)
     app.config["MAX_CONTENT_LENGTH"] = services.settings.max_request_bytes
@@ -33,8 +34,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.json.sort_keys = False
         app.json.ensure_ascii = False
 
-    from verify_portal.api import cases, docs, evidence, log, ops, trust
-    from verify_portal.pages import citizen, court, staff, trust_roots, vendor
+    from verify_portal.web.api import cases, docs, evidence, log, ops, trust
+    from verify_portal.web.pages import citizen, court, staff, trust_roots, vendor
 
     app.register_blueprint(ops.bp)
     app.register_blueprint(docs.bp)
@@ -57,8 +58,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 def _too_many(template: str) -> Response:
     """The page a client over its rate limit gets, in its language."""
-    from verify_portal.i18n import t
-    from verify_portal.pages.forms import page
+    from verify_portal.web.i18n import t
+    from verify_portal.web.pages.forms import page
 
     return page(template, status=429, error=t("too_many"))
 

@@ -1,0 +1,193 @@
+"""Wiring of anchoring: which chain, contract and account this deployment anchors with.
+
+The embedded default starts the local anvil under `<data>/chain` and deploys
+the contract on first start; production connects to the configured RPC
+endpoint and checks the chain id, the contract and the anchor account first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+
+from anchor import account
+from anchor.chain import Chain
+from anchor.contract import AnchorContract
+from anchor.errors import ChainError
+from anchor.local import LocalChain
+from anchor.policy import Policy
+from anchor.worker import Target
+from ledger.errors import ConfigurationError
+from ledger.processes import SUPERVISOR_PID, tied, wait_for_exit
+from verify_portal.app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The chain and contract anchors are read from, known without connecting."""
+
+    chain_id: int
+    contract: str
+
+
+def identity(settings: Settings) -> Identity | None:
+    """Where this deployment anchors; None while the embedded chain has no contract yet."""
+    if not settings.embedded_chain:
+        if not (settings.chain_id and settings.contract_address):
+            return None
+        return Identity(settings.chain_id, AnchorContract.checksum(settings.contract_address))
+    deployment = local_chain(settings).deployment()
+    return None if deployment is None else Identity(deployment.chain_id, deployment.contract)
+
+
+def deployment_block(settings: Settings) -> int:
+    """The block the contract was deployed in: where its history starts."""
+    if settings.embedded_chain:
+        deployment = local_chain(settings).deployment()
+        return 0 if deployment is None else deployment.block_number
+    return settings.contract_block
+
+
+def rpc_url(settings: Settings) -> str | None:
+    """Where this deployment's chain answers now: the configured RPC, or the running local anvil."""
+    if not settings.embedded_chain:
+        return settings.rpc_url
+    running = local_chain(settings).running()
+    return None if running is None else running.rpc_url
+
+
+def local_chain(settings: Settings) -> LocalChain:
+    return LocalChain(settings.chain_dir, settings.anvil_bin)
+
+
+def policy(settings: Settings) -> Policy:
+    return Policy(interval=settings.anchor_interval, max_leaves=settings.anchor_max_leaves,
+                  confirmations=settings.anchor_confirmations, stuck_after=settings.anchor_stuck_after)
+
+
+def connect(settings: Settings) -> tuple[Target, Callable[[], object] | None]:
+    """The anchoring target, and how to stop the local chain if this call started it."""
+    if settings.embedded_chain:
+        local = local_chain(settings)
+        running, started = local.up()
+        chain = Chain(running.rpc_url)
+        deployment = local.ensure_contract(chain)
+        target = Target(chain, AnchorContract(chain, deployment.contract), account.development_account(),
+                        deployment.block_number, produce_block=lambda: local.produce_block(chain))
+        return target, (local.down if started else None)
+    return _production_target(settings), None
+
+
+def _production_target(settings: Settings) -> Target:
+    if not (settings.chain_id and settings.contract_address):
+        raise ConfigurationError("LIANZHENG_RPC_URL needs LIANZHENG_CHAIN_ID and LIANZHENG_CONTRACT_ADDRESS "
+                                 "(deploy the contract with `lianzheng chain deploy`)")
+    chain = Chain(settings.rpc_url or "")
+    if chain.chain_id != settings.chain_id:
+        raise ConfigurationError(f"LIANZHENG_RPC_URL serves chain {chain.chain_id}, "
+                                 f"LIANZHENG_CHAIN_ID says {settings.chain_id}")
+    signer = account.production_account(anchor_account(settings))
+    address = settings.contract_address or ""
+    if not chain.code_at(address):
+        raise ConfigurationError(f"no contract at {address} on chain {chain.chain_id}")
+    contract = AnchorContract(chain, address)
+    if not contract.is_anchorer(signer.address):
+        raise ConfigurationError(f"{signer.address} may not anchor on {address}: the owner must call "
+                                 "addAnchorer for it")
+    return Target(chain, contract, signer, settings.contract_block)
+
+
+def anchor_account(settings: Settings) -> LocalAccount:
+    """The production anchor key, from a keystore file or LIANZHENG_ANCHOR_KEY."""
+    if settings.anchor_keystore is not None:
+        return account.from_keystore(settings.anchor_keystore, settings.anchor_keystore_password)
+    if settings.anchor_key:
+        return account.from_key(settings.anchor_key)
+    raise ConfigurationError("anchoring on LIANZHENG_RPC_URL needs LIANZHENG_ANCHOR_KEYSTORE (with "
+                             "LIANZHENG_ANCHOR_KEYSTORE_PASSWORD) or LIANZHENG_ANCHOR_KEY")
+
+
+@contextmanager
+def serving_chain(settings: Settings) -> Iterator[None]:
+    """For `serve` on the embedded default: the local chain up and an anchor worker process beside it.
+
+    A chain that does not start is reported, not fatal: the log takes events
+    without it, and the worker keeps trying while the chain is down. A worker
+    that dies is started again.
+    """
+    if not (settings.embedded_chain and settings.anchor_in_serve):
+        yield
+        return
+    local, started = local_chain(settings), False
+    try:
+        running, started = local.up(ends_with_us=True)
+        local.ensure_contract(Chain(running.rpc_url))
+    except (ChainError, ConfigurationError) as exc:
+        log.error("the local chain did not start; events are still logged and anchored later: %s", exc.message)
+    supervisor = _WorkerSupervisor([sys.executable, "-m", "verify_portal", "anchor", "run"])
+    supervisor.start()
+    owner = os.getpid()
+    try:
+        yield
+    finally:
+        # gunicorn's workers are forks of this process and leave through this same stack when they exit:
+        # only the process that started the chain and the worker may stop them.
+        if os.getpid() == owner:
+            supervisor.stop()
+            if started:
+                log.info("stopping the local chain")
+                local.down()
+
+
+class _WorkerSupervisor(threading.Thread):
+    """Keeps one anchor worker process running until stopped. This thread alone starts, waits for and
+    stops the process: the worker is tied to it (`tied`), so the thread outlives the worker, and the
+    worker's only SIGTERM on a stop is ours."""
+
+    RESTART_DELAY = 5.0
+    STOP_TIMEOUT = 30.0
+
+    def __init__(self, command: list[str]) -> None:
+        super().__init__(name="anchor-worker-supervisor", daemon=True)
+        self.command = command
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            env = {**os.environ, SUPERVISOR_PID: str(os.getpid())}
+            process = subprocess.Popen(tied(self.command), env=env)
+            code = wait_for_exit(process, self._stopping)
+            if self._stopping.is_set():
+                self._end(process)
+                return
+            log.error("the anchor worker exited (code %s); starting it again in %.0f s",
+                      "unknown: gunicorn collected it" if code is None else code, self.RESTART_DELAY)
+            self._stopping.wait(self.RESTART_DELAY)
+
+    def _end(self, process: subprocess.Popen[bytes]) -> None:
+        if process.poll() is not None:
+            return
+        log.info("stopping the anchor worker (pid %d)", process.pid)
+        process.terminate()
+        try:
+            process.wait(self.STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            log.error("the anchor worker (pid %d) did not stop within %.0f s of SIGTERM; killed", process.pid,
+                      self.STOP_TIMEOUT)
+            process.kill()
+            process.wait()
+
+    def stop(self) -> None:
+        """Stop the worker (SIGTERM, then SIGKILL after STOP_TIMEOUT) and return once it is gone."""
+        self._stopping.set()
+        self.join(self.STOP_TIMEOUT + 5)

@@ -1,0 +1,108 @@
+"""Wiring: the database, the keys and the domain services one deployment runs on."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+import anchor
+import anchor.models  # noqa: F401 - registers the anchor tables on the shared metadata
+import evidence
+import verify_portal.app.models  # noqa: F401 - and the portal's
+from evidence.blobstore import FileBlobStore
+from evidence.devices import DeviceRegistry
+from evidence.service import EvidenceService, Limits
+from evidence.uploads import Uploads
+from ledger import db, keys
+from ledger import models as db_models
+from ledger.cases import CaseService
+from ledger.keyring import KeyRing
+from ledger.parties import PartySecrets
+from ledger.storage import LogStore
+from verify_portal.app.citizens import CitizenAccess
+from verify_portal.app.court_roots import CourtRoots
+from verify_portal.app.settings import Settings
+from verify_portal.app.staff import StaffLogins
+from verify_portal.app.statements import Statements
+from verify_portal.app.trust import TrustService
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: LogStore
+    cases: CaseService
+    evidence: EvidenceService
+    uploads: Uploads
+    trust: TrustService
+    court: CourtRoots
+    citizens: CitizenAccess
+    staff: StaffLogins
+    statements: Statements
+
+
+log = logging.getLogger(__name__)
+PORTAL_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+
+def migrate(engine: Engine) -> None:
+    """Bring every domain's tables up to date: the ledger's, anchoring's, evidence's, then the portal's."""
+    db.upgrade(engine, locations=(anchor.MIGRATIONS, evidence.MIGRATIONS, PORTAL_MIGRATIONS))
+
+
+def upgrade_database(settings: Settings) -> None:
+    """Migrate as the tables' owner and, where the service connects as another role, grant that role only
+    what it needs (ledger/db.py): the service itself can then never alter or delete a leaf."""
+    owner_url = settings.migration_database_url or settings.database_url
+    owner = db.make_engine(owner_url)
+    try:
+        migrate(owner)
+        service = make_url(settings.database_url)
+        if owner.dialect.name == "postgresql" and service.username != make_url(owner_url).username:
+            tables = [t.name for t in db_models.Base.metadata.sorted_tables]
+            db.grant_service_role(owner, service.username or "", service.password, tables)
+    finally:
+        owner.dispose()
+
+
+def _owner_only(database: Path) -> None:
+    """An SQLite file (with its journal) made readable by its owner only, as new files are: it holds GPS
+    positions and password hashes. Tightens what an earlier version left group- or world-readable."""
+    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        try:
+            if path.exists() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except PermissionError:
+            log.warning("%s is readable by others and not ours to change: make it mode 0600", path)
+
+
+def build(settings: Settings) -> Services:
+    """Open the database and load (on first start: create) the keys under the data directory."""
+    create = settings.generate_keys
+    checkpoint_keys = KeyRing(settings.checkpoint_key_file, create, settings.rotated_keys_dir)
+    party_secrets = PartySecrets.derive(keys.secret(settings.party_secret_file, create=create))
+    if settings.database_url.startswith("sqlite:///"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _owner_only(Path(settings.database_url.removeprefix("sqlite:///")))
+    engine = db.make_engine(settings.database_url)
+    sessions = db.session_factory(engine)
+    store = LogStore(settings.log_origin, checkpoint_keys)
+    cases = CaseService(sessions, store, party_secrets)
+    blobs = FileBlobStore(settings.blob_root)
+    evidence_service = EvidenceService(cases, blobs, DeviceRegistry(cases),
+                                       Limits(settings.max_evidence_bytes, timedelta(seconds=settings.clock_skew)))
+    uploads = Uploads(evidence_service, settings.uploads_dir, timedelta(hours=settings.upload_lifetime_hours))
+    trust = TrustService(settings, sessions, store,
+                         KeyRing(settings.package_key_file, create, settings.rotated_keys_dir))
+    citizens = CitizenAccess(sessions, cases, party_secrets.code_key)
+    court = CourtRoots(settings, sessions, trust)
+    return Services(settings, engine, sessions, store, cases, evidence_service, uploads, trust, court, citizens,
+                    StaffLogins(sessions), Statements(cases, evidence_service, party_secrets))

@@ -1,0 +1,258 @@
+"""Staff pages (督查/法制审核): sign-in with a password, CSRF-protected forms, a dashboard.
+
+A session names the signed-in user and the time of their last request; after
+30 idle minutes it ends. Every POST carries the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
+
+from anchor import records
+from anchor.errors import NotAnchoredYet
+from evidence.meta import UploadMeta
+from evidence.models import EvidenceItem
+from evidence.service import view
+from ledger.errors import Forbidden, IllegalTransition, InvalidInput, LianzhengError
+from ledger.events import format_time
+from ledger.lifecycle import State
+from ledger.models import Case, Leaf
+from ledger.users import Action, Actor, Role
+from verify_portal.app import anchoring, auditing
+from verify_portal.app.integrity import case_disagreements
+from verify_portal.app.models import AuditRun
+from verify_portal.app.staff import SignInRefused
+from verify_portal.web.auth import PUBLIC, access
+from verify_portal.web.context import current
+from verify_portal.web.downloads import package_download
+from verify_portal.web.i18n import language, t
+from verify_portal.web.limits import refused
+from verify_portal.web.pages.forms import check_csrf, page
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+def signed_in(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+    """The view's staff user, or a redirect to sign in: the session must be alive on the server (signed
+    out, or idle for 30 minutes, it is not)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        session_id = session.get("staff_session")
+        actor = current().staff.resume(session_id) if isinstance(session_id, str) else None
+        if actor is None:
+            session.pop("staff_session", None)
+            return redirect(url_for("staff.login_form", lang=language()), code=303)
+        return view(actor, *args, **kwargs)
+
+    return wrapper
+
+
+@bp.get("/login")
+@access(PUBLIC)
+def login_form() -> ResponseReturnValue:
+    return page("staff_login.html")
+
+
+@bp.post("/login")
+@access(PUBLIC)
+def login() -> ResponseReturnValue:
+    check_csrf()
+    try:
+        _, session_id = current().staff.sign_in(request.form.get("username", ""), request.form.get("password", ""))
+    except SignInRefused:
+        refused()  # slows this client down (verify_portal/limits.py); the account stays open to its owner
+        return page("staff_login.html", status=401, error=t("sign_in_refused"))
+    session.clear()  # a new session on sign-in: nothing carried over from before
+    session["staff_session"] = session_id
+    return redirect(url_for("staff.dashboard", lang=language()), code=303)
+
+
+@bp.post("/logout")
+@access(PUBLIC)
+def logout() -> ResponseReturnValue:
+    check_csrf()
+    session_id = session.get("staff_session")
+    if isinstance(session_id, str):
+        current().staff.sign_out(session_id)  # a copy of the cookie opens nothing from now on
+    session.clear()
+    return redirect(url_for("staff.login_form", lang=language()), code=303)
+
+
+@bp.get("")
+@access(PUBLIC)  # the session, not a bearer token, decides: see signed_in
+@signed_in
+def dashboard(actor: Actor) -> ResponseReturnValue:
+    if not actor.may(Action.SEE_DASHBOARD):
+        return page("staff_denied.html", status=403, user=actor)
+    services = current()
+    # Whether an audit runs is read before the latest finished one: one that ends in between is then
+    # shown finished, never neither.
+    audit_running = auditing.running(services)
+    with services.sessions() as s:
+        by_state = s.execute(select(Case.state, func.count()).group_by(Case.state).order_by(Case.state)).all()
+        by_district = s.execute(select(Case.district, func.count()).group_by(Case.district)
+                                .order_by(Case.district)).all()
+        evidence = s.execute(select(func.count(), func.coalesce(func.sum(EvidenceItem.late), 0),
+                                    func.count(EvidenceItem.continuity))).one()
+        ident = anchoring.identity(services.settings)
+        anchors = [] if ident is None else records.anchors(s, ident.chain_id, ident.contract, limit=5)
+        worker = records.worker_status(s)
+        audit = s.scalars(select(AuditRun).where(AuditRun.status == "done")
+                          .order_by(AuditRun.ran_at.desc()).limit(1)).first()
+        recent = s.execute(select(Case.case_no, Case.state, Case.district, Case.updated_at)
+                           .order_by(Case.updated_at.desc()).limit(20)).all()
+        by_type = s.execute(select(Case.violation_type, func.count()).group_by(Case.violation_type)
+                            .order_by(Case.violation_type)).all()
+        overdue = s.execute(select(Case.case_no, Case.state, Case.created_at).where(
+            Case.state.in_(UNDECIDED), Case.created_at < datetime.now(UTC) - timedelta(
+                days=services.settings.overdue_days)).order_by(Case.created_at).limit(50)).all()
+        orphans = s.scalar(select(func.count()).select_from(EvidenceItem).outerjoin(
+            Case, Case.case_no == EvidenceItem.case_no).where(Case.case_no.is_(None)))
+        activity = _activity(s)
+    return page("staff_dashboard.html", user=actor, by_state=by_state, by_district=by_district,
+                 evidence=evidence, anchors=[records.to_json(a) for a in anchors], worker=worker, recent=recent,
+                 audit=audit, audit_findings=json.loads(audit.findings)[:200] if audit else [],
+                 audit_acknowledged=json.loads(audit.acknowledged)[:50] if audit else [],
+                 audit_running=audit_running, may_audit=actor.may(Action.RUN_AUDIT), by_type=by_type,
+                 overdue=overdue, overdue_days=services.settings.overdue_days, orphans=orphans, activity=activity)
+
+
+@bp.post("/audit")
+@access(PUBLIC)  # the session decides: see signed_in
+@signed_in
+def start_audit(actor: Actor) -> ResponseReturnValue:
+    """Start the whole audit in the background; its result appears on the dashboard when it is done."""
+    check_csrf()
+    try:
+        auditing.start_in_background(current(), actor)
+    except Forbidden:
+        return page("staff_denied.html", status=403, user=actor)
+    except auditing.AuditRunning as exc:
+        return page("staff_message.html", status=409, user=actor, message=exc.message)
+    return redirect(url_for("staff.dashboard", lang=language()), code=303)
+
+
+UNDECIDED = (State.FILED.value, State.INVESTIGATING.value, State.NOTIFIED.value)
+ACTIVITY_WINDOW = 10_000  # the newest leaves the officer-activity panel reads
+
+
+def _activity(session) -> list[tuple[str, int]]:
+    """Events per actor among the newest leaves, busiest first."""
+    counts: dict[str, int] = {}
+    for (data,) in session.execute(select(Leaf.data).order_by(Leaf.leaf_index.desc()).limit(ACTIVITY_WINDOW)):
+        actor = json.loads(data).get("actor", "?")
+        counts[actor] = counts.get(actor, 0) + 1
+    return sorted(counts.items(), key=lambda kv: -kv[1])[:20]
+
+
+REASON = {Role.OFFICER: "case-review", Role.SUPERVISOR: "supervision", Role.LEGAL: "legal-review",
+          Role.ADMIN: "audit"}
+
+
+@bp.get("/cases/<case_no>")
+@access(PUBLIC)  # the session decides: see signed_in
+@signed_in
+def case_view(actor: Actor, case_no: str) -> ResponseReturnValue:
+    """A case's full event chain, its evidence (posters and playback on request), custody links, export."""
+    services = current()
+    case = services.cases.get(actor, case_no)  # officers see their district only; others by role
+    items = services.evidence.of_case(actor, case_no)
+    disagreements = case_disagreements(services, case_no)
+    altered = {i.id for i in items if any(i.id in d for d in disagreements)}
+    custody = {i.id: services.evidence.custody(actor, i.id) for i in items if i.id not in altered} \
+        if actor.may(Action.READ_CUSTODY) else {}
+    return page("staff_case.html", user=actor, case=case, items=[view(i) for i in items], custody=custody,
+                 may_export=actor.may(Action.EXPORT_PACKAGE), may_record=actor.may(Action.RECORD_STEP),
+                 states=[st.value for st in State], disagreements=disagreements, altered=altered)
+
+
+@bp.get("/evidence/<evidence_id>/<any(poster, play):what>")
+@access(PUBLIC)
+@signed_in
+def evidence_media(actor: Actor, evidence_id: str, what: str) -> ResponseReturnValue:
+    """A poster frame or the footage for in-browser playback; each is a custody event first."""
+    services = current()
+    action = "view" if what == "poster" else "playback"
+    item = services.evidence.read(actor, evidence_id, action, REASON.get(actor.role, "audit"))
+    sha256 = item.poster_sha256 if what == "poster" else item.sha256
+    if sha256 is None:
+        abort(404)
+    if what == "play":
+        services.evidence.check_size(item)
+    mimetype = "image/jpeg" if what == "poster" else item.media_type
+    return Response(stream_with_context(services.evidence.blobs.open(sha256)), mimetype=mimetype,
+                    headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/cases/<case_no>/export")
+@access(PUBLIC)
+@signed_in
+def export(actor: Actor, case_no: str) -> ResponseReturnValue:
+    """The case's signed evidence package, from the case view's button."""
+    check_csrf()
+    try:
+        return package_download(current(), actor, case_no, REASON.get(actor.role, "audit"))
+    except NotAnchoredYet as exc:
+        return page("staff_message.html", status=409, user=actor, message=exc.message)
+
+
+@bp.post("/cases/<case_no>/steps")
+@access(PUBLIC)
+@signed_in
+def record_step(actor: Actor, case_no: str) -> ResponseReturnValue:
+    """The officer desk: record a case step (for desks without the mobile terminal)."""
+    check_csrf()
+    payload: dict[str, Any] = {}
+    for name in ("outcome", "legal_basis", "kind", "reason"):
+        if request.form.get(name):
+            payload[name] = request.form[name]
+    for name in ("amount_fen", "proposed_amount_fen"):
+        if request.form.get(name):
+            if not request.form[name].isdigit():
+                return page("staff_message.html", status=400, user=actor, message=f"{name}: whole fen")
+            payload[name] = int(request.form[name])
+    try:
+        current().cases.transition(actor, case_no, request.form.get("to", ""), payload)
+    except (IllegalTransition, InvalidInput) as exc:
+        return page("staff_message.html", status=409 if isinstance(exc, IllegalTransition) else 400,
+                     user=actor, message=exc.message)
+    return redirect(url_for("staff.case_view", case_no=case_no, lang=language()), code=303)
+
+
+@bp.post("/cases/<case_no>/evidence")
+@access(PUBLIC)
+@signed_in
+def upload_evidence(actor: Actor, case_no: str) -> ResponseReturnValue:
+    """The officer desk: upload a file as evidence of the case (large footage goes by lianzheng upload)."""
+    check_csrf()
+    request.max_content_length = current().settings.max_evidence_bytes
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return page("staff_message.html", status=400, user=actor, message=t("no_file"))
+    captured = request.form.get("captured_at") or format_time(datetime.now(UTC))
+    try:
+        meta = UploadMeta.parse({"case_no": case_no, "captured_at": captured})
+        stream = upload.stream
+        current().evidence.ingest(actor, meta, iter(lambda: stream.read(1 << 20), b""), None)
+    except LianzhengError as exc:
+        return page("staff_message.html", status=400 if isinstance(exc, InvalidInput) else 422, user=actor,
+                     message=exc.message)
+    return redirect(url_for("staff.case_view", case_no=case_no, lang=language()), code=303)

@@ -1,0 +1,50 @@
+"""Run the app under gunicorn: `lianzheng serve` here, `gunicorn -c gunicorn.conf.py` in the container; both
+take their options from `options()`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from verify_portal.web import logs
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from verify_portal.web import create_app
+
+        logs.configure()  # JSON lines with request ids; refused steps and errors never carry personal data
+        return create_app()  # each worker opens its own database connections
+
+
+def options(host: str, port: int, workers: int) -> dict[str, Any]:
+    """gunicorn's settings for the service."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        # gthread: the worker's main thread keeps beating while request threads stream multi-GiB uploads, so
+        # `timeout` (a hung worker) does not cut long uploads short.
+        "threads": 4,
+        "worker_class": "gthread",
+        "timeout": 120,
+        "graceful_timeout": 30,
+        "keepalive": 5,
+        # Access log without query strings (a case number, a reason) and with the request id.
+        "accesslog": "-",
+        "access_log_format": '{"remote": "%(h)s", "request": "%(m)s %(U)s", "status": %(s)s, "bytes": "%(B)s", '
+                             '"ms": %(M)s, "request_id": "%({x-request-id}o)s"}',
+    }
+
+
+def run(host: str, port: int, workers: int) -> None:
+    """Serve on host:port until interrupted."""
+    _Gunicorn(options(host, port, workers)).run()
