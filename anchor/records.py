@@ -10,14 +10,17 @@ from anchor.receipt import FORMAT as RECEIPT_FORMAT
 from ledger.checkpoint import SignedHead
 from ledger.events import as_utc
 from ledger.merkle import InclusionProof
+from ledger.models import Leaf
+from ledger.storage import LogStore
 
 ON_CHAIN = (AnchorStatus.MINED, AnchorStatus.FINAL)
 MAX_PAGE = 1000
 
 
-def to_json(record: AnchorRecord) -> dict[str, object]:
-    """One anchor as the public API shows it (DESIGN.md: /api/v1/log/anchors)."""
-    return {
+def to_json(record: AnchorRecord, with_chain: bool = False) -> dict[str, object]:
+    """One anchor as the public API shows it (DESIGN.md: /api/v1/log/anchors); `with_chain` adds the
+    chain and contract, for what leaves the service on its own (packages, receipts, registrations)."""
+    shown: dict[str, object] = {
         "size": record.size,
         "root": record.root.hex(),
         "tx_hash": "0x" + record.tx_hash.hex(),
@@ -25,6 +28,9 @@ def to_json(record: AnchorRecord) -> dict[str, object]:
         "block_hash": None if record.block_hash is None else "0x" + record.block_hash.hex(),
         "final": record.status == AnchorStatus.FINAL,
     }
+    if with_chain:
+        shown |= {"chain_id": record.chain_id, "contract": record.contract}
+    return shown
 
 
 def receipt(origin: str, head: SignedHead, proof: InclusionProof, record: AnchorRecord,
@@ -38,12 +44,32 @@ def receipt(origin: str, head: SignedHead, proof: InclusionProof, record: Anchor
         "leaf_hash": proof.leaf_hash.hex(),
         "inclusion": {"size": proof.size, "root": proof.root.hex(), "proof": [h.hex() for h in proof.proof]},
         "checkpoint": head.note,
-        "anchor": {"chain_id": record.chain_id, "contract": record.contract, **to_json(record),
-                   "anchored_at": anchored_at},
+        "anchor": {**to_json(record, with_chain=True), "anchored_at": anchored_at},
     }
     if event is not None:
         built["event"] = event.decode()
     return built
+
+
+def receipts(session: Session, store: LogStore, chain_id: int, contract: str, indexes: list[int],
+             with_events: bool, trust_root: str | None) -> tuple[list[dict[str, object]], list[int]]:
+    """Receipts of the leaves at `indexes`, in index order, each pinned to the first anchor that covers
+    it; and the indexes no anchor covers yet. Leaves under one anchor share its checkpoint."""
+    by_anchor: dict[int, tuple[AnchorRecord, list[int]]] = {}
+    waiting: list[int] = []
+    for index in sorted(set(indexes)):
+        record = first_covering(session, chain_id, contract, index)
+        if record is None:
+            waiting.append(index)
+        else:
+            by_anchor.setdefault(record.size, (record, []))[1].append(index)
+    built: list[tuple[int, dict[str, object]]] = []
+    for size, (record, covered) in by_anchor.items():
+        head = store.checkpoint(session, size)
+        events = {i: session.get_one(Leaf, i).data for i in covered} if with_events else {}
+        built += [(proof.index, receipt(store.origin, head, proof, record, events.get(proof.index), trust_root))
+                  for proof in store.inclusion_proofs(session, covered, size)]
+    return [shown for _, shown in sorted(built, key=lambda pair: pair[0])], waiting
 
 
 def anchors(session: Session, chain_id: int, contract: str, limit: int = 100,

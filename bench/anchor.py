@@ -169,7 +169,7 @@ def latency_figures(workdir: Path, samples: int) -> dict:
     latencies = []
     try:
         for _ in range(samples):
-            time.sleep(rng.uniform(0, settings.anchor_interval))
+            time.sleep(rng.uniform(0, settings.chain.anchor_interval))
             with services.store.transaction(services.sessions) as tx:
                 size = tx.size
                 tx.append([(b'{"bench":%d}' % size, None)])
@@ -182,7 +182,7 @@ def latency_figures(workdir: Path, samples: int) -> dict:
         thread.join(10)
         if stop_chain:
             stop_chain()
-    return {"interval_s": settings.anchor_interval, "samples": [round(x, 2) for x in latencies],
+    return {"interval_s": settings.chain.anchor_interval, "samples": [round(x, 2) for x in latencies],
             "mean_s": round(statistics.mean(latencies), 2), "max_s": round(max(latencies), 2)}
 
 

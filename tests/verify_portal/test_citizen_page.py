@@ -86,7 +86,7 @@ def test_behind_a_trusted_proxy_each_client_is_limited_by_its_own_address(servic
 
     from verify_portal.web import create_app
 
-    services.settings = replace(services.settings, trusted_proxies=1)
+    services.settings = replace(services.settings, web=replace(services.settings.web, trusted_proxies=1))
     client = create_app(services=services).test_client()
     case_no = open_case(client, tokens["officer"])
     code = issue_code(client, tokens, case_no)["code"]

@@ -123,7 +123,8 @@ def test_a_package_that_fails_is_counted_in_the_metrics(court):
 def _limited(exported, **limits) -> Services:
     services = exported["services"]
     return dataclasses.replace(services, court=dataclasses.replace(
-        services.court, settings=dataclasses.replace(services.settings, **limits)))
+        services.court, settings=dataclasses.replace(
+            services.settings, web=dataclasses.replace(services.settings.web, **limits))))
 
 
 @pytest.mark.parametrize("limits, words", [({"court_verify_seconds": 0.05}, "took longer than"),
@@ -144,8 +145,8 @@ def test_another_agencys_package_verifies_only_once_an_admin_registered_its_root
         add_user(session, "admin-court", Role.ADMIN)
     root_file = tmp_path / "other-root.json"
     root_file.write_text(json.dumps(other.document(), ensure_ascii=False))
-    env = {"LIANZHENG_DATA_DIR": str(services.settings.data_dir), "LIANZHENG_RPC_URL": services.settings.rpc_url,
-           "LIANZHENG_CHAIN_ID": "31337", "LIANZHENG_CONTRACT_ADDRESS": services.settings.contract_address}
+    env = {"LIANZHENG_DATA_DIR": str(services.settings.data_dir), "LIANZHENG_RPC_URL": services.settings.chain.rpc_url,
+           "LIANZHENG_CHAIN_ID": "31337", "LIANZHENG_CONTRACT_ADDRESS": services.settings.chain.contract_address}
     wrong = CliRunner().invoke(main, ["court-roots", "add", str(root_file), "--fingerprint", "00" * 32,
                                       "--as", "admin-court"], env=env)
     assert wrong.exit_code == 1 and "refused" in wrong.output

@@ -36,7 +36,8 @@ def test_readyz_is_ready_when_everything_is_anchored_and_not_when_anchoring_lags
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json["anchor_lag"]["waiting_leaves"] == 0
     append(services, 2)  # not anchored yet, and the limit is zero
-    services.settings = dataclasses.replace(services.settings, anchor_lag_limit=0.0)
+    services.settings = dataclasses.replace(
+        services.settings, chain=dataclasses.replace(services.settings.chain, anchor_lag_limit=0.0))
     lagging = client.get("/readyz")
     assert lagging.status_code == 503 and "behind" in lagging.json["checks"]["anchor_lag"]
     assert lagging.json["anchor_lag"]["waiting_leaves"] == 2

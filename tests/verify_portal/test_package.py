@@ -190,8 +190,8 @@ def test_a_court_exports_through_the_api_once_an_anchor_covers_the_case(exported
 
 def test_the_cli_exports_with_a_progress_bar_and_verifies_against_the_exported_root(exported, tmp_path):
     settings = exported["services"].settings
-    env = {"LIANZHENG_DATA_DIR": str(settings.data_dir), "LIANZHENG_RPC_URL": settings.rpc_url or "",
-           "LIANZHENG_CHAIN_ID": "31337", "LIANZHENG_CONTRACT_ADDRESS": settings.contract_address or ""}
+    env = {"LIANZHENG_DATA_DIR": str(settings.data_dir), "LIANZHENG_RPC_URL": settings.chain.rpc_url or "",
+           "LIANZHENG_CHAIN_ID": "31337", "LIANZHENG_CONTRACT_ADDRESS": settings.chain.contract_address or ""}
     exported["worker"].cycle()  # anchor whatever earlier exports appended
     out = tmp_path / "cli.zip"
     result = CliRunner().invoke(main, ["export", exported["case_no"], "-o", str(out), "--as", "supervisor-1",

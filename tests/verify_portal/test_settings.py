@@ -12,7 +12,8 @@ def test_the_embedded_default_lives_under_var(tmp_path, monkeypatch):
     settings = Settings.from_env({})
     assert settings.data_dir == tmp_path / "var"
     assert settings.database_url == f"sqlite:///{tmp_path / 'var' / 'lianzheng.db'}"
-    assert (settings.host, settings.port, settings.log_origin) == ("127.0.0.1", 8000, "lianzheng.example/cg-log")
+    assert (settings.web.host, settings.web.port) == ("127.0.0.1", 8000)
+    assert settings.log_origin == "lianzheng.example/cg-log"
     assert settings.generate_keys
 
 

@@ -50,7 +50,7 @@ def test_the_deployment_publishes_one_root_naming_its_keys_chain_and_agency(depl
     assert served.status_code == 200 and served.mimetype == "application/json"
     root = TrustRoot.parse(served.data)
     assert root.agency == "测试局 Test bureau" and root.log_origin == services.store.origin
-    assert root.chain is not None and root.chain.contract == services.settings.contract_address
+    assert root.chain is not None and root.chain.contract == services.settings.chain.contract_address
     assert [k.public_key for k in root.checkpoint_keys] == [services.store.ring.first.public_key().public_bytes_raw()]
     assert [k.public_key for k in root.package_keys] == [
         services.trust.package_ring.first.public_key().public_bytes_raw()]

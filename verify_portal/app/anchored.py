@@ -13,13 +13,11 @@ from anchor import leader, records
 from anchor.chain import Chain
 from anchor.contract import AnchorContract
 from anchor.errors import ChainError, NotAnchoredYet
-from anchor.models import AnchorRecord
 from anchor.worker import AnchorWorker, Target
 from evidence.models import EvidenceItem
 from ledger.audit import Report
 from ledger.errors import NotFound
 from ledger.events import as_utc, format_time
-from ledger.models import Leaf
 from verify_portal.app.anchoring import identity, local_chain, policy
 from verify_portal.app.services import Services
 
@@ -34,14 +32,14 @@ def audit_chain(services: Services, report: Report) -> None:
         return  # nothing was ever anchored: the embedded chain has no contract yet
     stop = None
     try:
-        if services.settings.embedded_chain:
+        if services.settings.chain.embedded:
             local = local_chain(services.settings)
             running, started = local.up()
             stop = local.down if started else None
             deployment = local.deployment()
             chain, deploy_block = Chain(running.rpc_url), deployment.block_number if deployment else 0
         else:
-            chain, deploy_block = Chain(services.settings.rpc_url or ""), services.settings.contract_block
+            chain, deploy_block = Chain(services.settings.chain.rpc_url or ""), services.settings.chain.contract_block
         with services.sessions() as session:
             chain_audit.compare(session, services.store, AnchorContract(chain, ident.contract), deploy_block, report)
     except ChainError as exc:
@@ -64,24 +62,9 @@ def receipts(services: Services, indexes: list[int], with_events: bool) -> tuple
     if ident is None or not indexes:
         return [], indexes
     fingerprint = services.trust.latest().fingerprint
-    built: list[dict] = []
-    waiting: list[int] = []
     with services.sessions() as session:
-        by_anchor: dict[int, tuple[AnchorRecord, list[int]]] = {}
-        for index in sorted(set(indexes)):
-            record = records.first_covering(session, ident.chain_id, ident.contract, index)
-            if record is None:
-                waiting.append(index)
-                continue
-            by_anchor.setdefault(record.size, (record, []))[1].append(index)
-        for size, (record, covered) in sorted(by_anchor.items()):
-            head = services.store.checkpoint(session, size)
-            proofs = services.store.inclusion_proofs(session, covered, size)
-            events = {i: session.get_one(Leaf, i).data for i in covered} if with_events else {}
-            built += [records.receipt(services.store.origin, head, p, record, events.get(p.index),
-                                    fingerprint) for p in proofs]
-    built.sort(key=lambda r: r["leaf_index"])
-    return built, waiting
+        return records.receipts(session, services.store, ident.chain_id, ident.contract, indexes,
+                                with_events, fingerprint)
 
 
 def registrations(services: Services, sha256: str) -> list[dict]:
@@ -99,8 +82,7 @@ def registrations(services: Services, sha256: str) -> list[dict]:
                 "registered_at": format_time(as_utc(item.registered_at)),
                 "officer": item.officer, "device": item.device, "device_signed": bool(item.device_signed),
                 "leaf_index": item.leaf_index,
-                "anchor": None if record is None else {**records.to_json(record), "chain_id": record.chain_id,
-                                                       "contract": record.contract}})
+                "anchor": None if record is None else records.to_json(record, with_chain=True)})
     return found
 
 
@@ -112,5 +94,5 @@ def receipt_of_leaf(services: Services, index: int) -> dict:
     built, waiting = receipts(services, [index], with_events=False)
     if waiting:
         raise NotAnchoredYet(f"leaf {index} is logged but not anchored yet; the next anchor is due within "
-                             f"{services.settings.anchor_interval:.0f} s")
+                             f"{services.settings.chain.anchor_interval:.0f} s")
     return built[0]

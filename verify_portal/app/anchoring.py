@@ -42,42 +42,42 @@ class Identity:
 
 def identity(settings: Settings) -> Identity | None:
     """Where this deployment anchors; None while the embedded chain has no contract yet."""
-    if not settings.embedded_chain:
-        if not (settings.chain_id and settings.contract_address):
+    if not settings.chain.embedded:
+        if not (settings.chain.chain_id and settings.chain.contract_address):
             return None
-        return Identity(settings.chain_id, AnchorContract.checksum(settings.contract_address))
+        return Identity(settings.chain.chain_id, AnchorContract.checksum(settings.chain.contract_address))
     deployment = local_chain(settings).deployment()
     return None if deployment is None else Identity(deployment.chain_id, deployment.contract)
 
 
 def deployment_block(settings: Settings) -> int:
     """The block the contract was deployed in: where its history starts."""
-    if settings.embedded_chain:
+    if settings.chain.embedded:
         deployment = local_chain(settings).deployment()
         return 0 if deployment is None else deployment.block_number
-    return settings.contract_block
+    return settings.chain.contract_block
 
 
 def rpc_url(settings: Settings) -> str | None:
     """Where this deployment's chain answers now: the configured RPC, or the running local anvil."""
-    if not settings.embedded_chain:
-        return settings.rpc_url
+    if not settings.chain.embedded:
+        return settings.chain.rpc_url
     running = local_chain(settings).running()
     return None if running is None else running.rpc_url
 
 
 def local_chain(settings: Settings) -> LocalChain:
-    return LocalChain(settings.chain_dir, settings.anvil_bin)
+    return LocalChain(settings.chain_dir, settings.chain.anvil_bin)
 
 
 def policy(settings: Settings) -> Policy:
-    return Policy(interval=settings.anchor_interval, max_leaves=settings.anchor_max_leaves,
-                  confirmations=settings.anchor_confirmations, stuck_after=settings.anchor_stuck_after)
+    return Policy(interval=settings.chain.anchor_interval, max_leaves=settings.chain.anchor_max_leaves,
+                  confirmations=settings.chain.anchor_confirmations, stuck_after=settings.chain.anchor_stuck_after)
 
 
 def connect(settings: Settings) -> tuple[Target, Callable[[], object] | None]:
     """The anchoring target, and how to stop the local chain if this call started it."""
-    if settings.embedded_chain:
+    if settings.chain.embedded:
         local = local_chain(settings)
         running, started = local.up()
         chain = Chain(running.rpc_url)
@@ -89,30 +89,30 @@ def connect(settings: Settings) -> tuple[Target, Callable[[], object] | None]:
 
 
 def _production_target(settings: Settings) -> Target:
-    if not (settings.chain_id and settings.contract_address):
+    if not (settings.chain.chain_id and settings.chain.contract_address):
         raise ConfigurationError("LIANZHENG_RPC_URL needs LIANZHENG_CHAIN_ID and LIANZHENG_CONTRACT_ADDRESS "
                                  "(deploy the contract with `lianzheng chain deploy`)")
-    chain = Chain(settings.rpc_url or "")
-    if chain.chain_id != settings.chain_id:
+    chain = Chain(settings.chain.rpc_url or "")
+    if chain.chain_id != settings.chain.chain_id:
         raise ConfigurationError(f"LIANZHENG_RPC_URL serves chain {chain.chain_id}, "
-                                 f"LIANZHENG_CHAIN_ID says {settings.chain_id}")
+                                 f"LIANZHENG_CHAIN_ID says {settings.chain.chain_id}")
     signer = account.production_account(anchor_account(settings))
-    address = settings.contract_address or ""
+    address = settings.chain.contract_address or ""
     if not chain.code_at(address):
         raise ConfigurationError(f"no contract at {address} on chain {chain.chain_id}")
     contract = AnchorContract(chain, address)
     if not contract.is_anchorer(signer.address):
         raise ConfigurationError(f"{signer.address} may not anchor on {address}: the owner must call "
                                  "addAnchorer for it")
-    return Target(chain, contract, signer, settings.contract_block)
+    return Target(chain, contract, signer, settings.chain.contract_block)
 
 
 def anchor_account(settings: Settings) -> LocalAccount:
     """The production anchor key, from a keystore file or LIANZHENG_ANCHOR_KEY."""
-    if settings.anchor_keystore is not None:
-        return account.from_keystore(settings.anchor_keystore, settings.anchor_keystore_password)
-    if settings.anchor_key:
-        return account.from_key(settings.anchor_key)
+    if settings.chain.anchor_keystore is not None:
+        return account.from_keystore(settings.chain.anchor_keystore, settings.chain.anchor_keystore_password)
+    if settings.chain.anchor_key:
+        return account.from_key(settings.chain.anchor_key)
     raise ConfigurationError("anchoring on LIANZHENG_RPC_URL needs LIANZHENG_ANCHOR_KEYSTORE (with "
                              "LIANZHENG_ANCHOR_KEYSTORE_PASSWORD) or LIANZHENG_ANCHOR_KEY")
 
@@ -125,7 +125,7 @@ def serving_chain(settings: Settings) -> Iterator[None]:
     without it, and the worker keeps trying while the chain is down. A worker
     that dies is started again.
     """
-    if not (settings.embedded_chain and settings.anchor_in_serve):
+    if not (settings.chain.embedded and settings.chain.anchor_in_serve):
         yield
         return
     local, started = local_chain(settings), False

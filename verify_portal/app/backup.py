@@ -71,8 +71,8 @@ def key_files(settings: Settings, backed_up: Iterable[str] = ()) -> list[KeyFile
     found = [KeyFile(CHECKPOINT_KEY_NAME, settings.checkpoint_key_file),
              KeyFile(PARTY_SECRET_NAME, settings.party_secret_file),
              KeyFile(PACKAGE_KEY_NAME, settings.package_key_file)]
-    if settings.anchor_keystore is not None:
-        found.append(KeyFile(ANCHOR_KEYSTORE_NAME, settings.anchor_keystore))
+    if settings.chain.anchor_keystore is not None:
+        found.append(KeyFile(ANCHOR_KEYSTORE_NAME, settings.chain.anchor_keystore))
     for name, configured in ((CHECKPOINT_KEY_NAME, settings.checkpoint_key_file),
                              (PACKAGE_KEY_NAME, settings.package_key_file)):
         found += _rotated(name, configured, settings.rotated_keys_dir, backed_up)
@@ -161,8 +161,8 @@ def _revisions(conn: Connection) -> list[str]:
 
 def _save_chain(settings: Settings, files: _Files) -> dict[str, Any]:
     """The embedded anvil's state (dumped live if it runs) and deployment; an external chain is named only."""
-    if not settings.embedded_chain:
-        return {"embedded": False, "chain_id": settings.chain_id, "contract": settings.contract_address}
+    if not settings.chain.embedded:
+        return {"embedded": False, "chain_id": settings.chain.chain_id, "contract": settings.chain.contract_address}
     local = anchoring.local_chain(settings)
     deployment = local.dir / "deployment.json"
     if not deployment.exists():
@@ -311,10 +311,10 @@ def _check_empty(settings: Settings, engine: Engine, manifest: dict[str, Any], s
     if any(f"blobs/sha256/{n[:2]}/{n[2:4]}/{n}" not in manifest["files"] for n in foreign):
         raise BackupRefused(f"{blobs} holds blobs the backup does not; restore into an empty deployment")
     state = anchoring.local_chain(settings).state_file
-    if settings.embedded_chain and state.exists() and \
+    if settings.chain.embedded and state.exists() and \
             (not (source / "chain" / "state.json").exists() or _differs(state, source / "chain" / "state.json")):
         raise BackupRefused(f"{settings.chain_dir} holds a chain already; restore into an empty deployment")
-    if manifest["chain"]["embedded"] != settings.embedded_chain:
+    if manifest["chain"]["embedded"] != settings.chain.embedded:
         where = "the embedded chain" if manifest["chain"]["embedded"] else "an external chain"
         raise BackupRefused(f"the backup anchors on {where}; configure this deployment the same way")
     tables = set(inspect(engine).get_table_names())

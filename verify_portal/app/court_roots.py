@@ -102,16 +102,16 @@ class CourtRoots:
     def _run(self, work: Path, package: Path) -> Report:
         command = [sys.executable, "-m", "verify_portal", "verify", str(package), "--require-chain",
                    "--json", str(work / "report.json"),
-                   "--memory-limit", str(max(64, self.settings.court_verify_memory >> 20))]
+                   "--memory-limit", str(max(64, self.settings.web.court_verify_memory >> 20))]
         for i, text in enumerate([self.own.latest_text(), *(r.document for r in self.registered())]):
             (work / f"root-{i}.json").write_text(text)
             command += ["--trust", str(work / f"root-{i}.json")]
         for url in self._rpc_urls():
             command += ["--rpc", url]
         try:
-            done = subprocess.run(command, capture_output=True, timeout=self.settings.court_verify_seconds)
+            done = subprocess.run(command, capture_output=True, timeout=self.settings.web.court_verify_seconds)
         except subprocess.TimeoutExpired:
-            raise VerificationRefused(f"the package took longer than {self.settings.court_verify_seconds:.0f} s "
+            raise VerificationRefused(f"the package took longer than {self.settings.web.court_verify_seconds:.0f} s "
                                       "to verify; verify it offline with `lianzheng verify`") from None
         report = work / "report.json"
         if done.returncode not in (0, 1, 3) or not report.exists():

@@ -85,8 +85,9 @@ def _anchor_covering(services: Services, index: int, wait: float):
         if record is not None:
             return record
         if time.monotonic() >= deadline:
-            raise NotAnchoredYet(f"the case's latest event (leaf {index}) is not anchored yet; the next anchor is "
-                                 f"due within {services.settings.anchor_interval:.0f} s: export again then, or wait")
+            interval = services.settings.chain.anchor_interval
+            raise NotAnchoredYet(f"the case's latest event (leaf {index}) is not anchored yet; the next "
+                                 f"anchor is due within {interval:.0f} s: export again then, or wait")
         time.sleep(1.0)
 
 
@@ -107,7 +108,7 @@ def _gather(services: Services, actor: Actor, case_no: str, items: list[Evidence
         log_key={"origin": store.origin, "key_id": trust.checkpoint_key_id(store.origin, signed_by),
                  "algorithm": "ed25519", "public_key": signed_by.hex()},
         trust_root=services.trust.latest().document,
-        anchor={**records.to_json(record), "chain_id": record.chain_id, "contract": record.contract},
+        anchor=records.to_json(record, with_chain=True),
         custody=custody_of((i, Event.decode(d)) for i, d in events),
         evidence=[EvidenceFile(view(item), partial(blobs.open, item.sha256)) for item in included],
         exported_at=utc_now(), exported_by=f"{actor.username} ({actor.role.value})")

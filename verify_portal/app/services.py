@@ -97,9 +97,11 @@ def build(settings: Settings) -> Services:
     store = LogStore(settings.log_origin, checkpoint_keys)
     cases = CaseService(sessions, store, party_secrets)
     blobs = FileBlobStore(settings.blob_root)
-    evidence_service = EvidenceService(cases, blobs, DeviceRegistry(cases),
-                                       Limits(settings.max_evidence_bytes, timedelta(seconds=settings.clock_skew)))
-    uploads = Uploads(evidence_service, settings.uploads_dir, timedelta(hours=settings.upload_lifetime_hours))
+    evidence_settings = settings.evidence
+    limits = Limits(evidence_settings.max_evidence_bytes, timedelta(seconds=evidence_settings.clock_skew))
+    evidence_service = EvidenceService(cases, blobs, DeviceRegistry(cases), limits)
+    upload_lifetime = timedelta(hours=evidence_settings.upload_lifetime_hours)
+    uploads = Uploads(evidence_service, settings.uploads_dir, upload_lifetime)
     trust = TrustService(settings, sessions, store,
                          KeyRing(settings.package_key_file, create, settings.rotated_keys_dir))
     citizens = CitizenAccess(sessions, cases, party_secrets.code_key)

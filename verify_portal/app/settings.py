@@ -6,7 +6,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict
 
 from ledger.errors import ConfigurationError
 
@@ -20,22 +19,44 @@ ANCHOR_KEYSTORE_NAME = "anchor-keystore.json"
 
 
 @dataclass(frozen=True)
-class Settings:
-    data_dir: Path
-    database_url: str  # the service's connection: in production a role that may not alter the log
-    log_origin: str
-    checkpoint_key_file: Path
-    party_secret_file: Path
-    package_key_file: Path
-    host: str
-    port: int
-    workers: int
-    max_request_bytes: int
-    generate_keys: bool  # only the embedded default makes its own keys; named key files must exist
-    migration_database_url: str | None = None  # the tables' owner, for `db upgrade` only
-    agency: str = DEFAULT_AGENCY  # the trust root's `agency`: who stands behind this log
-    require_chain_check: bool = False  # the trust root's `require_chain_check`
-    # Chain (DESIGN.md: Chain). No RPC URL means the embedded anvil under <data>/chain.
+class WebSettings:
+    """The HTTP service: where it listens, what it accepts, how pages and cookies behave."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    max_request_bytes: int = 1 << 20
+    max_package_bytes: int = 8 << 30  # the court page's upload limit
+    court_verify_seconds: float = 300.0  # the court page's verifier process: wall-clock limit ...
+    court_verify_memory: int = 2 << 30  # ... and address-space limit, in bytes
+    public_url: str | None = None  # the portal's address as printed on notices (QR codes); default: as asked
+    public_rpc_url: str | None = None  # a chain RPC browsers may call: citizens' pages check anchors there
+    secure_cookies: bool = False  # behind TLS in production: session cookies only over HTTPS
+    trusted_proxies: int = 0  # how many proxies set X-Forwarded-For: the client is the one before them
+    rate_limit_storage: str = "memory://"  # per process; redis://host:6379 shares counts between workers
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> WebSettings:
+        return cls(
+            host=env.get("LIANZHENG_HOST", "127.0.0.1"),
+            port=_int(env, "LIANZHENG_PORT", 8000),
+            workers=_int(env, "LIANZHENG_WORKERS", 2),
+            max_request_bytes=_int(env, "LIANZHENG_MAX_REQUEST_BYTES", 1 << 20),
+            max_package_bytes=_int(env, "LIANZHENG_MAX_PACKAGE_BYTES", 8 << 30),
+            court_verify_seconds=_float(env, "LIANZHENG_COURT_VERIFY_SECONDS", 300.0),
+            court_verify_memory=_int(env, "LIANZHENG_COURT_VERIFY_MEMORY", 2 << 30),
+            public_url=env.get("LIANZHENG_PUBLIC_URL") or None,
+            public_rpc_url=env.get("LIANZHENG_PUBLIC_RPC_URL") or None,
+            secure_cookies=env.get("LIANZHENG_SECURE_COOKIES", "0") == "1",
+            trusted_proxies=_int(env, "LIANZHENG_TRUSTED_PROXIES", 0),
+            rate_limit_storage=env.get("LIANZHENG_RATE_LIMIT_STORAGE") or "memory://",
+        )
+
+
+@dataclass(frozen=True)
+class ChainSettings:
+    """The chain and the anchor worker (DESIGN.md: Chain). No RPC URL means the embedded anvil."""
+
     rpc_url: str | None = None
     chain_id: int | None = None
     contract_address: str | None = None
@@ -48,32 +69,95 @@ class Settings:
     anchor_confirmations: int = 12
     anchor_stuck_after: float = 120.0
     anchor_in_serve: bool = True
-    anchor_lag_limit: float = 600.0  # /readyz fails when a leaf has waited longer than this for its anchor
+    anchor_lag_limit: float = 600.0  # /readyz fails when a leaf has waited longer for its anchor
     anvil_bin: str | None = None
-    # Evidence
+
+    @property
+    def embedded(self) -> bool:
+        return self.rpc_url is None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ChainSettings:
+        rpc_url = env.get("LIANZHENG_RPC_URL") or None
+        keystore = env.get("LIANZHENG_ANCHOR_KEYSTORE")
+        return cls(
+            rpc_url=rpc_url,
+            chain_id=_int(env, "LIANZHENG_CHAIN_ID", 0) or None,
+            contract_address=env.get("LIANZHENG_CONTRACT_ADDRESS") or None,
+            contract_block=_int(env, "LIANZHENG_CONTRACT_BLOCK", 0),
+            anchor_key=env.get("LIANZHENG_ANCHOR_KEY") or None,
+            anchor_keystore=Path(keystore) if keystore else None,
+            anchor_keystore_password=env.get("LIANZHENG_ANCHOR_KEYSTORE_PASSWORD", ""),
+            anchor_interval=_float(env, "LIANZHENG_ANCHOR_INTERVAL", 30.0),
+            anchor_max_leaves=_int(env, "LIANZHENG_ANCHOR_MAX_LEAVES", 10_000),
+            anchor_confirmations=_int(env, "LIANZHENG_ANCHOR_CONFIRMATIONS", 12),
+            anchor_stuck_after=_float(env, "LIANZHENG_ANCHOR_STUCK_AFTER", 120.0),
+            anchor_lag_limit=_float(env, "LIANZHENG_ANCHOR_LAG_LIMIT", 600.0),
+            # The embedded default anchors from inside `serve`; production runs `anchor run` apart.
+            anchor_in_serve=env.get("LIANZHENG_ANCHOR_IN_SERVE", "0" if rpc_url else "1") == "1",
+            anvil_bin=env.get("LIANZHENG_ANVIL") or None,
+        )
+
+
+@dataclass(frozen=True)
+class EvidenceSettings:
+    """Evidence files: where they are kept and what an upload may be."""
+
     blob_dir: Path | None = None  # default <data>/blobs
     max_evidence_bytes: int = 8 << 30
     upload_lifetime_hours: float = 24.0
     clock_skew: float = 300.0  # seconds a capture time may lie after an upload's arrival (device clocks)
-    max_package_bytes: int = 8 << 30  # the court page's upload limit
-    public_url: str | None = None  # the portal's address as printed on notices (QR codes); default: as asked
-    public_rpc_url: str | None = None  # a chain RPC browsers may call: citizens' pages check anchors there
-    court_verify_seconds: float = 300.0  # the court page's verifier process: wall-clock limit ...
-    court_verify_memory: int = 2 << 30  # ... and address-space limit, in bytes
-    secure_cookies: bool = False  # behind TLS in production: session cookies only over HTTPS
-    trusted_proxies: int = 0  # how many proxies in front set X-Forwarded-For: the client is the one before them
-    rate_limit_storage: str = "memory://"  # per process; redis://host:6379 shares counts between workers
-    overdue_days: int = 90  # a filed case without a decision after this many days is overdue (行政处罚法 §60)
-    # The `lianzheng upload` client
-    client_server: str = "http://127.0.0.1:8000"
-    client_token: str | None = field(default=None, repr=False)
-    client_state_dir: Path = Path.home() / ".cache" / "lianzheng"
-    # The verifier's side: roots this machine's user trusts (`lianzheng trust add`)
-    trust_store: Path = Path.home() / ".config" / "lianzheng" / "trust"
 
-    @property
-    def embedded_chain(self) -> bool:
-        return self.rpc_url is None
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> EvidenceSettings:
+        blob_dir = env.get("LIANZHENG_BLOB_DIR")
+        return cls(
+            blob_dir=Path(blob_dir) if blob_dir else None,
+            max_evidence_bytes=_int(env, "LIANZHENG_MAX_EVIDENCE_BYTES", 8 << 30),
+            upload_lifetime_hours=_float(env, "LIANZHENG_UPLOAD_LIFETIME_HOURS", 24.0),
+            clock_skew=_float(env, "LIANZHENG_CLOCK_SKEW", 300.0),
+        )
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """The command line's side: the `lianzheng upload` client and the roots this user trusts."""
+
+    server: str = "http://127.0.0.1:8000"
+    token: str | None = field(default=None, repr=False)
+    state_dir: Path = Path.home() / ".cache" / "lianzheng"
+    trust_store: Path = Path.home() / ".config" / "lianzheng" / "trust"  # `lianzheng trust add`
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ClientSettings:
+        home = Path.home()
+        return cls(
+            server=env.get("LIANZHENG_SERVER", "http://127.0.0.1:8000"),
+            token=env.get("LIANZHENG_TOKEN") or None,
+            state_dir=Path(env.get("LIANZHENG_CLIENT_STATE", home / ".cache" / "lianzheng")),
+            trust_store=Path(env.get("LIANZHENG_TRUST_STORE", home / ".config" / "lianzheng" / "trust")),
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One deployment: its data, database, log and keys, and a part per concern."""
+
+    data_dir: Path
+    database_url: str  # the service's connection: in production a role that may not alter the log
+    log_origin: str
+    checkpoint_key_file: Path
+    party_secret_file: Path
+    package_key_file: Path
+    generate_keys: bool  # only the embedded default makes its own keys; named key files must exist
+    migration_database_url: str | None = None  # the tables' owner, for `db upgrade` only
+    agency: str = DEFAULT_AGENCY  # the trust root's `agency`: who stands behind this log
+    require_chain_check: bool = False  # the trust root's `require_chain_check`
+    overdue_days: int = 90  # a filed case without a decision after this many days is overdue (§60)
+    web: WebSettings = WebSettings()
+    chain: ChainSettings = ChainSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
+    client: ClientSettings = ClientSettings()
 
     @property
     def chain_dir(self) -> Path:
@@ -81,7 +165,7 @@ class Settings:
 
     @property
     def blob_root(self) -> Path:
-        return self.blob_dir or self.data_dir / "blobs"
+        return self.evidence.blob_dir or self.data_dir / "blobs"
 
     @property
     def rotated_keys_dir(self) -> Path:
@@ -99,6 +183,7 @@ class Settings:
         env = os.environ if env is None else env
         data_dir = Path(env.get("LIANZHENG_DATA_DIR", "var")).resolve()
         keys = data_dir / "keys"
+        named_keys = {"LIANZHENG_CHECKPOINT_KEY", "LIANZHENG_PARTY_SECRET", "LIANZHENG_PACKAGE_KEY"}
         return cls(
             data_dir=data_dir,
             database_url=env.get("DATABASE_URL", f"sqlite:///{data_dir / 'lianzheng.db'}"),
@@ -107,74 +192,15 @@ class Settings:
             checkpoint_key_file=Path(env.get("LIANZHENG_CHECKPOINT_KEY", keys / CHECKPOINT_KEY_NAME)),
             party_secret_file=Path(env.get("LIANZHENG_PARTY_SECRET", keys / PARTY_SECRET_NAME)),
             package_key_file=Path(env.get("LIANZHENG_PACKAGE_KEY", keys / PACKAGE_KEY_NAME)),
-            host=env.get("LIANZHENG_HOST", "127.0.0.1"),
-            port=_int(env, "LIANZHENG_PORT", 8000),
-            workers=_int(env, "LIANZHENG_WORKERS", 2),
-            max_request_bytes=_int(env, "LIANZHENG_MAX_REQUEST_BYTES", 1 << 20),
-            generate_keys=not ({"LIANZHENG_CHECKPOINT_KEY", "LIANZHENG_PARTY_SECRET", "LIANZHENG_PACKAGE_KEY"}
-                               & env.keys()),
+            generate_keys=not (named_keys & env.keys()),
             agency=env.get("LIANZHENG_AGENCY") or DEFAULT_AGENCY,
             require_chain_check=env.get("LIANZHENG_REQUIRE_CHAIN_CHECK", "0") == "1",
-            **_chain_settings(env),
-            blob_dir=Path(env.get("LIANZHENG_BLOB_DIR", data_dir / "blobs")),
-            max_evidence_bytes=_int(env, "LIANZHENG_MAX_EVIDENCE_BYTES", 8 << 30),
-            upload_lifetime_hours=_float(env, "LIANZHENG_UPLOAD_LIFETIME_HOURS", 24.0),
-            clock_skew=_float(env, "LIANZHENG_CLOCK_SKEW", 300.0),
-            max_package_bytes=_int(env, "LIANZHENG_MAX_PACKAGE_BYTES", 8 << 30),
-            public_url=env.get("LIANZHENG_PUBLIC_URL") or None,
-            public_rpc_url=env.get("LIANZHENG_PUBLIC_RPC_URL") or None,
-            court_verify_seconds=_float(env, "LIANZHENG_COURT_VERIFY_SECONDS", 300.0),
-            court_verify_memory=_int(env, "LIANZHENG_COURT_VERIFY_MEMORY", 2 << 30),
-            secure_cookies=env.get("LIANZHENG_SECURE_COOKIES", "0") == "1",
-            trusted_proxies=_int(env, "LIANZHENG_TRUSTED_PROXIES", 0),
-            rate_limit_storage=env.get("LIANZHENG_RATE_LIMIT_STORAGE") or "memory://",
             overdue_days=_int(env, "LIANZHENG_OVERDUE_DAYS", 90),
-            client_server=env.get("LIANZHENG_SERVER", "http://127.0.0.1:8000"),
-            client_token=env.get("LIANZHENG_TOKEN") or None,
-            client_state_dir=Path(env.get("LIANZHENG_CLIENT_STATE", Path.home() / ".cache" / "lianzheng")),
-            trust_store=Path(env.get("LIANZHENG_TRUST_STORE", Path.home() / ".config" / "lianzheng" / "trust")),
+            web=WebSettings.from_env(env),
+            chain=ChainSettings.from_env(env),
+            evidence=EvidenceSettings.from_env(env),
+            client=ClientSettings.from_env(env),
         )
-
-
-class _ChainFields(TypedDict):
-    rpc_url: str | None
-    chain_id: int | None
-    contract_address: str | None
-    contract_block: int
-    anchor_key: str | None
-    anchor_keystore: Path | None
-    anchor_keystore_password: str
-    anchor_interval: float
-    anchor_max_leaves: int
-    anchor_confirmations: int
-    anchor_stuck_after: float
-    anchor_lag_limit: float
-    anchor_in_serve: bool
-    anvil_bin: str | None
-
-
-def _chain_settings(env: Mapping[str, str]) -> _ChainFields:
-    rpc_url = env.get("LIANZHENG_RPC_URL") or None
-    keystore = env.get("LIANZHENG_ANCHOR_KEYSTORE")
-    chain: _ChainFields = {
-        "rpc_url": rpc_url,
-        "chain_id": _int(env, "LIANZHENG_CHAIN_ID", 0) or None,
-        "contract_address": env.get("LIANZHENG_CONTRACT_ADDRESS") or None,
-        "contract_block": _int(env, "LIANZHENG_CONTRACT_BLOCK", 0),
-        "anchor_key": env.get("LIANZHENG_ANCHOR_KEY") or None,
-        "anchor_keystore": Path(keystore) if keystore else None,
-        "anchor_keystore_password": env.get("LIANZHENG_ANCHOR_KEYSTORE_PASSWORD", ""),
-        "anchor_interval": _float(env, "LIANZHENG_ANCHOR_INTERVAL", 30.0),
-        "anchor_max_leaves": _int(env, "LIANZHENG_ANCHOR_MAX_LEAVES", 10_000),
-        "anchor_confirmations": _int(env, "LIANZHENG_ANCHOR_CONFIRMATIONS", 12),
-        "anchor_stuck_after": _float(env, "LIANZHENG_ANCHOR_STUCK_AFTER", 120.0),
-        "anchor_lag_limit": _float(env, "LIANZHENG_ANCHOR_LAG_LIMIT", 600.0),
-        # The embedded default anchors from inside `serve`; production runs `lianzheng anchor run` apart.
-        "anchor_in_serve": env.get("LIANZHENG_ANCHOR_IN_SERVE", "0" if rpc_url else "1") == "1",
-        "anvil_bin": env.get("LIANZHENG_ANVIL") or None,
-    }
-    return chain
-
 
 
 PRIVATE_UMASK = 0o077  # files 0600, folders 0700: the data holds GPS, password hashes, keys, footage

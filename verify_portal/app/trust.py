@@ -151,7 +151,7 @@ class TrustService:
             return None
         return {"chain_id": ident.chain_id, "contract": ident.contract,
                 "deployment_block": anchoring.deployment_block(self.settings),
-                "confirmations": self.settings.anchor_confirmations}
+                "confirmations": self.settings.chain.anchor_confirmations}
 
 
 def _latest_record(session: Session) -> TrustRootRecord | None:

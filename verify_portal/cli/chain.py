@@ -28,7 +28,7 @@ MAX_RECEIPT_BYTES = 16 << 20  # a receipt holds one event and a few dozen hashes
 
 
 def _embedded(settings: Settings) -> None:
-    if not settings.embedded_chain:
+    if not settings.chain.embedded:
         raise ConfigurationError("LIANZHENG_RPC_URL is set: this deployment uses an external chain, not the local one")
 
 
@@ -63,9 +63,9 @@ def chain_down() -> None:
 def chain_status(as_json: bool) -> None:
     """The chain, the contract's latest anchor, the recorded anchors and the worker. Exit 1 if the chain is down."""
     settings = Settings.from_env()
-    status: dict[str, Any] = {"mode": "embedded" if settings.embedded_chain else "external"}
-    rpc_url = settings.rpc_url
-    if settings.embedded_chain:
+    status: dict[str, Any] = {"mode": "embedded" if settings.chain.embedded else "external"}
+    rpc_url = settings.chain.rpc_url
+    if settings.chain.embedded:
         running = anchoring.local_chain(settings).running()
         status["anvil"] = None if running is None else {"pid": running.pid, "rpc_url": running.rpc_url}
         rpc_url = None if running is None else running.rpc_url
@@ -114,10 +114,10 @@ def _recorded(services: Services, ident: anchoring.Identity | None) -> dict[str,
 def chain_deploy() -> None:
     """Deploy EvidenceAnchor on LIANZHENG_RPC_URL with the anchor key; prints the settings to add."""
     settings = Settings.from_env()
-    if settings.embedded_chain:
+    if settings.chain.embedded:
         raise ConfigurationError("set LIANZHENG_RPC_URL to deploy on an external chain (`chain up` deploys locally)")
     signer = production_account(anchoring.anchor_account(settings))
-    target = Chain(settings.rpc_url or "")
+    target = Chain(settings.chain.rpc_url or "")
     address, block, tx_hash = deploy(target, signer)
     click.echo(f"LIANZHENG_CHAIN_ID={target.chain_id}\nLIANZHENG_CONTRACT_ADDRESS={address}\n"
                f"LIANZHENG_CONTRACT_BLOCK={block}\n# deployed by {signer.address} in transaction 0x{tx_hash.hex()}")

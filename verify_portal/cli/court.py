@@ -4,6 +4,7 @@ it holds. Nothing here loads the service (no database, no web framework); web3 o
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -19,14 +20,14 @@ from ledger import jsontext
 from ledger.errors import InvalidInput, LianzhengError
 from ledger.trust import TrustRoot, TrustRoots
 from ledger.verdict import Status
-from verify_portal.app.settings import Settings
+from verify_portal.app.settings import ClientSettings
 
 MAX_RECEIPT_BYTES = 16 << 20  # a receipt holds one event and a few dozen hashes
 
 
 def trust_store() -> TrustStore:
     """The trust roots this machine holds for verifying (`lianzheng trust add`)."""
-    return TrustStore(Settings.from_env().trust_store)
+    return TrustStore(ClientSettings.from_env(os.environ).trust_store)
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -30,7 +30,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     wired.uploads.sweep()  # resumable uploads past their expiry
     wired.engine.dispose()  # the workers open their own connections after fork
     with anchoring.serving_chain(settings):
-        run(host or settings.host, port or settings.port, workers or settings.workers)
+        run(host or settings.web.host, port or settings.web.port, workers or settings.web.workers)
 
 
 @click.group("db")

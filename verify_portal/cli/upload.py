@@ -48,16 +48,16 @@ def upload(file: Path, case_no: str, device: str | None, captured_at: str | None
     The bearer token comes from LIANZHENG_TOKEN.
     """
     settings = Settings.from_env()
-    token = settings.client_token
+    token = settings.client.token
     if not token:
         raise InvalidInput("set LIANZHENG_TOKEN to your bearer token (lianzheng user add prints one)")
-    base = (server or settings.client_server).rstrip("/")
+    base = (server or settings.client.server).rstrip("/")
     stat = file.stat()
     digest = _sha256(file, stat.st_size)
     captured = captured_at or datetime.fromtimestamp(stat.st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     pairs = {"case_no": case_no, "captured_at": captured, "sha256": digest, "filename": file.name}
     pairs |= {k: v for k, v in (("device", device), ("gps", gps)) if v}
-    state = _State(settings.client_state_dir / "uploads.json")
+    state = _State(settings.client.state_dir / "uploads.json")
     key = f"{base}|{file.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{digest}"
     session = requests.Session()
     session.headers.update({"Authorization": f"Bearer {token}", **TUS})

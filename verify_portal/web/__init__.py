@@ -23,11 +23,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = Flask(__name__)  # templates/ and static/ sit beside this file
     services = services or build(settings or Settings.from_env())
     install(app, services)
-    app.config["MAX_CONTENT_LENGTH"] = services.settings.max_request_bytes
+    app.config["MAX_CONTENT_LENGTH"] = services.settings.web.max_request_bytes
     # Citizens' sessions: a signed cookie naming the one case they opened, for 30 minutes.
     app.secret_key = services.cases.party_secrets.session_key
     app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SECURE=services.settings.secure_cookies,
+                      SESSION_COOKIE_SECURE=services.settings.web.secure_cookies,
                       PERMANENT_SESSION_LIFETIME=timedelta(minutes=30))
     app.jinja_env.filters["beijing"] = beijing_time
     if isinstance(app.json, DefaultJSONProvider):  # Flask's own, unless a later line replaced it
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(trust_roots.bp)
     app.register_blueprint(vendor.bp)
     limits.install(app, services.settings, _too_many)
-    app.after_request(_security_headers(services.settings.public_rpc_url))
+    app.after_request(_security_headers(services.settings.web.public_rpc_url))
     problems.register(app)
     logs.install(app)
     check_every_view_declares_access(app)

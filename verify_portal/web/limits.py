@@ -76,10 +76,10 @@ def _breach_page(too_many: Callable[[str], Response], page: str) -> Callable[[Re
 
 def install(app: Flask, settings: Settings, too_many: Callable[[str], Response]) -> Limiter:
     """Put the limits on their routes; `too_many(template)` renders the page a client over its limit gets."""
-    if settings.trusted_proxies:
+    if settings.web.trusted_proxies:
         # Flask's documented way to sit behind proxies; mypy sees wsgi_app as a method, not a slot.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
-    limiter = Limiter(key_func=_client, app=app, storage_uri=settings.rate_limit_storage,
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.web.trusted_proxies)  # type: ignore[method-assign]
+    limiter = Limiter(key_func=_client, app=app, storage_uri=settings.web.rate_limit_storage,
                       strategy="moving-window", headers_enabled=True, key_prefix="lianzheng")
     for endpoint, rules in RULES.items():
         view: Callable[..., Any] = app.view_functions[endpoint]

@@ -108,7 +108,7 @@ def verification_code(case_no: str) -> tuple[Response, int]:
     """
     services = current()
     code = services.citizens.issue(current_actor(), case_no)
-    base = (services.settings.public_url or request.host_url).rstrip("/")
+    base = (services.settings.web.public_url or request.host_url).rstrip("/")
     link = f"{base}/check#{case_no}:{code}"
     qr = io.BytesIO()
     segno.make(link, error="m").save(qr, kind="svg", scale=4, xmldecl=False)

@@ -86,7 +86,7 @@ def tus_options() -> Response:
     """tus discovery: version, extensions, size limit, checksum algorithms."""
     return Response(status=204, headers={
         **TUS, "Tus-Version": TUS_VERSION, "Tus-Extension": "creation,expiration,checksum",
-        "Tus-Max-Size": str(current().settings.max_evidence_bytes),
+        "Tus-Max-Size": str(current().settings.evidence.max_evidence_bytes),
         "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS)})
 
 

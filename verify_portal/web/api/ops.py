@@ -7,19 +7,13 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
-from anchor import records
 from anchor.chain import Chain
 from anchor.errors import ChainUnavailable
-from evidence.models import EvidenceItem
-from ledger.events import as_utc
-from ledger.models import Leaf
-from verify_portal.app import anchoring, counters
-from verify_portal.app.models import AuditRun
+from verify_portal.app import anchoring, figures
 from verify_portal.app.services import Services
 from verify_portal.web.auth import PUBLIC, access
 from verify_portal.web.context import current
@@ -40,11 +34,14 @@ def readyz() -> tuple[Response, int]:
     """Ready to serve: database, blob store, chain reachable, anchoring not lagging beyond its limit."""
     services = current()
     checks = {"database": _database(services), "blob_store": _blob_store(services), "chain": _chain(services)}
-    lag = _lag(services)
-    limit = services.settings.anchor_lag_limit
-    checks["anchor_lag"] = "ok" if lag["seconds"] <= limit else f"{lag['seconds']:.0f} s behind (limit {limit:.0f} s)"
+    lag = figures.anchor_lag(services)
+    limit = services.settings.chain.anchor_lag_limit
+    behind = f"{lag.seconds:.0f} s behind (limit {limit:.0f} s)"
+    checks["anchor_lag"] = "ok" if lag.seconds <= limit else behind
     ready = all(v == "ok" for v in checks.values())
-    return jsonify(ready=ready, checks=checks, anchor_lag=lag), 200 if ready else 503
+    lag_json = {"log_size": lag.log_size, "anchored_size": lag.anchored_size,
+                "waiting_leaves": lag.waiting_leaves, "seconds": lag.seconds}
+    return jsonify(ready=ready, checks=checks, anchor_lag=lag_json), 200 if ready else 503
 
 
 def _database(services: Services) -> str:
@@ -63,14 +60,9 @@ def _blob_store(services: Services) -> str:
 
 
 def _chain(services: Services) -> str:
-    settings = services.settings
-    if settings.embedded_chain:
-        running = anchoring.local_chain(settings).running()
-        if running is None:
-            return "the local chain is not running"
-        url = running.rpc_url
-    else:
-        url = settings.rpc_url or ""
+    url = anchoring.rpc_url(services.settings)
+    if url is None:
+        return "the local chain is not running"
     try:
         Chain(url, timeout=3).latest_number()
     except ChainUnavailable as exc:
@@ -78,42 +70,20 @@ def _chain(services: Services) -> str:
     return "ok"
 
 
-def _lag(services: Services) -> dict[str, float | int]:
-    """Leaves not yet in an anchor on chain, and how long the oldest of them has waited."""
-    ident = anchoring.identity(services.settings)
-    with services.sessions() as session:
-        size = services.store.latest_size(session)
-        newest = [] if ident is None else records.anchors(session, ident.chain_id, ident.contract, limit=1)
-        anchored = newest[0].size if newest else 0
-        waiting_since = session.scalar(select(Leaf.appended_at).where(Leaf.leaf_index == anchored)) \
-            if size > anchored else None
-    seconds = 0.0
-    if waiting_since is not None:
-        seconds = max(0.0, (datetime.now(UTC) - as_utc(waiting_since)).total_seconds())
-    return {"log_size": size, "anchored_size": anchored, "waiting_leaves": size - anchored, "seconds": seconds}
-
-
 @bp.get("/metrics")
 @access(PUBLIC)
 def metrics() -> Response:
     """Prometheus text format (version 0.0.4)."""
-    services = current()
-    lag = _lag(services)
-    with services.sessions() as session:
-        items, stored = session.execute(select(func.count(), func.coalesce(func.sum(EvidenceItem.size), 0))).one()
-        ident = anchoring.identity(services.settings)
-        anchors = 0 if ident is None else records.count(session, ident.chain_id, ident.contract)
-        audit = session.scalars(select(AuditRun).where(AuditRun.status == "done")
-                                .order_by(AuditRun.ran_at.desc()).limit(1)).first()
-        failures = counters.verification_failures(session)
+    seen = figures.metrics(current())
+    lag, audit = seen.lag, seen.audit
     gauges = [
-        ("lianzheng_log_size", "Events appended to the log (leaves).", lag["log_size"]),
-        ("lianzheng_anchored_size", "Log size of the newest anchor on chain.", lag["anchored_size"]),
-        ("lianzheng_anchor_lag_leaves", "Leaves not yet in an anchor.", lag["waiting_leaves"]),
-        ("lianzheng_anchor_lag_seconds", "How long the oldest unanchored leaf has waited.", lag["seconds"]),
-        ("lianzheng_anchors", "Anchors on chain.", anchors),
-        ("lianzheng_evidence_items", "Evidence items registered.", items),
-        ("lianzheng_evidence_bytes", "Bytes of evidence registered.", stored),
+        ("lianzheng_log_size", "Events appended to the log (leaves).", lag.log_size),
+        ("lianzheng_anchored_size", "Log size of the newest anchor on chain.", lag.anchored_size),
+        ("lianzheng_anchor_lag_leaves", "Leaves not yet in an anchor.", lag.waiting_leaves),
+        ("lianzheng_anchor_lag_seconds", "How long the oldest unanchored leaf has waited.", lag.seconds),
+        ("lianzheng_anchors", "Anchors on chain.", seen.anchors),
+        ("lianzheng_evidence_items", "Evidence items registered.", seen.evidence_items),
+        ("lianzheng_evidence_bytes", "Bytes of evidence registered.", seen.evidence_bytes),
         ("lianzheng_audit_clean", "1 if the latest audit found nothing, 0 if it found tampering, -1 if none ran.",
          -1 if audit is None else audit.clean),
         ("lianzheng_audit_open_findings", "Findings of the latest completed audit (acknowledged gaps not counted).",
@@ -124,5 +94,5 @@ def metrics() -> Response:
     body += ("# HELP lianzheng_verification_failures_total Packages that failed verification on the court page; "
              "verification codes that opened no case.\n# TYPE lianzheng_verification_failures_total counter\n")
     body += "".join(f'lianzheng_verification_failures_total{{kind="{kind}"}} {value}\n'
-                    for kind, value in failures.items())
+                    for kind, value in seen.verification_failures.items())
     return Response(body, mimetype="text/plain", headers={"Content-Type": "text/plain; version=0.0.4"})

@@ -78,10 +78,10 @@ def case() -> ResponseReturnValue:
     return page("check_case.html", case_no=case_no, steps=steps, receipts=by_index, waiting=set(waiting),
                  notice_stage=logged is not None and logged.state == State.NOTIFIED.value and not disagreements,
                  sent=request.args.get("sent") == "1", rows_disagree=bool(disagreements),
-                 public_rpc=services.settings.public_rpc_url,
+                 public_rpc=services.settings.web.public_rpc_url,
                  receipts_json=_script_json(receipts),
                  trust_root_json=_script_json(services.trust.latest().document),
-                 public_rpc_json=_script_json(services.settings.public_rpc_url),
+                 public_rpc_json=_script_json(services.settings.web.public_rpc_url),
                  check_words_json=_script_json({key.removeprefix("jscheck_"): t(key) for key in TEXT
                                                 if key.startswith("jscheck_")}))
 

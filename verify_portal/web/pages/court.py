@@ -36,7 +36,7 @@ def form() -> Response:
 @access(PUBLIC)
 def verify() -> Response:
     """Verify an uploaded package (multipart field `package`); the upload is never stored."""
-    request.max_content_length = current().settings.max_package_bytes
+    request.max_content_length = current().settings.web.max_package_bytes
     upload = request.files.get("package")
     if upload is None or not upload.filename:
         return page("court.html", status=400, error=t("no_file"))

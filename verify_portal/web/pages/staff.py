@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
@@ -23,21 +23,16 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
 
-from anchor import records
 from anchor.errors import NotAnchoredYet
 from evidence.meta import UploadMeta
-from evidence.models import EvidenceItem
 from evidence.service import view
 from ledger.errors import Forbidden, IllegalTransition, InvalidInput, LianzhengError
 from ledger.events import format_time
 from ledger.lifecycle import State
-from ledger.models import Case, Leaf
 from ledger.users import Action, Actor, Role
-from verify_portal.app import anchoring, auditing
+from verify_portal.app import auditing, figures
 from verify_portal.app.integrity import case_disagreements
-from verify_portal.app.models import AuditRun
 from verify_portal.app.staff import SignInRefused
 from verify_portal.web.auth import PUBLIC, access
 from verify_portal.web.context import current
@@ -106,33 +101,13 @@ def dashboard(actor: Actor) -> ResponseReturnValue:
     # Whether an audit runs is read before the latest finished one: one that ends in between is then
     # shown finished, never neither.
     audit_running = auditing.running(services)
-    with services.sessions() as s:
-        by_state = s.execute(select(Case.state, func.count()).group_by(Case.state).order_by(Case.state)).all()
-        by_district = s.execute(select(Case.district, func.count()).group_by(Case.district)
-                                .order_by(Case.district)).all()
-        evidence = s.execute(select(func.count(), func.coalesce(func.sum(EvidenceItem.late), 0),
-                                    func.count(EvidenceItem.continuity))).one()
-        ident = anchoring.identity(services.settings)
-        anchors = [] if ident is None else records.anchors(s, ident.chain_id, ident.contract, limit=5)
-        worker = records.worker_status(s)
-        audit = s.scalars(select(AuditRun).where(AuditRun.status == "done")
-                          .order_by(AuditRun.ran_at.desc()).limit(1)).first()
-        recent = s.execute(select(Case.case_no, Case.state, Case.district, Case.updated_at)
-                           .order_by(Case.updated_at.desc()).limit(20)).all()
-        by_type = s.execute(select(Case.violation_type, func.count()).group_by(Case.violation_type)
-                            .order_by(Case.violation_type)).all()
-        overdue = s.execute(select(Case.case_no, Case.state, Case.created_at).where(
-            Case.state.in_(UNDECIDED), Case.created_at < datetime.now(UTC) - timedelta(
-                days=services.settings.overdue_days)).order_by(Case.created_at).limit(50)).all()
-        orphans = s.scalar(select(func.count()).select_from(EvidenceItem).outerjoin(
-            Case, Case.case_no == EvidenceItem.case_no).where(Case.case_no.is_(None)))
-        activity = _activity(s)
-    return page("staff_dashboard.html", user=actor, by_state=by_state, by_district=by_district,
-                 evidence=evidence, anchors=[records.to_json(a) for a in anchors], worker=worker, recent=recent,
-                 audit=audit, audit_findings=json.loads(audit.findings)[:200] if audit else [],
-                 audit_acknowledged=json.loads(audit.acknowledged)[:50] if audit else [],
-                 audit_running=audit_running, may_audit=actor.may(Action.RUN_AUDIT), by_type=by_type,
-                 overdue=overdue, overdue_days=services.settings.overdue_days, orphans=orphans, activity=activity)
+    board = figures.dashboard(services)
+    audit = board.audit
+    return page("staff_dashboard.html", user=actor, **vars(board),
+                audit_findings=json.loads(audit.findings)[:200] if audit else [],
+                audit_acknowledged=json.loads(audit.acknowledged)[:50] if audit else [],
+                audit_running=audit_running, may_audit=actor.may(Action.RUN_AUDIT),
+                overdue_days=services.settings.overdue_days)
 
 
 @bp.post("/audit")
@@ -148,19 +123,6 @@ def start_audit(actor: Actor) -> ResponseReturnValue:
     except auditing.AuditRunning as exc:
         return page("staff_message.html", status=409, user=actor, message=exc.message)
     return redirect(url_for("staff.dashboard", lang=language()), code=303)
-
-
-UNDECIDED = (State.FILED.value, State.INVESTIGATING.value, State.NOTIFIED.value)
-ACTIVITY_WINDOW = 10_000  # the newest leaves the officer-activity panel reads
-
-
-def _activity(session) -> list[tuple[str, int]]:
-    """Events per actor among the newest leaves, busiest first."""
-    counts: dict[str, int] = {}
-    for (data,) in session.execute(select(Leaf.data).order_by(Leaf.leaf_index.desc()).limit(ACTIVITY_WINDOW)):
-        actor = json.loads(data).get("actor", "?")
-        counts[actor] = counts.get(actor, 0) + 1
-    return sorted(counts.items(), key=lambda kv: -kv[1])[:20]
 
 
 REASON = {Role.OFFICER: "case-review", Role.SUPERVISOR: "supervision", Role.LEGAL: "legal-review",
@@ -243,7 +205,7 @@ def record_step(actor: Actor, case_no: str) -> ResponseReturnValue:
 def upload_evidence(actor: Actor, case_no: str) -> ResponseReturnValue:
     """The officer desk: upload a file as evidence of the case (large footage goes by lianzheng upload)."""
     check_csrf()
-    request.max_content_length = current().settings.max_evidence_bytes
+    request.max_content_length = current().settings.evidence.max_evidence_bytes
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return page("staff_message.html", status=400, user=actor, message=t("no_file"))
