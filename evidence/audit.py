@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence import projection
-from evidence.blobstore import FileBlobStore
+from evidence.blobstore import BlobStore
 from evidence.models import Device, EvidenceItem, Recipient
 from evidence.projection import ItemRow, Registry
 from ledger.audit import Report
@@ -36,7 +36,7 @@ class EvidenceProjection:
             self.gaps[event.payload["evidence_id"]] = event.payload["reason"]
 
 
-def check(session: Session, blobs: FileBlobStore, logged: EvidenceProjection, report: Report) -> None:
+def check(session: Session, blobs: BlobStore, logged: EvidenceProjection, report: Report) -> None:
     """Add a finding per evidence, device or recipient row the log does not bear out, per missing or
     changed blob, and per unacknowledged break in a device's segments."""
     continuity = projection.continuity(logged.items.values())
@@ -89,7 +89,7 @@ def _recipients(session: Session, registry: Registry, report: Report) -> None:
         report.add(f"recipients {code}", "the row is missing: the log registers the body")
 
 
-def _blobs(blobs: FileBlobStore, logged: EvidenceProjection, report: Report) -> None:
+def _blobs(blobs: BlobStore, logged: EvidenceProjection, report: Report) -> None:
     seen: set[str] = set()
     for row in sorted(logged.items.values(), key=lambda r: r.leaf_index):
         for sha256, what in ((row.sha256, "blob"), (row.poster_sha256, "poster frame")):

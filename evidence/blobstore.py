@@ -16,6 +16,7 @@ import socket
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -52,7 +53,8 @@ class BlobWriter(Protocol):
 
 
 class BlobStore(Protocol):
-    """What evidence needs of a blob store; an S3-compatible store can implement the same."""
+    """What evidence needs of a blob store: `EvidenceService` and the audit take one, so an
+    S3-compatible store is one more class with these methods."""
 
     def writer(self, max_size: int) -> BlobWriter: ...
 
@@ -62,6 +64,21 @@ class BlobStore(Protocol):
         """The blob's bytes in chunks; raises TamperedBlob at the end if they do not hash to the name."""
 
     def size(self, sha256: str) -> int: ...
+
+    def verify(self, sha256: str) -> str | None:
+        """None when the blob is there with its hash; otherwise what is wrong with it."""
+
+    def local_file(self, sha256: str) -> AbstractContextManager[Path]:
+        """The blob as a local file while the block runs, for tools that read files (ffmpeg)."""
+
+    def scratch(self) -> AbstractContextManager[Path]:
+        """An empty private folder for files made from blobs, removed after the block."""
+
+    def health(self) -> str:
+        """"ok" when blobs can be stored now, else what stops it (for /readyz)."""
+
+    def sweep_stale(self) -> int:
+        """Remove what writers of processes killed mid-upload left behind; how many were removed."""
 
 
 class FileBlobStore:
@@ -94,6 +111,20 @@ class FileBlobStore:
                 yield chunk
         if digest.hexdigest() != sha256:
             raise TamperedBlob(f"blob {sha256} was changed on disk: its bytes hash to {digest.hexdigest()}")
+
+    @contextmanager
+    def local_file(self, sha256: str) -> Iterator[Path]:
+        yield self.path(sha256)  # already a file: no copy
+
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.tmp, prefix=self.temp_prefix()) as folder:
+            yield Path(folder)
+
+    def health(self) -> str:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return "ok" if os.access(self.root, os.W_OK) else f"{self.root} is not writable"
 
     def verify(self, sha256: str) -> str | None:
         """None when the blob is there with its hash; otherwise what is wrong with it."""

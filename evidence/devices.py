@@ -27,8 +27,7 @@ from ledger.cases import REGISTRY, CaseService
 from ledger.errors import InvalidInput, NotFound
 from ledger.event_types import DEVICE_REGISTERED, DEVICE_REVOKED
 from ledger.events import Event
-from ledger.models import Leaf
-from ledger.storage import LogTransaction
+from ledger.storage import LogTransaction, case_leaves
 from ledger.users import Action, Actor
 
 KINDS = ("bodycam", "camera")
@@ -109,8 +108,7 @@ class DeviceRegistry:
 
 def registry(session: Session) -> Registry:
     """The registry chain folded: devices and recipients as the log says."""
-    rows = session.scalars(select(Leaf.data).where(Leaf.case_no == REGISTRY).order_by(Leaf.leaf_index))
-    return projection.registry_of(Event.decode(data) for data in rows)
+    return projection.registry_of(Event.decode(leaf.data) for leaf in case_leaves(session, REGISTRY))
 
 
 def _load_key(pem: bytes) -> tuple[str, bytes]:

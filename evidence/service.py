@@ -11,9 +11,8 @@ A refusal before the commit deletes the temporary file: no blob, no leaf.
 from __future__ import annotations
 
 import json
-import tempfile
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from hashlib import sha256 as sha256_of
@@ -25,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence import media
-from evidence.blobstore import Blob, FileBlobStore
+from evidence.blobstore import Blob, BlobStore
 from evidence.devices import DeviceRegistry
 from evidence.errors import ChecksumMismatch, TamperedBlob, Truncated, UnsupportedMedia
 from evidence.integrity import check_item
@@ -41,10 +40,21 @@ from ledger.events import Event, as_utc, format_time
 from ledger.lifecycle import State
 from ledger.models import Leaf
 from ledger.projection import parse_time
-from ledger.storage import LogTransaction
+from ledger.storage import LogTransaction, case_leaves
 from ledger.users import Action, Actor
 
-Also = Callable[[Session, dict[str, Any]], None]
+
+@dataclass(frozen=True)
+class Stored:
+    """A file committed to the blob store and checked, not yet in the log (`EvidenceService.store`)."""
+
+    meta: UploadMeta
+    blob: Blob
+    media_type: str
+    media_json: str  # the probe's facts, canonical JSON
+    signed_by: str | None  # the device whose signature checked, if any
+    poster_sha256: str | None
+    derived: tuple[EvidenceItem, dict[str, Any]] | None = None  # the original and the operation
 LATE_AFTER = timedelta(hours=24)
 CUSTODY_ACTIONS = ("view", "download", "playback", "export", "share")
 # Why evidence was accessed, from a fixed list: free text could carry a person's name into the log.
@@ -61,7 +71,7 @@ class Limits:
 class EvidenceService:
     """Evidence of cases: ingest, derived copies, reads with custody, the custody trail."""
 
-    def __init__(self, cases: CaseService, blobs: FileBlobStore, devices: DeviceRegistry, limits: Limits) -> None:
+    def __init__(self, cases: CaseService, blobs: BlobStore, devices: DeviceRegistry, limits: Limits) -> None:
         self.cases = cases
         self.sessions = cases.sessions
         self.blobs = blobs
@@ -71,16 +81,30 @@ class EvidenceService:
 
     # --- ingest --------------------------------------------------------------------
 
-    def ingest(self, actor: Actor, meta: UploadMeta, chunks: Iterable[bytes], length: int | None,
-               also: Also | None = None) -> dict[str, Any]:
-        """Stream `chunks` in as evidence of `meta.case_no`; `length` is the size the client declared.
+    def ingest(self, actor: Actor, meta: UploadMeta, chunks: Iterable[bytes],
+               length: int | None) -> dict[str, Any]:
+        """Stream `chunks` in as evidence of `meta.case_no`; `length` is the size the client declared."""
+        stored = self.store(actor, meta, chunks, length)
+        return self.cases.write(actor, None, lambda tx: self.register(tx, actor, stored))
 
-        `also(session, result)` runs in the registering transaction (a finished upload marks itself there).
-        """
+    def store(self, actor: Actor, meta: UploadMeta, chunks: Iterable[bytes],
+              length: int | None) -> Stored:
+        """The first half of an ingest, before any log transaction: the bytes checked and committed as
+        a blob, probed, and a video's poster made. `register` then logs it, in the caller's transaction
+        (a finished resumable upload marks itself finished in that same transaction)."""
         actor.require(Action.UPLOAD_EVIDENCE)
         self.check_upload(actor, meta)
         blob, kind, facts, device = self._store(meta, chunks, length)
-        return self._register(actor, meta, blob, kind, facts, device, also=also)
+        return self._stored(meta, blob, kind, facts, device)
+
+    def register(self, tx: LogTransaction, actor: Actor, stored: Stored) -> dict[str, Any]:
+        """Log a stored file as evidence (its registration event) and add its row, in `tx`."""
+        return self._record(tx, actor, stored)
+
+    def _stored(self, meta: UploadMeta, blob: Blob, kind: str, facts: dict[str, Any], device: str | None,
+                derived: tuple[EvidenceItem, dict[str, Any]] | None = None) -> Stored:
+        poster = self._poster(blob.sha256, facts) if kind in VIDEO else None
+        return Stored(meta, blob, kind, rfc8785.dumps(facts).decode(), device, poster, derived)
 
     def _store(self, meta: UploadMeta, chunks: Iterable[bytes], length: int | None
                ) -> tuple[Blob, str, dict[str, Any], str | None]:
@@ -97,10 +121,10 @@ class EvidenceService:
             raise
         return writer.commit(), kind, facts, device
 
-    def ingest_file(self, actor: Actor, meta: UploadMeta, path: Path, also: Also | None = None) -> dict[str, Any]:
-        """Register a complete file (a finished resumable upload)."""
+    def store_file(self, actor: Actor, meta: UploadMeta, path: Path) -> Stored:
+        """`store` for a complete file (a finished resumable upload)."""
         with open(path, "rb") as f:
-            return self.ingest(actor, meta, iter(lambda: f.read(1 << 20), b""), path.stat().st_size, also)
+            return self.store(actor, meta, iter(lambda: f.read(1 << 20), b""), path.stat().st_size)
 
     def _check(self, meta: UploadMeta, digest: str, head: bytes, temp: Path) -> tuple[str, dict[str, Any], str | None]:
         kind = media_type(head)
@@ -128,23 +152,10 @@ class EvidenceService:
         if state in (State.CLOSED.value, State.WITHDRAWN.value):
             raise CaseClosed(f"case {case_no} is {state}: no evidence is added to a closed case")
 
-    def _register(self, actor: Actor, meta: UploadMeta, blob: Blob, kind: str, facts: dict[str, Any],
-                  device: str | None, derived: tuple[EvidenceItem, dict[str, Any]] | None = None,
-                  also: Also | None = None) -> dict[str, Any]:
-        poster = self._poster(blob.sha256, facts) if kind in VIDEO else None
-        media_json = rfc8785.dumps(facts).decode()
-
-        def work(tx: LogTransaction) -> dict[str, Any]:
-            result = self._record(tx, actor, meta, blob, kind, media_json, device, poster, derived)
-            if also is not None:
-                also(tx.session, result)
-            return result
-
-        return self.cases.write(actor, None, work)
-
-    def _record(self, tx: LogTransaction, actor: Actor, meta: UploadMeta, blob: Blob, kind: str,
-                media_json: str, device: str | None, poster: str | None,
-                derived: tuple[EvidenceItem, dict[str, Any]] | None) -> dict[str, Any]:
+    def _record(self, tx: LogTransaction, actor: Actor, stored: Stored) -> dict[str, Any]:
+        meta, blob, media_json, derived = stored.meta, stored.blob, stored.media_json, stored.derived
+        device, poster = stored.signed_by, stored.poster_sha256
+        kind = stored.media_type
         now = datetime.now(UTC)
         item = EvidenceItem(
             id="EV-" + uuid.uuid4().hex[:20], case_no=meta.case_no, sha256=blob.sha256, size=blob.size,
@@ -162,9 +173,9 @@ class EvidenceService:
         return {**written, "evidence": view(item)}
 
     def _poster(self, sha256: str, facts: dict[str, Any]) -> str | None:
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "poster.jpg"
-            if not media.poster(self.blobs.path(sha256), out, facts.get("duration_s")):
+        with self.blobs.scratch() as folder, self.blobs.local_file(sha256) as source:
+            out = folder / "poster.jpg"
+            if not media.poster(source, out, facts.get("duration_s")):
                 return None
             writer = self.blobs.writer(self.limits.max_bytes)
             writer.write(out.read_bytes())
@@ -181,14 +192,14 @@ class EvidenceService:
         if original.media_type not in VIDEO:
             raise UnsupportedMedia(f"only video can be trimmed or blurred, not {original.media_type}")
         has_audio = any(s.get("type") == "audio" for s in media_facts(original).get("streams", []))
-        self.blobs.tmp.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=self.blobs.tmp, prefix=self.blobs.temp_prefix()) as tmp:
-            out = Path(tmp) / "derived.mp4"
-            media.derive(self.blobs.path(original.sha256), out, operation, has_audio)
+        with self.blobs.scratch() as folder, self.blobs.local_file(original.sha256) as source:
+            out = folder / "derived.mp4"
+            media.derive(source, out, operation, has_audio)
             meta = UploadMeta(case_no=original.case_no, captured_at=as_utc(original.captured_at))
             with open(out, "rb") as f:
                 blob, kind, facts, _ = self._store(meta, iter(lambda: f.read(1 << 20), b""), None)
-        return self._register(actor, meta, blob, kind, facts, None, (original, operation))
+        stored = self._stored(meta, blob, kind, facts, None, (original, operation))
+        return self.cases.write(actor, None, lambda tx: self.register(tx, actor, stored))
 
     # --- reading, with custody -----------------------------------------------------
 
@@ -295,11 +306,10 @@ class EvidenceService:
         actor.require(Action.READ_CUSTODY)
         item = self._readable(actor, evidence_id)
         with self.sessions() as session:
-            rows = session.execute(select(Leaf.leaf_index, Leaf.data).where(Leaf.case_no == item.case_no)
-                                   .order_by(Leaf.leaf_index)).all()
+            leaves = case_leaves(session, item.case_no)
         trail: list[dict[str, object]] = []
-        for index, data in rows:
-            event = Event.decode(data)
+        for leaf in leaves:
+            index, event = leaf.index, Event.decode(leaf.data)
             if event.type in (EVIDENCE_REGISTERED, EVIDENCE_CUSTODY) and event.payload.get("evidence_id") == item.id:
                 trail.append({"index": index, "type": event.type, "actor": event.actor, "time": event.time,
                               **{k: event.payload[k] for k in ("action", "role", "reason", "recipient")

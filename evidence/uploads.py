@@ -3,7 +3,7 @@
 An upload's bytes accumulate in `<data>/uploads/<id>`; its offset is the
 row's, advanced only after the bytes are fsynced, so a resumed upload never
 skips or repeats bytes. When the last byte arrives the file is registered as
-evidence (service.ingest_file) and removed. Uploads that are not finished in
+evidence (service.store_file, then register) and removed. Uploads that are not finished in
 time expire and are deleted; they never become evidence.
 """
 
@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from evidence.errors import ChecksumMismatch, OffsetConflict, TooLarge, Truncated
 from evidence.meta import UploadMeta
@@ -28,6 +27,7 @@ from evidence.models import Upload
 from evidence.service import EvidenceService
 from ledger.errors import InvalidInput, LianzhengError, NotFound
 from ledger.events import as_utc
+from ledger.storage import LogTransaction
 from ledger.users import Action, Actor
 
 # sha256 first; sha1 too because standard clients (tuspy) send it. It guards the transfer of one chunk
@@ -117,11 +117,14 @@ class Uploads:
         registered, never both nor twice. A refused file ends the upload: the client starts anew."""
         path = self._path(upload.id)
 
-        def mark(session: Session, result: dict[str, Any]) -> None:
-            session.get_one(Upload, upload.id).evidence_id = result["evidence"]["evidence_id"]
+        def register(tx: LogTransaction) -> dict[str, Any]:
+            registered = self.evidence.register(tx, actor, stored)
+            tx.session.get_one(Upload, upload.id).evidence_id = registered["evidence"]["evidence_id"]
+            return registered
 
         try:
-            registered = self.evidence.ingest_file(actor, UploadMeta.parse(json.loads(upload.meta)), path, mark)
+            stored = self.evidence.store_file(actor, UploadMeta.parse(json.loads(upload.meta)), path)
+            registered = self.evidence.cases.write(actor, None, register)
         except LianzhengError:
             with self.sessions.begin() as session:
                 session.delete(session.get_one(Upload, upload.id))

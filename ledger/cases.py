@@ -30,13 +30,13 @@ from ledger.errors import (
     StoredStateMismatch,
     invalid_input,
 )
-from ledger.event_types import CASE_EVENTS, PARTY_ERASED
+from ledger.event_types import CASE_EVENTS, PARTY_ERASED, check_payload
 from ledger.events import Event, utc_now
 from ledger.lifecycle import Outcome, State
 from ledger.models import Case, IdempotencyRecord, Leaf, Party, PartyCase
 from ledger.parties import PartyData, PartySecrets
 from ledger.projection import CaseRow
-from ledger.storage import LogStore, LogTransaction
+from ledger.storage import LogStore, LogTransaction, case_leaves
 from ledger.users import Action, Actor
 
 log = logging.getLogger(__name__)
@@ -99,22 +99,6 @@ class CaseService:
         return self.write(
             actor, idempotency, lambda tx: self._transition(tx, actor, case_no, state, clean, party_data)
         )
-
-    def erase_party(self, actor: Actor, case_no: str, idempotency: Idempotency | None = None,
-                    also: Callable[[Session, str], None] | None = None) -> dict[str, Any]:
-        """Crypto-shred a party's data: delete the sealed row; the leaves and proofs stay.
-
-        `also(session, case_no)` deletes, in the same transaction, what other domains sealed for the party.
-        """
-        actor.require(Action.ERASE_PARTY)
-
-        def work(tx: LogTransaction) -> dict[str, Any]:
-            result = self._erase(tx, actor, case_no)
-            if also is not None:
-                also(tx.session, case_no)
-            return result
-
-        return self.write(actor, idempotency, work)
 
     def write(self, actor: Actor, idempotency: Idempotency | None,
               work: Callable[[LogTransaction], dict[str, Any]]) -> dict[str, Any]:
@@ -184,7 +168,11 @@ class CaseService:
         case.state = target.value
         return self._record(tx, actor, case, CASE_EVENTS[target], payload, self.clock())
 
-    def _erase(self, tx: LogTransaction, actor: Actor, case_no: str) -> dict[str, Any]:
+    def erase_party(self, tx: LogTransaction, actor: Actor, case_no: str) -> dict[str, Any]:
+        """Crypto-shred a party's data in `tx`: delete the sealed row and log the erasure; the leaves
+        and proofs stay. What other domains sealed for the party goes in the same transaction
+        (verify_portal/app/erasure.py)."""
+        actor.require(Action.ERASE_PARTY)
         session = tx.session
         case, _ = self.checked_case(session, actor, case_no)
         row = session.get(Party, case_no)
@@ -220,6 +208,7 @@ class CaseService:
     def _record(
         self, tx: LogTransaction, actor: Actor, case: Case, type_: str, payload: dict[str, Any], now: str
     ) -> dict[str, Any]:
+        check_payload(type_, payload)
         event = Event(
             type=type_, case_no=case.case_no, seq=case.seq, actor=actor.username, time=now,
             prev=case.last_leaf_hash.hex() if case.seq else None, payload=payload,
@@ -239,9 +228,8 @@ class CaseService:
 
     def logged_case(self, session: Session, case_no: str) -> CaseRow | None:
         """The case as its events in the log say it is (ledger/projection.py)."""
-        rows = session.execute(select(Leaf.leaf_hash, Leaf.data).where(Leaf.case_no == case_no)
-                               .order_by(Leaf.leaf_index))
-        return projection.fold_case((bytes(h), Event.decode(d)) for h, d in rows)
+        leaves = case_leaves(session, case_no)
+        return projection.fold_case((leaf.leaf_hash, Event.decode(leaf.data)) for leaf in leaves)
 
     def disagreements(self, session: Session, case_no: str) -> list[str]:
         """How the case's row differs from its log, column by column (empty when they agree)."""
@@ -282,6 +270,7 @@ class CaseService:
                               payload: dict[str, Any]) -> dict[str, Any]:
         """Append an event of the registry chain (inside `write`'s work): its seq and prev come from the
         chain's last leaf, so the registry is read from the log itself."""
+        check_payload(type_, payload)
         last = tx.session.execute(select(Leaf.leaf_hash, Leaf.data).where(Leaf.case_no == REGISTRY)
                                .order_by(Leaf.leaf_index.desc()).limit(1)).first()
         seq = 0 if last is None else Event.decode(last.data).seq + 1
@@ -298,11 +287,7 @@ class CaseService:
         actor.require(Action.READ_CASE)
         with self.sessions() as session:
             case = self.visible_case(session, actor, case_no)
-            leaves = session.execute(
-                select(Leaf.leaf_index, Leaf.leaf_hash, Leaf.data).where(Leaf.case_no == case_no)
-                .order_by(Leaf.leaf_index)
-            ).all()
-            events = [{"index": i, "leaf_hash": h.hex(), "event": json.loads(d)} for i, h, d in leaves]
+            events = [leaf.to_json() for leaf in case_leaves(session, case_no)]
             return {
                 "case_no": case.case_no,
                 "state": case.state,

@@ -18,7 +18,7 @@ import hmac
 import json
 import os
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import rfc8785
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -95,15 +95,28 @@ def commitment(salt: bytes, party: PartyData) -> str:
     return hashlib.sha256(_COMMITMENT_DOMAIN + salt + rfc8785.dumps(party.model_dump())).hexdigest()
 
 
+def seal_record(secrets: PartySecrets, record: dict[str, Any], case_no: str) -> tuple[bytes, bytes]:
+    """A record about a case's party encrypted (AES-256-GCM, a fresh 96-bit nonce), the case number
+    bound in as associated data so a row moved to another case does not open: (nonce, ciphertext)."""
+    nonce = os.urandom(12)
+    return nonce, AESGCM(secrets.encryption_key).encrypt(nonce, rfc8785.dumps(record), case_no.encode())
+
+
+def open_record(secrets: PartySecrets, nonce: bytes, ciphertext: bytes, case_no: str) -> dict[str, Any]:
+    """A record sealed by `seal_record` for `case_no`; InvalidTag if it was altered or moved."""
+    opened: dict[str, Any] = json.loads(AESGCM(secrets.encryption_key).decrypt(nonce, ciphertext,
+                                                                                case_no.encode()))
+    return opened
+
+
 def seal(secrets: PartySecrets, party: PartyData, case_no: str) -> SealedParty:
-    """Encrypt a party's data for the case; the case number is bound in as associated data."""
-    salt, nonce = os.urandom(32), os.urandom(12)
-    plaintext = rfc8785.dumps({"salt": salt.hex(), "party": party.model_dump()})
-    ciphertext = AESGCM(secrets.encryption_key).encrypt(nonce, plaintext, case_no.encode())
+    """Encrypt a party's data for the case, with the salt of its commitment."""
+    salt = os.urandom(32)
+    nonce, ciphertext = seal_record(secrets, {"salt": salt.hex(), "party": party.model_dump()}, case_no)
     return SealedParty(salt, nonce, ciphertext, commitment(salt, party), party_key(secrets, party))
 
 
 def unseal(secrets: PartySecrets, nonce: bytes, ciphertext: bytes, case_no: str) -> tuple[bytes, PartyData]:
     """Decrypt a sealed party: its salt and data."""
-    plain = json.loads(AESGCM(secrets.encryption_key).decrypt(nonce, ciphertext, case_no.encode()))
+    plain = open_record(secrets, nonce, ciphertext, case_no)
     return bytes.fromhex(plain["salt"]), PartyData.model_validate(plain["party"])

@@ -11,6 +11,7 @@ that can never change again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,6 +39,29 @@ class Appended:
 
     index: int
     leaf_hash: bytes
+
+
+@dataclass(frozen=True)
+class CaseLeaf:
+    """One leaf of a case's chain (or of the registry's)."""
+
+    index: int
+    leaf_hash: bytes
+    data: bytes  # the event's canonical bytes
+
+    def to_json(self) -> dict[str, Any]:
+        """The leaf as case pages and the API show it: index, leaf hash, the event as logged."""
+        return {"index": self.index, "leaf_hash": self.leaf_hash.hex(), "event": json.loads(self.data)}
+
+
+def case_leaves(session: Session, case_no: str, below: int | None = None) -> list[CaseLeaf]:
+    """A case's leaves in log order (the registry's, for `ledger.cases.REGISTRY`); with `below`, only
+    those under that tree size."""
+    query = select(Leaf.leaf_index, Leaf.leaf_hash, Leaf.data).where(Leaf.case_no == case_no)
+    if below is not None:
+        query = query.where(Leaf.leaf_index < below)
+    rows = session.execute(query.order_by(Leaf.leaf_index))
+    return [CaseLeaf(index, bytes(leaf_hash), bytes(data)) for index, leaf_hash, data in rows]
 
 
 class LogTransaction:

@@ -32,6 +32,10 @@ def _size(services):
         return services.store.latest_size(session)
 
 
+def _erase(services, actor, case_no):
+    return services.cases.write(actor, None, lambda tx: services.cases.erase_party(tx, actor, case_no))
+
+
 def _walk(services, actor, case_no, *steps):
     for to, payload in steps:
         services.cases.transition(actor, case_no, to, payload)
@@ -151,8 +155,8 @@ def test_erasing_a_party_deletes_the_data_and_keeps_every_proof_valid(services, 
         before = services.store.inclusion_proof(session, 0)
     legal = _actor(services, "legal-1")
     with pytest.raises(Forbidden):
-        services.cases.erase_party(officer, case_no)
-    erased = services.cases.erase_party(legal, case_no)
+        _erase(services, officer, case_no)
+    erased = _erase(services, legal, case_no)
     assert erased["event"]["type"] == "party.erased"
 
     case = services.cases.get(legal, case_no)
@@ -163,7 +167,7 @@ def test_erasing_a_party_deletes_the_data_and_keeps_every_proof_valid(services, 
     merkle.verify_inclusion(0, after.size, before.leaf_hash, after.proof, after.root)
     assert report.clean, report.findings
     with pytest.raises(NotFound, match="no personal data"):
-        services.cases.erase_party(legal, case_no)
+        _erase(services, legal, case_no)
 
 
 def test_a_retried_write_with_the_same_idempotency_key_is_appended_once(services, officer):
@@ -206,3 +210,14 @@ def test_a_username_is_a_code_never_a_persons_name(services):
 
     with services.sessions.begin() as session, pytest.raises(InvalidInput, match="never a person's name"):
         add_user(session, "张三", Role.OFFICER)
+
+
+def test_an_event_whose_payload_is_not_of_its_shape_is_refused_and_nothing_is_written(services, officer):
+    case_no = services.cases.create(officer, REPORT)["case_no"]
+    before = _size(services)
+    with pytest.raises(InvalidInput, match="not of its shape"):
+        services.cases.write(officer, None, lambda tx: services.cases.append_event(
+            tx, officer, case_no, "evidence.gap-acknowledged",
+            {"evidence_id": "EV-0123", "device": None, "reason": "the officer forgot"}))
+    assert _size(services) == before
+    assert [e["event"]["type"] for e in services.cases.get(officer, case_no)["events"]] == ["case.reported"]

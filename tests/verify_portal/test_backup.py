@@ -36,7 +36,8 @@ def source(tmp_path, database_url, media_dir):
     services = build_services(env)
     with services.sessions() as session:
         officer = by_username(session, "officer-1")
-    services.evidence.ingest_file(officer, UploadMeta(case_no, datetime.now(UTC)), media_dir / "photo.jpg")
+    photo = (media_dir / "photo.jpg").read_bytes()
+    services.evidence.ingest(officer, UploadMeta(case_no, datetime.now(UTC)), [photo], len(photo))
     services.engine.dispose()
     assert run("chain", "up").exit_code == 0
     assert run("anchor", "run", "--once").exit_code == 0

@@ -5,6 +5,7 @@ of the audit. Which chain and contract these use is `anchoring`'s wiring."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -19,7 +20,9 @@ from ledger.audit import Report
 from ledger.errors import NotFound
 from ledger.events import as_utc, format_time
 from verify_portal.app.anchoring import identity, local_chain, policy
-from verify_portal.app.services import Services
+
+if TYPE_CHECKING:  # the wiring passes the services in: importing it would put this use case above it
+    from verify_portal.app.services import Services
 
 
 def audit_chain(services: Services, report: Report) -> None:

@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -23,8 +24,10 @@ from ledger.projection import LogProjection
 from ledger.users import Action, Actor
 from verify_portal.app import anchored
 from verify_portal.app.models import AuditRun
-from verify_portal.app.services import Services
 from verify_portal.app.statements import StatementProjection
+
+if TYPE_CHECKING:  # the wiring passes the services in: importing it would put this use case above it
+    from verify_portal.app.services import Services
 
 log = logging.getLogger(__name__)
 STALE_RUN = timedelta(hours=6)  # a run "running" longer than this died with its process

@@ -12,12 +12,11 @@ import logging
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import IO, Any
-
-from sqlalchemy import select
+from typing import IO, TYPE_CHECKING, Any
 
 from anchor import records
 from anchor.errors import NotAnchoredYet
+from anchor.models import AnchorRecord
 from evidence import package
 from evidence import verify as verifier
 from evidence.contents import EvidenceFile, PackageContents, custody_of
@@ -26,13 +25,15 @@ from evidence.service import view
 from ledger import trust
 from ledger.errors import LianzhengError
 from ledger.events import Event, utc_now
-from ledger.models import Leaf
+from ledger.storage import case_leaves
 from ledger.trust import TrustRoots
 from ledger.users import Actor
 from ledger.verdict import Status
 from verify_portal.app import anchoring
 from verify_portal.app.integrity import case_disagreements
-from verify_portal.app.services import Services
+
+if TYPE_CHECKING:  # the wiring passes the services in: importing it would put this use case above it
+    from verify_portal.app.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -92,15 +93,14 @@ def _anchor_covering(services: Services, index: int, wait: float):
 
 
 def _gather(services: Services, actor: Actor, case_no: str, items: list[EvidenceItem],
-            record) -> PackageContents:
+            record: AnchorRecord) -> PackageContents:
     store, blobs = services.store, services.evidence.blobs
     with services.sessions() as session:
-        leaves = session.execute(select(Leaf.leaf_index, Leaf.data).where(
-            Leaf.case_no == case_no, Leaf.leaf_index < record.size).order_by(Leaf.leaf_index)).all()
+        leaves = case_leaves(session, case_no, below=record.size)
         head = store.checkpoint(session, record.size)
-        proofs = store.inclusion_proofs(session, [i for i, _ in leaves], record.size)
+        proofs = store.inclusion_proofs(session, [leaf.index for leaf in leaves], record.size)
         signed_by = store.checkpoint_key(session, record.size).public_key
-    events = [(i, bytes(d)) for i, d in leaves]
+    events = [(leaf.index, leaf.data) for leaf in leaves]
     included = [item for item in items if item.leaf_index < record.size]
     return PackageContents(
         case_no=case_no, events=events, proofs={p.index: p.proof for p in proofs}, size=head.size, root=head.root,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,7 +20,9 @@ from ledger.lifecycle import State
 from ledger.models import Case, Leaf
 from verify_portal.app import anchoring, counters
 from verify_portal.app.models import AuditRun
-from verify_portal.app.services import Services
+
+if TYPE_CHECKING:  # the wiring passes the services in: importing it would put this use case above it
+    from verify_portal.app.services import Services
 
 UNDECIDED = (State.FILED.value, State.INVESTIGATING.value, State.NOTIFIED.value)
 ACTIVITY_WINDOW = 10_000  # the newest leaves the officer-activity panel reads

@@ -3,7 +3,10 @@ row against their events. A disagreement is shown as a red banner; decisions ref
 
 from __future__ import annotations
 
-from verify_portal.app.services import Services
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the wiring passes the services in: importing it would put this use case above it
+    from verify_portal.app.services import Services
 
 
 def case_disagreements(services: Services, case_no: str) -> list[str]:

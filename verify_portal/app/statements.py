@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import secrets
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from PIL import Image
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -32,7 +30,7 @@ from ledger.event_types import PARTY_ERASED, PARTY_STATEMENT
 from ledger.events import Event, format_time
 from ledger.lifecycle import State
 from ledger.models import User
-from ledger.parties import PartySecrets
+from ledger.parties import PartySecrets, open_record, seal_record
 from ledger.storage import LogTransaction
 from ledger.users import Action, Actor, Role, actor_of
 from verify_portal.app.models import Statement
@@ -94,10 +92,9 @@ class Statements:
         now = datetime.now(UTC)
         meta = UploadMeta(case_no=case_no, captured_at=now, captured_text=format_time(now))
         registered = [self.evidence.ingest(actor, meta, [p], len(p))["evidence"] for p in photos]
-        salt, nonce = os.urandom(32), os.urandom(12)
-        sealed = AESGCM(self.secrets.encryption_key).encrypt(
-            nonce, json.dumps({"salt": salt.hex(), "text": text}, ensure_ascii=False).encode(), case_no.encode())
-        payload = {"commitment": hashlib.sha256(_DOMAIN + salt + text.encode()).hexdigest(), "channel": "portal",
+        salt = os.urandom(32)
+        nonce, sealed = seal_record(self.secrets, {"salt": salt.hex(), "text": text}, case_no)
+        payload = {"commitment": _commitment(salt, text), "channel": "portal",
                    "photos": [{"evidence_id": r["evidence_id"], "sha256": r["sha256"]} for r in registered]}
 
         def work(tx: LogTransaction) -> dict[str, Any]:
@@ -118,9 +115,8 @@ class Statements:
             self.cases.visible_case(session, actor, case_no)
             rows = session.scalars(select(Statement).where(Statement.case_no == case_no)
                                    .order_by(Statement.leaf_index)).all()
-        aead = AESGCM(self.secrets.encryption_key)
-        return [{"leaf_index": r.leaf_index, "text": json.loads(aead.decrypt(r.nonce, r.ciphertext,
-                                                                             case_no.encode()))["text"]}
+        return [{"leaf_index": r.leaf_index,
+                 "text": open_record(self.secrets, r.nonce, r.ciphertext, case_no)["text"]}
                 for r in rows]
 
     @staticmethod
@@ -152,12 +148,10 @@ class Statements:
 
     def _opens_to(self, row: Statement, commitment: str) -> bool:
         try:
-            plain = json.loads(AESGCM(self.secrets.encryption_key).decrypt(row.nonce, row.ciphertext,
-                                                                          row.case_no.encode()))
+            plain = open_record(self.secrets, row.nonce, row.ciphertext, row.case_no)
         except (InvalidTag, ValueError):
             return False
-        return hashlib.sha256(_DOMAIN + bytes.fromhex(plain["salt"]) + plain["text"].encode()).hexdigest() \
-            == commitment
+        return _commitment(bytes.fromhex(plain["salt"]), plain["text"]) == commitment
 
     def _portal_actor(self) -> Actor:
         with self.cases.sessions.begin() as session:
@@ -168,3 +162,8 @@ class Statements:
                 session.add(user)
                 session.flush()
             return actor_of(user)
+
+
+def _commitment(salt: bytes, text: str) -> str:
+    """The statement's salted commitment, as its log event carries it."""
+    return hashlib.sha256(_DOMAIN + salt + text.encode()).hexdigest()

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from evidence.service import view
+from verify_portal.app import erasure
 from verify_portal.cli.common import actor, as_user, json_arg, print_json, services
 
 
@@ -61,7 +62,7 @@ def case_show(username: str, case_no: str) -> None:
 def case_erase_party(username: str, case_no: str) -> None:
     """Erase the party's personal data (legal deletion); every proof stays valid."""
     wired = services()
-    print_json(wired.cases.erase_party(actor(wired, username), case_no, also=wired.statements.erase))
+    print_json(erasure.erase_party(wired, actor(wired, username), case_no))
 
 
 @click.group()

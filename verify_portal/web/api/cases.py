@@ -7,7 +7,7 @@ import io
 import segno
 from flask import Blueprint, Response, jsonify, request
 
-from verify_portal.app import anchored
+from verify_portal.app import anchored, erasure
 from verify_portal.app.integrity import case_disagreements
 from verify_portal.web.api.requests import idempotency, int_arg, json_object, only_fields
 from verify_portal.web.auth import AUTHENTICATED, access, current_actor
@@ -46,8 +46,7 @@ def transition(case_no: str) -> tuple[Response, int]:
 @access(AUTHENTICATED)
 def erase_party(case_no: str) -> tuple[Response, int]:
     """Legal erasure of the party's personal data (crypto-shredding); the log still verifies."""
-    services = current()
-    return _created(services.cases.erase_party(current_actor(), case_no, idempotency(), also=services.statements.erase))
+    return _created(erasure.erase_party(current(), current_actor(), case_no, idempotency()))
 
 
 @bp.get("/<case_no>")

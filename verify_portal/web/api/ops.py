@@ -5,7 +5,6 @@ Everything here is read from the database or probed on the spot, so every gunico
 
 from __future__ import annotations
 
-import os
 import time
 
 from flask import Blueprint, Response, jsonify
@@ -33,7 +32,8 @@ def healthz() -> Response:
 def readyz() -> tuple[Response, int]:
     """Ready to serve: database, blob store, chain reachable, anchoring not lagging beyond its limit."""
     services = current()
-    checks = {"database": _database(services), "blob_store": _blob_store(services), "chain": _chain(services)}
+    checks = {"database": _database(services), "blob_store": services.evidence.blobs.health(),
+              "chain": _chain(services)}
     lag = figures.anchor_lag(services)
     limit = services.settings.chain.anchor_lag_limit
     behind = f"{lag.seconds:.0f} s behind (limit {limit:.0f} s)"
@@ -51,12 +51,6 @@ def _database(services: Services) -> str:
     except Exception as exc:  # noqa: BLE001 - any failure means not ready; the kind is what operators need
         return f"unreachable: {type(exc).__name__}"
     return "ok"
-
-
-def _blob_store(services: Services) -> str:
-    root = services.evidence.blobs.root
-    root.mkdir(parents=True, exist_ok=True)
-    return "ok" if os.access(root, os.W_OK) else f"{root} is not writable"
 
 
 def _chain(services: Services) -> str:

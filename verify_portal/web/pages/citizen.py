@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 
 from ledger.errors import IllegalTransition, InvalidInput
 from ledger.lifecycle import State
-from ledger.models import Leaf
+from ledger.storage import case_leaves
 from verify_portal.app import anchored, counters
 from verify_portal.app.citizens import LookupRefused, timeline
 from verify_portal.app.integrity import case_disagreements
@@ -133,6 +133,4 @@ def logout() -> ResponseReturnValue:
 
 def _events(services, case_no: str) -> list[dict]:
     with services.sessions() as db:
-        rows = db.query(Leaf.leaf_index, Leaf.leaf_hash, Leaf.data).filter(Leaf.case_no == case_no) \
-            .order_by(Leaf.leaf_index).all()
-    return [{"index": i, "leaf_hash": h.hex(), "event": json.loads(d)} for i, h, d in rows]
+        return [leaf.to_json() for leaf in case_leaves(db, case_no)]

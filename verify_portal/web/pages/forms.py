@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
-from flask import Response, abort, render_template, request, session
+from flask import Response, abort, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from verify_portal.web.context import current
 from verify_portal.web.i18n import TEXT, language, t
@@ -34,3 +38,19 @@ def page(template: str, status: int = 200, **context: object) -> Response:
     if "lang" in request.args:
         response.set_cookie("lang", language(), max_age=365 * 86400, samesite="Lax", secure=request.is_secure)
     return response
+
+
+def signed_in(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+    """The view's staff user, or a redirect to sign in: the session must be alive on the server (signed
+    out, or idle for 30 minutes, it is not)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        session_id = session.get("staff_session")
+        actor = current().staff.resume(session_id) if isinstance(session_id, str) else None
+        if actor is None:
+            session.pop("staff_session", None)
+            return redirect(url_for("staff.login_form", lang=language()), code=303)
+        return view(actor, *args, **kwargs)
+
+    return wrapper

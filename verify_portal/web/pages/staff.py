@@ -7,9 +7,7 @@ A session names the signed-in user and the time of their last request; after
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import wraps
 from typing import Any
 
 from flask import (
@@ -39,25 +37,9 @@ from verify_portal.web.context import current
 from verify_portal.web.downloads import package_download
 from verify_portal.web.i18n import language, t
 from verify_portal.web.limits import refused
-from verify_portal.web.pages.forms import check_csrf, page
+from verify_portal.web.pages.forms import check_csrf, page, signed_in
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-
-
-def signed_in(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
-    """The view's staff user, or a redirect to sign in: the session must be alive on the server (signed
-    out, or idle for 30 minutes, it is not)."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-        session_id = session.get("staff_session")
-        actor = current().staff.resume(session_id) if isinstance(session_id, str) else None
-        if actor is None:
-            session.pop("staff_session", None)
-            return redirect(url_for("staff.login_form", lang=language()), code=303)
-        return view(actor, *args, **kwargs)
-
-    return wrapper
 
 
 @bp.get("/login")

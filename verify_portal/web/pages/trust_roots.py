@@ -11,8 +11,7 @@ from ledger.users import Action, Actor
 from verify_portal.web.auth import PUBLIC, access
 from verify_portal.web.context import current
 from verify_portal.web.i18n import language
-from verify_portal.web.pages.forms import check_csrf, page
-from verify_portal.web.pages.staff import signed_in
+from verify_portal.web.pages.forms import check_csrf, page, signed_in
 
 bp = Blueprint("trust_roots", __name__, url_prefix="/staff/trust")
 MAX_ROOT_UPLOAD = 1 << 20
