@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document of the JSON API, served at /api/v1/openapi.json and read at /api/v1/docs.
 
-Each operation is one row below; `tests/verify_portal/test_openapi.py` fails when a route of the app has no
+Each operation is one row below; `tests/verify_portal/web/test_openapi.py` fails when a route of the app has no
 row, a row names no route, or a row's security disagrees with the route's declared access.
 """
 

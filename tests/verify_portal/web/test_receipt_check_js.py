@@ -14,7 +14,7 @@ from ledger.models import Leaf
 from tests.support.vectors import VECTORS, cases
 from verify_portal.app import anchored
 
-SCRIPT = Path(__file__).resolve().parents[2] / "verify_portal" / "web" / "static" / "receipt-check.js"
+SCRIPT = Path(__file__).resolve().parents[3] / "verify_portal" / "web" / "static" / "receipt-check.js"
 
 
 def _node(program: str, data: object) -> object:

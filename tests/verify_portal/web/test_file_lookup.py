@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ledger.users import Role
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_a_registered_file_is_found_with_case_time_officer_and_anchor(exported):
