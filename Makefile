@@ -12,6 +12,7 @@ run: install
 
 test: install
 	$(BIN)/ruff check ledger evidence anchor verify_portal tests bench
+	$(BIN)/ruff format --check ledger evidence anchor verify_portal tests bench gunicorn.conf.py
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 

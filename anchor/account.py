@@ -25,7 +25,9 @@ DEVELOPMENT_ACCOUNTS = 20
 def development_account(index: int = 0) -> LocalAccount:
     """Anvil's default account `index` (BIP-44 path m/44'/60'/0'/0/index)."""
     Account.enable_unaudited_hdwallet_features()
-    account: LocalAccount = Account.from_mnemonic(DEVELOPMENT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    account: LocalAccount = Account.from_mnemonic(
+        DEVELOPMENT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}"
+    )
     return account
 
 
@@ -51,13 +53,17 @@ def from_keystore(path: Path, password: str) -> LocalAccount:
     try:
         encrypted = json.loads(path.read_text())
     except OSError as exc:
-        raise ConfigurationError(f"cannot read the anchor keystore {path}: {exc.strerror}") from None
+        raise ConfigurationError(
+            f"cannot read the anchor keystore {path}: {exc.strerror}"
+        ) from None
     except ValueError:
         raise ConfigurationError(f"the anchor keystore {path} is not JSON") from None
     try:
         account: LocalAccount = Account.from_key(Account.decrypt(encrypted, password))
     except ValueError:
-        raise ConfigurationError(f"cannot decrypt the anchor keystore {path}: wrong password?") from None
+        raise ConfigurationError(
+            f"cannot decrypt the anchor keystore {path}: wrong password?"
+        ) from None
     return account
 
 
@@ -65,6 +71,7 @@ def production_account(account: LocalAccount) -> LocalAccount:
     """`account`, unless it is one of the published development keys."""
     if is_development_key(account):
         raise ConfigurationError(
-            f"refusing to anchor on a production chain with {account.address}: it is one of anvil's public "
-            "development accounts, whose private key anyone can derive")
+            f"refusing to anchor on a production chain with {account.address}: it is one of "
+            f"anvil's public development accounts, whose private key anyone can derive"
+        )
     return account

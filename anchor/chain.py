@@ -1,8 +1,8 @@
 """A thin JSON-RPC client for what anchoring needs of an EVM chain: blocks, nonces, fees, receipts.
 
 Every transport failure surfaces as `ChainUnavailable`, so the worker can
-back off and report the outage instead of crashing: the log keeps taking events while the chain is down.
-"""
+back off and report the outage instead of crashing: the log keeps taking events while the chain is
+down."""
 
 from __future__ import annotations
 
@@ -14,7 +14,12 @@ from typing import Any
 import requests
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import BlockNotFound, ProviderConnectionError, TransactionNotFound, Web3RPCError
+from web3.exceptions import (
+    BlockNotFound,
+    ProviderConnectionError,
+    TransactionNotFound,
+    Web3RPCError,
+)
 from web3.types import BlockIdentifier, RPCEndpoint
 
 from anchor.errors import ChainError, ChainUnavailable
@@ -43,7 +48,12 @@ def rpc_errors(url: str) -> Iterator[None]:
     """Turn transport failures into ChainUnavailable naming the endpoint."""
     try:
         yield
-    except (requests.ConnectionError, requests.Timeout, ProviderConnectionError, ConnectionError) as exc:
+    except (
+        requests.ConnectionError,
+        requests.Timeout,
+        ProviderConnectionError,
+        ConnectionError,
+    ) as exc:
         raise ChainUnavailable(f"chain at {url} is unreachable: {type(exc).__name__}") from None
 
 
@@ -83,9 +93,12 @@ class Chain:
         return None if block is None else block.number
 
     def nonce(self, address: str) -> int:
-        """The next nonce by the chain's `latest` state: what is mined, not what sits in the pool."""
+        """The next nonce by the chain's `latest` state: what is mined, not what sits in the
+        pool."""
         with rpc_errors(self.url):
-            return int(self.w3.eth.get_transaction_count(Web3.to_checksum_address(address), "latest"))
+            return int(
+                self.w3.eth.get_transaction_count(Web3.to_checksum_address(address), "latest")
+            )
 
     def fees(self) -> Fees:
         """Fees that get a transaction into the next blocks even if the base fee doubles."""
@@ -103,8 +116,14 @@ class Chain:
                 return None
         if r is None or r.get("blockNumber") is None:
             return None
-        return Receipt(bytes(r["transactionHash"]), r["status"] == 1, int(r["blockNumber"]),
-                       bytes(r["blockHash"]), int(r["gasUsed"]), list(r["logs"]))
+        return Receipt(
+            bytes(r["transactionHash"]),
+            r["status"] == 1,
+            int(r["blockNumber"]),
+            bytes(r["blockHash"]),
+            int(r["gasUsed"]),
+            list(r["logs"]),
+        )
 
     def transaction(self, tx_hash: bytes) -> dict[str, Any]:
         """A known transaction's fields (from, nonce, fees)."""
@@ -127,7 +146,11 @@ class Chain:
                 self.w3.eth.send_raw_transaction(raw)
             except Web3RPCError as exc:
                 message = str(exc).lower()
-                if "already known" in message or "already imported" in message or "already exists" in message:
+                if (
+                    "already known" in message
+                    or "already imported" in message
+                    or "already exists" in message
+                ):
                     return
                 raise ChainError(f"chain refused the transaction: {exc}") from None
 

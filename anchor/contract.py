@@ -57,15 +57,26 @@ class AnchoredEvent:
     block_hash: bytes
 
 
-def decode_error(data: str | bytes | None, abi: list[dict[str, Any]] | None = None) -> tuple[str, dict[str, object]]:
+def decode_error(
+    data: str | bytes | None, abi: list[dict[str, Any]] | None = None
+) -> tuple[str, dict[str, object]]:
     """Name and arguments of a custom error from revert data, e.g. ("SizeNotIncreasing", {...})."""
-    raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else (data or b"")
+    raw = (
+        bytes.fromhex(data[2:] if data.startswith("0x") else data)
+        if isinstance(data, str)
+        else (data or b"")
+    )
     for item in abi or Artifact.load().abi:
-        if item.get("type") != "error" or function_abi_to_4byte_selector(cast(ABIError, item)) != raw[:4]:
+        if (
+            item.get("type") != "error"
+            or function_abi_to_4byte_selector(cast(ABIError, item)) != raw[:4]
+        ):
             continue
         types = [i["type"] for i in item["inputs"]]
         values = abi_decode(types, raw[4:])
-        return item["name"], {i["name"]: _plain(v) for i, v in zip(item["inputs"], values, strict=True)}
+        return item["name"], {
+            i["name"]: _plain(v) for i, v in zip(item["inputs"], values, strict=True)
+        }
     return "UnknownRevert", {"data": raw.hex()}
 
 
@@ -86,8 +97,9 @@ class AnchorContract:
     def __init__(self, chain: Chain, address: str) -> None:
         self.chain = chain
         self.address = self.checksum(address)
-        self._c = chain.w3.eth.contract(address=Web3.to_checksum_address(self.address),
-                                        abi=cast(ABI, Artifact.load().abi))
+        self._c = chain.w3.eth.contract(
+            address=Web3.to_checksum_address(self.address), abi=cast(ABI, Artifact.load().abi)
+        )
 
     @staticmethod
     def checksum(address: str) -> str:
@@ -113,8 +125,9 @@ class AnchorContract:
         with rpc_errors(self.chain.url):
             return bool(self._c.functions.isAnchorer(Web3.to_checksum_address(address)).call())
 
-    def anchor_transaction(self, size: int, root: bytes, proof: list[bytes], sender: str, nonce: int,
-                           fees: Fees) -> TxParams:
+    def anchor_transaction(
+        self, size: int, root: bytes, proof: list[bytes], sender: str, nonce: int, fees: Fees
+    ) -> TxParams:
         """The unsigned `anchor` transaction; estimating its gas runs the contract's checks first.
 
         Raises AnchorRefused naming the contract's custom error when it would revert.
@@ -124,22 +137,38 @@ class AnchorContract:
         with rpc_errors(self.chain.url), refusals(f"anchor of size {size}"):
             gas = call.estimate_gas({"from": sender})
         params: TxParams = {
-            "from": Web3.to_checksum_address(sender), "nonce": Nonce(nonce), "chainId": self.chain.chain_id,
-            "gas": gas + gas // 5,  # headroom: a later base fee change does not alter execution, storage refunds may
-            "maxFeePerGas": Wei(fees.max_fee), "maxPriorityFeePerGas": Wei(fees.priority_fee),
+            "from": Web3.to_checksum_address(sender),
+            "nonce": Nonce(nonce),
+            "chainId": self.chain.chain_id,
+            "gas": gas
+            + gas
+            // 5,  # headroom: a later base fee change does not alter execution, storage refunds may
+            "maxFeePerGas": Wei(fees.max_fee),
+            "maxPriorityFeePerGas": Wei(fees.priority_fee),
         }
         return call.build_transaction(params)
 
-    def anchored_events(self, from_block: int, to_block: int | str = "latest",
-                        size: int | None = None) -> list[AnchoredEvent]:
-        """Anchored events in a block range, optionally only those of one size (an indexed topic)."""
+    def anchored_events(
+        self, from_block: int, to_block: int | str = "latest", size: int | None = None
+    ) -> list[AnchoredEvent]:
+        """Anchored events in a block range, optionally only those of one size (an indexed
+        topic)."""
         filters = {} if size is None else {"size": size}
         with rpc_errors(self.chain.url):
-            logs = self._c.events.Anchored().get_logs(from_block=from_block, to_block=to_block,
-                                                      argument_filters=filters)
-        return [AnchoredEvent(int(e["args"]["size"]), bytes(e["args"]["root"]), int(e["args"]["previousSize"]),
-                              bytes(e["transactionHash"]), int(e["blockNumber"]), bytes(e["blockHash"]))
-                for e in logs]
+            logs = self._c.events.Anchored().get_logs(
+                from_block=from_block, to_block=to_block, argument_filters=filters
+            )
+        return [
+            AnchoredEvent(
+                int(e["args"]["size"]),
+                bytes(e["args"]["root"]),
+                int(e["args"]["previousSize"]),
+                bytes(e["transactionHash"]),
+                int(e["blockNumber"]),
+                bytes(e["blockHash"]),
+            )
+            for e in logs
+        ]
 
     def all_anchored_events(self, from_block: int) -> list[AnchoredEvent]:
         """Every Anchored event since `from_block`, read in ranges that public nodes accept."""
@@ -151,7 +180,8 @@ class AnchorContract:
 
     @property
     def functions(self) -> ContractFunctions:
-        """web3's function callers of the contract (tests and benchmarks send raw calls through them)."""
+        """web3's function callers of the contract (tests and benchmarks send raw calls through
+        them)."""
         return self._c.functions
 
     def events_in_receipt(self, logs: list[Any]) -> list[AnchoredEvent]:
@@ -164,9 +194,16 @@ class AnchorContract:
                 e = self._c.events.Anchored().process_log(log)
             except Exception:  # noqa: BLE001 - another event of the contract (AnchorerAdded, ...)
                 continue
-            found.append(AnchoredEvent(int(e["args"]["size"]), bytes(e["args"]["root"]),
-                                       int(e["args"]["previousSize"]), bytes(e["transactionHash"]),
-                                       int(e["blockNumber"]), bytes(e["blockHash"])))
+            found.append(
+                AnchoredEvent(
+                    int(e["args"]["size"]),
+                    bytes(e["args"]["root"]),
+                    int(e["args"]["previousSize"]),
+                    bytes(e["transactionHash"]),
+                    int(e["blockNumber"]),
+                    bytes(e["blockHash"]),
+                )
+            )
         return found
 
     def verify_inclusion(self, leaf_hash: bytes, index: int, size: int, proof: list[bytes]) -> None:
@@ -177,8 +214,9 @@ class AnchorContract:
                 self._c.functions.verifyInclusion(leaf_hash, index, size, proof).call()
             except (ContractCustomError, ContractLogicError) as exc:
                 name, args = decode_error(getattr(exc, "data", None))
-                raise VerificationError(f"the contract refused the inclusion proof: {name} {args}",
-                                        error=name) from None
+                raise VerificationError(
+                    f"the contract refused the inclusion proof: {name} {args}", error=name
+                ) from None
 
 
 @contextmanager
@@ -188,7 +226,9 @@ def refusals(what: str) -> Iterator[None]:
         yield
     except (ContractCustomError, ContractLogicError) as exc:
         name, args = decode_error(getattr(exc, "data", None))
-        raise AnchorRefused(f"the contract refused the {what}: {name} {args}", error=name, args=args) from None
+        raise AnchorRefused(
+            f"the contract refused the {what}: {name} {args}", error=name, args=args
+        ) from None
 
 
 def deploy(chain: Chain, account: LocalAccount) -> tuple[str, int, bytes]:
@@ -198,8 +238,11 @@ def deploy(chain: Chain, account: LocalAccount) -> tuple[str, int, bytes]:
     with rpc_errors(chain.url):
         fees = chain.fees()
         params: TxParams = {
-            "from": account.address, "nonce": Nonce(chain.nonce(account.address)), "chainId": chain.chain_id,
-            "maxFeePerGas": Wei(fees.max_fee), "maxPriorityFeePerGas": Wei(fees.priority_fee),
+            "from": account.address,
+            "nonce": Nonce(chain.nonce(account.address)),
+            "chainId": chain.chain_id,
+            "maxFeePerGas": Wei(fees.max_fee),
+            "maxPriorityFeePerGas": Wei(fees.priority_fee),
         }
         tx = factory.constructor().build_transaction(params)
         signed = account.sign_transaction(cast(dict[str, Any], tx))  # a plain dict to eth-account

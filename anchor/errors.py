@@ -18,13 +18,15 @@ class ChainUnavailable(ChainError, CheckIncomplete):
 
 
 class AnchorRefused(ChainError):
-    """The contract refused an anchor; `details["error"]` names its custom error (e.g. InconsistentHistory)."""
+    """The contract refused an anchor; `details["error"]` names its custom error (e.g.
+    InconsistentHistory)."""
 
     code = "anchor-refused"
 
 
 class HistoryMismatch(ChainError):
-    """The root the contract holds for a size is not the log's root at that size: a fork or a lost log."""
+    """The root the contract holds for a size is not the log's root at that size: a fork or a lost
+    log."""
 
     code = "history-mismatch"
 

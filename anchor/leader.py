@@ -134,7 +134,8 @@ def _pause_file(lock_file: Path) -> Path:
 
 @contextmanager
 def pause(engine: Engine) -> Iterator[None]:
-    """No anchor cycle runs while this is held: it waits for the running one to end, then holds the next."""
+    """No anchor cycle runs while this is held: it waits for the running one to end, then holds the
+    next."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": PAUSE_KEY})

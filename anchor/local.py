@@ -1,4 +1,5 @@
-"""The embedded chain: anvil from the npm package `@foundry-rs/anvil`, its state under the data directory.
+"""The embedded chain: anvil from the npm package `@foundry-rs/anvil`, its state under the data
+directory.
 
 `<data>/chain/` holds anvil's state (`state.json`, dumped every few seconds and
 on exit, so anchors survive a restart), the running node's pid and port
@@ -51,15 +52,17 @@ class Running:
 
 
 def find_anvil(configured: str | None = None) -> str:
-    """The anvil binary: the configured path, the project's npm install, or anvil on PATH. Of the npm
-    install, the platform package's binary itself rather than the node wrapper in `.bin`, so the pid we
-    keep and signal is anvil's, and nothing is left behind when anvil's parent is killed."""
+    """The anvil binary: the configured path, the project's npm install, or anvil on PATH. Of the
+    npm install, the platform package's binary itself rather than the node wrapper in `.bin`, so the
+    pid we keep and signal is anvil's, and nothing is left behind when anvil's parent is killed."""
     native = sorted(NODE_MODULES.glob("@foundry-rs/anvil-*/bin/anvil"))
     wrapper = NODE_MODULES / ".bin" / "anvil"
     for candidate in (configured, *map(str, native), str(wrapper), shutil.which("anvil")):
         if candidate and Path(candidate).exists():
             return candidate
-    raise ConfigurationError("anvil is not installed: run `make install` (npm ci installs @foundry-rs/anvil)")
+    raise ConfigurationError(
+        "anvil is not installed: run `make install` (npm ci installs @foundry-rs/anvil)"
+    )
 
 
 def _free_port() -> int:
@@ -89,8 +92,8 @@ class LocalChain:
         return self.dir / "deployment.json"
 
     def running(self) -> Running | None:
-        """The anvil of this directory if its process runs; it may be too busy to answer just now, so
-        whoever talks to it keeps its own timeouts."""
+        """The anvil of this directory if its process runs; it may be too busy to answer just now,
+        so whoever talks to it keeps its own timeouts."""
         try:
             info = json.loads(self._info_file.read_text())
         except (OSError, ValueError):
@@ -100,7 +103,8 @@ class LocalChain:
         return Running(info["pid"], info["rpc_url"])
 
     def _is_ours(self, pid: int) -> bool:
-        """Whether `pid` runs anvil on this directory's state, not a process that took a dead anvil's pid."""
+        """Whether `pid` runs anvil on this directory's state, not a process that took a dead
+        anvil's pid."""
         if not running(pid):
             return False
         try:
@@ -112,19 +116,21 @@ class LocalChain:
     def up(self, ends_with_us: bool = False) -> tuple[Running, bool]:
         """Start anvil unless it runs; returns it once it answers, and whether this call started it.
 
-        With `ends_with_us` anvil ends when this process does (`serve`: a killed server leaves no chain behind; the
-        next one starts it again from its saved state); `lianzheng chain up` leaves it running.
-        """
+        With `ends_with_us` anvil ends when this process does (`serve`: a killed server leaves no
+        chain behind; the next one starts it again from its saved state); `lianzheng chain up`
+        leaves it running."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        with flocked(self.dir / "anvil.lock"):  # serve, its anchor worker and an audit may all ask at once
+        with flocked(
+            self.dir / "anvil.lock"
+        ):  # serve, its anchor worker and an audit may all ask at once
             current = self._answering()
             if current is not None:
                 return current, False
             return self._start(ends_with_us), True
 
     def _answering(self) -> Running | None:
-        """The running anvil once it answers; None when none runs, or the one running has exited while we
-        waited (a predecessor's, saving its state on the way out)."""
+        """The running anvil once it answers; None when none runs, or the one running has exited
+        while we waited (a predecessor's, saving its state on the way out)."""
         deadline = time.monotonic() + START_TIMEOUT
         while (current := self.running()) is not None:
             try:
@@ -132,9 +138,11 @@ class LocalChain:
                 return current
             except ChainUnavailable:
                 if time.monotonic() > deadline:
-                    raise ChainError(f"anvil (pid {current.pid}) runs on {self.state_file} but has not answered "
-                                     f"for {START_TIMEOUT:.0f} s; a second one on the same state would fork "
-                                     "it: stop it first") from None
+                    raise ChainError(
+                        f"anvil (pid {current.pid}) runs on {self.state_file} but has not answered "
+                        f"for {START_TIMEOUT:.0f} s; a second one on the same state would fork "
+                        "it: stop it first"
+                    ) from None
                 _reap(current.pid)
                 time.sleep(0.2)
         return None
@@ -149,41 +157,69 @@ class LocalChain:
 
     def _start_on(self, port: int, ends_with_us: bool) -> Running:
         command = [
-            find_anvil(self.anvil), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN_ID),
+            find_anvil(self.anvil),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--chain-id",
+            str(CHAIN_ID),
             # Saved every few seconds and on exit; blocks lost to a kill -9 in between look to the
             # worker like a reorganisation, and it anchors again.
-            "--state", str(self.state_file), "--state-interval", str(STATE_INTERVAL),
-            # A block per transaction, no empty blocks on a timer: the state file grows only with anchors.
+            "--state",
+            str(self.state_file),
+            "--state-interval",
+            str(STATE_INTERVAL),
+            # A block per transaction, no empty blocks on a timer: the state file grows only with
+            # anchors.
             # `finalized` trails `latest` by two epochs; one slot per epoch makes that two blocks.
-            "--slots-in-an-epoch", "1",
+            "--slots-in-an-epoch",
+            "1",
         ]
         log_file = self.dir / "anvil.log"
         with open(log_file, "ab") as out:
-            started_at = out.tell()  # this start's lines follow: an earlier start's say nothing of this one
-            process = subprocess.Popen(tied(command) if ends_with_us else command, stdout=out,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+            started_at = (
+                out.tell()
+            )  # this start's lines follow: an earlier start's say nothing of this one
+            process = subprocess.Popen(
+                tied(command) if ends_with_us else command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         rpc_url = f"http://127.0.0.1:{port}"
-        # On record before it answers: a successor started while this one boots (or after we were killed
-        # in between) finds it and waits for it rather than starting a second anvil on the same state.
+        # On record before it answers: a successor started while this one boots (or after we were
+        # killed
+        # in between) finds it and waits for it rather than starting a second anvil on the same
+        # state.
         self._info_file.write_text(json.dumps({"pid": process.pid, "rpc_url": rpc_url}))
         try:
             self._wait_until_up(process, rpc_url, _Output(log_file, started_at))
         except ChainError:
             self._info_file.unlink(missing_ok=True)
             raise
-        log.info("local chain started: anvil pid %d at %s, state in %s", process.pid, rpc_url, self.state_file)
+        log.info(
+            "local chain started: anvil pid %d at %s, state in %s",
+            process.pid,
+            rpc_url,
+            self.state_file,
+        )
         return Running(process.pid, rpc_url)
 
-    def _wait_until_up(self, process: subprocess.Popen[bytes], rpc_url: str, output: _Output) -> None:
-        """Wait until this anvil listens on `rpc_url` (its own line says so: whatever else answers there
-        is not it) and answers."""
+    def _wait_until_up(
+        self, process: subprocess.Popen[bytes], rpc_url: str, output: _Output
+    ) -> None:
+        """Wait until this anvil listens on `rpc_url` (its own line says so: whatever else answers
+        there is not it) and answers."""
         listening = f"Listening on {rpc_url.removeprefix('http://')}"
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 if "Address already in use" in output.text():
                     raise _PortTaken(rpc_url)
-                raise ChainError(f"anvil exited at start (code {process.returncode}); see {output.path}")
+                raise ChainError(
+                    f"anvil exited at start (code {process.returncode}); see {output.path}"
+                )
             try:
                 if listening in output.text():
                     Chain(rpc_url, timeout=1).latest_number()
@@ -226,12 +262,15 @@ class LocalChain:
             return None
 
     def ensure_contract(self, chain: Chain) -> Deployment:
-        """The contract of this chain, deployed on first start by anvil's first development account."""
+        """The contract of this chain, deployed on first start by anvil's first development
+        account."""
         found = self.deployment()
         if found is not None:
             if not chain.code_at(found.contract):
-                raise ChainError(f"no contract at {found.contract} on the local chain: its state in "
-                                 f"{self.state_file} was lost or replaced; the anchors there are gone")
+                raise ChainError(
+                    f"no contract at {found.contract} on the local chain: its state in "
+                    f"{self.state_file} was lost or replaced; the anchors there are gone"
+                )
             return found
         address, block, tx_hash = deploy(chain, account.development_account())
         found = Deployment(chain.chain_id, address, block, "0x" + tx_hash.hex())
@@ -256,7 +295,9 @@ class _Output:
     def text(self) -> str:
         with open(self.path, "rb") as f:
             f.seek(self.offset)
-            return f.read(64 * 1024).decode(errors="replace")  # the start-up lines; no need for more
+            return f.read(64 * 1024).decode(
+                errors="replace"
+            )  # the start-up lines; no need for more
 
 
 def _reap(pid: int) -> None:

@@ -40,12 +40,16 @@ class AnchorRecord(Base):
     raw_tx: Mapped[bytes] = mapped_column(LargeBinary)
     max_fee: Mapped[int] = mapped_column(BigInteger)
     priority_fee: Mapped[int] = mapped_column(BigInteger)
-    attempts: Mapped[int] = mapped_column(Integer)  # transactions signed for this anchor (replacements, re-sends)
+    attempts: Mapped[int] = mapped_column(
+        Integer
+    )  # transactions signed for this anchor (replacements, re-sends)
     block_number: Mapped[int | None] = mapped_column(BigInteger)
     block_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     gas_used: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when the current transaction was signed
+    sent_at: Mapped[datetime] = mapped_column(
+        UTCDateTime()
+    )  # when the current transaction was signed
     mined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     final_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -56,7 +60,9 @@ class WorkerStatus(Base):
     __tablename__ = "anchor_worker"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    worker: Mapped[str] = mapped_column(String(128))  # host:pid of the worker holding the anchoring lock
+    worker: Mapped[str] = mapped_column(
+        String(128)
+    )  # host:pid of the worker holding the anchoring lock
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime())
     healthy: Mapped[int] = mapped_column(Integer)
     chain_down_since: Mapped[datetime | None] = mapped_column(UTCDateTime())

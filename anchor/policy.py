@@ -1,4 +1,5 @@
-"""When to anchor, when an anchor is final, how much to bump a stuck transaction's fee. Pure: no I/O."""
+"""When to anchor, when an anchor is final, how much to bump a stuck transaction's fee. Pure: no
+I/O."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ class Policy:
     receipt_wait: float = 15.0  # seconds to wait for a receipt right after sending
 
 
-def anchor_due(policy: Policy, log_size: int, anchored_size: int, last_sent_at: float | None, now: float) -> bool:
+def anchor_due(
+    policy: Policy, log_size: int, anchored_size: int, last_sent_at: float | None, now: float
+) -> bool:
     """Whether a new anchor is due: N seconds since the last one or M new leaves, whichever first.
 
     Nothing new in the log means no transaction at all.
@@ -49,6 +52,7 @@ def is_final(policy: Policy, block_number: int, finalized: int | None, latest: i
 
 
 def replacement_fees(old: Fees, current: Fees) -> Fees:
-    """Fees for a same-nonce replacement: nodes demand at least +10% on both; we give +25% or the market."""
+    """Fees for a same-nonce replacement: nodes demand at least +10% on both; we give +25% or the
+    market."""
     tip = max(old.priority_fee * 5 // 4 + 1, current.priority_fee)
     return Fees(max_fee=max(old.max_fee * 5 // 4 + 1, current.max_fee + tip), priority_fee=tip)

@@ -59,10 +59,14 @@ class ReceiptReport:
         return EXIT_CODES[self.verdict]
 
     def to_json(self) -> dict[str, object]:
-        return {"verdict": self.verdict.value, "passed": self.verdict == Verdict.VERIFIED,
-                "root": None if self.root is None else {"agency": self.root.agency,
-                                                        "fingerprint": self.root.fingerprint},
-                "checks": [c.to_json() for c in self.checks]}
+        return {
+            "verdict": self.verdict.value,
+            "passed": self.verdict == Verdict.VERIFIED,
+            "root": None
+            if self.root is None
+            else {"agency": self.root.agency, "fingerprint": self.root.fingerprint},
+            "checks": [c.to_json() for c in self.checks],
+        }
 
 
 class _NotRun(Exception):
@@ -99,8 +103,12 @@ def _hex(text: str) -> bytes:
     return bytes.fromhex(text[2:] if text.startswith("0x") else text)
 
 
-def verify(receipt: dict[str, Any], roots: TrustRoots, chains: Sequence[Chain] = (),
-           require_chain: bool = False) -> ReceiptReport:
+def verify(
+    receipt: dict[str, Any],
+    roots: TrustRoots,
+    chains: Sequence[Chain] = (),
+    require_chain: bool = False,
+) -> ReceiptReport:
     """Every check of a receipt against `roots` and, when given, the chain the root pins."""
     report = ReceiptReport(chain_required=require_chain)
     checks = _Checks(report)
@@ -108,29 +116,45 @@ def verify(receipt: dict[str, Any], roots: TrustRoots, chains: Sequence[Chain] =
     state: dict[str, Any] = {}
     if "event" in receipt:
         checks.run("event hashes to the leaf", lambda: _check_event(receipt["event"], leaf))
-    if not checks.run("a trusted root names the receipt's log", lambda: _find_root(receipt, roots, state)):
+    if not checks.run(
+        "a trusted root names the receipt's log", lambda: _find_root(receipt, roots, state)
+    ):
         return report
     root: TrustRoot = state["root"]
     report.root, report.chain_required = root, require_chain or root.require_chain_check
-    signed = checks.run("checkpoint is signed by a key of the trusted root",
-                        lambda: _check_checkpoint(receipt, root, state))
+    signed = checks.run(
+        "checkpoint is signed by a key of the trusted root",
+        lambda: _check_checkpoint(receipt, root, state),
+    )
     if not signed:
         return report
     verified: VerifiedCheckpoint = state["checkpoint"]
     checks.run("witness cosignatures", lambda: _check_witnesses(root, verified))
-    checks.run("inclusion proof leads to the checkpoint's root",
-               lambda: _check_inclusion(receipt, leaf, verified))
-    pinned = checks.run("the anchor names the checkpoint and the root's chain and contract",
-                        lambda: _check_claim(receipt["anchor"], root, verified))
+    checks.run(
+        "inclusion proof leads to the checkpoint's root",
+        lambda: _check_inclusion(receipt, leaf, verified),
+    )
+    pinned = checks.run(
+        "the anchor names the checkpoint and the root's chain and contract",
+        lambda: _check_claim(receipt["anchor"], root, verified),
+    )
     if not pinned:
         return report
     pin, claim = root.chain, receipt["anchor"]
     assert pin is not None  # _check_claim refuses a root without a chain
     checks.run(ANCHORED, lambda: _chain_leg(chains, pin, claim))
     if chains and report.checks[-1].passed:
-        checks.run("the contract's own inclusion check", lambda: _check_on_chain_inclusion(
-            chain_for(pin, chains), pin, leaf, int(receipt["leaf_index"]),
-            [_hex(h) for h in receipt["inclusion"]["proof"]], verified.checkpoint.size))
+        checks.run(
+            "the contract's own inclusion check",
+            lambda: _check_on_chain_inclusion(
+                chain_for(pin, chains),
+                pin,
+                leaf,
+                int(receipt["leaf_index"]),
+                [_hex(h) for h in receipt["inclusion"]["proof"]],
+                verified.checkpoint.size,
+            ),
+        )
     return report
 
 
@@ -139,8 +163,10 @@ def _find_root(receipt: dict[str, Any], roots: TrustRoots, state: dict[str, Any]
     root = roots.for_origin(origin)
     if root is None:
         known = ", ".join(repr(o) for o in roots.origins()) or "none"
-        raise VerificationError(f"no trusted root names log origin {origin!r} (trusted: {known}); add "
-                                "the agency's root with `lianzheng trust add`")
+        raise VerificationError(
+            f"no trusted root names log origin {origin!r} (trusted: {known}); add "
+            "the agency's root with `lianzheng trust add`"
+        )
     state["root"] = root
     return f"{root.agency}, trust root {root.fingerprint}"
 
@@ -149,8 +175,9 @@ def _check_event(event: str, leaf: bytes) -> str:
     data = event.encode()
     Event.decode(data)  # canonical JSON of a well-formed event, or VerificationError
     if merkle.leaf_hash(data) != leaf:
-        raise VerificationError(f"the event hashes to {merkle.leaf_hash(data).hex()}, not to the leaf "
-                                f"{leaf.hex()}")
+        raise VerificationError(
+            f"the event hashes to {merkle.leaf_hash(data).hex()}, not to the leaf {leaf.hex()}"
+        )
     return "SHA-256(0x00 || event) equals the leaf hash"
 
 
@@ -158,8 +185,10 @@ def _check_checkpoint(receipt: dict[str, Any], root: TrustRoot, state: dict[str,
     verified = trust.verify_checkpoint(root, str(receipt["checkpoint"]))
     state["checkpoint"] = verified
     checkpoint = verified.checkpoint
-    return (f"{checkpoint.origin} size {checkpoint.size}, signed by checkpoint key "
-            f"{verified.key.key_id} ({verified.key.period()})")
+    return (
+        f"{checkpoint.origin} size {checkpoint.size}, signed by checkpoint key "
+        f"{verified.key.key_id} ({verified.key.period()})"
+    )
 
 
 def _check_witnesses(root: TrustRoot, verified: VerifiedCheckpoint) -> str:
@@ -171,14 +200,27 @@ def _check_witnesses(root: TrustRoot, verified: VerifiedCheckpoint) -> str:
 
 def _check_inclusion(receipt: dict[str, Any], leaf: bytes, verified: VerifiedCheckpoint) -> str:
     checkpoint, index = verified.checkpoint, int(receipt["leaf_index"])
-    merkle.verify_inclusion(index, checkpoint.size, leaf,
-                            [_hex(h) for h in receipt["inclusion"]["proof"]], checkpoint.root)
-    return f"leaf {index} is in the tree of {checkpoint.size} leaves with root {checkpoint.root.hex()}"
+    merkle.verify_inclusion(
+        index,
+        checkpoint.size,
+        leaf,
+        [_hex(h) for h in receipt["inclusion"]["proof"]],
+        checkpoint.root,
+    )
+    return (
+        f"leaf {index} is in the tree of {checkpoint.size} leaves with root {checkpoint.root.hex()}"
+    )
 
 
 def _check_claim(claim: dict[str, Any], root: TrustRoot, verified: VerifiedCheckpoint) -> str:
-    pin = trust.pin_of_claim(root, verified.checkpoint, claim["chain_id"], claim["contract"],
-                             int(claim["size"]), _hex(claim["root"]).hex())
+    pin = trust.pin_of_claim(
+        root,
+        verified.checkpoint,
+        claim["chain_id"],
+        claim["contract"],
+        int(claim["size"]),
+        _hex(claim["root"]).hex(),
+    )
     if pin is None:
         raise _NotRun("the trusted root names no chain")
     return f"chain {pin.chain_id}, contract {pin.contract}"
@@ -197,8 +239,10 @@ def chain_for(pin: ChainPin, chains: Sequence[Chain]) -> Chain:
         if chain.chain_id == pin.chain_id:
             return chain
         served.append(f"chain {chain.chain_id} at {chain.url}")
-    raise CheckIncomplete(f"no RPC endpoint serves chain {pin.chain_id}, which the trusted root pins "
-                          f"(given: {'; '.join(served)})")
+    raise CheckIncomplete(
+        f"no RPC endpoint serves chain {pin.chain_id}, which the trusted root pins "
+        f"(given: {'; '.join(served)})"
+    )
 
 
 def check_anchor(chain: Chain, pin: ChainPin, claim: dict[str, Any]) -> str:
@@ -206,8 +250,10 @@ def check_anchor(chain: Chain, pin: ChainPin, claim: dict[str, Any]) -> str:
     the claimed transaction in a canonical block with the root's confirmations. VerificationError
     when the chain contradicts the claim, CheckIncomplete when it cannot tell yet."""
     if chain.chain_id != pin.chain_id:
-        raise CheckIncomplete(f"the RPC endpoint serves chain {chain.chain_id}, the trusted root pins "
-                              f"chain {pin.chain_id}")
+        raise CheckIncomplete(
+            f"the RPC endpoint serves chain {chain.chain_id}, the trusted root pins "
+            f"chain {pin.chain_id}"
+        )
     if not chain.code_at(pin.contract):
         raise VerificationError(f"there is no contract at {pin.contract} on chain {chain.chain_id}")
     contract = AnchorContract(chain, pin.contract)
@@ -215,16 +261,22 @@ def check_anchor(chain: Chain, pin: ChainPin, claim: dict[str, Any]) -> str:
     on_chain = contract.root_at(size)
     if on_chain != root:
         held = "no root" if on_chain is None else f"root {on_chain.hex()}"
-        raise VerificationError(f"the contract {pin.contract} holds {held} at size {size}, not "
-                                f"{root.hex()}")
+        raise VerificationError(
+            f"the contract {pin.contract} holds {held} at size {size}, not {root.hex()}"
+        )
     block = _anchoring_block(contract, claim)
     finalized, latest = chain.finalized_number(), chain.latest_number()
     confirmations = latest - block + 1
     if not is_final(Policy(confirmations=pin.confirmations), block, finalized, latest):
-        rule = (f"the chain has finalized block {finalized}" if finalized is not None
-                else f"the trusted root requires {pin.confirmations} confirmations")
-        raise CheckIncomplete(f"anchored in block {block} with {confirmations} confirmations, not final "
-                              f"yet ({rule}): check again later")
+        rule = (
+            f"the chain has finalized block {finalized}"
+            if finalized is not None
+            else f"the trusted root requires {pin.confirmations} confirmations"
+        )
+        raise CheckIncomplete(
+            f"anchored in block {block} with {confirmations} confirmations, not final "
+            f"yet ({rule}): check again later"
+        )
     final = "" if finalized is None else f", final (finalized block {finalized})"
     return f"checked on chain {pin.chain_id} at block {block}, {confirmations} confirmations{final}"
 
@@ -237,18 +289,23 @@ def _anchoring_block(contract: AnchorContract, claim: dict[str, Any]) -> int:
     if mined is None or not mined.succeeded:
         raise VerificationError(f"transaction {tx} is not in a block of chain {chain.chain_id}")
     if mined.block_number != int(claim["block_number"]):
-        raise VerificationError(f"transaction {tx} is in block {mined.block_number}, the claim says "
-                                f"block {claim['block_number']}")
+        raise VerificationError(
+            f"transaction {tx} is in block {mined.block_number}, the claim says "
+            f"block {claim['block_number']}"
+        )
     size, root = int(claim["size"]), _hex(claim["root"])
     if not any(e.size == size and e.root == root for e in contract.events_in_receipt(mined.logs)):
-        raise VerificationError(f"transaction {tx} did not anchor size {size} in {contract.address}")
+        raise VerificationError(
+            f"transaction {tx} did not anchor size {size} in {contract.address}"
+        )
     block = chain.block(mined.block_number)
     if block is None or block.hash != mined.block_hash:
         raise ChainError(f"block {mined.block_number} is no longer canonical")
     return mined.block_number
 
 
-def _check_on_chain_inclusion(chain: Chain, pin: ChainPin, leaf: bytes, index: int, proof: list[bytes],
-                              size: int) -> str:
+def _check_on_chain_inclusion(
+    chain: Chain, pin: ChainPin, leaf: bytes, index: int, proof: list[bytes], size: int
+) -> str:
     AnchorContract(chain, pin.contract).verify_inclusion(leaf, index, size, proof)
     return "verifyInclusion returned true"

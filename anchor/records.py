@@ -19,7 +19,8 @@ MAX_PAGE = 1000
 
 def to_json(record: AnchorRecord, with_chain: bool = False) -> dict[str, object]:
     """One anchor as the public API shows it (DESIGN.md: /api/v1/log/anchors); `with_chain` adds the
-    chain and contract, for what leaves the service on its own (packages, receipts, registrations)."""
+    chain and contract, for what leaves the service on its own (packages, receipts,
+    registrations)."""
     shown: dict[str, object] = {
         "size": record.size,
         "root": record.root.hex(),
@@ -33,16 +34,29 @@ def to_json(record: AnchorRecord, with_chain: bool = False) -> dict[str, object]
     return shown
 
 
-def receipt(origin: str, head: SignedHead, proof: InclusionProof, record: AnchorRecord,
-            event: bytes | None = None, trust_root: str | None = None) -> dict[str, object]:
-    """The receipt (anchor/receipt.py) of the leaf `proof.index` to the anchored checkpoint `head`."""
-    anchored_at = None if record.mined_at is None else as_utc(record.mined_at).strftime("%Y-%m-%dT%H:%M:%SZ")
+def receipt(
+    origin: str,
+    head: SignedHead,
+    proof: InclusionProof,
+    record: AnchorRecord,
+    event: bytes | None = None,
+    trust_root: str | None = None,
+) -> dict[str, object]:
+    """The receipt (anchor/receipt.py) of the leaf `proof.index` to the anchored checkpoint
+    `head`."""
+    anchored_at = (
+        None if record.mined_at is None else as_utc(record.mined_at).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
     built: dict[str, object] = {
         "format": RECEIPT_FORMAT,
         "log": {"origin": origin, "trust_root": trust_root},
         "leaf_index": proof.index,
         "leaf_hash": proof.leaf_hash.hex(),
-        "inclusion": {"size": proof.size, "root": proof.root.hex(), "proof": [h.hex() for h in proof.proof]},
+        "inclusion": {
+            "size": proof.size,
+            "root": proof.root.hex(),
+            "proof": [h.hex() for h in proof.proof],
+        },
         "checkpoint": head.note,
         "anchor": {**to_json(record, with_chain=True), "anchored_at": anchored_at},
     }
@@ -51,10 +65,18 @@ def receipt(origin: str, head: SignedHead, proof: InclusionProof, record: Anchor
     return built
 
 
-def receipts(session: Session, store: LogStore, chain_id: int, contract: str, indexes: list[int],
-             with_events: bool, trust_root: str | None) -> tuple[list[dict[str, object]], list[int]]:
-    """Receipts of the leaves at `indexes`, in index order, each pinned to the first anchor that covers
-    it; and the indexes no anchor covers yet. Leaves under one anchor share its checkpoint."""
+def receipts(
+    session: Session,
+    store: LogStore,
+    chain_id: int,
+    contract: str,
+    indexes: list[int],
+    with_events: bool,
+    trust_root: str | None,
+) -> tuple[list[dict[str, object]], list[int]]:
+    """Receipts of the leaves at `indexes`, in index order, each pinned to the first anchor that
+    covers it; and the indexes no anchor covers yet. Leaves under one anchor share its
+    checkpoint."""
     by_anchor: dict[int, tuple[AnchorRecord, list[int]]] = {}
     waiting: list[int] = []
     for index in sorted(set(indexes)):
@@ -67,41 +89,77 @@ def receipts(session: Session, store: LogStore, chain_id: int, contract: str, in
     for size, (record, covered) in by_anchor.items():
         head = store.checkpoint(session, size)
         events = {i: session.get_one(Leaf, i).data for i in covered} if with_events else {}
-        built += [(proof.index, receipt(store.origin, head, proof, record, events.get(proof.index), trust_root))
-                  for proof in store.inclusion_proofs(session, covered, size)]
+        built += [
+            (
+                proof.index,
+                receipt(store.origin, head, proof, record, events.get(proof.index), trust_root),
+            )
+            for proof in store.inclusion_proofs(session, covered, size)
+        ]
     return [shown for _, shown in sorted(built, key=lambda pair: pair[0])], waiting
 
 
-def anchors(session: Session, chain_id: int, contract: str, limit: int = 100,
-            before: int | None = None) -> list[AnchorRecord]:
+def anchors(
+    session: Session, chain_id: int, contract: str, limit: int = 100, before: int | None = None
+) -> list[AnchorRecord]:
     """Anchors in blocks (mined or final), newest first; `before` pages back by size."""
-    query = select(AnchorRecord).where(AnchorRecord.chain_id == chain_id, AnchorRecord.contract == contract,
-                                       AnchorRecord.status.in_(ON_CHAIN))
+    query = select(AnchorRecord).where(
+        AnchorRecord.chain_id == chain_id,
+        AnchorRecord.contract == contract,
+        AnchorRecord.status.in_(ON_CHAIN),
+    )
     if before is not None:
         query = query.where(AnchorRecord.size < before)
-    return list(session.scalars(query.order_by(AnchorRecord.size.desc()).limit(min(limit, MAX_PAGE))))
+    return list(
+        session.scalars(query.order_by(AnchorRecord.size.desc()).limit(min(limit, MAX_PAGE)))
+    )
 
 
 def count(session: Session, chain_id: int, contract: str) -> int:
     """Anchors in blocks (mined or final)."""
-    return session.scalar(select(func.count()).select_from(AnchorRecord).where(
-        AnchorRecord.chain_id == chain_id, AnchorRecord.contract == contract, AnchorRecord.status.in_(ON_CHAIN))) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(AnchorRecord)
+            .where(
+                AnchorRecord.chain_id == chain_id,
+                AnchorRecord.contract == contract,
+                AnchorRecord.status.in_(ON_CHAIN),
+            )
+        )
+        or 0
+    )
 
 
 def for_receipts(session: Session, chain_id: int, contract: str, index: int) -> AnchorRecord | None:
-    """The anchor a receipt for leaves up to `index` should name: the newest final one that holds the
-    leaf, else the newest one in a block (which a reorganisation may still drop); None if none holds it."""
-    mine = select(AnchorRecord).where(AnchorRecord.chain_id == chain_id, AnchorRecord.contract == contract,
-                                      AnchorRecord.size > index).order_by(AnchorRecord.size.desc()).limit(1)
+    """The anchor a receipt for leaves up to `index` should name: the newest final one that holds
+    the leaf, else the newest one in a block (which a reorganisation may still drop); None if none
+    holds it."""
+    mine = (
+        select(AnchorRecord)
+        .where(
+            AnchorRecord.chain_id == chain_id,
+            AnchorRecord.contract == contract,
+            AnchorRecord.size > index,
+        )
+        .order_by(AnchorRecord.size.desc())
+        .limit(1)
+    )
     final = session.scalars(mine.where(AnchorRecord.status == AnchorStatus.FINAL)).first()
     return final or session.scalars(mine.where(AnchorRecord.status == AnchorStatus.MINED)).first()
 
 
-def first_covering(session: Session, chain_id: int, contract: str, index: int) -> AnchorRecord | None:
-    """The first anchor in a block that holds leaf `index`: a receipt pinned to it names the same block
-    however many anchors follow."""
-    query = select(AnchorRecord).where(AnchorRecord.chain_id == chain_id, AnchorRecord.contract == contract,
-                                       AnchorRecord.status.in_(ON_CHAIN), AnchorRecord.size > index)
+def first_covering(
+    session: Session, chain_id: int, contract: str, index: int
+) -> AnchorRecord | None:
+    """The first anchor in a block that holds leaf `index`: a receipt pinned to it names the same
+    block however many anchors follow."""
+    query = select(AnchorRecord).where(
+        AnchorRecord.chain_id == chain_id,
+        AnchorRecord.contract == contract,
+        AnchorRecord.status.in_(ON_CHAIN),
+        AnchorRecord.size > index,
+    )
     return session.scalars(query.order_by(AnchorRecord.size).limit(1)).first()
 
 

@@ -1,4 +1,5 @@
-"""The anchor worker: puts the log's latest checkpoint on chain, exactly once, and follows it to finality.
+"""The anchor worker: puts the log's latest checkpoint on chain, exactly once, and follows it to
+finality.
 
 Exactly once rests on three rules (DESIGN.md: Chain):
 1. An anchor's record, with its signed raw transaction, is committed before
@@ -52,7 +53,8 @@ class Target:
     contract: AnchorContract
     account: LocalAccount
     deploy_block: int = 0
-    # Only the embedded anvil, which mines nothing on its own: a block per call while an anchor awaits finality.
+    # Only the embedded anvil, which mines nothing on its own: a block per call while an anchor
+    # awaits finality.
     produce_block: Callable[[], None] | None = None
 
 
@@ -61,16 +63,25 @@ def _now() -> datetime:
 
 
 class AnchorWorker:
-    """Anchors one log on one contract. `run` loops; `cycle` does one pass (tests drive it directly)."""
+    """Anchors one log on one contract. `run` loops; `cycle` does one pass (tests drive it
+    directly)."""
 
-    def __init__(self, sessions: sessionmaker[Session], store: LogStore, target: Target, policy: Policy,
-                 leadership: Leadership, on_step: Callable[[str], None] = lambda step: None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        store: LogStore,
+        target: Target,
+        policy: Policy,
+        leadership: Leadership,
+        on_step: Callable[[str], None] = lambda step: None,
+    ) -> None:
         self.sessions = sessions
         self.store = store
         self.target = target
         self.policy = policy
         self.leadership = leadership
-        self.on_step = on_step  # fault injection in tests: called at "before_send", "after_send", "after_receipt"
+        # fault injection in tests: called at "before_send", "after_send", "after_receipt"
+        self.on_step = on_step
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._reconciled = False
         self._down_since: datetime | None = None
@@ -124,7 +135,9 @@ class AnchorWorker:
             return self.policy.poll
         except ChainUnavailable as exc:
             self._report(exc.message)
-            log.warning("anchoring paused, retrying in %.0f s: %s", min(delay * 2, MAX_BACKOFF), exc.message)
+            log.warning(
+                "anchoring paused, retrying in %.0f s: %s", min(delay * 2, MAX_BACKOFF), exc.message
+            )
         except ChainError as exc:
             self._report(exc.message)
             log.error("anchoring stopped by the chain's answer: %s", exc.message)
@@ -159,20 +172,40 @@ class AnchorWorker:
         with self.sessions.begin() as session:
             for record in self._records(session):
                 if record.size > size_c and record.status != AnchorStatus.PENDING:
-                    log.warning("anchor of size %d is recorded but not on chain: reopening it", record.size)
+                    log.warning(
+                        "anchor of size %d is recorded but not on chain: reopening it", record.size
+                    )
                     record.status = AnchorStatus.PENDING
 
     def _adopt(self, event: AnchoredEvent) -> None:
         tx = self.chain.transaction(event.tx_hash)
         now = _now()
         with self.sessions.begin() as session:
-            session.add(AnchorRecord(
-                chain_id=self.chain.chain_id, contract=self.contract.address, size=event.size, root=event.root,
-                previous_size=event.previous_size, status=AnchorStatus.MINED, sender=tx["from"], nonce=tx["nonce"],
-                tx_hash=event.tx_hash, raw_tx=b"", max_fee=int(tx.get("maxFeePerGas", 0)),
-                priority_fee=int(tx.get("maxPriorityFeePerGas", 0)), attempts=1, block_number=event.block_number,
-                block_hash=event.block_hash, created_at=now, sent_at=now, mined_at=now))
-        log.info("recorded anchor of size %d found on chain in block %d", event.size, event.block_number)
+            session.add(
+                AnchorRecord(
+                    chain_id=self.chain.chain_id,
+                    contract=self.contract.address,
+                    size=event.size,
+                    root=event.root,
+                    previous_size=event.previous_size,
+                    status=AnchorStatus.MINED,
+                    sender=tx["from"],
+                    nonce=tx["nonce"],
+                    tx_hash=event.tx_hash,
+                    raw_tx=b"",
+                    max_fee=int(tx.get("maxFeePerGas", 0)),
+                    priority_fee=int(tx.get("maxPriorityFeePerGas", 0)),
+                    attempts=1,
+                    block_number=event.block_number,
+                    block_hash=event.block_hash,
+                    created_at=now,
+                    sent_at=now,
+                    mined_at=now,
+                )
+            )
+        log.info(
+            "recorded anchor of size %d found on chain in block %d", event.size, event.block_number
+        )
 
     # --- settling open anchors -----------------------------------------------------
 
@@ -206,18 +239,27 @@ class AnchorWorker:
                 self._replace(record)
             return False
         if receipt is None and self.chain.nonce(record.sender) <= record.nonce:
-            log.info("anchor of size %d: the chain does not know its transaction; sending it again", record.size)
-            self.chain.send_raw(record.raw_tx)  # the same bytes: the same hash, it cannot land twice
+            log.info(
+                "anchor of size %d: the chain does not know its transaction; sending it again",
+                record.size,
+            )
+            self.chain.send_raw(
+                record.raw_tx
+            )  # the same bytes: the same hash, it cannot land twice
             return False
-        # It reverted, or its nonce went to another transaction: build it anew on the chain's current state.
+        # It reverted, or its nonce went to another transaction: build it anew on the chain's
+        # current state.
         self._resign(record)
         return False
 
     def _found_on_chain(self, record: AnchorRecord, on_chain: bytes) -> bool:
-        """The contract holds this size although our transaction has no receipt: adopt the chain's record."""
+        """The contract holds this size although our transaction has no receipt: adopt the chain's
+        record."""
         if on_chain != record.root:
-            raise HistoryMismatch(f"the contract holds another root at size {record.size}: "
-                                  f"{on_chain.hex()} instead of the log's {record.root.hex()}")
+            raise HistoryMismatch(
+                f"the contract holds another root at size {record.size}: "
+                f"{on_chain.hex()} instead of the log's {record.root.hex()}"
+            )
         events = self.contract.anchored_events(self.target.deploy_block, size=record.size)
         receipt = self.chain.receipt(events[-1].tx_hash) if events else None
         if receipt is None:
@@ -231,13 +273,23 @@ class AnchorWorker:
         if block is None or block.hash != record.block_hash:
             receipt = self.chain.receipt(record.tx_hash)
             if receipt is not None and receipt.succeeded:
-                log.warning("anchor of size %d moved to block %d by a reorganisation", record.size,
-                            receipt.block_number)
+                log.warning(
+                    "anchor of size %d moved to block %d by a reorganisation",
+                    record.size,
+                    receipt.block_number,
+                )
                 return self._mark_mined(record, receipt)
-            log.warning("anchor of size %d: its block %d was dropped by a reorganisation; re-submitting",
-                        record.size, record.block_number)
-            return self._update(record, status=AnchorStatus.PENDING, block_number=None, block_hash=None)
-        if is_final(self.policy, block.number, self.chain.finalized_number(), self.chain.latest_number()):
+            log.warning(
+                "anchor of size %d: its block %d was dropped by a reorganisation; re-submitting",
+                record.size,
+                record.block_number,
+            )
+            return self._update(
+                record, status=AnchorStatus.PENDING, block_number=None, block_hash=None
+            )
+        if is_final(
+            self.policy, block.number, self.chain.finalized_number(), self.chain.latest_number()
+        ):
             return self._update(record, status=AnchorStatus.FINAL, final_at=_now())
         if self.target.produce_block is not None:
             self.target.produce_block()
@@ -251,8 +303,12 @@ class AnchorWorker:
         with self.sessions.begin() as session:
             log_size = self.store.latest_size(session)
             self._check_history(session, size_c, root_c, log_size)
-            last = session.execute(select(AnchorRecord.sent_at).where(*self._mine())
-                                   .order_by(AnchorRecord.size.desc()).limit(1)).scalar()
+            last = session.execute(
+                select(AnchorRecord.sent_at)
+                .where(*self._mine())
+                .order_by(AnchorRecord.size.desc())
+                .limit(1)
+            ).scalar()
         last_sent = None if last is None else as_utc(last).timestamp()
         if not anchor_due(self.policy, log_size, size_c, last_sent, time.time()):
             return None
@@ -275,36 +331,58 @@ class AnchorWorker:
         if size_c == 0:
             return
         if size_c > log_size:
-            raise HistoryMismatch(f"the contract has anchored size {size_c} but the log holds only {log_size} "
-                                  "leaves: acknowledged events are missing from the database")
+            raise HistoryMismatch(
+                f"the contract has anchored size {size_c} but the log holds only {log_size} "
+                "leaves: acknowledged events are missing from the database"
+            )
         ours = self.store.root(session, size_c)
         if ours != root_c:
-            raise HistoryMismatch(f"the contract's root at size {size_c} is {root_c.hex()}, the log's is "
-                                  f"{ours.hex()}: the log was rewritten or the contract belongs to another log")
+            raise HistoryMismatch(
+                f"the contract's root at size {size_c} is {root_c.hex()}, the log's is "
+                f"{ours.hex()}: the log was rewritten or the contract belongs to another log"
+            )
 
     def _sign_new(self, size: int, previous: int) -> AnchorRecord | None:
         """Sign the anchor of the checkpoint at `size` and record it, before anything is sent."""
         with self.sessions.begin() as session:
             root = self.store.checkpoint(session, size).root
-            proof = [] if previous == 0 else self.store.consistency_proof(session, previous, size).proof
+            proof = (
+                [] if previous == 0 else self.store.consistency_proof(session, previous, size).proof
+            )
         nonce = self.chain.nonce(self.target.account.address)
         raw, tx_hash, fees = self._sign(size, root, proof, nonce, self.chain.fees())
         now = _now()
         record = AnchorRecord(
-            chain_id=self.chain.chain_id, contract=self.contract.address, size=size, root=root,
-            previous_size=previous, status=AnchorStatus.PENDING, sender=self.target.account.address, nonce=nonce,
-            tx_hash=tx_hash, raw_tx=raw, max_fee=fees.max_fee, priority_fee=fees.priority_fee, attempts=1,
-            created_at=now, sent_at=now)
+            chain_id=self.chain.chain_id,
+            contract=self.contract.address,
+            size=size,
+            root=root,
+            previous_size=previous,
+            status=AnchorStatus.PENDING,
+            sender=self.target.account.address,
+            nonce=nonce,
+            tx_hash=tx_hash,
+            raw_tx=raw,
+            max_fee=fees.max_fee,
+            priority_fee=fees.priority_fee,
+            attempts=1,
+            created_at=now,
+            sent_at=now,
+        )
         try:
             with self.sessions.begin() as session:
                 session.add(record)
         except IntegrityError:
-            log.warning("anchor of size %d was recorded by another worker; leaving it to that one", size)
+            log.warning(
+                "anchor of size %d was recorded by another worker; leaving it to that one", size
+            )
             return None
         log.info("anchoring size %d (from %d) with nonce %d", size, previous, nonce)
         return record
 
-    def _sign(self, size: int, root: bytes, proof: list[bytes], nonce: int, fees: Fees) -> tuple[bytes, bytes, Fees]:
+    def _sign(
+        self, size: int, root: bytes, proof: list[bytes], nonce: int, fees: Fees
+    ) -> tuple[bytes, bytes, Fees]:
         account = self.target.account
         tx = self.contract.anchor_transaction(size, root, proof, account.address, nonce, fees)
         # eth-account types its argument as a plain dict; web3 builds the TypedDict TxParams.
@@ -312,14 +390,26 @@ class AnchorWorker:
         return bytes(signed.raw_transaction), bytes(signed.hash), fees
 
     def _replace(self, record: AnchorRecord) -> None:
-        """Re-price a transaction stuck in the pool: same nonce, higher fees, so only one can land."""
+        """Re-price a transaction stuck in the pool: same nonce, higher fees, so only one can
+        land."""
         fees = replacement_fees(Fees(record.max_fee, record.priority_fee), self.chain.fees())
         proof = self._proof_for(record.previous_size, record.size)
         raw, tx_hash, fees = self._sign(record.size, record.root, proof, record.nonce, fees)
-        record = self._update(record, tx_hash=tx_hash, raw_tx=raw, max_fee=fees.max_fee,
-                              priority_fee=fees.priority_fee, attempts=record.attempts + 1, sent_at=_now())
-        log.warning("anchor of size %d stuck in the pool; replaced with max fee %d wei (nonce %d)",
-                    record.size, fees.max_fee, record.nonce)
+        record = self._update(
+            record,
+            tx_hash=tx_hash,
+            raw_tx=raw,
+            max_fee=fees.max_fee,
+            priority_fee=fees.priority_fee,
+            attempts=record.attempts + 1,
+            sent_at=_now(),
+        )
+        log.warning(
+            "anchor of size %d stuck in the pool; replaced with max fee %d wei (nonce %d)",
+            record.size,
+            fees.max_fee,
+            record.nonce,
+        )
         self.chain.send_raw(raw)
 
     def _resign(self, record: AnchorRecord) -> None:
@@ -329,11 +419,23 @@ class AnchorWorker:
         fees = self.chain.fees()
         if nonce == record.nonce:  # our old transaction may still sit in some pool: outbid it
             fees = replacement_fees(Fees(record.max_fee, record.priority_fee), fees)
-        raw, tx_hash, fees = self._sign(record.size, record.root, self._proof_for(size_c, record.size), nonce, fees)
-        record = self._update(record, previous_size=size_c, nonce=nonce, tx_hash=tx_hash, raw_tx=raw,
-                              max_fee=fees.max_fee, priority_fee=fees.priority_fee, attempts=record.attempts + 1,
-                              sent_at=_now())
-        log.warning("anchor of size %d re-submitted from size %d with nonce %d", record.size, size_c, nonce)
+        raw, tx_hash, fees = self._sign(
+            record.size, record.root, self._proof_for(size_c, record.size), nonce, fees
+        )
+        record = self._update(
+            record,
+            previous_size=size_c,
+            nonce=nonce,
+            tx_hash=tx_hash,
+            raw_tx=raw,
+            max_fee=fees.max_fee,
+            priority_fee=fees.priority_fee,
+            attempts=record.attempts + 1,
+            sent_at=_now(),
+        )
+        log.warning(
+            "anchor of size %d re-submitted from size %d with nonce %d", record.size, size_c, nonce
+        )
         self.chain.send_raw(raw)
 
     def _proof_for(self, previous: int, size: int) -> list[bytes]:
@@ -353,10 +455,15 @@ class AnchorWorker:
     # --- records -------------------------------------------------------------------
 
     def _mine(self) -> tuple[ColumnElement[bool], ...]:
-        return (AnchorRecord.chain_id == self.chain.chain_id, AnchorRecord.contract == self.contract.address)
+        return (
+            AnchorRecord.chain_id == self.chain.chain_id,
+            AnchorRecord.contract == self.contract.address,
+        )
 
     def _records(self, session: Session) -> list[AnchorRecord]:
-        return list(session.scalars(select(AnchorRecord).where(*self._mine()).order_by(AnchorRecord.size)))
+        return list(
+            session.scalars(select(AnchorRecord).where(*self._mine()).order_by(AnchorRecord.size))
+        )
 
     def _load(self, record_id: int) -> AnchorRecord:
         with self.sessions.begin() as session:
@@ -370,13 +477,24 @@ class AnchorWorker:
         return row
 
     def _mark_mined(self, record: AnchorRecord, receipt: Receipt) -> AnchorRecord:
-        if not any(e.size == record.size and e.root == record.root
-                   for e in self.contract.events_in_receipt(receipt.logs)):
-            raise ChainError(f"transaction {receipt.tx_hash.hex()} succeeded without anchoring size {record.size}")
+        if not any(
+            e.size == record.size and e.root == record.root
+            for e in self.contract.events_in_receipt(receipt.logs)
+        ):
+            raise ChainError(
+                f"transaction {receipt.tx_hash.hex()} succeeded without anchoring size "
+                f"{record.size}"
+            )
         log.info("anchor of size %d in block %d", record.size, receipt.block_number)
-        return self._update(record, status=AnchorStatus.MINED, tx_hash=receipt.tx_hash,
-                            block_number=receipt.block_number, block_hash=receipt.block_hash,
-                            gas_used=receipt.gas_used, mined_at=_now())
+        return self._update(
+            record,
+            status=AnchorStatus.MINED,
+            tx_hash=receipt.tx_hash,
+            block_number=receipt.block_number,
+            block_hash=receipt.block_hash,
+            gas_used=receipt.gas_used,
+            mined_at=_now(),
+        )
 
     def _report(self, error: str | None) -> None:
         """Keep the worker's status row current: healthy, or since when the chain is down and why.
@@ -384,8 +502,12 @@ class AnchorWorker:
         A healthy worker rewrites it every few seconds only, to keep writes off the log's database.
         """
         now = _now()
-        if error is None and self._down_since is None and self._reported_at is not None \
-                and (now - self._reported_at).total_seconds() < STATUS_EVERY:
+        if (
+            error is None
+            and self._down_since is None
+            and self._reported_at is not None
+            and (now - self._reported_at).total_seconds() < STATUS_EVERY
+        ):
             return
         if error is None:
             self._down_since = None

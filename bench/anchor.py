@@ -65,23 +65,33 @@ class UniformTree:
         for _ in range(64):
             self.levels.append(merkle.node_hash(self.levels[-1], self.levels[-1]))
 
-    def __getitem__(self, node: merkle.NodeId) -> bytes:  # the node mapping merkle.hash_ranges reads
+    def __getitem__(
+        self, node: merkle.NodeId
+    ) -> bytes:  # the node mapping merkle.hash_ranges reads
         return self.levels[node.level]
 
     def root(self, size: int) -> bytes:
         return merkle.fold_range([self[n] for n in merkle.range_nodes(0, size)])
 
     def consistency(self, size1: int, size2: int) -> list[bytes]:
-        return merkle.hash_ranges(merkle.consistency_ranges(size1, size2), self)  # type: ignore[arg-type]
+        ranges = merkle.consistency_ranges(size1, size2)
+        return merkle.hash_ranges(ranges, self)  # type: ignore[arg-type]
 
 
 def send(chain: Chain, call) -> int:  # type: ignore[no-untyped-def]
     """Send a contract call (a web3 ContractFunction) from anvil's first account; its gas used."""
     account = development_account(0)
     fees = chain.fees()
-    tx = call.build_transaction({"from": account.address, "nonce": chain.nonce(account.address),
-                                 "gas": 2 * call.estimate_gas({"from": account.address}), "chainId": chain.chain_id,
-                                 "maxFeePerGas": fees.max_fee, "maxPriorityFeePerGas": fees.priority_fee})
+    tx = call.build_transaction(
+        {
+            "from": account.address,
+            "nonce": chain.nonce(account.address),
+            "gas": 2 * call.estimate_gas({"from": account.address}),
+            "chainId": chain.chain_id,
+            "maxFeePerGas": fees.max_fee,
+            "maxPriorityFeePerGas": fees.priority_fee,
+        }
+    )
     signed = account.sign_transaction(tx)
     chain.send_raw(bytes(signed.raw_transaction))
     receipt = chain.w3.eth.wait_for_transaction_receipt(signed.hash, timeout=60)
@@ -90,7 +100,8 @@ def send(chain: Chain, call) -> int:  # type: ignore[no-untyped-def]
 
 
 def anchor_gas(chain: Chain, tree: UniformTree, size1: int, size2: int) -> tuple[int, int]:
-    """Gas of anchoring size2 on a fresh contract whose latest anchor is size1; and the proof length."""
+    """Gas of anchoring size2 on a fresh contract whose latest anchor is size1; and the proof
+    length."""
     contract = AnchorContract(chain, deploy(chain, development_account(0))[0])
     send(chain, contract.functions.anchor(size1, tree.root(size1), []))
     proof = tree.consistency(size1, size2)
@@ -108,19 +119,30 @@ def naive_gas(chain: Chain, workdir: Path) -> int:
     """Gas of one naive record transaction (not the first write of the slot's contract)."""
     source = workdir / "NaiveAnchor.sol"
     source.write_text(NAIVE_SOURCE)
-    subprocess.run(["node", str(ROOT / "contracts" / "compile.mjs"), "--out", str(workdir), str(source)], check=True)
+    subprocess.run(
+        ["node", str(ROOT / "contracts" / "compile.mjs"), "--out", str(workdir), str(source)],
+        check=True,
+    )
     artifact = json.loads((workdir / "NaiveAnchor.json").read_text())
     account = development_account(0)
     factory = chain.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
     fees = chain.fees()
-    tx = factory.constructor().build_transaction({"from": account.address, "nonce": chain.nonce(account.address),
-                                                  "chainId": chain.chain_id, "maxFeePerGas": fees.max_fee,
-                                                  "maxPriorityFeePerGas": fees.priority_fee})
+    tx = factory.constructor().build_transaction(
+        {
+            "from": account.address,
+            "nonce": chain.nonce(account.address),
+            "chainId": chain.chain_id,
+            "maxFeePerGas": fees.max_fee,
+            "maxPriorityFeePerGas": fees.priority_fee,
+        }
+    )
     signed = account.sign_transaction(tx)
     chain.send_raw(bytes(signed.raw_transaction))
     address = chain.w3.eth.wait_for_transaction_receipt(signed.hash)["contractAddress"]
     naive = chain.w3.eth.contract(address=address, abi=artifact["abi"])
-    gases = [send(chain, naive.functions.record(merkle.leaf_hash(b"record %d" % i))) for i in range(5)]
+    gases = [
+        send(chain, naive.functions.record(merkle.leaf_hash(b"record %d" % i))) for i in range(5)
+    ]
     return int(statistics.median(gases))
 
 
@@ -140,8 +162,12 @@ def gas_figures(chain: Chain, workdir: Path) -> dict:
     per_record = {}
     for batch in (1, 100, 10_000, 1_000_000):
         gas, length = anchor_gas(chain, tree, 10_000_000, 10_000_000 + batch)
-        per_record[str(batch)] = {"anchor_gas": gas, "gas_per_record": gas / batch, "naive_gas_per_record": naive,
-                                  "saving_vs_naive": round(naive * batch / gas, 1)}
+        per_record[str(batch)] = {
+            "anchor_gas": gas,
+            "gas_per_record": gas / batch,
+            "naive_gas_per_record": naive,
+            "saving_vs_naive": round(naive * batch / gas, 1),
+        }
     return {
         "gas_per_anchor_by_log_size": by_size,
         "gas_per_anchor_longest_proof_2^32": worst,
@@ -182,14 +208,22 @@ def latency_figures(workdir: Path, samples: int) -> dict:
         thread.join(10)
         if stop_chain:
             stop_chain()
-    return {"interval_s": settings.chain.anchor_interval, "samples": [round(x, 2) for x in latencies],
-            "mean_s": round(statistics.mean(latencies), 2), "max_s": round(max(latencies), 2)}
+    return {
+        "interval_s": settings.chain.anchor_interval,
+        "samples": [round(x, 2) for x in latencies],
+        "mean_s": round(statistics.mean(latencies), 2),
+        "max_s": round(max(latencies), 2),
+    }
 
 
 def _final_covering(services, index: int) -> bool:  # type: ignore[no-untyped-def]
     with services.sessions() as session:
-        return session.query(AnchorRecord).filter(AnchorRecord.size > index,
-                                                  AnchorRecord.status == AnchorStatus.FINAL).count() > 0
+        return (
+            session.query(AnchorRecord)
+            .filter(AnchorRecord.size > index, AnchorRecord.status == AnchorStatus.FINAL)
+            .count()
+            > 0
+        )
 
 
 def main() -> None:

@@ -37,13 +37,31 @@ from evidence.meta import encode_upload_metadata  # noqa: E402
 
 def make_file(path: Path, size: int) -> None:
     clip = path.with_suffix(".clip.mp4")
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=2:size=320x240:rate=25",
-                    "-c:v", "libx264", "-movflags", "+faststart", str(clip)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=2:size=320x240:rate=25",
+            "-c:v",
+            "libx264",
+            "-movflags",
+            "+faststart",
+            str(clip),
+        ],
+        check=True,
+    )
     head = clip.read_bytes()
     payload = size - len(head) - 16
     with open(path, "wb") as f:
         f.write(head)
-        f.write(struct.pack(">I4sQ", 1, b"free", payload + 16))  # size 1: a 64-bit largesize follows
+        f.write(
+            struct.pack(">I4sQ", 1, b"free", payload + 16)
+        )  # size 1: a 64-bit largesize follows
         block = os.urandom(8 << 20)
         while payload > 0:
             f.write(block[: min(payload, len(block))])
@@ -58,8 +76,8 @@ def openssl_rate(path: Path) -> float:
 
 
 def disk_rate(folder: Path, size: int) -> float:
-    """Writing and fsyncing a new file of `size` bytes on the blob store's file system: the floor under
-    any durable upload, which openssl's hashing from the page cache never pays."""
+    """Writing and fsyncing a new file of `size` bytes on the blob store's file system: the floor
+    under any durable upload, which openssl's hashing from the page cache never pays."""
     block, path = os.urandom(4 << 20), folder / "disk-probe.bin"
     started = time.perf_counter()
     with open(path, "wb") as f:
@@ -89,7 +107,10 @@ def workers_of(master: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == master:
+            if (
+                entry.name.isdigit()
+                and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == master
+            ):
                 found.append(int(entry.name))
         except (OSError, IndexError):
             continue
@@ -123,16 +144,29 @@ def main() -> None:
         work = Path(tmp)
         video = work / "bodycam.mp4"
         make_file(video, args.size_mib << 20)
-        os.sync()  # the file sits on disk as a docking station's would: its writing is not the upload's cost
+        # the file sits on disk as a docking station's would: its writing is not the upload's cost
+        os.sync()
         openssl_rate(video)  # warm the page cache, as the upload will find it
         reference = openssl_rate(video)
         disk = disk_rate(work, args.size_mib << 20)
         port = free_port()
-        env = {**os.environ, "LIANZHENG_DATA_DIR": str(work / "var"), "LIANZHENG_PORT": str(port),
-               "LIANZHENG_ANCHOR_IN_SERVE": "0", "LIANZHENG_MAX_EVIDENCE_BYTES": str(4 << 30)}
-        token = subprocess.run([BIN, "user", "add", "officer-1", "--role", "officer"], env=env, check=True,
-                               capture_output=True, text=True).stdout.strip()
-        server = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = {
+            **os.environ,
+            "LIANZHENG_DATA_DIR": str(work / "var"),
+            "LIANZHENG_PORT": str(port),
+            "LIANZHENG_ANCHOR_IN_SERVE": "0",
+            "LIANZHENG_MAX_EVIDENCE_BYTES": str(4 << 30),
+        }
+        token = subprocess.run(
+            [BIN, "user", "add", "officer-1", "--role", "officer"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        server = subprocess.Popen(
+            [BIN, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
             figures = run_upload(port, token, video, server.pid, reference)
             figures["disk_write_fsync_mib_per_s"] = round(disk / (1 << 20), 1)
@@ -151,21 +185,52 @@ def run_upload(port: int, token: str, video: Path, master: int, reference: float
         except OSError:
             time.sleep(0.1)
     auth = {"Authorization": f"Bearer {token}"}
-    report = json.dumps({"source": "patrol", "violation_type": "stall", "district": "xuhui"}).encode()
-    request = urllib.request.Request(f"{url}/api/v1/cases", method="POST", data=report,
-                                     headers={**auth, "Content-Type": "application/json"})
+    report = json.dumps(
+        {"source": "patrol", "violation_type": "stall", "district": "xuhui"}
+    ).encode()
+    request = urllib.request.Request(
+        f"{url}/api/v1/cases",
+        method="POST",
+        data=report,
+        headers={**auth, "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request) as answer:
         case = json.loads(answer.read())["case_no"]
-    meta = encode_upload_metadata({"case_no": case, "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    meta = encode_upload_metadata(
+        {"case_no": case, "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    )
     watch = MemoryWatch(workers_of(master))
     watch.start()
     started = time.perf_counter()
-    # curl streams the file (-T) with large writes; Python's http.client would send 8 KiB at a time and
+    # curl streams the file (-T) with large writes; Python's http.client would send 8 KiB at a time
+    # and
     # measure the client instead of the service.
-    answer = subprocess.run(["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", "-T", str(video),
-                             "-H", "Expect:", "-H", f"Authorization: Bearer {token}", "-H", f"Upload-Metadata: {meta}",
-                             "-H", "Content-Type: application/octet-stream", f"{url}/api/v1/evidence"],
-                            capture_output=True, text=True, check=True).stdout
+    answer = subprocess.run(
+        [
+            "curl",
+            "-sS",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+            "-X",
+            "POST",
+            "-T",
+            str(video),
+            "-H",
+            "Expect:",
+            "-H",
+            f"Authorization: Bearer {token}",
+            "-H",
+            f"Upload-Metadata: {meta}",
+            "-H",
+            "Content-Type: application/octet-stream",
+            f"{url}/api/v1/evidence",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     seconds = time.perf_counter() - started
     watch.stop.set()
     watch.join()

@@ -37,7 +37,9 @@ from ledger.events import Event, utc_now  # noqa: E402
 from verify_portal.app.services import build, migrate  # noqa: E402
 from verify_portal.app.settings import Settings  # noqa: E402
 
-PG_ADMIN = os.environ.get("LIANZHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN = os.environ.get(
+    "LIANZHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 BATCH = 1000
 PROOFS = 400
 
@@ -48,8 +50,15 @@ def events(start: int, count: int) -> list[tuple[bytes, str]]:
     out = []
     for i in range(start, start + count):
         case_no = f"CG-2026-{i:07d}"
-        event = Event(type="case.reported", case_no=case_no, seq=0, actor="officer-0001", time=utc_now(), prev=None,
-                      payload={"source": "patrol", "district": "xuhui", "violation_type": "occupy-road"})
+        event = Event(
+            type="case.reported",
+            case_no=case_no,
+            seq=0,
+            actor="officer-0001",
+            time=utc_now(),
+            prev=None,
+            payload={"source": "patrol", "district": "xuhui", "violation_type": "occupy-road"},
+        )
         out.append((event.encode(), case_no))
     return out
 
@@ -67,7 +76,9 @@ class Backend:
                 c.execute(text(f'CREATE DATABASE "{self.pg_name}"'))
             url = PG_ADMIN.rsplit("/", 1)[0] + "/" + self.pg_name
         self.url = url
-        self.services = build(Settings.from_env({"LIANZHENG_DATA_DIR": str(workdir / "data"), "DATABASE_URL": url}))
+        self.services = build(
+            Settings.from_env({"LIANZHENG_DATA_DIR": str(workdir / "data"), "DATABASE_URL": url})
+        )
         migrate(self.services.engine)
 
     def append(self, entries: list[tuple[bytes, str]]) -> None:
@@ -91,8 +102,10 @@ def rate(count: int, seconds: float) -> float:
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    return {"p50_ms": round(statistics.median(ordered) * 1000, 3),
-            "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 3)}
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 3),
+        "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 3),
+    }
 
 
 def bench_appends(backend: Backend) -> dict:
@@ -104,7 +117,7 @@ def bench_appends(backend: Backend) -> dict:
     single_rate = rate(single, time.perf_counter() - start)
     start = time.perf_counter()
     for b in range(batches):
-        backend.append(batched[b * BATCH:(b + 1) * BATCH])
+        backend.append(batched[b * BATCH : (b + 1) * BATCH])
     batched_rate = rate(batches * BATCH, time.perf_counter() - start)
     return {"single_events_per_s": single_rate, "batched_1000_events_per_s": batched_rate}
 
@@ -139,7 +152,11 @@ def bench_audit(backend: Backend) -> dict:
         report = audit.run(session, services.trust.latest())
         elapsed = time.perf_counter() - start
     assert report.clean, report.findings[:5]
-    return {"leaves": report.leaves, "seconds": round(elapsed, 2), "leaves_per_s": rate(report.leaves, elapsed)}
+    return {
+        "leaves": report.leaves,
+        "seconds": round(elapsed, 2),
+        "leaves_per_s": rate(report.leaves, elapsed),
+    }
 
 
 def bench_pymerkle(sizes: list[int]) -> dict:
@@ -162,7 +179,10 @@ def bench_pymerkle(sizes: list[int]) -> dict:
             t = time.perf_counter()
             tree.prove_consistency(rng.randrange(1, size), size)
             consistency.append(time.perf_counter() - t)
-        out[str(size)] = {"inclusion": percentiles(inclusion), "consistency": percentiles(consistency)}
+        out[str(size)] = {
+            "inclusion": percentiles(inclusion),
+            "consistency": percentiles(consistency),
+        }
     return out
 
 
@@ -172,12 +192,23 @@ def bench_http(kind: str, workdir: Path, seconds: float = 15, clients: int = 8) 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "LIANZHENG_DATA_DIR": str(workdir / f"http-{kind}" / "data"), "DATABASE_URL": backend.url,
-           "LIANZHENG_PORT": str(port)}
+    env = {
+        **os.environ,
+        "LIANZHENG_DATA_DIR": str(workdir / f"http-{kind}" / "data"),
+        "DATABASE_URL": backend.url,
+        "LIANZHENG_PORT": str(port),
+    }
     lianzheng = Path(sys.executable).parent / "lianzheng"
-    token = subprocess.run([lianzheng, "user", "add", "bench", "--role", "system"], env=env, capture_output=True,
-                           text=True, check=True).stdout.strip()
-    server = subprocess.Popen([lianzheng, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    token = subprocess.run(
+        [lianzheng, "user", "add", "bench", "--role", "system"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    server = subprocess.Popen(
+        [lianzheng, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}/api/v1/cases"
     body = json.dumps({"source": "camera", "violation_type": "stall", "district": "xuhui"}).encode()
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
@@ -189,7 +220,9 @@ def bench_http(kind: str, workdir: Path, seconds: float = 15, clients: int = 8) 
         def client() -> None:
             while time.monotonic() < deadline:
                 t = time.perf_counter()
-                with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=30) as r:
+                with urllib.request.urlopen(
+                    urllib.request.Request(url, data=body, headers=headers), timeout=30
+                ) as r:
                     assert r.status == 201
                 latencies.append(time.perf_counter() - t)
 
@@ -200,8 +233,12 @@ def bench_http(kind: str, workdir: Path, seconds: float = 15, clients: int = 8) 
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - start
-        return {"clients": clients, "requests": len(latencies), "events_per_s": rate(len(latencies), elapsed),
-                **percentiles(latencies)}
+        return {
+            "clients": clients,
+            "requests": len(latencies),
+            "events_per_s": rate(len(latencies), elapsed),
+            **percentiles(latencies),
+        }
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -240,7 +277,8 @@ def main() -> None:
                 entry["audit"] = bench_audit(backend)
                 small, large = entry["proofs"][str(sizes[0])], entry["proofs"][str(sizes[-1])]
                 entry["proof_p50_ratio_largest_to_smallest"] = {
-                    k: round(large[k]["p50_ms"] / small[k]["p50_ms"], 2) for k in ("inclusion", "consistency")
+                    k: round(large[k]["p50_ms"] / small[k]["p50_ms"], 2)
+                    for k in ("inclusion", "consistency")
                 }
                 if not args.skip_http:
                     entry["http"] = bench_http(kind, workdir)

@@ -1,12 +1,13 @@
 """Load and crash test of the production topology, with JSON figures.
 
-PostgreSQL, the service under gunicorn (`lianzheng serve`, anchor worker apart as in docker-compose.yml),
-the anchor worker as its own process, a local anvil. Two phases of mixed traffic driven by locust
-(bench/locustfile.py): a clean one whose throughput and latency are reported, then one during which web
-workers, the whole server and the anchor worker are killed with SIGKILL at random moments and restarted
-(as gunicorn's master and the compose restart policy would). Afterwards it shows, from the database, the
-chain and `lianzheng audit`, that every acknowledged write is in the log, that nothing was anchored twice
-and that the contract's anchors are the log's roots.
+PostgreSQL, the service under gunicorn (`lianzheng serve`, anchor worker apart as in
+docker-compose.yml), the anchor worker as its own process, a local anvil. Two phases of mixed
+traffic driven by locust (bench/locustfile.py): a clean one whose throughput and latency are
+reported, then one during which web workers, the whole server and the anchor worker are killed with
+SIGKILL at random moments and restarted (as gunicorn's master and the compose restart policy would).
+Afterwards it shows, from the database, the chain and `lianzheng audit`, that every acknowledged
+write is in the log, that nothing was anchored twice and that the contract's anchors are the log's
+roots.
 
     .venv/bin/python bench/load.py [--duration 120] [--chaos-duration 60] [--users 24] [--out FILE]
 """
@@ -41,17 +42,28 @@ from bench.ingest import free_port, workers_of  # noqa: E402
 from ledger.identity import resident_check_digit  # noqa: E402
 
 BIN = Path(sys.executable).parent
-PG_ADMIN_URL = os.environ.get("LIANZHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "LIANZHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 OFFICERS = 4
 CITIZEN_CASES = 12
 
 
 def request(url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict | str]:
-    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    headers = {
+        "Content-Type": "application/json",
+        **({"Authorization": f"Bearer {token}"} if token else {}),
+    }
     data = None if body is None else json.dumps(body).encode()
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, data, headers), timeout=30) as answer:
-            raw, status, kind = answer.read().decode(), answer.status, answer.headers.get("Content-Type", "")
+        with urllib.request.urlopen(
+            urllib.request.Request(url, data, headers), timeout=30
+        ) as answer:
+            raw, status, kind = (
+                answer.read().decode(),
+                answer.status,
+                answer.headers.get("Content-Type", ""),
+            )
     except urllib.error.HTTPError as exc:
         raw, status, kind = exc.read().decode(), exc.code, exc.headers.get("Content-Type", "")
     return status, json.loads(raw) if "json" in kind else raw
@@ -63,9 +75,15 @@ class Stack:
     def __init__(self, workdir: Path, database_url: str, workers: int = 2) -> None:
         self.workdir, self.database_url = workdir, database_url
         self.port = free_port()
-        self.env = {**os.environ, "LIANZHENG_DATA_DIR": str(workdir / "var"), "DATABASE_URL": database_url,
-                    "LIANZHENG_ANCHOR_IN_SERVE": "0", "LIANZHENG_ANCHOR_INTERVAL": "3",
-                    "LIANZHENG_WORKERS": str(workers), "LIANZHENG_PORT": str(self.port)}
+        self.env = {
+            **os.environ,
+            "LIANZHENG_DATA_DIR": str(workdir / "var"),
+            "DATABASE_URL": database_url,
+            "LIANZHENG_ANCHOR_IN_SERVE": "0",
+            "LIANZHENG_ANCHOR_INTERVAL": "3",
+            "LIANZHENG_WORKERS": str(workers),
+            "LIANZHENG_PORT": str(self.port),
+        }
         self.serve: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
 
@@ -74,15 +92,22 @@ class Stack:
         return f"http://127.0.0.1:{self.port}"
 
     def cli(self, *args: str) -> str:
-        done = subprocess.run([BIN / "lianzheng", *args], env=self.env, capture_output=True, text=True)
+        done = subprocess.run(
+            [BIN / "lianzheng", *args], env=self.env, capture_output=True, text=True
+        )
         if done.returncode != 0:
             raise RuntimeError(f"lianzheng {' '.join(args)} failed: {done.stderr[-2000:]}")
         return done.stdout
 
     def _spawn(self, name: str, *args: str) -> subprocess.Popen:
         out = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it
-        return subprocess.Popen([BIN / "lianzheng", *args], env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(
+            [BIN / "lianzheng", *args],
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def start_serve(self) -> None:
         self.serve = self._spawn("serve", "serve")
@@ -129,26 +154,51 @@ class Stack:
 
 
 def prepare(stack: Stack) -> dict:
-    """Users, cases with verification codes for the citizens, photos to upload; the locust configuration."""
+    """Users, cases with verification codes for the citizens, photos to upload; the locust
+    configuration."""
     stack.cli("db", "upgrade")
     stack.cli("chain", "up")
-    tokens = [stack.cli("user", "add", f"officer-{n}", "--role", "officer", "--district", "xuhui").strip()
-              for n in range(OFFICERS)]
+    tokens = [
+        stack.cli("user", "add", f"officer-{n}", "--role", "officer", "--district", "xuhui").strip()
+        for n in range(OFFICERS)
+    ]
     stack.start_serve()
     stack.start_worker()
     codes = []
     for _ in range(CITIZEN_CASES):
-        _, case = request(f"{stack.url}/api/v1/cases", {"source": "hotline-12345", "violation_type": "stall",
-                                                        "district": "xuhui"}, tokens[0])
-        _, issued = request(f"{stack.url}/api/v1/cases/{case['case_no']}/verification-code", {}, tokens[0])
+        _, case = request(
+            f"{stack.url}/api/v1/cases",
+            {"source": "hotline-12345", "violation_type": "stall", "district": "xuhui"},
+            tokens[0],
+        )
+        _, issued = request(
+            f"{stack.url}/api/v1/cases/{case['case_no']}/verification-code", {}, tokens[0]
+        )
         codes.append([case["case_no"], issued["code"]])
     photos = []
     for n in range(4):
         photo = stack.workdir / f"photo-{n}.jpg"
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=1",
-                        "-ss", str(n), "-frames:v", "1", str(photo)], check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=size=320x240:rate=1",
+                "-ss",
+                str(n),
+                "-frames:v",
+                "1",
+                str(photo),
+            ],
+            check=True,
+        )
         photos.append(str(photo))
-    # Made-up resident numbers born 1990-01-01 that pass GB 11643's check; locust picks parties from them.
+    # Made-up resident numbers born 1990-01-01 that pass GB 11643's check; locust picks parties from
+    # them.
     bodies = [f"31010119900101{n:03d}" for n in range(1000)]
     parties = [body + resident_check_digit(body) for body in bodies]
     config = {"officer_tokens": tokens, "codes": codes, "photos": photos, "party_numbers": parties}
@@ -160,24 +210,56 @@ def drive(stack: Stack, users: int, seconds: float, label: str) -> dict:
     """Run locust headless for `seconds`; its aggregated figures and those of each request name."""
     prefix = stack.workdir / label
     done = subprocess.run(
-        [BIN / "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--users", str(users),
-         "--spawn-rate", str(users), "--run-time", f"{int(seconds)}s", "--host", stack.url, "--csv", str(prefix),
-         "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING"],
-        env={**stack.env, "LIANZHENG_LOAD_CONFIG": str(stack.workdir / "load.json"),
-             "LIANZHENG_LOAD_ACKS": str(stack.workdir / "acks.jsonl")},
-        capture_output=True, text=True, timeout=seconds + 120)
+        [
+            BIN / "locust",
+            "-f",
+            str(ROOT / "bench" / "locustfile.py"),
+            "--headless",
+            "--users",
+            str(users),
+            "--spawn-rate",
+            str(users),
+            "--run-time",
+            f"{int(seconds)}s",
+            "--host",
+            stack.url,
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--stop-timeout",
+            "10",
+            "--loglevel",
+            "WARNING",
+        ],
+        env={
+            **stack.env,
+            "LIANZHENG_LOAD_CONFIG": str(stack.workdir / "load.json"),
+            "LIANZHENG_LOAD_ACKS": str(stack.workdir / "acks.jsonl"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+    )
     if not Path(f"{prefix}_stats.csv").exists():
         raise RuntimeError(f"locust wrote no figures: {done.stderr[-3000:]}")
     with open(f"{prefix}_stats.csv", newline="") as f:
         rows = {row["Name"]: row for row in csv.DictReader(f)}
 
     def figures(row: dict) -> dict:
-        return {"requests": int(row["Request Count"]), "failures": int(row["Failure Count"]),
-                "per_second": round(float(row["Requests/s"]), 1), "p50_ms": _ms(row["50%"]),
-                "p99_ms": _ms(row["99%"])}
+        return {
+            "requests": int(row["Request Count"]),
+            "failures": int(row["Failure Count"]),
+            "per_second": round(float(row["Requests/s"]), 1),
+            "p50_ms": _ms(row["50%"]),
+            "p99_ms": _ms(row["99%"]),
+        }
 
-    return {**figures(rows.pop("Aggregated")), "seconds": seconds, "users": users,
-            "endpoints": {name: figures(row) for name, row in sorted(rows.items())}}
+    return {
+        **figures(rows.pop("Aggregated")),
+        "seconds": seconds,
+        "users": users,
+        "endpoints": {name: figures(row) for name, row in sorted(rows.items())},
+    }
 
 
 def _ms(value: str) -> float | None:
@@ -196,7 +278,9 @@ class Chaos(threading.Thread):
 
     def run(self) -> None:
         kinds = list(self.kills)
-        first = self.rng.sample(kinds, len(kinds))  # each kind once, in random order, then at random
+        first = self.rng.sample(
+            kinds, len(kinds)
+        )  # each kind once, in random order, then at random
         try:
             while not self.stop.wait(self.rng.uniform(*self.every)):
                 victim = first.pop() if first else self.rng.choice(kinds)
@@ -225,22 +309,36 @@ def wait_for_anchor(stack: Stack, timeout: float = 240) -> int:
 
 
 def check(stack: Stack, nonce_before: int, anchors_before: int) -> dict:
-    """What the crash test must show: nothing acknowledged lost, nothing anchored twice, chain = log."""
+    """What the crash test must show: nothing acknowledged lost, nothing anchored twice, chain =
+    log."""
     acks = [json.loads(line) for line in (stack.workdir / "acks.jsonl").read_text().splitlines()]
     engine = create_engine(stack.database_url)
     with engine.connect() as conn:
-        leaves = {i: h.hex() for i, h in conn.execute(text("SELECT leaf_index, leaf_hash FROM log_leaves"))}
+        leaves = {
+            i: h.hex()
+            for i, h in conn.execute(text("SELECT leaf_index, leaf_hash FROM log_leaves"))
+        }
         evidence = {i for (i,) in conn.execute(text("SELECT id FROM evidence"))}
-        records = list(conn.execute(text("SELECT size, status, tx_hash FROM anchors ORDER BY size")))
+        records = list(
+            conn.execute(text("SELECT size, status, tx_hash FROM anchors ORDER BY size"))
+        )
     engine.dispose()
-    lost = [a for a in acks if leaves.get(a["index"]) != a["leaf_hash"]
-            or (a["evidence_id"] is not None and a["evidence_id"] not in evidence)]
+    lost = [
+        a
+        for a in acks
+        if leaves.get(a["index"]) != a["leaf_hash"]
+        or (a["evidence_id"] is not None and a["evidence_id"] not in evidence)
+    ]
     deployment = json.loads((stack.workdir / "var" / "chain" / "deployment.json").read_text())
     rpc = json.loads((stack.workdir / "var" / "chain" / "anvil.json").read_text())["rpc_url"]
     chain = Chain(rpc)
-    events = AnchorContract(chain, deployment["contract"]).all_anchored_events(deployment["block_number"])
+    events = AnchorContract(chain, deployment["contract"]).all_anchored_events(
+        deployment["block_number"]
+    )
     sizes = [e.size for e in events]
-    audit = subprocess.run([BIN / "lianzheng", "audit", "--json"], env=stack.env, capture_output=True, text=True)
+    audit = subprocess.run(
+        [BIN / "lianzheng", "audit", "--json"], env=stack.env, capture_output=True, text=True
+    )
     report = json.loads(audit.stdout)
     return {
         "acknowledged_writes": len(acks),
@@ -248,10 +346,12 @@ def check(stack: Stack, nonce_before: int, anchors_before: int) -> dict:
         "lost_examples": lost[:5],
         "anchors_on_chain": len(events),
         "sizes_strictly_increasing": sizes == sorted(set(sizes)),
-        # every anchor transaction the worker's account sent landed as an anchor: none was a duplicate
+        # every anchor transaction the worker's account sent landed as an anchor: none was a
+        # duplicate
         "anchor_transactions": chain.nonce(development_account().address) - nonce_before,
         "new_anchors": len(events) - anchors_before,
-        "records_match_chain": [(r.size, bytes(r.tx_hash)) for r in records] == [(e.size, e.tx_hash) for e in events],
+        "records_match_chain": [(r.size, bytes(r.tx_hash)) for r in records]
+        == [(e.size, e.tx_hash) for e in events],
         "records_final": all(r.status == "final" for r in records),
         "audit_clean": audit.returncode == 0 and report["clean"],
         "audit_findings": report["findings"][:5],
@@ -279,14 +379,23 @@ def run(workdir: Path, duration: float, chaos_duration: float, users: int, seed:
         chaos.join(120)
         if chaos.error is not None:
             raise chaos.error
-        for process, start in ((stack.serve, stack.start_serve), (stack.worker, stack.start_worker)):
+        for process, start in (
+            (stack.serve, stack.start_serve),
+            (stack.worker, stack.start_worker),
+        ):
             if process is None or process.poll() is not None:
                 start()
         size = wait_for_anchor(stack)
         stack.stop()
         checks = check(stack, nonce_before, anchors_before)
-        return {"database": "postgresql", "workers": 2, "log_size": size, "load": load,
-                "chaos": {**during, "kills": chaos.kills}, "checks": checks}
+        return {
+            "database": "postgresql",
+            "workers": 2,
+            "log_size": size,
+            "load": load,
+            "chaos": {**during, "kills": chaos.kills},
+            "checks": checks,
+        }
     finally:
         stack.stop()
         subprocess.run([BIN / "lianzheng", "chain", "down"], env=stack.env, capture_output=True)

@@ -1,9 +1,10 @@
-"""Mixed traffic for `bench/load.py`: officers recording case steps and uploading photos, monitors fetching
-proofs and receipts, citizens opening their case. Run by load.py as `locust --headless -f bench/locustfile.py`.
+"""Mixed traffic for `bench/load.py`: officers recording case steps and uploading photos, monitors
+fetching proofs and receipts, citizens opening their case. Run by load.py as `locust --headless -f
+bench/locustfile.py`.
 
-Every write the service acknowledges (2xx) is appended to the file LIANZHENG_LOAD_ACKS names, with the leaf
-index and hash it was given, so that load.py can show afterwards that none of them was lost.
-"""
+Every write the service acknowledges (2xx) is appended to the file LIANZHENG_LOAD_ACKS names, with
+the leaf index and hash it was given, so that load.py can show afterwards that none of them was
+lost."""
 
 from __future__ import annotations
 
@@ -16,19 +17,33 @@ import time
 from locust import HttpUser, between, task
 
 CONFIG = json.loads(open(os.environ["LIANZHENG_LOAD_CONFIG"]).read())
-ACKS = open(os.environ["LIANZHENG_LOAD_ACKS"], "a", encoding="utf-8")  # noqa: SIM115 - open for the run
+# Open for the whole run.
+ACKS = open(os.environ["LIANZHENG_LOAD_ACKS"], "a", encoding="utf-8")  # noqa: SIM115
 PHOTOS = [open(path, "rb").read() for path in CONFIG["photos"]]  # noqa: SIM115
 # A fined case's path through its steps (README: case steps and their payloads).
-NEXT = {"REPORTED": ("FILED", None), "FILED": ("INVESTIGATING", None),
-        "INVESTIGATING": ("NOTIFIED", {"proposed_amount_fen": 20000}),
-        "NOTIFIED": ("DECIDED", {"outcome": "fine", "amount_fen": 20000}),
-        "DECIDED": ("PAID", {"amount_fen": 20000}), "PAID": ("CLOSED", None)}
+NEXT = {
+    "REPORTED": ("FILED", None),
+    "FILED": ("INVESTIGATING", None),
+    "INVESTIGATING": ("NOTIFIED", {"proposed_amount_fen": 20000}),
+    "NOTIFIED": ("DECIDED", {"outcome": "fine", "amount_fen": 20000}),
+    "DECIDED": ("PAID", {"amount_fen": 20000}),
+    "PAID": ("CLOSED", None),
+}
 
 
 def acknowledge(kind: str, answer: dict) -> None:
-    ACKS.write(json.dumps({"kind": kind, "case_no": answer["case_no"], "index": answer["index"],
-                           "leaf_hash": answer["leaf_hash"],
-                           "evidence_id": answer.get("evidence", {}).get("evidence_id")}) + "\n")
+    ACKS.write(
+        json.dumps(
+            {
+                "kind": kind,
+                "case_no": answer["case_no"],
+                "index": answer["index"],
+                "leaf_hash": answer["leaf_hash"],
+                "evidence_id": answer.get("evidence", {}).get("evidence_id"),
+            }
+        )
+        + "\n"
+    )
     ACKS.flush()
 
 
@@ -44,9 +59,22 @@ class Officer(HttpUser):
 
     @task(2)
     def open_case(self) -> None:
-        party = {"name": "测试", "id_type": "resident_id", "id_number": random.choice(CONFIG["party_numbers"])}
-        with self.client.post("/api/v1/cases", name="POST /cases", catch_response=True, json={
-                "source": "patrol", "violation_type": "occupy-road", "district": "xuhui", "party": party}) as r:
+        party = {
+            "name": "测试",
+            "id_type": "resident_id",
+            "id_number": random.choice(CONFIG["party_numbers"]),
+        }
+        with self.client.post(
+            "/api/v1/cases",
+            name="POST /cases",
+            catch_response=True,
+            json={
+                "source": "patrol",
+                "violation_type": "occupy-road",
+                "district": "xuhui",
+                "party": party,
+            },
+        ) as r:
             if r.status_code == 201:
                 answer = r.json()
                 acknowledge("case", answer)
@@ -59,8 +87,12 @@ class Officer(HttpUser):
         case_no = random.choice(list(self.open))
         target, payload = NEXT[self.open[case_no]]
         body = {"to": target, **({"payload": payload} if payload else {})}
-        with self.client.post(f"/api/v1/cases/{case_no}/transitions", name="POST /cases/<no>/transitions",
-                              json=body, catch_response=True) as r:
+        with self.client.post(
+            f"/api/v1/cases/{case_no}/transitions",
+            name="POST /cases/<no>/transitions",
+            json=body,
+            catch_response=True,
+        ) as r:
             if r.status_code == 201 or r.status_code == 200:
                 acknowledge("step", r.json())
                 self._advance(case_no, target)
@@ -83,13 +115,21 @@ class Officer(HttpUser):
     def upload_photo(self) -> None:
         if not self.open:
             return
-        # The tus Upload-Metadata form (README), written out here: locust puts bench/ first on sys.path,
+        # The tus Upload-Metadata form (README), written out here: locust puts bench/ first on
+        # sys.path,
         # where bench/ledger.py would shadow the project's ledger package.
-        pairs = {"case_no": random.choice(list(self.open)),
-                 "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        pairs = {
+            "case_no": random.choice(list(self.open)),
+            "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
         meta = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in pairs.items())
-        with self.client.post("/api/v1/evidence", name="POST /evidence", data=random.choice(PHOTOS),
-                              headers={"Upload-Metadata": meta}, catch_response=True) as r:
+        with self.client.post(
+            "/api/v1/evidence",
+            name="POST /evidence",
+            data=random.choice(PHOTOS),
+            headers={"Upload-Metadata": meta},
+            catch_response=True,
+        ) as r:
             if r.status_code == 201:
                 acknowledge("evidence", r.json())
 
@@ -109,18 +149,25 @@ class Monitor(HttpUser):
 
     @task(4)
     def inclusion(self) -> None:
-        self.client.get(f"/api/v1/log/proof/inclusion?index={random.randrange(self.size)}&size={self.size}",
-                        name="GET /log/proof/inclusion")
+        self.client.get(
+            f"/api/v1/log/proof/inclusion?index={random.randrange(self.size)}&size={self.size}",
+            name="GET /log/proof/inclusion",
+        )
 
     @task(1)
     def consistency(self) -> None:
-        self.client.get(f"/api/v1/log/proof/consistency?from={random.randint(1, self.size)}&to={self.size}",
-                        name="GET /log/proof/consistency")
+        self.client.get(
+            f"/api/v1/log/proof/consistency?from={random.randint(1, self.size)}&to={self.size}",
+            name="GET /log/proof/consistency",
+        )
 
     @task(1)
     def receipt(self) -> None:
-        with self.client.get(f"/api/v1/log/receipt?index={random.randrange(self.size)}",
-                             name="GET /log/receipt", catch_response=True) as r:
+        with self.client.get(
+            f"/api/v1/log/receipt?index={random.randrange(self.size)}",
+            name="GET /log/receipt",
+            catch_response=True,
+        ) as r:
             if r.status_code == 409:  # not anchored yet: the answer the API documents
                 r.success()
 
@@ -138,8 +185,13 @@ class Citizen(HttpUser):
     @task
     def check(self) -> None:
         case_no, code = random.choice(CONFIG["codes"])
-        with self.client.post("/check", name="POST /check", data={"case_no": case_no, "code": code},
-                              allow_redirects=False, catch_response=True) as r:
+        with self.client.post(
+            "/check",
+            name="POST /check",
+            data={"case_no": case_no, "code": code},
+            allow_redirects=False,
+            catch_response=True,
+        ) as r:
             if r.status_code != 303:
                 r.failure(f"the right code did not open the case: {r.status_code}")
                 return

@@ -1,9 +1,10 @@
-"""Run every benchmark and write one JSON file and a short Markdown table, to compare one run with the next.
+"""Run every benchmark and write one JSON file and a short Markdown table, to compare one run with
+the next.
 
     .venv/bin/python bench/report.py [--out bench/results] [--quick]
 
---quick runs each benchmark small (for a smoke run); the figures quoted in the README come from full runs.
-"""
+--quick runs each benchmark small (for a smoke run); the figures quoted in the README come from full
+runs."""
 
 from __future__ import annotations
 
@@ -19,42 +20,73 @@ sys.path.insert(0, str(ROOT))
 from bench import figures as figures_io  # noqa: E402
 
 FULL = {"ledger": [], "anchor": [], "ingest": [], "verify": [], "load": []}
-QUICK = {"ledger": ["--sizes", "1000", "--backends", "sqlite", "--skip-http"], "anchor": ["--latency-samples", "0"],
-         "ingest": ["--size-mib", "32"], "verify": ["--size-mib", "32"],
-         "load": ["--duration", "10", "--chaos-duration", "15", "--users", "8"]}
+QUICK = {
+    "ledger": ["--sizes", "1000", "--backends", "sqlite", "--skip-http"],
+    "anchor": ["--latency-samples", "0"],
+    "ingest": ["--size-mib", "32"],
+    "verify": ["--size-mib", "32"],
+    "load": ["--duration", "10", "--chaos-duration", "15", "--users", "8"],
+}
 
 
 def headline(name: str, figures: dict) -> list[tuple[str, str]]:
     """The few figures that answer each benchmark's goal, as (what, value) rows."""
     if name == "anchor":
         goals = figures["gas"]["goals"]
-        return [("max gas per anchor up to 2^32 leaves (goal < 100,000)", f"{goals['max_anchor_gas_up_to_2^32']:,}"),
-                ("gas saving per record at 10,000 per anchor (goal >= 1,000x)",
-                 f"{goals['saving_at_10000_per_batch_x']:,}x")]
+        return [
+            (
+                "max gas per anchor up to 2^32 leaves (goal < 100,000)",
+                f"{goals['max_anchor_gas_up_to_2^32']:,}",
+            ),
+            (
+                "gas saving per record at 10,000 per anchor (goal >= 1,000x)",
+                f"{goals['saving_at_10000_per_batch_x']:,}x",
+            ),
+        ]
     if name == "ingest":
-        return [("upload / openssl rate (goal >= 0.5)", str(figures["ratio_to_openssl"])),
-                ("worker memory growth MiB (goal < 64)", str(figures["worker_memory_growth_mib"])),
-                ("durable disk write MiB/s", str(figures["disk_write_fsync_mib_per_s"]))]
+        return [
+            ("upload / openssl rate (goal >= 0.5)", str(figures["ratio_to_openssl"])),
+            ("worker memory growth MiB (goal < 64)", str(figures["worker_memory_growth_mib"])),
+            ("durable disk write MiB/s", str(figures["disk_write_fsync_mib_per_s"])),
+        ]
     if name == "verify":
         return [("verify / openssl time (goal <= 1.3)", str(figures["ratio_to_openssl"]))]
     if name == "load":
         load, checks = figures["load"], figures["checks"]
-        return [(f"requests/s, {load['users']} users, PostgreSQL, gunicorn", str(load["per_second"])),
-                ("p50 / p99 ms", f"{load['p50_ms']} / {load['p99_ms']}"),
-                ("failures without kills", str(load["failures"])),
-                ("kills during the second phase", ", ".join(f"{k} {v}" for k, v in figures["chaos"]["kills"].items())),
-                ("acknowledged writes lost", f"{checks['acknowledged_lost']} of {checks['acknowledged_writes']:,}"),
-                ("anchor transactions / new anchors (equal: none twice)",
-                 f"{checks['anchor_transactions']} / {checks['new_anchors']}"),
-                ("audit afterwards", "clean" if checks["audit_clean"] else "FINDINGS")]
+        return [
+            (f"requests/s, {load['users']} users, PostgreSQL, gunicorn", str(load["per_second"])),
+            ("p50 / p99 ms", f"{load['p50_ms']} / {load['p99_ms']}"),
+            ("failures without kills", str(load["failures"])),
+            (
+                "kills during the second phase",
+                ", ".join(f"{k} {v}" for k, v in figures["chaos"]["kills"].items()),
+            ),
+            (
+                "acknowledged writes lost",
+                f"{checks['acknowledged_lost']} of {checks['acknowledged_writes']:,}",
+            ),
+            (
+                "anchor transactions / new anchors (equal: none twice)",
+                f"{checks['anchor_transactions']} / {checks['new_anchors']}",
+            ),
+            ("audit afterwards", "clean" if checks["audit_clean"] else "FINDINGS"),
+        ]
     rows = []
     for backend in ("sqlite", "postgresql"):
         if backend in figures:
             b = figures[backend]
-            rows.append((f"{backend}: appends/s in batches of 1,000 (goal on PostgreSQL >= 10,000)",
-                         f"{b['appends']['batched_1000_events_per_s']:,}"))
-            rows.append((f"{backend}: inclusion proof p50, largest / smallest log (goal <= 2)",
-                         str(b["proof_p50_ratio_largest_to_smallest"]["inclusion"])))
+            rows.append(
+                (
+                    f"{backend}: appends/s in batches of 1,000 (goal on PostgreSQL >= 10,000)",
+                    f"{b['appends']['batched_1000_events_per_s']:,}",
+                )
+            )
+            rows.append(
+                (
+                    f"{backend}: inclusion proof p50, largest / smallest log (goal <= 2)",
+                    str(b["proof_p50_ratio_largest_to_smallest"]["inclusion"]),
+                )
+            )
     return rows
 
 
@@ -68,13 +100,18 @@ def main() -> None:
     for name, extra in (QUICK if args.quick else FULL).items():
         target = out / f"{name}.json"
         started = time.monotonic()
-        subprocess.run([sys.executable, str(ROOT / "bench" / f"{name}.py"), *extra, "--out", str(target)],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(ROOT / "bench" / f"{name}.py"), *extra, "--out", str(target)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         report[name] = json.loads(target.read_text())
         rows += [(name, what, value) for what, value in headline(name, report[name])]
         rows.append((name, "seconds to run", f"{time.monotonic() - started:.0f}"))
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    table = "| benchmark | figure | value |\n|---|---|---|\n" + "".join(f"| {b} | {w} | {v} |\n" for b, w, v in rows)
+    table = "| benchmark | figure | value |\n|---|---|---|\n" + "".join(
+        f"| {b} | {w} | {v} |\n" for b, w, v in rows
+    )
     (out / "report.md").write_text(table)
     print(table)
 

@@ -44,20 +44,31 @@ from verify_portal.app.settings import Settings  # noqa: E402
 
 
 def build_package(work: Path, size: int) -> tuple[Path, TrustRoot]:
-    settings = Settings.from_env({"LIANZHENG_DATA_DIR": str(work / "var"),
-                                  "LIANZHENG_MAX_EVIDENCE_BYTES": str(size + (64 << 20))})
+    settings = Settings.from_env(
+        {
+            "LIANZHENG_DATA_DIR": str(work / "var"),
+            "LIANZHENG_MAX_EVIDENCE_BYTES": str(size + (64 << 20)),
+        }
+    )
     services = build(settings)
     migrate(services.engine)
     with services.sessions.begin() as session:
-        officer, supervisor = add_user(session, "officer-1", Role.OFFICER), add_user(session, "sup-1", Role.SUPERVISOR)
+        officer, supervisor = (
+            add_user(session, "officer-1", Role.OFFICER),
+            add_user(session, "sup-1", Role.SUPERVISOR),
+        )
     with services.sessions() as session:
         officer, supervisor = authenticate(session, officer), authenticate(session, supervisor)
-    case_no = services.cases.create(officer, {"source": "patrol", "violation_type": "stall",
-                                              "district": "xuhui"})["case_no"]
+    case_no = services.cases.create(
+        officer, {"source": "patrol", "violation_type": "stall", "district": "xuhui"}
+    )["case_no"]
     video = work / "bodycam.mp4"
     make_file(video, size)
-    services.evidence.ingest_file(officer, UploadMeta.parse({"case_no": case_no,
-                                                             "captured_at": "2026-11-22T08:00:00Z"}), video)
+    services.evidence.ingest_file(
+        officer,
+        UploadMeta.parse({"case_no": case_no, "captured_at": "2026-11-22T08:00:00Z"}),
+        video,
+    )
     video.unlink()
     target, stop_chain = anchoring.connect(settings)
     try:
@@ -72,15 +83,20 @@ def build_package(work: Path, size: int) -> tuple[Path, TrustRoot]:
 
 
 def re_signed(package: Path, out: Path) -> Path:
-    """The package with its tag manifest re-signed by a stranger's key (the 1 GiB entry copied as is)."""
+    """The package with its tag manifest re-signed by a stranger's key (the 1 GiB entry copied as
+    is)."""
     stranger = Ed25519PrivateKey.generate()
     with zipfile.ZipFile(package) as source, zipfile.ZipFile(out, "w", allowZip64=True) as target:
         for info in source.infolist():
-            entry_info = zipfile.ZipInfo(info.filename, info.date_time)  # the source's own stays untouched
+            entry_info = zipfile.ZipInfo(
+                info.filename, info.date_time
+            )  # the source's own stays untouched
             entry_info.compress_type = info.compress_type
             if info.filename.endswith("/signature.json"):
                 signature = json.loads(source.read(info))
-                tagmanifest = source.read(info.filename.replace("signature.json", "tagmanifest-sha256.txt"))
+                tagmanifest = source.read(
+                    info.filename.replace("signature.json", "tagmanifest-sha256.txt")
+                )
                 signature["public_key"] = stranger.public_key().public_bytes_raw().hex()
                 signature["signature"] = base64.b64encode(stranger.sign(tagmanifest)).decode()
                 target.writestr(entry_info, json.dumps(signature))
@@ -103,22 +119,30 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         package, root = build_package(Path(tmp), args.size_mib << 20)
         roots = TrustRoots([root])
-        openssl = lambda: subprocess.run(["openssl", "dgst", "-sha256", str(package)], check=True,  # noqa: E731
-                                         capture_output=True)
+
+        def openssl() -> None:
+            subprocess.run(
+                ["openssl", "dgst", "-sha256", str(package)], check=True, capture_output=True
+            )
+
         openssl()  # both read from the page cache
         reference = min(timed(openssl) for _ in range(2))
         reports = []
-        verify_seconds = min(timed(lambda: reports.append(verifier.verify(str(package), roots)))
-                             for _ in range(2))
+        verify_seconds = min(
+            timed(lambda: reports.append(verifier.verify(str(package), roots))) for _ in range(2)
+        )
         assert reports[-1].passed, reports[-1].to_json()
         forged = re_signed(package, Path(tmp) / "forged.zip")
         refusals: list[verifier.Report] = []
-        refused_seconds = min(timed(lambda: refusals.append(verifier.verify(str(forged), roots)))
-                              for _ in range(3))
+        refused_seconds = min(
+            timed(lambda: refusals.append(verifier.verify(str(forged), roots))) for _ in range(3)
+        )
         assert refusals[-1].check("signature").status == Status.FAIL, refusals[-1].to_json()
         figures = {
-            "benchmark": "verify", "package_bytes": package.stat().st_size,
-            "verify_seconds": round(verify_seconds, 2), "openssl_seconds": round(reference, 2),
+            "benchmark": "verify",
+            "package_bytes": package.stat().st_size,
+            "verify_seconds": round(verify_seconds, 2),
+            "openssl_seconds": round(reference, 2),
             "ratio_to_openssl": round(verify_seconds / reference, 2),
             "forged_signature_refused_seconds": round(refused_seconds, 3),
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

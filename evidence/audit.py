@@ -1,6 +1,6 @@
-"""The evidence part of `lianzheng audit`: every evidence row, device, recipient and device segment against
-the log (evidence/projection.py), every blob against its hash, posters too. A gap in a device's recordings
-that a supervisor acknowledged is reported as acknowledged, not as a finding."""
+"""The evidence part of `lianzheng audit`: every evidence row, device, recipient and device segment
+against the log (evidence/projection.py), every blob against its hash, posters too. A gap in a
+device's recordings that a supervisor acknowledged is reported as acknowledged, not as a finding."""
 
 from __future__ import annotations
 
@@ -47,25 +47,37 @@ def check(session: Session, blobs: BlobStore, logged: EvidenceProjection, report
     _segments(logged, continuity, report)
 
 
-def _items(session: Session, logged: EvidenceProjection, continuity: dict[str, str | None],
-           report: Report) -> None:
+def _items(
+    session: Session, logged: EvidenceProjection, continuity: dict[str, str | None], report: Report
+) -> None:
     stored = {item.id: item for item in session.scalars(select(EvidenceItem))}
     for evidence_id, item in stored.items():
         row, where = logged.items.get(evidence_id), f"evidence {evidence_id}"
         if row is None:
-            report.add(where, "the row has no registration in the log: it was inserted", item.case_no)
+            report.add(
+                where, "the row has no registration in the log: it was inserted", item.case_no
+            )
             continue
         for difference in differences(row, projection.as_row(item)):
             report.add(where, str(difference), item.case_no)
         if hashlib.sha256(item.media.encode()).hexdigest() != row.media_sha256:
-            report.add(where, "its media facts do not hash to the media_sha256 in the log", item.case_no)
+            report.add(
+                where, "its media facts do not hash to the media_sha256 in the log", item.case_no
+            )
         if item.continuity != continuity.get(evidence_id):
-            report.add(where, f"continuity: the log's segments say {continuity.get(evidence_id)!r}, the row "
-                              f"says {item.continuity!r}", item.case_no)
+            report.add(
+                where,
+                f"continuity: the log's segments say {continuity.get(evidence_id)!r}, the row "
+                f"says {item.continuity!r}",
+                item.case_no,
+            )
     for evidence_id in sorted(logged.items.keys() - stored.keys()):
         row = logged.items[evidence_id]
-        report.add(f"evidence {evidence_id}", f"the row is missing: leaf {row.leaf_index} registers it",
-                   row.case_no)
+        report.add(
+            f"evidence {evidence_id}",
+            f"the row is missing: leaf {row.leaf_index} registers it",
+            row.case_no,
+        )
 
 
 def _devices(session: Session, registry: Registry, report: Report) -> None:
@@ -73,7 +85,9 @@ def _devices(session: Session, registry: Registry, report: Report) -> None:
     for serial, device in stored.items():
         row = registry.devices.get(serial)
         if row is None:
-            report.add(f"devices {serial}", "the row has no registration in the log: it was inserted")
+            report.add(
+                f"devices {serial}", "the row has no registration in the log: it was inserted"
+            )
             continue
         for difference in differences(row, projection.as_row(device)):
             report.add(f"devices {serial}", str(difference))
@@ -98,17 +112,25 @@ def _blobs(blobs: BlobStore, logged: EvidenceProjection, report: Report) -> None
             seen.add(sha256)
             problem = blobs.verify(sha256)
             if problem:
-                report.add(f"evidence {row.id} (leaf {row.leaf_index})", f"{what} {sha256} {problem}", row.case_no)
+                report.add(
+                    f"evidence {row.id} (leaf {row.leaf_index})",
+                    f"{what} {sha256} {problem}",
+                    row.case_no,
+                )
     report.evidence = len(seen)
 
 
-def _segments(logged: EvidenceProjection, continuity: dict[str, str | None], report: Report) -> None:
+def _segments(
+    logged: EvidenceProjection, continuity: dict[str, str | None], report: Report
+) -> None:
     for evidence_id, problem in continuity.items():
         if problem is None:
             continue
         row = logged.items[evidence_id]
         where = f"device {row.device}, evidence {evidence_id}"
         if evidence_id in logged.gaps:
-            report.acknowledge(where, f"{problem} (acknowledged: {logged.gaps[evidence_id]})", row.case_no)
+            report.acknowledge(
+                where, f"{problem} (acknowledged: {logged.gaps[evidence_id]})", row.case_no
+            )
         else:
             report.add(where, problem, row.case_no)

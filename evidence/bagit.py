@@ -1,4 +1,5 @@
-"""Zipped BagIt bags (RFC 8493): written streaming, read without extracting, hostile archives refused.
+"""Zipped BagIt bags (RFC 8493): written streaming, read without extracting, hostile archives
+refused.
 
 Writing: payload files go under `<bag>/data/`, each hashed while it is copied
 into the zip; `manifest-sha256.txt` lists them, `tagmanifest-sha256.txt` the
@@ -69,9 +70,11 @@ class BagWriter:
         self._listed(digest, path, len(data))
         return digest
 
-    def add_stream(self, path: str, chunks: Iterator[bytes],
-                   on_progress: Callable[[int], None] | None = None) -> str:
-        """A payload file copied from `chunks` (stored, not compressed: media is compressed already)."""
+    def add_stream(
+        self, path: str, chunks: Iterator[bytes], on_progress: Callable[[int], None] | None = None
+    ) -> str:
+        """A payload file copied from `chunks` (stored, not compressed: media is compressed
+        already)."""
         digest, size = hashlib.sha256(), 0
         info = zipfile.ZipInfo(f"{self.name}/data/{path}", date_time=(2026, 1, 1, 0, 0, 0))
         with self.zip.open(info, "w", force_zip64=True) as entry:
@@ -94,18 +97,26 @@ class BagWriter:
         tags = {
             "bagit.txt": BAGIT_TXT,
             "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in info.items()).encode(),
-            "manifest-sha256.txt": "".join(f"{d}  {p}\n" for d, p in sorted(self.payload, key=lambda x: x[1])).encode(),
+            "manifest-sha256.txt": "".join(
+                f"{d}  {p}\n" for d, p in sorted(self.payload, key=lambda x: x[1])
+            ).encode(),
         }
-        tagmanifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n"
-                              for name, data in sorted(tags.items())).encode()
+        tagmanifest = "".join(
+            f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(tags.items())
+        ).encode()
         for name, data in {**tags, "tagmanifest-sha256.txt": tagmanifest}.items():
-            self.zip.writestr(zipfile.ZipInfo(f"{self.name}/{name}", date_time=(2026, 1, 1, 0, 0, 0)), data,
-                              compress_type=zipfile.ZIP_DEFLATED)
+            self.zip.writestr(
+                zipfile.ZipInfo(f"{self.name}/{name}", date_time=(2026, 1, 1, 0, 0, 0)),
+                data,
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
         return tagmanifest
 
     def add_root_file(self, name: str, data: bytes) -> None:
         """A file beside the tag manifest that the tag manifest cannot list (its own signature)."""
-        self.zip.writestr(zipfile.ZipInfo(f"{self.name}/{name}", date_time=(2026, 1, 1, 0, 0, 0)), data)
+        self.zip.writestr(
+            zipfile.ZipInfo(f"{self.name}/{name}", date_time=(2026, 1, 1, 0, 0, 0)), data
+        )
 
     def finish(self) -> None:
         self.zip.close()
@@ -127,7 +138,9 @@ class Bag:
         if info is None:
             raise VerificationError(f"the package has no {path}")
         if info.file_size > limit:
-            raise VerificationError(f"{path} is {info.file_size:,} bytes, more than a tag file may be")
+            raise VerificationError(
+                f"{path} is {info.file_size:,} bytes, more than a tag file may be"
+            )
         return b"".join(self.stream(path))
 
     def json(self, path: str) -> Any:
@@ -152,8 +165,9 @@ class Bag:
             raise HostilePackage(f"the archive is damaged at {path}: {exc}") from None
 
     def _stored(self, path: str, info: zipfile.ZipInfo) -> Iterator[bytes]:
-        """A large stored entry (media) read straight from the file: no CRC pass on top of the SHA-256 that
-        is checked against the manifest anyway, so verifying costs little more than hashing."""
+        """A large stored entry (media) read straight from the file: no CRC pass on top of the
+        SHA-256 that is checked against the manifest anyway, so verifying costs little more than
+        hashing."""
         f = self.zip.fp
         if f is None:
             raise HostilePackage("the archive is closed")
@@ -161,7 +175,8 @@ class Bag:
         header = f.read(LOCAL_HEADER_SIZE)
         if len(header) != LOCAL_HEADER_SIZE or header[:4] != b"PK\x03\x04":
             raise HostilePackage(f"the archive is damaged at {path}: no local header")
-        # APPNOTE 4.3.7: the name and extra-field lengths sit at offsets 26 and 28; the data follows them.
+        # APPNOTE 4.3.7: the name and extra-field lengths sit at offsets 26 and 28; the data follows
+        # them.
         name_length, extra_length = struct.unpack_from("<HH", header, 26)
         f.seek(info.header_offset + LOCAL_HEADER_SIZE + name_length + extra_length)
         remaining = info.file_size
@@ -189,7 +204,9 @@ def open_bag(path: str | IO[bytes], limits: ArchiveLimits = DEFAULT_LIMITS) -> B
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise HostilePackage(f"not a readable zip archive (truncated or not a zip): {exc}") from None
+        raise HostilePackage(
+            f"not a readable zip archive (truncated or not a zip): {exc}"
+        ) from None
     infos = archive.infolist()
     names = [i.filename for i in infos]
     if len(set(names)) != len(names):
@@ -202,7 +219,7 @@ def open_bag(path: str | IO[bytes], limits: ArchiveLimits = DEFAULT_LIMITS) -> B
     if len(bases) != 1:
         raise HostilePackage("a zipped bag has exactly one top-level folder")
     base = bases.pop()
-    entries = {n[len(base) + 1:]: i for n, i in zip(names, infos, strict=True) if not i.is_dir()}
+    entries = {n[len(base) + 1 :]: i for n, i in zip(names, infos, strict=True) if not i.is_dir()}
     return Bag(archive, base, entries)
 
 
@@ -219,30 +236,38 @@ def _check_entry(info: zipfile.ZipInfo, limits: ArchiveLimits) -> None:
 
 
 def _check_totals(infos: list[zipfile.ZipInfo], archive_size: int, limits: ArchiveLimits) -> None:
-    """Many small entries must not add up to a bomb either; compressed sizes cannot exceed the file."""
+    """Many small entries must not add up to a bomb either; compressed sizes cannot exceed the
+    file."""
     packed = sum(i.compress_size for i in infos)
     unpacked = sum(i.file_size for i in infos)
     if packed > archive_size:
-        raise HostilePackage(f"the archive's entries claim {packed:,} compressed bytes in a file of "
-                             f"{archive_size:,}")
+        raise HostilePackage(
+            f"the archive's entries claim {packed:,} compressed bytes in a file of {archive_size:,}"
+        )
     if unpacked > limits.max_total_bytes:
-        raise HostilePackage(f"the archive declares {unpacked:,} bytes of content, more than "
-                             f"{limits.max_total_bytes:,}")
+        raise HostilePackage(
+            f"the archive declares {unpacked:,} bytes of content, more than "
+            f"{limits.max_total_bytes:,}"
+        )
     if unpacked > limits.max_ratio * archive_size + limits.slack:
-        raise HostilePackage(f"the archive expands from {archive_size:,} to {unpacked:,} bytes: "
-                             "a zip bomb")
+        raise HostilePackage(
+            f"the archive expands from {archive_size:,} to {unpacked:,} bytes: a zip bomb"
+        )
 
 
 # APPNOTE 4.3.16: end of central directory record, at most 65,535 bytes of comment after it.
 _EOCD = struct.Struct("<4s4H2LH")
 _EOCD64_LOCATOR = struct.Struct("<4sLQL")  # APPNOTE 4.3.15
 _EOCD64 = struct.Struct("<4sQ2H2L4Q")  # APPNOTE 4.3.14
-_ENTRY = struct.Struct("<4s6H3L5H2L")  # APPNOTE 4.3.12, a central directory header without its names
+_ENTRY = struct.Struct(
+    "<4s6H3L5H2L"
+)  # APPNOTE 4.3.12, a central directory header without its names
 
 
 def _check_directory(path: str | IO[bytes], limits: ArchiveLimits) -> int:
     """Walk the archive's central directory, located from its end records, counting entries without
-    building them, before zipfile parses (and holds in memory) all of it; returns the archive's size.
+    building them, before zipfile parses (and holds in memory) all of it; returns the archive's
+    size.
 
     zipfile parses as many headers as the directory's byte size holds, whatever count the end record
     claims, so the headers themselves are what is counted here.
@@ -252,8 +277,10 @@ def _check_directory(path: str | IO[bytes], limits: ArchiveLimits) -> int:
         size = f.seek(0, 2)
         end, length = _directory_span(f, size)
         if length > limits.max_directory_bytes:
-            raise HostilePackage(f"the archive's directory is {length:,} bytes, more than "
-                                 f"{limits.max_directory_bytes:,}")
+            raise HostilePackage(
+                f"the archive's directory is {length:,} bytes, more than "
+                f"{limits.max_directory_bytes:,}"
+            )
         if not 0 <= end - length:
             raise HostilePackage("the archive's directory lies outside the file")
         f.seek(end - length)
@@ -295,10 +322,12 @@ def _count_entries(directory: bytes, limits: ArchiveLimits) -> int:
     """How many headers the directory holds, read one after another as zipfile will."""
     count, at = 0, 0
     while at < len(directory):
-        if len(directory) - at < _ENTRY.size or directory[at:at + 4] != b"PK\x01\x02":
+        if len(directory) - at < _ENTRY.size or directory[at : at + 4] != b"PK\x01\x02":
             raise HostilePackage("the archive's central directory is damaged")
         fields = _ENTRY.unpack_from(directory, at)
-        at += _ENTRY.size + fields[10] + fields[11] + fields[12]  # name, extra field, comment lengths
+        at += (
+            _ENTRY.size + fields[10] + fields[11] + fields[12]
+        )  # name, extra field, comment lengths
         count += 1
         if count > limits.max_entries:
             break  # enough to refuse: no need to walk the rest

@@ -1,4 +1,5 @@
-"""Content-addressed, write-once blob storage (DESIGN.md: evidence blobs content-addressed and write-once).
+"""Content-addressed, write-once blob storage (DESIGN.md: evidence blobs content-addressed and
+write-once).
 
 A blob is written to a temporary file while it is hashed, fsynced, then
 renamed to `blobs/sha256/ab/cd/<hash>` and the folder fsynced: a crash at
@@ -61,7 +62,8 @@ class BlobStore(Protocol):
     def exists(self, sha256: str) -> bool: ...
 
     def open(self, sha256: str) -> Iterator[bytes]:
-        """The blob's bytes in chunks; raises TamperedBlob at the end if they do not hash to the name."""
+        """The blob's bytes in chunks; raises TamperedBlob at the end if they do not hash to the
+        name."""
 
     def size(self, sha256: str) -> int: ...
 
@@ -75,7 +77,7 @@ class BlobStore(Protocol):
         """An empty private folder for files made from blobs, removed after the block."""
 
     def health(self) -> str:
-        """"ok" when blobs can be stored now, else what stops it (for /readyz)."""
+        """ "ok" when blobs can be stored now, else what stops it (for /readyz)."""
 
     def sweep_stale(self) -> int:
         """Remove what writers of processes killed mid-upload left behind; how many were removed."""
@@ -110,7 +112,9 @@ class FileBlobStore:
                 digest.update(chunk)
                 yield chunk
         if digest.hexdigest() != sha256:
-            raise TamperedBlob(f"blob {sha256} was changed on disk: its bytes hash to {digest.hexdigest()}")
+            raise TamperedBlob(
+                f"blob {sha256} was changed on disk: its bytes hash to {digest.hexdigest()}"
+            )
 
     @contextmanager
     def local_file(self, sha256: str) -> Iterator[Path]:
@@ -143,10 +147,11 @@ class FileBlobStore:
         return f"upload-{socket.gethostname()}-{os.getpid()}-"
 
     def sweep_stale(self) -> int:
-        """Remove temporary files and folders of this host's processes that no longer run (killed mid-upload)."""
+        """Remove temporary files and folders of this host's processes that no longer run (killed
+        mid-upload)."""
         prefix, removed = f"upload-{socket.gethostname()}-", 0
         for temp in self.tmp.glob(prefix + "*") if self.tmp.exists() else ():
-            pid = temp.name[len(prefix):].split("-", 1)[0]
+            pid = temp.name[len(prefix) :].split("-", 1)[0]
             if pid.isdigit() and not running(int(pid)):
                 shutil.rmtree(temp) if temp.is_dir() else temp.unlink(missing_ok=True)
                 removed += 1
@@ -167,14 +172,15 @@ class FileBlobStore:
 
 
 class _FileWriter:
-    """Writes and hashes a stream. Each chunk is hashed on a helper thread while it is written to the
-    file and the next one is received (hashlib and file writes release the GIL on large buffers), so
-    an upload costs about the slower of hashing and writing, not their sum."""
+    """Writes and hashes a stream. Each chunk is hashed on a helper thread while it is written to
+    the file and the next one is received (hashlib and file writes release the GIL on large
+    buffers), so an upload costs about the slower of hashing and writing, not their sum."""
 
     def __init__(self, store: FileBlobStore, max_size: int) -> None:
         self.store = store
         self.max_size = max_size
-        # The host and pid in the name let a restarted service remove what a killed one left (sweep_stale).
+        # The host and pid in the name let a restarted service remove what a killed one left
+        # (sweep_stale).
         fd, name = tempfile.mkstemp(dir=store.tmp, prefix=store.temp_prefix())
         self.temp = Path(name)
         self.file: BinaryIO = os.fdopen(fd, "wb")
@@ -182,7 +188,9 @@ class _FileWriter:
         self.size = 0
         self.head = b""
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blob-hash")
-        self._hashing: Future[None] | None = None  # at most one chunk in flight, so memory stays flat
+        self._hashing: Future[None] | None = (
+            None  # at most one chunk in flight, so memory stays flat
+        )
 
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)

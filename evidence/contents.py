@@ -1,6 +1,7 @@
-"""What an evidence package holds (DESIGN.md: Formats, packages), as plain values: the format's name,
-a file extension per media type, the custody trail, and the contents a package is written from. Shared by
-the writer (package.py) and the offline verifier (verify.py), which must not load the writer's PDF
+"""What an evidence package holds (DESIGN.md: Formats, packages), as plain values: the format's
+name, a file extension per media type, the custody trail, and the contents a package is written
+from. Shared by the writer (package.py) and the offline verifier (verify.py), which must not load
+the writer's PDF
 renderer. Pure: no I/O."""
 
 from __future__ import annotations
@@ -12,15 +13,29 @@ from typing import Any
 from ledger.events import Event
 
 FORMAT = "lianzheng-package/1"
-EXTENSIONS = {"video/mp4": "mp4", "video/quicktime": "mov", "video/x-matroska": "mkv", "video/webm": "webm",
-              "video/x-msvideo": "avi", "video/mp2t": "ts", "audio/wav": "wav", "audio/mpeg": "mp3",
-              "image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+EXTENSIONS = {
+    "video/mp4": "mp4",
+    "video/quicktime": "mov",
+    "video/x-matroska": "mkv",
+    "video/webm": "webm",
+    "video/x-msvideo": "avi",
+    "video/mp2t": "ts",
+    "audio/wav": "wav",
+    "audio/mpeg": "mp3",
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "application/pdf": "pdf",
+}
 
 
 def custody_of(events: Iterable[tuple[int, Event]]) -> list[dict[str, Any]]:
-    """The custody trail of a package's events: one entry per evidence event, as custody.json holds it."""
-    return [{"index": i, "type": e.type, "actor": e.actor, "time": e.time, **e.payload}
-            for i, e in events if e.type.startswith("evidence.")]
+    """The custody trail of a package's events: one entry per evidence event, as custody.json holds
+    it."""
+    return [
+        {"index": i, "type": e.type, "actor": e.actor, "time": e.time, **e.payload}
+        for i, e in events
+        if e.type.startswith("evidence.")
+    ]
 
 
 @dataclass(frozen=True)
@@ -32,7 +47,9 @@ class EvidenceFile:
 @dataclass(frozen=True)
 class PackageContents:
     case_no: str
-    events: list[tuple[int, bytes]]  # (leaf index, leaf bytes), every one below the checkpoint's size
+    events: list[
+        tuple[int, bytes]
+    ]  # (leaf index, leaf bytes), every one below the checkpoint's size
     proofs: dict[int, list[bytes]]
     size: int
     root: bytes

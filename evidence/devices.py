@@ -1,9 +1,9 @@
-"""The device registry (非现场执法): bodycams and fixed cameras, their keys, and recording continuity.
+"""The device registry (非现场执法): bodycams and fixed cameras, their keys, and recording
+continuity.
 
 Registering and revoking a device are events of the log's registry chain; the `devices` table is
-their projection, for listing. Whether a device is certified and which key it signs with is read from
-the log, never from the row alone.
-"""
+their projection, for listing. Whether a device is certified and which key it signs with is read
+from the log, never from the row alone."""
 
 from __future__ import annotations
 
@@ -40,23 +40,48 @@ class DeviceRegistry:
         self.cases = cases
         self.sessions = cases.sessions
 
-    def register(self, actor: Actor, serial: str, kind: str, unit: str, public_key_pem: bytes) -> dict[str, Any]:
+    def register(
+        self, actor: Actor, serial: str, kind: str, unit: str, public_key_pem: bytes
+    ) -> dict[str, Any]:
         """Add a certified device with its Ed25519 or ECDSA P-256 public key (PEM)."""
         actor.require(Action.MANAGE_DEVICES)
         if kind not in KINDS:
             raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
         if not _SERIAL.fullmatch(serial) or not _UNIT.fullmatch(unit):
-            raise InvalidInput("serial is letters, digits and -_. (64 at most); unit a lowercase code")
+            raise InvalidInput(
+                "serial is letters, digits and -_. (64 at most); unit a lowercase code"
+            )
         algorithm, raw = _load_key(public_key_pem)
-        payload = {"serial": serial, "kind": kind, "unit": unit, "algorithm": algorithm, "public_key": raw.hex()}
+        payload = {
+            "serial": serial,
+            "kind": kind,
+            "unit": unit,
+            "algorithm": algorithm,
+            "public_key": raw.hex(),
+        }
 
         def work(tx: LogTransaction) -> dict[str, Any]:
             if serial in registry(tx.session).devices or tx.session.get(Device, serial) is not None:
                 raise InvalidInput(f"device {serial} is already registered")
             self.cases.append_registry_event(tx, actor, DEVICE_REGISTERED, payload)
-            tx.session.add(Device(serial=serial, kind=kind, unit=unit, status=CERTIFIED, algorithm=algorithm,
-                               public_key=raw, registered_at=datetime.now(UTC)))
-            return {"serial": serial, "kind": kind, "unit": unit, "status": CERTIFIED, "algorithm": algorithm}
+            tx.session.add(
+                Device(
+                    serial=serial,
+                    kind=kind,
+                    unit=unit,
+                    status=CERTIFIED,
+                    algorithm=algorithm,
+                    public_key=raw,
+                    registered_at=datetime.now(UTC),
+                )
+            )
+            return {
+                "serial": serial,
+                "kind": kind,
+                "unit": unit,
+                "status": CERTIFIED,
+                "algorithm": algorithm,
+            }
 
         return self.cases.write(actor, None, work)
 
@@ -84,31 +109,46 @@ class DeviceRegistry:
             raise DeviceRefused(f"device {meta.device} is {device.status}")
         if meta.signature is None:
             if meta.segment_seq is not None or meta.segment_prev is not None:
-                raise DeviceRefused("only an upload signed by the device's key may claim a place in its "
-                                    "sequence (segment_seq, segment_prev)")
+                raise DeviceRefused(
+                    "only an upload signed by the device's key may claim a place in its "
+                    "sequence (segment_seq, segment_prev)"
+                )
             return False
         try:
             _verify(device, meta.signature, signed_message(meta, sha256))
         except InvalidSignature:
-            raise DeviceRefused(f"the signature does not verify with device {meta.device}'s key") from None
+            raise DeviceRefused(
+                f"the signature does not verify with device {meta.device}'s key"
+            ) from None
         return True
 
     def continuity(self, session: Session, meta: UploadMeta) -> str | None:
-        """Why this segment does not follow the device's latest one (a gap, an insertion, a reordering),
-        the latest one's row checked against its registration event first."""
-        last = session.scalars(select(EvidenceItem).where(
-            EvidenceItem.device == meta.device, EvidenceItem.segment_seq.is_not(None),
-            EvidenceItem.device_signed == 1).order_by(EvidenceItem.segment_seq.desc()).limit(1)).first()
+        """Why this segment does not follow the device's latest one (a gap, an insertion, a
+        reordering), the latest one's row checked against its registration event first."""
+        last = session.scalars(
+            select(EvidenceItem)
+            .where(
+                EvidenceItem.device == meta.device,
+                EvidenceItem.segment_seq.is_not(None),
+                EvidenceItem.device_signed == 1,
+            )
+            .order_by(EvidenceItem.segment_seq.desc())
+            .limit(1)
+        ).first()
         if last is not None:
             check_item(session, last)
         return projection.continuity_problem(
             None if last is None or last.segment_seq is None else (last.segment_seq, last.sha256),
-            meta.segment_seq, meta.segment_prev)
+            meta.segment_seq,
+            meta.segment_prev,
+        )
 
 
 def registry(session: Session) -> Registry:
     """The registry chain folded: devices and recipients as the log says."""
-    return projection.registry_of(Event.decode(leaf.data) for leaf in case_leaves(session, REGISTRY))
+    return projection.registry_of(
+        Event.decode(leaf.data) for leaf in case_leaves(session, REGISTRY)
+    )
 
 
 def _load_key(pem: bytes) -> tuple[str, bytes]:
@@ -117,9 +157,13 @@ def _load_key(pem: bytes) -> tuple[str, bytes]:
     except ValueError:
         raise InvalidInput("the device key is not a PEM public key") from None
     if isinstance(key, ed25519.Ed25519PublicKey):
-        return "ed25519", key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return "ed25519", key.public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
     if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
-        return "p256", key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        return "p256", key.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
     raise InvalidInput("device keys must be Ed25519 or ECDSA P-256")
 
 

@@ -1,4 +1,5 @@
-"""Media facts and derived files, through the system's ffprobe and ffmpeg (ffmpeg-python builds the commands).
+"""Media facts and derived files, through the system's ffprobe and ffmpeg (ffmpeg-python builds the
+commands).
 
 `probe` reads what a court and a supervisor need: container, duration,
 streams, codecs, resolution, frame rate, and the creation time and device
@@ -19,12 +20,22 @@ from evidence.sniff import AUDIO, VIDEO
 from ledger.bounds import finite_number
 from ledger.errors import InvalidInput
 
-DEVICE_TAGS = ("make", "model", "com.apple.quicktime.make", "com.apple.quicktime.model",
-               "com.android.manufacturer", "com.android.model", "encoder", "device", "serial")
+DEVICE_TAGS = (
+    "make",
+    "model",
+    "com.apple.quicktime.make",
+    "com.apple.quicktime.model",
+    "com.android.manufacturer",
+    "com.android.model",
+    "encoder",
+    "device",
+    "serial",
+)
 
 
 def probe(path: Path, media_type: str) -> dict[str, Any]:
-    """The media facts of a file whose type was sniffed as `media_type`; other files get their type only.
+    """The media facts of a file whose type was sniffed as `media_type`; other files get their type
+    only.
 
     A file that claims a video or audio type but that ffprobe cannot read is refused.
     """
@@ -34,8 +45,10 @@ def probe(path: Path, media_type: str) -> dict[str, Any]:
         info = ffmpeg.probe(str(path))
     except ffmpeg.Error as exc:
         reason = _last_line(exc.stderr, path) or "unreadable"
-        raise UnsupportedMedia(f"the file looks like {media_type} but cannot be read as media: {reason}",
-                               media_type=media_type) from None
+        raise UnsupportedMedia(
+            f"the file looks like {media_type} but cannot be read as media: {reason}",
+            media_type=media_type,
+        ) from None
     fmt = info.get("format", {})
     tags = {k.lower(): v for k, v in (fmt.get("tags") or {}).items()}
     return {
@@ -52,7 +65,11 @@ def probe(path: Path, media_type: str) -> dict[str, Any]:
 def _stream(s: dict[str, Any]) -> dict[str, Any]:
     out = {"type": s.get("codec_type"), "codec": s.get("codec_name")}
     if s.get("codec_type") == "video":
-        out |= {"width": s.get("width"), "height": s.get("height"), "frame_rate": _rate(s.get("avg_frame_rate"))}
+        out |= {
+            "width": s.get("width"),
+            "height": s.get("height"),
+            "frame_rate": _rate(s.get("avg_frame_rate")),
+        }
     elif s.get("codec_type") == "audio":
         out |= {"sample_rate": _int(s.get("sample_rate")), "channels": s.get("channels")}
     return out
@@ -80,24 +97,31 @@ def _int(text: Any) -> int | None:
 
 
 def poster(path: Path, out: Path, duration: float | None) -> bool:
-    """A JPEG of one frame (1 s in, or the middle of a shorter clip); False if none could be taken."""
+    """A JPEG of one frame (1 s in, or the middle of a shorter clip); False if none could be
+    taken."""
     at = min(1.0, (duration or 0) / 2)
     try:
-        (ffmpeg.input(str(path), ss=at).output(str(out), vframes=1, format="image2", vcodec="mjpeg")
-         .overwrite_output().run(quiet=True))
+        (
+            ffmpeg.input(str(path), ss=at)
+            .output(str(out), vframes=1, format="image2", vcodec="mjpeg")
+            .overwrite_output()
+            .run(quiet=True)
+        )
     except ffmpeg.Error:
         return False
     return out.exists() and out.stat().st_size > 0
 
 
 def validate_operation(operation: Any) -> dict[str, Any]:
-    """A derivation as recorded in the log: {"op": "trim", "start", "duration"} or
-    {"op": "blur", "x", "y", "w", "h"} (a box blurred for the whole clip, e.g. a bystander's face)."""
+    """A derivation as recorded in the log: {"op": "trim", "start", "duration"} or {"op": "blur",
+    "x", "y", "w", "h"} (a box blurred for the whole clip, e.g. a bystander's face)."""
     if not isinstance(operation, dict) or operation.get("op") not in ("trim", "blur"):
         raise InvalidInput('operation must be {"op": "trim", ...} or {"op": "blur", ...}')
     fields = {"trim": ("start", "duration"), "blur": ("x", "y", "w", "h")}[operation["op"]]
     if set(operation) != {"op", *fields}:
-        raise InvalidInput(f"a {operation['op']} operation has exactly the fields op, {', '.join(fields)}")
+        raise InvalidInput(
+            f"a {operation['op']} operation has exactly the fields op, {', '.join(fields)}"
+        )
     for name in fields:
         finite_number(operation[name], f"operation field {name}", MAX_OPERATION[name])
     if operation["op"] == "blur" and (operation["w"] < 2 or operation["h"] < 2):
@@ -105,12 +129,21 @@ def validate_operation(operation: Any) -> dict[str, Any]:
     return operation
 
 
-# Seconds for a trim (a day of footage at most), pixels for a blurred box (beyond any camera's frame).
-MAX_OPERATION = {"start": 86_400.0, "duration": 86_400.0, "x": 16_384, "y": 16_384, "w": 16_384, "h": 16_384}
+# Seconds for a trim (a day of footage at most), pixels for a blurred box (beyond any camera's
+# frame).
+MAX_OPERATION = {
+    "start": 86_400.0,
+    "duration": 86_400.0,
+    "x": 16_384,
+    "y": 16_384,
+    "w": 16_384,
+    "h": 16_384,
+}
 
 
 def derive(source: Path, out: Path, operation: dict[str, Any], has_audio: bool) -> None:
-    """Write the derived MP4 of `source` to `out` by `operation`; re-encoded so cuts are frame-exact."""
+    """Write the derived MP4 of `source` to `out` by `operation`; re-encoded so cuts are
+    frame-exact."""
     if operation["op"] == "trim":
         stream = ffmpeg.input(str(source), ss=operation["start"], t=operation["duration"])
         video = stream.video
@@ -122,11 +155,15 @@ def derive(source: Path, out: Path, operation: dict[str, Any], has_audio: bool) 
     streams = [video, stream.audio] if has_audio else [video]
     codecs = {"vcodec": "libx264", "pix_fmt": "yuv420p", **({"acodec": "aac"} if has_audio else {})}
     try:
-        (ffmpeg.output(*streams, str(out), movflags="+faststart", map_metadata="-1", **codecs)
-         .overwrite_output().run(quiet=True))
+        (
+            ffmpeg.output(*streams, str(out), movflags="+faststart", map_metadata="-1", **codecs)
+            .overwrite_output()
+            .run(quiet=True)
+        )
     except ffmpeg.Error as exc:
-        raise InvalidInput(f"ffmpeg could not derive the clip: {_last_line(exc.stderr, source) or 'failed'}") from None
-
+        raise InvalidInput(
+            f"ffmpeg could not derive the clip: {_last_line(exc.stderr, source) or 'failed'}"
+        ) from None
 
 
 def _last_line(stderr: bytes | None, path: Path) -> str:

@@ -37,7 +37,9 @@ def parse_upload_metadata(header: str | None) -> dict[str, str]:
         try:
             pairs[key] = base64.b64decode(encoded, validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
-            raise InvalidInput(f"Upload-Metadata value of {key!r} is not base64 of UTF-8 text") from None
+            raise InvalidInput(
+                f"Upload-Metadata value of {key!r} is not base64 of UTF-8 text"
+            ) from None
     return pairs
 
 
@@ -65,14 +67,21 @@ class UploadMeta:
         if not _CASE_NO.match(pairs["case_no"]):
             raise InvalidInput("case_no is not a case number such as CG-2026-000001")
         return cls(
-            case_no=pairs["case_no"], captured_at=_time(pairs["captured_at"]), captured_text=pairs["captured_at"],
-            device=_device(pairs.get("device")), gps=_gps(pairs.get("gps")), sha256=_hex(pairs.get("sha256")),
-            signature=_b64(pairs.get("signature")), segment_seq=_seq(pairs.get("segment_seq")),
+            case_no=pairs["case_no"],
+            captured_at=_time(pairs["captured_at"]),
+            captured_text=pairs["captured_at"],
+            device=_device(pairs.get("device")),
+            gps=_gps(pairs.get("gps")),
+            sha256=_hex(pairs.get("sha256")),
+            signature=_b64(pairs.get("signature")),
+            segment_seq=_seq(pairs.get("segment_seq")),
             segment_prev=_hex(pairs.get("segment_prev"), "segment_prev"),
         )
 
 
-EARLIEST_CAPTURE = datetime(2000, 1, 1, tzinfo=UTC)  # no enforcement footage is older than this system
+EARLIEST_CAPTURE = datetime(
+    2000, 1, 1, tzinfo=UTC
+)  # no enforcement footage is older than this system
 
 
 def _time(text: str) -> datetime:
@@ -82,8 +91,13 @@ def _time(text: str) -> datetime:
         if moment.tzinfo is None:
             raise InvalidInput("captured_at needs a time zone (e.g. 2026-11-22T09:30:00+08:00)")
         moment = moment.astimezone(UTC)
-    except (ValueError, OverflowError):  # 9999-12-31T23:59:59-23:59 is past the last representable moment
-        raise InvalidInput(f"captured_at is not an RFC 3339 time that can be: {text[:40]!r}") from None
+    except (
+        ValueError,
+        OverflowError,
+    ):  # 9999-12-31T23:59:59-23:59 is past the last representable moment
+        raise InvalidInput(
+            f"captured_at is not an RFC 3339 time that can be: {text[:40]!r}"
+        ) from None
     if moment < EARLIEST_CAPTURE:
         raise InvalidInput(f"captured_at {text[:40]!r} is before {EARLIEST_CAPTURE.year}")
     return moment
@@ -93,8 +107,10 @@ def check_not_future(meta: UploadMeta, received_at: datetime, skew: timedelta) -
     """Refuse a capture time after the upload's receipt (beyond clock skew): a future capture time
     would let a late upload escape the late flag."""
     if meta.captured_at > received_at + skew:
-        raise InvalidInput(f"captured_at {meta.captured_text[:40]!r} is later than this upload arrived "
-                           f"(allowing {skew.total_seconds():.0f} s of clock skew)")
+        raise InvalidInput(
+            f"captured_at {meta.captured_text[:40]!r} is later than this upload arrived "
+            f"(allowing {skew.total_seconds():.0f} s of clock skew)"
+        )
 
 
 def _device(text: str | None) -> str | None:
@@ -137,4 +153,5 @@ def _seq(text: str | None) -> int | None:
 def signed_message(meta: UploadMeta, sha256: str) -> bytes:
     """What a device signs: the file's hash and its capture facts, one per line."""
     seq = "-" if meta.segment_seq is None else str(meta.segment_seq)
-    return f"lianzheng-device-v1\n{sha256}\n{meta.captured_text}\n{seq}\n{meta.segment_prev or '-'}\n".encode()
+    prev = meta.segment_prev or "-"
+    return f"lianzheng-device-v1\n{sha256}\n{meta.captured_text}\n{seq}\n{prev}\n".encode()

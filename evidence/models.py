@@ -28,11 +28,15 @@ class EvidenceItem(Base):
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime())
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     late: Mapped[int] = mapped_column(Integer)  # registered more than 24 h after capture
-    media: Mapped[str] = mapped_column(Text)  # canonical JSON of the probed metadata; its hash is in the event
+    media: Mapped[str] = mapped_column(
+        Text
+    )  # canonical JSON of the probed metadata; its hash is in the event
     media_sha256: Mapped[str] = mapped_column(String(64))
     segment_seq: Mapped[int | None] = mapped_column(BigInteger)
     segment_prev: Mapped[str | None] = mapped_column(String(64))
-    continuity: Mapped[str | None] = mapped_column(Text)  # why the segment does not follow the device's last
+    continuity: Mapped[str | None] = mapped_column(
+        Text
+    )  # why the segment does not follow the device's last
     derived_from: Mapped[str | None] = mapped_column(String(40))
     operation: Mapped[str | None] = mapped_column(Text)  # canonical JSON of the ffmpeg operation
     poster_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -69,8 +73,9 @@ class Device(Base):
 
 
 class Recipient(Base):
-    """A body evidence may be handed to (a court, a review office): its code goes into the log's share
-    events, its name stays here. A projection of the registry chain's `recipient.registered` events."""
+    """A body evidence may be handed to (a court, a review office): its code goes into the log's
+    share events, its name stays here. A projection of the registry chain's `recipient.registered`
+    events."""
 
     __tablename__ = "recipients"
 

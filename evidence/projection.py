@@ -17,14 +17,25 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from ledger.event_types import DEVICE_REGISTERED, DEVICE_REVOKED, GAP_ACKNOWLEDGED, RECIPIENT_REGISTERED
+from ledger.event_types import (
+    DEVICE_REGISTERED,
+    DEVICE_REVOKED,
+    GAP_ACKNOWLEDGED,
+    RECIPIENT_REGISTERED,
+)
 from ledger.events import Event
 from ledger.projection import parse_time
 
 CERTIFIED, REVOKED = "certified", "revoked"
 # Why a device's recordings have a gap, from a fixed list: the acknowledgement goes into the log.
-GAP_REASONS = ("battery-failure", "storage-full", "device-fault", "transfer-interrupted",
-               "segment-lost-before-upload", "recording-stopped-by-rule")
+GAP_REASONS = (
+    "battery-failure",
+    "storage-full",
+    "device-fault",
+    "transfer-interrupted",
+    "segment-lost-before-upload",
+    "recording-stopped-by-rule",
+)
 
 
 @dataclass(frozen=True)
@@ -55,13 +66,25 @@ def item_of(index: int, event: Event) -> ItemRow:
     p = event.payload
     segment = p.get("segment") or {}
     derived = p.get("derived_from") or {}
-    return ItemRow(id=p["evidence_id"], case_no=event.case_no, sha256=p["sha256"], size=p["size"],
-                   media_type=p["media_type"], officer=event.actor, device=p.get("device"),
-                   device_signed=int(bool(p.get("device_signed"))), captured_at=parse_time(p["captured_at"]),
-                   registered_at=parse_time(event.time), late=int(bool(p.get("late"))),
-                   media_sha256=p["media_sha256"], segment_seq=segment.get("seq"),
-                   segment_prev=segment.get("prev"), derived_from=derived.get("evidence_id"),
-                   poster_sha256=p.get("poster_sha256"), leaf_index=index)
+    return ItemRow(
+        id=p["evidence_id"],
+        case_no=event.case_no,
+        sha256=p["sha256"],
+        size=p["size"],
+        media_type=p["media_type"],
+        officer=event.actor,
+        device=p.get("device"),
+        device_signed=int(bool(p.get("device_signed"))),
+        captured_at=parse_time(p["captured_at"]),
+        registered_at=parse_time(event.time),
+        late=int(bool(p.get("late"))),
+        media_sha256=p["media_sha256"],
+        segment_seq=segment.get("seq"),
+        segment_prev=segment.get("prev"),
+        derived_from=derived.get("evidence_id"),
+        poster_sha256=p.get("poster_sha256"),
+        leaf_index=index,
+    )
 
 
 @dataclass(frozen=True)
@@ -84,8 +107,14 @@ class Registry:
     def apply(self, event: Event) -> None:
         p = event.payload
         if event.type == DEVICE_REGISTERED:
-            self.devices[p["serial"]] = DeviceRow(p["serial"], p["kind"], p["unit"], CERTIFIED,
-                                                  p["algorithm"], bytes.fromhex(p["public_key"]))
+            self.devices[p["serial"]] = DeviceRow(
+                p["serial"],
+                p["kind"],
+                p["unit"],
+                CERTIFIED,
+                p["algorithm"],
+                bytes.fromhex(p["public_key"]),
+            )
         elif event.type == DEVICE_REVOKED and p["serial"] in self.devices:
             self.devices[p["serial"]] = replace(self.devices[p["serial"]], status=REVOKED)
         elif event.type == RECIPIENT_REGISTERED:
@@ -107,19 +136,28 @@ def continuity(items: Iterable[ItemRow]) -> dict[str, str | None]:
     for item in sorted(items, key=lambda i: i.leaf_index):
         if item.device is None or item.segment_seq is None or not item.device_signed:
             continue
-        found[item.id] = continuity_problem(last.get(item.device), item.segment_seq, item.segment_prev)
+        found[item.id] = continuity_problem(
+            last.get(item.device), item.segment_seq, item.segment_prev
+        )
         previous = last.get(item.device)
         if previous is None or item.segment_seq > previous[0]:
             last[item.device] = (item.segment_seq, item.sha256)
     return found
 
 
-def continuity_problem(last: tuple[int, str] | None, seq: int | None, prev: str | None) -> str | None:
-    """The continuity rule: segment n names segment n-1's hash; the first one is 0 or names nothing."""
+def continuity_problem(
+    last: tuple[int, str] | None, seq: int | None, prev: str | None
+) -> str | None:
+    """The continuity rule: segment n names segment n-1's hash; the first one is 0 or names
+    nothing."""
     if seq is None:
         return None
     if last is None:
-        return None if seq == 0 else f"segment {seq} is the first received: segments 0 to {seq - 1} are missing"
+        return (
+            None
+            if seq == 0
+            else f"segment {seq} is the first received: segments 0 to {seq - 1} are missing"
+        )
     last_seq, last_hash = last
     if seq <= last_seq:
         return f"segment {seq} arrived after segment {last_seq}: out of order or inserted"
@@ -127,13 +165,18 @@ def continuity_problem(last: tuple[int, str] | None, seq: int | None, prev: str 
         missing = f"{last_seq + 1}" if seq == last_seq + 2 else f"{last_seq + 1} to {seq - 1}"
         return f"segment {seq} follows segment {last_seq}: segment {missing} missing"
     if prev != last_hash:
-        return f"segment {seq} names {prev or 'no'} previous hash, but segment {last_seq} is {last_hash}"
+        return (
+            f"segment {seq} names {prev or 'no'} previous hash, "
+            f"but segment {last_seq} is {last_hash}"
+        )
     return None
 
 
 def acknowledged_gaps(events: Iterable[Event]) -> dict[str, str]:
     """Evidence id -> the reason a supervisor gave for its device's gap."""
-    return {e.payload["evidence_id"]: e.payload["reason"] for e in events if e.type == GAP_ACKNOWLEDGED}
+    return {
+        e.payload["evidence_id"]: e.payload["reason"] for e in events if e.type == GAP_ACKNOWLEDGED
+    }
 
 
 def as_row(obj: Any) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""The bodies evidence may be handed to (法院, 复议机关, 检察院): registered by an admin, named in share
-events by their code only, so that no free text (a person's name, an ID number) enters the log."""
+"""The bodies evidence may be handed to (法院, 复议机关, 检察院): registered by an admin, named
+in share events by their code only, so that no free text (a person's name, an ID number) enters
+the log."""
 
 from __future__ import annotations
 
@@ -32,11 +33,16 @@ class Recipients:
         actor.require(Action.MANAGE_RECIPIENTS)
         name = name.strip()
         if not _CODE.fullmatch(code) or not 0 < len(name) <= MAX_NAME:
-            raise InvalidInput(f"a recipient is a code (lowercase letters, digits, -_.) and a name of 1 to "
-                               f"{MAX_NAME} characters")
+            raise InvalidInput(
+                f"a recipient is a code (lowercase letters, digits, -_.) and a name of 1 to "
+                f"{MAX_NAME} characters"
+            )
 
         def work(tx: LogTransaction) -> dict[str, Any]:
-            if code in registry(tx.session).recipients or tx.session.get(Recipient, code) is not None:
+            if (
+                code in registry(tx.session).recipients
+                or tx.session.get(Recipient, code) is not None
+            ):
                 raise InvalidInput(f"recipient {code} is registered already")
             self.cases.append_registry_event(tx, actor, RECIPIENT_REGISTERED, {"recipient": code})
             tx.session.add(Recipient(id=code, name=name, registered_at=datetime.now(UTC)))
@@ -46,10 +52,15 @@ class Recipients:
 
     def listing(self) -> list[dict[str, str]]:
         with self.sessions() as session:
-            return [{"id": r.id, "name": r.name} for r in session.scalars(select(Recipient).order_by(Recipient.id))]
+            return [
+                {"id": r.id, "name": r.name}
+                for r in session.scalars(select(Recipient).order_by(Recipient.id))
+            ]
 
     def check(self, session: Session, code: str) -> None:
         """InvalidInput unless `code` names a body registered in the log (and listed here)."""
         if code not in registry(session).recipients or session.get(Recipient, code) is None:
-            raise InvalidInput(f"recipient {code[:64]!r} is not a registered body: an admin registers the "
-                               "bodies evidence is handed to (POST /api/v1/recipients)")
+            raise InvalidInput(
+                f"recipient {code[:64]!r} is not a registered body: an admin registers the "
+                "bodies evidence is handed to (POST /api/v1/recipients)"
+            )

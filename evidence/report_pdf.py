@@ -1,9 +1,8 @@
 """The package report as PDF, Chinese and English (reportlab).
 
-The CJK text is set in WenQuanYi Micro Hei (Debian's fonts-wqy-microhei, installed by `make`), embedded
-as a subset so the PDF reads the same on any machine; without that font it falls back to the standard
-CID font STSong-Light, which readers with Asian fonts provide.
-"""
+The CJK text is set in WenQuanYi Micro Hei (Debian's fonts-wqy-microhei, installed by `make`),
+embedded as a subset so the PDF reads the same on any machine; without that font it falls back to
+the standard CID font STSong-Light, which readers with Asian fonts provide."""
 
 from __future__ import annotations
 
@@ -46,11 +45,14 @@ def _styles() -> _Styles:
         pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
         font = "STSong-Light"
     body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13)
-    return _Styles(body=body,
-                   title=ParagraphStyle("title", parent=body, fontSize=15, leading=20, spaceAfter=8),
-                   heading=ParagraphStyle("heading", parent=body, fontSize=11, leading=16, spaceBefore=8,
-                                          spaceAfter=4),
-                   cell=ParagraphStyle("cell", parent=body, fontSize=7, leading=9))
+    return _Styles(
+        body=body,
+        title=ParagraphStyle("title", parent=body, fontSize=15, leading=20, spaceAfter=8),
+        heading=ParagraphStyle(
+            "heading", parent=body, fontSize=11, leading=16, spaceBefore=8, spaceAfter=4
+        ),
+        cell=ParagraphStyle("cell", parent=body, fontSize=7, leading=9),
+    )
 
 
 def render(contents: PackageContents) -> bytes:
@@ -62,30 +64,70 @@ def render(contents: PackageContents) -> bytes:
     where = f"chain {a.get('chain_id')}, contract {contract}, block {a.get('block_number')}"
     story = [
         Paragraph(f"证据包 Evidence package — {escape(contents.case_no)}", styles.title),
-        Paragraph(f"导出时间 Exported: {escape(contents.exported_at)} · 导出人 By: "
-                  f"{escape(contents.exported_by)}", styles.body),
-        Paragraph(f"信任根 Trust root: {escape(str(contents.trust_root.get('agency')))} · 指纹 fingerprint "
-                  f"{fingerprint(contents.trust_root)} (请与机关书面提供的指纹核对 compare it with the "
-                  "fingerprint the agency gave you on paper)", styles.body),
+        Paragraph(
+            f"导出时间 Exported: {escape(contents.exported_at)} · 导出人 By: "
+            f"{escape(contents.exported_by)}",
+            styles.body,
+        ),
+        Paragraph(
+            f"信任根 Trust root: {escape(str(contents.trust_root.get('agency')))} · "
+            f"指纹 fingerprint {fingerprint(contents.trust_root)} "
+            "(请与机关书面提供的指纹核对 compare it with the fingerprint the agency gave you "
+            "on paper)",
+            styles.body,
+        ),
         Paragraph("本证据包证明什么 What this package proves", styles.heading),
-        Paragraph(f"包内每个事件与文件自记录时起未被篡改，并已上链锚定（上链后未被篡改）：日志 {origin} 大小 "
-                  f"{contents.size} 的树根锚定于 {where}。本包不能证明记录之前内容的真实性。", styles.body),
-        Paragraph(f"Every event and file is unchanged since it was recorded; the log's root {contents.root.hex()} "
-                  f"at size {contents.size} was anchored on {where}. It does not prove the content authentic "
-                  "before it was recorded.", styles.body),
+        Paragraph(
+            "包内每个事件与文件自记录时起未被篡改，并已上链锚定（上链后未被篡改）："
+            f"日志 {origin} 大小 {contents.size} 的树根锚定于 {where}。"
+            "本包不能证明记录之前内容的真实性。",
+            styles.body,
+        ),
+        Paragraph(
+            f"Every event and file is unchanged since it was recorded; the log's root "
+            f"{contents.root.hex()} "
+            f"at size {contents.size} was anchored on {where}. It does not prove the content "
+            f"authentic before it was recorded.",
+            styles.body,
+        ),
         Paragraph("案件事件 Case events", styles.heading),
-        _table([["leaf", "seq", "type", "time", "actor"]] + [
-            [str(i), str(e.get("seq")), e.get("type", ""), e.get("time", ""), e.get("actor", "")]
-            for i, e in ((i, json.loads(d)) for i, d in contents.events)]),
+        _table(
+            [["leaf", "seq", "type", "time", "actor"]]
+            + [
+                [
+                    str(i),
+                    str(e.get("seq")),
+                    e.get("type", ""),
+                    e.get("time", ""),
+                    e.get("actor", ""),
+                ]
+                for i, e in ((i, json.loads(d)) for i, d in contents.events)
+            ]
+        ),
         Paragraph("证据 Evidence", styles.heading),
-        _table([["id", "type", "SHA-256", "bytes", "captured", "late 迟延"]] + [
-            [f.record["evidence_id"], f.record["media_type"], f.record["sha256"], f"{f.record['size']:,}",
-             f.record["captured_at"], "yes 是" if f.record.get("late") else "no 否"] for f in contents.evidence]),
+        _table(
+            [["id", "type", "SHA-256", "bytes", "captured", "late 迟延"]]
+            + [
+                [
+                    f.record["evidence_id"],
+                    f.record["media_type"],
+                    f.record["sha256"],
+                    f"{f.record['size']:,}",
+                    f.record["captured_at"],
+                    "yes 是" if f.record.get("late") else "no 否",
+                ]
+                for f in contents.evidence
+            ]
+        ),
         Spacer(1, 8),
-        Paragraph("核验 To verify: lianzheng trust add (the agency's trust root, fingerprint checked), then "
-                  "lianzheng verify package.zip --rpc URL; or sha256sum -c manifest-sha256.txt, openssl "
-                  "pkeyutl -verify for signature.json with the trust root's package key, and eth_call "
-                  "rootAt(size) on the trust root's contract.", styles.body),
+        Paragraph(
+            "核验 To verify: lianzheng trust add (the agency's trust root, fingerprint checked), "
+            "then "
+            "lianzheng verify package.zip --rpc URL; or sha256sum -c manifest-sha256.txt, openssl "
+            "pkeyutl -verify for signature.json with the trust root's package key, and eth_call "
+            "rootAt(size) on the trust root's contract.",
+            styles.body,
+        ),
     ]
     SimpleDocTemplate(out, pagesize=A4, title=f"Evidence package {contents.case_no}").build(story)
     return out.getvalue()
@@ -95,19 +137,36 @@ def render_verification(report: Any) -> bytes:
     """The verifier's report (evidence.verify.Report) as PDF: the verdict, then every check."""
     out = io.BytesIO()
     styles = _styles()
-    label = {"pass": "通过 PASS", "fail": "未通过 FAIL", "not run": "未运行 NOT RUN",
-             "incomplete": "未完成 INCOMPLETE"}
-    story = [Paragraph("证据包核验报告 Package verification report", styles.title),
-             Paragraph(escape(report.headline()), styles.heading),
-             Paragraph(escape(report.statement()), styles.body), Spacer(1, 8),
-             _table([["核验项 Check", "结果 Result", "详情 Detail"]] +
-                    [[c.label, label[c.status.value], c.detail] for c in report.checks])]
+    label = {
+        "pass": "通过 PASS",
+        "fail": "未通过 FAIL",
+        "not run": "未运行 NOT RUN",
+        "incomplete": "未完成 INCOMPLETE",
+    }
+    story = [
+        Paragraph("证据包核验报告 Package verification report", styles.title),
+        Paragraph(escape(report.headline()), styles.heading),
+        Paragraph(escape(report.statement()), styles.body),
+        Spacer(1, 8),
+        _table(
+            [["核验项 Check", "结果 Result", "详情 Detail"]]
+            + [[c.label, label[c.status.value], c.detail] for c in report.checks]
+        ),
+    ]
     SimpleDocTemplate(out, pagesize=A4, title="Package verification report").build(story)
     return out.getvalue()
 
 
 def _table(rows: list[list[str]]) -> Table:
-    table = Table([[Paragraph(escape(cell), _styles().cell) for cell in row] for row in rows], repeatRows=1)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)]))
+    table = Table(
+        [[Paragraph(escape(cell), _styles().cell) for cell in row] for row in rows], repeatRows=1
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
+            ]
+        )
+    )
     return table

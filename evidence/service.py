@@ -1,4 +1,5 @@
-"""Evidence ingest and access: register a file as a case's evidence event, and log every access to it.
+"""Evidence ingest and access: register a file as a case's evidence event, and log every access to
+it.
 
 Ingest order (a crash at any point loses nothing acknowledged and leaves no
 record without its blob): the bytes stream into a temporary file while they
@@ -46,7 +47,8 @@ from ledger.users import Action, Actor
 
 @dataclass(frozen=True)
 class Stored:
-    """A file committed to the blob store and checked, not yet in the log (`EvidenceService.store`)."""
+    """A file committed to the blob store and checked, not yet in the log
+    (`EvidenceService.store`)."""
 
     meta: UploadMeta
     blob: Blob
@@ -55,11 +57,22 @@ class Stored:
     signed_by: str | None  # the device whose signature checked, if any
     poster_sha256: str | None
     derived: tuple[EvidenceItem, dict[str, Any]] | None = None  # the original and the operation
+
+
 LATE_AFTER = timedelta(hours=24)
 CUSTODY_ACTIONS = ("view", "download", "playback", "export", "share")
 # Why evidence was accessed, from a fixed list: free text could carry a person's name into the log.
-CUSTODY_REASONS = ("case-review", "legal-review", "supervision", "hearing", "reconsideration", "litigation",
-                   "party-request", "audit", "investigation")
+CUSTODY_REASONS = (
+    "case-review",
+    "legal-review",
+    "supervision",
+    "hearing",
+    "reconsideration",
+    "litigation",
+    "party-request",
+    "audit",
+    "investigation",
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,9 @@ class Limits:
 class EvidenceService:
     """Evidence of cases: ingest, derived copies, reads with custody, the custody trail."""
 
-    def __init__(self, cases: CaseService, blobs: BlobStore, devices: DeviceRegistry, limits: Limits) -> None:
+    def __init__(
+        self, cases: CaseService, blobs: BlobStore, devices: DeviceRegistry, limits: Limits
+    ) -> None:
         self.cases = cases
         self.sessions = cases.sessions
         self.blobs = blobs
@@ -81,17 +96,20 @@ class EvidenceService:
 
     # --- ingest --------------------------------------------------------------------
 
-    def ingest(self, actor: Actor, meta: UploadMeta, chunks: Iterable[bytes],
-               length: int | None) -> dict[str, Any]:
-        """Stream `chunks` in as evidence of `meta.case_no`; `length` is the size the client declared."""
+    def ingest(
+        self, actor: Actor, meta: UploadMeta, chunks: Iterable[bytes], length: int | None
+    ) -> dict[str, Any]:
+        """Stream `chunks` in as evidence of `meta.case_no`; `length` is the size the client
+        declared."""
         stored = self.store(actor, meta, chunks, length)
         return self.cases.write(actor, None, lambda tx: self.register(tx, actor, stored))
 
-    def store(self, actor: Actor, meta: UploadMeta, chunks: Iterable[bytes],
-              length: int | None) -> Stored:
-        """The first half of an ingest, before any log transaction: the bytes checked and committed as
-        a blob, probed, and a video's poster made. `register` then logs it, in the caller's transaction
-        (a finished resumable upload marks itself finished in that same transaction)."""
+    def store(
+        self, actor: Actor, meta: UploadMeta, chunks: Iterable[bytes], length: int | None
+    ) -> Stored:
+        """The first half of an ingest, before any log transaction: the bytes checked and committed
+        as a blob, probed, and a video's poster made. `register` then logs it, in the caller's
+        transaction (a finished resumable upload marks itself finished in that same transaction)."""
         actor.require(Action.UPLOAD_EVIDENCE)
         self.check_upload(actor, meta)
         blob, kind, facts, device = self._store(meta, chunks, length)
@@ -101,14 +119,23 @@ class EvidenceService:
         """Log a stored file as evidence (its registration event) and add its row, in `tx`."""
         return self._record(tx, actor, stored)
 
-    def _stored(self, meta: UploadMeta, blob: Blob, kind: str, facts: dict[str, Any], device: str | None,
-                derived: tuple[EvidenceItem, dict[str, Any]] | None = None) -> Stored:
+    def _stored(
+        self,
+        meta: UploadMeta,
+        blob: Blob,
+        kind: str,
+        facts: dict[str, Any],
+        device: str | None,
+        derived: tuple[EvidenceItem, dict[str, Any]] | None = None,
+    ) -> Stored:
         poster = self._poster(blob.sha256, facts) if kind in VIDEO else None
         return Stored(meta, blob, kind, rfc8785.dumps(facts).decode(), device, poster, derived)
 
-    def _store(self, meta: UploadMeta, chunks: Iterable[bytes], length: int | None
-               ) -> tuple[Blob, str, dict[str, Any], str | None]:
-        """Write, hash and check the bytes, then commit the blob; a refusal leaves no blob behind."""
+    def _store(
+        self, meta: UploadMeta, chunks: Iterable[bytes], length: int | None
+    ) -> tuple[Blob, str, dict[str, Any], str | None]:
+        """Write, hash and check the bytes, then commit the blob; a refusal leaves no blob
+        behind."""
         writer = self.blobs.writer(self.limits.max_bytes)
         try:
             for chunk in chunks:
@@ -126,10 +153,14 @@ class EvidenceService:
         with open(path, "rb") as f:
             return self.store(actor, meta, iter(lambda: f.read(1 << 20), b""), path.stat().st_size)
 
-    def _check(self, meta: UploadMeta, digest: str, head: bytes, temp: Path) -> tuple[str, dict[str, Any], str | None]:
+    def _check(
+        self, meta: UploadMeta, digest: str, head: bytes, temp: Path
+    ) -> tuple[str, dict[str, Any], str | None]:
         kind = media_type(head)
         if kind is None or kind not in ALLOWED:
-            raise UnsupportedMedia("the content is not of an allowed type (video, audio, JPEG, PNG or PDF)")
+            raise UnsupportedMedia(
+                "the content is not of an allowed type (video, audio, JPEG, PNG or PDF)"
+            )
         if meta.sha256 is not None and meta.sha256 != digest:
             raise ChecksumMismatch(f"the bytes hash to {digest}, the client declared {meta.sha256}")
         device = meta.device if meta.device and self.devices.check_signature(meta, digest) else None
@@ -153,22 +184,46 @@ class EvidenceService:
             raise CaseClosed(f"case {case_no} is {state}: no evidence is added to a closed case")
 
     def _record(self, tx: LogTransaction, actor: Actor, stored: Stored) -> dict[str, Any]:
-        meta, blob, media_json, derived = stored.meta, stored.blob, stored.media_json, stored.derived
+        meta, blob, media_json, derived = (
+            stored.meta,
+            stored.blob,
+            stored.media_json,
+            stored.derived,
+        )
         device, poster = stored.signed_by, stored.poster_sha256
         kind = stored.media_type
         now = datetime.now(UTC)
         item = EvidenceItem(
-            id="EV-" + uuid.uuid4().hex[:20], case_no=meta.case_no, sha256=blob.sha256, size=blob.size,
-            media_type=kind, officer=actor.username, device=meta.device, device_signed=int(device is not None),
-            captured_at=meta.captured_at, registered_at=now, late=int(now - meta.captured_at > LATE_AFTER),
-            media=media_json, media_sha256=sha256_of(media_json.encode()).hexdigest(),
-            segment_seq=meta.segment_seq, segment_prev=meta.segment_prev,
-            continuity=self.devices.continuity(tx.session, meta) if meta.segment_seq is not None else None,
+            id="EV-" + uuid.uuid4().hex[:20],
+            case_no=meta.case_no,
+            sha256=blob.sha256,
+            size=blob.size,
+            media_type=kind,
+            officer=actor.username,
+            device=meta.device,
+            device_signed=int(device is not None),
+            captured_at=meta.captured_at,
+            registered_at=now,
+            late=int(now - meta.captured_at > LATE_AFTER),
+            media=media_json,
+            media_sha256=sha256_of(media_json.encode()).hexdigest(),
+            segment_seq=meta.segment_seq,
+            segment_prev=meta.segment_prev,
+            continuity=self.devices.continuity(tx.session, meta)
+            if meta.segment_seq is not None
+            else None,
             derived_from=derived[0].id if derived else None,
-            operation=rfc8785.dumps(derived[1]).decode() if derived else None, poster_sha256=poster, leaf_index=-1)
-        written = self.cases.append_event(tx, actor, meta.case_no, EVIDENCE_REGISTERED, _payload(item, derived))
+            operation=rfc8785.dumps(derived[1]).decode() if derived else None,
+            poster_sha256=poster,
+            leaf_index=-1,
+        )
+        written = self.cases.append_event(
+            tx, actor, meta.case_no, EVIDENCE_REGISTERED, _payload(item, derived)
+        )
         item.leaf_index = written["index"]
-        item.registered_at = parse_time(written["event"]["time"])  # the event's own time, to the microsecond
+        item.registered_at = parse_time(
+            written["event"]["time"]
+        )  # the event's own time, to the microsecond
         tx.session.add(item)
         return {**written, "evidence": view(item)}
 
@@ -184,13 +239,16 @@ class EvidenceService:
     # --- derived copies ------------------------------------------------------------
 
     def derive(self, actor: Actor, evidence_id: str, operation: Any) -> dict[str, Any]:
-        """A trimmed or blurred copy as its own evidence item naming its original and the operation."""
+        """A trimmed or blurred copy as its own evidence item naming its original and the
+        operation."""
         actor.require(Action.DERIVE_EVIDENCE)
         operation = media.validate_operation(operation)
         original = self._readable(actor, evidence_id)
         self.check_case(actor, original.case_no)
         if original.media_type not in VIDEO:
-            raise UnsupportedMedia(f"only video can be trimmed or blurred, not {original.media_type}")
+            raise UnsupportedMedia(
+                f"only video can be trimmed or blurred, not {original.media_type}"
+            )
         has_audio = any(s.get("type") == "audio" for s in media_facts(original).get("streams", []))
         with self.blobs.scratch() as folder, self.blobs.local_file(original.sha256) as source:
             out = folder / "derived.mp4"
@@ -203,9 +261,11 @@ class EvidenceService:
 
     # --- reading, with custody -----------------------------------------------------
 
-    def read(self, actor: Actor, evidence_id: str, action: str, reason: str,
-             recipient: str | None = None) -> EvidenceItem:
-        """The item, after its custody event (who, role, when, which, why, to whom) is in the log."""
+    def read(
+        self, actor: Actor, evidence_id: str, action: str, reason: str, recipient: str | None = None
+    ) -> EvidenceItem:
+        """The item, after its custody event (who, role, when, which, why, to whom) is in the
+        log."""
         if action not in CUSTODY_ACTIONS:
             raise ValueError(f"unknown custody action {action}")
         if action == "share":
@@ -213,8 +273,13 @@ class EvidenceService:
         item = self._readable(actor, evidence_id)
         if reason not in CUSTODY_REASONS:
             raise InvalidInput(f"say why with reason= one of {', '.join(CUSTODY_REASONS)}")
-        payload = {"evidence_id": item.id, "sha256": item.sha256, "action": action, "role": actor.role.value,
-                   "reason": reason}
+        payload = {
+            "evidence_id": item.id,
+            "sha256": item.sha256,
+            "action": action,
+            "role": actor.role.value,
+            "reason": reason,
+        }
         if recipient is not None:
             payload["recipient"] = recipient
 
@@ -237,8 +302,8 @@ class EvidenceService:
         raise TamperedBlob(f"blob {item.sha256} of evidence {item.id} {problem}")
 
     def log_export(self, actor: Actor, case_no: str, reason: str) -> tuple[list[EvidenceItem], int]:
-        """An `export` custody event for every item of the case, in one transaction; the items, and the
-        index of the case's last leaf before them.
+        """An `export` custody event for every item of the case, in one transaction; the items, and
+        the index of the case's last leaf before them.
 
         Courts may export a package without the right to browse evidence one item at a time.
         """
@@ -249,13 +314,27 @@ class EvidenceService:
         def work(tx: LogTransaction) -> dict[str, Any]:
             session = tx.session
             self.cases.visible_case(session, actor, case_no)
-            last = session.scalars(select(Leaf.leaf_index).where(Leaf.case_no == case_no)
-                                   .order_by(Leaf.leaf_index.desc()).limit(1)).one()
-            items = list(session.scalars(select(EvidenceItem).where(EvidenceItem.case_no == case_no)
-                                         .order_by(EvidenceItem.leaf_index)))
+            last = session.scalars(
+                select(Leaf.leaf_index)
+                .where(Leaf.case_no == case_no)
+                .order_by(Leaf.leaf_index.desc())
+                .limit(1)
+            ).one()
+            items = list(
+                session.scalars(
+                    select(EvidenceItem)
+                    .where(EvidenceItem.case_no == case_no)
+                    .order_by(EvidenceItem.leaf_index)
+                )
+            )
             for item in items:
-                payload = {"evidence_id": item.id, "sha256": item.sha256, "action": "export",
-                           "role": actor.role.value, "reason": reason}
+                payload = {
+                    "evidence_id": item.id,
+                    "sha256": item.sha256,
+                    "action": "export",
+                    "role": actor.role.value,
+                    "reason": reason,
+                }
                 self.cases.append_event(tx, actor, case_no, EVIDENCE_CUSTODY, payload)
             return {"items": items, "last": last}
 
@@ -263,8 +342,8 @@ class EvidenceService:
         return done["items"], done["last"]
 
     def _readable(self, actor: Actor, evidence_id: str) -> EvidenceItem:
-        """The item if the actor may see it, its row checked against its registration in the log: what
-        is read, served or hashed is what the log recorded, never a row alone."""
+        """The item if the actor may see it, its row checked against its registration in the log:
+        what is read, served or hashed is what the log recorded, never a row alone."""
         actor.require(Action.READ_EVIDENCE)
         with self.sessions() as session:
             item = session.get(EvidenceItem, evidence_id) if len(evidence_id) <= 40 else None
@@ -278,21 +357,27 @@ class EvidenceService:
             return item
 
     def acknowledge_gap(self, actor: Actor, evidence_id: str, reason: str) -> dict[str, Any]:
-        """A supervisor's explanation of a known gap in a device's recordings, as a log event: the audit
-        then reports the gap as acknowledged rather than as a finding."""
+        """A supervisor's explanation of a known gap in a device's recordings, as a log event: the
+        audit then reports the gap as acknowledged rather than as a finding."""
         actor.require(Action.ACKNOWLEDGE_GAP)
         if reason not in GAP_REASONS:
             raise InvalidInput(f"say why with a reason, one of {', '.join(GAP_REASONS)}")
         item = self._readable(actor, evidence_id)
         if item.continuity is None:
-            raise InvalidInput(f"evidence {evidence_id} follows its device's previous segment: no gap to "
-                               "acknowledge")
+            raise InvalidInput(
+                f"evidence {evidence_id} follows its device's previous segment: no gap to "
+                "acknowledge"
+            )
         payload = {"evidence_id": item.id, "device": item.device, "reason": reason}
-        return self.cases.write(actor, None, lambda tx: self.cases.append_event(
-            tx, actor, item.case_no, GAP_ACKNOWLEDGED, payload))
+        return self.cases.write(
+            actor,
+            None,
+            lambda tx: self.cases.append_event(tx, actor, item.case_no, GAP_ACKNOWLEDGED, payload),
+        )
 
     def disagreements(self, session: Session, case_no: str) -> list[str]:
-        """Each evidence row of the case that disagrees with its registration in the log, and why."""
+        """Each evidence row of the case that disagrees with its registration in the log, and
+        why."""
         found = []
         for item in session.scalars(select(EvidenceItem).where(EvidenceItem.case_no == case_no)):
             try:
@@ -310,26 +395,51 @@ class EvidenceService:
         trail: list[dict[str, object]] = []
         for leaf in leaves:
             index, event = leaf.index, Event.decode(leaf.data)
-            if event.type in (EVIDENCE_REGISTERED, EVIDENCE_CUSTODY) and event.payload.get("evidence_id") == item.id:
-                trail.append({"index": index, "type": event.type, "actor": event.actor, "time": event.time,
-                              **{k: event.payload[k] for k in ("action", "role", "reason", "recipient")
-                                 if k in event.payload}})
+            if (
+                event.type in (EVIDENCE_REGISTERED, EVIDENCE_CUSTODY)
+                and event.payload.get("evidence_id") == item.id
+            ):
+                trail.append(
+                    {
+                        "index": index,
+                        "type": event.type,
+                        "actor": event.actor,
+                        "time": event.time,
+                        **{
+                            k: event.payload[k]
+                            for k in ("action", "role", "reason", "recipient")
+                            if k in event.payload
+                        },
+                    }
+                )
         return trail
 
     def of_case(self, actor: Actor, case_no: str) -> list[EvidenceItem]:
         actor.require(Action.READ_EVIDENCE)
         with self.sessions() as session:
             self.cases.visible_case(session, actor, case_no)
-            return list(session.scalars(select(EvidenceItem).where(EvidenceItem.case_no == case_no)
-                                        .order_by(EvidenceItem.leaf_index)))
+            return list(
+                session.scalars(
+                    select(EvidenceItem)
+                    .where(EvidenceItem.case_no == case_no)
+                    .order_by(EvidenceItem.leaf_index)
+                )
+            )
 
 
-def _payload(item: EvidenceItem, derived: tuple[EvidenceItem, dict[str, Any]] | None) -> dict[str, Any]:
+def _payload(
+    item: EvidenceItem, derived: tuple[EvidenceItem, dict[str, Any]] | None
+) -> dict[str, Any]:
     """The evidence event's payload: hashes and facts, no personal data (GPS stays in the row)."""
     payload: dict[str, Any] = {
-        "evidence_id": item.id, "sha256": item.sha256, "size": item.size, "media_type": item.media_type,
-        "captured_at": format_time(item.captured_at), "media_sha256": item.media_sha256,
-        "device_signed": bool(item.device_signed), "late": bool(item.late),
+        "evidence_id": item.id,
+        "sha256": item.sha256,
+        "size": item.size,
+        "media_type": item.media_type,
+        "captured_at": format_time(item.captured_at),
+        "media_sha256": item.media_sha256,
+        "device_signed": bool(item.device_signed),
+        "late": bool(item.late),
     }
     if item.device:
         payload["device"] = item.device
@@ -351,11 +461,21 @@ def media_facts(item: EvidenceItem) -> dict[str, Any]:
 def view(item: EvidenceItem) -> dict[str, Any]:
     """An item as the API shows it to those who may see it."""
     return {
-        "evidence_id": item.id, "case_no": item.case_no, "sha256": item.sha256, "size": item.size,
-        "media_type": item.media_type, "officer": item.officer, "device": item.device,
-        "device_signed": bool(item.device_signed), "captured_at": format_time(as_utc(item.captured_at)),
-        "registered_at": format_time(as_utc(item.registered_at)), "late": bool(item.late),
-        "media": media_facts(item), "continuity": item.continuity, "derived_from": item.derived_from,
+        "evidence_id": item.id,
+        "case_no": item.case_no,
+        "sha256": item.sha256,
+        "size": item.size,
+        "media_type": item.media_type,
+        "officer": item.officer,
+        "device": item.device,
+        "device_signed": bool(item.device_signed),
+        "captured_at": format_time(as_utc(item.captured_at)),
+        "registered_at": format_time(as_utc(item.registered_at)),
+        "late": bool(item.late),
+        "media": media_facts(item),
+        "continuity": item.continuity,
+        "derived_from": item.derived_from,
         "operation": None if item.operation is None else json.loads(item.operation),
-        "poster": item.poster_sha256 is not None, "leaf_index": item.leaf_index,
+        "poster": item.poster_sha256 is not None,
+        "leaf_index": item.leaf_index,
     }

@@ -1,10 +1,20 @@
-"""Media types from the content's first bytes (magic numbers), never from a name or a client's header. Pure."""
+"""Media types from the content's first bytes (magic numbers), never from a name or a client's
+header. Pure."""
 
 from __future__ import annotations
 
 SNIFF_BYTES = 256  # enough for every signature below (MPEG-TS needs byte 188)
 
-VIDEO = frozenset({"video/mp4", "video/quicktime", "video/x-matroska", "video/webm", "video/x-msvideo", "video/mp2t"})
+VIDEO = frozenset(
+    {
+        "video/mp4",
+        "video/quicktime",
+        "video/x-matroska",
+        "video/webm",
+        "video/x-msvideo",
+        "video/mp2t",
+    }
+)
 AUDIO = frozenset({"audio/wav", "audio/mpeg"})
 IMAGE = frozenset({"image/jpeg", "image/png"})
 DOCUMENT = frozenset({"application/pdf"})
@@ -23,7 +33,9 @@ def media_type(head: bytes) -> str | None:
         return "video/x-msvideo"
     if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
         return "audio/wav"
-    if len(head) > 188 and head[0] == 0x47 and head[188] == 0x47:  # MPEG-TS: sync byte every 188 bytes
+    if (
+        len(head) > 188 and head[0] == 0x47 and head[188] == 0x47
+    ):  # MPEG-TS: sync byte every 188 bytes
         return "video/mp2t"
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"

@@ -36,9 +36,13 @@ class TrustStore:
         for path in sorted(self.dir.glob("*.json")):
             root = TrustRoot.parse(path.read_bytes(), str(path))
             if root.fingerprint != path.stem:
-                raise InvalidInput(f"{path} holds root {root.fingerprint}, not the one its name says")
+                raise InvalidInput(
+                    f"{path} holds root {root.fingerprint}, not the one its name says"
+                )
             source = path.with_suffix(".source")
-            found.append(Stored(root, path, source.read_text().strip() if source.exists() else None))
+            found.append(
+                Stored(root, path, source.read_text().strip() if source.exists() else None)
+            )
         return found
 
     def roots(self) -> TrustRoots:
@@ -51,12 +55,15 @@ class TrustStore:
         """A stored root by fingerprint (or a prefix of at least 8 hex digits) or by log origin."""
         ident = ident.strip().lower()
         for s in self.stored():
-            if s.root.log_origin.lower() == ident or (len(ident) >= 8 and s.root.fingerprint.startswith(ident)):
+            if s.root.log_origin.lower() == ident or (
+                len(ident) >= 8 and s.root.fingerprint.startswith(ident)
+            ):
                 return s
         return None
 
     def save(self, data: bytes, root: TrustRoot, source: str | None) -> Path:
-        """Keep `data` (the root's exact bytes) under its fingerprint, written whole or not at all."""
+        """Keep `data` (the root's exact bytes) under its fingerprint, written whole or not at
+        all."""
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = self.dir / f"{root.fingerprint}.json"
         _write_atomically(path, data)

@@ -1,4 +1,5 @@
-"""Resumable uploads by the tus 1.0 core protocol with the creation, expiration and checksum extensions.
+"""Resumable uploads by the tus 1.0 core protocol with the creation, expiration and checksum
+extensions.
 
 An upload's bytes accumulate in `<data>/uploads/<id>`; its offset is the
 row's, advanced only after the bytes are fsynced, so a resumed upload never
@@ -30,7 +31,8 @@ from ledger.events import as_utc
 from ledger.storage import LogTransaction
 from ledger.users import Action, Actor
 
-# sha256 first; sha1 too because standard clients (tuspy) send it. It guards the transfer of one chunk
+# sha256 first; sha1 too because standard clients (tuspy) send it. It guards the transfer of one
+# chunk
 # only: the evidence itself is identified by the SHA-256 of the whole file.
 CHECKSUM_ALGORITHMS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1}
 
@@ -46,34 +48,64 @@ class Uploads:
         """A new upload of `length` bytes; the metadata is checked now, not after gigabytes."""
         actor.require(Action.UPLOAD_EVIDENCE)
         if length > self.evidence.limits.max_bytes:
-            raise TooLarge(f"Upload-Length {length:,} exceeds the limit of {self.evidence.limits.max_bytes:,} bytes")
+            raise TooLarge(
+                f"Upload-Length {length:,} exceeds the limit of {self.evidence.limits.max_bytes:,} "
+                f"bytes"
+            )
         self.evidence.check_upload(actor, UploadMeta.parse(pairs))
         self.sweep()
         self.dir.mkdir(parents=True, exist_ok=True)
         now = datetime.now(UTC)
-        upload = Upload(id=uuid.uuid4().hex, user_id=actor.user_id, length=length, offset=0, meta=json.dumps(pairs),
-                        created_at=now, expires_at=now + self.lifetime)
+        upload = Upload(
+            id=uuid.uuid4().hex,
+            user_id=actor.user_id,
+            length=length,
+            offset=0,
+            meta=json.dumps(pairs),
+            created_at=now,
+            expires_at=now + self.lifetime,
+        )
         self._path(upload.id).touch()
         with self.sessions.begin() as session:
             session.add(upload)
         return upload
 
     def get(self, actor: Actor, upload_id: str) -> Upload:
-        """The caller's own unexpired upload (finished ones name their evidence); NotFound for anyone else's."""
+        """The caller's own unexpired upload (finished ones name their evidence); NotFound for
+        anyone else's."""
         with self.sessions() as session:
             upload = session.get(Upload, upload_id) if len(upload_id) == 32 else None
-        if upload is None or upload.user_id != actor.user_id or as_utc(upload.expires_at) < datetime.now(UTC):
+        if (
+            upload is None
+            or upload.user_id != actor.user_id
+            or as_utc(upload.expires_at) < datetime.now(UTC)
+        ):
             raise NotFound("no such upload (finished, expired, or not yours)")
         return upload
 
-    def append(self, actor: Actor, upload_id: str, offset: int, chunks: Iterable[bytes],
-               checksum: str | None) -> tuple[Upload, dict[str, Any] | None]:
-        """PATCH: add bytes at `offset`; returns the upload and, once complete, the registered evidence."""
+    def append(
+        self,
+        actor: Actor,
+        upload_id: str,
+        offset: int,
+        chunks: Iterable[bytes],
+        checksum: str | None,
+    ) -> tuple[Upload, dict[str, Any] | None]:
+        """PATCH: add bytes at `offset`; returns the upload and, once complete, the registered
+        evidence."""
         upload = self.get(actor, upload_id)
-        if upload.offset == upload.length and upload.evidence_id is None and offset == upload.offset:
-            return upload, self._finish(actor, upload)  # complete but unregistered: a crash came between
+        if (
+            upload.offset == upload.length
+            and upload.evidence_id is None
+            and offset == upload.offset
+        ):
+            return upload, self._finish(
+                actor, upload
+            )  # complete but unregistered: a crash came between
         if upload.evidence_id is not None or offset != upload.offset:
-            raise OffsetConflict(f"the upload stands at offset {upload.offset}, not {offset}", offset=upload.offset)
+            raise OffsetConflict(
+                f"the upload stands at offset {upload.offset}, not {offset}", offset=upload.offset
+            )
         algorithm, expected = _checksum(checksum)
         path, written = self._path(upload.id), 0
         digest = CHECKSUM_ALGORITHMS[algorithm or "sha256"]()
@@ -88,7 +120,8 @@ class Uploads:
                     written += len(chunk)
                     digest.update(chunk)
             except Truncated:
-                # The connection dropped: keep what arrived, so the client resumes from there (tus core).
+                # The connection dropped: keep what arrived, so the client resumes from there (tus
+                # core).
                 # With a checksum the partial chunk cannot be verified, so it is dropped instead.
                 if expected is None:
                     f.flush()
@@ -119,11 +152,15 @@ class Uploads:
 
         def register(tx: LogTransaction) -> dict[str, Any]:
             registered = self.evidence.register(tx, actor, stored)
-            tx.session.get_one(Upload, upload.id).evidence_id = registered["evidence"]["evidence_id"]
+            tx.session.get_one(Upload, upload.id).evidence_id = registered["evidence"][
+                "evidence_id"
+            ]
             return registered
 
         try:
-            stored = self.evidence.store_file(actor, UploadMeta.parse(json.loads(upload.meta)), path)
+            stored = self.evidence.store_file(
+                actor, UploadMeta.parse(json.loads(upload.meta)), path
+            )
             registered = self.evidence.cases.write(actor, None, register)
         except LianzhengError:
             with self.sessions.begin() as session:
@@ -134,7 +171,8 @@ class Uploads:
         return registered
 
     def finish_if_complete(self, actor: Actor, upload: Upload) -> Upload:
-        """HEAD of an upload whose last byte arrived but whose registration a crash cut short: finish it."""
+        """HEAD of an upload whose last byte arrived but whose registration a crash cut short:
+        finish it."""
         if upload.offset == upload.length and upload.evidence_id is None:
             self._finish(actor, upload)
             return self.get(actor, upload.id)
@@ -161,7 +199,9 @@ def _checksum(header: str | None) -> tuple[str | None, bytes | None]:
         return None, None
     algorithm, _, value = header.partition(" ")
     if algorithm not in CHECKSUM_ALGORITHMS:
-        raise InvalidInput(f"Upload-Checksum algorithm {algorithm[:20]!r} is not supported; use sha256 or sha1")
+        raise InvalidInput(
+            f"Upload-Checksum algorithm {algorithm[:20]!r} is not supported; use sha256 or sha1"
+        )
     try:
         return algorithm, base64.b64decode(value, validate=True)
     except ValueError:

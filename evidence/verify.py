@@ -90,8 +90,13 @@ class Check:
     detail: str = ""
 
     def to_json(self) -> dict[str, str]:
-        return {"check": self.name, "label": self.label, "leg": self.leg,
-                "status": self.status.value, "detail": self.detail}
+        return {
+            "check": self.name,
+            "label": self.label,
+            "leg": self.leg,
+            "status": self.status.value,
+            "detail": self.detail,
+        }
 
 
 @dataclass
@@ -123,17 +128,23 @@ class Report:
 
     def leg(self, leg: str) -> Status:
         """A leg's status: fail or incomplete if any of its checks is; pass only if every one passed
-        (a leg whose inclusion proofs were never checked has not passed, whatever else in it did)."""
+        (a leg whose inclusion proofs were never checked has not passed, whatever else in it
+        did)."""
         statuses = [c.status for c in self.checks if c.leg == leg]
         for worst in (Status.FAIL, Status.INCOMPLETE):
             if worst in statuses:
                 return worst
-        return Status.PASS if statuses and all(s == Status.PASS for s in statuses) else Status.NOT_RUN
+        return (
+            Status.PASS if statuses and all(s == Status.PASS for s in statuses) else Status.NOT_RUN
+        )
 
     def headline(self) -> str:
         """The verdict, the root it was reached against, and each leg in a word."""
-        against = (f"{self.root['agency']} (trust root {self.root['fingerprint']})" if self.root
-                   else "no trusted root")
+        against = (
+            f"{self.root['agency']} (trust root {self.root['fingerprint']})"
+            if self.root
+            else "no trusted root"
+        )
         legs = "; ".join(f"{LEGS[leg]}: {self._leg_words(leg)}" for leg in LEGS)
         return f"{WORDS[self.verdict]} — against {against}. {legs}."
 
@@ -148,46 +159,80 @@ class Report:
         """Exactly what is proven, and what is not."""
         if self.verdict == Verdict.NOT_VERIFIED:
             failed = ", ".join(c.name for c in self.checks if c.status == Status.FAIL)
-            return ("未通过核验：不能认定包内内容与记录时一致。 NOT VERIFIED: nothing in this package may "
-                    f"be taken as unchanged since it was recorded (failed: {failed}).")
+            return (
+                "未通过核验：不能认定包内内容与记录时一致。 "
+                "NOT VERIFIED: nothing in this package may "
+                f"be taken as unchanged since it was recorded (failed: {failed})."
+            )
         if self.verdict == Verdict.INCOMPLETE:
-            open_ = ", ".join(c.name for c in self.checks
-                              if c.status == Status.INCOMPLETE or c.name == "anchor")
-            return ("核验未完成：必需的核验项无法完成。 INCOMPLETE: a check the trusted root requires "
-                    f"could not be completed ({open_}); this is not a verified result.")
+            open_ = ", ".join(
+                c.name for c in self.checks if c.status == Status.INCOMPLETE or c.name == "anchor"
+            )
+            return (
+                "核验未完成：必需的核验项无法完成。 INCOMPLETE: a check the trusted root requires "
+                f"could not be completed ({open_}); this is not a verified result."
+            )
         return self._verified_statement()
 
     def _verified_statement(self) -> str:
         a, root = self.anchored or {}, self.root or {}
         anchor = self.check("anchor")
-        where = (f"anchored: {anchor.detail}" if anchor.status == Status.PASS
-                 else "anchor not checked (offline): the chain was not consulted")
+        where = (
+            f"anchored: {anchor.detail}"
+            if anchor.status == Status.PASS
+            else "anchor not checked (offline): the chain was not consulted"
+        )
         signature_only = ", ".join(self.coverage.get("signature_only", [])) or "none"
-        return (f"已核验 VERIFIED against the trusted root of {root.get('agency')} (fingerprint "
-                f"{root.get('fingerprint')}): the events and files of case {self.case_no} are "
-                f"unchanged since they were recorded (上链后未被篡改); the log's tree head of size "
-                f"{a.get('size')} is {where}. Files only the agency's signature covers, not the "
-                f"log: {signature_only}. This does not prove that the content was authentic before "
-                "it was recorded. 本核验不证明记录之前内容的真实性。")
+        return (
+            f"已核验 VERIFIED against the trusted root of {root.get('agency')} (fingerprint "
+            f"{root.get('fingerprint')}): the events and files of case {self.case_no} are "
+            f"unchanged since they were recorded (上链后未被篡改); the log's tree head of size "
+            f"{a.get('size')} is {where}. Files only the agency's signature covers, not the "
+            f"log: {signature_only}. This does not prove that the content was authentic before "
+            "it was recorded. 本核验不证明记录之前内容的真实性。"
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"verdict": self.verdict.value, "passed": self.passed, "exit_code": self.exit_code,
-                "root": self.root, "case_no": self.case_no, "headline": self.headline(),
-                "statement": self.statement(), "chain_required": self.chain_required,
-                "legs": {leg: self.leg(leg).value for leg in LEGS}, "anchored": self.anchored,
-                "coverage": self.coverage, "checks": [c.to_json() for c in self.checks]}
+        return {
+            "verdict": self.verdict.value,
+            "passed": self.passed,
+            "exit_code": self.exit_code,
+            "root": self.root,
+            "case_no": self.case_no,
+            "headline": self.headline(),
+            "statement": self.statement(),
+            "chain_required": self.chain_required,
+            "legs": {leg: self.leg(leg).value for leg in LEGS},
+            "anchored": self.anchored,
+            "coverage": self.coverage,
+            "checks": [c.to_json() for c in self.checks],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Report:
         """A report as `to_json` wrote it (the court page reads its verifier process's report)."""
-        checks = [Check(c["check"], c["label"], c["leg"], Status(c["status"]), c["detail"])
-                  for c in data["checks"]]
-        return cls(checks, data["root"], data["case_no"], data["anchored"], data["chain_required"],
-                   data["coverage"])
+        checks = [
+            Check(c["check"], c["label"], c["leg"], Status(c["status"]), c["detail"])
+            for c in data["checks"]
+        ]
+        return cls(
+            checks,
+            data["root"],
+            data["case_no"],
+            data["anchored"],
+            data["chain_required"],
+            data["coverage"],
+        )
 
 
-def verify(path: str | IO[bytes], roots: TrustRoots, chain_check: ChainCheck | None = None,
-           *, require_chain: bool = False, limits: ArchiveLimits = DEFAULT_LIMITS) -> Report:
+def verify(
+    path: str | IO[bytes],
+    roots: TrustRoots,
+    chain_check: ChainCheck | None = None,
+    *,
+    require_chain: bool = False,
+    limits: ArchiveLimits = DEFAULT_LIMITS,
+) -> Report:
     """Verify the zipped package at `path` (or in a seekable file) against `roots`.
 
     `chain_check` consults the chain; without it the anchor is "not checked". With
@@ -238,11 +283,14 @@ def _archive(path: str | IO[bytes], limits: ArchiveLimits, out: list[Bag]) -> st
 def _anchor_check(report: Report, package: _Package, chain_check: ChainCheck | None) -> None:
     def work() -> str:
         claim, pin = package.anchor_claim()
-        report.anchored = {k: claim.get(k) for k in ("chain_id", "contract", "size", "root",
-                                                     "tx_hash", "block_number")}
+        report.anchored = {
+            k: claim.get(k)
+            for k in ("chain_id", "contract", "size", "root", "tx_hash", "block_number")
+        }
         if chain_check is None:
-            raise _NotRun("anchor not checked: offline (the chain was not consulted; run with "
-                          "--rpc URL)")
+            raise _NotRun(
+                "anchor not checked: offline (the chain was not consulted; run with --rpc URL)"
+            )
         detail = chain_check(pin, claim)
         package.log_backed.add("data/anchor.json")  # the chain itself holds what it claims
         return detail
@@ -268,11 +316,19 @@ class _Package:
         self.hashed: dict[str, tuple[str, int]] = {}  # each payload file is read and hashed once
 
     def checks(self) -> list[tuple[str, Callable[[], str]]]:
-        return [("bag", self.structure), ("root", self.find_root), ("signature", self.signature),
-                ("checkpoint", self.checkpoint), ("witnesses", self.witnesses),
-                ("inclusion", self.inclusion), ("case-chain", self.case_chain),
-                ("manifests", self.manifests), ("evidence", self.evidence),
-                ("derived", self.derived), ("custody", self.custody)]
+        return [
+            ("bag", self.structure),
+            ("root", self.find_root),
+            ("signature", self.signature),
+            ("checkpoint", self.checkpoint),
+            ("witnesses", self.witnesses),
+            ("inclusion", self.inclusion),
+            ("case-chain", self.case_chain),
+            ("manifests", self.manifests),
+            ("evidence", self.evidence),
+            ("derived", self.derived),
+            ("custody", self.custody),
+        ]
 
     def _hash(self, path: str) -> tuple[str, int]:
         if path not in self.hashed:
@@ -286,13 +342,16 @@ class _Package:
         self.info = dict(line.split(": ", 1) for line in lines if line)
         self.case_no = self.info.get("External-Identifier")
         if self.info.get("Lianzheng-Format") != FORMAT:
-            raise VerificationError(f"bag-info.txt names format "
-                                    f"{self.info.get('Lianzheng-Format')!r}, not {FORMAT}")
+            raise VerificationError(
+                f"bag-info.txt names format {self.info.get('Lianzheng-Format')!r}, not {FORMAT}"
+            )
         payload = [p for p in self.bag.entries if p.startswith("data/")]
         octets = sum(self.bag.entries[p].file_size for p in payload)
         if self.info.get("Payload-Oxum") != f"{octets}.{len(payload)}":
-            raise VerificationError(f"Payload-Oxum says {self.info.get('Payload-Oxum')}, "
-                                    f"the bag holds {octets}.{len(payload)}")
+            raise VerificationError(
+                f"Payload-Oxum says {self.info.get('Payload-Oxum')}, "
+                f"the bag holds {octets}.{len(payload)}"
+            )
         return f"BagIt 1.0, case {self.case_no}, {len(payload)} payload files, {octets:,} bytes"
 
     def find_root(self) -> str:
@@ -301,14 +360,22 @@ class _Package:
         self.root = self.roots.for_origin(origin)
         if self.root is None:
             known = ", ".join(repr(o) for o in self.roots.origins()) or "none"
-            raise VerificationError(f"no trusted root names log origin {origin!r} (trusted origins: "
-                                    f"{known}); add the agency's root with `lianzheng trust add`")
+            raise VerificationError(
+                f"no trusted root names log origin {origin!r} (trusted origins: "
+                f"{known}); add the agency's root with `lianzheng trust add`"
+            )
         root = self.root
-        self.report.root = {"agency": root.agency, "fingerprint": root.fingerprint,
-                            "log_origin": root.log_origin}
+        self.report.root = {
+            "agency": root.agency,
+            "fingerprint": root.fingerprint,
+            "log_origin": root.log_origin,
+        }
         claimed = self.info.get("Lianzheng-Trust-Root")
-        told = "" if claimed in (None, root.fingerprint) else (
-            f"; the package names root {claimed}, which was not used")
+        told = (
+            ""
+            if claimed in (None, root.fingerprint)
+            else (f"; the package names root {claimed}, which was not used")
+        )
         return f"{root.agency}, log {origin!r}, trust root {root.fingerprint}{told}"
 
     def _need_root(self) -> TrustRoot:
@@ -328,15 +395,22 @@ class _Package:
                 raise VerificationError(f"tag file {name} does not match tagmanifest-sha256.txt")
         sig = self.bag.json("signature.json")
         if sig.get("algorithm") != "ed25519" or sig.get("signed_file") != "tagmanifest-sha256.txt":
-            raise VerificationError("signature.json is not an Ed25519 signature over "
-                                    "tagmanifest-sha256.txt")
+            raise VerificationError(
+                "signature.json is not an Ed25519 signature over tagmanifest-sha256.txt"
+            )
         signed_at = _signed_at(self.info)
         key = trust.verify_package_signature(
-            root, bytes.fromhex(sig["public_key"]), base64.b64decode(sig["signature"], validate=True),
-            tag_manifest, signed_at)
+            root,
+            bytes.fromhex(sig["public_key"]),
+            base64.b64decode(sig["signature"], validate=True),
+            tag_manifest,
+            signed_at,
+        )
         self.signed = True
-        return (f"Ed25519 over tagmanifest-sha256.txt by package key {key.key_id} of the trusted "
-                f"root (valid {key.period()}), signed at {format_time(signed_at)}")
+        return (
+            f"Ed25519 over tagmanifest-sha256.txt by package key {key.key_id} of the trusted "
+            f"root (valid {key.period()}), signed at {format_time(signed_at)}"
+        )
 
     def checkpoint(self) -> str:
         root = self._need_root()
@@ -345,13 +419,16 @@ class _Package:
         proofs = self.bag.json("data/proofs.json")
         checkpoint = verified.checkpoint
         if (checkpoint.size, checkpoint.root.hex()) != (proofs["size"], proofs["root"]):
-            raise VerificationError(f"the proofs are to size {proofs['size']}, the checkpoint is "
-                                    f"of size {checkpoint.size}")
+            raise VerificationError(
+                f"the proofs are to size {proofs['size']}, the checkpoint is "
+                f"of size {checkpoint.size}"
+            )
         self.verified = verified
         self.log_backed.update({"data/checkpoint.txt", "data/proofs.json"})
-        return (f"{checkpoint.origin} size {checkpoint.size}, root {checkpoint.root.hex()}, signed "
-                f"by checkpoint key {verified.key.key_id} of the trusted root "
-                f"({verified.key.period()})")
+        return (
+            f"{checkpoint.origin} size {checkpoint.size}, root {checkpoint.root.hex()}, signed "
+            f"by checkpoint key {verified.key.key_id} of the trusted root ({verified.key.period()})"
+        )
 
     def _need_checkpoint(self) -> VerifiedCheckpoint:
         if self.verified is None:
@@ -376,8 +453,13 @@ class _Package:
             data = self.bag.read(name, 1 << 20)
             if str(index) not in proofs:
                 raise VerificationError(f"event at leaf {index} has no inclusion proof")
-            merkle.verify_inclusion(index, size, merkle.leaf_hash(data),
-                                    [bytes.fromhex(h) for h in proofs[str(index)]], root_hash)
+            merkle.verify_inclusion(
+                index,
+                size,
+                merkle.leaf_hash(data),
+                [bytes.fromhex(h) for h in proofs[str(index)]],
+                root_hash,
+            )
             self.events.append((index, data, Event.decode(data)))
         self.log_backed.update(names)
         return f"{len(names)} events are leaves of the checkpointed tree"
@@ -388,17 +470,21 @@ class _Package:
         previous: bytes | None = None
         for seq, (index, data, event) in enumerate(self.events):
             if event.case_no != self.case_no:
-                raise VerificationError(f"leaf {index} belongs to case {event.case_no}, not "
-                                        f"{self.case_no}")
+                raise VerificationError(
+                    f"leaf {index} belongs to case {event.case_no}, not {self.case_no}"
+                )
             if event.seq != seq:
-                raise VerificationError(f"leaf {index} is event {event.seq} of the case, expected "
-                                        f"{seq}: an event is missing or out of order")
+                raise VerificationError(
+                    f"leaf {index} is event {event.seq} of the case, expected "
+                    f"{seq}: an event is missing or out of order"
+                )
             if event.prev != (previous.hex() if previous else None):
                 raise VerificationError(f"leaf {index} does not name the previous event's hash")
             previous = merkle.leaf_hash(data)
         steps = [(e.type, e.payload) for _, _, e in self.events]
         state = lifecycle.replay(self.case_no or "", steps)
-        return f"{len(self.events)} events chained by hash; every step allowed; the case is {state.value}"
+        chained = f"{len(self.events)} events chained by hash"
+        return f"{chained}; every step allowed; the case is {state.value}"
 
     def _need_signature(self) -> None:
         if not self.signed:
@@ -411,15 +497,17 @@ class _Package:
         listed = set(manifest) | tags | {"tagmanifest-sha256.txt", "signature.json"}
         extra = sorted(set(self.bag.entries) - listed)
         if extra:
-            raise VerificationError(f"files beyond the manifests, which nothing covers: "
-                                    f"{', '.join(extra[:5])}")
+            raise VerificationError(
+                f"files beyond the manifests, which nothing covers: {', '.join(extra[:5])}"
+            )
         for name, digest in sorted(manifest.items()):
             if name not in self.bag.entries:
                 raise VerificationError(f"{name} is in the manifest but not in the package")
             actual, _ = self._hash(name)
             if actual != digest:
-                raise VerificationError(f"{name} was changed: it hashes to {actual}, the manifest "
-                                        f"says {digest}")
+                raise VerificationError(
+                    f"{name} was changed: it hashes to {actual}, the manifest says {digest}"
+                )
         return f"{len(manifest)} payload files and {len(tags)} tag files match their SHA-256"
 
     def evidence(self) -> str:
@@ -429,7 +517,9 @@ class _Package:
         registered = [e for _, _, e in self.events if e.type == EVIDENCE_REGISTERED]
         for event in registered:
             self._one_item(event.payload)
-        return f"{len(registered)} evidence files match the hashes, sizes and media facts in the log"
+        return (
+            f"{len(registered)} evidence files match the hashes, sizes and media facts in the log"
+        )
 
     def _one_item(self, p: dict[str, Any]) -> None:
         record = self.bag.json(f"data/evidence/{p['evidence_id']}.json")
@@ -438,12 +528,14 @@ class _Package:
             raise VerificationError(f"evidence {p['evidence_id']} has no file in the package")
         digest, size = self._hash(name)
         if (digest, size) != (p["sha256"], p["size"]):
-            raise VerificationError(f"evidence {p['evidence_id']}: the file hashes to {digest} "
-                                    f"({size:,} bytes), the log recorded {p['sha256']} "
-                                    f"({p['size']:,} bytes)")
+            raise VerificationError(
+                f"evidence {p['evidence_id']}: the file hashes to {digest} "
+                f"({size:,} bytes), the log recorded {p['sha256']} ({p['size']:,} bytes)"
+            )
         if hashlib.sha256(rfc8785.dumps(record["media"])).hexdigest() != p["media_sha256"]:
-            raise VerificationError(f"evidence {p['evidence_id']}: its media facts differ from "
-                                    "those recorded")
+            raise VerificationError(
+                f"evidence {p['evidence_id']}: its media facts differ from those recorded"
+            )
         self.records[p["evidence_id"]] = {**record, "_event": p}
         self.log_backed.add(name)
 
@@ -456,9 +548,10 @@ class _Package:
             origin = p["derived_from"]
             original = self.records.get(origin["evidence_id"])
             if original is None or original["_event"]["sha256"] != origin["sha256"]:
-                raise VerificationError(f"evidence {p['evidence_id']} is derived from "
-                                        f"{origin['evidence_id']}, which is not in the package with "
-                                        "that hash")
+                raise VerificationError(
+                    f"evidence {p['evidence_id']} is derived from "
+                    f"{origin['evidence_id']}, which is not in the package with that hash"
+                )
         if not derived:
             return "no derived items"
         return f"{len(derived)} derived items name originals present in the package"
@@ -470,11 +563,15 @@ class _Package:
         found = self.bag.json("data/custody.json")
         if found != expected:
             missing = [e["index"] for e in expected if e not in found]
-            added = [e.get("index") for e in found if e not in expected] if isinstance(found, list) \
+            added = (
+                [e.get("index") for e in found if e not in expected]
+                if isinstance(found, list)
                 else ["(not a list)"]
-            raise VerificationError(f"custody.json differs from the custody events in the log: "
-                                    f"leaves missing {missing[:10]}, entries not in the log "
-                                    f"{added[:10]}")
+            )
+            raise VerificationError(
+                f"custody.json differs from the custody events in the log: "
+                f"leaves missing {missing[:10]}, entries not in the log {added[:10]}"
+            )
         self.log_backed.add("data/custody.json")
         return f"{len(expected)} custody entries, each one a log event of this package"
 
@@ -482,8 +579,14 @@ class _Package:
         """The package's anchor claim, checked to name the checkpoint and the root's chain pin."""
         root, verified = self._need_root(), self._need_checkpoint()
         claim = self.bag.json("data/anchor.json")
-        pin = trust.pin_of_claim(root, verified.checkpoint, claim["chain_id"], claim["contract"],
-                                 claim["size"], claim["root"])
+        pin = trust.pin_of_claim(
+            root,
+            verified.checkpoint,
+            claim["chain_id"],
+            claim["contract"],
+            claim["size"],
+            claim["root"],
+        )
         if pin is None:
             raise _NotRun("the trusted root names no chain")
         return claim, pin
@@ -497,12 +600,12 @@ class _Package:
         return {"log": backed, key: rest}
 
 
-
 def _signed_at(info: dict[str, str]) -> datetime:
     text = info.get("Lianzheng-Signed-At")
     if text is None:
-        raise VerificationError("bag-info.txt does not say when the package was signed "
-                                "(Lianzheng-Signed-At)")
+        raise VerificationError(
+            "bag-info.txt does not say when the package was signed (Lianzheng-Signed-At)"
+        )
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         raise VerificationError(f"Lianzheng-Signed-At {text!r} has no time zone")
@@ -512,19 +615,27 @@ def _signed_at(info: dict[str, str]) -> datetime:
 def report_html(report: Report) -> str:
     """The verification report as a page, Chinese and English."""
     e = html.escape
-    rows = "".join(f"<tr><td>{e(c.label)}</td><td class='{c.status.name.lower()}'>"
-                   f"{RESULT_WORDS[c.status]}</td><td>{e(c.detail)}</td></tr>" for c in report.checks)
-    covered = "".join(f"<li><code>{e(p)}</code></li>"
-                      for p in report.coverage.get("signature_only", []))
-    style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}"
-             "td{border:1px solid #ccc;padding:.3em}table{border-collapse:collapse}"
-             ".pass{color:#060}.fail{color:#b00}.incomplete{color:#a60}")
-    return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>证据包核验报告 '
-            f"Package verification report</title><style>{style}</style></head><body><h1>证据包核验"
-            f"报告 Package verification report</h1><p><strong>{e(report.headline())}</strong></p>"
-            f"<p>{e(report.statement())}</p><table><tr><th>核验项 Check</th><th>结果 Result</th>"
-            f"<th>详情 Detail</th></tr>{rows}</table><h2>仅由机关签名覆盖的文件 Files only the "
-            f"agency's signature covers</h2><ul>{covered or '<li>—</li>'}</ul></body></html>\n")
+    rows = "".join(
+        f"<tr><td>{e(c.label)}</td><td class='{c.status.name.lower()}'>"
+        f"{RESULT_WORDS[c.status]}</td><td>{e(c.detail)}</td></tr>"
+        for c in report.checks
+    )
+    covered = "".join(
+        f"<li><code>{e(p)}</code></li>" for p in report.coverage.get("signature_only", [])
+    )
+    style = (
+        "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+        "td{border:1px solid #ccc;padding:.3em}table{border-collapse:collapse}"
+        ".pass{color:#060}.fail{color:#b00}.incomplete{color:#a60}"
+    )
+    return (
+        f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>证据包核验报告 '
+        f"Package verification report</title><style>{style}</style></head><body><h1>证据包核验"
+        f"报告 Package verification report</h1><p><strong>{e(report.headline())}</strong></p>"
+        f"<p>{e(report.statement())}</p><table><tr><th>核验项 Check</th><th>结果 Result</th>"
+        f"<th>详情 Detail</th></tr>{rows}</table><h2>仅由机关签名覆盖的文件 Files only the "
+        f"agency's signature covers</h2><ul>{covered or '<li>—</li>'}</ul></body></html>\n"
+    )
 
 
 def _manifest(text: bytes) -> dict[str, str]:
@@ -537,5 +648,13 @@ def _manifest(text: bytes) -> dict[str, str]:
     return entries
 
 
-__all__ = ["CHECKS", "ChainCheck", "HostilePackage", "Report", "Status", "Verdict", "report_html",
-           "verify"]
+__all__ = [
+    "CHECKS",
+    "ChainCheck",
+    "HostilePackage",
+    "Report",
+    "Status",
+    "Verdict",
+    "report_html",
+    "verify",
+]

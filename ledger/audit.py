@@ -33,7 +33,9 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Finding:
-    where: str  # "leaf 17", "node (level 2, index 3)", "checkpoint at size 9", "cases CG-2026-000001"
+    where: (
+        str  # "leaf 17", "node (level 2, index 3)", "checkpoint at size 9", "cases CG-2026-000001"
+    )
     problem: str
     case_no: str | None = None  # the case it concerns, for linking to it
 
@@ -50,7 +52,9 @@ class Report:
     anchors: int | None = None  # anchored tree heads compared with the chain; None: not compared
     evidence: int | None = None  # evidence blobs checked against their hashes; None: not checked
     findings: list[Finding] = field(default_factory=list)
-    acknowledged: list[Finding] = field(default_factory=list)  # known and explained, e.g. a device's gap
+    acknowledged: list[Finding] = field(
+        default_factory=list
+    )  # known and explained, e.g. a device's gap
 
     @property
     def clean(self) -> bool:
@@ -64,17 +68,29 @@ class Report:
 
     def summary(self) -> str:
         verdict = "clean" if self.clean else f"{len(self.findings)} finding(s)"
-        chain = "no anchors compared with a chain" if self.anchors is None else \
-            f"{self.anchors} anchors compared with the chain"
+        chain = (
+            "no anchors compared with a chain"
+            if self.anchors is None
+            else f"{self.anchors} anchors compared with the chain"
+        )
         blobs = "" if self.evidence is None else f", {self.evidence} evidence blobs verified"
-        return (f"audit {verdict}: log size {self.size}, {self.leaves} leaves, {self.nodes} nodes, "
-                f"{self.checkpoints} checkpoints checked, {chain}{blobs}")
+        return (
+            f"audit {verdict}: log size {self.size}, {self.leaves} leaves, {self.nodes} nodes, "
+            f"{self.checkpoints} checkpoints checked, {chain}{blobs}"
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"clean": self.clean, "size": self.size, "leaves": self.leaves, "nodes": self.nodes,
-                "checkpoints": self.checkpoints, "anchors": self.anchors, "evidence": self.evidence,
-                "findings": [_finding_json(f) for f in self.findings],
-                "acknowledged": [_finding_json(f) for f in self.acknowledged]}
+        return {
+            "clean": self.clean,
+            "size": self.size,
+            "leaves": self.leaves,
+            "nodes": self.nodes,
+            "checkpoints": self.checkpoints,
+            "anchors": self.anchors,
+            "evidence": self.evidence,
+            "findings": [_finding_json(f) for f in self.findings],
+            "acknowledged": [_finding_json(f) for f in self.acknowledged],
+        }
 
 
 def _finding_json(finding: Finding) -> dict[str, str | None]:
@@ -85,20 +101,28 @@ Observer = Callable[[int, bytes, Event], None]  # (leaf index, leaf hash, event)
 
 
 def run(
-    session: Session, root: TrustRoot, progress: Callable[[int, int], None] | None = None,
+    session: Session,
+    root: TrustRoot,
+    progress: Callable[[int, int], None] | None = None,
     observers: Sequence[Observer] = (),
 ) -> Report:
     """Audit the whole log in `session`'s database; checkpoints must be signed as `root` says.
 
-    Each observer sees every event in log order (the projections the derived tables are checked against).
-    """
+    Each observer sees every event in log order (the projections the derived tables are checked
+    against)."""
     size = session.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one()
     return _Audit(session, size, root, progress, observers).run()
 
 
 class _Audit:
-    def __init__(self, session: Session, size: int, root: TrustRoot,
-                 progress: Callable[[int, int], None] | None, observers: Sequence[Observer]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        size: int,
+        root: TrustRoot,
+        progress: Callable[[int, int], None] | None,
+        observers: Sequence[Observer],
+    ) -> None:
         self.session, self.root, self.progress, self.observers = session, root, progress, observers
         self.report = Report(size=size)
         self.truth = CompactRange()  # from the leaf bytes
@@ -113,7 +137,10 @@ class _Audit:
         leaves = select(Leaf).order_by(Leaf.leaf_index).execution_options(yield_per=BATCH)
         for row in self.session.execute(leaves).scalars():
             if row.leaf_index >= self.report.size:
-                self.report.add(f"leaf {row.leaf_index}", f"stored beyond the committed log size {self.report.size}")
+                self.report.add(
+                    f"leaf {row.leaf_index}",
+                    f"stored beyond the committed log size {self.report.size}",
+                )
                 continue
             while self.truth.size < row.leaf_index:  # rows missing before this one
                 if not self._missing_leaf(self.truth.size):
@@ -130,7 +157,10 @@ class _Audit:
         index, digest = row.leaf_index, merkle.leaf_hash(row.data)
         self.report.leaves += 1
         if digest != row.leaf_hash:
-            self.report.add(f"leaf {index}", "its bytes do not hash to its stored leaf_hash: the event was changed")
+            self.report.add(
+                f"leaf {index}",
+                "its bytes do not hash to its stored leaf_hash: the event was changed",
+            )
         self._follow_chain(index, row, digest)
         self._grow(index, digest)
 
@@ -139,7 +169,10 @@ class _Audit:
         self.report.add(f"leaf {index}", "is missing from the log (deleted)")
         node = self.nodes.peek()
         if node is None or node[0] != NodeId(0, index):
-            self.report.add(f"leaf {index}", "its tree node is missing too: the tree cannot be recomputed past it")
+            self.report.add(
+                f"leaf {index}",
+                "its tree node is missing too: the tree cannot be recomputed past it",
+            )
             return False
         self._grow(index, node[1])
         return True
@@ -151,14 +184,22 @@ class _Audit:
             self.report.add(f"leaf {index}", f"is not a valid event: {exc.message}")
             return
         if event.case_no != row.case_no:
-            self.report.add(f"leaf {index}", f"names case {event.case_no} but is filed under {row.case_no}")
+            self.report.add(
+                f"leaf {index}", f"names case {event.case_no} but is filed under {row.case_no}"
+            )
         seq, last = self.chains.get(event.case_no, (0, b""))
         if event.seq != seq:
-            self.report.add(f"leaf {index}", f"is event {event.seq} of case {event.case_no}, expected event {seq}")
+            self.report.add(
+                f"leaf {index}",
+                f"is event {event.seq} of case {event.case_no}, expected event {seq}",
+            )
         expected_prev = last.hex() if seq else None
         if event.prev != expected_prev:
-            self.report.add(f"leaf {index}",
-                            f"breaks the hash chain of case {event.case_no}: prev does not name its previous event")
+            self.report.add(
+                f"leaf {index}",
+                f"breaks the hash chain of case {event.case_no}: prev does not name its previous "
+                f"event",
+            )
         self.chains[event.case_no] = (seq + 1, digest)
         for observe in self.observers:
             observe(index, digest, event)
@@ -176,16 +217,23 @@ class _Audit:
                     self.report.add(f"leaf {index}", "its tree node (level 0) is missing")
                     stored_hash = true_hash
                 elif stored_hash != true_hash:
-                    self.report.add(f"leaf {index}", "its bytes do not match the tree's stored leaf node: "
-                                                     "the event was changed, swapped or inserted")
+                    self.report.add(
+                        f"leaf {index}",
+                        "its bytes do not match the tree's stored leaf node: "
+                        "the event was changed, swapped or inserted",
+                    )
             else:
                 expected = merkle.node_hash(stored_left.pop(), stored_acc)
                 if stored_hash is None:
                     self.report.add(_node_name(node_id), "is missing")
                     stored_hash = expected
                 elif stored_hash != expected:
-                    self.report.add(_node_name(node_id), "is not the hash of its two children: the node was altered")
-                    stored_hash = expected  # judge its parent by what its children say, not by the altered value
+                    self.report.add(
+                        _node_name(node_id),
+                        "is not the hash of its two children: the node was altered",
+                    )
+                    # judge its parent by what its children say, not by the altered value
+                    stored_hash = expected
             stored_acc = stored_hash
         self.stored.border = [*stored_left, stored_acc]
         self.stored.size = self.truth.size
@@ -195,7 +243,9 @@ class _Audit:
 
     def _stored_node(self, node_id: NodeId) -> bytes | None:
         while (nxt := self.nodes.peek()) is not None and _completion(nxt[0]) < _completion(node_id):
-            self.report.add(_node_name(nxt[0]), "is stored but belongs to no leaf that is in the log")
+            self.report.add(
+                _node_name(nxt[0]), "is stored but belongs to no leaf that is in the log"
+            )
             self.nodes.next()
         if nxt is not None and nxt[0] == node_id:
             self.nodes.next()
@@ -213,7 +263,11 @@ class _Audit:
     # --- checkpoints -----------------------------------------------------------------
 
     def _checkpoints(self) -> Iterator[CheckpointRecord]:
-        query = select(CheckpointRecord).order_by(CheckpointRecord.size).execution_options(yield_per=BATCH)
+        query = (
+            select(CheckpointRecord)
+            .order_by(CheckpointRecord.size)
+            .execution_options(yield_per=BATCH)
+        )
         yield from self.session.execute(query).scalars()
 
     def _check_checkpoints_at(self, size: int) -> None:
@@ -240,16 +294,25 @@ class _Audit:
         for cp in self.checkpoints.rest():
             self.report.checkpoints += 1
             beyond = cp.size > self.report.size
-            why = "is beyond the log size" if beyond else f"could not be checked: the tree stops at {stopped_at}"
+            why = (
+                "is beyond the log size"
+                if beyond
+                else f"could not be checked: the tree stops at {stopped_at}"
+            )
             self.report.add(f"checkpoint at size {cp.size}", why)
         for node_id, _ in self.nodes.rest():
             if stopped_at is None:
-                self.report.add(_node_name(node_id), "is stored but belongs to no leaf that is in the log")
+                self.report.add(
+                    _node_name(node_id), "is stored but belongs to no leaf that is in the log"
+                )
         if self.bad_roots:
             first, last = self.bad_roots[0], self.bad_roots[-1]
             self.report.add(
-                f"checkpoint at size {first}" if first == last else f"checkpoints at sizes {first} to {last}",
-                f"signed root differs from the root recomputed from the stored leaves ({len(self.bad_roots)} "
+                f"checkpoint at size {first}"
+                if first == last
+                else f"checkpoints at sizes {first} to {last}",
+                f"signed root differs from the root recomputed from the stored leaves "
+                f"({len(self.bad_roots)} "
                 f"checkpoint(s)): history was rewritten at or before leaf {first - 1}",
             )
         if self.progress:

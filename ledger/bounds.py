@@ -15,14 +15,20 @@ _WHOLE = re.compile(r"[0-9]{1,19}")  # ASCII digits only: str.isdigit() also tak
 def whole_number(text: str, what: str, maximum: int = MAX_INT64) -> int:
     """`text` as a whole number from 0 to `maximum`; InvalidInput naming the bound otherwise."""
     if not _WHOLE.fullmatch(text) or int(text) > maximum:
-        raise InvalidInput(f"{what} must be a whole number from 0 to {maximum}, got {text[:40]!r}",
-                           maximum=maximum)
+        raise InvalidInput(
+            f"{what} must be a whole number from 0 to {maximum}, got {text[:40]!r}", maximum=maximum
+        )
     return int(text)
 
 
 def finite_number(value: object, what: str, maximum: float) -> float:
-    """A JSON number from 0 to `maximum` (not a bool, not NaN or infinite, which Python's JSON accepts)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
-            or not 0 <= value <= maximum:
+    """A JSON number from 0 to `maximum` (not a bool, not NaN or infinite, which Python's JSON
+    accepts)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value <= maximum
+    ):
         raise InvalidInput(f"{what} must be a number from 0 to {maximum:g}", maximum=maximum)
     return value

@@ -42,7 +42,8 @@ from ledger.users import Action, Actor
 log = logging.getLogger(__name__)
 
 MAX_CASE_NO = 32  # the column's width
-# The chain of registry events (devices, recipients of evidence): codes and keys only, no case, no person.
+# The chain of registry events (devices, recipients of evidence): codes and keys only, no case, no
+# person.
 REGISTRY = "REGISTRY"
 
 
@@ -85,10 +86,17 @@ class CaseService:
         payload = lifecycle.validate_payload(State.REPORTED, report)
         actor.require(Action.OPEN_CASE, district=payload["district"])
         party_data = _party(party)
-        return self.write(actor, idempotency, lambda tx: self._create(tx, actor, payload, party_data))
+        return self.write(
+            actor, idempotency, lambda tx: self._create(tx, actor, payload, party_data)
+        )
 
     def transition(
-        self, actor: Actor, case_no: str, target: Any, payload: Any, party: Any = None,
+        self,
+        actor: Actor,
+        case_no: str,
+        target: Any,
+        payload: Any,
+        party: Any = None,
         idempotency: Idempotency | None = None,
     ) -> dict[str, Any]:
         """Step a case into `target`; refused steps raise and append nothing."""
@@ -97,13 +105,19 @@ class CaseService:
         clean = lifecycle.validate_payload(state, payload if payload is not None else {})
         party_data = _party(party)
         return self.write(
-            actor, idempotency, lambda tx: self._transition(tx, actor, case_no, state, clean, party_data)
+            actor,
+            idempotency,
+            lambda tx: self._transition(tx, actor, case_no, state, clean, party_data),
         )
 
-    def write(self, actor: Actor, idempotency: Idempotency | None,
-              work: Callable[[LogTransaction], dict[str, Any]]) -> dict[str, Any]:
-        """Run `work(tx)` in one log transaction (ledger/storage.py), replaying an idempotent retry's
-        first answer instead."""
+    def write(
+        self,
+        actor: Actor,
+        idempotency: Idempotency | None,
+        work: Callable[[LogTransaction], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Run `work(tx)` in one log transaction (ledger/storage.py), replaying an idempotent
+        retry's first answer instead."""
         with self.store.transaction(self.sessions) as tx:
             if idempotency:
                 replay = self._replay(tx.session, actor, idempotency)
@@ -111,31 +125,48 @@ class CaseService:
                     return replay
             result = work(tx)
             if idempotency:
-                tx.session.add(IdempotencyRecord(
-                    user_id=actor.user_id, key=idempotency.key, request_hash=idempotency.request_hash,
-                    status=201, body=json.dumps(result),
-                ))
+                tx.session.add(
+                    IdempotencyRecord(
+                        user_id=actor.user_id,
+                        key=idempotency.key,
+                        request_hash=idempotency.request_hash,
+                        status=201,
+                        body=json.dumps(result),
+                    )
+                )
             return result
 
-    def _replay(self, session: Session, actor: Actor, idempotency: Idempotency) -> dict[str, Any] | None:
+    def _replay(
+        self, session: Session, actor: Actor, idempotency: Idempotency
+    ) -> dict[str, Any] | None:
         record = session.get(IdempotencyRecord, (actor.user_id, idempotency.key))
         if record is None:
             return None
         if record.request_hash != idempotency.request_hash:
-            raise IdempotencyConflict(f"Idempotency-Key {idempotency.key!r} was used for a different request")
+            raise IdempotencyConflict(
+                f"Idempotency-Key {idempotency.key!r} was used for a different request"
+            )
         answer: dict[str, Any] = json.loads(record.body)
         return answer
 
-    def _create(self, tx: LogTransaction, actor: Actor, payload: dict[str, Any],
-                party: PartyData | None) -> dict[str, Any]:
+    def _create(
+        self, tx: LogTransaction, actor: Actor, payload: dict[str, Any], party: PartyData | None
+    ) -> dict[str, Any]:
         session = tx.session
         serial = (session.execute(select(func.max(Case.serial))).scalar_one() or 0) + 1
         now = self.clock()
         case_no = f"CG-{now[:4]}-{serial:06d}"
         case = Case(
-            case_no=case_no, serial=serial, state=State.REPORTED.value, violation_type=payload["violation_type"],
-            district=payload["district"], source=payload["source"], seq=0, last_leaf_hash=b"",
-            created_at=_dt(now), updated_at=_dt(now),
+            case_no=case_no,
+            serial=serial,
+            state=State.REPORTED.value,
+            violation_type=payload["violation_type"],
+            district=payload["district"],
+            source=payload["source"],
+            seq=0,
+            last_leaf_hash=b"",
+            created_at=_dt(now),
+            updated_at=_dt(now),
         )
         session.add(case)
         session.flush()  # the case row must exist before a party row points at it
@@ -144,24 +175,39 @@ class CaseService:
         return self._record(tx, actor, case, CASE_EVENTS[State.REPORTED], payload, now)
 
     def _transition(
-        self, tx: LogTransaction, actor: Actor, case_no: str, target: State, payload: dict[str, Any],
+        self,
+        tx: LogTransaction,
+        actor: Actor,
+        case_no: str,
+        target: State,
+        payload: dict[str, Any],
         party: PartyData | None,
     ) -> dict[str, Any]:
         session = tx.session
         case, logged = self.checked_case(session, actor, case_no)
         if party is not None:
             if target is not State.FILED or logged.party_key is not None:
-                raise IllegalTransition("a party is recorded once: when the case is reported or filed")
+                raise IllegalTransition(
+                    "a party is recorded once: when the case is reported or filed"
+                )
             payload = {**payload, "party": self._attach_party(session, case, party)}
             logged = replace(logged, party_key=case.party_key)
         facts = logged.facts()
         try:
             lifecycle.check_transition(facts, target, payload)
             if target is State.DECIDED and payload["outcome"] == Outcome.FIRST_OFFENCE_EXEMPT:
-                lifecycle.check_first_offence(case.case_no, self._earlier_penalties(session, logged))
+                lifecycle.check_first_offence(
+                    case.case_no, self._earlier_penalties(session, logged)
+                )
         except IllegalTransition as exc:
-            log.info("refused step of case %s from %s to %s by user %s: %s",
-                     case.case_no, case.state, target.value, actor.user_id, exc.code)
+            log.info(
+                "refused step of case %s from %s to %s by user %s: %s",
+                case.case_no,
+                case.state,
+                target.value,
+                actor.user_id,
+                exc.code,
+            )
             raise
         if target is State.DECIDED:
             case.outcome, case.amount_fen = payload["outcome"], payload.get("amount_fen")
@@ -169,8 +215,8 @@ class CaseService:
         return self._record(tx, actor, case, CASE_EVENTS[target], payload, self.clock())
 
     def erase_party(self, tx: LogTransaction, actor: Actor, case_no: str) -> dict[str, Any]:
-        """Crypto-shred a party's data in `tx`: delete the sealed row and log the erasure; the leaves
-        and proofs stay. What other domains sealed for the party goes in the same transaction
+        """Crypto-shred a party's data in `tx`: delete the sealed row and log the erasure; the
+        leaves and proofs stay. What other domains sealed for the party goes in the same transaction
         (verify_portal/app/erasure.py)."""
         actor.require(Action.ERASE_PARTY)
         session = tx.session
@@ -189,29 +235,46 @@ class CaseService:
         return {"commitment": sealed.commitment, "key": sealed.party_key}
 
     def _earlier_penalties(self, session: Session, case: CaseRow) -> list[str]:
-        """The party's other cases of this violation type already fined or exempted, as their logs say.
+        """The party's other cases of this violation type already fined or exempted, as their logs
+        say.
 
-        The party's cases come from `party_cases`, an append-only index the audit rebuilds from the log;
-        each case's outcome from its own events, never from its row.
-        """
-        others = session.scalars(select(PartyCase.case_no).where(PartyCase.party_key == case.party_key,
-                                                                 PartyCase.case_no != case.case_no))
+        The party's cases come from `party_cases`, an append-only index the audit rebuilds from the
+        log; each case's outcome from its own events, never from its row."""
+        others = session.scalars(
+            select(PartyCase.case_no).where(
+                PartyCase.party_key == case.party_key, PartyCase.case_no != case.case_no
+            )
+        )
         penalised = []
         for case_no in others:
             other = self.logged_case(session, case_no)
-            if other is not None and other.violation_type == case.violation_type and \
-                    other.outcome in (Outcome.FINE.value, Outcome.FIRST_OFFENCE_EXEMPT.value) and \
-                    other.state != State.WITHDRAWN.value:
+            if (
+                other is not None
+                and other.violation_type == case.violation_type
+                and other.outcome in (Outcome.FINE.value, Outcome.FIRST_OFFENCE_EXEMPT.value)
+                and other.state != State.WITHDRAWN.value
+            ):
                 penalised.append(case_no)
         return penalised
 
     def _record(
-        self, tx: LogTransaction, actor: Actor, case: Case, type_: str, payload: dict[str, Any], now: str
+        self,
+        tx: LogTransaction,
+        actor: Actor,
+        case: Case,
+        type_: str,
+        payload: dict[str, Any],
+        now: str,
     ) -> dict[str, Any]:
         check_payload(type_, payload)
         event = Event(
-            type=type_, case_no=case.case_no, seq=case.seq, actor=actor.username, time=now,
-            prev=case.last_leaf_hash.hex() if case.seq else None, payload=payload,
+            type=type_,
+            case_no=case.case_no,
+            seq=case.seq,
+            actor=actor.username,
+            time=now,
+            prev=case.last_leaf_hash.hex() if case.seq else None,
+            payload=payload,
         )
         [appended], head = tx.append([(event.encode(), case.case_no)])
         case.seq += 1
@@ -235,11 +298,16 @@ class CaseService:
         """How the case's row differs from its log, column by column (empty when they agree)."""
         case, logged = session.get(Case, case_no), self.logged_case(session, case_no)
         if case is None or logged is None:
-            return [] if case is None and logged is None else [f"case {case_no}: the row or its events are missing"]
+            return (
+                []
+                if case is None and logged is None
+                else [f"case {case_no}: the row or its events are missing"]
+            )
         return [f"case {case_no}: {d}" for d in projection.differences(logged, row_values(case))]
 
     def checked_case(self, session: Session, actor: Actor, case_no: str) -> tuple[Case, CaseRow]:
-        """The case's row and what its log says, for deciding; refused when they disagree, since then
+        """The case's row and what its log says, for deciding; refused when they disagree, since
+        then
         either the row was altered or the log was: nothing is written until an audit says which."""
         case = self.visible_case(session, actor, case_no)
         logged = self.logged_case(session, case_no)
@@ -247,8 +315,11 @@ class CaseService:
         if logged is None or found:
             what = "has no events in the log" if logged is None else "; ".join(map(str, found))
             log.warning("case %s refused a write: its row disagrees with its log", case_no)
-            raise StoredStateMismatch(f"case {case_no}'s stored row disagrees with its log ({what}); nothing "
-                                      "was written: run `lianzheng audit`", differences=[str(d) for d in found])
+            raise StoredStateMismatch(
+                f"case {case_no}'s stored row disagrees with its log ({what}); nothing "
+                "was written: run `lianzheng audit`",
+                differences=[str(d) for d in found],
+            )
         return case, logged
 
     def visible_case(self, session: Session, actor: Actor, case_no: str) -> Case:
@@ -258,27 +329,45 @@ class CaseService:
             raise NotFound(f"no case {case_no[:MAX_CASE_NO]}")
         return case
 
-    def append_event(self, tx: LogTransaction, actor: Actor, case_no: str, type_: str,
-                     payload: dict[str, Any]) -> dict[str, Any]:
-        """Append a non-lifecycle event (evidence, custody) to a case's chain, inside `write`'s work."""
+    def append_event(
+        self, tx: LogTransaction, actor: Actor, case_no: str, type_: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Append a non-lifecycle event (evidence, custody) to a case's chain, inside `write`'s
+        work."""
         if type_.startswith("case."):
             raise ValueError("lifecycle events go through transition()")
         case, _ = self.checked_case(tx.session, actor, case_no)
         return self._record(tx, actor, case, type_, payload, self.clock())
 
-    def append_registry_event(self, tx: LogTransaction, actor: Actor, type_: str,
-                              payload: dict[str, Any]) -> dict[str, Any]:
-        """Append an event of the registry chain (inside `write`'s work): its seq and prev come from the
-        chain's last leaf, so the registry is read from the log itself."""
+    def append_registry_event(
+        self, tx: LogTransaction, actor: Actor, type_: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Append an event of the registry chain (inside `write`'s work): its seq and prev come from
+        the chain's last leaf, so the registry is read from the log itself."""
         check_payload(type_, payload)
-        last = tx.session.execute(select(Leaf.leaf_hash, Leaf.data).where(Leaf.case_no == REGISTRY)
-                               .order_by(Leaf.leaf_index.desc()).limit(1)).first()
+        last = tx.session.execute(
+            select(Leaf.leaf_hash, Leaf.data)
+            .where(Leaf.case_no == REGISTRY)
+            .order_by(Leaf.leaf_index.desc())
+            .limit(1)
+        ).first()
         seq = 0 if last is None else Event.decode(last.data).seq + 1
-        event = Event(type=type_, case_no=REGISTRY, seq=seq, actor=actor.username, time=self.clock(),
-                      prev=None if last is None else last.leaf_hash.hex(), payload=payload)
+        event = Event(
+            type=type_,
+            case_no=REGISTRY,
+            seq=seq,
+            actor=actor.username,
+            time=self.clock(),
+            prev=None if last is None else last.leaf_hash.hex(),
+            payload=payload,
+        )
         [appended], head = tx.append([(event.encode(), REGISTRY)])
-        return {"index": appended.index, "leaf_hash": appended.leaf_hash.hex(), "event": event.to_json(),
-                "checkpoint": _head_json(head)}
+        return {
+            "index": appended.index,
+            "leaf_hash": appended.leaf_hash.hex(),
+            "event": event.to_json(),
+            "checkpoint": _head_json(head),
+        }
 
     # --- reads ---------------------------------------------------------------------
 
@@ -301,10 +390,14 @@ class CaseService:
                 "events": events,
             }
 
-    def _party_view(self, session: Session, case: Case, events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    def _party_view(
+        self, session: Session, case: Case, events: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
         if case.party_key is None:
             return None
-        recorded = next(e["event"]["payload"]["party"] for e in events if "party" in e["event"]["payload"])
+        recorded = next(
+            e["event"]["payload"]["party"] for e in events if "party" in e["event"]["payload"]
+        )
         row = session.get(Party, case.case_no)
         if row is None:
             return {"erased": True, "commitment": recorded["commitment"]}
@@ -321,7 +414,9 @@ def _state(value: Any) -> State:
     try:
         return State(value)
     except ValueError:
-        raise InvalidInput(f"unknown state {value!r}; states are {', '.join(s.value for s in State)}") from None
+        raise InvalidInput(
+            f"unknown state {value!r}; states are {', '.join(s.value for s in State)}"
+        ) from None
 
 
 def _party(value: Any) -> PartyData | None:

@@ -43,7 +43,9 @@ def raw_public_key(public_key: Ed25519PublicKey) -> bytes:
 
 def key_id(name: str, public_key: Ed25519PublicKey) -> bytes:
     """The 4-byte signed-note key id of `public_key` under `name`."""
-    return hashlib.sha256(name.encode() + b"\n" + ED25519_ALGORITHM + raw_public_key(public_key)).digest()[:4]
+    return hashlib.sha256(
+        name.encode() + b"\n" + ED25519_ALGORITHM + raw_public_key(public_key)
+    ).digest()[:4]
 
 
 class CheckpointSigner:
@@ -70,7 +72,9 @@ def parse_note(note: str) -> tuple[Checkpoint, str, list[tuple[str, bytes]]]:
         raise VerificationError("checkpoint note has no signature block")
     lines = body.split("\n")
     if len(lines) != 3:
-        raise VerificationError(f"checkpoint body has {len(lines)} lines, expected 3 (origin, size, root)")
+        raise VerificationError(
+            f"checkpoint body has {len(lines)} lines, expected 3 (origin, size, root)"
+        )
     origin, size_text, root_text = lines
     if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
         raise VerificationError(f"checkpoint size {size_text!r} is not a decimal number")
@@ -100,7 +104,9 @@ def verify_note(note: str, origin: str, public_key: Ed25519PublicKey) -> Checkpo
     """The checkpoint of `note` if it is from `origin` and signed by `public_key`; else raise."""
     checkpoint, body, signatures = parse_note(note)
     if checkpoint.origin != origin:
-        raise VerificationError(f"checkpoint is from log {checkpoint.origin!r}, expected {origin!r}")
+        raise VerificationError(
+            f"checkpoint is from log {checkpoint.origin!r}, expected {origin!r}"
+        )
     wanted = key_id(origin, public_key)
     ours = [blob[4:] for name, blob in signatures if name == origin and blob[:4] == wanted]
     if not ours:
@@ -108,7 +114,9 @@ def verify_note(note: str, origin: str, public_key: Ed25519PublicKey) -> Checkpo
     try:
         public_key.verify(ours[0], body.encode())
     except InvalidSignature as exc:
-        raise VerificationError(f"checkpoint signature by key {wanted.hex()} does not verify") from exc
+        raise VerificationError(
+            f"checkpoint signature by key {wanted.hex()} does not verify"
+        ) from exc
     return checkpoint
 
 

@@ -67,8 +67,11 @@ def verified_cosigners(
     """
     found = []
     for cosigner in cosigners:
-        lines = [blob for name, blob in signatures
-                 if name == cosigner.name and blob[:4] == cosigner.key_id]
+        lines = [
+            blob
+            for name, blob in signatures
+            if name == cosigner.name and blob[:4] == cosigner.key_id
+        ]
         if lines:
             _check_line(body, cosigner, lines[0])
             found.append(cosigner)
@@ -77,14 +80,20 @@ def verified_cosigners(
 
 def _check_line(body: str, cosigner: Cosigner, blob: bytes) -> None:
     if len(blob) != _BLOB_SIZE:
-        raise VerificationError(f"the cosignature of witness {cosigner.name} has {len(blob)} bytes, "
-                                f"expected {_BLOB_SIZE}")
+        raise VerificationError(
+            f"the cosignature of witness {cosigner.name} has {len(blob)} bytes, "
+            f"expected {_BLOB_SIZE}"
+        )
     (timestamp,) = _TIMESTAMP.unpack_from(blob, 4)
     if timestamp >= 1 << 63:
-        raise VerificationError(f"the cosignature of witness {cosigner.name} has an impossible time")
+        raise VerificationError(
+            f"the cosignature of witness {cosigner.name} has an impossible time"
+        )
     key = Ed25519PublicKey.from_public_bytes(cosigner.public_key)
     try:
-        key.verify(blob[4 + _TIMESTAMP.size:], signed_message(body, timestamp))
+        key.verify(blob[4 + _TIMESTAMP.size :], signed_message(body, timestamp))
     except InvalidSignature:
-        raise VerificationError(f"the cosignature of witness {cosigner.name} "
-                                f"(key {cosigner.key_id.hex()}) does not verify") from None
+        raise VerificationError(
+            f"the cosignature of witness {cosigner.name} "
+            f"(key {cosigner.key_id.hex()}) does not verify"
+        ) from None

@@ -46,33 +46,47 @@ def upgrade(engine: Engine, revision: str = "head", locations: Sequence[Path] = 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("path_separator", "newline")
-    config.set_main_option("version_locations", "\n".join(str(p) for p in (MIGRATIONS / "versions", *locations)))
+    config.set_main_option(
+        "version_locations", "\n".join(str(p) for p in (MIGRATIONS / "versions", *locations))
+    )
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
 
-# --- the service's PostgreSQL role (DESIGN.md: leaves are never updated or deleted, by the database) -------
+# --- the service's PostgreSQL role (DESIGN.md: leaves are never updated or deleted, by the
+# database) -------
 
 
-def grant_service_role(owner: Engine, role: str, password: str | None, tables: Sequence[str]) -> None:
-    """Make `role` (created with `password` if missing) the least-privileged user of the owner's tables:
-    on the append-only tables SELECT and INSERT only; `log_head` may be locked and advanced; every other
-    table read and written. The role owns nothing, so it can neither alter a table nor drop or disable its
-    triggers, and as no superuser it cannot set session_replication_role to bypass them."""
+def grant_service_role(
+    owner: Engine, role: str, password: str | None, tables: Sequence[str]
+) -> None:
+    """Make `role` (created with `password` if missing) the least-privileged user of the owner's
+    tables: on the append-only tables SELECT and INSERT only; `log_head` may be locked and advanced;
+    every other table read and written. The role owns nothing, so it can neither alter a table nor
+    drop or disable its triggers, and as no superuser it cannot set session_replication_role to
+    bypass them."""
     quoted = _identifier(role)
     with owner.begin() as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}
+        ).first()
         if exists is None:
             secret = "" if password is None else " PASSWORD " + _literal(password)
-            conn.execute(text(f"CREATE ROLE {quoted} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE{secret}"))
+            conn.execute(
+                text(f"CREATE ROLE {quoted} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE{secret}")
+            )
         schema = _identifier(conn.execute(text("SELECT current_schema()")).scalar_one())
         conn.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {quoted}"))
         conn.execute(text(f"GRANT SELECT ON alembic_version TO {quoted}"))
         for table in tables:
             name = _identifier(table)
             conn.execute(text(f"REVOKE ALL ON {name} FROM {quoted}"))
-            rights = "SELECT, INSERT" if table in APPEND_ONLY_TABLES else "SELECT, INSERT, UPDATE, DELETE"
+            rights = (
+                "SELECT, INSERT"
+                if table in APPEND_ONLY_TABLES
+                else "SELECT, INSERT, UPDATE, DELETE"
+            )
             rights = "SELECT, UPDATE" if table == "log_head" else rights
             conn.execute(text(f"GRANT {rights} ON {name} TO {quoted}"))
         conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {quoted}"))

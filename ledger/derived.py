@@ -33,17 +33,27 @@ def _cases(session: Session, logged: LogProjection, report: Report) -> None:
         for difference in differences(row, values):
             report.add(where, str(difference), case_no)
     for case_no in sorted(logged.cases.keys() - stored.keys()):
-        report.add(f"cases {case_no}", "the row is missing: the log holds the case's events", case_no)
+        report.add(
+            f"cases {case_no}", "the row is missing: the log holds the case's events", case_no
+        )
 
 
-def _parties(session: Session, logged: LogProjection, secrets: PartySecrets, report: Report) -> None:
+def _parties(
+    session: Session, logged: LogProjection, secrets: PartySecrets, report: Report
+) -> None:
     stored = {row.case_no: row for row in session.scalars(select(Party))}
     for case_no, party in logged.parties.items():
         row, where = stored.pop(case_no, None), f"parties {case_no}"
         if party.erased and row is not None:
-            report.add(where, "the party's data is still stored although the log records its erasure", case_no)
+            report.add(
+                where,
+                "the party's data is still stored although the log records its erasure",
+                case_no,
+            )
         elif not party.erased and row is None:
-            report.add(where, "the party's sealed data is missing (the log records no erasure)", case_no)
+            report.add(
+                where, "the party's sealed data is missing (the log records no erasure)", case_no
+            )
         elif row is not None and not _opens_to(row, party.commitment, secrets):
             report.add(where, "the sealed data does not open to the commitment in the log", case_no)
     for case_no in sorted(stored):
@@ -61,7 +71,14 @@ def _opens_to(row: Party, commitment: str, secrets: PartySecrets) -> bool:
 def _party_cases(session: Session, logged: LogProjection, report: Report) -> None:
     stored = {(row.party_key, row.case_no) for row in session.scalars(select(PartyCase))}
     for key, case_no in sorted(logged.party_cases - stored):
-        report.add(f"party_cases {case_no}", f"the index lacks the case under party key {key[:12]}…", case_no)
+        report.add(
+            f"party_cases {case_no}",
+            f"the index lacks the case under party key {key[:12]}…",
+            case_no,
+        )
     for key, case_no in sorted(stored - logged.party_cases):
-        report.add(f"party_cases {case_no}", f"the index lists the case under party key {key[:12]}…, which "
-                                             "its events do not name", case_no)
+        report.add(
+            f"party_cases {case_no}",
+            f"the index lists the case under party key {key[:12]}…, which its events do not name",
+            case_no,
+        )

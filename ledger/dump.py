@@ -1,4 +1,5 @@
-"""Table rows as JSON lines, for `lianzheng backup` and `restore`: one file per table, one row per line.
+"""Table rows as JSON lines, for `lianzheng backup` and `restore`: one file per table, one row per
+line.
 
 The codec is by column type, so a dump taken on SQLite restores into
 PostgreSQL and back: bytes as base64, times as RFC 3339 in UTC, the rest as
@@ -35,10 +36,13 @@ def encode_row(table: Table, row: Any) -> dict[str, Any]:
 
 
 def decode_row(table: Table, values: dict[str, Any]) -> dict[str, Any]:
-    """The inverse of `encode_row`; unknown or missing columns are an error, not a silent default."""
+    """The inverse of `encode_row`; unknown or missing columns are an error, not a silent
+    default."""
     names = {column.name for column in table.columns}
     if set(values) != names:
-        raise ValueError(f"a row of {table.name} has columns {sorted(values)}, expected {sorted(names)}")
+        raise ValueError(
+            f"a row of {table.name} has columns {sorted(values)}, expected {sorted(names)}"
+        )
     decoded = dict(values)
     for column in table.columns:
         value = values[column.name]
@@ -58,9 +62,13 @@ class LineSink(Protocol):
 def write_table(connection: Connection, table: Table, out: LineSink) -> int:
     """Every row of `table`, in primary-key order, as lines on `out`; returns how many."""
     count = 0
-    rows = connection.execution_options(yield_per=BATCH).execute(select(table).order_by(*table.primary_key))
+    rows = connection.execution_options(yield_per=BATCH).execute(
+        select(table).order_by(*table.primary_key)
+    )
     for row in rows:
-        out.write(json.dumps(encode_row(table, row), ensure_ascii=False, separators=(",", ":")) + "\n")
+        out.write(
+            json.dumps(encode_row(table, row), ensure_ascii=False, separators=(",", ":")) + "\n"
+        )
         count += 1
     return count
 
@@ -78,17 +86,24 @@ def read_table(table: Table, lines: Iterable[str]) -> Iterator[list[dict[str, An
 
 
 def row_counts(connection: Connection, metadata: MetaData) -> dict[str, int]:
-    return {table.name: connection.scalar(select(func.count()).select_from(table)) or 0
-            for table in metadata.sorted_tables}
+    return {
+        table.name: connection.scalar(select(func.count()).select_from(table)) or 0
+        for table in metadata.sorted_tables
+    }
 
 
 def reset_sequences(connection: Connection, metadata: MetaData) -> None:
-    """PostgreSQL: move each serial key's sequence past the restored rows, so new rows get new ids."""
+    """PostgreSQL: move each serial key's sequence past the restored rows, so new rows get new
+    ids."""
     if connection.dialect.name != "postgresql":
         return  # SQLite's INTEGER PRIMARY KEY takes max(rowid) + 1 by itself
     for table in metadata.sorted_tables:
         key = list(table.primary_key)
         if len(key) == 1 and key[0].autoincrement is not False and key[0].type.python_type is int:
-            connection.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key[0].name}'), "
-                f"COALESCE(MAX({key[0].name}), 1), MAX({key[0].name}) IS NOT NULL) FROM {table.name}"))
+            connection.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key[0].name}'), "
+                    f"COALESCE(MAX({key[0].name}), 1), MAX({key[0].name}) IS NOT NULL) FROM "
+                    f"{table.name}"
+                )
+            )

@@ -57,8 +57,8 @@ class IllegalTransition(LianzhengError):
 
 
 class StoredStateMismatch(LianzhengError):
-    """A derived row disagrees with the log events it is derived from: a decision is refused until the
-    audit has said what was altered."""
+    """A derived row disagrees with the log events it is derived from: a decision is refused until
+    the audit has said what was altered."""
 
     code = "stored-state-mismatch"
 
@@ -100,7 +100,8 @@ class ConfigurationError(LianzhengError):
 
 
 class BackupRefused(LianzhengError):
-    """A backup is damaged or incomplete, or a restore's target is not empty; nothing was changed."""
+    """A backup is damaged or incomplete, or a restore's target is not empty; nothing was
+    changed."""
 
     code = "backup-refused"
 

@@ -1,5 +1,5 @@
-"""Every type of event the log holds and the shape of its payload, in one place: the names are part of
-the log's fixed format (DESIGN.md: Formats), read back by the audit, the projections, the offline
+"""Every type of event the log holds and the shape of its payload, in one place: the names are part
+of the log's fixed format (DESIGN.md: Formats), read back by the audit, the projections, the offline
 verifier and the citizen page. Each payload is checked against its shape before it is appended, so
 nothing but codes, hashes, numbers and times reaches a leaf: no free text, no personal data.
 Pure: no I/O."""
@@ -15,7 +15,8 @@ from ledger.lifecycle import CODE, PAYLOADS, State
 
 # A case's steps: `case.<state>`, one per state of the lifecycle (ledger/lifecycle.py).
 CASE_EVENTS = {state: f"case.{state.value.lower()}" for state in State}
-# The party of a case: its data crypto-shredded; its statement at the notice stage (sealed off the log).
+# The party of a case: its data crypto-shredded; its statement at the notice stage (sealed off the
+# log).
 PARTY_ERASED = "party.erased"
 PARTY_STATEMENT = "party.statement"
 # Evidence of a case: a file registered; who viewed, played, downloaded, exported or shared it;
@@ -42,7 +43,8 @@ class _Shape(BaseModel):
 
 
 class PartyRef(_Shape):
-    """What a case event says of its party: a salted commitment and a keyed pseudonym, never the data."""
+    """What a case event says of its party: a salted commitment and a keyed pseudonym, never the
+    data."""
 
     commitment: Hex64
     key: Hex64
@@ -145,9 +147,9 @@ ALL = frozenset([*CASE_EVENTS.values(), *PAYLOAD_SHAPES])
 
 
 def check_payload(type_: str, payload: dict[str, Any]) -> None:
-    """Raise InvalidInput unless `payload` has exactly the shape its event type allows. A case step's
-    payload is its lifecycle payload (ledger/lifecycle.py) plus, where a party is attached, its
-    `PartyRef`."""
+    """Raise InvalidInput unless `payload` has exactly the shape its event type allows. A case
+    step's payload is its lifecycle payload (ledger/lifecycle.py) plus, where a party is attached,
+    its `PartyRef`."""
     try:
         if type_ in _STEPS:
             step = {key: value for key, value in payload.items() if key != "party"}

@@ -35,8 +35,8 @@ def format_time(moment: datetime) -> str:
 
 
 def as_utc(moment: datetime) -> datetime:
-    """A time read back from the database, in UTC: SQLite returns it without its zone (it was stored as UTC),
-    PostgreSQL with the session's zone."""
+    """A time read back from the database, in UTC: SQLite returns it without its zone (it was stored
+    as UTC), PostgreSQL with the session's zone."""
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -82,14 +82,21 @@ class Event:
         if obj["v"] != FORMAT_VERSION:
             raise VerificationError(f"event format version {obj['v']!r} is not {FORMAT_VERSION}")
         return cls(
-            type=obj["type"], case_no=obj["case_no"], seq=obj["seq"], actor=obj["actor"],
-            time=obj["time"], prev=obj["prev"], payload=obj["payload"],
+            type=obj["type"],
+            case_no=obj["case_no"],
+            seq=obj["seq"],
+            actor=obj["actor"],
+            time=obj["time"],
+            prev=obj["prev"],
+            payload=obj["payload"],
         )
 
     @classmethod
     def decode(cls, data: bytes) -> Event:
         """Parse leaf bytes; refuse anything that is not exactly our canonical encoding."""
-        if jsontext.nesting(data) > jsontext.MAX_NESTING:  # checked first: a hostile leaf must not crash the audit
+        if (
+            jsontext.nesting(data) > jsontext.MAX_NESTING
+        ):  # checked first: a hostile leaf must not crash the audit
             raise VerificationError(f"event nests deeper than {jsontext.MAX_NESTING} levels")
         try:
             event = cls.from_json(json.loads(data))

@@ -1,4 +1,5 @@
-"""Identity numbers of parties, normalised and checked before a pseudonym is made of them. Pure: no I/O.
+"""Identity numbers of parties, normalised and checked before a pseudonym is made of them. Pure: no
+I/O.
 
 The same person must get the same pseudonym however the number was typed:
 NFKC folds full-width digits (３１０…) to ASCII, separators (spaces, hyphens,
@@ -24,7 +25,8 @@ _RESIDENT = re.compile(r"[0-9]{17}[0-9X]")
 _RESIDENT_OLD = re.compile(r"[0-9]{15}")
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, S, V, Z
 _USCC = re.compile(rf"[{_USCC_ALPHABET}]{{18}}")
-# GB 11643-1999: weights 2^(17-i) mod 11 of the first 17 digits; the check is 12 - sum mod 11, 10 as X.
+# GB 11643-1999: weights 2^(17-i) mod 11 of the first 17 digits; the check is 12 - sum mod 11, 10 as
+# X.
 _RESIDENT_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _RESIDENT_CHECK = "10X98765432"
 # GB 32100-2015: weights 3^i mod 31 of the first 17 characters; the check is 31 - sum mod 31.
@@ -32,7 +34,8 @@ _USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 
 
 def normalise(number: str) -> str:
-    """The number as one canonical string: NFKC, no separators or invisible characters, upper case."""
+    """The number as one canonical string: NFKC, no separators or invisible characters, upper
+    case."""
     folded = unicodedata.normalize("NFKC", number)
     visible = "".join(c for c in folded if unicodedata.category(c) not in ("Cf", "Cc"))
     return _DROPPED.sub("", visible).upper()
@@ -56,13 +59,16 @@ def resident_id(text: str) -> str:
         body = text[:6] + "19" + text[6:]
         text = body + resident_check_digit(body)
     if not _RESIDENT.fullmatch(text):
-        raise InvalidInput("a resident identity number has 18 characters: 17 digits and a check digit or X "
-                           "(GB 11643)")
+        raise InvalidInput(
+            "a resident identity number has 18 characters: 17 digits and a check digit or X "
+            "(GB 11643)"
+        )
     try:
         date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
-        raise InvalidInput("the resident identity number's birth date (digits 7 to 14) is not a date "
-                           "(GB 11643)") from None
+        raise InvalidInput(
+            "the resident identity number's birth date (digits 7 to 14) is not a date (GB 11643)"
+        ) from None
     if text[17] != resident_check_digit(text[:17]):
         raise InvalidInput("the resident identity number's check digit is wrong (GB 11643)")
     return text
@@ -70,14 +76,18 @@ def resident_id(text: str) -> str:
 
 def resident_check_digit(first17: str) -> str:
     """The check character of a resident identity number's first 17 digits (GB 11643)."""
-    return _RESIDENT_CHECK[sum(int(d) * w for d, w in zip(first17, _RESIDENT_WEIGHTS, strict=True)) % 11]
+    return _RESIDENT_CHECK[
+        sum(int(d) * w for d, w in zip(first17, _RESIDENT_WEIGHTS, strict=True)) % 11
+    ]
 
 
 def uscc(text: str) -> str:
     """A checked unified social credit code (GB 32100-2015)."""
     if not _USCC.fullmatch(text):
-        raise InvalidInput("a unified social credit code has 18 characters from 0-9 and A-Y without I, O, S, "
-                           "V and Z (GB 32100)")
+        raise InvalidInput(
+            "a unified social credit code has 18 characters from 0-9 and A-Y without I, O, S, "
+            "V and Z (GB 32100)"
+        )
     total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(text[:17], _USCC_WEIGHTS, strict=True))
     if text[17] != _USCC_ALPHABET[(31 - total % 31) % 31]:
         raise InvalidInput("the unified social credit code's check character is wrong (GB 32100)")

@@ -27,9 +27,14 @@ def nesting(data: bytes) -> int:
     return max(accumulate(_DEPTH_STEP[b] for b in brackets), default=0)
 
 
-def loads(data: bytes | str, what: str = "the input", max_nesting: int = MAX_NESTING,
-          object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None) -> Any:
-    """`json.loads`, refusing text nested deeper than `max_nesting` or not JSON with InvalidInput."""
+def loads(
+    data: bytes | str,
+    what: str = "the input",
+    max_nesting: int = MAX_NESTING,
+    object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
+) -> Any:
+    """`json.loads`, refusing text nested deeper than `max_nesting` or not JSON with
+    InvalidInput."""
     raw = data.encode() if isinstance(data, str) else data
     if nesting(raw) > max_nesting:
         raise InvalidInput(f"{what} nests deeper than {max_nesting} levels")

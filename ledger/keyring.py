@@ -55,8 +55,10 @@ class KeyRing:
         if public_key not in self._keys:
             self.rescan()  # another process may have rotated a key in
         if public_key not in self._keys:
-            raise ConfigurationError(f"no key file beside {self.configured} holds the key "
-                                     f"{public_key.hex()[:16]}… that the key history names as current")
+            raise ConfigurationError(
+                f"no key file beside {self.configured} holds the key "
+                f"{public_key.hex()[:16]}… that the key history names as current"
+            )
         return self._keys[public_key]
 
     def add_new(self) -> Ed25519PrivateKey:
@@ -77,7 +79,8 @@ def rotated_paths(configured: Path, rotated_dir: Path) -> list[Path]:
 
 @dataclass(frozen=True)
 class Start:
-    """Where a first key's period begins: a tree size for checkpoint keys, a time for package keys."""
+    """Where a first key's period begins: a tree size for checkpoint keys, a time for package
+    keys."""
 
     size: int | None = None
     time: datetime | None = None
@@ -106,24 +109,37 @@ def ensure(session: Session, kind: str, ring: KeyRing, start: Start) -> LogKey:
     found = current(session, kind)
     if found is not None:
         return found
-    row = LogKey(kind=kind, algorithm="ed25519", public_key=ring.first.public_key().public_bytes_raw(),
-                 valid_from_size=start.size, valid_from=start.time)
+    row = LogKey(
+        kind=kind,
+        algorithm="ed25519",
+        public_key=ring.first.public_key().public_bytes_raw(),
+        valid_from_size=start.size,
+        valid_from=start.time,
+    )
     session.add(row)
     session.flush()
     return row
 
 
 def rotate(session: Session, kind: str, new_key: Ed25519PrivateKey, boundary: Start) -> LogKey:
-    """Close the open period of `kind` at `boundary` and open the new key's there (append lock held)."""
+    """Close the open period of `kind` at `boundary` and open the new key's there (append lock
+    held)."""
     old = current(session, kind)
     if old is None:
         raise ConfigurationError(f"no {kind} key is in use yet; nothing to rotate")
     if _empty(old, boundary):
-        raise ConfigurationError(f"the current {kind} key's period would be empty: it has not signed "
-                                 "anything yet; rotate it after it has been used")
+        raise ConfigurationError(
+            f"the current {kind} key's period would be empty: it has not signed "
+            "anything yet; rotate it after it has been used"
+        )
     old.valid_until_size, old.valid_until = boundary.size, boundary.time
-    row = LogKey(kind=kind, algorithm="ed25519", public_key=new_key.public_key().public_bytes_raw(),
-                 valid_from_size=boundary.size, valid_from=boundary.time)
+    row = LogKey(
+        kind=kind,
+        algorithm="ed25519",
+        public_key=new_key.public_key().public_bytes_raw(),
+        valid_from_size=boundary.size,
+        valid_from=boundary.time,
+    )
     session.add(row)
     session.flush()
     return row
@@ -133,5 +149,8 @@ def _empty(old: LogKey, boundary: Start) -> bool:
     """Whether closing `old` at `boundary` leaves it a period with nothing in it."""
     if boundary.size is not None:
         return (old.valid_from_size or 0) >= boundary.size
-    return old.valid_from is not None and boundary.time is not None and \
-        as_utc(old.valid_from) >= boundary.time
+    return (
+        old.valid_from is not None
+        and boundary.time is not None
+        and as_utc(old.valid_from) >= boundary.time
+    )

@@ -25,12 +25,15 @@ def _create_exclusively(path: Path, content: bytes) -> None:
 
 
 def write_new(path: Path, content: bytes) -> None:
-    """Write a new secret file (mode 0600); refuse if one is already there, so no key is ever replaced."""
+    """Write a new secret file (mode 0600); refuse if one is already there, so no key is ever
+    replaced."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise ConfigurationError(f"{path} exists already; a key file is never overwritten") from None
+        raise ConfigurationError(
+            f"{path} exists already; a key file is never overwritten"
+        ) from None
     except OSError as exc:
         raise ConfigurationError(f"cannot write the key file {path}: {exc.strerror}") from None
     with os.fdopen(fd, "wb") as f:

@@ -53,7 +53,9 @@ _FORWARD = {
 }
 # DESIGN.md: FILED or later can be WITHDRAWN, while the case is still open.
 NEXT: dict[State, frozenset[State]] = {
-    state: frozenset(targets | ({State.WITHDRAWN} if targets and state is not State.REPORTED else set()))
+    state: frozenset(
+        targets | ({State.WITHDRAWN} if targets and state is not State.REPORTED else set())
+    )
     for state, targets in _FORWARD.items()
 }
 
@@ -86,7 +88,9 @@ class NotifiedPayload(_Payload):
 
 
 class DecidedPayload(_Payload):
-    outcome: Outcome = Field(strict=False)  # strict mode would want an Outcome instance, not its JSON string
+    outcome: Outcome = Field(
+        strict=False
+    )  # strict mode would want an Outcome instance, not its JSON string
     amount_fen: int | None = Field(default=None, ge=1, le=10**11)
     legal_basis: str | None = Field(default=None, pattern=CODE)
 
@@ -106,7 +110,9 @@ class AppealedPayload(_Payload):
 
 
 class WithdrawnPayload(_Payload):
-    reason: Literal["insufficient_evidence", "not_a_violation", "duplicate", "beyond_jurisdiction", "other"]
+    reason: Literal[
+        "insufficient_evidence", "not_a_violation", "duplicate", "beyond_jurisdiction", "other"
+    ]
 
 
 PAYLOADS: dict[State, type[_Payload]] = {
@@ -159,15 +165,22 @@ def check_transition(case: CaseFacts, target: State, payload: dict[str, Any]) ->
 def _check_conditions(case: CaseFacts, target: State, payload: dict[str, Any]) -> None:
     fined = case.outcome is Outcome.FINE
     if target is State.DECIDED and payload["outcome"] != Outcome.NO_PENALTY and not case.has_party:
-        raise IllegalTransition(f"case {case.case_no} has no party on record; a fine or 首违不罚 needs one")
+        raise IllegalTransition(
+            f"case {case.case_no} has no party on record; a fine or 首违不罚 needs one"
+        )
     if target is State.PAID and not fined:
-        raise IllegalTransition(f"case {case.case_no} was decided without a fine; there is nothing to pay")
+        raise IllegalTransition(
+            f"case {case.case_no} was decided without a fine; there is nothing to pay"
+        )
     if target is State.PAID and payload["amount_fen"] != case.amount_fen:
         raise IllegalTransition(
-            f"payment of {payload['amount_fen']} fen does not match the fine of {case.amount_fen} fen"
+            f"payment of {payload['amount_fen']} fen does not match the fine of {case.amount_fen} "
+            f"fen"
         )
     if target is State.CLOSED and case.state is State.DECIDED and fined:
-        raise IllegalTransition(f"case {case.case_no} has an unpaid fine; it closes after payment or appeal")
+        raise IllegalTransition(
+            f"case {case.case_no} has an unpaid fine; it closes after payment or appeal"
+        )
 
 
 def check_first_offence(case_no: str, earlier_cases: list[str]) -> None:
@@ -179,19 +192,19 @@ def check_first_offence(case_no: str, earlier_cases: list[str]) -> None:
     if earlier_cases:
         # Counted, not named: the caller may not be allowed to open the party's other cases.
         raise FirstOffenceRefused(
-            f"首违不罚 refused for case {case_no}: the party already has {len(earlier_cases)} case(s) of the "
-            "same violation type decided with a penalty or the exemption",
+            f"首违不罚 refused for case {case_no}: the party already has "
+            f"{len(earlier_cases)} case(s) of the same violation type decided with a penalty or "
+            "the exemption",
             earlier_cases=len(earlier_cases),
         )
 
 
-
 def replay(case_no: str, steps: list[tuple[str, dict[str, Any]]]) -> State:
-    """Check a case's recorded steps, `(event type, payload)` in order, against the rules; the final state.
+    """Check a case's recorded steps, `(event type, payload)` in order, against the rules; the final
+    state.
 
-    Events that are not steps (evidence, custody, erasure) are skipped. Raises IllegalTransition naming
-    the first step the rules do not allow.
-    """
+    Events that are not steps (evidence, custody, erasure) are skipped. Raises IllegalTransition
+    naming the first step the rules do not allow."""
     facts: CaseFacts | None = None
     for type_, payload in steps:
         if not type_.startswith("case."):
@@ -199,7 +212,9 @@ def replay(case_no: str, steps: list[tuple[str, dict[str, Any]]]) -> State:
         try:
             target = State(type_.removeprefix("case.").upper())
         except ValueError:
-            raise IllegalTransition(f"case {case_no} has an event of unknown type {type_}") from None
+            raise IllegalTransition(
+                f"case {case_no} has an event of unknown type {type_}"
+            ) from None
         if facts is None:
             if target is not State.REPORTED:
                 raise IllegalTransition(f"case {case_no} begins with {type_}, not case.reported")
@@ -207,9 +222,13 @@ def replay(case_no: str, steps: list[tuple[str, dict[str, Any]]]) -> State:
             continue
         check_transition(facts, target, payload)
         decided = target is State.DECIDED
-        facts = CaseFacts(case_no, target, facts.has_party or "party" in payload,
-                          Outcome(payload["outcome"]) if decided else facts.outcome,
-                          payload.get("amount_fen") if decided else facts.amount_fen)
+        facts = CaseFacts(
+            case_no,
+            target,
+            facts.has_party or "party" in payload,
+            Outcome(payload["outcome"]) if decided else facts.outcome,
+            payload.get("amount_fen") if decided else facts.amount_fen,
+        )
     if facts is None:
         raise IllegalTransition(f"case {case_no} has no case.reported event")
     return facts.state

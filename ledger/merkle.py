@@ -140,7 +140,9 @@ class CompactRange:
 
     def __init__(self, size: int = 0, border: Sequence[bytes] = ()) -> None:
         if len(border) != size.bit_count():
-            raise InvalidInput(f"a border of a tree of size {size} has {size.bit_count()} nodes, got {len(border)}")
+            raise InvalidInput(
+                f"a border of a tree of size {size} has {size.bit_count()} nodes, got {len(border)}"
+            )
         self.size = size
         self.border = list(border)  # largest subtree first
 
@@ -182,13 +184,19 @@ class CompactRange:
 def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """Recompute the root that an inclusion proof leads to (§2.1.3.2 steps 1-5)."""
     if size <= 0 or index >= size or index < 0:
-        raise VerificationError(f"inclusion proof: leaf index {index} is not in a tree of size {size}")
+        raise VerificationError(
+            f"inclusion proof: leaf index {index} is not in a tree of size {size}"
+        )
     expected = _inclusion_proof_length(index, size)
     if len(proof) != expected:
-        raise VerificationError(f"inclusion proof has wrong size: expected {expected}, got {len(proof)}")
+        raise VerificationError(
+            f"inclusion proof has wrong size: expected {expected}, got {len(proof)}"
+        )
     fn, sn, r = index, size - 1, leaf
     for p in proof:
-        if fn & 1 or fn == sn:  # we are a right child, or the last node of a level (no right sibling)
+        if (
+            fn & 1 or fn == sn
+        ):  # we are a right child, or the last node of a level (no right sibling)
             r = node_hash(p, r)
             while not fn & 1 and fn != 0:  # skip levels where the last node was promoted unpaired
                 fn, sn = fn >> 1, sn >> 1
@@ -198,11 +206,15 @@ def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequenc
     return r
 
 
-def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> None:
+def verify_inclusion(
+    index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes
+) -> None:
     """Raise VerificationError unless `leaf` is at `index` in the tree of `size` with `root`."""
     for name, value in (("leaf hash", leaf), ("root", root), *(("proof node", p) for p in proof)):
         if len(value) != HASH_SIZE:
-            raise VerificationError(f"inclusion proof: {name} has {len(value)} bytes, expected {HASH_SIZE}")
+            raise VerificationError(
+                f"inclusion proof: {name} has {len(value)} bytes, expected {HASH_SIZE}"
+            )
     computed = root_from_inclusion_proof(index, size, leaf, proof)
     if computed != root:
         raise VerificationError(
@@ -210,21 +222,29 @@ def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes],
         )
 
 
-def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof: Sequence[bytes]) -> None:
+def verify_consistency(
+    size1: int, size2: int, root1: bytes, root2: bytes, proof: Sequence[bytes]
+) -> None:
     """Raise VerificationError unless the tree `(size2, root2)` extends `(size1, root1)`."""
     if size1 <= 0:
-        raise VerificationError(f"consistency proof from size {size1}: the first tree must not be empty")
+        raise VerificationError(
+            f"consistency proof from size {size1}: the first tree must not be empty"
+        )
     if size2 < size1:
         raise VerificationError(f"consistency proof: size {size2} is smaller than size {size1}")
     if size1 == size2:
         if proof:
-            raise VerificationError(f"consistency proof has wrong size: expected 0, got {len(proof)}")
+            raise VerificationError(
+                f"consistency proof has wrong size: expected 0, got {len(proof)}"
+            )
         if root1 != root2:
             raise VerificationError(f"consistency proof: roots differ at the same size {size1}")
         return
     expected = len(consistency_ranges(size1, size2))
     if len(proof) != expected:
-        raise VerificationError(f"consistency proof has wrong size: expected {expected}, got {len(proof)}")
+        raise VerificationError(
+            f"consistency proof has wrong size: expected {expected}, got {len(proof)}"
+        )
     old, new = _roots_from_consistency_proof(size1, size2, root1, proof)
     if old != root1:
         raise VerificationError(f"consistency proof does not lead to the root of size {size1}")
@@ -236,7 +256,9 @@ def _roots_from_consistency_proof(
     size1: int, size2: int, root1: bytes, proof: Sequence[bytes]
 ) -> tuple[bytes, bytes]:
     path = list(proof)
-    if size1 & (size1 - 1) == 0:  # size1 is a power of two: the old root is itself a node of the path
+    if (
+        size1 & (size1 - 1) == 0
+    ):  # size1 is a power of two: the old root is itself a node of the path
         path.insert(0, root1)
     fn, sn = size1 - 1, size2 - 1
     while fn & 1:  # climb to the lowest node that is not a right child of a full subtree
@@ -282,8 +304,13 @@ class InclusionProof:
 
     def to_json(self) -> dict[str, object]:
         """The public API's form (DESIGN.md): hashes as lowercase hex."""
-        return {"index": self.index, "size": self.size, "leaf_hash": self.leaf_hash.hex(), "root": self.root.hex(),
-                "proof": [h.hex() for h in self.proof]}
+        return {
+            "index": self.index,
+            "size": self.size,
+            "leaf_hash": self.leaf_hash.hex(),
+            "root": self.root.hex(),
+            "proof": [h.hex() for h in self.proof],
+        }
 
 
 @dataclass(frozen=True)
@@ -298,5 +325,10 @@ class ConsistencyProof:
 
     def to_json(self) -> dict[str, object]:
         """The public API's form (DESIGN.md): hashes as lowercase hex."""
-        return {"from": self.size1, "to": self.size2, "root_from": self.root1.hex(), "root_to": self.root2.hex(),
-                "proof": [h.hex() for h in self.proof]}
+        return {
+            "from": self.size1,
+            "to": self.size2,
+            "root_from": self.root1.hex(),
+            "root_to": self.root2.hex(),
+            "proof": [h.hex() for h in self.proof],
+        }

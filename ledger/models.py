@@ -32,9 +32,9 @@ APPEND_ONLY_TABLES = ("log_leaves", "log_nodes", "log_checkpoints", "trust_roots
 class UTCDateTime(TypeDecorator[datetime]):
     """A moment, stored and read back in UTC on both backends.
 
-    SQLite keeps no zone: SQLAlchemy would write an aware time's wall clock as is, so 08:00+08:00 would
-    read back as 08:00Z. Every value is converted to UTC before it is written and marked UTC when read.
-    """
+    SQLite keeps no zone: SQLAlchemy would write an aware time's wall clock as is, so 08:00+08:00
+    would read back as 08:00Z. Every value is converted to UTC before it is written and marked UTC
+    when read."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -115,8 +115,8 @@ class LogKey(Base):
 
 
 class TrustRootRecord(Base):
-    """A trust root the deployment published (DESIGN.md: Trust root); append-only, each replacing the
-    one before it, `document` exactly as served."""
+    """A trust root the deployment published (DESIGN.md: Trust root); append-only, each replacing
+    the one before it, `document` exactly as served."""
 
     __tablename__ = "trust_roots"
 
@@ -147,9 +147,8 @@ class Case(Base):
 class PartyCase(Base):
     """Which cases a party (by its pseudonymous key) has: the index 首违不罚 is decided from.
 
-    Append-only like the log, written with the leaf that names the party, and rebuilt from the log by
-    the audit; each listed case's outcome is read from its own events.
-    """
+    Append-only like the log, written with the leaf that names the party, and rebuilt from the log
+    by the audit; each listed case's outcome is read from its own events."""
 
     __tablename__ = "party_cases"
 

@@ -46,8 +46,13 @@ class PartyData(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _canonical_identity(cls, data: object) -> object:
-        """The identity number normalised and checked (ledger/identity.py) before anything is made of it."""
-        if isinstance(data, dict) and isinstance(data.get("id_number"), str) and isinstance(data.get("id_type"), str):
+        """The identity number normalised and checked (ledger/identity.py) before anything is made
+        of it."""
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("id_number"), str)
+            and isinstance(data.get("id_type"), str)
+        ):
             id_type, number = identity.canonical(data["id_type"], data["id_number"][:100])
             return {**data, "id_type": id_type, "id_number": number}
         return data
@@ -65,8 +70,17 @@ class PartySecrets:
     @classmethod
     def derive(cls, master: bytes) -> PartySecrets:
         """Separate keys for each use (HKDF, RFC 5869)."""
-        return cls(*(_hkdf(master, b"lianzheng/" + use) for use in
-                     (b"party-encryption", b"party-pseudonym", b"case-codes", b"portal-session")))
+        return cls(
+            *(
+                _hkdf(master, b"lianzheng/" + use)
+                for use in (
+                    b"party-encryption",
+                    b"party-pseudonym",
+                    b"case-codes",
+                    b"portal-session",
+                )
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -85,9 +99,11 @@ def _hkdf(master: bytes, info: bytes) -> bytes:
 
 
 def party_key(secrets: PartySecrets, party: PartyData) -> str:
-    """Keyed pseudonym of the party's identity number (canonical, ledger/identity.py): same person, same
-    key, whatever type the caller named; no name in it."""
-    return hmac.new(secrets.pseudonym_key, f"id:{party.id_number}".encode(), hashlib.sha256).hexdigest()
+    """Keyed pseudonym of the party's identity number (canonical, ledger/identity.py): same person,
+    same key, whatever type the caller named; no name in it."""
+    return hmac.new(
+        secrets.pseudonym_key, f"id:{party.id_number}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def commitment(salt: bytes, party: PartyData) -> str:
@@ -97,26 +113,36 @@ def commitment(salt: bytes, party: PartyData) -> str:
 
 def seal_record(secrets: PartySecrets, record: dict[str, Any], case_no: str) -> tuple[bytes, bytes]:
     """A record about a case's party encrypted (AES-256-GCM, a fresh 96-bit nonce), the case number
-    bound in as associated data so a row moved to another case does not open: (nonce, ciphertext)."""
+    bound in as associated data so a row moved to another case does not open: (nonce,
+    ciphertext)."""
     nonce = os.urandom(12)
-    return nonce, AESGCM(secrets.encryption_key).encrypt(nonce, rfc8785.dumps(record), case_no.encode())
+    return nonce, AESGCM(secrets.encryption_key).encrypt(
+        nonce, rfc8785.dumps(record), case_no.encode()
+    )
 
 
-def open_record(secrets: PartySecrets, nonce: bytes, ciphertext: bytes, case_no: str) -> dict[str, Any]:
+def open_record(
+    secrets: PartySecrets, nonce: bytes, ciphertext: bytes, case_no: str
+) -> dict[str, Any]:
     """A record sealed by `seal_record` for `case_no`; InvalidTag if it was altered or moved."""
-    opened: dict[str, Any] = json.loads(AESGCM(secrets.encryption_key).decrypt(nonce, ciphertext,
-                                                                                case_no.encode()))
+    opened: dict[str, Any] = json.loads(
+        AESGCM(secrets.encryption_key).decrypt(nonce, ciphertext, case_no.encode())
+    )
     return opened
 
 
 def seal(secrets: PartySecrets, party: PartyData, case_no: str) -> SealedParty:
     """Encrypt a party's data for the case, with the salt of its commitment."""
     salt = os.urandom(32)
-    nonce, ciphertext = seal_record(secrets, {"salt": salt.hex(), "party": party.model_dump()}, case_no)
+    nonce, ciphertext = seal_record(
+        secrets, {"salt": salt.hex(), "party": party.model_dump()}, case_no
+    )
     return SealedParty(salt, nonce, ciphertext, commitment(salt, party), party_key(secrets, party))
 
 
-def unseal(secrets: PartySecrets, nonce: bytes, ciphertext: bytes, case_no: str) -> tuple[bytes, PartyData]:
+def unseal(
+    secrets: PartySecrets, nonce: bytes, ciphertext: bytes, case_no: str
+) -> tuple[bytes, PartyData]:
     """Decrypt a sealed party: its salt and data."""
     plain = open_record(secrets, nonce, ciphertext, case_no)
     return bytes.fromhex(plain["salt"]), PartyData.model_validate(plain["party"])

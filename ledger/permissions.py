@@ -34,8 +34,14 @@ class Action(StrEnum):
     RUN_AUDIT = "run the audit"
 
 
-OFFICER, SYSTEM, SUPERVISOR, LEGAL, COURT, ADMIN = (Role.OFFICER, Role.SYSTEM, Role.SUPERVISOR, Role.LEGAL,
-                                                    Role.COURT, Role.ADMIN)
+OFFICER, SYSTEM, SUPERVISOR, LEGAL, COURT, ADMIN = (
+    Role.OFFICER,
+    Role.SYSTEM,
+    Role.SUPERVISOR,
+    Role.LEGAL,
+    Role.COURT,
+    Role.ADMIN,
+)
 _OVERSIGHT = frozenset({SUPERVISOR, LEGAL, ADMIN})
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -48,7 +54,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.UPLOAD_EVIDENCE: frozenset({OFFICER, SYSTEM, ADMIN}),
     Action.DERIVE_EVIDENCE: frozenset({OFFICER, ADMIN}),  # reads the original and writes a copy
     Action.READ_EVIDENCE: frozenset({OFFICER, SUPERVISOR, LEGAL, ADMIN}),
-    # Handing evidence over is a case officer's act; supervisors and legal review read, they do not act.
+    # Handing evidence over is a case officer's act; supervisors and legal review read, they do not
+    # act.
     Action.SHARE_EVIDENCE: frozenset({OFFICER, ADMIN}),
     Action.READ_CUSTODY: _OVERSIGHT,
     Action.EXPORT_PACKAGE: frozenset({SUPERVISOR, COURT, ADMIN}),
@@ -60,10 +67,21 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RUN_AUDIT: frozenset({SUPERVISOR, ADMIN}),
 }
 
-# Actions on one case (or a case about to be opened): an officer bound to a district does them there only.
-DISTRICT_BOUND = frozenset({Action.OPEN_CASE, Action.RECORD_STEP, Action.READ_CASE, Action.ISSUE_CODE,
-                            Action.READ_STATEMENTS, Action.UPLOAD_EVIDENCE, Action.DERIVE_EVIDENCE,
-                            Action.READ_EVIDENCE, Action.SHARE_EVIDENCE})
+# Actions on one case (or a case about to be opened): an officer bound to a district does them there
+# only.
+DISTRICT_BOUND = frozenset(
+    {
+        Action.OPEN_CASE,
+        Action.RECORD_STEP,
+        Action.READ_CASE,
+        Action.ISSUE_CODE,
+        Action.READ_STATEMENTS,
+        Action.UPLOAD_EVIDENCE,
+        Action.DERIVE_EVIDENCE,
+        Action.READ_EVIDENCE,
+        Action.SHARE_EVIDENCE,
+    }
+)
 
 
 def allowed(role: Role, action: Action) -> bool:

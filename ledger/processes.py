@@ -14,7 +14,8 @@ from pathlib import Path
 
 
 def running(pid: int) -> bool:
-    """Whether process `pid` runs. A zombie (dead, not yet reaped, as under an init that never reaps) does not."""
+    """Whether process `pid` runs. A zombie (dead, not yet reaped, as under an init that never
+    reaps) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -28,39 +29,43 @@ def running(pid: int) -> bool:
     return state != "Z"
 
 
-SUPERVISOR_PID = "LIANZHENG_SUPERVISOR_PID"  # set for a child that must not outlive the process named
+SUPERVISOR_PID = (
+    "LIANZHENG_SUPERVISOR_PID"  # set for a child that must not outlive the process named
+)
 
 
 def tied(command: list[str]) -> list[str]:
-    """`command` made to end with the thread that starts it: SIGTERM on that thread's death (prctl(2)
-    PR_SET_PDEATHSIG, set by util-linux's `setpriv` before it execs the command), so anvil saves its
-    state and the anchor worker leaves its lock when `serve` is killed. Not a `preexec_fn`: that makes
-    Python run every at-fork hook of the process (gunicorn's arbiter stops and restarts its control
-    server in them) from our thread. Without setpriv (not Linux) the command outlives its parent.
+    """`command` made to end with the thread that starts it: SIGTERM on that thread's death
+    (prctl(2) PR_SET_PDEATHSIG, set by util-linux's `setpriv` before it execs the command), so anvil
+    saves its state and the anchor worker leaves its lock when `serve` is killed. Not a
+    `preexec_fn`: that makes Python run every at-fork hook of the process (gunicorn's arbiter stops
+    and restarts its control server in them) from our thread. Without setpriv (not Linux) the
+    command outlives its parent.
 
-    A parent killed before setpriv armed the signal leaves the child orphaned: a child of ours checks
-    `parent_is_gone` once it runs; anvil is found by the next `serve` through its pid file.
+    A parent killed before setpriv armed the signal leaves the child orphaned: a child of ours
+    checks `parent_is_gone` once it runs; anvil is found by the next `serve` through its pid file.
     """
     setpriv = shutil.which("setpriv")
     return [setpriv, "--pdeathsig", "TERM", *command] if setpriv else command
 
 
 def parent_is_gone() -> bool:
-    """Whether the process named by LIANZHENG_SUPERVISOR_PID, which started this one, is no longer its
-    parent (it died before this process was tied to it)."""
+    """Whether the process named by LIANZHENG_SUPERVISOR_PID, which started this one, is no longer
+    its parent (it died before this process was tied to it)."""
     expected = os.environ.get(SUPERVISOR_PID)
     return expected is not None and os.getppid() != int(expected)
 
 
-def wait_for_exit(process: subprocess.Popen[bytes], stop: threading.Event, every: float = 0.5) -> int | None:
-    """Wait until `process` ends (or `stop` is set) and return its exit code; None when stopped, or when
-    another waiter in this process collected the status first.
+def wait_for_exit(
+    process: subprocess.Popen[bytes], stop: threading.Event, every: float = 0.5
+) -> int | None:
+    """Wait until `process` ends (or `stop` is set) and return its exit code; None when stopped, or
+    when another waiter in this process collected the status first.
 
-    Never a blocking waitpid: under gunicorn, whose arbiter reaps every child of the server, a thread
-    blocked in waitpid(pid) can lose the reaping race and then sleep on, since the kernel wakes a waiter
-    once per child exit (seen as a restarted anchor worker that never came). Polling with WNOHANG
-    sees the end either way.
-    """
+    Never a blocking waitpid: under gunicorn, whose arbiter reaps every child of the server, a
+    thread blocked in waitpid(pid) can lose the reaping race and then sleep on, since the kernel
+    wakes a waiter once per child exit (seen as a restarted anchor worker that never came). Polling
+    with WNOHANG sees the end either way."""
     while not stop.is_set():
         try:
             pid, status = os.waitpid(process.pid, os.WNOHANG)
@@ -76,13 +81,12 @@ def wait_for_exit(process: subprocess.Popen[bytes], stop: threading.Event, every
 def stop_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> threading.Event:
     """An Event that is set once one of `signals` arrives. Call it from the main thread, once.
 
-    Never `Event.set` in a Python signal handler: the handler runs in the main thread between two of its
-    bytecodes, possibly while that thread holds the Event's own lock (inside `wait`, or inside an earlier
-    handler's `set`); a second `set` then waits on that lock forever. The anchor worker hung so when its
-    supervisor's SIGTERM and the parent-death SIGTERM came together. Here the handler does nothing; the
-    C-level handler writes the signal number to a pipe (signal.set_wakeup_fd) and a thread of ours sets
-    the Event in ordinary code.
-    """
+    Never `Event.set` in a Python signal handler: the handler runs in the main thread between two of
+    its bytecodes, possibly while that thread holds the Event's own lock (inside `wait`, or inside
+    an earlier handler's `set`); a second `set` then waits on that lock forever. The anchor worker
+    hung so when its supervisor's SIGTERM and the parent-death SIGTERM came together. Here the
+    handler does nothing; the C-level handler writes the signal number to a pipe
+    (signal.set_wakeup_fd) and a thread of ours sets the Event in ordinary code."""
     stop = threading.Event()
     read_end, write_end = os.pipe()
     os.set_blocking(write_end, False)

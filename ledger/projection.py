@@ -1,4 +1,5 @@
-"""What the `cases` and `party_cases` rows must hold, computed from the log's events alone. Pure: no I/O.
+"""What the `cases` and `party_cases` rows must hold, computed from the log's events alone. Pure: no
+I/O.
 
 DESIGN.md, The log: every table the service shows or decides from is a
 projection of the log. A case row is the fold of its events: the first names
@@ -43,8 +44,13 @@ class CaseRow:
 
     def facts(self) -> CaseFacts:
         """The lifecycle's view of the case: what its rules decide from."""
-        return CaseFacts(self.case_no, State(self.state), self.party_key is not None,
-                         Outcome(self.outcome) if self.outcome else None, self.amount_fen)
+        return CaseFacts(
+            self.case_no,
+            State(self.state),
+            self.party_key is not None,
+            Outcome(self.outcome) if self.outcome else None,
+            self.amount_fen,
+        )
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,8 @@ class Party:
 
 
 def fold_case(events: Iterable[tuple[bytes, Event]]) -> CaseRow | None:
-    """The row of one case from its events `(leaf hash, event)` in log order; None without events."""
+    """The row of one case from its events `(leaf hash, event)` in log order; None without
+    events."""
     row: CaseRow | None = None
     for leaf_hash, event in events:
         row = _first(event, leaf_hash) if row is None else _next(row, event, leaf_hash)
@@ -67,20 +74,35 @@ def fold_case(events: Iterable[tuple[bytes, Event]]) -> CaseRow | None:
 def _first(event: Event, leaf_hash: bytes) -> CaseRow:
     p = event.payload
     moment = parse_time(event.time)
-    return CaseRow(case_no=event.case_no, serial=serial_of(event.case_no), state=State.REPORTED.value,
-                   violation_type=p.get("violation_type", ""), district=p.get("district", ""),
-                   source=p.get("source", ""), party_key=_party_key(p), outcome=None, amount_fen=None,
-                   seq=event.seq + 1, last_leaf_hash=leaf_hash, created_at=moment, updated_at=moment)
+    return CaseRow(
+        case_no=event.case_no,
+        serial=serial_of(event.case_no),
+        state=State.REPORTED.value,
+        violation_type=p.get("violation_type", ""),
+        district=p.get("district", ""),
+        source=p.get("source", ""),
+        party_key=_party_key(p),
+        outcome=None,
+        amount_fen=None,
+        seq=event.seq + 1,
+        last_leaf_hash=leaf_hash,
+        created_at=moment,
+        updated_at=moment,
+    )
 
 
 def _next(row: CaseRow, event: Event, leaf_hash: bytes) -> CaseRow:
-    row = replace(row, seq=event.seq + 1, last_leaf_hash=leaf_hash, updated_at=parse_time(event.time))
+    row = replace(
+        row, seq=event.seq + 1, last_leaf_hash=leaf_hash, updated_at=parse_time(event.time)
+    )
     if not event.type.startswith("case."):
         return row
     state = State(event.type.removeprefix("case.").upper())
     row = replace(row, state=state.value, party_key=_party_key(event.payload) or row.party_key)
     if state is State.DECIDED:
-        row = replace(row, outcome=event.payload.get("outcome"), amount_fen=event.payload.get("amount_fen"))
+        row = replace(
+            row, outcome=event.payload.get("outcome"), amount_fen=event.payload.get("amount_fen")
+        )
     return row
 
 
@@ -119,13 +141,18 @@ class Difference:
     stored: object
 
     def __str__(self) -> str:
-        return f"{self.column}: the log says {_shown(self.logged)}, the row says {_shown(self.stored)}"
+        return (
+            f"{self.column}: the log says {_shown(self.logged)}, the row says {_shown(self.stored)}"
+        )
 
 
 def differences(logged: DataclassInstance, stored: Mapping[str, object]) -> list[Difference]:
     """The dataclass `logged`'s fields whose stored values differ."""
-    return [Difference(f.name, getattr(logged, f.name), stored.get(f.name)) for f in fields(logged)
-            if getattr(logged, f.name) != stored.get(f.name)]
+    return [
+        Difference(f.name, getattr(logged, f.name), stored.get(f.name))
+        for f in fields(logged)
+        if getattr(logged, f.name) != stored.get(f.name)
+    ]
 
 
 def _shown(value: object) -> str:
@@ -150,7 +177,9 @@ class LogProjection:
         if case_no == REGISTRY:
             return
         row = self.cases.get(case_no)
-        self.cases[case_no] = _first(event, leaf_hash) if row is None else _next(row, event, leaf_hash)
+        self.cases[case_no] = (
+            _first(event, leaf_hash) if row is None else _next(row, event, leaf_hash)
+        )
         party = event.payload.get("party") if event.type.startswith("case.") else None
         if isinstance(party, dict):
             self.parties[case_no] = Party(party["commitment"], party["key"])

@@ -51,12 +51,16 @@ class CaseLeaf:
 
     def to_json(self) -> dict[str, Any]:
         """The leaf as case pages and the API show it: index, leaf hash, the event as logged."""
-        return {"index": self.index, "leaf_hash": self.leaf_hash.hex(), "event": json.loads(self.data)}
+        return {
+            "index": self.index,
+            "leaf_hash": self.leaf_hash.hex(),
+            "event": json.loads(self.data),
+        }
 
 
 def case_leaves(session: Session, case_no: str, below: int | None = None) -> list[CaseLeaf]:
-    """A case's leaves in log order (the registry's, for `ledger.cases.REGISTRY`); with `below`, only
-    those under that tree size."""
+    """A case's leaves in log order (the registry's, for `ledger.cases.REGISTRY`); with `below`,
+    only those under that tree size."""
     query = select(Leaf.leaf_index, Leaf.leaf_hash, Leaf.data).where(Leaf.case_no == case_no)
     if below is not None:
         query = query.where(Leaf.leaf_index < below)
@@ -65,16 +69,19 @@ def case_leaves(session: Session, case_no: str, below: int | None = None) -> lis
 
 
 class LogTransaction:
-    """The one way to append to the log (DESIGN.md: The log): one database transaction that holds the
-    append lock. Each `append` takes the next indexes and signs the new head; the leaves, their nodes,
-    the checkpoints and every derived row the caller adds to `session` commit together or not at all."""
+    """The one way to append to the log (DESIGN.md: The log): one database transaction that holds
+    the append lock. Each `append` takes the next indexes and signs the new head; the leaves, their
+    nodes, the checkpoints and every derived row the caller adds to `session` commit together or not
+    at all."""
 
     def __init__(self, session: Session, store: LogStore, size: int) -> None:
         self.session = session
         self.size = size  # the tree's size so far, this transaction's appends included
         self._store = store
 
-    def append(self, entries: Sequence[tuple[bytes, str | None]]) -> tuple[list[Appended], SignedHead]:
+    def append(
+        self, entries: Sequence[tuple[bytes, str | None]]
+    ) -> tuple[list[Appended], SignedHead]:
         """Append `(event bytes, case number)` pairs at the end of the log; the signed new head."""
         appended, head = self._store._append(self.session, self.size, entries)  # its one caller
         self.size = head.size
@@ -90,8 +97,8 @@ class LogStore:
         self._signers: dict[bytes, CheckpointSigner] = {}
 
     def signer(self, session: Session) -> CheckpointSigner:
-        """The signer of the open checkpoint-key period, read in `session` (ledger/keyring.py): after
-        a rotation by any process, the next checkpoint is signed by the new key."""
+        """The signer of the open checkpoint-key period, read in `session` (ledger/keyring.py):
+        after a rotation by any process, the next checkpoint is signed by the new key."""
         period = keyring.ensure(session, keyring.CHECKPOINT, self.ring, keyring.Start(size=0))
         public = period.public_key
         if public not in self._signers:
@@ -101,7 +108,9 @@ class LogStore:
     def current_key(self, session: Session) -> bytes:
         """The public key that signs the next checkpoint (read only: nothing is recorded here)."""
         period = keyring.current(session, keyring.CHECKPOINT)
-        return self.ring.first.public_key().public_bytes_raw() if period is None else period.public_key
+        return (
+            self.ring.first.public_key().public_bytes_raw() if period is None else period.public_key
+        )
 
     def checkpoint_key(self, session: Session, size: int) -> LogKey:
         """The key period that covers checkpoints of `size`."""
@@ -122,19 +131,22 @@ class LogStore:
         if session.get_bind().dialect.name == "sqlite":
             session.execute(update(LogHead).where(LogHead.id == 1).values(size=LogHead.size))
             return session.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one()
-        return session.execute(select(LogHead.size).where(LogHead.id == 1).with_for_update()).scalar_one()
+        return session.execute(
+            select(LogHead.size).where(LogHead.id == 1).with_for_update()
+        ).scalar_one()
 
     @contextmanager
     def transaction(self, sessions: sessionmaker[Session]) -> Iterator[LogTransaction]:
-        """A log transaction (LogTransaction): committed when the block ends, rolled back if it raises."""
+        """A log transaction (LogTransaction): committed when the block ends, rolled back if it
+        raises."""
         with sessions.begin() as session:
             yield LogTransaction(session, self, self.lock(session))
 
     def _append(
         self, session: Session, size: int, entries: Sequence[tuple[bytes, str | None]]
     ) -> tuple[list[Appended], SignedHead]:
-        """Append `(event bytes, case number)` pairs at `size` (held by `lock`); sign the new head. Callers
-        go through `transaction`, which keeps the size."""
+        """Append `(event bytes, case number)` pairs at `size` (held by `lock`); sign the new head.
+        Callers go through `transaction`, which keeps the size."""
         if not entries:
             raise InvalidInput("nothing to append")
         compact = CompactRange(size, self._fetch_ordered(session, CompactRange.border_nodes(size)))
@@ -143,14 +155,21 @@ class LogStore:
         appended: list[Appended] = []
         for data, case_no in entries:
             index, digest = compact.size, merkle.leaf_hash(data)
-            leaves.append({"leaf_index": index, "leaf_hash": digest, "data": data, "case_no": case_no})
-            nodes.extend({"level": n.level, "node_index": n.index, "hash": h} for n, h in compact.append(digest))
+            leaves.append(
+                {"leaf_index": index, "leaf_hash": digest, "data": data, "case_no": case_no}
+            )
+            nodes.extend(
+                {"level": n.level, "node_index": n.index, "hash": h}
+                for n, h in compact.append(digest)
+            )
             appended.append(Appended(index, digest))
         _insert_rows(session, Leaf, leaves)
         _insert_rows(session, Node, nodes)
         root = compact.root()
         head = SignedHead(compact.size, root, self.signer(session).sign(compact.size, root))
-        session.execute(insert(CheckpointRecord).values(size=head.size, root=head.root, note=head.note))
+        session.execute(
+            insert(CheckpointRecord).values(size=head.size, root=head.root, note=head.note)
+        )
         session.execute(update(LogHead).where(LogHead.id == 1).values(size=compact.size))
         return appended, head
 
@@ -165,8 +184,11 @@ class LogStore:
             query = query.where(CheckpointRecord.size == size)
         row = session.execute(query).scalar_one_or_none()
         if row is None:
-            raise NotFound("the log is empty: there is no checkpoint yet" if size is None
-                           else f"no checkpoint was signed at size {size}")
+            raise NotFound(
+                "the log is empty: there is no checkpoint yet"
+                if size is None
+                else f"no checkpoint was signed at size {size}"
+            )
         return SignedHead(row.size, row.root, row.note)
 
     def latest_size(self, session: Session) -> int:
@@ -178,7 +200,9 @@ class LogStore:
         self._check_size(session, size)
         return merkle.fold_range(self._fetch_ordered(session, merkle.range_nodes(0, size)))
 
-    def inclusion_proof(self, session: Session, index: int, size: int | None = None) -> InclusionProof:
+    def inclusion_proof(
+        self, session: Session, index: int, size: int | None = None
+    ) -> InclusionProof:
         """Proof that leaf `index` is in the tree of `size` (default: latest checkpoint)."""
         return self.inclusion_proofs(session, [index], size)[0]
 
@@ -189,19 +213,31 @@ class LogStore:
         size = self._resolve_size(session, size)
         for index in indexes:
             if not 0 <= index < size:
-                raise InvalidInput(f"leaf index {index} is not in the tree of size {size}", index=index, size=size)
+                raise InvalidInput(
+                    f"leaf index {index} is not in the tree of size {size}", index=index, size=size
+                )
         paths = {index: merkle.inclusion_ranges(index, size) for index in indexes}
-        wanted = [(0, size), *((i, i + 1) for i in indexes), *(r for path in paths.values() for r in path)]
+        wanted = [
+            (0, size),
+            *((i, i + 1) for i in indexes),
+            *(r for path in paths.values() for r in path),
+        ]
         nodes = self._fetch(session, merkle.nodes_for_ranges(wanted))
         [root] = merkle.hash_ranges([(0, size)], nodes)
-        return [InclusionProof(i, size, nodes[NodeId(0, i)], root, merkle.hash_ranges(paths[i], nodes))
-                for i in indexes]
+        return [
+            InclusionProof(i, size, nodes[NodeId(0, i)], root, merkle.hash_ranges(paths[i], nodes))
+            for i in indexes
+        ]
 
-    def consistency_proof(self, session: Session, size1: int, size2: int | None = None) -> ConsistencyProof:
+    def consistency_proof(
+        self, session: Session, size1: int, size2: int | None = None
+    ) -> ConsistencyProof:
         """Proof that the tree of `size2` (default: latest checkpoint) extends that of `size1`."""
         size2 = self._resolve_size(session, size2)
         if not 0 < size1 <= size2:
-            raise InvalidInput(f"no consistency proof from size {size1} to size {size2}", size1=size1, size2=size2)
+            raise InvalidInput(
+                f"no consistency proof from size {size1} to size {size2}", size1=size1, size2=size2
+            )
         ranges = merkle.consistency_ranges(size1, size2)
         roots = [(0, size1), (0, size2)]
         nodes = self._fetch(session, merkle.nodes_for_ranges([*ranges, *roots]))
@@ -212,9 +248,13 @@ class LogStore:
         """(index, leaf hash) for start <= index < end, within the latest checkpoint."""
         size = self.latest_size(session)
         if not 0 <= start < end or end - start > MAX_LEAVES_PAGE:
-            raise InvalidInput(f"leaves: need 0 <= start < end and at most {MAX_LEAVES_PAGE} at once")
+            raise InvalidInput(
+                f"leaves: need 0 <= start < end and at most {MAX_LEAVES_PAGE} at once"
+            )
         if start >= size:
-            raise InvalidInput(f"leaves: start {start} is beyond the tree of size {size}", size=size)
+            raise InvalidInput(
+                f"leaves: start {start} is beyond the tree of size {size}", size=size
+            )
         rows = session.execute(
             select(Node.node_index, Node.hash)
             .where(Node.level == 0, Node.node_index >= start, Node.node_index < min(end, size))
@@ -234,7 +274,9 @@ class LogStore:
     def _check_size(self, session: Session, size: int, latest: int | None = None) -> None:
         latest = self.latest_size(session) if latest is None else latest
         if not 0 < size <= latest:
-            raise InvalidInput(f"tree size {size} is not between 1 and the latest checkpoint's {latest}", size=size)
+            raise InvalidInput(
+                f"tree size {size} is not between 1 and the latest checkpoint's {latest}", size=size
+            )
 
     def _fetch(self, session: Session, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
         """Stored node hashes in one query; a missing node is a broken database, not bad input."""
@@ -244,7 +286,9 @@ class LogStore:
         found = {NodeId(level, index): h for level, index, h in _node_rows(session, wanted)}
         missing = wanted - found.keys()
         if missing:
-            raise RuntimeError(f"log storage is missing nodes {sorted(missing)[:5]}: run `lianzheng audit`")
+            raise RuntimeError(
+                f"log storage is missing nodes {sorted(missing)[:5]}: run `lianzheng audit`"
+            )
         return found
 
     def _fetch_ordered(self, session: Session, ids: Sequence[NodeId]) -> list[bytes]:
@@ -262,17 +306,24 @@ _PG_NODES = text(
 
 
 def _node_rows(session: Session, wanted: set[NodeId]) -> Iterable[tuple[int, int, bytes]]:
-    """(level, index, hash) of the wanted nodes in one query that each planner serves from the primary key."""
+    """(level, index, hash) of the wanted nodes in one query that each planner serves from the
+    primary key."""
     if session.get_bind().dialect.name == "postgresql":
         ids = list(wanted)
-        return session.execute(_PG_NODES, {"levels": [n.level for n in ids], "indexes": [n.index for n in ids]})
+        return session.execute(
+            _PG_NODES, {"levels": [n.level for n in ids], "indexes": [n.index for n in ids]}
+        )
     # SQLite scans the whole table for a row-value IN list; one `level = ? AND node_index IN (...)`
     # term per level is a primary-key search each.
     by_level: dict[int, list[int]] = {}
     for n in wanted:
         by_level.setdefault(n.level, []).append(n.index)
-    terms = (and_(Node.level == level, Node.node_index.in_(indexes)) for level, indexes in by_level.items())
+    terms = (
+        and_(Node.level == level, Node.node_index.in_(indexes))
+        for level, indexes in by_level.items()
+    )
     return session.execute(select(Node.level, Node.node_index, Node.hash).where(or_(*terms)))
+
 
 def _insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
     """Bulk insert inside the session's transaction.
@@ -288,7 +339,9 @@ def _insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]
         return
     columns = list(rows[0])
     driver = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
-    statement = f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN"  # our names, no input
+    statement = (
+        f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN"  # our names, no input
+    )
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row([row[c] for c in columns])

@@ -38,8 +38,20 @@ MAX_ROOT_BYTES = 256 << 10
 MAX_KEYS = 256
 MAX_WITNESSES = 64
 MAX_SIGNATURE_LINES = 64  # signed-note: verifiers must accept at least 16
-_MEMBERS = {"format", "agency", "log_origin", "checkpoint_keys", "package_keys", "chain",
-            "witnesses", "witness_quorum", "tsa", "require_chain_check", "replaces", "signatures"}
+_MEMBERS = {
+    "format",
+    "agency",
+    "log_origin",
+    "checkpoint_keys",
+    "package_keys",
+    "chain",
+    "witnesses",
+    "witness_quorum",
+    "tsa",
+    "require_chain_check",
+    "replaces",
+    "signatures",
+}
 _REQUIRED = _MEMBERS - {"replaces", "signatures"}
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -55,17 +67,21 @@ def fingerprint(document: Mapping[str, Any]) -> str:
 
 def checkpoint_key_id(origin: str, public_key: bytes) -> str:
     """Hex of the 4-byte C2SP signed-note key id of an Ed25519 checkpoint key named `origin`."""
-    return hashlib.sha256(origin.encode() + b"\n" + ED25519_ALGORITHM + public_key).digest()[:4].hex()
+    return (
+        hashlib.sha256(origin.encode() + b"\n" + ED25519_ALGORITHM + public_key).digest()[:4].hex()
+    )
 
 
 def package_key_id(public_key: bytes) -> str:
-    """Hex of the first 8 bytes of SHA-256 of a raw package key: short enough to read out in court."""
+    """Hex of the first 8 bytes of SHA-256 of a raw package key: short enough to read out in
+    court."""
     return hashlib.sha256(public_key).hexdigest()[:16]
 
 
 def short(fingerprint_hex: str) -> str:
-    """A fingerprint as people compare it by eye: four groups of four hex digits, then an ellipsis."""
-    return " ".join(fingerprint_hex[i:i + 4] for i in range(0, 16, 4)) + " …"
+    """A fingerprint as people compare it by eye: four groups of four hex digits, then an
+    ellipsis."""
+    return " ".join(fingerprint_hex[i : i + 4] for i in range(0, 16, 4)) + " …"
 
 
 @dataclass(frozen=True)
@@ -97,8 +113,9 @@ class PackageKey:
 
     def period(self) -> str:
         start = format_time(self.valid_from)
-        return f"from {start}" + ("" if self.valid_until is None
-                                  else f" until {format_time(self.valid_until)}")
+        return f"from {start}" + (
+            "" if self.valid_until is None else f" until {format_time(self.valid_until)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -186,32 +203,47 @@ def verify_checkpoint(root: TrustRoot, note: str) -> VerifiedCheckpoint:
     """The checkpoint of `note` if a checkpoint key of `root`, valid at its size, signed it."""
     checkpoint, body, signatures = parse_note(note)
     if len(signatures) > MAX_SIGNATURE_LINES:
-        raise VerificationError(f"the checkpoint carries {len(signatures)} signature lines, "
-                                f"more than {MAX_SIGNATURE_LINES}")
+        raise VerificationError(
+            f"the checkpoint carries {len(signatures)} signature lines, "
+            f"more than {MAX_SIGNATURE_LINES}"
+        )
     if checkpoint.origin != root.log_origin:
-        raise VerificationError(f"the checkpoint is from log {checkpoint.origin!r}; the trusted root "
-                                f"{root.fingerprint} is for log {root.log_origin!r}")
+        raise VerificationError(
+            f"the checkpoint is from log {checkpoint.origin!r}; the trusted root "
+            f"{root.fingerprint} is for log {root.log_origin!r}"
+        )
     known = {bytes.fromhex(k.key_id): k for k in root.checkpoint_keys}
-    mine = [(known[blob[:4]], blob[4:]) for name, blob in signatures
-            if name == root.log_origin and blob[:4] in known]
+    mine = [
+        (known[blob[:4]], blob[4:])
+        for name, blob in signatures
+        if name == root.log_origin and blob[:4] in known
+    ]
     if not mine:
         raise VerificationError(_unknown_signer(root, signatures))
     for key, signature in mine:  # signed-note: a known key's bad signature rejects the note
-        _verify_ed25519(key.public_key, signature, body.encode(),
-                        f"the checkpoint signature by key {key.key_id} does not verify")
+        _verify_ed25519(
+            key.public_key,
+            signature,
+            body.encode(),
+            f"the checkpoint signature by key {key.key_id} does not verify",
+        )
     covering = [key for key, _ in mine if key.covers(checkpoint.size)]
     if not covering:
         key = mine[0][0]
-        raise VerificationError(f"the checkpoint of size {checkpoint.size} is signed by key "
-                                f"{key.key_id}, which the trusted root {root.fingerprint} allows "
-                                f"only for {key.period()}")
+        raise VerificationError(
+            f"the checkpoint of size {checkpoint.size} is signed by key "
+            f"{key.key_id}, which the trusted root {root.fingerprint} allows "
+            f"only for {key.period()}"
+        )
     return VerifiedCheckpoint(checkpoint, covering[0], body, signatures)
 
 
 def _unknown_signer(root: TrustRoot, signatures: list[tuple[str, bytes]]) -> str:
     seen = ", ".join(f"{blob[:4].hex()} ({name})" for name, blob in signatures[:3]) or "no key"
-    return (f"checkpoint signed by key {seen}, which the trusted root for origin "
-            f"{root.log_origin!r} (fingerprint {root.fingerprint}) does not list")
+    return (
+        f"checkpoint signed by key {seen}, which the trusted root for origin "
+        f"{root.log_origin!r} (fingerprint {root.fingerprint}) does not list"
+    )
 
 
 def witnesses_of(root: TrustRoot, verified: VerifiedCheckpoint) -> list[Witness]:
@@ -229,39 +261,56 @@ def check_witnesses(root: TrustRoot, verified: VerifiedCheckpoint) -> str | None
     good = witnesses_of(root, verified)
     names = ", ".join(w.name for w in good) or "none"
     if len(good) < root.witness_quorum:
-        raise VerificationError(f"{len(good)} of the {root.witness_quorum} cosignatures the trusted root "
-                                f"requires (valid: {names})")
+        raise VerificationError(
+            f"{len(good)} of the {root.witness_quorum} cosignatures the trusted root "
+            f"requires (valid: {names})"
+        )
     return f"{len(good)} of {root.witness_quorum} required cosignatures: {names}"
 
 
-def pin_of_claim(root: TrustRoot, checkpoint: Checkpoint, chain_id: object, contract: object,
-                 size: object, root_hex: object) -> ChainPin | None:
+def pin_of_claim(
+    root: TrustRoot,
+    checkpoint: Checkpoint,
+    chain_id: object,
+    contract: object,
+    size: object,
+    root_hex: object,
+) -> ChainPin | None:
     """The root's chain pin, once an anchor claim is shown to name the checkpoint and that pin; None
     when the root names no chain. The claim's own chain and contract are never used beyond this."""
     if (size, root_hex) != (checkpoint.size, checkpoint.root.hex()):
-        raise VerificationError(f"the anchor is of size {size}, the checkpoint of size {checkpoint.size}")
+        raise VerificationError(
+            f"the anchor is of size {size}, the checkpoint of size {checkpoint.size}"
+        )
     if root.chain is None:
         return None
     if not root.chain.names(chain_id, contract):
         raise VerificationError(
-            f"the anchor names contract {contract} on chain {chain_id}; the trusted root pins contract "
-            f"{root.chain.contract} on chain {root.chain.chain_id}")
+            f"the anchor names contract {contract} on chain {chain_id}; the trusted root pins "
+            f"contract {root.chain.contract} on chain {root.chain.chain_id}"
+        )
     return root.chain
 
 
-def verify_package_signature(root: TrustRoot, public_key: bytes, signature: bytes,
-                             message: bytes, signed_at: datetime) -> PackageKey:
+def verify_package_signature(
+    root: TrustRoot, public_key: bytes, signature: bytes, message: bytes, signed_at: datetime
+) -> PackageKey:
     """The root's package key that made `signature` over `message` at `signed_at`; else raise."""
     key = root.package_key(public_key)
     if key is None:
-        raise VerificationError(f"the package is signed by key {package_key_id(public_key)}, which "
-                                f"the trusted root for origin {root.log_origin!r} (fingerprint "
-                                f"{root.fingerprint}) does not list")
-    _verify_ed25519(public_key, signature, message,
-                    f"the package signature by key {key.key_id} does not verify")
+        raise VerificationError(
+            f"the package is signed by key {package_key_id(public_key)}, which "
+            f"the trusted root for origin {root.log_origin!r} (fingerprint "
+            f"{root.fingerprint}) does not list"
+        )
+    _verify_ed25519(
+        public_key, signature, message, f"the package signature by key {key.key_id} does not verify"
+    )
     if not key.covers(signed_at):
-        raise VerificationError(f"the package says it was signed at {format_time(signed_at)} by key "
-                                f"{key.key_id}, which the trusted root allows only {key.period()}")
+        raise VerificationError(
+            f"the package says it was signed at {format_time(signed_at)} by key "
+            f"{key.key_id}, which the trusted root allows only {key.period()}"
+        )
     return key
 
 
@@ -276,37 +325,51 @@ def _verify_ed25519(public_key: bytes, signature: bytes, message: bytes, failure
 
 
 def replacement_message(new_fingerprint: str) -> bytes:
-    """What an old root's package key signs to vouch for its successor: the new fingerprint's ASCII."""
+    """What an old root's package key signs to vouch for its successor: the new fingerprint's
+    ASCII."""
     return new_fingerprint.encode()
 
 
-def sign_replacement(document: dict[str, Any], previous: TrustRoot,
-                     signing_key: Ed25519PrivateKey) -> dict[str, Any]:
+def sign_replacement(
+    document: dict[str, Any], previous: TrustRoot, signing_key: Ed25519PrivateKey
+) -> dict[str, Any]:
     """`document` naming `previous` as the root it replaces, signed by `signing_key`."""
-    unsigned = {**{k: v for k, v in document.items() if k != "signatures"},
-                "replaces": previous.fingerprint}
+    unsigned = {
+        **{k: v for k, v in document.items() if k != "signatures"},
+        "replaces": previous.fingerprint,
+    }
     public = signing_key.public_key().public_bytes_raw()
     signature = signing_key.sign(replacement_message(fingerprint(unsigned)))
-    entry = {"algorithm": "ed25519", "key_id": package_key_id(public),
-             "signature": base64.b64encode(signature).decode()}
+    entry = {
+        "algorithm": "ed25519",
+        "key_id": package_key_id(public),
+        "signature": base64.b64encode(signature).decode(),
+    }
     return {**unsigned, "signatures": [entry]}
 
 
 def verify_replacement(old: TrustRoot, new: TrustRoot) -> PackageKey:
-    """The package key of `old` that vouches for `new`; raise unless `new` properly replaces `old`."""
+    """The package key of `old` that vouches for `new`; raise unless `new` properly replaces
+    `old`."""
     if new.replaces != old.fingerprint:
-        raise VerificationError(f"root {new.fingerprint} does not name {old.fingerprint} as the root "
-                                "it replaces")
+        raise VerificationError(
+            f"root {new.fingerprint} does not name {old.fingerprint} as the root it replaces"
+        )
     if new.log_origin != old.log_origin:
-        raise VerificationError(f"root {new.fingerprint} is for log {new.log_origin!r}, not "
-                                f"{old.log_origin!r}")
+        raise VerificationError(
+            f"root {new.fingerprint} is for log {new.log_origin!r}, not {old.log_origin!r}"
+        )
     message = replacement_message(new.fingerprint)
     for entry in new.signatures:
         for key in old.current_package_keys():
-            if key.key_id == entry["key_id"] and _valid(key.public_key, entry["signature"], message):
+            if key.key_id == entry["key_id"] and _valid(
+                key.public_key, entry["signature"], message
+            ):
                 return key
-    raise VerificationError(f"root {new.fingerprint} carries no valid signature by a current package "
-                            f"key of root {old.fingerprint}")
+    raise VerificationError(
+        f"root {new.fingerprint} carries no valid signature by a current package "
+        f"key of root {old.fingerprint}"
+    )
 
 
 def _valid(public_key: bytes, signature_b64: str, message: bytes) -> bool:
@@ -332,8 +395,10 @@ def successor_chain(trusted: TrustRoot, candidates: Iterable[TrustRoot]) -> list
     while current.fingerprint in by_replaced and len(chain) < MAX_KEYS:
         successors = by_replaced[current.fingerprint]
         if len(successors) > 1:
-            raise VerificationError(f"roots {' and '.join(sorted(successors))} both replace "
-                                    f"{current.fingerprint}: a split history")
+            raise VerificationError(
+                f"roots {' and '.join(sorted(successors))} both replace "
+                f"{current.fingerprint}: a split history"
+            )
         [successor] = successors.values()
         verify_replacement(current, successor)
         chain.append(successor)
@@ -369,11 +434,15 @@ class _Parser:
         if require_chain and chain is None:
             raise self.fail("require_chain_check is true but no chain is named")
         return TrustRoot(
-            document=doc, fingerprint=fingerprint(doc),
-            agency=self.text(doc["agency"], "agency"), log_origin=origin,
+            document=doc,
+            fingerprint=fingerprint(doc),
+            agency=self.text(doc["agency"], "agency"),
+            log_origin=origin,
             checkpoint_keys=self.checkpoint_keys(doc["checkpoint_keys"], origin),
             package_keys=self.package_keys(doc["package_keys"]),
-            chain=chain, witnesses=witnesses, witness_quorum=quorum,
+            chain=chain,
+            witnesses=witnesses,
+            witness_quorum=quorum,
             tsa=None if doc["tsa"] is None else self.text(doc["tsa"], "tsa"),
             require_chain_check=require_chain,
             replaces=self.replaces(doc.get("replaces")),
@@ -413,14 +482,16 @@ class _Parser:
             raise self.fail(f"{name} must be 64 lowercase hex digits (a raw Ed25519 key)")
         return bytes.fromhex(text)
 
-    def entries(self, value: Any, name: str, members: set[str], required: set[str],
-                limit: int = MAX_KEYS) -> list[dict[str, Any]]:
+    def entries(
+        self, value: Any, name: str, members: set[str], required: set[str], limit: int = MAX_KEYS
+    ) -> list[dict[str, Any]]:
         if not isinstance(value, list) or len(value) > limit:
             raise self.fail(f"{name} must be a list of at most {limit} entries")
         for i, entry in enumerate(value):
             if not isinstance(entry, dict) or set(entry) - members or required - set(entry):
-                raise self.fail(f"{name}[{i}] must hold {sorted(required)} and only "
-                                f"{sorted(members)}")
+                raise self.fail(
+                    f"{name}[{i}] must hold {sorted(required)} and only {sorted(members)}"
+                )
         return value
 
     def algorithm(self, entry: dict[str, Any], name: str) -> None:
@@ -476,9 +547,12 @@ class _Parser:
         chain_id = self.integer(value["chain_id"], "chain.chain_id")
         if chain_id == 0:
             raise self.fail("chain.chain_id must be positive")
-        return ChainPin(chain_id, self.text(value["contract"], "chain.contract", _ADDRESS),
-                        self.integer(value["deployment_block"], "chain.deployment_block"),
-                        self.integer(value["confirmations"], "chain.confirmations", 1 << 20))
+        return ChainPin(
+            chain_id,
+            self.text(value["contract"], "chain.contract", _ADDRESS),
+            self.integer(value["deployment_block"], "chain.deployment_block"),
+            self.integer(value["confirmations"], "chain.confirmations", 1 << 20),
+        )
 
     def witnesses(self, value: Any) -> tuple[Witness, ...]:
         members = {"name", "public_key", "key_id", "url"}
@@ -490,8 +564,9 @@ class _Parser:
             raw = self.public_key(entry["public_key"], f"{label}.public_key")
             key_id = self.key_id(entry["key_id"], cosigner_key_id(name, raw).hex(), label)
             url = entry.get("url")
-            found.append(Witness(name, raw, key_id, None if url is None else
-                                 self.text(url, f"{label}.url")))
+            found.append(
+                Witness(name, raw, key_id, None if url is None else self.text(url, f"{label}.url"))
+            )
         if len({w.name for w in found}) != len(found):
             raise self.fail("witnesses names one witness twice")
         return tuple(found)
@@ -511,35 +586,57 @@ class _Parser:
 
 
 def document_of(
-    *, agency: str, log_origin: str, checkpoint_keys: list[dict[str, Any]],
-    package_keys: list[dict[str, Any]], chain: dict[str, Any] | None,
-    witnesses: list[dict[str, Any]] | None = None, witness_quorum: int = 0,
-    tsa: str | None = None, require_chain_check: bool = False,
+    *,
+    agency: str,
+    log_origin: str,
+    checkpoint_keys: list[dict[str, Any]],
+    package_keys: list[dict[str, Any]],
+    chain: dict[str, Any] | None,
+    witnesses: list[dict[str, Any]] | None = None,
+    witness_quorum: int = 0,
+    tsa: str | None = None,
+    require_chain_check: bool = False,
 ) -> dict[str, Any]:
     """A root document from its parts, members in the order DESIGN.md lists them."""
-    return {"format": FORMAT, "agency": agency, "log_origin": log_origin,
-            "checkpoint_keys": checkpoint_keys, "package_keys": package_keys, "chain": chain,
-            "witnesses": witnesses or [], "witness_quorum": witness_quorum, "tsa": tsa,
-            "require_chain_check": require_chain_check}
+    return {
+        "format": FORMAT,
+        "agency": agency,
+        "log_origin": log_origin,
+        "checkpoint_keys": checkpoint_keys,
+        "package_keys": package_keys,
+        "chain": chain,
+        "witnesses": witnesses or [],
+        "witness_quorum": witness_quorum,
+        "tsa": tsa,
+        "require_chain_check": require_chain_check,
+    }
 
 
-def checkpoint_key_entry(origin: str, public_key: bytes, valid_from_size: int,
-                         valid_until_size: int | None = None) -> dict[str, Any]:
+def checkpoint_key_entry(
+    origin: str, public_key: bytes, valid_from_size: int, valid_until_size: int | None = None
+) -> dict[str, Any]:
     """A `checkpoint_keys` entry, its key id computed."""
-    entry: dict[str, Any] = {"algorithm": "ed25519", "public_key": public_key.hex(),
-                             "key_id": checkpoint_key_id(origin, public_key),
-                             "valid_from_size": valid_from_size}
+    entry: dict[str, Any] = {
+        "algorithm": "ed25519",
+        "public_key": public_key.hex(),
+        "key_id": checkpoint_key_id(origin, public_key),
+        "valid_from_size": valid_from_size,
+    }
     if valid_until_size is not None:
         entry["valid_until_size"] = valid_until_size
     return entry
 
 
-def package_key_entry(public_key: bytes, valid_from: datetime,
-                      valid_until: datetime | None = None) -> dict[str, Any]:
+def package_key_entry(
+    public_key: bytes, valid_from: datetime, valid_until: datetime | None = None
+) -> dict[str, Any]:
     """A `package_keys` entry, its key id computed and its times in RFC 3339 UTC."""
-    entry: dict[str, Any] = {"algorithm": "ed25519", "public_key": public_key.hex(),
-                             "key_id": package_key_id(public_key),
-                             "valid_from": format_time(valid_from)}
+    entry: dict[str, Any] = {
+        "algorithm": "ed25519",
+        "public_key": public_key.hex(),
+        "key_id": package_key_id(public_key),
+        "valid_from": format_time(valid_from),
+    }
     if valid_until is not None:
         entry["valid_until"] = format_time(valid_until)
     return entry
@@ -547,8 +644,11 @@ def package_key_entry(public_key: bytes, valid_from: datetime,
 
 def witness_entry(name: str, public_key: bytes, url: str | None = None) -> dict[str, Any]:
     """A `witnesses` entry, its key id computed as tlog-cosignature defines it."""
-    entry: dict[str, Any] = {"name": name, "public_key": public_key.hex(),
-                             "key_id": cosigner_key_id(name, public_key).hex()}
+    entry: dict[str, Any] = {
+        "name": name,
+        "public_key": public_key.hex(),
+        "key_id": cosigner_key_id(name, public_key).hex(),
+    }
     if url is not None:
         entry["url"] = url
     return entry

@@ -32,9 +32,15 @@ class Actor:
         """Forbidden unless the permissions table lets this role do `action` (in `district`)."""
         if not allowed(self.role, action):
             raise Forbidden(f"role {self.role.value} may not {action.value}")
-        if district is not None and action in DISTRICT_BOUND and not self.may_see_district(district):
-            raise Forbidden(f"{self.username} works in district {self.district} and may not "
-                            f"{action.value} in {district}")
+        if (
+            district is not None
+            and action in DISTRICT_BOUND
+            and not self.may_see_district(district)
+        ):
+            raise Forbidden(
+                f"{self.username} works in district {self.district} and may not "
+                f"{action.value} in {district}"
+            )
 
     def may(self, action: Action) -> bool:
         return allowed(self.role, action)
@@ -48,19 +54,25 @@ def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # an account code (badge number): it goes into events
+_USERNAME = re.compile(
+    r"[a-z0-9][a-z0-9._-]{0,63}"
+)  # an account code (badge number): it goes into events
 
 
 def add_user(session: Session, username: str, role: Role, district: str | None = None) -> str:
     """Create a user and return its bearer token (shown once, stored hashed).
 
-    The username is a code such as a badge number, never a person's name: it is each event's `actor`.
-    """
+    The username is a code such as a badge number, never a person's name: it is each event's
+    `actor`."""
     if not _USERNAME.fullmatch(username):
-        raise InvalidInput("a username is a code (lowercase letters, digits, . _ -), e.g. officer-0427; "
-                           "never a person's name: it is written into the log")
+        raise InvalidInput(
+            "a username is a code (lowercase letters, digits, . _ -), e.g. officer-0427; "
+            "never a person's name: it is written into the log"
+        )
     token = "lz_" + secrets.token_urlsafe(32)
-    session.add(User(username=username, role=role.value, district=district, token_hash=_token_hash(token)))
+    session.add(
+        User(username=username, role=role.value, district=district, token_hash=_token_hash(token))
+    )
     try:
         session.flush()
     except IntegrityError as exc:
@@ -70,7 +82,9 @@ def add_user(session: Session, username: str, role: Role, district: str | None =
 
 def authenticate(session: Session, token: str) -> Actor:
     """The active user holding `token`, or Unauthenticated."""
-    user = session.execute(select(User).where(User.token_hash == _token_hash(token))).scalar_one_or_none()
+    user = session.execute(
+        select(User).where(User.token_hash == _token_hash(token))
+    ).scalar_one_or_none()
     if user is None or not user.active:
         raise Unauthenticated("the bearer token is not valid")
     return actor_of(user)

@@ -26,10 +26,17 @@ class Verdict(StrEnum):
 
 
 EXIT_CODES = {Verdict.VERIFIED: 0, Verdict.NOT_VERIFIED: 1, Verdict.INCOMPLETE: 3}
-WORDS = {Verdict.VERIFIED: "已核验 VERIFIED", Verdict.NOT_VERIFIED: "未通过 NOT VERIFIED",
-         Verdict.INCOMPLETE: "未完成 INCOMPLETE"}
-RESULT_WORDS = {Status.PASS: "通过 PASS", Status.FAIL: "未通过 FAIL", Status.NOT_RUN: "未运行 NOT RUN",
-                Status.INCOMPLETE: "未完成 INCOMPLETE"}
+WORDS = {
+    Verdict.VERIFIED: "已核验 VERIFIED",
+    Verdict.NOT_VERIFIED: "未通过 NOT VERIFIED",
+    Verdict.INCOMPLETE: "未完成 INCOMPLETE",
+}
+RESULT_WORDS = {
+    Status.PASS: "通过 PASS",
+    Status.FAIL: "未通过 FAIL",
+    Status.NOT_RUN: "未运行 NOT RUN",
+    Status.INCOMPLETE: "未完成 INCOMPLETE",
+}
 
 
 def verdict_of(statuses: Iterable[Status], chain_required: bool, chain: Status) -> Verdict:

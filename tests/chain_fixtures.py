@@ -27,8 +27,8 @@ from anchor.worker import Target
 
 @dataclass
 class Anvil:
-    """One anvil process on a port of its own (the kernel picks it at the first start, so parallel tests
-    never race for one); stop and start it again on the same port."""
+    """One anvil process on a port of its own (the kernel picks it at the first start, so parallel
+    tests never race for one); stop and start it again on the same port."""
 
     port: int = 0
     args: tuple[str, ...] = ()
@@ -40,14 +40,19 @@ class Anvil:
 
     def start(self) -> Anvil:
         with tempfile.TemporaryFile() as output:
-            self.process = subprocess.Popen([find_anvil(), "--host", "127.0.0.1", "--port", str(self.port),
-                                             *self.args], stdout=output, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [find_anvil(), "--host", "127.0.0.1", "--port", str(self.port), *self.args],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline and self.process.poll() is None:
                 output.seek(0)
                 listening = re.search(rb"Listening on 127\.0\.0\.1:(\d+)", output.read())
                 if listening:
-                    self.port = int(listening[1])  # our anvil's own word: whatever else answers is not it
+                    self.port = int(
+                        listening[1]
+                    )  # our anvil's own word: whatever else answers is not it
                     try:
                         Chain(self.url, timeout=1).latest_number()
                         return self
@@ -55,7 +60,9 @@ class Anvil:
                         pass
                 time.sleep(0.05)
             output.seek(0)
-            raise RuntimeError(f"anvil did not start: {output.read()[-2000:].decode(errors='replace')}")
+            raise RuntimeError(
+                f"anvil did not start: {output.read()[-2000:].decode(errors='replace')}"
+            )
 
     def stop(self) -> None:
         if self.process is not None:

@@ -22,9 +22,16 @@ from verify_portal.app.services import Services, build, migrate
 from verify_portal.app.settings import Settings
 from verify_portal.web import create_app
 
-pytest_plugins = ["tests.chain_fixtures", "tests.media_fixtures", "tests.live_server", "tests.package_fixtures"]
+pytest_plugins = [
+    "tests.chain_fixtures",
+    "tests.media_fixtures",
+    "tests.live_server",
+    "tests.package_fixtures",
+]
 
-PG_ADMIN_URL = os.environ.get("LIANZHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "LIANZHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +50,7 @@ def pg_database() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     """A fresh, empty database on each backend."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'lianzheng.db'}"
@@ -70,7 +77,9 @@ def pg_schema(base: str) -> Iterator[str]:
 
 @pytest.fixture
 def settings(tmp_path, database_url: str) -> Settings:  # type: ignore[no-untyped-def]
-    return Settings.from_env({"LIANZHENG_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url})
+    return Settings.from_env(
+        {"LIANZHENG_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url}
+    )
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ def live_url(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 def send_and_cut(url: str, head: str, body: bytes) -> bytes:
-    """Send a request head and part of its body, then close the sending side; the server's answer."""
+    """Send a request head and part of its body, then close the sending side; the server's
+    answer."""
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as conn:
         conn.sendall(head.encode() + body)

@@ -1,4 +1,5 @@
-"""A real, anchored, exported case package, built once per test process (tests of packages and of the README)."""
+"""A real, anchored, exported case package, built once per test process (tests of packages and of
+the README)."""
 
 import pytest
 
@@ -17,25 +18,48 @@ from verify_portal.web import create_app
 
 @pytest.fixture(scope="session")
 def exported(tmp_path_factory, anvil, media_dir):
-    """A case with a video, a trimmed clip and a photo, anchored on anvil and exported by a supervisor."""
+    """A case with a video, a trimmed clip and a photo, anchored on anvil and exported by a
+    supervisor."""
     chain = Chain(anvil.url)
     contract = AnchorContract(chain, deploy(chain, development_account(0))[0])
     tmp = tmp_path_factory.mktemp("package")
-    settings = Settings.from_env({"LIANZHENG_DATA_DIR": str(tmp / "data"), "LIANZHENG_RPC_URL": anvil.url,
-                                  "LIANZHENG_CHAIN_ID": "31337", "LIANZHENG_CONTRACT_ADDRESS": contract.address})
+    settings = Settings.from_env(
+        {
+            "LIANZHENG_DATA_DIR": str(tmp / "data"),
+            "LIANZHENG_RPC_URL": anvil.url,
+            "LIANZHENG_CHAIN_ID": "31337",
+            "LIANZHENG_CONTRACT_ADDRESS": contract.address,
+        }
+    )
     services = build(settings)
     migrate(services.engine)
     client = create_app(services=services).test_client()
     with services.sessions.begin() as session:
-        tokens = {r: add_user(session, f"{r.value}-1", r) for r in (Role.OFFICER, Role.SUPERVISOR, Role.COURT)}
+        tokens = {
+            r: add_user(session, f"{r.value}-1", r)
+            for r in (Role.OFFICER, Role.SUPERVISOR, Role.COURT)
+        }
     auth = {"Authorization": f"Bearer {tokens[Role.OFFICER]}"}
-    case_no = client.post("/api/v1/cases", json={"source": "patrol", "violation_type": "stall",
-                                                 "district": "xuhui"}, headers=auth).json["case_no"]
-    assert client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED"}, headers=auth).status_code == 201
-    video = upload_evidence(client, tokens[Role.OFFICER], case_no, (media_dir / "bodycam.mp4").read_bytes()).json
+    case_no = client.post(
+        "/api/v1/cases",
+        json={"source": "patrol", "violation_type": "stall", "district": "xuhui"},
+        headers=auth,
+    ).json["case_no"]
+    assert (
+        client.post(
+            f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED"}, headers=auth
+        ).status_code
+        == 201
+    )
+    video = upload_evidence(
+        client, tokens[Role.OFFICER], case_no, (media_dir / "bodycam.mp4").read_bytes()
+    ).json
     upload_evidence(client, tokens[Role.OFFICER], case_no, (media_dir / "photo.jpg").read_bytes())
-    clip = client.post(f"/api/v1/evidence/{video['evidence']['evidence_id']}/derivations",
-                       json={"operation": {"op": "trim", "start": 0, "duration": 1}}, headers=auth)
+    clip = client.post(
+        f"/api/v1/evidence/{video['evidence']['evidence_id']}/derivations",
+        json={"operation": {"op": "trim", "start": 0, "duration": 1}},
+        headers=auth,
+    )
     assert clip.status_code == 201
     target = Target(chain, contract, development_account(0), 0)
     anchoring = worker(services, target)
@@ -46,7 +70,14 @@ def exported(tmp_path_factory, anvil, media_dir):
     path = tmp / "case.zip"
     with open(path, "w+b") as out:
         summary = export_case(services, supervisor, case_no, out)
-    return {"path": path, "summary": summary, "services": services, "chain": chain, "case_no": case_no,
-            "client": client, "tokens": tokens, "tmp": tmp, "worker": anchoring}
-
-
+    return {
+        "path": path,
+        "summary": summary,
+        "services": services,
+        "chain": chain,
+        "case_no": case_no,
+        "client": client,
+        "tokens": tokens,
+        "tmp": tmp,
+        "worker": anchoring,
+    }

@@ -19,15 +19,32 @@ from tests.support.trust import Deployment
 ROOT = Path(__file__).resolve().parents[1]
 DOMAINS = ("ledger", "evidence", "anchor", "verify_portal")
 IO_LIBRARIES = (
-    "sqlalchemy", "alembic", "psycopg", "flask", "gunicorn", "web3", "eth_account", "requests", "reportlab",
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "flask",
+    "gunicorn",
+    "web3",
+    "eth_account",
+    "requests",
+    "reportlab",
 )
 
 # The rules the design calls pure (DESIGN.md: Layout): Merkle, events, lifecycle, checkpoints, trust
 # decisions, policies, sniffing, metadata, package contents and their verification.
 REQUIRED_PURE = {
-    "ledger.merkle", "ledger.events", "ledger.lifecycle", "ledger.checkpoint", "ledger.cosignature",
-    "ledger.trust", "ledger.verdict", "anchor.policy", "evidence.sniff", "evidence.meta",
-    "evidence.contents", "evidence.verify",
+    "ledger.merkle",
+    "ledger.events",
+    "ledger.lifecycle",
+    "ledger.checkpoint",
+    "ledger.cosignature",
+    "ledger.trust",
+    "ledger.verdict",
+    "anchor.policy",
+    "evidence.sniff",
+    "evidence.meta",
+    "evidence.contents",
+    "evidence.verify",
 }
 
 
@@ -39,20 +56,33 @@ def _module_name(path: Path) -> str:
     return ".".join(path.relative_to(ROOT).with_suffix("").parts)
 
 
-PURE = sorted(REQUIRED_PURE | {_module_name(p) for domain in DOMAINS for p in (ROOT / domain).rglob("*.py")
-                               if "migrations" not in p.parts and _claims_purity(p)})
+PURE = sorted(
+    REQUIRED_PURE
+    | {
+        _module_name(p)
+        for domain in DOMAINS
+        for p in (ROOT / domain).rglob("*.py")
+        if "migrations" not in p.parts and _claims_purity(p)
+    }
+)
 
 
 def _loaded_after(code: str, libraries: tuple[str, ...] = IO_LIBRARIES) -> list[str]:
-    probe = (f"import sys\n{code}\n"
-             f"print(__import__('json').dumps(sorted(m for m in {libraries!r} if m in sys.modules)))")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    probe = (
+        f"import sys\n{code}\n"
+        f"print(__import__('json').dumps(sorted(m for m in {libraries!r} if m in sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.splitlines()[-1])
 
 
 def test_every_module_the_design_calls_pure_says_so_in_its_docstring():
-    unsaid = [m for m in sorted(REQUIRED_PURE) if not _claims_purity(ROOT / (m.replace(".", "/") + ".py"))]
+    unsaid = [
+        m for m in sorted(REQUIRED_PURE) if not _claims_purity(ROOT / (m.replace(".", "/") + ".py"))
+    ]
     assert unsaid == []
 
 
@@ -61,8 +91,11 @@ def test_a_pure_module_imports_no_database_web_or_chain_library(module):
     assert _loaded_after(f"import {module}") == []
 
 
-APP_MODULES = sorted(_module_name(p) for p in (ROOT / "verify_portal" / "app").rglob("*.py")
-                     if "migrations" not in p.parts)
+APP_MODULES = sorted(
+    _module_name(p)
+    for p in (ROOT / "verify_portal" / "app").rglob("*.py")
+    if "migrations" not in p.parts
+)
 
 
 def test_the_service_layer_loads_neither_the_web_framework_nor_the_command_line():
@@ -72,22 +105,32 @@ def test_the_service_layer_loads_neither_the_web_framework_nor_the_command_line(
 
 def _imported_modules(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
-    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    names = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module:
             names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
     return names
 
 
-@pytest.mark.parametrize(("layer", "forbidden"), [
-    ("app", ("verify_portal.web", "verify_portal.cli")),
-    ("web", ("verify_portal.cli",)),
-])
+@pytest.mark.parametrize(
+    ("layer", "forbidden"),
+    [
+        ("app", ("verify_portal.web", "verify_portal.cli")),
+        ("web", ("verify_portal.cli",)),
+    ],
+)
 def test_a_layer_of_the_service_never_imports_the_fronts_above_it(layer, forbidden):
     offending = sorted(
         f"{path.relative_to(ROOT)} imports {name}"
         for path in (ROOT / "verify_portal" / layer).rglob("*.py")
-        for name in _imported_modules(path) if name.startswith(forbidden))
+        for name in _imported_modules(path)
+        if name.startswith(forbidden)
+    )
     assert offending == []
 
 
@@ -97,11 +140,10 @@ def test_the_court_command_verifies_a_package_without_loading_the_service(tmp_pa
     root_file = tmp_path / "root.json"
     root_file.write_text(json.dumps(agency.document()))
     command = ["verify", str(package), "--trust", str(root_file)]
-    code = ("from verify_portal.cli import main\n"
-            "try:\n"
-            f"    main({command!r})\n"
-            "except SystemExit as exit:\n"
-            "    assert exit.code == 0, exit.code\n")
+    code = (
+        f"from verify_portal.cli import main\ntry:\n    main({command!r})\n"
+        "except SystemExit as exit:\n    assert exit.code == 0, exit.code\n"
+    )
     assert _loaded_after(code) == []
 
 
@@ -109,4 +151,6 @@ def test_every_command_is_found_under_its_name():
     from verify_portal.cli import COMMANDS, main
 
     context = click.Context(main)
-    assert {name: main.get_command(context, name).name for name in COMMANDS} == {n: n for n in COMMANDS}
+    assert {name: main.get_command(context, name).name for name in COMMANDS} == {
+        n: n for n in COMMANDS
+    }

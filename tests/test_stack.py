@@ -1,4 +1,5 @@
-"""docker-compose.yml and the image describe the production stack (no Docker engine here to run them)."""
+"""docker-compose.yml and the image describe the production stack (no Docker engine here to run
+them)."""
 
 from pathlib import Path
 
@@ -21,23 +22,37 @@ def test_the_stack_has_database_chain_web_and_worker_with_health_checks_and_name
     assert services["web"]["environment"]["LIANZHENG_ANCHOR_IN_SERVE"] == "0"
     for name in ("web", "anchor-worker"):
         assert services[name]["env_file"] == ".env"  # never the owner's credentials
-    assert services["migrate"]["env_file"] == [".env", ".env.owner"] and services["db"]["env_file"] == ".env.owner"
+    assert (
+        services["migrate"]["env_file"] == [".env", ".env.owner"]
+        and services["db"]["env_file"] == ".env.owner"
+    )
 
 
 def test_every_secret_file_and_variable_the_stack_names_is_documented():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     example = (ROOT / ".env.example").read_text()
-    for variable in ("DATABASE_URL", "LIANZHENG_CONTRACT_ADDRESS", "LIANZHENG_ANCHOR_KEYSTORE_PASSWORD"):
+    for variable in (
+        "DATABASE_URL",
+        "LIANZHENG_CONTRACT_ADDRESS",
+        "LIANZHENG_ANCHOR_KEYSTORE_PASSWORD",
+    ):
         assert f"{variable}=" in example
     owner = (ROOT / ".env.owner.example").read_text()
     assert "POSTGRES_PASSWORD=" in owner and "LIANZHENG_MIGRATION_DATABASE_URL=" in owner
     assert "POSTGRES_PASSWORD" not in example
-    assert set(compose["secrets"]) == {"checkpoint_key", "party_secret", "package_key", "anchor_keystore"}
+    assert set(compose["secrets"]) == {
+        "checkpoint_key",
+        "party_secret",
+        "package_key",
+        "anchor_keystore",
+    }
 
 
 def test_the_image_runs_gunicorn_with_the_shared_config():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "verify_portal.web:create_app()"]' in dockerfile
+    assert (
+        'CMD ["gunicorn", "-c", "gunicorn.conf.py", "verify_portal.web:create_app()"]' in dockerfile
+    )
     assert "pip install --no-cache-dir -e ." in dockerfile and "USER lianzheng" in dockerfile
 
 
@@ -46,9 +61,15 @@ def test_installing_the_npm_packages_leaves_the_lock_file_as_committed(tmp_path)
 
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-    subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=clone, check=True,
-                   capture_output=True)
-    changed = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True).stdout
+    subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+        cwd=clone,
+        check=True,
+        capture_output=True,
+    )
+    changed = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True
+    ).stdout
     assert changed == ""
     assert "npm ci" in (ROOT / "Makefile").read_text()
     assert "git status --porcelain" in (ROOT / ".ci" / "run").read_text()

@@ -1,4 +1,5 @@
-"""`python -m verify_portal` is the `lianzheng` command (used by `serve` to start its anchor worker)."""
+"""`python -m verify_portal` is the `lianzheng` command (used by `serve` to start its anchor
+worker)."""
 
 from verify_portal.cli import main
 

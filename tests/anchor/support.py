@@ -1,4 +1,5 @@
-"""Helpers of the anchoring tests: contract transactions from anvil's accounts, log appends, workers."""
+"""Helpers of the anchoring tests: contract transactions from anvil's accounts, log appends,
+workers."""
 
 from __future__ import annotations
 
@@ -27,9 +28,16 @@ def transact(contract: AnchorContract, function: str, *args: object, sender: int
     with refusals(function):
         gas = call.estimate_gas({"from": account.address})
     fees = chain.fees()
-    tx = call.build_transaction({"from": account.address, "nonce": chain.nonce(account.address), "gas": gas * 2,
-                                 "maxFeePerGas": fees.max_fee, "maxPriorityFeePerGas": fees.priority_fee,
-                                 "chainId": chain.chain_id})
+    tx = call.build_transaction(
+        {
+            "from": account.address,
+            "nonce": chain.nonce(account.address),
+            "gas": gas * 2,
+            "maxFeePerGas": fees.max_fee,
+            "maxPriorityFeePerGas": fees.priority_fee,
+            "chainId": chain.chain_id,
+        }
+    )
     signed = account.sign_transaction(tx)
     chain.send_raw(bytes(signed.raw_transaction))
     receipt = chain.w3.eth.wait_for_transaction_receipt(signed.hash, timeout=30)
@@ -57,13 +65,21 @@ class AlwaysLeader:
         return contextlib.nullcontext()
 
 
-FAST = Policy(interval=0.0, max_leaves=10_000, confirmations=3, stuck_after=3600, poll=0.05, receipt_wait=5)
+FAST = Policy(
+    interval=0.0, max_leaves=10_000, confirmations=3, stuck_after=3600, poll=0.05, receipt_wait=5
+)
 
 
-def worker(services: Services, target: Target, policy: Policy = FAST, leadership: Leadership | None = None,
-           **kwargs: object) -> AnchorWorker:
-    return AnchorWorker(services.sessions, services.store, target, policy, leadership or AlwaysLeader(),
-                        **kwargs)  # type: ignore[arg-type]
+def worker(
+    services: Services,
+    target: Target,
+    policy: Policy = FAST,
+    leadership: Leadership | None = None,
+    **kwargs: object,
+) -> AnchorWorker:
+    return AnchorWorker(
+        services.sessions, services.store, target, policy, leadership or AlwaysLeader(), **kwargs
+    )  # type: ignore[arg-type]
 
 
 def records(services: Services) -> list[AnchorRecord]:
@@ -72,7 +88,8 @@ def records(services: Services) -> list[AnchorRecord]:
 
 
 def settle(w: AnchorWorker, chain, rounds: int = 10) -> None:  # type: ignore[no-untyped-def]
-    """Cycle until every anchor is final, mining past anvil's finality lag (64 blocks) when needed."""
+    """Cycle until every anchor is final, mining past anvil's finality lag (64 blocks) when
+    needed."""
     for _ in range(rounds):
         w.cycle()
         if all(r.status == "final" for r in records_of(w)):

@@ -1,4 +1,5 @@
-"""The anchor account: keys from a keystore or the environment; anvil's public keys refused in production."""
+"""The anchor account: keys from a keystore or the environment; anvil's public keys refused in
+production."""
 
 import json
 

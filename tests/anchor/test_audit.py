@@ -14,7 +14,9 @@ from verify_portal.app.services import build, migrate
 
 def _other_database(services, tmp_path):
     """Another database with the same keys: what a rewrite or an old backup would look like."""
-    other = build(dataclasses.replace(services.settings, database_url=f"sqlite:///{tmp_path / 'other.db'}"))
+    other = build(
+        dataclasses.replace(services.settings, database_url=f"sqlite:///{tmp_path / 'other.db'}")
+    )
     migrate(other.engine)
     return other
 
@@ -46,17 +48,24 @@ def test_a_log_rewritten_and_re_signed_after_anchoring_is_named(services, target
     rewritten = _other_database(services, tmp_path)
     append(rewritten, 5)
     report = _compare(rewritten, target)
-    assert [f.where for f in report.findings][:1] == [f"anchor at size 5 (block {target.chain.latest_number()})"]
+    assert [f.where for f in report.findings][:1] == [
+        f"anchor at size 5 (block {target.chain.latest_number()})"
+    ]
     assert "changed after it was anchored" in report.findings[0].problem
 
 
 def test_an_anchor_beyond_the_log_names_missing_events(services, target, tmp_path):
     append(services, 4)
     worker(services, target).cycle()
-    restored = _other_database(services, tmp_path)  # e.g. restored from a backup older than the anchor
+    restored = _other_database(
+        services, tmp_path
+    )  # e.g. restored from a backup older than the anchor
     append(restored, 2)
     report = _compare(restored, target)
-    assert len(report.findings) == 1 and "acknowledged events are missing" in report.findings[0].problem
+    assert (
+        len(report.findings) == 1
+        and "acknowledged events are missing" in report.findings[0].problem
+    )
 
 
 def test_a_record_of_an_anchor_the_chain_lacks_is_named(services, target):

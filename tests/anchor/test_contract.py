@@ -1,4 +1,5 @@
-"""EvidenceAnchor on a real anvil: anchors extend history, never rewrite it; only anchorers write."""
+"""EvidenceAnchor on a real anvil: anchors extend history, never rewrite it; only anchorers
+write."""
 
 import random
 
@@ -14,7 +15,9 @@ TREE = trees.leaves(300)
 
 
 def anchor(contract, size, proof=(), root=None, sender=0):
-    return transact(contract, "anchor", size, root or trees.root(TREE, size), list(proof), sender=sender)
+    return transact(
+        contract, "anchor", size, root or trees.root(TREE, size), list(proof), sender=sender
+    )
 
 
 def refusal(excinfo):
@@ -41,7 +44,9 @@ def test_each_anchor_emits_anchored_with_the_previous_size(contract):
     anchor(contract, 20, trees.consistency(TREE, 10, 20))
     events = contract.anchored_events(0)
     assert [(e.size, e.root, e.previous_size) for e in events] == [
-        (10, trees.root(TREE, 10), 0), (20, trees.root(TREE, 20), 10)]
+        (10, trees.root(TREE, 10), 0),
+        (20, trees.root(TREE, 20), 10),
+    ]
 
 
 def test_a_wrong_consistency_proof_is_refused_as_inconsistent_history(contract):

@@ -1,4 +1,5 @@
-"""The contract and the Python verifier agree on every RFC 9162 vector, accepting and rejecting alike.
+"""The contract and the Python verifier agree on every RFC 9162 vector, accepting and rejecting
+alike.
 
 Each vector runs on one deployed contract inside an anvil snapshot that is
 reverted afterwards, so every vector starts from an empty contract.
@@ -58,7 +59,11 @@ def _python_accepts(check, *args):
 
 @pytest.mark.parametrize("case", cases("inclusion"))
 def test_on_chain_inclusion_agrees_with_python(fresh, case):
-    leaf, root, proof = base64.b64decode(case["leafHash"]), base64.b64decode(case["root"]), b64_list(case["proof"])
+    leaf, root, proof = (
+        base64.b64decode(case["leafHash"]),
+        base64.b64decode(case["root"]),
+        b64_list(case["proof"]),
+    )
     index, size = case["leafIdx"], case["treeSize"]
     expected = _python_accepts(merkle.verify_inclusion, index, size, leaf, proof, root)
     assert expected is not case["wantErr"]
@@ -76,7 +81,11 @@ def test_on_chain_inclusion_agrees_with_python(fresh, case):
 @pytest.mark.parametrize("case", cases("consistency"))
 def test_on_chain_anchoring_agrees_with_python_consistency(fresh, case):
     size1, size2 = case["size1"], case["size2"]
-    root1, root2, proof = base64.b64decode(case["root1"]), base64.b64decode(case["root2"]), b64_list(case["proof"])
+    root1, root2, proof = (
+        base64.b64decode(case["root1"]),
+        base64.b64decode(case["root2"]),
+        b64_list(case["proof"]),
+    )
     expected = _python_accepts(merkle.verify_consistency, size1, size2, root1, root2, proof)
     assert expected is not case["wantErr"]
     if not _anchor_first(fresh, size1, root1):
@@ -87,10 +96,14 @@ def test_on_chain_anchoring_agrees_with_python_consistency(fresh, case):
     try:
         transact(fresh, "anchor", size2, root2, proof)
         on_chain, error = True, None
-    except (AnchorRefused, MismatchedABI) as exc:  # MismatchedABI: a proof hash that is not 32 bytes
+    except (
+        AnchorRefused,
+        MismatchedABI,
+    ) as exc:  # MismatchedABI: a proof hash that is not 32 bytes
         on_chain, error = False, getattr(exc, "details", {}).get("error")
     if expected and size1 == size2:
-        # Python accepts the empty proof between equal trees; the contract has nothing new to anchor.
+        # Python accepts the empty proof between equal trees; the contract has nothing new to
+        # anchor.
         assert error == "AlreadyAnchored"
     else:
         assert on_chain is expected, error

@@ -1,4 +1,5 @@
-"""The embedded chain: anvil under the data directory, its state and contract kept across restarts."""
+"""The embedded chain: anvil under the data directory, its state and contract kept across
+restarts."""
 
 import os
 import signal
@@ -33,7 +34,9 @@ def test_up_starts_anvil_once_and_the_contract_is_deployed_once(local):
     assert Chain(running.rpc_url).code_at(deployment.contract)
 
 
-def test_a_port_taken_between_picking_it_and_anvil_binding_it_is_given_up_for_another(local, monkeypatch):
+def test_a_port_taken_between_picking_it_and_anvil_binding_it_is_given_up_for_another(
+    local, monkeypatch
+):
     with socket.socket() as taken, socket.socket() as spare:
         taken.bind(("127.0.0.1", 0))
         taken.listen()  # another process's server, answering on the port we are about to pick
@@ -52,8 +55,13 @@ def test_anchors_survive_a_restart_of_the_local_chain(local):
     running, _ = local.up()
     deployment = local.ensure_contract(Chain(running.rpc_url))
     tree = trees.leaves(8)
-    receipt = transact(AnchorContract(Chain(running.rpc_url), deployment.contract), "anchor", 8,
-                       trees.root(tree, 8), [])
+    receipt = transact(
+        AnchorContract(Chain(running.rpc_url), deployment.contract),
+        "anchor",
+        8,
+        trees.root(tree, 8),
+        [],
+    )
     assert local.down()
     assert local.running() is None
 
@@ -102,4 +110,6 @@ def test_the_local_chain_mines_only_on_demand(local):
     for _ in range(3):
         local.produce_block(chain)
     assert chain.latest_number() == before + 3
-    assert chain.finalized_number() == chain.latest_number() - 2  # one slot per epoch: two blocks behind
+    assert (
+        chain.finalized_number() == chain.latest_number() - 2
+    )  # one slot per epoch: two blocks behind

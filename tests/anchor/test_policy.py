@@ -34,10 +34,14 @@ def test_without_a_finalized_tag_final_means_enough_confirmations():
 
 
 def test_a_replacement_outbids_the_stuck_transaction_by_a_quarter():
-    fees = replacement_fees(Fees(max_fee=1000, priority_fee=100), current=Fees(max_fee=10, priority_fee=1))
+    fees = replacement_fees(
+        Fees(max_fee=1000, priority_fee=100), current=Fees(max_fee=10, priority_fee=1)
+    )
     assert fees.priority_fee >= 125 and fees.max_fee >= 1250
 
 
 def test_a_replacement_follows_the_market_when_it_rose_further():
-    fees = replacement_fees(Fees(max_fee=1000, priority_fee=100), current=Fees(max_fee=5000, priority_fee=400))
+    fees = replacement_fees(
+        Fees(max_fee=1000, priority_fee=100), current=Fees(max_fee=5000, priority_fee=400)
+    )
     assert fees.priority_fee == 400 and fees.max_fee >= 5400

@@ -77,7 +77,9 @@ def test_an_anchor_is_final_once_its_block_is_finalized(services, target):
 
 def test_the_worker_refuses_to_anchor_on_a_contract_holding_another_history(services, target):
     append(services, 4)
-    transact(target.contract, "anchor", 2, b"\x07" * 32, [])  # someone anchored a root our log never had
+    transact(
+        target.contract, "anchor", 2, b"\x07" * 32, []
+    )  # someone anchored a root our log never had
     with pytest.raises(HistoryMismatch, match="size 2"):
         worker(services, target).cycle()
     assert records(services) == []

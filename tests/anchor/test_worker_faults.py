@@ -1,4 +1,5 @@
-"""Exactly once under faults: the worker killed at each step, a reorganised chain, a stuck transaction."""
+"""Exactly once under faults: the worker killed at each step, a reorganised chain, a stuck
+transaction."""
 
 import multiprocessing
 import os
@@ -30,8 +31,16 @@ def _run_until_killed(step, settings, rpc_url, address, deploy_block):  # runs i
 
 
 def _kill_worker_at(step, services, target):
-    child = multiprocessing.get_context("fork").Process(target=_run_until_killed, args=(
-        step, services.settings, target.chain.url, target.contract.address, target.deploy_block))
+    child = multiprocessing.get_context("fork").Process(
+        target=_run_until_killed,
+        args=(
+            step,
+            services.settings,
+            target.chain.url,
+            target.contract.address,
+            target.deploy_block,
+        ),
+    )
     child.start()
     child.join(60)
     assert child.exitcode == 9, f"the worker did not reach {step}"
@@ -40,7 +49,9 @@ def _kill_worker_at(step, services, target):
 def _assert_each_anchor_once(services, target, sizes, nonce_before):
     chain_events = target.contract.anchored_events(target.deploy_block)
     assert [e.size for e in chain_events] == sizes
-    assert [(r.size, r.tx_hash) for r in records(services)] == [(e.size, e.tx_hash) for e in chain_events]
+    assert [(r.size, r.tx_hash) for r in records(services)] == [
+        (e.size, e.tx_hash) for e in chain_events
+    ]
     # One transaction per anchor from the anchor account: nothing was sent twice.
     assert target.chain.nonce(target.account.address) - nonce_before == len(sizes)
 
@@ -100,7 +111,9 @@ def test_an_anchor_whose_block_a_reorganisation_dropped_is_submitted_again(servi
     assert [e.size for e in target.contract.anchored_events(target.deploy_block)] == [7]
 
 
-def test_a_transaction_stuck_in_the_pool_is_replaced_with_a_higher_fee_not_duplicated(services, private_anvil):
+def test_a_transaction_stuck_in_the_pool_is_replaced_with_a_higher_fee_not_duplicated(
+    services, private_anvil
+):
     target = _private_target(private_anvil)
     chain = target.chain
     chain.rpc("evm_setAutomine", [False])  # nothing gets mined: the anchor sits in the pool

@@ -1,4 +1,5 @@
-"""The chain down, several workers on one database: events still go in, anchoring resumes, one anchors."""
+"""The chain down, several workers on one database: events still go in, anchoring resumes, one
+anchors."""
 
 import threading
 
@@ -18,7 +19,9 @@ def _status(services):
         return session.get(WorkerStatus, 1)
 
 
-def test_while_the_chain_is_down_events_are_accepted_and_anchored_once_it_is_back(services, private_anvil):
+def test_while_the_chain_is_down_events_are_accepted_and_anchored_once_it_is_back(
+    services, private_anvil
+):
     chain = Chain(private_anvil.url, timeout=2)
     address, block, _ = deploy(chain, development_account(0))
     target = Target(chain, AnchorContract(chain, address), development_account(0), block)
@@ -31,7 +34,11 @@ def test_while_the_chain_is_down_events_are_accepted_and_anchored_once_it_is_bac
     delays = [w._guarded_cycle(0.05), w._guarded_cycle(0.1)]
     assert delays == [0.1, 0.2]  # backing off
     status = _status(services)
-    assert status.healthy == 0 and "unreachable" in status.last_error and status.chain_down_since is not None
+    assert (
+        status.healthy == 0
+        and "unreachable" in status.last_error
+        and status.chain_down_since is not None
+    )
 
     private_anvil.start()  # same port, state reloaded from its file
     assert w._guarded_cycle(0.2) == w.policy.poll
@@ -64,7 +71,9 @@ def test_of_two_workers_on_one_postgresql_exactly_one_anchors(services, target):
     assert held.count(True) == 0  # both released on stop
     assert len(cycled_by) == 1  # only the lock holder ever ran a cycle
     events = target.contract.anchored_events(target.deploy_block)
-    assert len(events) >= 2 and len({e.size for e in events}) == len(events)  # anchored, no size twice
+    assert len(events) >= 2 and len({e.size for e in events}) == len(
+        events
+    )  # anchored, no size twice
     assert [r.size for r in records(services)] == [e.size for e in events]
 
 
@@ -81,6 +90,7 @@ def test_the_advisory_lock_passes_to_the_second_worker_when_the_first_lets_go(se
 
 def test_on_sqlite_a_lock_file_beside_the_database_lets_one_worker_in(tmp_path):
     from ledger.db import make_engine
+
     engine = make_engine(f"sqlite:///{tmp_path / 'lz.db'}")
     first, second = leader.for_engine(engine), leader.for_engine(engine)
     assert first.acquire() and not second.acquire()

@@ -1,4 +1,5 @@
-"""The committed ABI and bytecode are what the pinned solc makes of the committed source (DESIGN.md: Chain)."""
+"""The committed ABI and bytecode are what the pinned solc makes of the committed source (DESIGN.md:
+Chain)."""
 
 import json
 import shutil
@@ -9,8 +10,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _check(contracts: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["node", str(contracts / "compile.mjs"), "--check"], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        ["node", str(contracts / "compile.mjs"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_committed_artifacts_match_a_fresh_compile():

@@ -1,5 +1,6 @@
-"""Schemathesis against the OpenAPI document on the live service, on SQLite and on PostgreSQL: no 5xx, no
-answer outside the document, and a refused request changes nothing (no row, no leaf, no blob)."""
+"""Schemathesis against the OpenAPI document on the live service, on SQLite and on PostgreSQL: no
+5xx, no answer outside the document, and a refused request changes nothing (no row, no leaf, no
+blob)."""
 
 import json
 import os
@@ -18,8 +19,14 @@ from tests.conftest import pg_schema
 from tests.support.serve import BIN, Server
 from verify_portal.web import openapi
 
-CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
-          checks.response_schema_conformance, checks.response_headers_conformance, checks.ignored_auth]
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+    checks.response_headers_conformance,
+    checks.ignored_auth,
+]
 # The anchor worker's own bookkeeping is not a request's doing.
 WATCHED = [t for t in Base.metadata.sorted_tables if t.name not in ("anchors", "anchor_worker")]
 
@@ -43,11 +50,20 @@ class Live:
 def live(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("fuzz")
     with _database(request, folder) as database_url:
-        env = {**os.environ, "LIANZHENG_DATA_DIR": str(folder / "var"), "DATABASE_URL": database_url,
-               "LIANZHENG_ANCHOR_IN_SERVE": "0"}
+        env = {
+            **os.environ,
+            "LIANZHENG_DATA_DIR": str(folder / "var"),
+            "DATABASE_URL": database_url,
+            "LIANZHENG_ANCHOR_IN_SERVE": "0",
+        }
         subprocess.run([BIN, "db", "upgrade"], env=env, check=True, capture_output=True)
-        token = subprocess.run([BIN, "user", "add", "admin-1", "--role", "admin"], env=env, check=True,
-                               capture_output=True, text=True).stdout.strip()
+        token = subprocess.run(
+            [BIN, "user", "add", "admin-1", "--role", "admin"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         with Server(env) as server:
             live = Live(server, database_url, folder / "var", token)
             yield live
@@ -76,9 +92,14 @@ def test_the_live_service_serves_the_document_the_fuzzing_reads(live):
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_to_its_document_and_a_refused_request_changes_nothing(case, live):
     before = live.known if live.known is not None else live.state()  # as the last request left it
-    response = case.call(base_url=live.server.url, headers={"Authorization": f"Bearer {live.token}"}, timeout=30)
-    # /readyz answers 503 by design while a dependency is down (here: no chain); it is documented, not an error.
+    response = case.call(
+        base_url=live.server.url, headers={"Authorization": f"Bearer {live.token}"}, timeout=30
+    )
+    # /readyz answers 503 by design while a dependency is down (here: no chain); it is documented,
+    # not an error.
     case.validate_response(response, checks=CHECKS[1:] if case.path == "/readyz" else CHECKS)
     live.known = live.state()
     if response.status_code >= 400:
-        assert live.known == before, f"{case.method} {case.path} answered {response.status_code} but changed state"
+        assert live.known == before, (
+            f"{case.method} {case.path} answered {response.status_code} but changed state"
+        )

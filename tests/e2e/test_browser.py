@@ -1,9 +1,10 @@
-"""The portal in a real browser (Debian's Chromium driven by Playwright) against the running service.
+"""The portal in a real browser (Debian's Chromium driven by Playwright) against the running
+service.
 
 A citizen checks a case by QR link and by typing the code and sees the proof checked in the browser;
-a court uploads a package and a tampered one; a supervisor signs in, exports a case from its page, and
-sees a tampered log flagged after direct database tampering. Screenshots go to test-output/screenshots.
-"""
+a court uploads a package and a tampered one; a supervisor signs in, exports a case from its page,
+and sees a tampered log flagged after direct database tampering. Screenshots go to
+test-output/screenshots."""
 
 import json
 import os
@@ -30,8 +31,10 @@ PASSWORD = "a long supervisor password"
 @pytest.fixture
 def browser():
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         yield chromium
         chromium.close()
 
@@ -58,8 +61,14 @@ def _shot(page, name):
 
 
 def test_citizen_court_and_supervisor_in_a_real_browser(browser, tmp_path, media_dir):
-    env = {**os.environ, "LIANZHENG_DATA_DIR": str(tmp_path / "var"), "LIANZHENG_ANCHOR_INTERVAL": "1"}
-    _cli(env, "chain", "up")  # started apart so that its RPC address is known before the portal starts
+    env = {
+        **os.environ,
+        "LIANZHENG_DATA_DIR": str(tmp_path / "var"),
+        "LIANZHENG_ANCHOR_INTERVAL": "1",
+    }
+    _cli(
+        env, "chain", "up"
+    )  # started apart so that its RPC address is known before the portal starts
     rpc_url = json.loads((tmp_path / "var" / "chain" / "anvil.json").read_text())["rpc_url"]
     env["LIANZHENG_PUBLIC_RPC_URL"] = rpc_url  # citizens' browsers check anchors there themselves
     try:
@@ -73,10 +82,15 @@ def _browse(browser, env, tmp_path):
         token = _cli(env, "user", "add", "officer-1", "--role", "officer").stdout.strip()
         _cli(env, "user", "add", "supervisor-1", "--role", "supervisor")
         _cli(env, "user", "password", "supervisor-1", "--password", PASSWORD)
-        _, body = request(f"{server.url}/api/v1/cases", {"source": "patrol", "violation_type": "stall",
-                                                          "district": "xuhui"}, token)
+        _, body = request(
+            f"{server.url}/api/v1/cases",
+            {"source": "patrol", "violation_type": "stall", "district": "xuhui"},
+            token,
+        )
         case_no = json.loads(body)["case_no"]
-        issued = json.loads(request(f"{server.url}/api/v1/cases/{case_no}/verification-code", {}, token)[1])
+        issued = json.loads(
+            request(f"{server.url}/api/v1/cases/{case_no}/verification-code", {}, token)[1]
+        )
         code = issued["code"]
         _all_anchored(server)
 
@@ -116,8 +130,10 @@ def _browse(browser, env, tmp_path):
         with zipfile.ZipFile(package) as z, zipfile.ZipFile(tampered, "w") as out:
             for info in z.infolist():
                 data = z.read(info)
-                out.writestr(info.filename, data.replace(b"patrol", b"camera") if "/events/" in info.filename
-                             else data)
+                out.writestr(
+                    info.filename,
+                    data.replace(b"patrol", b"camera") if "/events/" in info.filename else data,
+                )
         page.goto(f"{server.url}/court")
         page.set_input_files("input[name=package]", str(tampered))
         page.click("form button[type=submit]")
@@ -133,7 +149,9 @@ def _browse(browser, env, tmp_path):
         page.click("button[type=submit]")
         page.wait_for_selector("#by-state")
         _shot(page, "supervisor-dashboard")
-        _all_anchored(server)  # the court's export added custody events; the page's export waits for them
+        _all_anchored(
+            server
+        )  # the court's export added custody events; the page's export waits for them
         page.goto(f"{server.url}/staff/cases/{case_no}")
         _shot(page, "supervisor-case")
         with page.expect_download() as download:
@@ -142,10 +160,16 @@ def _browse(browser, env, tmp_path):
         download.value.save_as(exported)
         assert verifier.verify(str(exported), TrustRoots([TrustRoot.from_document(root)])).passed
 
-        database = sqlite3.connect(tmp_path / "var" / "lianzheng.db")  # someone with the database file
-        first_event = bytes(database.execute("SELECT data FROM log_leaves WHERE leaf_index = 0").fetchone()[0])
+        database = sqlite3.connect(
+            tmp_path / "var" / "lianzheng.db"
+        )  # someone with the database file
+        first_event = bytes(
+            database.execute("SELECT data FROM log_leaves WHERE leaf_index = 0").fetchone()[0]
+        )
         drop_triggers(database)
-        database.execute("UPDATE log_leaves SET data = CAST('{\"forged\":1}' AS BLOB) WHERE leaf_index = 0")
+        database.execute(
+            "UPDATE log_leaves SET data = CAST('{\"forged\":1}' AS BLOB) WHERE leaf_index = 0"
+        )
         database.commit()
         database.close()
         assert _cli(env, "audit", check=False).returncode == 2
@@ -154,8 +178,10 @@ def _browse(browser, env, tmp_path):
         assert "leaf 0" in page.inner_text("#audit-findings")
         _shot(page, "supervisor-tampering-flagged")
 
-        # Someone with the database file rewrites the case's first step and makes the whole log agree
-        # with it, re-signing every checkpoint with a key of their own: the citizen's browser refuses it.
+        # Someone with the database file rewrites the case's first step and makes the whole log
+        # agree
+        # with it, re-signing every checkpoint with a key of their own: the citizen's browser
+        # refuses it.
         first = json.loads(request(f"{server.url}/api/v1/log/receipt?index=0")[1])
         forged = first_event.replace(b'"source":"patrol"', b'"source":"camera"')
         rewrite_history(tmp_path / "var" / "lianzheng.db", 0, forged, root["log_origin"])

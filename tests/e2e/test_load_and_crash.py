@@ -1,5 +1,6 @@
-"""The production topology under mixed load, then under kill -9 of web workers, the server and the anchor
-worker (bench/load.py, shortened): nothing acknowledged is lost, nothing anchored twice, chain = log."""
+"""The production topology under mixed load, then under kill -9 of web workers, the server and the
+anchor worker (bench/load.py, shortened): nothing acknowledged is lost, nothing anchored twice,
+chain = log."""
 
 import pytest
 
@@ -8,7 +9,9 @@ from bench import load
 
 @pytest.fixture(scope="module")
 def figures(tmp_path_factory):
-    return load.run(tmp_path_factory.mktemp("load"), duration=8, chaos_duration=24, users=12, seed=11)
+    return load.run(
+        tmp_path_factory.mktemp("load"), duration=8, chaos_duration=24, users=12, seed=11
+    )
 
 
 def test_the_clean_load_phase_is_served_without_failures(figures):
@@ -17,7 +20,9 @@ def test_the_clean_load_phase_is_served_without_failures(figures):
 
 
 def test_every_kind_of_process_was_killed_during_the_second_phase(figures):
-    assert all(count >= 1 for count in figures["chaos"]["kills"].values()), figures["chaos"]["kills"]
+    assert all(count >= 1 for count in figures["chaos"]["kills"].values()), figures["chaos"][
+        "kills"
+    ]
 
 
 def test_every_acknowledged_write_is_in_the_log_after_the_kills(figures):
@@ -29,7 +34,9 @@ def test_every_acknowledged_write_is_in_the_log_after_the_kills(figures):
 def test_nothing_was_anchored_twice_and_every_record_is_a_final_anchor_on_chain(figures):
     checks = figures["checks"]
     assert checks["sizes_strictly_increasing"]
-    assert checks["anchor_transactions"] == checks["new_anchors"] > 0  # no transaction wasted on a repeat
+    assert (
+        checks["anchor_transactions"] == checks["new_anchors"] > 0
+    )  # no transaction wasted on a repeat
     assert checks["records_match_chain"] and checks["records_final"]
 
 

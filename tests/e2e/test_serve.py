@@ -1,4 +1,5 @@
-"""`lianzheng serve` as `make run` starts it: a real process on a port, data kept across restarts."""
+"""`lianzheng serve` as `make run` starts it: a real process on a port, data kept across
+restarts."""
 
 import base64
 import json
@@ -17,7 +18,11 @@ from tests.support.serve import BIN, Server, request
 
 @pytest.fixture
 def env(tmp_path):
-    return {**os.environ, "LIANZHENG_DATA_DIR": str(tmp_path / "var"), "LIANZHENG_ANCHOR_INTERVAL": "1"}
+    return {
+        **os.environ,
+        "LIANZHENG_DATA_DIR": str(tmp_path / "var"),
+        "LIANZHENG_ANCHOR_INTERVAL": "1",
+    }
 
 
 def _anchor_worker_of(parent_pid):
@@ -34,7 +39,8 @@ def _anchor_worker_of(parent_pid):
 
 
 def _processes_of(data_dir):
-    """{"anvil": [pids], "anchor": [pids]}: the local chain and anchor workers serving `data_dir`."""
+    """{"anvil": [pids], "anchor": [pids]}: the local chain and anchor workers serving
+    `data_dir`."""
     found = {"anvil": [], "anchor": []}
     for entry in Path("/proc").iterdir():
         try:
@@ -47,12 +53,17 @@ def _processes_of(data_dir):
             continue
         if any(arg.startswith(str(data_dir).encode()) for arg in command) and b"--state" in command:
             found["anvil"].append(int(entry.name))
-        elif command[-3:-1] == [b"anchor", b"run"] and f"LIANZHENG_DATA_DIR={data_dir}".encode() in environ:
+        elif (
+            command[-3:-1] == [b"anchor", b"run"]
+            and f"LIANZHENG_DATA_DIR={data_dir}".encode() in environ
+        ):
             found["anchor"].append(int(entry.name))
     return found
 
 
-def _wait_for_final_anchor(server, size, timeout=120):  # generous: CI runs it beside the rest of the suite
+def _wait_for_final_anchor(
+    server, size, timeout=120
+):  # generous: CI runs it beside the rest of the suite
     """The anchor list once it shows a final anchor of `size`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -61,7 +72,9 @@ def _wait_for_final_anchor(server, size, timeout=120):  # generous: CI runs it b
             return body
         time.sleep(0.5)
     log = server.log.read_text(errors="replace")[-3000:]
-    raise AssertionError(f"no final anchor of size {size} within {timeout} s: {body}\n--- serve log ---\n{log}")
+    raise AssertionError(
+        f"no final anchor of size {size} within {timeout} s: {body}\n--- serve log ---\n{log}"
+    )
 
 
 def test_serve_starts_on_a_fresh_data_dir_and_keeps_the_log_across_a_restart(env, tmp_path):
@@ -71,9 +84,14 @@ def test_serve_starts_on_a_fresh_data_dir_and_keeps_the_log_across_a_restart(env
         key_before = request(f"{server.url}/api/v1/log/publickey")[1]
         anchors_before = _wait_for_final_anchor(server, 1)  # the worker inside `serve` anchored it
 
-        os.kill(_anchor_worker_of(server.proc.pid), signal.SIGKILL)  # a crashed worker is started again
-        status, body = request(f"{server.url}/api/v1/cases",
-                                {"source": "hotline-12345", "violation_type": "stall", "district": "xuhui"}, token)
+        os.kill(
+            _anchor_worker_of(server.proc.pid), signal.SIGKILL
+        )  # a crashed worker is started again
+        status, body = request(
+            f"{server.url}/api/v1/cases",
+            {"source": "hotline-12345", "violation_type": "stall", "district": "xuhui"},
+            token,
+        )
         assert status == 201, body
         anchors_before = _wait_for_final_anchor(server, 2)
 
@@ -84,10 +102,14 @@ def test_serve_starts_on_a_fresh_data_dir_and_keeps_the_log_across_a_restart(env
         assert request(f"{server.url}/api/v1/log/publickey")[1] == key_before
         status, note = request(f"{server.url}/api/v1/log/checkpoint")
         assert status == 200 and note.split("\n")[1] == "2"
-        status, body = request(f"{server.url}/api/v1/cases",
-                                {"source": "camera", "violation_type": "stall", "district": "xuhui"}, token)
+        status, body = request(
+            f"{server.url}/api/v1/cases",
+            {"source": "camera", "violation_type": "stall", "district": "xuhui"},
+            token,
+        )
         assert status == 201 and json.loads(body)["index"] == 2
-        # The local chain came back with its state: the same contract and the earlier anchor, then a new one.
+        # The local chain came back with its state: the same contract and the earlier anchor, then a
+        # new one.
         anchors = _wait_for_final_anchor(server, 3)
         assert anchors["contract"] == anchors_before["contract"]
         assert anchors_before["anchors"][0] in anchors["anchors"]
@@ -98,9 +120,15 @@ def test_serve_starts_on_a_fresh_data_dir_and_keeps_the_log_across_a_restart(env
         rpc_url = json.loads((tmp_path / "var" / "chain" / "anvil.json").read_text())["rpc_url"]
         root_file = tmp_path / "root.json"
         subprocess.run([BIN, "trust", "export", "-o", str(root_file)], env=env, check=True)
-        assert json.loads(request(f"{server.url}/api/v1/trust")[1]) == json.loads(root_file.read_text())
-        check = subprocess.run([BIN, "verify-receipt", str(receipt_file), "--trust", str(root_file),
-                                "--rpc", rpc_url], env=env, capture_output=True, text=True)
+        assert json.loads(request(f"{server.url}/api/v1/trust")[1]) == json.loads(
+            root_file.read_text()
+        )
+        check = subprocess.run(
+            [BIN, "verify-receipt", str(receipt_file), "--trust", str(root_file), "--rpc", rpc_url],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         assert check.returncode == 0, check.stdout + check.stderr
         assert "receipt VERIFIED" in check.stdout
 
@@ -108,7 +136,9 @@ def test_serve_starts_on_a_fresh_data_dir_and_keeps_the_log_across_a_restart(env
     assert subprocess.run([BIN, "chain", "status"], env=env, capture_output=True).returncode == 1
 
 
-def test_a_killed_server_leaves_no_chain_or_worker_behind_and_its_successor_runs_one_of_each(env, tmp_path):
+def test_a_killed_server_leaves_no_chain_or_worker_behind_and_its_successor_runs_one_of_each(
+    env, tmp_path
+):
     data_dir = tmp_path / "var"
     with Server(env) as server:
         worker = _anchor_worker_of(server.proc.pid)
@@ -137,19 +167,41 @@ def test_every_data_file_is_readable_by_its_owner_only(env, tmp_path, media_dir)
     with Server(env) as server:
         token = server.add_user("officer-1", "officer")
         case_no = server.open_case(token)
-        meta = f"case_no {base64.b64encode(case_no.encode()).decode()},captured_at " + \
-            base64.b64encode(b"2026-11-30T08:00:00+08:00").decode()
-        headers = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0", "Upload-Metadata": meta}
-        created = urllib.request.urlopen(urllib.request.Request(
-            f"{server.url}/api/v1/evidence/uploads", method="POST",
-            headers={**headers, "Upload-Length": "1000"}), timeout=10)
-        urllib.request.urlopen(urllib.request.Request(
-            server.url + created.headers["Location"].removeprefix(server.url), method="PATCH",
-            data=(media_dir / "photo.jpg").read_bytes()[:100],
-            headers={**headers, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}),
-            timeout=10)  # a partial upload stays on disk
+        meta = (
+            f"case_no {base64.b64encode(case_no.encode()).decode()},captured_at "
+            + base64.b64encode(b"2026-11-30T08:00:00+08:00").decode()
+        )
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Tus-Resumable": "1.0.0",
+            "Upload-Metadata": meta,
+        }
+        created = urllib.request.urlopen(
+            urllib.request.Request(
+                f"{server.url}/api/v1/evidence/uploads",
+                method="POST",
+                headers={**headers, "Upload-Length": "1000"},
+            ),
+            timeout=10,
+        )
+        urllib.request.urlopen(
+            urllib.request.Request(
+                server.url + created.headers["Location"].removeprefix(server.url),
+                method="PATCH",
+                data=(media_dir / "photo.jpg").read_bytes()[:100],
+                headers={
+                    **headers,
+                    "Upload-Offset": "0",
+                    "Content-Type": "application/offset+octet-stream",
+                },
+            ),
+            timeout=10,
+        )  # a partial upload stays on disk
         _wait_for_final_anchor(server, 1)
-    loose = [f"{p.relative_to(tmp_path)} {oct(p.stat().st_mode & 0o777)}" for p in (tmp_path / "var").rglob("*")
-             if not p.is_symlink() and p.stat().st_mode & 0o077]
+    loose = [
+        f"{p.relative_to(tmp_path)} {oct(p.stat().st_mode & 0o777)}"
+        for p in (tmp_path / "var").rglob("*")
+        if not p.is_symlink() and p.stat().st_mode & 0o077
+    ]
     assert loose == []
     assert any((tmp_path / "var" / "uploads").iterdir())

@@ -1,5 +1,7 @@
-"""The README's procedure for courts with standard tools alone, run as written against a real package and
-against forgeries: a package re-signed by another key, a rewritten event, a root that is not the one on paper."""
+"""The README's procedure for courts with standard tools alone, run as written against a real
+package and
+against forgeries: a package re-signed by another key, a rewritten event, a root that is not the one
+on paper."""
 
 import json
 import re
@@ -13,12 +15,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tests.support.packages import entries, named, rewrite
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-PATH = f"{Path(sys.executable).parent}:/usr/bin:/bin"  # python3 with cryptography, then the system's tools
+# python3 with cryptography, then the system's tools
+PATH = f"{Path(sys.executable).parent}:/usr/bin:/bin"
 
 
 def _procedure() -> str:
     text = README.read_text()
-    block = re.search(r"<!-- standard-tools -->\n```sh\n(.*?)```\n<!-- /standard-tools -->", text, re.S)
+    block = re.search(
+        r"<!-- standard-tools -->\n```sh\n(.*?)```\n<!-- /standard-tools -->", text, re.S
+    )
     assert block, "README lost its standard-tools procedure"
     return block.group(1)
 
@@ -27,10 +32,20 @@ def _run(package, exported, anvil, tmp_path, fingerprint=None):
     services = exported["services"]
     root = tmp_path / "root.json"
     root.write_text(services.trust.latest_text())
-    env = {"PATH": PATH, "PACKAGE": str(package), "RPC": anvil.url, "ROOT": str(root),
-           "FINGERPRINT": fingerprint or services.trust.latest().fingerprint}
-    return subprocess.run(["bash", "-euo", "pipefail", "-c", _procedure()], cwd=tmp_path, capture_output=True,
-                          text=True, env=env)
+    env = {
+        "PATH": PATH,
+        "PACKAGE": str(package),
+        "RPC": anvil.url,
+        "ROOT": str(root),
+        "FINGERPRINT": fingerprint or services.trust.latest().fingerprint,
+    }
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", _procedure()],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
 
 
 def test_a_court_checks_a_package_with_sha256sum_openssl_python_and_curl(exported, anvil, tmp_path):
@@ -46,21 +61,32 @@ def test_the_procedure_fails_on_a_changed_file(exported, anvil, tmp_path):
     with zipfile.ZipFile(exported["path"]) as z, zipfile.ZipFile(forged, "w") as out:
         for info in z.infolist():
             data = z.read(info)
-            out.writestr(info.filename, data + b" " if info.filename.endswith("custody.json") else data)
+            out.writestr(
+                info.filename, data + b" " if info.filename.endswith("custody.json") else data
+            )
     done = _run(forged, exported, anvil, tmp_path)
     assert done.returncode != 0 and "FAILED" in done.stdout + done.stderr
 
 
-def test_the_procedure_fails_on_a_rewritten_event_re_signed_by_another_key(exported, anvil, tmp_path):
+def test_the_procedure_fails_on_a_rewritten_event_re_signed_by_another_key(
+    exported, anvil, tmp_path
+):
     found = entries(exported["path"])
     event = sorted(n for n in found if "/data/events/" in n)[0]
     found[event] = found[event].replace(b'"stall"', b'"other"')
-    done = _run(rewrite(found, tmp_path / "forged.zip", Ed25519PrivateKey.generate()), exported, anvil, tmp_path)
+    done = _run(
+        rewrite(found, tmp_path / "forged.zip", Ed25519PrivateKey.generate()),
+        exported,
+        anvil,
+        tmp_path,
+    )
     assert done.returncode != 0
     assert "not signed by a package key of the trust root" in done.stderr, done.stdout + done.stderr
 
 
-def test_the_procedure_fails_on_a_rewritten_event_even_signed_by_the_agency(exported, anvil, tmp_path):
+def test_the_procedure_fails_on_a_rewritten_event_even_signed_by_the_agency(
+    exported, anvil, tmp_path
+):
     found = entries(exported["path"])
     event = sorted(n for n in found if "/data/events/" in n)[0]
     found[event] = found[event].replace(b'"stall"', b'"other"')
@@ -74,11 +100,15 @@ def test_the_procedure_refuses_a_root_that_is_not_the_one_on_paper(exported, anv
     assert done.returncode != 0 and "not the one on paper" in done.stderr
 
 
-def test_the_procedure_takes_the_contract_from_the_root_not_from_the_package(exported, anvil, tmp_path):
+def test_the_procedure_takes_the_contract_from_the_root_not_from_the_package(
+    exported, anvil, tmp_path
+):
     found = entries(exported["path"])
     anchor = json.loads(found[named(found, "anchor.json")])
     anchor["contract"] = "0x" + "11" * 20
     found[named(found, "anchor.json")] = json.dumps(anchor).encode()
     package_key = exported["services"].trust.package_ring.first
     done = _run(rewrite(found, tmp_path / "t.zip", package_key), exported, anvil, tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr  # the claim is ignored: the root's contract holds it
+    assert done.returncode == 0, (
+        done.stdout + done.stderr
+    )  # the claim is ignored: the root's contract holds it

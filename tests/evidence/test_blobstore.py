@@ -1,4 +1,5 @@
-"""The blob store: content-addressed, written whole or not at all, never overwritten, verified on read."""
+"""The blob store: content-addressed, written whole or not at all, never overwritten, verified on
+read."""
 
 import hashlib
 
@@ -69,6 +70,7 @@ def test_names_that_are_not_sha256_are_refused(store):
 def test_temp_files_of_a_dead_process_are_swept_and_live_ones_kept(store):
     import os
     import socket
+
     store.tmp.mkdir(parents=True)
     dead = store.tmp / f"upload-{socket.gethostname()}-999999999-abc"
     alive = store.tmp / f"upload-{socket.gethostname()}-{os.getpid()}-abc"

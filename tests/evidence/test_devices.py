@@ -11,7 +11,9 @@ def test_consecutive_segments_naming_their_predecessor_are_continuous():
 
 
 def test_a_dropped_segment_is_a_gap():
-    assert continuity_problem((1, H[1]), 3, H[2]) == "segment 3 follows segment 1: segment 2 missing"
+    assert (
+        continuity_problem((1, H[1]), 3, H[2]) == "segment 3 follows segment 1: segment 2 missing"
+    )
     assert "segments 0 to 1 are missing" in continuity_problem(None, 2, H[1])
 
 

@@ -46,10 +46,14 @@ def _failed(report):
     return [c.name for c in report.checks if c.status == Status.FAIL]
 
 
-def test_a_genuine_package_verifies_against_its_agencys_root_with_the_anchor_not_checked(agency, genuine):
+def test_a_genuine_package_verifies_against_its_agencys_root_with_the_anchor_not_checked(
+    agency, genuine
+):
     report = _verify(genuine, agency.root())
     assert report.verdict == Verdict.VERIFIED and report.exit_code == 0, report.to_json()
-    assert _status(report)["anchor"] == Status.NOT_RUN and "not checked: offline" in report.headline()
+    assert (
+        _status(report)["anchor"] == Status.NOT_RUN and "not checked: offline" in report.headline()
+    )
     assert _status(report)["witnesses"] == Status.NOT_RUN
     assert "no witnesses configured" in report.headline()
     assert agency.root().fingerprint in report.headline() and agency.agency in report.headline()
@@ -57,7 +61,9 @@ def test_a_genuine_package_verifies_against_its_agencys_root_with_the_anchor_not
     assert "data/custody.json" in report.coverage["log"]
 
 
-def test_the_chain_leg_passes_only_through_the_callers_chain_check_with_the_roots_pin(agency, genuine):
+def test_the_chain_leg_passes_only_through_the_callers_chain_check_with_the_roots_pin(
+    agency, genuine
+):
     seen = []
 
     def chain(pin, claim):
@@ -80,23 +86,27 @@ def test_a_package_forged_from_nothing_with_a_strangers_keys_is_not_verified(age
     detail = report.check("checkpoint").detail
     assert forger.signer.key_id.hex() in detail and "does not list" in detail
     assert agency.root().fingerprint in detail
-    assert trust.package_key_id(forger.package_key.public_key().public_bytes_raw()) in \
-        report.check("signature").detail
+    assert (
+        trust.package_key_id(forger.package_key.public_key().public_bytes_raw())
+        in report.check("signature").detail
+    )
     assert _status(report)["manifests"] == Status.NOT_RUN  # refused before hashing the files
 
 
 def test_a_package_anchored_on_another_contract_or_chain_is_not_verified(agency, tmp_path):
-    for change, words in [({"contract": "0x" + "11" * 20}, "the anchor names contract 0x1111"),
-                          ({"chain_id": 1}, "on chain 1;")]:
+    for change, words in [
+        ({"contract": "0x" + "11" * 20}, "the anchor names contract 0x1111"),
+        ({"chain_id": 1}, "on chain 1;"),
+    ]:
         forged = build(agency, tmp_path / "a.zip", anchor=change).path
         report = _verify(forged, agency.root(), chain=lambda pin, claim: "anchored")
         assert _failed(report) == ["anchor"] and words in report.check("anchor").detail
         assert "trusted root pins contract" in report.check("anchor").detail
 
 
-def test_a_genuine_package_re_signed_by_a_stranger_names_the_strangers_key_not_the_agencys(agency,
-                                                                                           genuine,
-                                                                                           tmp_path):
+def test_a_genuine_package_re_signed_by_a_stranger_names_the_strangers_key_not_the_agencys(
+    agency, genuine, tmp_path
+):
     found = entries(genuine)
     custody = json.loads(found[named(found, "custody.json")])
     found[named(found, "custody.json")] = json.dumps(custody[:-1]).encode()  # a view removed
@@ -110,8 +120,9 @@ def test_a_genuine_package_re_signed_by_a_stranger_names_the_strangers_key_not_t
     assert "custody" in _failed(report)
 
 
-def test_custody_edited_and_re_signed_by_the_agencys_own_key_is_caught_by_the_log(agency, genuine,
-                                                                                  tmp_path):
+def test_custody_edited_and_re_signed_by_the_agencys_own_key_is_caught_by_the_log(
+    agency, genuine, tmp_path
+):
     found = entries(genuine)
     custody = json.loads(found[named(found, "custody.json")])
     found[named(found, "custody.json")] = json.dumps(custody[:-1]).encode()
@@ -122,10 +133,14 @@ def test_custody_edited_and_re_signed_by_the_agencys_own_key_is_caught_by_the_lo
 def test_a_signature_time_outside_the_package_keys_period_fails(agency, tmp_path):
     early = build(agency, tmp_path / "early.zip", signed_at=EPOCH - timedelta(days=1)).path
     report = _verify(early, agency.root())
-    assert _failed(report) == ["signature"] and "allows only from" in report.check("signature").detail
+    assert (
+        _failed(report) == ["signature"] and "allows only from" in report.check("signature").detail
+    )
 
 
-def test_a_checkpoint_by_an_unknown_key_fails_the_checkpoint_and_blocks_what_needs_it(agency, tmp_path):
+def test_a_checkpoint_by_an_unknown_key_fails_the_checkpoint_and_blocks_what_needs_it(
+    agency, tmp_path
+):
     stranger = CheckpointSigner(ORIGIN, Ed25519PrivateKey.generate())
     forged = build(agency, tmp_path / "t.zip", checkpoint_signer=stranger).path
     report = _verify(forged, agency.root())
@@ -164,39 +179,57 @@ def test_a_root_that_requires_the_chain_makes_an_offline_check_incomplete(tmp_pa
 
 def test_the_witness_quorum_is_enforced_when_the_root_asks_for_it(tmp_path):
     w1, w2 = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-    agency = Deployment(witnesses=[("court.example/w", w1), ("notary.example/w", w2)], witness_quorum=2)
+    agency = Deployment(
+        witnesses=[("court.example/w", w1), ("notary.example/w", w2)], witness_quorum=2
+    )
     one = build(agency, tmp_path / "one.zip", cosigners=[("court.example/w", w1)]).path
     report = _verify(one, agency.root())
     assert _failed(report) == ["witnesses"] and "1 of the 2" in report.check("witnesses").detail
-    both = build(agency, tmp_path / "both.zip",
-                 cosigners=[("court.example/w", w1), ("notary.example/w", w2)]).path
+    both = build(
+        agency, tmp_path / "both.zip", cosigners=[("court.example/w", w1), ("notary.example/w", w2)]
+    ).path
     assert _verify(both, agency.root()).verdict == Verdict.VERIFIED
     assert "2 of 2 required cosignatures" in _verify(both, agency.root()).headline()
 
 
-def test_a_rotated_root_verifies_packages_signed_before_and_after_and_refuses_out_of_range(tmp_path):
+def test_a_rotated_root_verifies_packages_signed_before_and_after_and_refuses_out_of_range(
+    tmp_path,
+):
     agency = Deployment()
     new_key = Ed25519PrivateKey.generate()
     rotated_at = EPOCH + timedelta(days=30)
     doc = agency.document()
     doc["package_keys"][0]["valid_until"] = "2026-01-31T00:00:00Z"
-    doc["package_keys"].append(trust.package_key_entry(new_key.public_key().public_bytes_raw(), rotated_at))
-    root = trust.TrustRoot.from_document(trust.sign_replacement(doc, agency.root(), agency.package_key))
+    doc["package_keys"].append(
+        trust.package_key_entry(new_key.public_key().public_bytes_raw(), rotated_at)
+    )
+    root = trust.TrustRoot.from_document(
+        trust.sign_replacement(doc, agency.root(), agency.package_key)
+    )
     before = build(agency, tmp_path / "b.zip", signed_at=rotated_at - timedelta(days=1)).path
-    after = build(agency, tmp_path / "a.zip", signed_at=rotated_at + timedelta(days=1), sign_with=new_key).path
+    after = build(
+        agency, tmp_path / "a.zip", signed_at=rotated_at + timedelta(days=1), sign_with=new_key
+    ).path
     late = build(agency, tmp_path / "l.zip", signed_at=rotated_at + timedelta(days=1)).path
     assert _verify(before, root).passed and _verify(after, root).passed
     assert _failed(_verify(late, root)) == ["signature"]
 
 
-# --- hostile input ----------------------------------------------------------------------------------
+# --- hostile input
+# ----------------------------------------------------------------------------------
 
 
 def test_200000_deep_json_in_each_json_file_fails_cleanly(agency, genuine, tmp_path):
     found = entries(genuine)
     deep = b"[" * 200_000 + b"]" * 200_000
-    for part in ("signature.json", "proofs.json", "anchor.json", "custody.json", "evidence/ev-1.json",
-                 "events/"):
+    for part in (
+        "signature.json",
+        "proofs.json",
+        "anchor.json",
+        "custody.json",
+        "evidence/ev-1.json",
+        "events/",
+    ):
         changed = dict(found)
         changed[named(found, part)] = deep
         report = _verify(rewrite(changed, tmp_path / "deep.zip"), agency.root())
@@ -209,10 +242,12 @@ def test_deep_json_does_not_crash_even_with_the_recursion_limit_raised(agency, g
     path = rewrite(found, tmp_path / "deep.zip")
     root_file = tmp_path / "root.json"
     root_file.write_text(json.dumps(agency.document()))
-    probe = ("import sys; sys.setrecursionlimit(100_000)\n"
-             "from evidence import verify\nfrom ledger import trust\n"
-             f"root = trust.TrustRoot.parse(open({str(root_file)!r}).read())\n"
-             f"print(verify.verify({str(path)!r}, trust.TrustRoots([root])).verdict.value)")
+    probe = (
+        "import sys; sys.setrecursionlimit(100_000)\n"
+        "from evidence import verify\nfrom ledger import trust\n"
+        f"root = trust.TrustRoot.parse(open({str(root_file)!r}).read())\n"
+        f"print(verify.verify({str(path)!r}, trust.TrustRoots([root])).verdict.value)"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "NOT VERIFIED", done.stderr[-500:]
 
@@ -236,7 +271,9 @@ def test_a_zip_bomb_of_many_small_entries_is_refused_before_inflating(agency, tm
 def test_an_archive_with_too_many_entries_is_refused_before_zipfile_reads_them(agency, tmp_path):
     many = _zip(tmp_path / "many.zip", [(f"bag/{i}", b"") for i in range(300)], zipfile.ZIP_STORED)
     report = _verify(many, agency.root(), limits=ArchiveLimits(max_entries=200))
-    assert _failed(report) == ["archive"] and "more than 200 entries" in report.check("archive").detail
+    assert (
+        _failed(report) == ["archive"] and "more than 200 entries" in report.check("archive").detail
+    )
 
 
 def test_an_end_record_that_understates_the_entry_count_does_not_hide_them(agency, tmp_path):
@@ -246,7 +283,9 @@ def test_an_end_record_that_understates_the_entry_count_does_not_hide_them(agenc
     struct.pack_into("<HH", data, eocd + 8, 1, 1)  # "one entry" on this disk and in all
     many.write_bytes(bytes(data))
     report = _verify(many, agency.root(), limits=ArchiveLimits(max_entries=200))
-    assert _failed(report) == ["archive"] and "more than 200 entries" in report.check("archive").detail
+    assert (
+        _failed(report) == ["archive"] and "more than 200 entries" in report.check("archive").detail
+    )
 
 
 def test_nothing_is_written_while_verifying_a_hostile_package(agency, tmp_path):
@@ -262,12 +301,15 @@ def test_the_report_round_trips_through_json(agency, genuine):
 
 
 @pytest.mark.filterwarnings("ignore:Duplicate name")
-@pytest.mark.parametrize("members, words", [
-    ([("bag/../../etc/evil", b"x")], "unsafe path"),
-    ([("/etc/evil", b"x")], "unsafe path"),
-    ([("bag/a", b"1"), ("bag/a", b"2")], "twice"),
-    ([("bag/bomb", bytes(64 << 20))], "zip bomb"),
-])
+@pytest.mark.parametrize(
+    "members, words",
+    [
+        ([("bag/../../etc/evil", b"x")], "unsafe path"),
+        ([("/etc/evil", b"x")], "unsafe path"),
+        ([("bag/a", b"1"), ("bag/a", b"2")], "twice"),
+        ([("bag/bomb", bytes(64 << 20))], "zip bomb"),
+    ],
+)
 def test_hostile_archives_are_refused_before_anything_is_trusted(agency, tmp_path, members, words):
     report = _verify(_zip(tmp_path / "hostile.zip", members), agency.root())
     assert _failed(report) == ["archive"] and words in report.check("archive").detail
@@ -276,7 +318,7 @@ def test_hostile_archives_are_refused_before_anything_is_trusted(agency, tmp_pat
 
 def test_a_symbolic_link_in_the_archive_is_refused(agency, tmp_path):
     link = zipfile.ZipInfo("bag/data/link")
-    link.external_attr = (0o120777 << 16)
+    link.external_attr = 0o120777 << 16
     with zipfile.ZipFile(tmp_path / "link.zip", "w") as z:
         z.writestr(link, b"/etc/passwd")
     report = _verify(tmp_path / "link.zip", agency.root())
@@ -296,8 +338,10 @@ def test_a_file_beyond_the_manifests_is_named_as_covered_by_nothing(agency, genu
     found[f"{base}/data/extra.txt"] = b"slipped in"
     report = _verify(rewrite(found, tmp_path / "t.zip"), agency.root())
     assert "manifests" in _failed(report)
-    assert "data/extra.txt" in report.check("manifests").detail and "nothing covers" in \
-        report.check("manifests").detail
+    assert (
+        "data/extra.txt" in report.check("manifests").detail
+        and "nothing covers" in report.check("manifests").detail
+    )
 
 
 def test_a_package_signed_by_a_stranger_does_not_say_its_events_are_included(agency, tmp_path):
@@ -305,4 +349,6 @@ def test_a_package_signed_by_a_stranger_does_not_say_its_events_are_included(age
     report = _verify(forged, agency.root())
     assert report.verdict == Verdict.NOT_VERIFIED
     assert _status(report)["inclusion"] == Status.NOT_RUN
-    assert report.leg("included") == Status.NOT_RUN and "包含 included: not run" in report.headline()
+    assert (
+        report.leg("included") == Status.NOT_RUN and "包含 included: not run" in report.headline()
+    )

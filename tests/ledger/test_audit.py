@@ -17,8 +17,12 @@ def log_of_ten(services):
         add_user(session, "officer", Role.OFFICER)
     with services.sessions() as session:
         actor = by_username(session, "officer")
-    cases = [services.cases.create(actor, {"source": "camera", "violation_type": "stall", "district": "d1"})
-             for _ in range(3)]
+    cases = [
+        services.cases.create(
+            actor, {"source": "camera", "violation_type": "stall", "district": "d1"}
+        )
+        for _ in range(3)
+    ]
     for state in ("FILED", "INVESTIGATING"):
         for c in cases:
             services.cases.transition(actor, c["case_no"], state, {})
@@ -44,7 +48,11 @@ def test_an_untouched_log_audits_clean(log_of_ten):
 def test_a_changed_event_is_named_by_its_leaf(log_of_ten):
     with log_of_ten.engine.connect() as conn:
         data = conn.execute(text("SELECT data FROM log_leaves WHERE leaf_index = 4")).scalar()
-    tamper(log_of_ten, "UPDATE log_leaves SET data = :d WHERE leaf_index = 4", d=data.replace(b"officer", b"0fficer"))
+    tamper(
+        log_of_ten,
+        "UPDATE log_leaves SET data = :d WHERE leaf_index = 4",
+        d=data.replace(b"officer", b"0fficer"),
+    )
     report = _audit(log_of_ten)
     assert "leaf 4" in _wheres(report)
     assert any("changed" in f.problem for f in report.findings if f.where == "leaf 4")
@@ -68,7 +76,11 @@ def test_two_swapped_leaves_are_both_named(log_of_ten):
 
 
 def test_a_changed_stored_node_is_named_and_no_leaf_is_blamed(log_of_ten):
-    tamper(log_of_ten, "UPDATE log_nodes SET hash = :h WHERE level = 2 AND node_index = 1", h=b"\x11" * 32)
+    tamper(
+        log_of_ten,
+        "UPDATE log_nodes SET hash = :h WHERE level = 2 AND node_index = 1",
+        h=b"\x11" * 32,
+    )
     report = _audit(log_of_ten)
     assert _wheres(report) == {"node (level 2, index 1)"}
 
@@ -76,7 +88,12 @@ def test_a_changed_stored_node_is_named_and_no_leaf_is_blamed(log_of_ten):
 def test_a_forged_checkpoint_is_named(log_of_ten):
     forger = CheckpointSigner(log_of_ten.store.origin, Ed25519PrivateKey.generate())
     note = forger.sign(8, b"\x22" * 32)
-    tamper(log_of_ten, "UPDATE log_checkpoints SET note = :n, root = :r WHERE size = 8", n=note, r=b"\x22" * 32)
+    tamper(
+        log_of_ten,
+        "UPDATE log_checkpoints SET note = :n, root = :r WHERE size = 8",
+        n=note,
+        r=b"\x22" * 32,
+    )
     report = _audit(log_of_ten)
     assert any(f.where == "checkpoint at size 8" and "forged" in f.problem for f in report.findings)
 
@@ -84,19 +101,27 @@ def test_a_forged_checkpoint_is_named(log_of_ten):
 def test_a_rewritten_history_with_recomputed_nodes_is_caught_by_the_signed_checkpoints(log_of_ten):
     services = log_of_ten
     with services.engine.connect() as conn:
-        leaves = [bytes(d) for (d,) in conn.execute(text("SELECT data FROM log_leaves ORDER BY leaf_index"))]
+        leaves = [
+            bytes(d)
+            for (d,) in conn.execute(text("SELECT data FROM log_leaves ORDER BY leaf_index"))
+        ]
     leaves[3] = leaves[3].replace(b"officer", b"0fficer")
     compact, nodes = merkle.CompactRange(), []
     for data in leaves:
         nodes.extend(compact.append(merkle.leaf_hash(data)))
-    statements = ["DELETE FROM log_nodes", "UPDATE log_leaves SET data = :d, leaf_hash = :h WHERE leaf_index = 3"]
+    statements = [
+        "DELETE FROM log_nodes",
+        "UPDATE log_leaves SET data = :d, leaf_hash = :h WHERE leaf_index = 3",
+    ]
     tamper(services, *statements, d=leaves[3], h=merkle.leaf_hash(leaves[3]))
     with services.engine.begin() as conn:
         if services.engine.dialect.name == "postgresql":
             conn.execute(text("SET LOCAL session_replication_role = replica"))
         for node, h in nodes:
-            conn.execute(text("INSERT INTO log_nodes (level, node_index, hash) VALUES (:l, :i, :h)"),
-                         {"l": node.level, "i": node.index, "h": h})
+            conn.execute(
+                text("INSERT INTO log_nodes (level, node_index, hash) VALUES (:l, :i, :h)"),
+                {"l": node.level, "i": node.index, "h": h},
+            )
     report = _audit(services)
     [rewritten] = [f for f in report.findings if f.where == "checkpoints at sizes 4 to 10"]
     assert "rewritten at or before leaf 3" in rewritten.problem

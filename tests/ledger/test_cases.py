@@ -1,15 +1,28 @@
-"""Cases through the service: each step a leaf, refused steps leave nothing, erasure keeps proofs."""
+"""Cases through the service: each step a leaf, refused steps leave nothing, erasure keeps
+proofs."""
 
 import pytest
 
 from ledger import audit, merkle
 from ledger.cases import Idempotency
-from ledger.errors import FirstOffenceRefused, Forbidden, IdempotencyConflict, IllegalTransition, InvalidInput, NotFound
+from ledger.errors import (
+    FirstOffenceRefused,
+    Forbidden,
+    IdempotencyConflict,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+)
 from ledger.events import Event
 from ledger.users import Role, add_user, by_username
 
 REPORT = {"source": "patrol", "violation_type": "occupy-road", "district": "xuhui"}
-ZHANG = {"name": "张三", "id_type": "resident_id", "id_number": "310101199001011234", "phone": "13800000000"}
+ZHANG = {
+    "name": "张三",
+    "id_type": "resident_id",
+    "id_number": "310101199001011234",
+    "phone": "13800000000",
+}
 
 
 @pytest.fixture
@@ -33,7 +46,9 @@ def _size(services):
 
 
 def _erase(services, actor, case_no):
-    return services.cases.write(actor, None, lambda tx: services.cases.erase_party(tx, actor, case_no))
+    return services.cases.write(
+        actor, None, lambda tx: services.cases.erase_party(tx, actor, case_no)
+    )
 
 
 def _walk(services, actor, case_no, *steps):
@@ -46,14 +61,28 @@ TO_DECISION = [("FILED", {}), ("INVESTIGATING", {}), ("NOTIFIED", {})]
 
 def test_a_case_walks_to_closed_and_its_events_form_a_hash_chain(services, officer):
     case_no = services.cases.create(officer, REPORT, ZHANG)["case_no"]
-    _walk(services, officer, case_no, *TO_DECISION, ("DECIDED", {"outcome": "fine", "amount_fen": 20000}),
-          ("PAID", {"amount_fen": 20000}), ("CLOSED", {}))
+    _walk(
+        services,
+        officer,
+        case_no,
+        *TO_DECISION,
+        ("DECIDED", {"outcome": "fine", "amount_fen": 20000}),
+        ("PAID", {"amount_fen": 20000}),
+        ("CLOSED", {}),
+    )
     case = services.cases.get(officer, case_no)
     assert case["state"] == "CLOSED"
     events = [Event.from_json(e["event"]) for e in case["events"]]
     assert [e.leaf_hash.hex() for e in events] == [e["leaf_hash"] for e in case["events"]]
-    assert [e.type for e in events] == ["case.reported", "case.filed", "case.investigating", "case.notified",
-                                        "case.decided", "case.paid", "case.closed"]
+    assert [e.type for e in events] == [
+        "case.reported",
+        "case.filed",
+        "case.investigating",
+        "case.notified",
+        "case.decided",
+        "case.paid",
+        "case.closed",
+    ]
     assert events[0].prev is None
     for before, after in zip(events, events[1:], strict=False):
         assert after.prev == before.leaf_hash.hex() and after.seq == before.seq + 1
@@ -67,7 +96,9 @@ def test_no_personal_data_enters_a_leaf(services, officer):
     assert set(created["event"]["payload"]["party"]) == {"commitment", "key"}
 
 
-def test_an_illegal_step_names_the_state_and_the_allowed_steps_and_appends_nothing(services, officer):
+def test_an_illegal_step_names_the_state_and_the_allowed_steps_and_appends_nothing(
+    services, officer
+):
     case_no = services.cases.create(officer, REPORT)["case_no"]
     before = _size(services)
     with pytest.raises(IllegalTransition) as refused:
@@ -98,7 +129,13 @@ def test_a_reported_case_cannot_be_withdrawn_but_a_filed_one_can(services, offic
 
 def test_a_fine_must_be_paid_in_full_before_the_case_closes(services, officer):
     case_no = services.cases.create(officer, REPORT, ZHANG)["case_no"]
-    _walk(services, officer, case_no, *TO_DECISION, ("DECIDED", {"outcome": "fine", "amount_fen": 5000}))
+    _walk(
+        services,
+        officer,
+        case_no,
+        *TO_DECISION,
+        ("DECIDED", {"outcome": "fine", "amount_fen": 5000}),
+    )
     with pytest.raises(IllegalTransition, match="unpaid fine"):
         services.cases.transition(officer, case_no, "CLOSED", {})
     with pytest.raises(IllegalTransition, match="4999 fen does not match the fine of 5000"):
@@ -109,8 +146,12 @@ def test_a_step_with_a_bad_payload_is_refused_before_anything_is_written(service
     case_no = services.cases.create(officer, REPORT, ZHANG)["case_no"]
     _walk(services, officer, case_no, *TO_DECISION)
     before = _size(services)
-    for payload in ({"outcome": "fine"}, {"outcome": "fine", "amount_fen": "100"},
-                    {"outcome": "no_penalty", "amount_fen": 100}, {"outcome": "fine", "amount_fen": 1, "note": "x"}):
+    for payload in (
+        {"outcome": "fine"},
+        {"outcome": "fine", "amount_fen": "100"},
+        {"outcome": "no_penalty", "amount_fen": 100},
+        {"outcome": "fine", "amount_fen": 1, "note": "x"},
+    ):
         with pytest.raises(InvalidInput):
             services.cases.transition(officer, case_no, "DECIDED", payload)
     assert _size(services) == before
@@ -120,7 +161,9 @@ def test_first_offence_exemption_is_granted_once_per_party_and_violation_type(se
     first = services.cases.create(officer, REPORT, ZHANG)["case_no"]
     _walk(services, officer, first, *TO_DECISION, ("DECIDED", {"outcome": "first_offence_exempt"}))
 
-    again = services.cases.create(officer, REPORT, {**ZHANG, "name": "张 三", "phone": None})["case_no"]
+    again = services.cases.create(officer, REPORT, {**ZHANG, "name": "张 三", "phone": None})[
+        "case_no"
+    ]
     _walk(services, officer, again, *TO_DECISION)
     before = _size(services)
     with pytest.raises(FirstOffenceRefused, match="already has 1 case"):
@@ -128,15 +171,25 @@ def test_first_offence_exemption_is_granted_once_per_party_and_violation_type(se
     assert _size(services) == before
 
 
-def test_first_offence_exemption_is_refused_after_an_earlier_fine_and_allowed_for_another_type(services, officer):
+def test_first_offence_exemption_is_refused_after_an_earlier_fine_and_allowed_for_another_type(
+    services, officer
+):
     fined = services.cases.create(officer, REPORT, ZHANG)["case_no"]
-    _walk(services, officer, fined, *TO_DECISION, ("DECIDED", {"outcome": "fine", "amount_fen": 20000}))
+    _walk(
+        services,
+        officer,
+        fined,
+        *TO_DECISION,
+        ("DECIDED", {"outcome": "fine", "amount_fen": 20000}),
+    )
     same = services.cases.create(officer, REPORT, ZHANG)["case_no"]
     _walk(services, officer, same, *TO_DECISION)
     with pytest.raises(FirstOffenceRefused):
         services.cases.transition(officer, same, "DECIDED", {"outcome": "first_offence_exempt"})
 
-    other = services.cases.create(officer, {**REPORT, "violation_type": "illegal-ad"}, ZHANG)["case_no"]
+    other = services.cases.create(officer, {**REPORT, "violation_type": "illegal-ad"}, ZHANG)[
+        "case_no"
+    ]
     _walk(services, officer, other, *TO_DECISION, ("DECIDED", {"outcome": "first_offence_exempt"}))
     assert services.cases.get(officer, other)["outcome"] == "first_offence_exempt"
 
@@ -160,7 +213,10 @@ def test_erasing_a_party_deletes_the_data_and_keeps_every_proof_valid(services, 
     assert erased["event"]["type"] == "party.erased"
 
     case = services.cases.get(legal, case_no)
-    assert case["party"] == {"erased": True, "commitment": case["events"][0]["event"]["payload"]["party"]["commitment"]}
+    assert case["party"] == {
+        "erased": True,
+        "commitment": case["events"][0]["event"]["payload"]["party"]["commitment"],
+    }
     with services.sessions() as session:
         after = services.store.inclusion_proof(session, 0)
         report = audit.run(session, services.trust.latest())
@@ -179,9 +235,13 @@ def test_a_retried_write_with_the_same_idempotency_key_is_appended_once(services
 
 
 def test_an_idempotency_key_reused_for_another_request_is_refused(services, officer):
-    services.cases.create(officer, REPORT, idempotency=Idempotency.of("k1", "POST", "/api/v1/cases", b"{}"))
+    services.cases.create(
+        officer, REPORT, idempotency=Idempotency.of("k1", "POST", "/api/v1/cases", b"{}")
+    )
     with pytest.raises(IdempotencyConflict):
-        services.cases.create(officer, REPORT, idempotency=Idempotency.of("k1", "POST", "/api/v1/cases", b"{ }"))
+        services.cases.create(
+            officer, REPORT, idempotency=Idempotency.of("k1", "POST", "/api/v1/cases", b"{ }")
+        )
     assert _size(services) == 1
 
 
@@ -208,16 +268,31 @@ def test_a_username_is_a_code_never_a_persons_name(services):
     from ledger.errors import InvalidInput
     from ledger.users import Role, add_user
 
-    with services.sessions.begin() as session, pytest.raises(InvalidInput, match="never a person's name"):
+    with (
+        services.sessions.begin() as session,
+        pytest.raises(InvalidInput, match="never a person's name"),
+    ):
         add_user(session, "张三", Role.OFFICER)
 
 
-def test_an_event_whose_payload_is_not_of_its_shape_is_refused_and_nothing_is_written(services, officer):
+def test_an_event_whose_payload_is_not_of_its_shape_is_refused_and_nothing_is_written(
+    services, officer
+):
     case_no = services.cases.create(officer, REPORT)["case_no"]
     before = _size(services)
     with pytest.raises(InvalidInput, match="not of its shape"):
-        services.cases.write(officer, None, lambda tx: services.cases.append_event(
-            tx, officer, case_no, "evidence.gap-acknowledged",
-            {"evidence_id": "EV-0123", "device": None, "reason": "the officer forgot"}))
+        services.cases.write(
+            officer,
+            None,
+            lambda tx: services.cases.append_event(
+                tx,
+                officer,
+                case_no,
+                "evidence.gap-acknowledged",
+                {"evidence_id": "EV-0123", "device": None, "reason": "the officer forgot"},
+            ),
+        )
     assert _size(services) == before
-    assert [e["event"]["type"] for e in services.cases.get(officer, case_no)["events"]] == ["case.reported"]
+    assert [e["event"]["type"] for e in services.cases.get(officer, case_no)["events"]] == [
+        "case.reported"
+    ]

@@ -27,7 +27,9 @@ def test_a_note_has_the_checkpoint_body_a_blank_line_and_one_signature_line(sign
 
 
 def test_the_key_id_follows_the_signed_note_spec(signer):
-    expected = hashlib.sha256(ORIGIN.encode() + b"\n\x01" + raw_public_key(signer.public_key)).digest()[:4]
+    expected = hashlib.sha256(
+        ORIGIN.encode() + b"\n\x01" + raw_public_key(signer.public_key)
+    ).digest()[:4]
     assert signer.key_id == expected
 
 
@@ -54,11 +56,14 @@ def test_a_checkpoint_of_another_log_is_refused(signer):
         verify_note(other.sign(1, ROOT), ORIGIN, signer.public_key)
 
 
-@pytest.mark.parametrize("note", [
-    "",
-    "x\n1\nAAAA\n\n\u2014 x AAAA\n",
-    f"{ORIGIN}\n01\n{base64.b64encode(ROOT).decode()}\n\n\u2014 a b\n",
-])
+@pytest.mark.parametrize(
+    "note",
+    [
+        "",
+        "x\n1\nAAAA\n\n\u2014 x AAAA\n",
+        f"{ORIGIN}\n01\n{base64.b64encode(ROOT).decode()}\n\n\u2014 a b\n",
+    ],
+)
 def test_malformed_notes_are_refused_with_a_reason(note):
     with pytest.raises(VerificationError):
         parse_note(note)

@@ -5,15 +5,26 @@ import pytest
 from ledger.errors import VerificationError
 from ledger.events import Event
 
-EVENT = Event(type="case.filed", case_no="CG-2026-000001", seq=1, actor="officer-7",
-              time="2026-11-22T10:00:00.000000Z", prev="ab" * 32, payload={"b": 2, "a": "中文"})
+EVENT = Event(
+    type="case.filed",
+    case_no="CG-2026-000001",
+    seq=1,
+    actor="officer-7",
+    time="2026-11-22T10:00:00.000000Z",
+    prev="ab" * 32,
+    payload={"b": 2, "a": "中文"},
+)
 
 
 def test_an_event_encodes_to_sorted_compact_utf8_json():
-    assert EVENT.encode() == (
-        '{"actor":"officer-7","case_no":"CG-2026-000001","payload":{"a":"中文","b":2},"prev":"' + "ab" * 32
-        + '","seq":1,"time":"2026-11-22T10:00:00.000000Z","type":"case.filed","v":1}'
-    ).encode()
+    assert (
+        EVENT.encode()
+        == (
+            '{"actor":"officer-7","case_no":"CG-2026-000001","payload":{"a":"中文","b":2},"prev":"'
+            + "ab" * 32
+            + '","seq":1,"time":"2026-11-22T10:00:00.000000Z","type":"case.filed","v":1}'
+        ).encode()
+    )
 
 
 def test_an_event_survives_a_round_trip():

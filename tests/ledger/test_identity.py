@@ -1,4 +1,5 @@
-"""Identity numbers: normalised, checked by their national standards, refused naming the rule they break."""
+"""Identity numbers: normalised, checked by their national standards, refused naming the rule they
+break."""
 
 import pytest
 
@@ -6,12 +7,15 @@ from ledger import identity
 from ledger.errors import InvalidInput
 
 
-@pytest.mark.parametrize("number, why", [
-    ("310101199001011235", "check digit is wrong"),
-    ("310101199013011234", "birth date"),
-    ("31010119900101123", "18 characters"),
-    ("31010119900101123Y", "18 characters"),
-])
+@pytest.mark.parametrize(
+    "number, why",
+    [
+        ("310101199001011235", "check digit is wrong"),
+        ("310101199013011234", "birth date"),
+        ("31010119900101123", "18 characters"),
+        ("31010119900101123Y", "18 characters"),
+    ],
+)
 def test_a_wrong_resident_number_is_refused_naming_the_rule(number, why):
     with pytest.raises(InvalidInput, match=why) as refused:
         identity.canonical("resident_id", number)
@@ -24,11 +28,17 @@ def test_a_number_shaped_like_a_resident_number_is_checked_as_one_whatever_the_t
 
 
 def test_a_first_generation_number_becomes_its_18_digit_form():
-    assert identity.canonical("resident_id", "310101900101123") == ("resident_id", "310101199001011234")
+    assert identity.canonical("resident_id", "310101900101123") == (
+        "resident_id",
+        "310101199001011234",
+    )
 
 
 def test_a_check_letter_is_upper_cased():
-    assert identity.canonical("resident_id", "11010519491231002x") == ("resident_id", "11010519491231002X")
+    assert identity.canonical("resident_id", "11010519491231002x") == (
+        "resident_id",
+        "11010519491231002X",
+    )
 
 
 def test_a_unified_social_credit_code_is_checked():

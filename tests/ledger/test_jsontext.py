@@ -1,4 +1,5 @@
-"""Untrusted JSON: too deep a nesting is refused before parsing, brackets in strings do not count."""
+"""Untrusted JSON: too deep a nesting is refused before parsing, brackets in strings do not
+count."""
 
 import pytest
 

@@ -31,11 +31,18 @@ def test_leaf_and_node_hashes_are_domain_separated():
 
 
 def test_empty_tree_root_is_sha256_of_nothing():
-    assert merkle.root_from_leaves([]).hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    assert (
+        merkle.root_from_leaves([]).hex()
+        == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    )
 
 
 def test_range_nodes_tile_a_range_with_aligned_perfect_subtrees():
-    assert merkle.range_nodes(0, 7) == [merkle.NodeId(2, 0), merkle.NodeId(1, 2), merkle.NodeId(0, 6)]
+    assert merkle.range_nodes(0, 7) == [
+        merkle.NodeId(2, 0),
+        merkle.NodeId(1, 2),
+        merkle.NodeId(0, 6),
+    ]
     assert merkle.range_nodes(8, 11) == [merkle.NodeId(1, 4), merkle.NodeId(0, 10)]
 
 
@@ -53,7 +60,9 @@ def test_inclusion_verifier_names_a_wrong_proof_length():
     leaves = _leaves(5)
     nodes = _nodes(leaves)
     proof = _proof(merkle.inclusion_ranges(1, 5), nodes)
-    with pytest.raises(VerificationError, match="inclusion proof has wrong size: expected 3, got 2"):
+    with pytest.raises(
+        VerificationError, match="inclusion proof has wrong size: expected 3, got 2"
+    ):
         merkle.verify_inclusion(1, 5, leaves[1], proof[:2], merkle.root_from_leaves(leaves))
 
 
@@ -81,7 +90,9 @@ def test_roots_and_proofs_agree_with_pymerkle_on_random_trees(seed):
         for i in rng.sample(range(n), min(n, 5)):
             proof = _proof(merkle.inclusion_ranges(i, n), nodes)
             # pymerkle is 1-based and puts the leaf itself first on its path.
-            assert [p.hex() for p in proof] == oracle.prove_inclusion(i + 1, n).serialize()["path"][1:]
+            assert [p.hex() for p in proof] == oracle.prove_inclusion(i + 1, n).serialize()["path"][
+                1:
+            ]
             merkle.verify_inclusion(i, n, leaves[i], proof, root)
         for m in sorted({1, n, *rng.sample(range(1, n + 1), min(n, 5))}):
             proof = _proof(merkle.consistency_ranges(m, n), nodes)

@@ -36,14 +36,15 @@ def test_waiting_ends_when_asked_to_stop():
 
 def test_a_tied_child_ends_when_the_process_that_started_it_is_killed():
     # A middle process starts a tied grandchild, prints its pid, then is killed.
-    script = ("import subprocess, sys\n"
-              "from ledger.processes import tied\n"
-              "p = subprocess.Popen(tied([sys.executable, '-c', 'import time; time.sleep(60)']))\n"
-              "print(p.pid, flush=True)\n"
-              "import time; time.sleep(60)\n")
+    script = (
+        "import subprocess, sys\nfrom ledger.processes import tied\n"
+        "p = subprocess.Popen(tied([sys.executable, '-c', 'import time; time.sleep(60)']))\n"
+        "print(p.pid, flush=True)\nimport time; time.sleep(60)\n"
+    )
     middle = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     grandchild = int(middle.stdout.readline())
-    # Tied once setpriv has run and exec'd the command (a parent killed sooner: see parent_is_gone). Until
+    # Tied once setpriv has run and exec'd the command (a parent killed sooner: see parent_is_gone).
+    # Until
     # then the child's command line is the middle process's (forked, not yet exec'd) or setpriv's.
     final = b"\0".join([sys.executable.encode(), b"-c", b"import time; time.sleep(60)"]) + b"\0"
     while Path(f"/proc/{grandchild}/cmdline").read_bytes() != final:
@@ -57,11 +58,18 @@ def test_a_tied_child_ends_when_the_process_that_started_it_is_killed():
 
 
 def test_a_child_knows_when_the_process_that_should_be_its_parent_is_gone():
-    ask = [sys.executable, "-c", "from ledger.processes import parent_is_gone; print(parent_is_gone())"]
-    ours = subprocess.run(ask, env={**os.environ, SUPERVISOR_PID: str(os.getpid())}, capture_output=True,
-                          text=True)
+    ask = [
+        sys.executable,
+        "-c",
+        "from ledger.processes import parent_is_gone; print(parent_is_gone())",
+    ]
+    ours = subprocess.run(
+        ask, env={**os.environ, SUPERVISOR_PID: str(os.getpid())}, capture_output=True, text=True
+    )
     assert ours.stdout.strip() == "False", ours.stderr
-    gone = subprocess.run(ask, env={**os.environ, SUPERVISOR_PID: "1"}, capture_output=True, text=True)
+    gone = subprocess.run(
+        ask, env={**os.environ, SUPERVISOR_PID: "1"}, capture_output=True, text=True
+    )
     assert gone.stdout.strip() == "True", gone.stderr
     assert not parent_is_gone()  # nothing named: a process started by hand has no such parent
 
@@ -82,19 +90,23 @@ if not stop.wait(10):
 
 
 def test_signals_that_arrive_while_the_stop_event_is_locked_still_set_it_and_never_hang():
-    done = subprocess.run([sys.executable, "-c", _SIGNALLED_WHILE_WAITING], capture_output=True, text=True,
-                          timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNALLED_WHILE_WAITING], capture_output=True, text=True, timeout=30
+    )
     assert done.returncode == 0, done.stderr
 
 
 def test_a_signal_not_asked_for_does_not_set_the_stop_event():
-    script = ("import os, signal\n"
-              "from ledger.processes import stop_on_signals\n"
-              "stop = stop_on_signals((signal.SIGTERM,))\n"
-              "signal.signal(signal.SIGUSR1, lambda *_: None)\n"
-              "os.kill(os.getpid(), signal.SIGUSR1)\n"
-              "assert not stop.wait(0.5), 'set by SIGUSR1'\n"
-              "os.kill(os.getpid(), signal.SIGTERM)\n"
-              "assert stop.wait(10), 'not set by SIGTERM'\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    script = (
+        "import os, signal\nfrom ledger.processes import stop_on_signals\n"
+        "stop = stop_on_signals((signal.SIGTERM,))\n"
+        "signal.signal(signal.SIGUSR1, lambda *_: None)\n"
+        "os.kill(os.getpid(), signal.SIGUSR1)\n"
+        "assert not stop.wait(0.5), 'set by SIGUSR1'\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "assert stop.wait(10), 'not set by SIGTERM'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
+    )
     assert done.returncode == 0, done.stderr

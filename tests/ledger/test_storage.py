@@ -20,7 +20,7 @@ def _append(services, payloads):
 def _fill(services, n, batch=100):
     data = [b'{"n":%d}' % i for i in range(n)]
     for start in range(0, n, batch):
-        _append(services, data[start:start + batch])
+        _append(services, data[start : start + batch])
     return [merkle.leaf_hash(d) for d in data]
 
 
@@ -29,7 +29,9 @@ def test_appends_get_consecutive_indexes_and_a_checkpoint_of_the_new_size(servic
     assert [a.index for a in appended] == [0, 1, 2]
     appended, head = _append(services, [b"d"])
     assert appended[0].index == 3 and head.size == 4
-    assert head.root == merkle.root_from_leaves([merkle.leaf_hash(x) for x in (b"a", b"b", b"c", b"d")])
+    assert head.root == merkle.root_from_leaves(
+        [merkle.leaf_hash(x) for x in (b"a", b"b", b"c", b"d")]
+    )
     assert verify_checkpoint(services.trust.latest(), head.note).checkpoint.size == 4
 
 
@@ -44,7 +46,9 @@ def test_every_inclusion_and_consistency_proof_of_a_stored_tree_verifies(service
                 merkle.verify_inclusion(index, size, leaves[index], p.proof, root)
             for size1 in range(1, size + 1):
                 c = services.store.consistency_proof(session, size1, size)
-                merkle.verify_consistency(size1, size, merkle.root_from_leaves(leaves[:size1]), root, c.proof)
+                merkle.verify_consistency(
+                    size1, size, merkle.root_from_leaves(leaves[:size1]), root, c.proof
+                )
 
 
 def test_a_proof_reads_one_query_of_at_most_a_few_nodes_per_level(services):
@@ -80,7 +84,9 @@ def test_node_reads_search_the_primary_key_instead_of_scanning_the_table(service
     event.remove(services.engine, "before_cursor_execute", capture)
     statement, params = seen[-1]
     with services.engine.connect() as conn:
-        plan = " ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+        plan = " ".join(
+            row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+        )
     assert "SEARCH log_nodes USING" in plan and "SCAN log_nodes" not in plan, plan
 
 
@@ -95,19 +101,24 @@ def test_a_proof_beyond_the_tree_is_refused(services):
             services.store.consistency_proof(session, 0, 4)
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE log_leaves SET data = X'00' WHERE leaf_index = 0",
-    "DELETE FROM log_leaves WHERE leaf_index = 0",
-    "UPDATE log_nodes SET hash = X'00' WHERE level = 0",
-    "DELETE FROM log_nodes",
-    "DELETE FROM log_checkpoints",
-    "TRUNCATE log_leaves",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE log_leaves SET data = X'00' WHERE leaf_index = 0",
+        "DELETE FROM log_leaves WHERE leaf_index = 0",
+        "UPDATE log_nodes SET hash = X'00' WHERE level = 0",
+        "DELETE FROM log_nodes",
+        "DELETE FROM log_checkpoints",
+        "TRUNCATE log_leaves",
+    ],
+)
 def test_the_database_itself_refuses_to_change_or_delete_log_rows(services, statement):
     _fill(services, 3)
     dialect = services.engine.dialect.name
     if dialect == "sqlite":
-        statement = statement.replace("X'00'", "x'00'").replace("TRUNCATE log_leaves", "DELETE FROM log_leaves")
+        statement = statement.replace("X'00'", "x'00'").replace(
+            "TRUNCATE log_leaves", "DELETE FROM log_leaves"
+        )
     else:
         statement = statement.replace("X'00'", "'\\x00'::bytea")
     with pytest.raises(DBAPIError, match="append-only table"):

@@ -42,17 +42,20 @@ def test_a_key_id_that_is_not_the_keys_own_refuses_the_root():
         trust.TrustRoot.from_document(doc)
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"format": "lianzheng-trust/2"}, "format"),
-    ({"extra": 1}, "unknown members"),
-    ({"witness_quorum": 1}, "witness_quorum"),
-    ({"witness_quorum": True}, "witness_quorum"),
-    ({"chain": {"chain_id": 1}}, "chain must hold"),
-    ({"chain": None, "require_chain_check": True}, "no chain is named"),
-    ({"checkpoint_keys": []}, "checkpoint_keys is empty"),
-    ({"log_origin": "has space"}, "log_origin"),
-    ({"replaces": "abc"}, "replaces"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"format": "lianzheng-trust/2"}, "format"),
+        ({"extra": 1}, "unknown members"),
+        ({"witness_quorum": 1}, "witness_quorum"),
+        ({"witness_quorum": True}, "witness_quorum"),
+        ({"chain": {"chain_id": 1}}, "chain must hold"),
+        ({"chain": None, "require_chain_check": True}, "no chain is named"),
+        ({"checkpoint_keys": []}, "checkpoint_keys is empty"),
+        ({"log_origin": "has space"}, "log_origin"),
+        ({"replaces": "abc"}, "replaces"),
+    ],
+)
 def test_a_malformed_root_is_refused_naming_the_member(change, words):
     with pytest.raises(InvalidInput, match=words):
         trust.TrustRoot.from_document(Deployment().document(**change))
@@ -110,8 +113,9 @@ def test_witness_cosignatures_count_only_for_the_roots_witnesses():
     body = note.split("\n\n")[0] + "\n"
     cosigned = note + cosign(witness, "court.example/w1", body, 1_790_000_000)
     root = deployment.root()
-    assert [w.name for w in trust.witnesses_of(root, trust.verify_checkpoint(root, cosigned))] == \
-        ["court.example/w1"]
+    assert [w.name for w in trust.witnesses_of(root, trust.verify_checkpoint(root, cosigned))] == [
+        "court.example/w1"
+    ]
     forged = note + cosign(stranger, "court.example/w1", body, 1_790_000_000)
     assert trust.witnesses_of(root, trust.verify_checkpoint(root, forged)) == []
 
@@ -132,7 +136,9 @@ def test_a_package_signature_is_checked_against_the_roots_key_and_its_period():
     public = deployment.package_key.public_key().public_bytes_raw()
     message = b"tagmanifest"
     signature = deployment.package_key.sign(message)
-    key = trust.verify_package_signature(root, public, signature, message, EPOCH + timedelta(days=1))
+    key = trust.verify_package_signature(
+        root, public, signature, message, EPOCH + timedelta(days=1)
+    )
     assert key.key_id == trust.package_key_id(public)
     with pytest.raises(VerificationError, match="allows only from"):
         trust.verify_package_signature(root, public, signature, message, EPOCH - timedelta(days=1))
@@ -142,8 +148,9 @@ def test_a_package_signed_by_a_stranger_names_the_recomputed_key_id():
     stranger = Ed25519PrivateKey.generate()
     public = stranger.public_key().public_bytes_raw()
     with pytest.raises(VerificationError) as refused:
-        trust.verify_package_signature(Deployment().root(), public, stranger.sign(b"m"), b"m",
-                                       datetime.now(UTC))
+        trust.verify_package_signature(
+            Deployment().root(), public, stranger.sign(b"m"), b"m", datetime.now(UTC)
+        )
     assert f"signed by key {trust.package_key_id(public)}" in refused.value.message
 
 
@@ -153,23 +160,36 @@ def test_a_successor_root_signed_by_the_old_package_key_replaces_it():
     new_key = Ed25519PrivateKey.generate()
     doc = deployment.document()
     doc["package_keys"][0]["valid_until"] = "2026-06-01T00:00:00Z"
-    doc["package_keys"].append(trust.package_key_entry(
-        new_key.public_key().public_bytes_raw(), datetime(2026, 6, 1, tzinfo=UTC)))
-    successor = trust.TrustRoot.from_document(trust.sign_replacement(doc, old, deployment.package_key))
-    assert trust.verify_replacement(old, successor).public_key == \
-        deployment.package_key.public_key().public_bytes_raw()
+    doc["package_keys"].append(
+        trust.package_key_entry(
+            new_key.public_key().public_bytes_raw(), datetime(2026, 6, 1, tzinfo=UTC)
+        )
+    )
+    successor = trust.TrustRoot.from_document(
+        trust.sign_replacement(doc, old, deployment.package_key)
+    )
+    assert (
+        trust.verify_replacement(old, successor).public_key
+        == deployment.package_key.public_key().public_bytes_raw()
+    )
     assert trust.successor_chain(old, [successor]) == [successor]
 
 
 def test_a_successor_signed_by_a_stranger_or_naming_another_root_is_refused():
     deployment = Deployment()
     old = deployment.root()
-    forged = trust.TrustRoot.from_document(trust.sign_replacement(
-        deployment.document(agency="forged"), old, Ed25519PrivateKey.generate()))
+    forged = trust.TrustRoot.from_document(
+        trust.sign_replacement(
+            deployment.document(agency="forged"), old, Ed25519PrivateKey.generate()
+        )
+    )
     with pytest.raises(VerificationError, match="no valid signature"):
         trust.verify_replacement(old, forged)
-    unrelated = trust.TrustRoot.from_document(trust.sign_replacement(
-        deployment.document(agency="x"), Deployment().root(), deployment.package_key))
+    unrelated = trust.TrustRoot.from_document(
+        trust.sign_replacement(
+            deployment.document(agency="x"), Deployment().root(), deployment.package_key
+        )
+    )
     with pytest.raises(VerificationError, match="does not name"):
         trust.verify_replacement(old, unrelated)
 
@@ -185,9 +205,11 @@ def test_the_replacement_signature_is_over_the_new_fingerprints_ascii():
 def test_two_different_successors_of_one_root_are_refused_as_a_split_history():
     deployment = Deployment()
     old = deployment.root()
-    one = trust.TrustRoot.from_document(trust.sign_replacement(deployment.document(agency="a"), old,
-                                                               deployment.package_key))
-    other = trust.TrustRoot.from_document(trust.sign_replacement(deployment.document(agency="b"), old,
-                                                                 deployment.package_key))
+    one = trust.TrustRoot.from_document(
+        trust.sign_replacement(deployment.document(agency="a"), old, deployment.package_key)
+    )
+    other = trust.TrustRoot.from_document(
+        trust.sign_replacement(deployment.document(agency="b"), old, deployment.package_key)
+    )
     with pytest.raises(VerificationError, match="split history"):
         trust.successor_chain(old, [one, other])

@@ -35,7 +35,9 @@ def upload_metadata(case_no, **extra):
 def upload_evidence(client, token, case_no, data, **extra):
     """The answer to a direct upload of `data` as evidence of `case_no`."""
     headers = {**bearer(token), "Upload-Metadata": upload_metadata(case_no, **extra)}
-    return client.post("/api/v1/evidence", data=data, headers=headers, content_type="application/octet-stream")
+    return client.post(
+        "/api/v1/evidence", data=data, headers=headers, content_type="application/octet-stream"
+    )
 
 
 def stored_blobs(services):
@@ -46,13 +48,17 @@ def stored_blobs(services):
 
 def csrf_token(client):
     """The CSRF token of the staff sign-in form."""
-    return re.search(r'name="csrf" value="([^"]+)"', client.get("/staff/login").get_data(as_text=True))[1]
+    return re.search(
+        r'name="csrf" value="([^"]+)"', client.get("/staff/login").get_data(as_text=True)
+    )[1]
 
 
 def sign_in(client, username="supervisor-1", password=STAFF_PASSWORD):
     """A staff sign-in through the form."""
-    return client.post("/staff/login", data={"csrf": csrf_token(client), "username": username,
-                                             "password": password})
+    return client.post(
+        "/staff/login",
+        data={"csrf": csrf_token(client), "username": username, "password": password},
+    )
 
 
 def issue_code(client, tokens, case_no):
@@ -64,16 +70,22 @@ def issue_code(client, tokens, case_no):
 
 def citizen_lookup(client, case_no, code, addr="203.0.113.7"):
     """A citizen's lookup on the check page, from `addr`."""
-    return client.post("/check", data={"case_no": case_no, "code": code}, environ_base={"REMOTE_ADDR": addr})
+    return client.post(
+        "/check", data={"case_no": case_no, "code": code}, environ_base={"REMOTE_ADDR": addr}
+    )
 
 
 def tamper(services, *statements, **params):
     """Change the database behind the service's back, as someone with direct access could."""
     with services.engine.begin() as conn:
         if services.engine.dialect.name == "postgresql":
-            conn.execute(text("SET LOCAL session_replication_role = replica"))  # superuser: triggers off
+            conn.execute(
+                text("SET LOCAL session_replication_role = replica")
+            )  # superuser: triggers off
         else:
-            for (name,) in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).all():
+            for (name,) in conn.execute(
+                text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            ).all():
                 conn.execute(text(f"DROP TRIGGER {name}"))
         for statement in statements:
             conn.execute(text(statement), params)

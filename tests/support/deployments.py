@@ -1,5 +1,5 @@
-"""A whole deployment for tests that need anchors and exports: production-style settings on the test anvil,
-users of every role, a worker to anchor with, an API client."""
+"""A whole deployment for tests that need anchors and exports: production-style settings on the test
+anvil, users of every role, a worker to anchor with, an API client."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ class Deployment:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
     def anchor(self) -> None:
-        """Anchor what is in the log and make it final (anvil finalizes 64 blocks behind the latest)."""
+        """Anchor what is in the log and make it final (anvil finalizes 64 blocks behind the
+        latest)."""
         self.worker.cycle()
         self.chain.rpc("anvil_mine", [hex(65)])
         self.worker.cycle()
@@ -59,19 +60,35 @@ class Deployment:
 
 
 @contextmanager
-def anchored_deployment(tmp: Path, database_url: str, chain: Chain, contract: AnchorContract,
-                        **settings: str) -> Iterator[Deployment]:
-    env = {"LIANZHENG_DATA_DIR": str(tmp / "data"), "DATABASE_URL": database_url,
-           "LIANZHENG_RPC_URL": chain.url, "LIANZHENG_CHAIN_ID": str(chain.chain_id),
-           "LIANZHENG_CONTRACT_ADDRESS": contract.address, "LIANZHENG_TRUST_STORE": str(tmp / "court-store"),
-           **settings}
+def anchored_deployment(
+    tmp: Path, database_url: str, chain: Chain, contract: AnchorContract, **settings: str
+) -> Iterator[Deployment]:
+    env = {
+        "LIANZHENG_DATA_DIR": str(tmp / "data"),
+        "DATABASE_URL": database_url,
+        "LIANZHENG_RPC_URL": chain.url,
+        "LIANZHENG_CHAIN_ID": str(chain.chain_id),
+        "LIANZHENG_CONTRACT_ADDRESS": contract.address,
+        "LIANZHENG_TRUST_STORE": str(tmp / "court-store"),
+        **settings,
+    }
     services = build(Settings.from_env(env))
     migrate(services.engine)
     with services.sessions.begin() as session:
         tokens = {role.value: add_user(session, f"{role.value}-1", role) for role in Role}
-    anchoring = worker(services, Target(chain, contract, development_account(0), chain.latest_number() - 1))
+    anchoring = worker(
+        services, Target(chain, contract, development_account(0), chain.latest_number() - 1)
+    )
     try:
-        yield Deployment(services, create_app(services=services).test_client(), tokens, env, anchoring, chain, tmp)
+        yield Deployment(
+            services,
+            create_app(services=services).test_client(),
+            tokens,
+            env,
+            anchoring,
+            chain,
+            tmp,
+        )
         assert personal_data_in_leaves(services.engine) == [], "personal data in the log"
     finally:
         services.engine.dispose()

@@ -47,20 +47,40 @@ class Case:
         ]
         for evidence_id, data in self.files.items():
             steps.append(("evidence.registered", _registration(evidence_id, data)))
-            steps.append(("evidence.custody", {"evidence_id": evidence_id, "action": "view",
-                                               "sha256": hashlib.sha256(data).hexdigest(),
-                                               "role": "supervisor", "reason": "supervision"}))
+            steps.append(
+                (
+                    "evidence.custody",
+                    {
+                        "evidence_id": evidence_id,
+                        "action": "view",
+                        "sha256": hashlib.sha256(data).hexdigest(),
+                        "role": "supervisor",
+                        "reason": "supervision",
+                    },
+                )
+            )
         if self.outcome is not None:  # the case decided and closed
-            steps += [("case.investigating", {}), ("case.notified", {}),
-                      ("case.decided", self.outcome), ("case.closed", {})]
+            steps += [
+                ("case.investigating", {}),
+                ("case.notified", {}),
+                ("case.decided", self.outcome),
+                ("case.closed", {}),
+            ]
         return steps
 
     def leaves(self) -> list[tuple[int, bytes]]:
         """(index, leaf bytes) of the case's events, each chained to the previous by hash."""
         out, prev = [], None
         for seq, (type_, payload) in enumerate(self.steps()):
-            event = Event(type_, self.case_no, seq, "officer-1", f"2026-03-0{1 + seq % 9}T08:00:00.000000Z",
-                          prev, payload)
+            event = Event(
+                type_,
+                self.case_no,
+                seq,
+                "officer-1",
+                f"2026-03-0{1 + seq % 9}T08:00:00.000000Z",
+                prev,
+                payload,
+            )
             data = event.encode()
             out.append((self.before + seq, data))
             prev = merkle.leaf_hash(data).hex()
@@ -68,8 +88,13 @@ class Case:
 
 
 def _registration(evidence_id: str, data: bytes) -> dict[str, Any]:
-    return {"evidence_id": evidence_id, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
-            "media_type": "image/jpeg", "media_sha256": hashlib.sha256(rfc8785.dumps(MEDIA)).hexdigest()}
+    return {
+        "evidence_id": evidence_id,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+        "media_type": "image/jpeg",
+        "media_sha256": hashlib.sha256(rfc8785.dumps(MEDIA)).hexdigest(),
+    }
 
 
 @dataclass
@@ -80,11 +105,18 @@ class Built:
     root: bytes
 
 
-def build(deployment: Deployment, path: Path, case: Case | None = None, *,
-          signed_at: datetime | None = None, sign_with: Ed25519PrivateKey | None = None,
-          checkpoint_signer: Any = None, anchor: dict[str, Any] | None = None,
-          cosigners: list[tuple[str, Ed25519PrivateKey]] | None = None,
-          trust_root: dict[str, Any] | None = None) -> Built:
+def build(
+    deployment: Deployment,
+    path: Path,
+    case: Case | None = None,
+    *,
+    signed_at: datetime | None = None,
+    sign_with: Ed25519PrivateKey | None = None,
+    checkpoint_signer: Any = None,
+    anchor: dict[str, Any] | None = None,
+    cosigners: list[tuple[str, Ed25519PrivateKey]] | None = None,
+    trust_root: dict[str, Any] | None = None,
+) -> Built:
     """Write the package of `case` as `deployment` (or a forger holding other keys) would."""
     case = case or Case()
     leaves = case.leaves()
@@ -95,20 +127,41 @@ def build(deployment: Deployment, path: Path, case: Case | None = None, *,
     for name, key in cosigners or []:
         note += cosign(key, name, note.split("\n\n")[0] + "\n", 1_790_000_000)
     contents = PackageContents(
-        case_no=case.case_no, events=leaves, proofs={i: _proof(hashes, i) for i, _ in leaves},
-        size=size, root=root, checkpoint=note,
-        log_key={"origin": deployment.origin, "key_id": deployment.signer.key_id.hex(),
-                 "algorithm": "ed25519",
-                 "public_key": deployment.checkpoint_key.public_key().public_bytes_raw().hex()},
+        case_no=case.case_no,
+        events=leaves,
+        proofs={i: _proof(hashes, i) for i, _ in leaves},
+        size=size,
+        root=root,
+        checkpoint=note,
+        log_key={
+            "origin": deployment.origin,
+            "key_id": deployment.signer.key_id.hex(),
+            "algorithm": "ed25519",
+            "public_key": deployment.checkpoint_key.public_key().public_bytes_raw().hex(),
+        },
         trust_root=trust_root or deployment.document(),
-        anchor={"chain_id": deployment.chain_id, "contract": deployment.contract, "size": size,
-                "root": root.hex(), "tx_hash": "0x" + "ab" * 32, "block_number": 7,
-                "block_hash": "0x" + "cd" * 32, "final": True, **(anchor or {})},
+        anchor={
+            "chain_id": deployment.chain_id,
+            "contract": deployment.contract,
+            "size": size,
+            "root": root.hex(),
+            "tx_hash": "0x" + "ab" * 32,
+            "block_number": 7,
+            "block_hash": "0x" + "cd" * 32,
+            "final": True,
+            **(anchor or {}),
+        },
         custody=custody_of((i, Event.decode(d)) for i, d in leaves),
-        evidence=[EvidenceFile(_record(case.case_no, eid, data), lambda data=data: iter([data]))
-                  for eid, data in case.files.items()],
-        exported_at="2026-03-10T08:00:00.000000Z", exported_by="supervisor-1 (supervisor)")
-    seal = package.Signing(sign_with or deployment.package_key, signed_at or EPOCH + timedelta(days=60))
+        evidence=[
+            EvidenceFile(_record(case.case_no, eid, data), lambda data=data: iter([data]))
+            for eid, data in case.files.items()
+        ],
+        exported_at="2026-03-10T08:00:00.000000Z",
+        exported_by="supervisor-1 (supervisor)",
+    )
+    seal = package.Signing(
+        sign_with or deployment.package_key, signed_at or EPOCH + timedelta(days=60)
+    )
     with open(path, "wb") as out:
         package.write(contents, out, lambda: seal)
     return Built(path, deployment, size, root)
@@ -119,17 +172,31 @@ def _proof(hashes: list[bytes], index: int) -> list[bytes]:
     nodes = {merkle.NodeId(0, i): h for i, h in enumerate(hashes)}
     for level in range(1, len(hashes).bit_length() + 1):
         for i in range(len(hashes) >> level):
-            nodes[merkle.NodeId(level, i)] = merkle.node_hash(nodes[merkle.NodeId(level - 1, 2 * i)],
-                                                              nodes[merkle.NodeId(level - 1, 2 * i + 1)])
+            nodes[merkle.NodeId(level, i)] = merkle.node_hash(
+                nodes[merkle.NodeId(level - 1, 2 * i)], nodes[merkle.NodeId(level - 1, 2 * i + 1)]
+            )
     return merkle.hash_ranges(ranges, nodes)
 
 
 def _record(case_no: str, evidence_id: str, data: bytes) -> dict[str, Any]:
-    return {"evidence_id": evidence_id, "case_no": case_no, "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data), "media_type": "image/jpeg", "officer": "officer-1", "device": None,
-            "device_signed": False, "captured_at": "2026-03-01T07:00:00.000000Z",
-            "registered_at": "2026-03-01T08:00:00.000000Z", "late": False, "media": MEDIA,
-            "continuity": None, "derived_from": None, "operation": None, "poster": False}
+    return {
+        "evidence_id": evidence_id,
+        "case_no": case_no,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+        "media_type": "image/jpeg",
+        "officer": "officer-1",
+        "device": None,
+        "device_signed": False,
+        "captured_at": "2026-03-01T07:00:00.000000Z",
+        "registered_at": "2026-03-01T08:00:00.000000Z",
+        "late": False,
+        "media": MEDIA,
+        "continuity": None,
+        "derived_from": None,
+        "operation": None,
+        "poster": False,
+    }
 
 
 # --- tampering with a written package ------------------------------------------------------------
@@ -144,7 +211,9 @@ def named(found: dict[str, bytes], part: str) -> str:
     return next(n for n in found if part in n)
 
 
-def rewrite(found: dict[str, bytes], out: Path, resign_with: Ed25519PrivateKey | None = None) -> Path:
+def rewrite(
+    found: dict[str, bytes], out: Path, resign_with: Ed25519PrivateKey | None = None
+) -> Path:
     """Write `found` as a zip; with a key, recompute both manifests and re-sign (an insider or a
     forger holding some key), so that only the deeper checks can catch the change."""
     if resign_with is not None:
@@ -159,18 +228,31 @@ def _resign(found: dict[str, bytes], key: Ed25519PrivateKey) -> None:
     base = next(iter(found)).split("/")[0]
     payload = {n: d for n, d in found.items() if n.startswith(f"{base}/data/")}
     found[f"{base}/manifest-sha256.txt"] = "".join(
-        f"{hashlib.sha256(d).hexdigest()}  {n[len(base) + 1:]}\n" for n, d in sorted(payload.items())).encode()
+        f"{hashlib.sha256(d).hexdigest()}  {n[len(base) + 1 :]}\n"
+        for n, d in sorted(payload.items())
+    ).encode()
     octets = sum(len(d) for d in payload.values())
-    info = [line if not line.startswith("Payload-Oxum") else f"Payload-Oxum: {octets}.{len(payload)}"
-            for line in found[f"{base}/bag-info.txt"].decode().splitlines()]
+    info = [
+        line if not line.startswith("Payload-Oxum") else f"Payload-Oxum: {octets}.{len(payload)}"
+        for line in found[f"{base}/bag-info.txt"].decode().splitlines()
+    ]
     found[f"{base}/bag-info.txt"] = ("\n".join(info) + "\n").encode()
-    tags = {n: d for n, d in found.items()
-            if n.count("/") == 1 and not n.endswith(("tagmanifest-sha256.txt", "signature.json"))}
-    tagmanifest = "".join(f"{hashlib.sha256(d).hexdigest()}  {n[len(base) + 1:]}\n"
-                          for n, d in sorted(tags.items())).encode()
+    tags = {
+        n: d
+        for n, d in found.items()
+        if n.count("/") == 1 and not n.endswith(("tagmanifest-sha256.txt", "signature.json"))
+    }
+    tagmanifest = "".join(
+        f"{hashlib.sha256(d).hexdigest()}  {n[len(base) + 1 :]}\n" for n, d in sorted(tags.items())
+    ).encode()
     found[f"{base}/tagmanifest-sha256.txt"] = tagmanifest
     public = key.public_key().public_bytes_raw()
-    found[f"{base}/signature.json"] = json.dumps({
-        "algorithm": "ed25519", "signed_file": "tagmanifest-sha256.txt",
-        "key_id": trust.package_key_id(public), "public_key": public.hex(),
-        "signature": base64.b64encode(key.sign(tagmanifest)).decode()}).encode()
+    found[f"{base}/signature.json"] = json.dumps(
+        {
+            "algorithm": "ed25519",
+            "signed_file": "tagmanifest-sha256.txt",
+            "key_id": trust.package_key_id(public),
+            "public_key": public.hex(),
+            "signature": base64.b64encode(key.sign(tagmanifest)).decode(),
+        }
+    ).encode()

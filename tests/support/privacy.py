@@ -1,6 +1,6 @@
-"""No personal data in a leaf (DESIGN.md: The log): every leaf a test's deployment wrote is scanned for
-names (any Chinese text: a leaf holds codes, hashes and numbers only), resident identity numbers, mobile
-phone numbers and licence plates."""
+"""No personal data in a leaf (DESIGN.md: The log): every leaf a test's deployment wrote is scanned
+for names (any Chinese text: a leaf holds codes, hashes and numbers only), resident identity
+numbers, mobile phone numbers and licence plates."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from sqlalchemy import Engine, select
 from ledger.models import Leaf
 
 _NOT_HEX = r"(?<![0-9A-Fa-f]){}(?![0-9A-Fa-f])"  # a hash's hex is not an identity number
-_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领"  # a plate's first character
+# A plate's first character.
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领"
 PATTERNS = {
     "Chinese text (a name?)": re.compile(r"[\u3400-\u9fff\uf900-\ufaff]"),
     "a resident identity number": re.compile(_NOT_HEX.format(r"[0-9]{17}[0-9Xx]")),
@@ -26,5 +27,9 @@ def personal_data_in_leaves(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         for index, data in conn.execute(select(Leaf.leaf_index, Leaf.data)):
             text = bytes(data).decode("utf-8", errors="replace")
-            found += [f"leaf {index}: {what}" for what, pattern in PATTERNS.items() if pattern.search(text)]
+            found += [
+                f"leaf {index}: {what}"
+                for what, pattern in PATTERNS.items()
+                if pattern.search(text)
+            ]
     return found

@@ -36,16 +36,29 @@ class Deployment:
 
     def document(self, **changes: Any) -> dict[str, Any]:
         doc = trust.document_of(
-            agency=self.agency, log_origin=self.origin,
-            checkpoint_keys=[trust.checkpoint_key_entry(
-                self.origin, self.checkpoint_key.public_key().public_bytes_raw(), 0)],
-            package_keys=[trust.package_key_entry(
-                self.package_key.public_key().public_bytes_raw(), EPOCH)],
-            chain={"chain_id": self.chain_id, "contract": self.contract, "deployment_block": 1,
-                   "confirmations": 1},
-            witnesses=[trust.witness_entry(name, key.public_key().public_bytes_raw())
-                       for name, key in self.witnesses],
-            witness_quorum=self.witness_quorum, require_chain_check=self.require_chain_check)
+            agency=self.agency,
+            log_origin=self.origin,
+            checkpoint_keys=[
+                trust.checkpoint_key_entry(
+                    self.origin, self.checkpoint_key.public_key().public_bytes_raw(), 0
+                )
+            ],
+            package_keys=[
+                trust.package_key_entry(self.package_key.public_key().public_bytes_raw(), EPOCH)
+            ],
+            chain={
+                "chain_id": self.chain_id,
+                "contract": self.contract,
+                "deployment_block": 1,
+                "confirmations": 1,
+            },
+            witnesses=[
+                trust.witness_entry(name, key.public_key().public_bytes_raw())
+                for name, key in self.witnesses
+            ],
+            witness_quorum=self.witness_quorum,
+            require_chain_check=self.require_chain_check,
+        )
         return {**doc, **changes}
 
     def root(self, **changes: Any) -> trust.TrustRoot:

@@ -1,6 +1,6 @@
 """What the service does with its anchors: the anchor worker of this deployment, the receipts of
-leaves (each pinned to the first anchor that covered it), the registrations of a file, and the chain leg
-of the audit. Which chain and contract these use is `anchoring`'s wiring."""
+leaves (each pinned to the first anchor that covered it), the registrations of a file, and the chain
+leg of the audit. Which chain and contract these use is `anchoring`'s wiring."""
 
 from __future__ import annotations
 
@@ -21,12 +21,15 @@ from ledger.errors import NotFound
 from ledger.events import as_utc, format_time
 from verify_portal.app.anchoring import identity, local_chain, policy
 
-if TYPE_CHECKING:  # the wiring passes the services in: importing it would put this use case above it
+if (
+    TYPE_CHECKING
+):  # the wiring passes the services in: importing it would put this use case above it
     from verify_portal.app.services import Services
 
 
 def audit_chain(services: Services, report: Report) -> None:
-    """Compare the anchored roots with the log (`lianzheng audit`); an unreachable chain is a finding.
+    """Compare the anchored roots with the log (`lianzheng audit`); an unreachable chain is a
+    finding.
 
     The embedded chain is started for the audit if it is not running, and stopped again.
     """
@@ -40,11 +43,19 @@ def audit_chain(services: Services, report: Report) -> None:
             running, started = local.up()
             stop = local.down if started else None
             deployment = local.deployment()
-            chain, deploy_block = Chain(running.rpc_url), deployment.block_number if deployment else 0
+            chain, deploy_block = (
+                Chain(running.rpc_url),
+                deployment.block_number if deployment else 0,
+            )
         else:
-            chain, deploy_block = Chain(services.settings.chain.rpc_url or ""), services.settings.chain.contract_block
+            chain, deploy_block = (
+                Chain(services.settings.chain.rpc_url or ""),
+                services.settings.chain.contract_block,
+            )
         with services.sessions() as session:
-            chain_audit.compare(session, services.store, AnchorContract(chain, ident.contract), deploy_block, report)
+            chain_audit.compare(
+                session, services.store, AnchorContract(chain, ident.contract), deploy_block, report
+            )
     except ChainError as exc:
         report.add(f"chain {ident.chain_id}", f"anchors not compared: {exc.message}")
     finally:
@@ -52,13 +63,23 @@ def audit_chain(services: Services, report: Report) -> None:
             stop()
 
 
-def worker(services: Services, target: Target, on_step: Callable[[str], None] | None = None) -> AnchorWorker:
+def worker(
+    services: Services, target: Target, on_step: Callable[[str], None] | None = None
+) -> AnchorWorker:
     """The anchor worker of this deployment, with the lock that fits its database."""
-    return AnchorWorker(services.sessions, services.store, target, policy(services.settings),
-                        leader.for_engine(services.engine), **({"on_step": on_step} if on_step else {}))
+    return AnchorWorker(
+        services.sessions,
+        services.store,
+        target,
+        policy(services.settings),
+        leader.for_engine(services.engine),
+        **({"on_step": on_step} if on_step else {}),
+    )
 
 
-def receipts(services: Services, indexes: list[int], with_events: bool) -> tuple[list[dict], list[int]]:
+def receipts(
+    services: Services, indexes: list[int], with_events: bool
+) -> tuple[list[dict], list[int]]:
     """Receipts of the leaves at `indexes`, each pinned to the first anchor that covered it, and the
     indexes no anchor covers yet."""
     ident = identity(services.settings)
@@ -66,26 +87,46 @@ def receipts(services: Services, indexes: list[int], with_events: bool) -> tuple
         return [], indexes
     fingerprint = services.trust.latest().fingerprint
     with services.sessions() as session:
-        return records.receipts(session, services.store, ident.chain_id, ident.contract, indexes,
-                                with_events, fingerprint)
+        return records.receipts(
+            session,
+            services.store,
+            ident.chain_id,
+            ident.contract,
+            indexes,
+            with_events,
+            fingerprint,
+        )
 
 
 def registrations(services: Services, sha256: str) -> list[dict]:
     """Every registration of a file's hash, with the anchor (if any) that holds its log event."""
     ident = identity(services.settings)
     with services.sessions() as session:
-        items = session.scalars(select(EvidenceItem).where(EvidenceItem.sha256 == sha256)
-                                .order_by(EvidenceItem.leaf_index)).all()
+        items = session.scalars(
+            select(EvidenceItem)
+            .where(EvidenceItem.sha256 == sha256)
+            .order_by(EvidenceItem.leaf_index)
+        ).all()
         found = []
         for item in items:
-            record = None if ident is None else records.for_receipts(session, ident.chain_id, ident.contract,
-                                                                     item.leaf_index)
-            found.append({
-                "evidence_id": item.id, "case_no": item.case_no, "media_type": item.media_type,
-                "registered_at": format_time(as_utc(item.registered_at)),
-                "officer": item.officer, "device": item.device, "device_signed": bool(item.device_signed),
-                "leaf_index": item.leaf_index,
-                "anchor": None if record is None else records.to_json(record, with_chain=True)})
+            record = (
+                None
+                if ident is None
+                else records.for_receipts(session, ident.chain_id, ident.contract, item.leaf_index)
+            )
+            found.append(
+                {
+                    "evidence_id": item.id,
+                    "case_no": item.case_no,
+                    "media_type": item.media_type,
+                    "registered_at": format_time(as_utc(item.registered_at)),
+                    "officer": item.officer,
+                    "device": item.device,
+                    "device_signed": bool(item.device_signed),
+                    "leaf_index": item.leaf_index,
+                    "anchor": None if record is None else records.to_json(record, with_chain=True),
+                }
+            )
     return found
 
 
@@ -96,6 +137,8 @@ def receipt_of_leaf(services: Services, index: int) -> dict:
             raise NotFound(f"no leaf {index} in the log")
     built, waiting = receipts(services, [index], with_events=False)
     if waiting:
-        raise NotAnchoredYet(f"leaf {index} is logged but not anchored yet; the next anchor is due within "
-                             f"{services.settings.chain.anchor_interval:.0f} s")
+        raise NotAnchoredYet(
+            f"leaf {index} is logged but not anchored yet; the next anchor is due within "
+            f"{services.settings.chain.anchor_interval:.0f} s"
+        )
     return built[0]

@@ -45,7 +45,9 @@ def identity(settings: Settings) -> Identity | None:
     if not settings.chain.embedded:
         if not (settings.chain.chain_id and settings.chain.contract_address):
             return None
-        return Identity(settings.chain.chain_id, AnchorContract.checksum(settings.chain.contract_address))
+        return Identity(
+            settings.chain.chain_id, AnchorContract.checksum(settings.chain.contract_address)
+        )
     deployment = local_chain(settings).deployment()
     return None if deployment is None else Identity(deployment.chain_id, deployment.contract)
 
@@ -71,8 +73,12 @@ def local_chain(settings: Settings) -> LocalChain:
 
 
 def policy(settings: Settings) -> Policy:
-    return Policy(interval=settings.chain.anchor_interval, max_leaves=settings.chain.anchor_max_leaves,
-                  confirmations=settings.chain.anchor_confirmations, stuck_after=settings.chain.anchor_stuck_after)
+    return Policy(
+        interval=settings.chain.anchor_interval,
+        max_leaves=settings.chain.anchor_max_leaves,
+        confirmations=settings.chain.anchor_confirmations,
+        stuck_after=settings.chain.anchor_stuck_after,
+    )
 
 
 def connect(settings: Settings) -> tuple[Target, Callable[[], object] | None]:
@@ -82,44 +88,59 @@ def connect(settings: Settings) -> tuple[Target, Callable[[], object] | None]:
         running, started = local.up()
         chain = Chain(running.rpc_url)
         deployment = local.ensure_contract(chain)
-        target = Target(chain, AnchorContract(chain, deployment.contract), account.development_account(),
-                        deployment.block_number, produce_block=lambda: local.produce_block(chain))
+        target = Target(
+            chain,
+            AnchorContract(chain, deployment.contract),
+            account.development_account(),
+            deployment.block_number,
+            produce_block=lambda: local.produce_block(chain),
+        )
         return target, (local.down if started else None)
     return _production_target(settings), None
 
 
 def _production_target(settings: Settings) -> Target:
     if not (settings.chain.chain_id and settings.chain.contract_address):
-        raise ConfigurationError("LIANZHENG_RPC_URL needs LIANZHENG_CHAIN_ID and LIANZHENG_CONTRACT_ADDRESS "
-                                 "(deploy the contract with `lianzheng chain deploy`)")
+        raise ConfigurationError(
+            "LIANZHENG_RPC_URL needs LIANZHENG_CHAIN_ID and LIANZHENG_CONTRACT_ADDRESS "
+            "(deploy the contract with `lianzheng chain deploy`)"
+        )
     chain = Chain(settings.chain.rpc_url or "")
     if chain.chain_id != settings.chain.chain_id:
-        raise ConfigurationError(f"LIANZHENG_RPC_URL serves chain {chain.chain_id}, "
-                                 f"LIANZHENG_CHAIN_ID says {settings.chain.chain_id}")
+        raise ConfigurationError(
+            f"LIANZHENG_RPC_URL serves chain {chain.chain_id}, "
+            f"LIANZHENG_CHAIN_ID says {settings.chain.chain_id}"
+        )
     signer = account.production_account(anchor_account(settings))
     address = settings.chain.contract_address or ""
     if not chain.code_at(address):
         raise ConfigurationError(f"no contract at {address} on chain {chain.chain_id}")
     contract = AnchorContract(chain, address)
     if not contract.is_anchorer(signer.address):
-        raise ConfigurationError(f"{signer.address} may not anchor on {address}: the owner must call "
-                                 "addAnchorer for it")
+        raise ConfigurationError(
+            f"{signer.address} may not anchor on {address}: the owner must call addAnchorer for it"
+        )
     return Target(chain, contract, signer, settings.chain.contract_block)
 
 
 def anchor_account(settings: Settings) -> LocalAccount:
     """The production anchor key, from a keystore file or LIANZHENG_ANCHOR_KEY."""
     if settings.chain.anchor_keystore is not None:
-        return account.from_keystore(settings.chain.anchor_keystore, settings.chain.anchor_keystore_password)
+        return account.from_keystore(
+            settings.chain.anchor_keystore, settings.chain.anchor_keystore_password
+        )
     if settings.chain.anchor_key:
         return account.from_key(settings.chain.anchor_key)
-    raise ConfigurationError("anchoring on LIANZHENG_RPC_URL needs LIANZHENG_ANCHOR_KEYSTORE (with "
-                             "LIANZHENG_ANCHOR_KEYSTORE_PASSWORD) or LIANZHENG_ANCHOR_KEY")
+    raise ConfigurationError(
+        "anchoring on LIANZHENG_RPC_URL needs LIANZHENG_ANCHOR_KEYSTORE (with "
+        "LIANZHENG_ANCHOR_KEYSTORE_PASSWORD) or LIANZHENG_ANCHOR_KEY"
+    )
 
 
 @contextmanager
 def serving_chain(settings: Settings) -> Iterator[None]:
-    """For `serve` on the embedded default: the local chain up and an anchor worker process beside it.
+    """For `serve` on the embedded default: the local chain up and an anchor worker process beside
+    it.
 
     A chain that does not start is reported, not fatal: the log takes events
     without it, and the worker keeps trying while the chain is down. A worker
@@ -133,14 +154,18 @@ def serving_chain(settings: Settings) -> Iterator[None]:
         running, started = local.up(ends_with_us=True)
         local.ensure_contract(Chain(running.rpc_url))
     except (ChainError, ConfigurationError) as exc:
-        log.error("the local chain did not start; events are still logged and anchored later: %s", exc.message)
+        log.error(
+            "the local chain did not start; events are still logged and anchored later: %s",
+            exc.message,
+        )
     supervisor = _WorkerSupervisor([sys.executable, "-m", "verify_portal", "anchor", "run"])
     supervisor.start()
     owner = os.getpid()
     try:
         yield
     finally:
-        # gunicorn's workers are forks of this process and leave through this same stack when they exit:
+        # gunicorn's workers are forks of this process and leave through this same stack when they
+        # exit:
         # only the process that started the chain and the worker may stop them.
         if os.getpid() == owner:
             supervisor.stop()
@@ -150,7 +175,8 @@ def serving_chain(settings: Settings) -> Iterator[None]:
 
 
 class _WorkerSupervisor(threading.Thread):
-    """Keeps one anchor worker process running until stopped. This thread alone starts, waits for and
+    """Keeps one anchor worker process running until stopped. This thread alone starts, waits for
+    and
     stops the process: the worker is tied to it (`tied`), so the thread outlives the worker, and the
     worker's only SIGTERM on a stop is ours."""
 
@@ -170,8 +196,11 @@ class _WorkerSupervisor(threading.Thread):
             if self._stopping.is_set():
                 self._end(process)
                 return
-            log.error("the anchor worker exited (code %s); starting it again in %.0f s",
-                      "unknown: gunicorn collected it" if code is None else code, self.RESTART_DELAY)
+            log.error(
+                "the anchor worker exited (code %s); starting it again in %.0f s",
+                "unknown: gunicorn collected it" if code is None else code,
+                self.RESTART_DELAY,
+            )
             self._stopping.wait(self.RESTART_DELAY)
 
     def _end(self, process: subprocess.Popen[bytes]) -> None:
@@ -182,8 +211,11 @@ class _WorkerSupervisor(threading.Thread):
         try:
             process.wait(self.STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            log.error("the anchor worker (pid %d) did not stop within %.0f s of SIGTERM; killed", process.pid,
-                      self.STOP_TIMEOUT)
+            log.error(
+                "the anchor worker (pid %d) did not stop within %.0f s of SIGTERM; killed",
+                process.pid,
+                self.STOP_TIMEOUT,
+            )
             process.kill()
             process.wait()
 

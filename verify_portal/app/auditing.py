@@ -26,7 +26,9 @@ from verify_portal.app import anchored
 from verify_portal.app.models import AuditRun
 from verify_portal.app.statements import StatementProjection
 
-if TYPE_CHECKING:  # the wiring passes the services in: importing it would put this use case above it
+if (
+    TYPE_CHECKING
+):  # the wiring passes the services in: importing it would put this use case above it
     from verify_portal.app.services import Services
 
 log = logging.getLogger(__name__)
@@ -41,11 +43,20 @@ class AuditRunning(LianzhengError):
 
 
 def run_audit(services: Services, progress: Callable[[int, int], None] | None = None) -> Report:
-    """Audit everything once; the report names each leaf, node, checkpoint, row and blob that differs."""
-    logged, evidence, statements = LogProjection(), evidence_audit.EvidenceProjection(), StatementProjection()
+    """Audit everything once; the report names each leaf, node, checkpoint, row and blob that
+    differs."""
+    logged, evidence, statements = (
+        LogProjection(),
+        evidence_audit.EvidenceProjection(),
+        StatementProjection(),
+    )
     with services.sessions() as session:
-        report = ledger_audit.run(session, services.trust.latest(), progress,
-                                  observers=[logged.observe, evidence.observe, statements.observe])
+        report = ledger_audit.run(
+            session,
+            services.trust.latest(),
+            progress,
+            observers=[logged.observe, evidence.observe, statements.observe],
+        )
         derived.compare(session, logged, services.cases.party_secrets, report)
         evidence_audit.check(session, services.evidence.blobs, evidence, report)
         services.statements.compare(session, statements, report)
@@ -53,8 +64,12 @@ def run_audit(services: Services, progress: Callable[[int, int], None] | None = 
     return report
 
 
-def audit_and_record(services: Services, started_by: str = "cli",
-                     progress: Callable[[int, int], None] | None = None, run_id: int | None = None) -> Report:
+def audit_and_record(
+    services: Services,
+    started_by: str = "cli",
+    progress: Callable[[int, int], None] | None = None,
+    run_id: int | None = None,
+) -> Report:
     """Run the audit and record it: running while it runs, then its outcome."""
     run_id = _start(services, started_by) if run_id is None else run_id
     try:
@@ -84,8 +99,12 @@ def start_in_background(services: Services, actor: Actor) -> None:
 
 def running(services: Services) -> AuditRun | None:
     with services.sessions() as session:
-        run = session.scalars(select(AuditRun).where(AuditRun.status == "running")
-                              .order_by(AuditRun.ran_at.desc()).limit(1)).first()
+        run = session.scalars(
+            select(AuditRun)
+            .where(AuditRun.status == "running")
+            .order_by(AuditRun.ran_at.desc())
+            .limit(1)
+        ).first()
     if run is None or datetime.now(UTC) - run.ran_at > STALE_RUN:
         return None
     return run
@@ -93,8 +112,16 @@ def running(services: Services) -> AuditRun | None:
 
 def _start(services: Services, started_by: str) -> int:
     with services.sessions.begin() as session:
-        run = AuditRun(ran_at=datetime.now(UTC), status="running", started_by=started_by[:64], clean=0,
-                       open_findings=0, summary="running", findings="[]", acknowledged="[]")
+        run = AuditRun(
+            ran_at=datetime.now(UTC),
+            status="running",
+            started_by=started_by[:64],
+            clean=0,
+            open_findings=0,
+            summary="running",
+            findings="[]",
+            acknowledged="[]",
+        )
         session.add(run)
         session.flush()
         return run.id
@@ -111,4 +138,6 @@ def _finish(services: Services, run_id: int, report: Report | None) -> None:
         run.status, run.clean, run.open_findings = "done", int(report.clean), len(report.findings)
         run.summary = report.summary()[:500]
         run.findings = json.dumps(body["findings"][:MAX_STORED_FINDINGS], ensure_ascii=False)
-        run.acknowledged = json.dumps(body["acknowledged"][:MAX_STORED_FINDINGS], ensure_ascii=False)
+        run.acknowledged = json.dumps(
+            body["acknowledged"][:MAX_STORED_FINDINGS], ensure_ascii=False
+        )

@@ -1,12 +1,12 @@
-"""`lianzheng backup` and `lianzheng restore`: database, blobs, keys and the embedded chain in one folder.
+"""`lianzheng backup` and `lianzheng restore`: database, blobs, keys and the embedded chain in one
+folder.
 
-A backup folder holds
-    manifest.json         format, time, schema revisions, the log's checkpoint, row counts, and the
-                          SHA-256 and size of every other file
-    db/<table>.jsonl      every table's rows (ledger/dump.py), from one consistent snapshot
-    blobs/sha256/..       every evidence blob, checked against its name while copied
-    keys/                 checkpoint key, party secret, package key (and the anchor keystore if one is set)
-    chain/                the embedded anvil's state and the contract's deployment (none for an external chain)
+A backup folder holds manifest.json         format, time, schema revisions, the log's checkpoint,
+row counts, and the SHA-256 and size of every other file db/<table>.jsonl      every table's rows
+(ledger/dump.py), from one consistent snapshot blobs/sha256/..       every evidence blob, checked
+against its name while copied keys/                 checkpoint key, party secret, package key (and
+the anchor keystore if one is set) chain/                the embedded anvil's state and the
+contract's deployment (none for an external chain)
 
 The chain and the database are copied while no anchor cycle runs
 (`anchor.leader.pause`), so neither holds an anchor the other lacks; blobs
@@ -66,32 +66,47 @@ class KeyFile:
 
 
 def key_files(settings: Settings, backed_up: Iterable[str] = ()) -> list[KeyFile]:
-    """The deployment's secret files, as a backup names them: the configured ones, and the keys rotated
-    in beside them (ledger/keyring.py), found on disk or, when restoring, among `backed_up` names."""
-    found = [KeyFile(CHECKPOINT_KEY_NAME, settings.checkpoint_key_file),
-             KeyFile(PARTY_SECRET_NAME, settings.party_secret_file),
-             KeyFile(PACKAGE_KEY_NAME, settings.package_key_file)]
+    """The deployment's secret files, as a backup names them: the configured ones, and the keys
+    rotated in beside them (ledger/keyring.py), found on disk or, when restoring, among `backed_up`
+    names."""
+    found = [
+        KeyFile(CHECKPOINT_KEY_NAME, settings.checkpoint_key_file),
+        KeyFile(PARTY_SECRET_NAME, settings.party_secret_file),
+        KeyFile(PACKAGE_KEY_NAME, settings.package_key_file),
+    ]
     if settings.chain.anchor_keystore is not None:
         found.append(KeyFile(ANCHOR_KEYSTORE_NAME, settings.chain.anchor_keystore))
-    for name, configured in ((CHECKPOINT_KEY_NAME, settings.checkpoint_key_file),
-                             (PACKAGE_KEY_NAME, settings.package_key_file)):
+    for name, configured in (
+        (CHECKPOINT_KEY_NAME, settings.checkpoint_key_file),
+        (PACKAGE_KEY_NAME, settings.package_key_file),
+    ):
         found += _rotated(name, configured, settings.rotated_keys_dir, backed_up)
     return found
 
 
 def _rotated(name: str, configured: Path, folder: Path, backed_up: Iterable[str]) -> list[KeyFile]:
-    """Rotated keys by their key ids: named in a backup after the standard file name (`name`), on disk
-    after the configured file (ledger/keyring.py)."""
+    """Rotated keys by their key ids: named in a backup after the standard file name (`name`), on
+    disk after the configured file (ledger/keyring.py)."""
     stem, suffix = Path(name).stem, Path(name).suffix
-    on_disk = {p.name.removeprefix(f"{configured.stem}.").removesuffix(configured.suffix)
-               for p in rotated_paths(configured, folder)}
-    in_backup = {n.removeprefix(f"keys/{stem}.").removesuffix(suffix) for n in backed_up
-                 if n.startswith(f"keys/{stem}.") and n.endswith(suffix) and n != f"keys/{name}"}
-    return [KeyFile(f"{stem}.{key_id}{suffix}", folder / f"{configured.stem}.{key_id}{configured.suffix}")
-            for key_id in sorted(on_disk | in_backup)]
+    on_disk = {
+        p.name.removeprefix(f"{configured.stem}.").removesuffix(configured.suffix)
+        for p in rotated_paths(configured, folder)
+    }
+    in_backup = {
+        n.removeprefix(f"keys/{stem}.").removesuffix(suffix)
+        for n in backed_up
+        if n.startswith(f"keys/{stem}.") and n.endswith(suffix) and n != f"keys/{name}"
+    }
+    return [
+        KeyFile(
+            f"{stem}.{key_id}{suffix}", folder / f"{configured.stem}.{key_id}{configured.suffix}"
+        )
+        for key_id in sorted(on_disk | in_backup)
+    ]
 
 
-# --- backup ----------------------------------------------------------------------------------------
+# --- backup
+# ----------------------------------------------------------------------------------------
 
 
 def create(services: Services, target: Path, progress: Progress = lambda n: None) -> dict[str, Any]:
@@ -116,9 +131,18 @@ def create(services: Services, target: Path, progress: Progress = lambda n: None
     _copy_blobs(settings, files, progress)
     for key in key_files(settings):
         files.copy(key.path, f"keys/{key.name}")
-    manifest = {"format": FORMAT, "created_at": datetime.now(UTC).isoformat(), "revisions": revisions,
-                "log": log, "chain": chain, "tables": tables, "files": files.written}
-    keys.write_new(partial / MANIFEST, json.dumps(manifest, indent=1).encode())  # 0600, fsynced, never replaced
+    manifest = {
+        "format": FORMAT,
+        "created_at": datetime.now(UTC).isoformat(),
+        "revisions": revisions,
+        "log": log,
+        "chain": chain,
+        "tables": tables,
+        "files": files.written,
+    }
+    keys.write_new(
+        partial / MANIFEST, json.dumps(manifest, indent=1).encode()
+    )  # 0600, fsynced, never replaced
     partial.rename(target)  # the folder appears under its name only when complete
     return manifest
 
@@ -128,8 +152,12 @@ def _snapshot(engine: Engine, folder: Path) -> Iterator[Connection]:
     """A connection that sees the database as of now, for as long as it is open."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-            conn.execute(text("SELECT 1"))  # the snapshot is taken at the transaction's first statement
+            conn = conn.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+            conn.execute(
+                text("SELECT 1")
+            )  # the snapshot is taken at the transaction's first statement
             yield conn
         return
     copy = folder / "snapshot.sqlite"  # SQLite: the online backup API copies a consistent image
@@ -160,16 +188,23 @@ def _revisions(conn: Connection) -> list[str]:
 
 
 def _save_chain(settings: Settings, files: _Files) -> dict[str, Any]:
-    """The embedded anvil's state (dumped live if it runs) and deployment; an external chain is named only."""
+    """The embedded anvil's state (dumped live if it runs) and deployment; an external chain is
+    named only."""
     if not settings.chain.embedded:
-        return {"embedded": False, "chain_id": settings.chain.chain_id, "contract": settings.chain.contract_address}
+        return {
+            "embedded": False,
+            "chain_id": settings.chain.chain_id,
+            "contract": settings.chain.contract_address,
+        }
     local = anchoring.local_chain(settings)
     deployment = local.dir / "deployment.json"
     if not deployment.exists():
         return {"embedded": True, "deployed": False}
     running = local.running()
     if running is not None:
-        state = gzip.decompress(bytes.fromhex(str(Chain(running.rpc_url).rpc("anvil_dumpState", []))[2:]))
+        state = gzip.decompress(
+            bytes.fromhex(str(Chain(running.rpc_url).rpc("anvil_dumpState", []))[2:])
+        )
         files.bytes("chain/state.json", state)
     else:
         files.copy(local.state_file, "chain/state.json")
@@ -243,11 +278,13 @@ class _TextOut:
         self.out.write(line.encode())
 
 
-# --- restore ---------------------------------------------------------------------------------------
+# --- restore
+# ---------------------------------------------------------------------------------------
 
 
 def read_manifest(source: Path, progress: Progress = lambda n: None) -> dict[str, Any]:
-    """The manifest of the backup at `source`, once every file there has the hash and size it names."""
+    """The manifest of the backup at `source`, once every file there has the hash and size it
+    names."""
     try:
         manifest = json.loads((source / MANIFEST).read_text())
     except (OSError, ValueError) as exc:
@@ -257,14 +294,18 @@ def read_manifest(source: Path, progress: Progress = lambda n: None) -> dict[str
     listed = manifest["files"]
     present = {str(p.relative_to(source)) for p in source.rglob("*") if p.is_file()} - {MANIFEST}
     if present - set(listed):
-        raise BackupRefused(f"files not in the manifest: {', '.join(sorted(present - set(listed))[:5])}")
+        raise BackupRefused(
+            f"files not in the manifest: {', '.join(sorted(present - set(listed))[:5])}"
+        )
     for name, expected in sorted(listed.items()):
         if name not in present:
             raise BackupRefused(f"{name} is missing from the backup")
         digest, size = _hash_file(source / name, progress)
         if (digest, size) != (expected["sha256"], expected["size"]):
-            raise BackupRefused(f"{name} was changed: its SHA-256 is {digest}, the manifest says "
-                                f"{expected['sha256']}")
+            raise BackupRefused(
+                f"{name} was changed: its SHA-256 is {digest}, the manifest says "
+                f"{expected['sha256']}"
+            )
     return manifest
 
 
@@ -278,8 +319,11 @@ def _hash_file(path: Path, progress: Progress) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def restore(settings: Settings, source: Path, progress: Progress = lambda n: None) -> dict[str, Any]:
-    """Restore the backup at `source` into this (empty) deployment; refuse before writing if it is not."""
+def restore(
+    settings: Settings, source: Path, progress: Progress = lambda n: None
+) -> dict[str, Any]:
+    """Restore the backup at `source` into this (empty) deployment; refuse before writing if it is
+    not."""
     manifest = read_manifest(source, progress)
     if settings.database_url.startswith("sqlite:///"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -298,35 +342,59 @@ def restore(settings: Settings, source: Path, progress: Progress = lambda n: Non
     return manifest
 
 
-def _check_empty(settings: Settings, engine: Engine, manifest: dict[str, Any], source: Path) -> None:
+def _check_empty(
+    settings: Settings, engine: Engine, manifest: dict[str, Any], source: Path
+) -> None:
     """Refuse a target that holds anything the backup would not put there itself."""
     for key in key_files(settings, manifest["files"]):
         if f"keys/{key.name}" not in manifest["files"]:
-            raise BackupRefused(f"the backup holds no {key.name}, which this deployment is configured with")
+            raise BackupRefused(
+                f"the backup holds no {key.name}, which this deployment is configured with"
+            )
         if key.path.exists() and _differs(key.path, source / "keys" / key.name):
-            raise BackupRefused(f"{key.path} exists and differs from the backup's {key.name}; "
-                                "restore into an empty deployment")
+            raise BackupRefused(
+                f"{key.path} exists and differs from the backup's {key.name}; "
+                "restore into an empty deployment"
+            )
     blobs = settings.blob_root / "sha256"
     foreign = [p.name for p in blobs.glob("*/*/*")] if blobs.exists() else []
     if any(f"blobs/sha256/{n[:2]}/{n[2:4]}/{n}" not in manifest["files"] for n in foreign):
-        raise BackupRefused(f"{blobs} holds blobs the backup does not; restore into an empty deployment")
+        raise BackupRefused(
+            f"{blobs} holds blobs the backup does not; restore into an empty deployment"
+        )
     state = anchoring.local_chain(settings).state_file
-    if settings.chain.embedded and state.exists() and \
-            (not (source / "chain" / "state.json").exists() or _differs(state, source / "chain" / "state.json")):
-        raise BackupRefused(f"{settings.chain_dir} holds a chain already; restore into an empty deployment")
+    if (
+        settings.chain.embedded
+        and state.exists()
+        and (
+            not (source / "chain" / "state.json").exists()
+            or _differs(state, source / "chain" / "state.json")
+        )
+    ):
+        raise BackupRefused(
+            f"{settings.chain_dir} holds a chain already; restore into an empty deployment"
+        )
     if manifest["chain"]["embedded"] != settings.chain.embedded:
         where = "the embedded chain" if manifest["chain"]["embedded"] else "an external chain"
-        raise BackupRefused(f"the backup anchors on {where}; configure this deployment the same way")
+        raise BackupRefused(
+            f"the backup anchors on {where}; configure this deployment the same way"
+        )
     tables = set(inspect(engine).get_table_names())
     with engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
-            if table.name in tables and table.name != LogHead.__tablename__ and \
-                    conn.scalar(select(table).limit(1)) is not None:
-                raise BackupRefused(f"the database already holds {table.name} rows; restore into an empty one")
+            if (
+                table.name in tables
+                and table.name != LogHead.__tablename__
+                and conn.scalar(select(table).limit(1)) is not None
+            ):
+                raise BackupRefused(
+                    f"the database already holds {table.name} rows; restore into an empty one"
+                )
 
 
 def _differs(ours: Path, backed_up: Path) -> bool:
-    """Whether a file already in place is not the backup's (the same one is left by an interrupted restore)."""
+    """Whether a file already in place is not the backup's (the same one is left by an interrupted
+    restore)."""
     return ours.read_bytes() != backed_up.read_bytes()
 
 
@@ -360,8 +428,10 @@ def _load_tables(engine: Engine, source: Path, manifest: dict[str, Any]) -> None
     with engine.begin() as conn:
         revisions = _revisions(conn)
         if revisions != manifest["revisions"]:
-            raise BackupRefused(f"the backup's schema is at {manifest['revisions']}, this version's at "
-                                f"{revisions}: restore with the version that made the backup")
+            raise BackupRefused(
+                f"the backup's schema is at {manifest['revisions']}, this version's at "
+                f"{revisions}: restore with the version that made the backup"
+            )
         conn.execute(delete(LogHead))  # the migration's empty head; the backup brings its own
         for table in Base.metadata.sorted_tables:
             with open(source / "db" / f"{table.name}.jsonl", encoding="utf-8") as lines:
@@ -369,16 +439,23 @@ def _load_tables(engine: Engine, source: Path, manifest: dict[str, Any]) -> None
                     conn.execute(table.insert(), batch)
         counts = dump.row_counts(conn, Base.metadata)
         if counts != manifest["tables"]:
-            raise BackupRefused(f"restored row counts {counts} differ from the backup's {manifest['tables']}")
+            raise BackupRefused(
+                f"restored row counts {counts} differ from the backup's {manifest['tables']}"
+            )
         dump.reset_sequences(conn, Base.metadata)
 
 
 def check_restored(services: Services, manifest: dict[str, Any]) -> None:
     """The restored log's checkpoint must be the one the backup recorded."""
     with services.sessions() as session:
-        state = {"size": services.store.latest_size(session),
-                 "checkpoint": services.store.checkpoint(session).note if manifest["log"]["size"] else None}
+        state = {
+            "size": services.store.latest_size(session),
+            "checkpoint": services.store.checkpoint(session).note
+            if manifest["log"]["size"]
+            else None,
+        }
     if state != manifest["log"]:
-        raise BackupRefused(f"the restored log has {state['size']} leaves and another checkpoint than the "
-                            f"backup's {manifest['log']['size']}")
-
+        raise BackupRefused(
+            f"the restored log has {state['size']} leaves and another checkpoint than the "
+            f"backup's {manifest['log']['size']}"
+        )

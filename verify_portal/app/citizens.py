@@ -70,27 +70,47 @@ class CitizenAccess:
         with self.sessions() as session:
             row = session.get(CaseCode, case_no) if len(case_no) <= 32 else None
             # Always compute the HMAC, so an unknown case costs the same time as a wrong code.
-            matches = hmac.compare_digest(self._hash(case_no, code), row.code_hash if row else bytes(32))
+            matches = hmac.compare_digest(
+                self._hash(case_no, code), row.code_hash if row else bytes(32)
+            )
         if row is None or not matches:
             raise LookupRefused("the case number and code do not open a case")
         return case_no
 
 
 def timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What a citizen sees of a case's events: steps and evidence registrations, without who did them,
-    without custody events, without footage; each with its leaf for the proof status. Pure."""
+    """What a citizen sees of a case's events: steps and evidence registrations, without who did
+    them, without custody events, without footage; each with its leaf for the proof status. Pure."""
     shown = []
     for e in events:
         kind, payload = e["event"]["type"], e["event"]["payload"]
         if kind.startswith("case."):
-            detail = {k: payload[k] for k in ("outcome", "amount_fen", "proposed_amount_fen", "kind", "reason",
-                                              "violation_type", "source") if k in payload}
+            detail = {
+                k: payload[k]
+                for k in (
+                    "outcome",
+                    "amount_fen",
+                    "proposed_amount_fen",
+                    "kind",
+                    "reason",
+                    "violation_type",
+                    "source",
+                )
+                if k in payload
+            }
         elif kind == EVIDENCE_REGISTERED:
             detail = {"media_type": payload["media_type"], "captured_at": payload["captured_at"]}
         elif kind == PARTY_STATEMENT:
             detail = {"photos": len(payload["photos"])}
         else:
             continue
-        shown.append({"index": e["index"], "leaf_hash": e["leaf_hash"], "type": kind, "time": e["event"]["time"],
-                      "detail": detail})
+        shown.append(
+            {
+                "index": e["index"],
+                "leaf_hash": e["leaf_hash"],
+                "type": kind,
+                "time": e["event"]["time"],
+                "detail": detail,
+            }
+        )
     return shown

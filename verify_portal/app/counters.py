@@ -1,5 +1,5 @@
-"""Counts of what went wrong for users, for /metrics: packages that failed verification on the court page,
-verification codes that did not open a case. Names only, never who or what was checked."""
+"""Counts of what went wrong for users, for /metrics: packages that failed verification on the court
+page, verification codes that did not open a case. Names only, never who or what was checked."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from verify_portal.app.models import Counter
 
 PACKAGE_FAILED = "verification_failures_package"
 CODE_REFUSED = "verification_failures_citizen_code"
-VERIFICATION_FAILURES = {"package": PACKAGE_FAILED, "citizen_code": CODE_REFUSED}  # the metric's kind label
+VERIFICATION_FAILURES = {
+    "package": PACKAGE_FAILED,
+    "citizen_code": CODE_REFUSED,
+}  # the metric's kind label
 
 
 def add(sessions: sessionmaker[Session], name: str) -> None:
@@ -21,8 +24,12 @@ def add(sessions: sessionmaker[Session], name: str) -> None:
     for _ in range(2):  # two workers may both create it: the loser finds it there the second time
         try:
             with sessions.begin() as session:
-                done = session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1))
-                if cast(CursorResult[Any], done).rowcount == 0:  # an UPDATE's result counts its rows
+                done = session.execute(
+                    update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+                )
+                if (
+                    cast(CursorResult[Any], done).rowcount == 0
+                ):  # an UPDATE's result counts its rows
                     session.add(Counter(name=name, value=1))
             return
         except IntegrityError:

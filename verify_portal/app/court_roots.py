@@ -36,7 +36,8 @@ MAX_REPORT_BYTES = 16 << 20
 
 
 class VerificationRefused(LianzhengError):
-    """The package could not be verified at all: too slow, too large for memory, or the verifier died."""
+    """The package could not be verified at all: too slow, too large for memory, or the verifier
+    died."""
 
     code = "verification-refused"
 
@@ -47,25 +48,41 @@ class CourtRoots:
     sessions: sessionmaker[Session]
     own: TrustService
 
-    # --- registered roots of other agencies ---------------------------------------------------------
+    # --- registered roots of other agencies
+    # ---------------------------------------------------------
 
-    def register(self, actor: Actor, data: bytes, fingerprint: str, rpc_url: str | None = None) -> TrustRoot:
-        """Trust another agency's root on the court page, once its fingerprint is confirmed (admin)."""
+    def register(
+        self, actor: Actor, data: bytes, fingerprint: str, rpc_url: str | None = None
+    ) -> TrustRoot:
+        """Trust another agency's root on the court page, once its fingerprint is confirmed
+        (admin)."""
         actor.require(Action.MANAGE_TRUST_ROOTS)
         root = TrustRoot.parse(data)
         given = "".join(fingerprint.split()).replace(":", "").lower()
         if given != root.fingerprint:
-            raise VerificationError(f"refused: the root's fingerprint is {root.fingerprint}, not {given}")
+            raise VerificationError(
+                f"refused: the root's fingerprint is {root.fingerprint}, not {given}"
+            )
         if rpc_url is not None and not rpc_url.startswith(("http://", "https://")):
             raise InvalidInput("the RPC URL must be an http(s) URL")
         if root.log_origin == self.own.store.origin:
             raise InvalidInput(f"{root.log_origin!r} is this deployment's own log")
         with self.sessions.begin() as session:
             if session.scalar(select(CourtRoot).where(CourtRoot.log_origin == root.log_origin)):
-                raise InvalidInput(f"a root for {root.log_origin!r} is registered already; remove it first")
-            session.add(CourtRoot(fingerprint=root.fingerprint, log_origin=root.log_origin,
-                                  agency=root.agency[:255], document=data.decode(), rpc_url=rpc_url,
-                                  added_by=actor.username, added_at=datetime.now(UTC)))
+                raise InvalidInput(
+                    f"a root for {root.log_origin!r} is registered already; remove it first"
+                )
+            session.add(
+                CourtRoot(
+                    fingerprint=root.fingerprint,
+                    log_origin=root.log_origin,
+                    agency=root.agency[:255],
+                    document=data.decode(),
+                    rpc_url=rpc_url,
+                    added_by=actor.username,
+                    added_at=datetime.now(UTC),
+                )
+            )
         return root
 
     def remove(self, actor: Actor, fingerprint: str) -> None:
@@ -80,7 +97,8 @@ class CourtRoots:
         with self.sessions() as session:
             return list(session.scalars(select(CourtRoot).order_by(CourtRoot.agency)))
 
-    # --- verifying ----------------------------------------------------------------------------------
+    # --- verifying
+    # ----------------------------------------------------------------------------------
 
     def verify(self, upload: IO[bytes]) -> Report:
         """Verify an uploaded package in a child process against the own and registered roots."""
@@ -90,8 +108,12 @@ class CourtRoots:
             with open(package, "wb") as out:
                 while chunk := upload.read(1 << 20):
                     out.write(chunk)
-            if not zipfile.is_zipfile(package):  # reads the end record only: refused here, no process
-                return verifier.verify(str(package), TrustRoots([self.own.latest()]), require_chain=True)
+            if not zipfile.is_zipfile(
+                package
+            ):  # reads the end record only: refused here, no process
+                return verifier.verify(
+                    str(package), TrustRoots([self.own.latest()]), require_chain=True
+                )
             return self._run(work, package)
 
     def _scratch(self) -> Path:
@@ -100,24 +122,40 @@ class CourtRoots:
         return scratch
 
     def _run(self, work: Path, package: Path) -> Report:
-        command = [sys.executable, "-m", "verify_portal", "verify", str(package), "--require-chain",
-                   "--json", str(work / "report.json"),
-                   "--memory-limit", str(max(64, self.settings.web.court_verify_memory >> 20))]
-        for i, text in enumerate([self.own.latest_text(), *(r.document for r in self.registered())]):
+        command = [
+            sys.executable,
+            "-m",
+            "verify_portal",
+            "verify",
+            str(package),
+            "--require-chain",
+            "--json",
+            str(work / "report.json"),
+            "--memory-limit",
+            str(max(64, self.settings.web.court_verify_memory >> 20)),
+        ]
+        for i, text in enumerate(
+            [self.own.latest_text(), *(r.document for r in self.registered())]
+        ):
             (work / f"root-{i}.json").write_text(text)
             command += ["--trust", str(work / f"root-{i}.json")]
         for url in self._rpc_urls():
             command += ["--rpc", url]
         try:
-            done = subprocess.run(command, capture_output=True, timeout=self.settings.web.court_verify_seconds)
+            done = subprocess.run(
+                command, capture_output=True, timeout=self.settings.web.court_verify_seconds
+            )
         except subprocess.TimeoutExpired:
-            raise VerificationRefused(f"the package took longer than {self.settings.web.court_verify_seconds:.0f} s "
-                                      "to verify; verify it offline with `lianzheng verify`") from None
+            raise VerificationRefused(
+                f"the package took longer than {self.settings.web.court_verify_seconds:.0f} s "
+                "to verify; verify it offline with `lianzheng verify`"
+            ) from None
         report = work / "report.json"
         if done.returncode not in (0, 1, 3) or not report.exists():
-            raise VerificationRefused("the verifier stopped before it finished (the package may need more "
-                                      "memory than the court page allows); verify it offline with "
-                                      "`lianzheng verify`")
+            raise VerificationRefused(
+                "the verifier stopped before it finished (the package may need more "
+                "memory than the court page allows); verify it offline with `lianzheng verify`"
+            )
         if report.stat().st_size > MAX_REPORT_BYTES:
             raise VerificationRefused("the verification report is too large")
         return Report.from_json(jsontext.loads(report.read_bytes(), "the verification report"))

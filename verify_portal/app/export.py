@@ -32,7 +32,9 @@ from ledger.verdict import Status
 from verify_portal.app import anchoring
 from verify_portal.app.integrity import case_disagreements
 
-if TYPE_CHECKING:  # the wiring passes the services in: importing it would put this use case above it
+if (
+    TYPE_CHECKING
+):  # the wiring passes the services in: importing it would put this use case above it
     from verify_portal.app.services import Services
 
 log = logging.getLogger(__name__)
@@ -45,23 +47,39 @@ class ExportRefused(LianzhengError):
     code = "export-refused"
 
 
-def export_case(services: Services, actor: Actor, case_no: str, out: IO[bytes], reason: str = "litigation",
-                wait: float = 0.0, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Write the package of `case_no` to `out` (readable too: it is verified there before it is released);
-    waits up to `wait` seconds for an anchor to cover the case."""
+def export_case(
+    services: Services,
+    actor: Actor,
+    case_no: str,
+    out: IO[bytes],
+    reason: str = "litigation",
+    wait: float = 0.0,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Write the package of `case_no` to `out` (readable too: it is verified there before it is
+    released); waits up to `wait` seconds for an anchor to cover the case."""
     disagreements = case_disagreements(services, case_no)
     if disagreements:
-        raise ExportRefused(f"case {case_no}'s records disagree with its log ({disagreements[0]}): no package "
-                            "is built from them; run `lianzheng audit`", disagreements=disagreements)
+        raise ExportRefused(
+            f"case {case_no}'s records disagree with its log ({disagreements[0]}): no package "
+            "is built from them; run `lianzheng audit`",
+            disagreements=disagreements,
+        )
     # On record first, whatever happens next; these new events need no anchor for this package.
     items, last_index = services.evidence.log_export(actor, case_no, reason)
     record = _anchor_covering(services, last_index, wait)
     contents = _gather(services, actor, case_no, items, record)
     signing = package.write(contents, out, services.trust.seal, progress)
     _self_check(services, case_no, out)
-    return {"case_no": case_no, "events": len(contents.events), "evidence": len(contents.evidence),
-            "checkpoint_size": contents.size, "anchor_block": record.block_number,
-            "signing_key_id": signing.key_id, "trust_root": trust.fingerprint(contents.trust_root)}
+    return {
+        "case_no": case_no,
+        "events": len(contents.events),
+        "evidence": len(contents.evidence),
+        "checkpoint_size": contents.size,
+        "anchor_block": record.block_number,
+        "signing_key_id": signing.key_id,
+        "trust_root": trust.fingerprint(contents.trust_root),
+    }
 
 
 def _self_check(services: Services, case_no: str, out: IO[bytes]) -> None:
@@ -72,9 +90,11 @@ def _self_check(services: Services, case_no: str, out: IO[bytes]) -> None:
     if not report.passed:
         failed = [f"{c.name}: {c.detail}" for c in report.checks if c.status == Status.FAIL]
         log.error("the package of case %s failed its own verification: %s", case_no, failed)
-        raise ExportRefused(f"the package built for case {case_no} fails verification against this "
-                            f"deployment's trust root ({'; '.join(failed)[:300]}); it is not released",
-                            failed=failed)
+        raise ExportRefused(
+            f"the package built for case {case_no} fails verification against this "
+            f"deployment's trust root ({'; '.join(failed)[:300]}); it is not released",
+            failed=failed,
+        )
 
 
 def _anchor_covering(services: Services, index: int, wait: float):
@@ -82,18 +102,25 @@ def _anchor_covering(services: Services, index: int, wait: float):
     while True:
         ident = anchoring.identity(services.settings)
         with services.sessions() as session:
-            record = None if ident is None else records.for_receipts(session, ident.chain_id, ident.contract, index)
+            record = (
+                None
+                if ident is None
+                else records.for_receipts(session, ident.chain_id, ident.contract, index)
+            )
         if record is not None:
             return record
         if time.monotonic() >= deadline:
             interval = services.settings.chain.anchor_interval
-            raise NotAnchoredYet(f"the case's latest event (leaf {index}) is not anchored yet; the next "
-                                 f"anchor is due within {interval:.0f} s: export again then, or wait")
+            raise NotAnchoredYet(
+                f"the case's latest event (leaf {index}) is not anchored yet; the next "
+                f"anchor is due within {interval:.0f} s: export again then, or wait"
+            )
         time.sleep(1.0)
 
 
-def _gather(services: Services, actor: Actor, case_no: str, items: list[EvidenceItem],
-            record: AnchorRecord) -> PackageContents:
+def _gather(
+    services: Services, actor: Actor, case_no: str, items: list[EvidenceItem], record: AnchorRecord
+) -> PackageContents:
     store, blobs = services.store, services.evidence.blobs
     with services.sessions() as session:
         leaves = case_leaves(session, case_no, below=record.size)
@@ -103,12 +130,22 @@ def _gather(services: Services, actor: Actor, case_no: str, items: list[Evidence
     events = [(leaf.index, leaf.data) for leaf in leaves]
     included = [item for item in items if item.leaf_index < record.size]
     return PackageContents(
-        case_no=case_no, events=events, proofs={p.index: p.proof for p in proofs}, size=head.size, root=head.root,
+        case_no=case_no,
+        events=events,
+        proofs={p.index: p.proof for p in proofs},
+        size=head.size,
+        root=head.root,
         checkpoint=head.note,
-        log_key={"origin": store.origin, "key_id": trust.checkpoint_key_id(store.origin, signed_by),
-                 "algorithm": "ed25519", "public_key": signed_by.hex()},
+        log_key={
+            "origin": store.origin,
+            "key_id": trust.checkpoint_key_id(store.origin, signed_by),
+            "algorithm": "ed25519",
+            "public_key": signed_by.hex(),
+        },
         trust_root=services.trust.latest().document,
         anchor=records.to_json(record, with_chain=True),
         custody=custody_of((i, Event.decode(d)) for i, d in events),
         evidence=[EvidenceFile(view(item), partial(blobs.open, item.sha256)) for item in included],
-        exported_at=utc_now(), exported_by=f"{actor.username} ({actor.role.value})")
+        exported_at=utc_now(),
+        exported_by=f"{actor.username} ({actor.role.value})",
+    )

@@ -1,6 +1,6 @@
 """The figures people watch the service by: the staff dashboard and the Prometheus metrics, one
-function each. Counts, states and case numbers only; every figure is read from the database, so every
-worker process shows the same."""
+function each. Counts, states and case numbers only; every figure is read from the database, so
+every worker process shows the same."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ from ledger.models import Case, Leaf
 from verify_portal.app import anchoring, counters
 from verify_portal.app.models import AuditRun
 
-if TYPE_CHECKING:  # the wiring passes the services in: importing it would put this use case above it
+if (
+    TYPE_CHECKING
+):  # the wiring passes the services in: importing it would put this use case above it
     from verify_portal.app.services import Services
 
 UNDECIDED = (State.FILED.value, State.INVESTIGATING.value, State.NOTIFIED.value)
@@ -49,7 +51,9 @@ class Dashboard:
     by_district: list[Any]  # (district, cases)
     by_type: list[Any]  # (violation type, cases)
     recent: list[Any]  # (case_no, state, district, updated_at), newest first
-    overdue: list[Any]  # (case_no, state, created_at): undecided past the overdue limit, oldest first
+    overdue: list[
+        Any
+    ]  # (case_no, state, created_at): undecided past the overdue limit, oldest first
     evidence: tuple[int, int, int]  # items, late, with a continuity finding
     orphans: int  # evidence items whose case is missing
     anchors: list[dict[str, Any]]  # the newest five
@@ -73,11 +77,17 @@ def anchor_lag(services: Services) -> AnchorLag:
     ident = anchoring.identity(services.settings)
     with services.sessions() as session:
         size = services.store.latest_size(session)
-        newest = [] if ident is None else records.anchors(session, ident.chain_id, ident.contract, limit=1)
+        newest = (
+            []
+            if ident is None
+            else records.anchors(session, ident.chain_id, ident.contract, limit=1)
+        )
         anchored = newest[0].size if newest else 0
         waiting_since = None
         if size > anchored:
-            waiting_since = session.scalar(select(Leaf.appended_at).where(Leaf.leaf_index == anchored))
+            waiting_since = session.scalar(
+                select(Leaf.appended_at).where(Leaf.leaf_index == anchored)
+            )
     seconds = 0.0
     if waiting_since is not None:
         seconds = max(0.0, (datetime.now(UTC) - as_utc(waiting_since)).total_seconds())
@@ -92,8 +102,14 @@ def metrics(services: Services) -> Metrics:
         totals = select(func.count(), func.coalesce(func.sum(EvidenceItem.size), 0))
         items, stored = session.execute(totals).one()
         anchors = 0 if ident is None else records.count(session, ident.chain_id, ident.contract)
-        return Metrics(lag, anchors, items, stored, latest_audit(session),
-                       counters.verification_failures(session))
+        return Metrics(
+            lag,
+            anchors,
+            items,
+            stored,
+            latest_audit(session),
+            counters.verification_failures(session),
+        )
 
 
 def dashboard(services: Services) -> Dashboard:
@@ -101,18 +117,30 @@ def dashboard(services: Services) -> Dashboard:
     ident = anchoring.identity(services.settings)
     overdue_before = datetime.now(UTC) - timedelta(days=services.settings.overdue_days)
     with services.sessions() as session:
-        anchors = [] if ident is None else records.anchors(session, ident.chain_id, ident.contract, limit=5)
+        anchors = (
+            []
+            if ident is None
+            else records.anchors(session, ident.chain_id, ident.contract, limit=5)
+        )
         return Dashboard(
             by_state=_count_by(session, Case.state),
             by_district=_count_by(session, Case.district),
             by_type=_count_by(session, Case.violation_type),
-            recent=list(session.execute(
-                select(Case.case_no, Case.state, Case.district, Case.updated_at)
-                .order_by(Case.updated_at.desc()).limit(RECENT_CASES))),
-            overdue=list(session.execute(
-                select(Case.case_no, Case.state, Case.created_at)
-                .where(Case.state.in_(UNDECIDED), Case.created_at < overdue_before)
-                .order_by(Case.created_at).limit(OVERDUE_SHOWN))),
+            recent=list(
+                session.execute(
+                    select(Case.case_no, Case.state, Case.district, Case.updated_at)
+                    .order_by(Case.updated_at.desc())
+                    .limit(RECENT_CASES)
+                )
+            ),
+            overdue=list(
+                session.execute(
+                    select(Case.case_no, Case.state, Case.created_at)
+                    .where(Case.state.in_(UNDECIDED), Case.created_at < overdue_before)
+                    .order_by(Case.created_at)
+                    .limit(OVERDUE_SHOWN)
+                )
+            ),
             evidence=_evidence_counts(session),
             orphans=_orphans(session),
             anchors=[records.to_json(a) for a in anchors],
@@ -124,7 +152,9 @@ def dashboard(services: Services) -> Dashboard:
 
 def latest_audit(session: Session) -> AuditRun | None:
     """The latest finished audit run, if any."""
-    done = select(AuditRun).where(AuditRun.status == "done").order_by(AuditRun.ran_at.desc()).limit(1)
+    done = (
+        select(AuditRun).where(AuditRun.status == "done").order_by(AuditRun.ran_at.desc()).limit(1)
+    )
     return session.scalars(done).first()
 
 
@@ -135,13 +165,18 @@ def _count_by(session: Session, column: Any) -> list[Any]:
 def _evidence_counts(session: Session) -> tuple[int, int, int]:
     late = func.coalesce(func.sum(EvidenceItem.late), 0)
     items, late_items, breaks = session.execute(
-        select(func.count(), late, func.count(EvidenceItem.continuity))).one()
+        select(func.count(), late, func.count(EvidenceItem.continuity))
+    ).one()
     return items, late_items, breaks
 
 
 def _orphans(session: Session) -> int:
-    missing_case = (select(func.count()).select_from(EvidenceItem)
-                    .outerjoin(Case, Case.case_no == EvidenceItem.case_no).where(Case.case_no.is_(None)))
+    missing_case = (
+        select(func.count())
+        .select_from(EvidenceItem)
+        .outerjoin(Case, Case.case_no == EvidenceItem.case_no)
+        .where(Case.case_no.is_(None))
+    )
     return session.scalar(missing_case) or 0
 
 

@@ -1,5 +1,5 @@
-"""Tables of the portal: citizens' verification codes, staff passwords and sessions, statements, audit runs,
-other agencies' trust roots, counters."""
+"""Tables of the portal: citizens' verification codes, staff passwords and sessions, statements,
+audit runs, other agencies' trust roots, counters."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ class StaffLogin(Base):
 
 
 class StaffSession(Base):
-    """A signed-in staff session: the cookie holds a random id, this row its hash; signing out deletes it."""
+    """A signed-in staff session: the cookie holds a random id, this row its hash; signing out
+    deletes it."""
 
     __tablename__ = "staff_sessions"
 
@@ -42,7 +43,8 @@ class StaffSession(Base):
 
 
 class Statement(Base):
-    """A party's statement and defence (陈述申辩), sealed like party data; the leaf holds a commitment.
+    """A party's statement and defence (陈述申辩), sealed like party data; the leaf holds a
+    commitment.
 
     Erasing the party's data deletes these rows too (crypto-shredding): the leaf stays and verifies.
     """
@@ -84,7 +86,8 @@ class Counter(Base):
 
 
 class CourtRoot(Base):
-    """Another agency's trust root, registered by an admin (fingerprint confirmed) for the court page."""
+    """Another agency's trust root, registered by an admin (fingerprint confirmed) for the court
+    page."""
 
     __tablename__ = "court_roots"
 

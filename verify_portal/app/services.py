@@ -52,15 +52,15 @@ log = logging.getLogger(__name__)
 PORTAL_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-
 def migrate(engine: Engine) -> None:
-    """Bring every domain's tables up to date: the ledger's, anchoring's, evidence's, then the portal's."""
+    """Bring every domain's tables up to date: the ledger's, anchoring's, evidence's, then the
+    portal's."""
     db.upgrade(engine, locations=(anchor.MIGRATIONS, evidence.MIGRATIONS, PORTAL_MIGRATIONS))
 
 
 def upgrade_database(settings: Settings) -> None:
-    """Migrate as the tables' owner and, where the service connects as another role, grant that role only
-    what it needs (ledger/db.py): the service itself can then never alter or delete a leaf."""
+    """Migrate as the tables' owner and, where the service connects as another role, grant that role
+    only what it needs (ledger/db.py): the service itself can then never alter or delete a leaf."""
     owner_url = settings.migration_database_url or settings.database_url
     owner = db.make_engine(owner_url)
     try:
@@ -74,9 +74,14 @@ def upgrade_database(settings: Settings) -> None:
 
 
 def _owner_only(database: Path) -> None:
-    """An SQLite file (with its journal) made readable by its owner only, as new files are: it holds GPS
-    positions and password hashes. Tightens what an earlier version left group- or world-readable."""
-    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+    """An SQLite file (with its journal) made readable by its owner only, as new files are: it holds
+    GPS positions and password hashes. Tightens what an earlier version left group- or
+    world-readable."""
+    for path in (
+        database,
+        database.with_name(database.name + "-wal"),
+        database.with_name(database.name + "-shm"),
+    ):
         try:
             if path.exists() and path.stat().st_mode & 0o077:
                 path.chmod(0o600)
@@ -98,13 +103,31 @@ def build(settings: Settings) -> Services:
     cases = CaseService(sessions, store, party_secrets)
     blobs = FileBlobStore(settings.blob_root)
     evidence_settings = settings.evidence
-    limits = Limits(evidence_settings.max_evidence_bytes, timedelta(seconds=evidence_settings.clock_skew))
+    limits = Limits(
+        evidence_settings.max_evidence_bytes, timedelta(seconds=evidence_settings.clock_skew)
+    )
     evidence_service = EvidenceService(cases, blobs, DeviceRegistry(cases), limits)
     upload_lifetime = timedelta(hours=evidence_settings.upload_lifetime_hours)
     uploads = Uploads(evidence_service, settings.uploads_dir, upload_lifetime)
-    trust = TrustService(settings, sessions, store,
-                         KeyRing(settings.package_key_file, create, settings.rotated_keys_dir))
+    trust = TrustService(
+        settings,
+        sessions,
+        store,
+        KeyRing(settings.package_key_file, create, settings.rotated_keys_dir),
+    )
     citizens = CitizenAccess(sessions, cases, party_secrets.code_key)
     court = CourtRoots(settings, sessions, trust)
-    return Services(settings, engine, sessions, store, cases, evidence_service, uploads, trust, court, citizens,
-                    StaffLogins(sessions), Statements(cases, evidence_service, party_secrets))
+    return Services(
+        settings,
+        engine,
+        sessions,
+        store,
+        cases,
+        evidence_service,
+        uploads,
+        trust,
+        court,
+        citizens,
+        StaffLogins(sessions),
+        Statements(cases, evidence_service, party_secrets),
+    )

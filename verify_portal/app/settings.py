@@ -11,7 +11,8 @@ from ledger.errors import ConfigurationError
 
 DEFAULT_ORIGIN = "lianzheng.example/cg-log"
 DEFAULT_AGENCY = "链证演示执法机关 Lianzheng demo agency"
-# The secret files' names: under <data>/keys by default, in ./secrets for docker-compose (`keys init`).
+# The secret files' names: under <data>/keys by default, in ./secrets for docker-compose (`keys
+# init`).
 CHECKPOINT_KEY_NAME = "checkpoint-ed25519.pem"
 PARTY_SECRET_NAME = "party-secret.bin"
 PACKAGE_KEY_NAME = "package-ed25519.pem"
@@ -29,11 +30,19 @@ class WebSettings:
     max_package_bytes: int = 8 << 30  # the court page's upload limit
     court_verify_seconds: float = 300.0  # the court page's verifier process: wall-clock limit ...
     court_verify_memory: int = 2 << 30  # ... and address-space limit, in bytes
-    public_url: str | None = None  # the portal's address as printed on notices (QR codes); default: as asked
-    public_rpc_url: str | None = None  # a chain RPC browsers may call: citizens' pages check anchors there
+    public_url: str | None = (
+        None  # the portal's address as printed on notices (QR codes); default: as asked
+    )
+    public_rpc_url: str | None = (
+        None  # a chain RPC browsers may call: citizens' pages check anchors there
+    )
     secure_cookies: bool = False  # behind TLS in production: session cookies only over HTTPS
-    trusted_proxies: int = 0  # how many proxies set X-Forwarded-For: the client is the one before them
-    rate_limit_storage: str = "memory://"  # per process; redis://host:6379 shares counts between workers
+    trusted_proxies: int = (
+        0  # how many proxies set X-Forwarded-For: the client is the one before them
+    )
+    rate_limit_storage: str = (
+        "memory://"  # per process; redis://host:6379 shares counts between workers
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WebSettings:
@@ -106,7 +115,9 @@ class EvidenceSettings:
     blob_dir: Path | None = None  # default <data>/blobs
     max_evidence_bytes: int = 8 << 30
     upload_lifetime_hours: float = 24.0
-    clock_skew: float = 300.0  # seconds a capture time may lie after an upload's arrival (device clocks)
+    clock_skew: float = (
+        300.0  # seconds a capture time may lie after an upload's arrival (device clocks)
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> EvidenceSettings:
@@ -135,7 +146,9 @@ class ClientSettings:
             server=env.get("LIANZHENG_SERVER", "http://127.0.0.1:8000"),
             token=env.get("LIANZHENG_TOKEN") or None,
             state_dir=Path(env.get("LIANZHENG_CLIENT_STATE", home / ".cache" / "lianzheng")),
-            trust_store=Path(env.get("LIANZHENG_TRUST_STORE", home / ".config" / "lianzheng" / "trust")),
+            trust_store=Path(
+                env.get("LIANZHENG_TRUST_STORE", home / ".config" / "lianzheng" / "trust")
+            ),
         )
 
 
@@ -169,8 +182,8 @@ class Settings:
 
     @property
     def rotated_keys_dir(self) -> Path:
-        """Where `keys rotate` writes new keys: the data directory, writable even when the configured
-        keys are read-only secret mounts."""
+        """Where `keys rotate` writes new keys: the data directory, writable even when the
+        configured keys are read-only secret mounts."""
         return self.data_dir / "keys"
 
     @property
@@ -189,7 +202,9 @@ class Settings:
             database_url=env.get("DATABASE_URL", f"sqlite:///{data_dir / 'lianzheng.db'}"),
             migration_database_url=env.get("LIANZHENG_MIGRATION_DATABASE_URL") or None,
             log_origin=env.get("LIANZHENG_LOG_ORIGIN", DEFAULT_ORIGIN),
-            checkpoint_key_file=Path(env.get("LIANZHENG_CHECKPOINT_KEY", keys / CHECKPOINT_KEY_NAME)),
+            checkpoint_key_file=Path(
+                env.get("LIANZHENG_CHECKPOINT_KEY", keys / CHECKPOINT_KEY_NAME)
+            ),
             party_secret_file=Path(env.get("LIANZHENG_PARTY_SECRET", keys / PARTY_SECRET_NAME)),
             package_key_file=Path(env.get("LIANZHENG_PACKAGE_KEY", keys / PACKAGE_KEY_NAME)),
             generate_keys=not (named_keys & env.keys()),
@@ -203,7 +218,9 @@ class Settings:
         )
 
 
-PRIVATE_UMASK = 0o077  # files 0600, folders 0700: the data holds GPS, password hashes, keys, footage
+PRIVATE_UMASK = (
+    0o077  # files 0600, folders 0700: the data holds GPS, password hashes, keys, footage
+)
 
 
 def private_files() -> None:

@@ -1,11 +1,11 @@
 """Staff sign-in to the portal: scrypt passwords and sessions kept on the server.
 
 Passwords are hashed with scrypt (RFC 7914; N=2^15, r=8, p=1, a 16-byte salt), compared in constant
-time. A wrong password and an unknown user get the same answer. Wrong passwords slow down the client that
-sends them (verify_portal/limits.py); no account is ever locked by someone else's guesses. A signed-in
+time. A wrong password and an unknown user get the same answer. Wrong passwords slow down the client
+that sends them (verify_portal/limits.py); no account is ever locked by someone else's guesses. A
+signed-in
 session is a random id in the cookie and a row here: signing out deletes the row, so a copied cookie
-opens nothing afterwards, and 30 idle minutes end it.
-"""
+opens nothing afterwards, and 30 idle minutes end it."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ from verify_portal.app.models import StaffLogin, StaffSession
 SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 MIN_PASSWORD = 12
 IDLE = timedelta(minutes=30)
-_DUMMY = "scrypt$" + base64.b64encode(bytes(16)).decode() + "$" + base64.b64encode(bytes(32)).decode()
+_DUMMY = (
+    "scrypt$" + base64.b64encode(bytes(16)).decode() + "$" + base64.b64encode(bytes(32)).decode()
+)
 
 
 class SignInRefused(LianzhengError):
@@ -65,12 +67,18 @@ class StaffLogins:
         with self.sessions.begin() as session:
             user = session.scalars(select(User).where(User.username == username[:64])).first()
             login = session.get(StaffLogin, user.id) if user else None
-            matches = password_matches(password, login.password_hash if login else _DUMMY)  # same cost always
+            matches = password_matches(
+                password, login.password_hash if login else _DUMMY
+            )  # same cost always
             if login is None or user is None or not user.active or not matches:
                 raise SignInRefused("the user name or password is wrong")
             session_id = secrets.token_urlsafe(32)
             now = datetime.now(UTC)
-            session.add(StaffSession(id_hash=_hashed(session_id), user_id=user.id, created_at=now, last_seen=now))
+            session.add(
+                StaffSession(
+                    id_hash=_hashed(session_id), user_id=user.id, created_at=now, last_seen=now
+                )
+            )
             return actor_of(user), session_id
 
     def resume(self, session_id: str) -> Actor | None:

@@ -1,8 +1,9 @@
-"""Statements and defences (陈述申辩) that parties submit from the citizen page while their case is at
-the notice stage: text, sealed with the party key, and up to three photos, registered as evidence.
+"""Statements and defences (陈述申辩) that parties submit from the citizen page while their case is
+at the notice stage: text, sealed with the party key, and up to three photos, registered as
+evidence.
 
-The log gets a `party.statement` event holding a salted commitment to the text and the photos' hashes;
-the text itself sits encrypted in its own table and goes with the party's data on erasure.
+The log gets a `party.statement` event holding a salted commitment to the text and the photos'
+hashes; the text itself sits encrypted in its own table and goes with the party's data on erasure.
 """
 
 from __future__ import annotations
@@ -38,11 +39,15 @@ from verify_portal.app.models import Statement
 MAX_TEXT = 2000
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 5 << 20
-PORTAL_USER = "citizen-portal"  # the channel: the statement is the party's, submitted through the portal
+PORTAL_USER = (
+    "citizen-portal"  # the channel: the statement is the party's, submitted through the portal
+)
 _DOMAIN = b"lianzheng/statement\n"
 
 
-MAX_PIXELS = 40_000_000  # a phone photo has at most some 50 megapixels; more is a decompression bomb
+MAX_PIXELS = (
+    40_000_000  # a phone photo has at most some 50 megapixels; more is a decompression bomb
+)
 
 
 def _check_photo(data: bytes) -> None:
@@ -94,16 +99,30 @@ class Statements:
         registered = [self.evidence.ingest(actor, meta, [p], len(p))["evidence"] for p in photos]
         salt = os.urandom(32)
         nonce, sealed = seal_record(self.secrets, {"salt": salt.hex(), "text": text}, case_no)
-        payload = {"commitment": _commitment(salt, text), "channel": "portal",
-                   "photos": [{"evidence_id": r["evidence_id"], "sha256": r["sha256"]} for r in registered]}
+        payload = {
+            "commitment": _commitment(salt, text),
+            "channel": "portal",
+            "photos": [
+                {"evidence_id": r["evidence_id"], "sha256": r["sha256"]} for r in registered
+            ],
+        }
 
         def work(tx: LogTransaction) -> dict[str, Any]:
             _, logged = self.cases.checked_case(tx.session, actor, case_no)
-            if logged.state != State.NOTIFIED.value:  # checked again under the append lock, from the log
+            if (
+                logged.state != State.NOTIFIED.value
+            ):  # checked again under the append lock, from the log
                 raise IllegalTransition(f"case {case_no} is no longer at the notice stage")
             written = self.cases.append_event(tx, actor, case_no, PARTY_STATEMENT, payload)
-            tx.session.add(Statement(case_no=case_no, leaf_index=written["index"], nonce=nonce, ciphertext=sealed,
-                                  created_at=now))
+            tx.session.add(
+                Statement(
+                    case_no=case_no,
+                    leaf_index=written["index"],
+                    nonce=nonce,
+                    ciphertext=sealed,
+                    created_at=now,
+                )
+            )
             return written
 
         return self.cases.write(actor, None, work)
@@ -113,11 +132,16 @@ class Statements:
         actor.require(Action.READ_STATEMENTS)
         with self.cases.sessions() as session:
             self.cases.visible_case(session, actor, case_no)
-            rows = session.scalars(select(Statement).where(Statement.case_no == case_no)
-                                   .order_by(Statement.leaf_index)).all()
-        return [{"leaf_index": r.leaf_index,
-                 "text": open_record(self.secrets, r.nonce, r.ciphertext, case_no)["text"]}
-                for r in rows]
+            rows = session.scalars(
+                select(Statement).where(Statement.case_no == case_no).order_by(Statement.leaf_index)
+            ).all()
+        return [
+            {
+                "leaf_index": r.leaf_index,
+                "text": open_record(self.secrets, r.nonce, r.ciphertext, case_no)["text"],
+            }
+            for r in rows
+        ]
 
     @staticmethod
     def erase(session: Session, case_no: str) -> None:
@@ -128,23 +152,37 @@ class Statements:
         with self.cases.sessions() as session:
             logged = self.cases.logged_case(session, case_no)
         if logged is None or logged.state != State.NOTIFIED.value:
-            raise IllegalTransition("statements are taken while the case is at the notice stage (事先告知)")
+            raise IllegalTransition(
+                "statements are taken while the case is at the notice stage (事先告知)"
+            )
 
     def compare(self, session: Session, logged: StatementProjection, report: Report) -> None:
-        """The audit of the `statements` table: one row per statement event of a case whose party data
-        was not erased, each opening to the commitment its event holds."""
+        """The audit of the `statements` table: one row per statement event of a case whose party
+        data was not erased, each opening to the commitment its event holds."""
         stored = {(r.case_no, r.leaf_index): r for r in session.scalars(select(Statement))}
         for (case_no, index), commitment in logged.statements.items():
             row, where = stored.pop((case_no, index), None), f"statements {case_no} (leaf {index})"
             if case_no in logged.erased:
                 if row is not None:
-                    report.add(where, "the text is still stored although the log records the erasure", case_no)
+                    report.add(
+                        where,
+                        "the text is still stored although the log records the erasure",
+                        case_no,
+                    )
             elif row is None:
-                report.add(where, "the sealed text is missing (the log records no erasure)", case_no)
+                report.add(
+                    where, "the sealed text is missing (the log records no erasure)", case_no
+                )
             elif not self._opens_to(row, commitment):
-                report.add(where, "the sealed text does not open to the commitment in the log", case_no)
+                report.add(
+                    where, "the sealed text does not open to the commitment in the log", case_no
+                )
         for case_no, index in sorted(stored):
-            report.add(f"statements {case_no} (leaf {index})", "a row the log holds no statement for", case_no)
+            report.add(
+                f"statements {case_no} (leaf {index})",
+                "a row the log holds no statement for",
+                case_no,
+            )
 
     def _opens_to(self, row: Statement, commitment: str) -> bool:
         try:
@@ -157,8 +195,12 @@ class Statements:
         with self.cases.sessions.begin() as session:
             user = session.scalars(select(User).where(User.username == PORTAL_USER)).first()
             if user is None:  # made once; its token is random and never shown
-                user = User(username=PORTAL_USER, role=Role.SYSTEM.value, district=None,
-                            token_hash=hashlib.sha256(secrets.token_bytes(32)).digest())
+                user = User(
+                    username=PORTAL_USER,
+                    role=Role.SYSTEM.value,
+                    district=None,
+                    token_hash=hashlib.sha256(secrets.token_bytes(32)).digest(),
+                )
                 session.add(user)
                 session.flush()
             return actor_of(user)

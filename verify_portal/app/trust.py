@@ -55,7 +55,8 @@ class TrustService:
         return TrustRoot.parse(record.document)
 
     def latest_text(self) -> str:
-        """The latest root's JSON text, exactly as published (its fingerprint is over these members)."""
+        """The latest root's JSON text, exactly as published (its fingerprint is over these
+        members)."""
         self.latest()
         with self.sessions() as session:
             record = _latest_record(session)
@@ -78,7 +79,8 @@ class TrustService:
             return self._publish(session)
 
     def rotate(self, kind: str) -> TrustRoot:
-        """A new key of `kind` from now on (the next tree size, or this moment); the root that says so.
+        """A new key of `kind` from now on (the next tree size, or this moment); the root that says
+        so.
 
         The new key file is written first: if the database step fails, an unused key file remains
         and nothing else changed.
@@ -118,16 +120,22 @@ class TrustService:
         if latest is not None:
             document = trust.sign_replacement(document, latest, self._vouching_key(latest))
         root = TrustRoot.from_document(document)
-        session.add(TrustRootRecord(seq=1 if record is None else record.seq + 1,
-                                    fingerprint=root.fingerprint, published_at=_now(),
-                                    document=json.dumps(document, ensure_ascii=False, indent=2)))
+        session.add(
+            TrustRootRecord(
+                seq=1 if record is None else record.seq + 1,
+                fingerprint=root.fingerprint,
+                published_at=_now(),
+                document=json.dumps(document, ensure_ascii=False, indent=2),
+            )
+        )
         return root
 
     def _vouching_key(self, latest: TrustRoot):
         current = latest.current_package_keys()
         if not current:
-            raise ConfigurationError(f"trust root {latest.fingerprint} has no current package key to "
-                                     "sign its successor")
+            raise ConfigurationError(
+                f"trust root {latest.fingerprint} has no current package key to sign its successor"
+            )
         return self.package_ring.private(current[0].public_key)
 
     def compose(self, session: Session) -> dict[str, Any]:
@@ -136,22 +144,36 @@ class TrustService:
         self._ensure(session, keyring.PACKAGE)
         origin = self.store.origin
         return trust.document_of(
-            agency=self.settings.agency, log_origin=origin,
-            checkpoint_keys=[trust.checkpoint_key_entry(origin, p.public_key, p.valid_from_size or 0,
-                                                        p.valid_until_size)
-                             for p in keyring.periods(session, keyring.CHECKPOINT)],
-            package_keys=[trust.package_key_entry(p.public_key, as_utc(_given(p.valid_from)),
-                                                  None if p.valid_until is None else as_utc(p.valid_until))
-                          for p in keyring.periods(session, keyring.PACKAGE)],
-            chain=self._chain(), require_chain_check=self.settings.require_chain_check)
+            agency=self.settings.agency,
+            log_origin=origin,
+            checkpoint_keys=[
+                trust.checkpoint_key_entry(
+                    origin, p.public_key, p.valid_from_size or 0, p.valid_until_size
+                )
+                for p in keyring.periods(session, keyring.CHECKPOINT)
+            ],
+            package_keys=[
+                trust.package_key_entry(
+                    p.public_key,
+                    as_utc(_given(p.valid_from)),
+                    None if p.valid_until is None else as_utc(p.valid_until),
+                )
+                for p in keyring.periods(session, keyring.PACKAGE)
+            ],
+            chain=self._chain(),
+            require_chain_check=self.settings.require_chain_check,
+        )
 
     def _chain(self) -> dict[str, Any] | None:
         ident = anchoring.identity(self.settings)
         if ident is None:
             return None
-        return {"chain_id": ident.chain_id, "contract": ident.contract,
-                "deployment_block": anchoring.deployment_block(self.settings),
-                "confirmations": self.settings.chain.anchor_confirmations}
+        return {
+            "chain_id": ident.chain_id,
+            "contract": ident.contract,
+            "deployment_block": anchoring.deployment_block(self.settings),
+            "confirmations": self.settings.chain.anchor_confirmations,
+        }
 
 
 def _latest_record(session: Session) -> TrustRootRecord | None:

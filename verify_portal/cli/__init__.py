@@ -1,5 +1,6 @@
-"""The `lianzheng` command. Each command lives in a module of this package, imported only when it runs:
-`lianzheng verify` (a court's machine) loads the offline verifier and nothing of the service."""
+"""The `lianzheng` command. Each command lives in a module of this package, imported only when it
+runs: `lianzheng verify` (a court's machine) loads the offline verifier and nothing of the
+service."""
 
 from __future__ import annotations
 
@@ -14,20 +15,31 @@ from verify_portal.app.settings import private_files
 
 # Command name -> where it is defined, as "module:attribute" under verify_portal.cli.
 COMMANDS = {
-    "serve": "service:serve", "db": "service:db_group", "audit": "service:audit", "user": "service:user",
-    "case": "cases:case", "evidence": "cases:evidence", "device": "cases:device",
+    "serve": "service:serve",
+    "db": "service:db_group",
+    "audit": "service:audit",
+    "user": "service:user",
+    "case": "cases:case",
+    "evidence": "cases:evidence",
+    "device": "cases:device",
     "log": "log:log_group",
-    "chain": "chain:chain", "anchor": "chain:anchor",
-    "verify": "court:verify", "verify-receipt": "court:verify_receipt",
-    "export": "packages:export", "upload": "upload:upload",
-    "trust": "trust:trust_group", "court-roots": "trust:court_roots_group",
-    "keys": "keys:keys_group", "backup": "backup:backup", "restore": "backup:restore",
+    "chain": "chain:chain",
+    "anchor": "chain:anchor",
+    "verify": "court:verify",
+    "verify-receipt": "court:verify_receipt",
+    "export": "packages:export",
+    "upload": "upload:upload",
+    "trust": "trust:trust_group",
+    "court-roots": "trust:court_roots_group",
+    "keys": "keys:keys_group",
+    "backup": "backup:backup",
+    "restore": "backup:restore",
 }
 
 
 class _Main(click.Group):
-    """Loads a command's module when the command is asked for; domain errors become one clear line on
-    stderr and exit code 1, not a traceback."""
+    """Loads a command's module when the command is asked for; domain errors become one clear line
+    on stderr and exit code 1, not a traceback."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -45,7 +57,11 @@ class _Main(click.Group):
             return super().invoke(ctx)
         except LianzhengError as exc:
             errors = exc.details.get("errors")
-            detail = "".join(f"\n  {e['field']}: {e['message']}" for e in errors) if isinstance(errors, list) else ""
+            detail = (
+                "".join(f"\n  {e['field']}: {e['message']}" for e in errors)
+                if isinstance(errors, list)
+                else ""
+            )
             click.echo(f"lianzheng: {exc.code}: {exc.message}{detail}", err=True)
             sys.exit(1)
 

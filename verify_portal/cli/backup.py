@@ -23,8 +23,10 @@ def backup(target: Path) -> None:
     total = sum(p.stat().st_size for p in backups.blob_paths(wired.settings))
     with click.progressbar(length=total, label="copying evidence blobs", file=sys.stderr) as bar:
         manifest = backups.create(wired, target, bar.update)
-    click.echo(f"backup written to {target}: {manifest['log']['size']:,} leaves, "
-               f"{sum(manifest['tables'].values()):,} rows, {len(manifest['files']):,} files")
+    click.echo(
+        f"backup written to {target}: {manifest['log']['size']:,} leaves, "
+        f"{sum(manifest['tables'].values()):,} rows, {len(manifest['files']):,} files"
+    )
 
 
 @click.command("restore")
@@ -39,5 +41,7 @@ def restore(source: Path) -> None:
     with click.progressbar(length=total, label="checking the backup", file=sys.stderr) as bar:
         manifest = backups.restore(settings, source, bar.update)
     backups.check_restored(services(), manifest)
-    click.echo(f"restored {manifest['log']['size']:,} leaves from {source} (made {manifest['created_at']}); "
-               "run `lianzheng audit` to check it all")
+    click.echo(
+        f"restored {manifest['log']['size']:,} leaves from {source} (made "
+        f"{manifest['created_at']}); run `lianzheng audit` to check it all"
+    )

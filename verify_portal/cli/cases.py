@@ -1,5 +1,5 @@
-"""`lianzheng case`, `evidence` and `device`: cases, their evidence and the device registry, acting as a
-named user."""
+"""`lianzheng case`, `evidence` and `device`: cases, their evidence and the device registry, acting
+as a named user."""
 
 from __future__ import annotations
 
@@ -17,15 +17,19 @@ def case() -> None:
     """Open cases, record steps, read them (acting as a named user)."""
 
 
-
-
 @case.command("create")
 @as_user
 @click.option("--source", required=True)
 @click.option("--violation-type", required=True)
 @click.option("--district", required=True)
-@click.option("--party", default=None, help="The party as JSON: name, id_type, id_number, phone, address, plate.")
-def case_create(username: str, source: str, violation_type: str, district: str, party: str | None) -> None:
+@click.option(
+    "--party",
+    default=None,
+    help="The party as JSON: name, id_type, id_number, phone, address, plate.",
+)
+def case_create(
+    username: str, source: str, violation_type: str, district: str, party: str | None
+) -> None:
     """Open a case (REPORTED)."""
     wired = services()
     report = {"source": source, "violation_type": violation_type, "district": district}
@@ -36,15 +40,26 @@ def case_create(username: str, source: str, violation_type: str, district: str, 
 @as_user
 @click.argument("case_no")
 @click.argument("state")
-@click.option("--payload", default=None,
-              help="The step's payload as JSON, e.g. '{\"outcome\": \"fine\", \"amount_fen\": 20000}'.")
+@click.option(
+    "--payload",
+    default=None,
+    help='The step\'s payload as JSON, e.g. \'{"outcome": "fine", "amount_fen": 20000}\'.',
+)
 @click.option("--party", default=None, help="The party as JSON (only when filing).")
-def case_step(username: str, case_no: str, state: str, payload: str | None, party: str | None) -> None:
+def case_step(
+    username: str, case_no: str, state: str, payload: str | None, party: str | None
+) -> None:
     """Record a step of CASE_NO into STATE."""
     wired = services()
-    print_json(wired.cases.transition(
-        actor(wired, username), case_no, state.upper(), json_arg(payload, "--payload"), json_arg(party, "--party")
-    ))
+    print_json(
+        wired.cases.transition(
+            actor(wired, username),
+            case_no,
+            state.upper(),
+            json_arg(payload, "--payload"),
+            json_arg(party, "--party"),
+        )
+    )
 
 
 @case.command("show")
@@ -82,11 +97,20 @@ def evidence_list(username: str, case_no: str) -> None:
 @evidence.command("derive")
 @as_user
 @click.argument("evidence_id")
-@click.option("--trim", nargs=2, type=float, default=None, metavar="START DURATION", help="Seconds.")
-@click.option("--blur", nargs=4, type=int, default=None, metavar="X Y W H", help="A box to blur, in pixels.")
-def evidence_derive(username: str, evidence_id: str, trim: tuple[float, float] | None,
-                    blur: tuple[int, int, int, int] | None) -> None:
-    """A trimmed or blurred copy of a video, registered as its own item; the original is never changed."""
+@click.option(
+    "--trim", nargs=2, type=float, default=None, metavar="START DURATION", help="Seconds."
+)
+@click.option(
+    "--blur", nargs=4, type=int, default=None, metavar="X Y W H", help="A box to blur, in pixels."
+)
+def evidence_derive(
+    username: str,
+    evidence_id: str,
+    trim: tuple[float, float] | None,
+    blur: tuple[int, int, int, int] | None,
+) -> None:
+    """A trimmed or blurred copy of a video, registered as its own item; the original is never
+    changed."""
     if (trim is None) == (blur is None):
         raise click.UsageError("give exactly one of --trim START DURATION or --blur X Y W H")
     operation: dict[str, object]
@@ -109,12 +133,21 @@ def device() -> None:
 @click.argument("serial")
 @click.option("--kind", type=click.Choice(["bodycam", "camera"]), required=True)
 @click.option("--unit", required=True, help="The owning unit, e.g. xuhui-team-3.")
-@click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="The device's Ed25519 or ECDSA P-256 public key, PEM.")
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The device's Ed25519 or ECDSA P-256 public key, PEM.",
+)
 def device_add(username: str, serial: str, kind: str, unit: str, key_file: Path) -> None:
     """Register a certified device (admin)."""
     wired = services()
-    print_json(wired.evidence.devices.register(actor(wired, username), serial, kind, unit, key_file.read_bytes()))
+    print_json(
+        wired.evidence.devices.register(
+            actor(wired, username), serial, kind, unit, key_file.read_bytes()
+        )
+    )
 
 
 @device.command("revoke")

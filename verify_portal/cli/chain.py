@@ -29,7 +29,9 @@ MAX_RECEIPT_BYTES = 16 << 20  # a receipt holds one event and a few dozen hashes
 
 def _embedded(settings: Settings) -> None:
     if not settings.chain.embedded:
-        raise ConfigurationError("LIANZHENG_RPC_URL is set: this deployment uses an external chain, not the local one")
+        raise ConfigurationError(
+            "LIANZHENG_RPC_URL is set: this deployment uses an external chain, not the local one"
+        )
 
 
 @click.group()
@@ -45,8 +47,10 @@ def chain_up() -> None:
     local = anchoring.local_chain(settings)
     running, started = local.up()
     deployment = local.ensure_contract(Chain(running.rpc_url))
-    click.echo(f"local chain {'started' if started else 'already running'}: anvil pid {running.pid} at "
-               f"{running.rpc_url}, chain {deployment.chain_id}, contract {deployment.contract}")
+    click.echo(
+        f"local chain {'started' if started else 'already running'}: anvil pid {running.pid} at "
+        f"{running.rpc_url}, chain {deployment.chain_id}, contract {deployment.contract}"
+    )
 
 
 @chain.command("down")
@@ -61,13 +65,16 @@ def chain_down() -> None:
 @chain.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def chain_status(as_json: bool) -> None:
-    """The chain, the contract's latest anchor, the recorded anchors and the worker. Exit 1 if the chain is down."""
+    """The chain, the contract's latest anchor, the recorded anchors and the worker. Exit 1 if the
+    chain is down."""
     settings = Settings.from_env()
     status: dict[str, Any] = {"mode": "embedded" if settings.chain.embedded else "external"}
     rpc_url = settings.chain.rpc_url
     if settings.chain.embedded:
         running = anchoring.local_chain(settings).running()
-        status["anvil"] = None if running is None else {"pid": running.pid, "rpc_url": running.rpc_url}
+        status["anvil"] = (
+            None if running is None else {"pid": running.pid, "rpc_url": running.rpc_url}
+        )
         rpc_url = None if running is None else running.rpc_url
     ident = anchoring.identity(settings)
     status["contract"] = None if ident is None else ident.contract
@@ -86,8 +93,12 @@ def _chain_facts(rpc_url: str | None, ident: anchoring.Identity | None) -> dict[
         return {"reachable": False, "error": "the local chain is not running: lianzheng chain up"}
     chain = Chain(rpc_url, timeout=5)
     try:
-        facts: dict[str, Any] = {"reachable": True, "chain_id": chain.chain_id, "latest_block": chain.latest_number(),
-                                 "finalized_block": chain.finalized_number()}
+        facts: dict[str, Any] = {
+            "reachable": True,
+            "chain_id": chain.chain_id,
+            "latest_block": chain.latest_number(),
+            "finalized_block": chain.finalized_number(),
+        }
         if ident is not None:
             size, root = AnchorContract(chain, ident.contract).latest()
             facts["contract_latest"] = {"size": size, "root": root.hex()}
@@ -99,28 +110,43 @@ def _chain_facts(rpc_url: str | None, ident: anchoring.Identity | None) -> dict[
 def _recorded(services: Services, ident: anchoring.Identity | None) -> dict[str, Any]:
     migrate(services.engine)
     with services.sessions() as session:
-        newest = [] if ident is None else records.anchors(session, ident.chain_id, ident.contract, limit=1)
+        newest = (
+            []
+            if ident is None
+            else records.anchors(session, ident.chain_id, ident.contract, limit=1)
+        )
         worker = records.worker_status(session)
     return {
         "recorded": records.to_json(newest[0]) if newest else None,
-        "worker": None if worker is None else {
-            "worker": worker.worker, "checked_at": worker.checked_at.isoformat(), "healthy": bool(worker.healthy),
+        "worker": None
+        if worker is None
+        else {
+            "worker": worker.worker,
+            "checked_at": worker.checked_at.isoformat(),
+            "healthy": bool(worker.healthy),
             "chain_down_since": worker.chain_down_since and worker.chain_down_since.isoformat(),
-            "last_error": worker.last_error},
+            "last_error": worker.last_error,
+        },
     }
 
 
 @chain.command("deploy")
 def chain_deploy() -> None:
-    """Deploy EvidenceAnchor on LIANZHENG_RPC_URL with the anchor key; prints the settings to add."""
+    """Deploy EvidenceAnchor on LIANZHENG_RPC_URL with the anchor key; prints the settings to
+    add."""
     settings = Settings.from_env()
     if settings.chain.embedded:
-        raise ConfigurationError("set LIANZHENG_RPC_URL to deploy on an external chain (`chain up` deploys locally)")
+        raise ConfigurationError(
+            "set LIANZHENG_RPC_URL to deploy on an external chain (`chain up` deploys locally)"
+        )
     signer = production_account(anchoring.anchor_account(settings))
     target = Chain(settings.chain.rpc_url or "")
     address, block, tx_hash = deploy(target, signer)
-    click.echo(f"LIANZHENG_CHAIN_ID={target.chain_id}\nLIANZHENG_CONTRACT_ADDRESS={address}\n"
-               f"LIANZHENG_CONTRACT_BLOCK={block}\n# deployed by {signer.address} in transaction 0x{tx_hash.hex()}")
+    click.echo(
+        f"LIANZHENG_CHAIN_ID={target.chain_id}\nLIANZHENG_CONTRACT_ADDRESS={address}\n"
+        f"LIANZHENG_CONTRACT_BLOCK={block}\n# deployed by {signer.address} in transaction "
+        f"0x{tx_hash.hex()}"
+    )
 
 
 @click.group()
@@ -129,13 +155,18 @@ def anchor() -> None:
 
 
 @anchor.command("run")
-@click.option("--once", is_flag=True, help="One cycle (settle open anchors, anchor if due), then exit.")
+@click.option(
+    "--once", is_flag=True, help="One cycle (settle open anchors, anchor if due), then exit."
+)
 def anchor_run(once: bool) -> None:
-    """Anchor the log's checkpoints until stopped (SIGTERM or Ctrl-C); retries while the chain is down."""
+    """Anchor the log's checkpoints until stopped (SIGTERM or Ctrl-C); retries while the chain is
+    down."""
     logs.configure()
     if processes.parent_is_gone():
-        raise click.ClickException("the server that started this anchor worker is gone; not anchoring beside "
-                                   "its successor's worker")
+        raise click.ClickException(
+            "the server that started this anchor worker is gone; not anchoring beside "
+            "its successor's worker"
+        )
     services = build(Settings.from_env())
     migrate(services.engine)
     stop = processes.stop_on_signals()
@@ -147,8 +178,12 @@ def anchor_run(once: bool) -> None:
         if once:
             worker.run_once()
         else:
-            log.info("anchoring on chain %d, contract %s, as %s", target.chain.chain_id, target.contract.address,
-                     target.account.address)
+            log.info(
+                "anchoring on chain %d, contract %s, as %s",
+                target.chain.chain_id,
+                target.contract.address,
+                target.account.address,
+            )
             worker.run(stop)
             log.info("anchor worker stopped")
     finally:

@@ -1,5 +1,6 @@
-"""`lianzheng verify` and `lianzheng verify-receipt`: what a court runs, offline, against the trust roots
-it holds. Nothing here loads the service (no database, no web framework); web3 only with --rpc."""
+"""`lianzheng verify` and `lianzheng verify-receipt`: what a court runs, offline, against the trust
+roots it holds. Nothing here loads the service (no database, no web framework); web3 only with
+--rpc."""
 
 from __future__ import annotations
 
@@ -36,13 +37,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 def verifier_options(command: F) -> F:
     """--trust, --rpc and --require-chain, as `verify` and `verify-receipt` both take them."""
     options = [
-        click.option("--trust", "trust_files", multiple=True,
-                     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                     help="A trust root file to verify against instead of the trust store (repeatable)."),
-        click.option("--rpc", "rpc_urls", multiple=True,
-                     help="A JSON-RPC URL of the chain the trust root pins (repeatable; any node of it)."),
-        click.option("--require-chain", is_flag=True,
-                     help="Say INCOMPLETE, not VERIFIED, when the anchor was not checked on chain."),
+        click.option(
+            "--trust",
+            "trust_files",
+            multiple=True,
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="A trust root file to verify against instead of the trust store (repeatable).",
+        ),
+        click.option(
+            "--rpc",
+            "rpc_urls",
+            multiple=True,
+            help="A JSON-RPC URL of the chain the trust root pins (repeatable; any node of it).",
+        ),
+        click.option(
+            "--require-chain",
+            is_flag=True,
+            help="Say INCOMPLETE, not VERIFIED, when the anchor was not checked on chain.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -59,8 +71,10 @@ def roots_for_verifying(files: Sequence[Path]) -> TrustRoots:
     except LianzhengError as exc:
         raise click.UsageError(exc.message) from None
     if not roots.roots:
-        raise click.UsageError("no trusted roots: add the agency's root with `lianzheng trust add FILE|URL "
-                               "--fingerprint HEX`, or pass --trust FILE")
+        raise click.UsageError(
+            "no trusted roots: add the agency's root with `lianzheng trust add FILE|URL "
+            "--fingerprint HEX`, or pass --trust FILE"
+        )
     return roots
 
 
@@ -76,17 +90,44 @@ def chains_of(urls: Sequence[str]) -> list[Any]:
 @click.command("verify")
 @click.argument("package", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @verifier_options
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the report as JSON.")
-@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the report as HTML.")
-@click.option("--pdf", "pdf_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the report as PDF.")
-@click.option("--memory-limit", type=click.IntRange(min=64), default=None, metavar="MIB",
-              help="Cap this process's memory (the court page runs the verifier so).")
-def verify(package: Path, trust_files: tuple[Path, ...], rpc_urls: tuple[str, ...], require_chain: bool,
-           json_out: Path | None, html_out: Path | None, pdf_out: Path | None,
-           memory_limit: int | None) -> None:
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the report as JSON.",
+)
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the report as HTML.",
+)
+@click.option(
+    "--pdf",
+    "pdf_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the report as PDF.",
+)
+@click.option(
+    "--memory-limit",
+    type=click.IntRange(min=64),
+    default=None,
+    metavar="MIB",
+    help="Cap this process's memory (the court page runs the verifier so).",
+)
+def verify(
+    package: Path,
+    trust_files: tuple[Path, ...],
+    rpc_urls: tuple[str, ...],
+    require_chain: bool,
+    json_out: Path | None,
+    html_out: Path | None,
+    pdf_out: Path | None,
+    memory_limit: int | None,
+) -> None:
     """Verify an evidence package against the trust roots you hold, check by check.
 
     Exit 0 VERIFIED, 1 NOT VERIFIED (a check failed), 2 usage error, 3 INCOMPLETE (a required
@@ -111,7 +152,12 @@ def verify(package: Path, trust_files: tuple[Path, ...], rpc_urls: tuple[str, ..
 
 
 def _print_report(report: verifier.Report) -> None:
-    marks = {Status.PASS: "PASS", Status.FAIL: "FAIL", Status.NOT_RUN: "----", Status.INCOMPLETE: "????"}
+    marks = {
+        Status.PASS: "PASS",
+        Status.FAIL: "FAIL",
+        Status.NOT_RUN: "----",
+        Status.INCOMPLETE: "????",
+    }
     for check in report.checks:
         click.echo(f"{marks[check.status]}  {check.label}: {check.detail}")
     for path in report.coverage.get("signature_only", []):
@@ -121,7 +167,10 @@ def _print_report(report: verifier.Report) -> None:
 
 
 def _chain_check(chains: list[Any]) -> verifier.ChainCheck:
-    from anchor.receipt import chain_for, check_anchor  # web3: only a verification with --rpc needs it
+    from anchor.receipt import (
+        chain_for,
+        check_anchor,
+    )  # web3: only a verification with --rpc needs it
 
     return lambda pin, claim: check_anchor(chain_for(pin, chains), pin, claim)
 
@@ -130,8 +179,13 @@ def _chain_check(chains: list[Any]) -> verifier.ChainCheck:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @verifier_options
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
-def verify_receipt(file: Path, trust_files: tuple[Path, ...], rpc_urls: tuple[str, ...],
-                   require_chain: bool, as_json: bool) -> None:
+def verify_receipt(
+    file: Path,
+    trust_files: tuple[Path, ...],
+    rpc_urls: tuple[str, ...],
+    require_chain: bool,
+    as_json: bool,
+) -> None:
     """Check a saved receipt against your trust root and the chain it pins.
 
     Exit 0 VERIFIED, 1 NOT VERIFIED, 2 usage error, 3 INCOMPLETE.
@@ -142,7 +196,9 @@ def verify_receipt(file: Path, trust_files: tuple[Path, ...], rpc_urls: tuple[st
         data = jsontext.loads(file.read_bytes(), str(file))
     except InvalidInput as exc:
         raise click.UsageError(exc.message) from None
-    from anchor import receipt as receipt_mod  # web3 and the chain client: a receipt's chain leg needs them
+    from anchor import (
+        receipt as receipt_mod,
+    )  # web3 and the chain client: a receipt's chain leg needs them
 
     if not isinstance(data, dict) or data.get("format") != receipt_mod.FORMAT:
         raise click.UsageError(f"{file} is not a {receipt_mod.FORMAT} receipt")
@@ -156,6 +212,8 @@ def verify_receipt(file: Path, trust_files: tuple[Path, ...], rpc_urls: tuple[st
         for c in report.checks:
             click.echo(f"{marks[c.status.value]}  {c.name}: {c.detail}")
         against = "no trusted root" if report.root is None else report.root.describe()
-        click.echo(f"receipt {report.verdict.value} against {against} "
-                   f"in {time.monotonic() - started:.1f} s")
+        click.echo(
+            f"receipt {report.verdict.value} against {against} "
+            f"in {time.monotonic() - started:.1f} s"
+        )
     sys.exit(report.exit_code)

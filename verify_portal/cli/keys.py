@@ -1,4 +1,5 @@
-"""`lianzheng keys init`: the secret files the production stack reads (docker-compose.yml `secrets:`)."""
+"""`lianzheng keys init`: the secret files the production stack reads (docker-compose.yml
+`secrets:`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ from eth_account import Account
 
 from ledger import keys, trust
 from ledger.errors import ConfigurationError
-from verify_portal.app.settings import ANCHOR_KEYSTORE_NAME, CHECKPOINT_KEY_NAME, PACKAGE_KEY_NAME, PARTY_SECRET_NAME
+from verify_portal.app.settings import (
+    ANCHOR_KEYSTORE_NAME,
+    CHECKPOINT_KEY_NAME,
+    PACKAGE_KEY_NAME,
+    PARTY_SECRET_NAME,
+)
 from verify_portal.cli.common import services
 
 # The files docker-compose.yml's `secrets:` section points at.
@@ -24,13 +30,26 @@ def keys_group() -> None:
 
 
 @keys_group.command("init")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("secrets"),
-              show_default=True, help="Where to write them (docker-compose.yml reads ./secrets).")
-@click.password_option("--password", envvar="LIANZHENG_ANCHOR_KEYSTORE_PASSWORD",
-                       help="The anchor keystore's password (LIANZHENG_ANCHOR_KEYSTORE_PASSWORD; asked twice "
-                            "when not given).")
-@click.option("--uid", type=int, default=None,
-              help="Owner of the files, e.g. 10001 for the image's `lianzheng` user (needs root).")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("secrets"),
+    show_default=True,
+    help="Where to write them (docker-compose.yml reads ./secrets).",
+)
+@click.password_option(
+    "--password",
+    envvar="LIANZHENG_ANCHOR_KEYSTORE_PASSWORD",
+    help="The anchor keystore's password (LIANZHENG_ANCHOR_KEYSTORE_PASSWORD; asked twice "
+    "when not given).",
+)
+@click.option(
+    "--uid",
+    type=int,
+    default=None,
+    help="Owner of the files, e.g. 10001 for the image's `lianzheng` user (needs root).",
+)
 def keys_init(directory: Path, password: str, uid: int | None) -> None:
     """Create the checkpoint key, party secret, package key and anchor keystore, mode 0600.
 
@@ -39,7 +58,9 @@ def keys_init(directory: Path, password: str, uid: int | None) -> None:
     """
     present = [name for name in SECRET_FILES if (directory / name).exists()]
     if present:
-        raise ConfigurationError(f"{directory} already holds {', '.join(present)}; keys are never overwritten")
+        raise ConfigurationError(
+            f"{directory} already holds {', '.join(present)}; keys are never overwritten"
+        )
     if len(password) < 12:
         raise click.BadParameter("use at least 12 characters", param_hint="--password")
     checkpoint_pem, package_pem = keys.new_ed25519_pem(), keys.new_ed25519_pem()
@@ -55,10 +76,17 @@ def keys_init(directory: Path, password: str, uid: int | None) -> None:
         if uid is not None:
             os.chown(directory / name, uid, -1)
     click.echo(f"wrote {', '.join(SECRET_FILES)} to {directory} (mode 0600)")
-    click.echo(f"anchor account: {anchor.address}  (fund it; the contract's owner must addAnchorer it)")
-    package = keys.ed25519_key(directory / PACKAGE_KEY_NAME, create=False).public_key().public_bytes_raw()
-    click.echo(f"package key {trust.package_key_id(package)}; once the stack runs, `lianzheng trust export` "
-               "gives courts the trust root and `lianzheng trust fingerprint` the fingerprint to print")
+    click.echo(
+        f"anchor account: {anchor.address}  (fund it; the contract's owner must addAnchorer it)"
+    )
+    package = (
+        keys.ed25519_key(directory / PACKAGE_KEY_NAME, create=False).public_key().public_bytes_raw()
+    )
+    click.echo(
+        f"package key {trust.package_key_id(package)}; once the stack runs, `lianzheng trust "
+        f"export` "
+        "gives courts the trust root and `lianzheng trust fingerprint` the fingerprint to print"
+    )
 
 
 @keys_group.command("rotate")

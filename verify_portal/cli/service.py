@@ -15,15 +15,21 @@ from verify_portal.web.server import run
 
 
 @click.command()
-@click.option("--host", default=None, help="Interface to listen on (default LIANZHENG_HOST or 127.0.0.1).")
+@click.option(
+    "--host", default=None, help="Interface to listen on (default LIANZHENG_HOST or 127.0.0.1)."
+)
 @click.option("--port", default=None, type=int, help="Port (default LIANZHENG_PORT or 8000).")
-@click.option("--workers", default=None, type=int, help="Worker processes (default LIANZHENG_WORKERS or 2).")
+@click.option(
+    "--workers", default=None, type=int, help="Worker processes (default LIANZHENG_WORKERS or 2)."
+)
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
-    """Migrate, create keys on first start, start the local chain and anchor worker, serve under gunicorn.
+    """Migrate, create keys on first start, start the local chain and anchor worker, serve under
+    gunicorn.
 
     With LIANZHENG_RPC_URL set (production) the anchor worker runs apart: `lianzheng anchor run`.
     """
-    logs.configure()  # the master's own lines (the chain, the anchor worker's supervisor) beside gunicorn's
+    # the master's own lines (the chain, the anchor worker's supervisor) beside gunicorn's
+    logs.configure()
     wired = services()
     settings = wired.settings
     wired.evidence.blobs.sweep_stale()  # half-written files of a killed predecessor: never blobs
@@ -48,10 +54,10 @@ def db_upgrade() -> None:
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def audit(as_json: bool) -> None:
-    """Recompute the tree from the stored leaves and check nodes, checkpoints and case chains; rebuild every
-    derived table (cases, parties, evidence, devices, recipients, statements) from the log and name each
-    row and column that differs; check every blob and each device's segments; compare every anchored root
-    with the log's. Exit 0 when clean, 2 with findings."""
+    """Recompute the tree from the stored leaves and check nodes, checkpoints and case chains;
+    rebuild every derived table (cases, parties, evidence, devices, recipients, statements) from the
+    log and name each row and column that differs; check every blob and each device's segments;
+    compare every anchored root with the log's. Exit 0 when clean, 2 with findings."""
     report = audit_and_record(services(), "cli", progress=None if as_json else _progress)
     if as_json:
         print_json(report.to_json())

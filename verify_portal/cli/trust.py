@@ -32,12 +32,18 @@ def trust_group() -> None:
     """Trust roots: this deployment's, and the ones this machine trusts for verifying."""
 
 
-# --- the agency's side -----------------------------------------------------------------------------
+# --- the agency's side
+# -----------------------------------------------------------------------------
 
 
 @trust_group.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write it to a file instead of standard output.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write it to a file instead of standard output.",
+)
 def trust_export(output: Path | None) -> None:
     """This deployment's current trust root, exactly as served at /api/v1/trust."""
     text = services().trust.latest_text()
@@ -45,8 +51,10 @@ def trust_export(output: Path | None) -> None:
         click.echo(text)
         return
     output.write_text(text + "\n")
-    click.echo(f"wrote the trust root to {output}; its fingerprint: "
-               f"{trust.fingerprint(json.loads(text))}", err=True)
+    click.echo(
+        f"wrote the trust root to {output}; its fingerprint: {trust.fingerprint(json.loads(text))}",
+        err=True,
+    )
 
 
 @trust_group.command("fingerprint")
@@ -55,13 +63,18 @@ def trust_fingerprint() -> None:
     click.echo(services().trust.latest().fingerprint)
 
 
-# --- the verifier's side ---------------------------------------------------------------------------
+# --- the verifier's side
+# ---------------------------------------------------------------------------
 
 
 @trust_group.command("add")
 @click.argument("source")
-@click.option("--fingerprint", "expected", default=None,
-              help="The fingerprint you were given out of band; a root with another is refused.")
+@click.option(
+    "--fingerprint",
+    "expected",
+    default=None,
+    help="The fingerprint you were given out of band; a root with another is refused.",
+)
 def trust_add(source: str, expected: str | None) -> None:
     """Trust the root in SOURCE (a file, or a portal's URL) after confirming its fingerprint."""
     data = _fetch(source)
@@ -70,7 +83,9 @@ def trust_add(source: str, expected: str | None) -> None:
     if expected is not None:
         given = re.sub(r"[\s:]", "", expected).lower()
         if given != root.fingerprint:
-            raise VerificationError(f"refused: the root's fingerprint is {root.fingerprint}, not {given}")
+            raise VerificationError(
+                f"refused: the root's fingerprint is {root.fingerprint}, not {given}"
+            )
     elif not click.confirm("Is this the fingerprint the agency gave you out of band (on paper)?"):
         raise click.ClickException("not added: the fingerprint was not confirmed")
     store = trust_store()
@@ -79,9 +94,11 @@ def trust_add(source: str, expected: str | None) -> None:
         click.echo("already trusted")
         return
     if present is not None:
-        raise VerificationError(f"a different root for {root.log_origin!r} is trusted already "
-                                f"({present.root.fingerprint}): `lianzheng trust update` moves it "
-                                "forward, or remove it first")
+        raise VerificationError(
+            f"a different root for {root.log_origin!r} is trusted already "
+            f"({present.root.fingerprint}): `lianzheng trust update` moves it "
+            "forward, or remove it first"
+        )
     path = store.save(data, root, source if _is_url(source) else str(Path(source).resolve()))
     click.echo(f"trusted: {root.describe()} for log {root.log_origin!r} ({path})")
 
@@ -91,16 +108,21 @@ def trust_list() -> None:
     """The roots this machine trusts."""
     stored = trust_store().stored()
     if not stored:
-        click.echo("no trusted roots: add one with `lianzheng trust add FILE|URL --fingerprint HEX`")
+        click.echo(
+            "no trusted roots: add one with `lianzheng trust add FILE|URL --fingerprint HEX`"
+        )
     for s in stored:
-        click.echo(f"{s.root.fingerprint}  {s.root.log_origin}  {s.root.agency}"
-                   + (f"  (from {s.source})" if s.source else ""))
+        click.echo(
+            f"{s.root.fingerprint}  {s.root.log_origin}  {s.root.agency}"
+            + (f"  (from {s.source})" if s.source else "")
+        )
 
 
 @trust_group.command("remove")
 @click.argument("ident")
 def trust_remove(ident: str) -> None:
-    """Stop trusting a root, named by its fingerprint (or its first 8+ hex digits) or its log origin."""
+    """Stop trusting a root, named by its fingerprint (or its first 8+ hex digits) or its log
+    origin."""
     store = trust_store()
     stored = store.find(ident)
     if stored is None:
@@ -112,8 +134,8 @@ def trust_remove(ident: str) -> None:
 @trust_group.command("update")
 @click.argument("source", required=False)
 def trust_update(source: str | None) -> None:
-    """Move each trusted root forward to its latest successor, each step signed by the package key of
-    the root before it; SOURCE (a file or a URL) defaults to where the root came from."""
+    """Move each trusted root forward to its latest successor, each step signed by the package key
+    of the root before it; SOURCE (a file or a URL) defaults to where the root came from."""
     store = trust_store()
     stored = store.stored()
     if not stored:
@@ -132,8 +154,10 @@ def trust_update(source: str | None) -> None:
         data = next(data for root, data in candidates if root.fingerprint == newest.fingerprint)
         store.save(data, newest, where)
         store.remove(entry)
-        click.echo(f"{entry.root.log_origin}: {entry.root.fingerprint} -> {newest.fingerprint} "
-                   f"({len(successors)} signed step(s))")
+        click.echo(
+            f"{entry.root.log_origin}: {entry.root.fingerprint} -> {newest.fingerprint} "
+            f"({len(successors)} signed step(s))"
+        )
 
 
 def _up_to_date_or_refuse(root: TrustRoot, candidates: list[tuple[TrustRoot, bytes]]) -> None:
@@ -141,9 +165,11 @@ def _up_to_date_or_refuse(root: TrustRoot, candidates: list[tuple[TrustRoot, byt
     if newest is None or newest.fingerprint == root.fingerprint:
         click.echo(f"{root.log_origin}: up to date ({root.fingerprint})")
         return
-    raise VerificationError(f"root {newest.fingerprint} does not replace the trusted root "
-                            f"{root.fingerprint} through signed steps: confirm it out of band with "
-                            "`lianzheng trust add --fingerprint`")
+    raise VerificationError(
+        f"root {newest.fingerprint} does not replace the trusted root "
+        f"{root.fingerprint} through signed steps: confirm it out of band with "
+        "`lianzheng trust add --fingerprint`"
+    )
 
 
 def _candidates(source: str) -> list[tuple[TrustRoot, bytes]]:
@@ -158,15 +184,17 @@ def _candidates(source: str) -> list[tuple[TrustRoot, bytes]]:
     if not isinstance(documents, list):
         raise InvalidInput(f"{source} holds neither a trust root nor a list of them")
     out = []
-    for document in documents[:trust.MAX_KEYS]:
+    for document in documents[: trust.MAX_KEYS]:
         text = json.dumps(document, ensure_ascii=False).encode()
         out.append((TrustRoot.from_document(document, source), text))
     return out
 
 
 def _show(root: TrustRoot) -> None:
-    click.echo(f"agency:      {root.agency}\nlog origin:  {root.log_origin}\n"
-               f"fingerprint: {root.fingerprint}")
+    click.echo(
+        f"agency:      {root.agency}\nlog origin:  {root.log_origin}\n"
+        f"fingerprint: {root.fingerprint}"
+    )
 
 
 def _is_url(source: str) -> bool:
@@ -174,7 +202,8 @@ def _is_url(source: str) -> bool:
 
 
 def _fetch(source: str) -> bytes:
-    """The bytes at a URL (a portal's base address means its /api/v1/trust) or in a file, bounded."""
+    """The bytes at a URL (a portal's base address means its /api/v1/trust) or in a file,
+    bounded."""
     if not _is_url(source):
         path = Path(source)
         if not path.is_file():
@@ -184,7 +213,8 @@ def _fetch(source: str) -> bytes:
         return path.read_bytes()
     url = source if "/api/" in source else source.removesuffix("/") + TRUST_PATH
     try:
-        with urllib.request.urlopen(url, timeout=15) as answer:  # noqa: S310 - http(s) only, checked above
+        # http(s) only, checked above
+        with urllib.request.urlopen(url, timeout=15) as answer:  # noqa: S310
             data = answer.read(MAX_FETCH_BYTES + 1)
     except (urllib.error.URLError, OSError) as exc:
         raise InvalidInput(f"cannot fetch {url}: {exc}") from None
@@ -197,18 +227,22 @@ def _parse(data: bytes, source: str) -> TrustRoot:
     return TrustRoot.parse(data, source)
 
 
-# --- the court page's registered roots of other agencies ------------------------------------------------
+# --- the court page's registered roots of other agencies
+# ------------------------------------------------
 
 
 @click.group("court-roots")
 def court_roots_group() -> None:
-    """Other agencies' trust roots that the court page verifies against (besides this deployment's)."""
+    """Other agencies' trust roots that the court page verifies against (besides this
+    deployment's)."""
 
 
 @court_roots_group.command("add")
 @click.argument("source")
 @click.option("--fingerprint", required=True, help="The fingerprint the agency gave out of band.")
-@click.option("--rpc", "rpc_url", default=None, help="An RPC URL of that root's chain, if not this one's.")
+@click.option(
+    "--rpc", "rpc_url", default=None, help="An RPC URL of that root's chain, if not this one's."
+)
 @click.option("--as", "username", required=True, help="The admin registering it.")
 def court_roots_add(source: str, fingerprint: str, rpc_url: str | None, username: str) -> None:
     """Register another agency's root for the court page, its fingerprint confirmed (admin)."""

@@ -1,5 +1,5 @@
-"""The web front of Lianzheng: the app factory that puts the JSON API and the portal pages (DESIGN.md:
-Layout) under one Flask app, with its limits, headers and error pages."""
+"""The web front of Lianzheng: the app factory that puts the JSON API and the portal pages
+(DESIGN.md: Layout) under one Flask app, with its limits, headers and error pages."""
 
 from __future__ import annotations
 
@@ -26,9 +26,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.config["MAX_CONTENT_LENGTH"] = services.settings.web.max_request_bytes
     # Citizens' sessions: a signed cookie naming the one case they opened, for 30 minutes.
     app.secret_key = services.cases.party_secrets.session_key
-    app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SECURE=services.settings.web.secure_cookies,
-                      PERMANENT_SESSION_LIFETIME=timedelta(minutes=30))
+    app.config.update(
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=services.settings.web.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=30),
+    )
     app.jinja_env.filters["beijing"] = beijing_time
     if isinstance(app.json, DefaultJSONProvider):  # Flask's own, unless a later line replaced it
         app.json.sort_keys = False
@@ -65,18 +68,23 @@ def _too_many(template: str) -> Response:
 
 
 def _security_headers(public_rpc_url: str | None) -> Callable[[Response], Response]:
-    """Every answer: no inline script, no framing, no sniffing, no referrer; HSTS over HTTPS. Pages may
-    call this site and, when one is configured, the public chain RPC that citizens' browsers check."""
+    """Every answer: no inline script, no framing, no sniffing, no referrer; HSTS over HTTPS. Pages
+    may call this site and, when one is configured, the public chain RPC that citizens' browsers
+    check."""
     connect = "'self'" + (f" {_origin(public_rpc_url)}" if public_rpc_url else "")
-    policy = (f"default-src 'self'; script-src 'self'; connect-src {connect}; frame-ancestors 'none'; "
-              "form-action 'self'; base-uri 'none'; object-src 'none'")
+    policy = (
+        f"default-src 'self'; script-src 'self'; connect-src {connect}; frame-ancestors 'none'; "
+        "form-action 'self'; base-uri 'none'; object-src 'none'"
+    )
 
     def headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
         return response
 
     return headers

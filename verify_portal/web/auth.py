@@ -29,7 +29,8 @@ def access(level: str) -> Callable[[F], F]:
                 g.actor = _actor_from_header()
             return view(*args, **kwargs)
 
-        wrapper.access = level  # type: ignore[attr-defined]  # a mark the access tests read on each view
+        # A mark the access tests read on each view.
+        wrapper.access = level  # type: ignore[attr-defined]
         return cast(F, wrapper)  # wraps() keeps the view's name and signature
 
     return decorate

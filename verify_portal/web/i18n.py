@@ -1,4 +1,5 @@
-"""The portal's two languages: Chinese by default, English on `?lang=en` (remembered in a cookie)."""
+"""The portal's two languages: Chinese by default, English on `?lang=en` (remembered in a
+cookie)."""
 
 from __future__ import annotations
 
@@ -14,16 +15,22 @@ LANGUAGES = ("zh", "en")
 TEXT: dict[str, dict[str, str]] = {
     "site": {"zh": "链证 · 执法证据核验", "en": "Lianzheng · enforcement evidence verification"},
     "court_title": {"zh": "核验证据包", "en": "Verify an evidence package"},
-    "court_intro": {"zh": "上传机关提供的证据包（.zip）。本页逐项核验：文件、签名、检查点、包含证明、"
-                          "案件事件链、证据文件与链上锚定。",
-                    "en": "Upload the evidence package (.zip) you received. This page checks it item by item: files, "
-                          "signature, checkpoint, inclusion proofs, the case's event chain, evidence files and the "
-                          "anchor on chain."},
-    "court_offline": {"zh": "也可离线核验，无需信任本服务器：先用 lianzheng trust add 加入机关书面提供指纹的信任根，"
-                            "再运行 lianzheng verify package.zip --rpc URL",
-                      "en": "You can also verify offline, without trusting this server: add the agency's trust "
-                            "root with lianzheng trust add (checking the fingerprint it gave you on paper), then "
-                            "run lianzheng verify package.zip --rpc URL"},
+    "court_intro": {
+        "zh": "上传机关提供的证据包（.zip）。本页逐项核验：文件、签名、检查点、包含证明、"
+        "案件事件链、证据文件与链上锚定。",
+        "en": "Upload the evidence package (.zip) you received. This page checks it item by item: "
+        "files, "
+        "signature, checkpoint, inclusion proofs, the case's event chain, evidence files and the "
+        "anchor on chain.",
+    },
+    "court_offline": {
+        "zh": "也可离线核验，无需信任本服务器："
+        "先用 lianzheng trust add 加入机关书面提供指纹的信任根，"
+        "再运行 lianzheng verify package.zip --rpc URL",
+        "en": "You can also verify offline, without trusting this server: add the agency's trust "
+        "root with lianzheng trust add (checking the fingerprint it gave you on paper), then "
+        "run lianzheng verify package.zip --rpc URL",
+    },
     "package": {"zh": "证据包", "en": "Package"},
     "verify": {"zh": "核验", "en": "Verify"},
     "report": {"zh": "核验报告", "en": "Verification report"},
@@ -34,28 +41,40 @@ TEXT: dict[str, dict[str, str]] = {
     "status_fail": {"zh": "未通过", "en": "FAIL"},
     "status_not_run": {"zh": "未运行", "en": "NOT RUN"},
     "status_incomplete": {"zh": "未完成", "en": "INCOMPLETE"},
-    "verdict_verified": {"zh": "已核验：包内事件与文件自记录时起未被篡改。",
-                         "en": "VERIFIED: the package's events and files are unchanged since they were recorded."},
-    "verdict_not_verified": {"zh": "未通过核验：不能认定包内内容与记录时一致。",
-                             "en": "NOT VERIFIED: nothing in this package may be taken as unchanged."},
-    "verdict_incomplete": {"zh": "核验未完成：必需的核验项（如链上锚定）无法完成，这不是已核验的结论。",
-                           "en": "INCOMPLETE: a required check (such as the anchor on chain) could not be "
-                                 "completed; this is not a verified result."},
+    "verdict_verified": {
+        "zh": "已核验：包内事件与文件自记录时起未被篡改。",
+        "en": "VERIFIED: the package's events and files are unchanged since they were recorded.",
+    },
+    "verdict_not_verified": {
+        "zh": "未通过核验：不能认定包内内容与记录时一致。",
+        "en": "NOT VERIFIED: nothing in this package may be taken as unchanged.",
+    },
+    "verdict_incomplete": {
+        "zh": "核验未完成：必需的核验项（如链上锚定）无法完成，这不是已核验的结论。",
+        "en": "INCOMPLETE: a required check (such as the anchor on chain) could not be "
+        "completed; this is not a verified result.",
+    },
     "matched_root": {"zh": "核验所依据的信任根：", "en": "Checked against the trust root of"},
-    "no_root_matched": {"zh": "本站信任的信任根均不涵盖此证据包的日志。",
-                        "en": "None of the trust roots this site holds names this package's log."},
+    "no_root_matched": {
+        "zh": "本站信任的信任根均不涵盖此证据包的日志。",
+        "en": "None of the trust roots this site holds names this package's log.",
+    },
     "fingerprint": {"zh": "指纹", "en": "fingerprint"},
     "leg_signed": {"zh": "签名", "en": "Signed"},
     "leg_witnessed": {"zh": "见证", "en": "Witnessed"},
     "leg_included": {"zh": "包含", "en": "Included"},
     "leg_anchored": {"zh": "链上锚定", "en": "Anchored"},
-    "signature_only": {"zh": "仅由机关签名覆盖、不由日志证明的文件",
-                       "en": "Files only the agency's signature covers, not the log"},
+    "signature_only": {
+        "zh": "仅由机关签名覆盖、不由日志证明的文件",
+        "en": "Files only the agency's signature covers, not the log",
+    },
     "refused": {"zh": "无法核验此证据包", "en": "This package could not be verified"},
     "trust_roots": {"zh": "核验所依据的信任根", "en": "Trust roots for verifying packages"},
-    "trust_roots_intro": {"zh": "法院核验页只信任下列信任根。登记其他机关的信任根前，请核对该机关书面提供的指纹。",
-                          "en": "The court page trusts these roots only. Before registering another agency's "
-                                "root, check its fingerprint against the one the agency gave on paper."},
+    "trust_roots_intro": {
+        "zh": "法院核验页只信任下列信任根。登记其他机关的信任根前，请核对该机关书面提供的指纹。",
+        "en": "The court page trusts these roots only. Before registering another agency's "
+        "root, check its fingerprint against the one the agency gave on paper.",
+    },
     "agency": {"zh": "机关", "en": "Agency"},
     "log_origin": {"zh": "日志名称", "en": "Log origin"},
     "this_deployment": {"zh": "本机关", "en": "this deployment"},
@@ -72,74 +91,121 @@ TEXT: dict[str, dict[str, str]] = {
     "again": {"zh": "核验另一个证据包", "en": "Verify another package"},
     "no_file": {"zh": "请选择一个证据包文件。", "en": "Choose a package file."},
     "check_title": {"zh": "查询我的处罚记录", "en": "Check my penalty record"},
-    "check_intro": {"zh": "输入告知书上的案件编号和核验码，或扫描告知书上的二维码。",
-                    "en": "Enter the case number and the verification code printed on your notice, "
-                          "or scan its QR code."},
+    "check_intro": {
+        "zh": "输入告知书上的案件编号和核验码，或扫描告知书上的二维码。",
+        "en": "Enter the case number and the verification code printed on your notice, "
+        "or scan its QR code.",
+    },
     "case_no": {"zh": "案件编号", "en": "Case number"},
     "code": {"zh": "核验码", "en": "Verification code"},
     "open": {"zh": "查询", "en": "Open"},
-    "no_match": {"zh": "案件编号与核验码不匹配，或暂时无法查询。",
-                 "en": "The case number and code do not match, or the case cannot be opened right now."},
-    "too_many": {"zh": "来自您网络连接的尝试过多，请稍后再试（只限制这一连接，不影响他人，也不锁定案件或账户）。",
-                 "en": "Too many attempts from your connection; please wait and try again (only your connection "
-                       "is slowed: no case or account is locked)."},
-    "browser_checks": {"zh": "您的浏览器自行核验每一步：检查点签名是否出自下列信任根的密钥，"
-                             "以及该步骤是否包含在已签名的日志中。",
-                       "en": "Your browser checks each step itself: that the checkpoint is signed by a key of the "
-                             "trust root below, and that the step is included in the signed log."},
-    "browser_checks_chain": {"zh": "浏览器还通过公开的区块链节点直接核对链上锚定。",
-                             "en": "It also checks the anchor on chain itself, through a public chain node."},
-    "browser_no_chain": {"zh": "本站未提供公开的区块链节点，链上锚定由服务器报告，浏览器未核对。",
-                         "en": "This site offers no public chain node: the anchor is as the server reports it; "
-                               "your browser did not check it."},
-    "browser_fingerprint": {"zh": "浏览器计算的信任根指纹（请与告知书上印的指纹核对）：",
-                            "en": "The trust root's fingerprint as your browser computed it (compare it with the "
-                                  "one printed on your notice):"},
-    "taken_from_server": {"zh": "浏览器从本服务器取得的：信任根本身（请核对指纹）、所询问的区块链节点地址，"
-                                "以及“服务器报告”一栏的区块号和上链时间。",
-                          "en": "Taken from this server: the trust root itself (check its fingerprint), the "
-                                "address of the chain node asked, and the block numbers and times under "
-                                "\"Server says\"."},
-    "check_failed_banner": {"zh": "警告：至少一个步骤未通过浏览器核验。标红的记录与签名日志不一致，"
-                                  "请勿信赖，并可向上级机关或法院反映。",
-                            "en": "Warning: at least one step failed your browser's check. The steps marked red "
-                                  "do not match the signed log; do not rely on them, and you may raise it with "
-                                  "the supervising authority or a court."},
+    "no_match": {
+        "zh": "案件编号与核验码不匹配，或暂时无法查询。",
+        "en": "The case number and code do not match, or the case cannot be opened right now.",
+    },
+    "too_many": {
+        "zh": "来自您网络连接的尝试过多，请稍后再试"
+        "（只限制这一连接，不影响他人，也不锁定案件或账户）。",
+        "en": "Too many attempts from your connection; please wait and try again (only your "
+        "connection is slowed: no case or account is locked).",
+    },
+    "browser_checks": {
+        "zh": "您的浏览器自行核验每一步：检查点签名是否出自下列信任根的密钥，"
+        "以及该步骤是否包含在已签名的日志中。",
+        "en": "Your browser checks each step itself: that the checkpoint is signed by a key of the "
+        "trust root below, and that the step is included in the signed log.",
+    },
+    "browser_checks_chain": {
+        "zh": "浏览器还通过公开的区块链节点直接核对链上锚定。",
+        "en": "It also checks the anchor on chain itself, through a public chain node.",
+    },
+    "browser_no_chain": {
+        "zh": "本站未提供公开的区块链节点，链上锚定由服务器报告，浏览器未核对。",
+        "en": "This site offers no public chain node: the anchor is as the server reports it; "
+        "your browser did not check it.",
+    },
+    "browser_fingerprint": {
+        "zh": "浏览器计算的信任根指纹（请与告知书上印的指纹核对）：",
+        "en": "The trust root's fingerprint as your browser computed it (compare it with the "
+        "one printed on your notice):",
+    },
+    "taken_from_server": {
+        "zh": "浏览器从本服务器取得的：信任根本身（请核对指纹）、所询问的区块链节点地址，"
+        "以及“服务器报告”一栏的区块号和上链时间。",
+        "en": "Taken from this server: the trust root itself (check its fingerprint), the "
+        "address of the chain node asked, and the block numbers and times under "
+        '"Server says".',
+    },
+    "check_failed_banner": {
+        "zh": "警告：至少一个步骤未通过浏览器核验。标红的记录与签名日志不一致，"
+        "请勿信赖，并可向上级机关或法院反映。",
+        "en": "Warning: at least one step failed your browser's check. The steps marked red "
+        "do not match the signed log; do not rely on them, and you may raise it with "
+        "the supervising authority or a court.",
+    },
     "jscheck_event": {"zh": "事件与叶哈希不符", "en": "the event does not hash to the leaf"},
     "jscheck_malformed": {"zh": "检查点格式错误", "en": "the checkpoint is malformed"},
     "jscheck_other-log": {"zh": "检查点属于另一个日志", "en": "the checkpoint is of another log"},
-    "jscheck_bad-signature": {"zh": "检查点签名无效", "en": "the checkpoint signature does not verify"},
-    "jscheck_key-period": {"zh": "签名密钥不适用于此日志大小", "en": "the checkpoint key is not valid for this size"},
-    "jscheck_unknown-key": {"zh": "检查点并非由信任根中的密钥签名",
-                            "en": "the checkpoint is not signed by a key of the trust root"},
-    "jscheck_proof-size": {"zh": "包含证明与检查点大小不符", "en": "the proof is not to the checkpoint's size"},
-    "jscheck_inclusion": {"zh": "包含证明不能导出检查点的树根",
-                          "en": "the inclusion proof does not lead to the checkpoint's root"},
+    "jscheck_bad-signature": {
+        "zh": "检查点签名无效",
+        "en": "the checkpoint signature does not verify",
+    },
+    "jscheck_key-period": {
+        "zh": "签名密钥不适用于此日志大小",
+        "en": "the checkpoint key is not valid for this size",
+    },
+    "jscheck_unknown-key": {
+        "zh": "检查点并非由信任根中的密钥签名",
+        "en": "the checkpoint is not signed by a key of the trust root",
+    },
+    "jscheck_proof-size": {
+        "zh": "包含证明与检查点大小不符",
+        "en": "the proof is not to the checkpoint's size",
+    },
+    "jscheck_inclusion": {
+        "zh": "包含证明不能导出检查点的树根",
+        "en": "the inclusion proof does not lead to the checkpoint's root",
+    },
     "jscheck_no-chain": {"zh": "信任根未指定区块链", "en": "the trust root names no chain"},
-    "jscheck_other-chain": {"zh": "公开节点属于另一条链", "en": "the public RPC serves another chain"},
-    "jscheck_root-missing": {"zh": "链上合约中没有该检查点的树根",
-                             "en": "the contract does not hold this checkpoint's root"},
-    "jscheck_tx-missing": {"zh": "链上没有该锚定交易", "en": "the anchoring transaction is not on the chain"},
+    "jscheck_other-chain": {
+        "zh": "公开节点属于另一条链",
+        "en": "the public RPC serves another chain",
+    },
+    "jscheck_root-missing": {
+        "zh": "链上合约中没有该检查点的树根",
+        "en": "the contract does not hold this checkpoint's root",
+    },
+    "jscheck_tx-missing": {
+        "zh": "链上没有该锚定交易",
+        "en": "the anchoring transaction is not on the chain",
+    },
     "jscheck_not-final": {"zh": "已上链，尚未确认", "en": "anchored on chain, not final yet"},
-    "jscheck_error": {"zh": "无法完成核验（浏览器不支持或数据有误）",
-                      "en": "the check could not run (an old browser, or malformed data)"},
+    "jscheck_error": {
+        "zh": "无法完成核验（浏览器不支持或数据有误）",
+        "en": "the check could not run (an old browser, or malformed data)",
+    },
     "jscheck_rpc-down": {"zh": "公开节点无应答", "en": "the public RPC did not answer"},
-    "rows_disagree": {"zh": "警告：本案的存储记录与日志事件不一致，以下各项已被改动。"
-                            "在审计查明之前，本案不接受任何新步骤或证据。",
-                      "en": "Warning: this case's stored records disagree with its log events; the items below "
-                            "were altered. Until an audit says what happened, the case takes no new step or "
-                            "evidence."},
-    "citizen_rows_disagree": {"zh": "警告：本案在本系统中的记录与已签名的日志不一致。"
-                                    "请以浏览器核验结果为准，并可向上级机关或法院反映。",
-                              "en": "Warning: this case's records here disagree with the signed log. Rely on what "
-                                    "your browser checks, and you may raise it with the supervising authority "
-                                    "or a court."},
+    "rows_disagree": {
+        "zh": "警告：本案的存储记录与日志事件不一致，以下各项已被改动。"
+        "在审计查明之前，本案不接受任何新步骤或证据。",
+        "en": "Warning: this case's stored records disagree with its log events; the items below "
+        "were altered. Until an audit says what happened, the case takes no new step or evidence.",
+    },
+    "citizen_rows_disagree": {
+        "zh": "警告：本案在本系统中的记录与已签名的日志不一致。"
+        "请以浏览器核验结果为准，并可向上级机关或法院反映。",
+        "en": "Warning: this case's records here disagree with the signed log. Rely on what "
+        "your browser checks, and you may raise it with the supervising authority or a court.",
+    },
     "run_audit": {"zh": "立即审计（后台运行）", "en": "Run the audit now (in the background)"},
     "audit_running": {"zh": "审计进行中", "en": "Audit running"},
     "acknowledged": {"zh": "已说明", "en": "acknowledged"},
     "server_says": {"zh": "服务器报告：", "en": "Server says:"},
     "browser_anchor_ok": {"zh": "链上已核对，区块", "en": "anchor checked on chain, block"},
-    "browser_anchor_unchecked": {"zh": "链上锚定未由浏览器核对", "en": "anchor not checked by your browser"},
+    "browser_anchor_unchecked": {
+        "zh": "链上锚定未由浏览器核对",
+        "en": "anchor not checked by your browser",
+    },
     "browser_anchor_pending": {"zh": "链上锚定尚未确认", "en": "anchor not final yet"},
     "time": {"zh": "时间", "en": "Time"},
     "step": {"zh": "环节", "en": "Step"},
@@ -171,43 +237,65 @@ TEXT: dict[str, dict[str, str]] = {
     "field_media_type": {"zh": "类型", "en": "type"},
     "field_captured_at": {"zh": "采集时间", "en": "captured"},
     "single_title": {"zh": "核查单个文件", "en": "Look up a single file"},
-    "single_intro": {"zh": "选择通过其他途径收到的文件（如视频）。文件只在本机浏览器中计算哈希，"
-                           "不会上传；仅查询其哈希。",
-                     "en": "Choose a file you received by other means (a video, say). Your browser hashes it on "
-                           "this machine; the file is never uploaded, only its hash is looked up."},
+    "single_intro": {
+        "zh": "选择通过其他途径收到的文件（如视频）。文件只在本机浏览器中计算哈希，"
+        "不会上传；仅查询其哈希。",
+        "en": "Choose a file you received by other means (a video, say). Your browser hashes it on "
+        "this machine; the file is never uploaded, only its hash is looked up.",
+    },
     "single_file": {"zh": "文件", "en": "File"},
     "hashing": {"zh": "正在计算哈希", "en": "hashing"},
-    "not_registered": {"zh": "本系统中没有登记此文件。", "en": "No evidence with this hash is registered here."},
+    "not_registered": {
+        "zh": "本系统中没有登记此文件。",
+        "en": "No evidence with this hash is registered here.",
+    },
     "statement_title": {"zh": "陈述申辩", "en": "Statement and defence"},
-    "statement_intro": {"zh": "在事先告知阶段，您可以提交陈述申辩（文字，最多3张照片，每张不超过5 MB）。"
-                              "提交后记入案件并上链，执法人员与督查人员可见。",
-                        "en": "At the notice stage you may submit a statement and defence (text, up to 3 photos of "
-                              "5 MB each). It becomes an event of the case, anchored, seen by the officer and "
-                              "supervisors."},
+    "statement_intro": {
+        "zh": "在事先告知阶段，您可以提交陈述申辩（文字，最多3张照片，每张不超过5 MB）。"
+        "提交后记入案件并上链，执法人员与督查人员可见。",
+        "en": "At the notice stage you may submit a statement and defence (text, up to 3 photos of "
+        "5 MB each). It becomes an event of the case, anchored, seen by the officer and "
+        "supervisors.",
+    },
     "statement_text": {"zh": "陈述与申辩", "en": "Your statement"},
     "statement_photos": {"zh": "照片（可选）", "en": "Photos (optional)"},
     "submit": {"zh": "提交", "en": "Submit"},
-    "statement_sent": {"zh": "已提交并记入案件；上链后可下载收据。", "en": "Submitted and recorded in the case; its "
-                       "receipt can be downloaded once it is anchored."},
+    "statement_sent": {
+        "zh": "已提交并记入案件；上链后可下载收据。",
+        "en": "Submitted and recorded in the case; its "
+        "receipt can be downloaded once it is anchored.",
+    },
     "type_party.statement": {"zh": "陈述申辩", "en": "Statement and defence"},
     "recent_cases": {"zh": "最近更新的案件", "en": "Recently updated cases"},
     "event_chain": {"zh": "事件链", "en": "Event chain"},
     "poster": {"zh": "封面帧", "en": "poster"},
     "play": {"zh": "播放", "en": "play"},
-    "custody_note": {"zh": "每次查看封面帧或播放都会作为保管链事件记入日志。",
-                     "en": "Every poster view and every playback is logged as a custody event."},
+    "custody_note": {
+        "zh": "每次查看封面帧或播放都会作为保管链事件记入日志。",
+        "en": "Every poster view and every playback is logged as a custody event.",
+    },
     "export": {"zh": "导出证据包", "en": "Export the evidence package"},
     "audit": {"zh": "最近一次审计", "en": "Latest audit"},
     "audit_clean": {"zh": "审计通过：日志未被篡改", "en": "Audit clean: the log is intact"},
-    "audit_findings": {"zh": "审计发现问题：日志或证据已被改动",
-                       "en": "Audit FINDINGS: the log or evidence was changed"},
-    "audit_never": {"zh": "尚未运行审计（lianzheng audit）。", "en": "No audit has run yet (lianzheng audit)."},
+    "audit_findings": {
+        "zh": "审计发现问题：日志或证据已被改动",
+        "en": "Audit FINDINGS: the log or evidence was changed",
+    },
+    "audit_never": {
+        "zh": "尚未运行审计（lianzheng audit）。",
+        "en": "No audit has run yet (lianzheng audit).",
+    },
     "cases_by_type": {"zh": "各违法类型案件数", "en": "Cases by violation type"},
-    "overdue": {"zh": "逾期未决案件（立案后超过法定期限仍未作出决定）",
-                "en": "Overdue: filed, no decision within the legal time limit"},
+    "overdue": {
+        "zh": "逾期未决案件（立案后超过法定期限仍未作出决定）",
+        "en": "Overdue: filed, no decision within the legal time limit",
+    },
     "days": {"zh": "天", "en": "days"},
     "none": {"zh": "无", "en": "none"},
-    "officer_activity": {"zh": "人员活动（最近一万条事件）", "en": "Officer activity (newest 10,000 events)"},
+    "officer_activity": {
+        "zh": "人员活动（最近一万条事件）",
+        "en": "Officer activity (newest 10,000 events)",
+    },
     "orphans": {"zh": "无所属案件的证据", "en": "evidence without a case"},
     "custody_trail": {"zh": "保管链", "en": "Custody trail"},
     "desk": {"zh": "办案台：记录环节、上传证据", "en": "Desk: record a step, upload evidence"},
@@ -219,10 +307,14 @@ TEXT: dict[str, dict[str, str]] = {
     "password": {"zh": "密码", "en": "Password"},
     "sign_in": {"zh": "登录", "en": "Sign in"},
     "sign_out": {"zh": "退出登录", "en": "Sign out"},
-    "sign_in_refused": {"zh": "用户名或密码错误，或账户暂时锁定。",
-                        "en": "The user name or password is wrong, or the account is locked for a while."},
-    "staff_denied": {"zh": "此页面仅限督查、法制审核与管理员。",
-                     "en": "This page is for supervisors, legal review and admins."},
+    "sign_in_refused": {
+        "zh": "用户名或密码错误，或账户暂时锁定。",
+        "en": "The user name or password is wrong, or the account is locked for a while.",
+    },
+    "staff_denied": {
+        "zh": "此页面仅限督查、法制审核与管理员。",
+        "en": "This page is for supervisors, legal review and admins.",
+    },
     "dashboard": {"zh": "督查概览", "en": "Supervision dashboard"},
     "cases_by_state": {"zh": "各环节案件数", "en": "Cases by state"},
     "cases_by_district": {"zh": "各辖区案件数", "en": "Cases by district"},
@@ -250,6 +342,8 @@ def beijing_time(moment: str | datetime | None) -> str:
     """A moment as people read it on a page: Beijing time to the second, the zone said once."""
     if moment is None or moment == "":
         return ""
-    when = datetime.fromisoformat(moment.replace("Z", "+00:00")) if isinstance(moment, str) else moment
+    when = (
+        datetime.fromisoformat(moment.replace("Z", "+00:00")) if isinstance(moment, str) else moment
+    )
     suffix = "（北京时间）" if language() == "zh" else " (Beijing time)"
     return when.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S") + suffix

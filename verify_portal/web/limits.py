@@ -55,17 +55,22 @@ def _opened_case() -> str:
 
 
 RULES: dict[str, list[Rule]] = {
-    # Codes have 50 bits: a client's 10 wrong guesses per 15 minutes cannot find one, and lock no case.
+    # Codes have 50 bits: a client's 10 wrong guesses per 15 minutes cannot find one, and lock no
+    # case.
     "citizen.lookup": [Rule("10 per 15 minutes", _client, _was_refused)],
     # Wrong passwords slow their client down more and more; the account itself is never locked.
-    "staff.login": [Rule("5 per minute; 20 per hour; 60 per day", _client, _was_refused, "staff_login.html")],
+    "staff.login": [
+        Rule("5 per minute; 20 per hour; 60 per day", _client, _was_refused, "staff_login.html")
+    ],
     # A party's statements: a few per case and day, and no client flooding many cases.
     "citizen.statement": [Rule("3 per day", _opened_case, _accepted), Rule("10 per day", _client)],
     "court.verify": [Rule("30 per hour", _client, page="court.html")],
 }
 
 
-def _breach_page(too_many: Callable[[str], Response], page: str) -> Callable[[RequestLimit], Response]:
+def _breach_page(
+    too_many: Callable[[str], Response], page: str
+) -> Callable[[RequestLimit], Response]:
     """What flask-limiter answers a client over a rule's limit: the rule's page."""
 
     def on_breach(_: RequestLimit) -> Response:
@@ -75,17 +80,29 @@ def _breach_page(too_many: Callable[[str], Response], page: str) -> Callable[[Re
 
 
 def install(app: Flask, settings: Settings, too_many: Callable[[str], Response]) -> Limiter:
-    """Put the limits on their routes; `too_many(template)` renders the page a client over its limit gets."""
+    """Put the limits on their routes; `too_many(template)` renders the page a client over its limit
+    gets."""
     if settings.web.trusted_proxies:
         # Flask's documented way to sit behind proxies; mypy sees wsgi_app as a method, not a slot.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.web.trusted_proxies)  # type: ignore[method-assign]
-    limiter = Limiter(key_func=_client, app=app, storage_uri=settings.web.rate_limit_storage,
-                      strategy="moving-window", headers_enabled=True, key_prefix="lianzheng")
+        proxied = ProxyFix(app.wsgi_app, x_for=settings.web.trusted_proxies)
+        app.wsgi_app = proxied  # type: ignore[method-assign]
+    limiter = Limiter(
+        key_func=_client,
+        app=app,
+        storage_uri=settings.web.rate_limit_storage,
+        strategy="moving-window",
+        headers_enabled=True,
+        key_prefix="lianzheng",
+    )
     for endpoint, rules in RULES.items():
         view: Callable[..., Any] = app.view_functions[endpoint]
         for rule in rules:
-            view = limiter.limit(rule.limits, key_func=rule.key, deduct_when=rule.deduct_when,
-                                 on_breach=_breach_page(too_many, rule.page))(view)
+            view = limiter.limit(
+                rule.limits,
+                key_func=rule.key,
+                deduct_when=rule.deduct_when,
+                on_breach=_breach_page(too_many, rule.page),
+            )(view)
         app.view_functions[endpoint] = view
     return limiter
 

@@ -1,9 +1,9 @@
 """Structured logs: one JSON object per line, each carrying the request id.
 
-The request id comes from the `X-Request-Id` header when it is a plain token, else a new one; the answer
-echoes it, so a client, the proxy and our logs name the same request. Messages never carry personal data
-(the code logs case numbers and user ids at most); access logs leave out query strings.
-"""
+The request id comes from the `X-Request-Id` header when it is a plain token, else a new one; the
+answer echoes it, so a client, the proxy and our logs name the same request. Messages never carry
+personal data (the code logs case numbers and user ids at most); access logs leave out query
+strings."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "level": record.levelname, "logger": record.name, "message": record.getMessage(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None),
         }
         if record.exc_info:
@@ -40,10 +42,14 @@ class RequestIdFilter(logging.Filter):
 
 
 def configure(json_lines: bool = True) -> None:
-    """Root logging for the service's processes: JSON lines (or plain text for a developer's terminal)."""
+    """Root logging for the service's processes: JSON lines (or plain text for a developer's
+    terminal)."""
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(
-        "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if json_lines
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s")
+    )
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

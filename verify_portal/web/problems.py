@@ -50,7 +50,13 @@ def status_of(exc: errors.LianzhengError) -> int:
 
 
 def problem(status: int, code: str, title: str, detail: str, **extra: object) -> Response:
-    body = {"type": PROBLEM_TYPE + code, "title": title, "status": status, "detail": detail, **extra}
+    body = {
+        "type": PROBLEM_TYPE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
     response = jsonify(body)
     response.status_code = status
     response.content_type = "application/problem+json"
@@ -69,7 +75,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
-        if isinstance(exc.response, Response):  # a page made for it (a rate limit's "too many attempts")
+        if isinstance(
+            exc.response, Response
+        ):  # a page made for it (a rate limit's "too many attempts")
             return exc.response
         code = (exc.name or "error").lower().replace(" ", "-")
         return problem(exc.code or 500, code, exc.name or "Error", exc.description or "")
@@ -77,4 +85,6 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unexpected error")
-        return problem(500, "internal", "Internal Server Error", "the server failed; nothing was acknowledged")
+        return problem(
+            500, "internal", "Internal Server Error", "the server failed; nothing was acknowledged"
+        )

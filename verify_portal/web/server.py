@@ -1,5 +1,5 @@
-"""Run the app under gunicorn: `lianzheng serve` here, `gunicorn -c gunicorn.conf.py` in the container; both
-take their options from `options()`."""
+"""Run the app under gunicorn: `lianzheng serve` here, `gunicorn -c gunicorn.conf.py` in the
+container; both take their options from `options()`."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ class _Gunicorn(BaseApplication):
     def load(self):
         from verify_portal.web import create_app
 
-        logs.configure()  # JSON lines with request ids; refused steps and errors never carry personal data
+        # JSON lines with request ids; refused steps and errors never carry personal data
+        logs.configure()
         return create_app()  # each worker opens its own database connections
 
 
@@ -31,7 +32,8 @@ def options(host: str, port: int, workers: int) -> dict[str, Any]:
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        # gthread: the worker's main thread keeps beating while request threads stream multi-GiB uploads, so
+        # gthread: the worker's main thread keeps beating while request threads stream multi-GiB
+        # uploads, so
         # `timeout` (a hung worker) does not cut long uploads short.
         "threads": 4,
         "worker_class": "gthread",
@@ -40,8 +42,9 @@ def options(host: str, port: int, workers: int) -> dict[str, Any]:
         "keepalive": 5,
         # Access log without query strings (a case number, a reason) and with the request id.
         "accesslog": "-",
-        "access_log_format": '{"remote": "%(h)s", "request": "%(m)s %(U)s", "status": %(s)s, "bytes": "%(B)s", '
-                             '"ms": %(M)s, "request_id": "%({x-request-id}o)s"}',
+        "access_log_format": '{"remote": "%(h)s", "request": "%(m)s %(U)s", "status": %(s)s, '
+        '"bytes": "%(B)s", '
+        '"ms": %(M)s, "request_id": "%({x-request-id}o)s"}',
     }
 
 

@@ -93,8 +93,8 @@ def _append_only_triggers() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             """CREATE FUNCTION lianzheng_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-               BEGIN RAISE EXCEPTION 'lianzheng: % on append-only table % refused', TG_OP, TG_TABLE_NAME
-               USING ERRCODE = 'insufficient_privilege'; END $$"""
+               BEGIN RAISE EXCEPTION 'lianzheng: % on append-only table % refused',
+               TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege'; END $$"""
         )
         for table in APPEND_ONLY:
             op.execute(
@@ -110,7 +110,8 @@ def _append_only_triggers() -> None:
             for op_name in ("UPDATE", "DELETE"):
                 op.execute(
                     f"CREATE TRIGGER {table}_no_{op_name.lower()} BEFORE {op_name} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, 'lianzheng: {op_name} on append-only table {table} refused'); END"
+                    f"BEGIN SELECT RAISE(ABORT, 'lianzheng: {op_name} on append-only table {table} "
+                    f"refused'); END"
                 )
 
 

@@ -44,13 +44,17 @@ def _append_only(table: str) -> None:
     if op.get_bind().dialect.name == "postgresql":
         for when, each in (("UPDATE OR DELETE", "ROW"), ("TRUNCATE", "STATEMENT")):
             name = "append_only" if each == "ROW" else "no_truncate"
-            op.execute(f"CREATE TRIGGER {table}_{name} BEFORE {when} ON {table} "
-                       f"FOR EACH {each} EXECUTE FUNCTION lianzheng_append_only()")
+            op.execute(
+                f"CREATE TRIGGER {table}_{name} BEFORE {when} ON {table} "
+                f"FOR EACH {each} EXECUTE FUNCTION lianzheng_append_only()"
+            )
         return
     for op_name in ("UPDATE", "DELETE"):
-        op.execute(f"CREATE TRIGGER {table}_no_{op_name.lower()} BEFORE {op_name} ON {table} "
-                   f"BEGIN SELECT RAISE(ABORT, 'lianzheng: {op_name} on append-only table {table} "
-                   "refused'); END")
+        op.execute(
+            f"CREATE TRIGGER {table}_no_{op_name.lower()} BEFORE {op_name} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, 'lianzheng: {op_name} on append-only table {table} "
+            "refused'); END"
+        )
 
 
 def downgrade() -> None:

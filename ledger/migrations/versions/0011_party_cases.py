@@ -19,18 +19,26 @@ def upgrade() -> None:
         sa.Column("party_key", sa.String(64), primary_key=True),
         sa.Column("case_no", sa.String(32), primary_key=True),
     )
-    op.execute("INSERT INTO party_cases (party_key, case_no) SELECT party_key, case_no FROM cases "
-               "WHERE party_key IS NOT NULL")
+    op.execute(
+        "INSERT INTO party_cases (party_key, case_no) SELECT party_key, case_no FROM cases "
+        "WHERE party_key IS NOT NULL"
+    )
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("CREATE TRIGGER party_cases_append_only BEFORE UPDATE OR DELETE ON party_cases "
-                   "FOR EACH ROW EXECUTE FUNCTION lianzheng_append_only()")
-        op.execute("CREATE TRIGGER party_cases_no_truncate BEFORE TRUNCATE ON party_cases "
-                   "FOR EACH STATEMENT EXECUTE FUNCTION lianzheng_append_only()")
+        op.execute(
+            "CREATE TRIGGER party_cases_append_only BEFORE UPDATE OR DELETE ON party_cases "
+            "FOR EACH ROW EXECUTE FUNCTION lianzheng_append_only()"
+        )
+        op.execute(
+            "CREATE TRIGGER party_cases_no_truncate BEFORE TRUNCATE ON party_cases "
+            "FOR EACH STATEMENT EXECUTE FUNCTION lianzheng_append_only()"
+        )
         return
     for op_name in ("UPDATE", "DELETE"):
-        op.execute(f"CREATE TRIGGER party_cases_no_{op_name.lower()} BEFORE {op_name} ON party_cases "
-                   f"BEGIN SELECT RAISE(ABORT, 'lianzheng: {op_name} on append-only table party_cases "
-                   "refused'); END")
+        op.execute(
+            f"CREATE TRIGGER party_cases_no_{op_name.lower()} BEFORE {op_name} ON party_cases "
+            f"BEGIN SELECT RAISE(ABORT, 'lianzheng: {op_name} on append-only table party_cases "
+            "refused'); END"
+        )
 
 
 def downgrade() -> None:

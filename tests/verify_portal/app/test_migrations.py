@@ -1,4 +1,5 @@
-"""The schema: every domain's Alembic revisions and the SQLAlchemy models describe the same tables."""
+"""The schema: every domain's Alembic revisions and the SQLAlchemy models describe the same
+tables."""
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext

@@ -1,5 +1,6 @@
-"""Evidence packages end to end: export a real anchored case, verify it against the deployment's trust
-root on the real chain, and refuse packages forged by anyone who does not hold the deployment's keys.
+"""Evidence packages end to end: export a real anchored case, verify it against the deployment's
+trust root on the real chain, and refuse packages forged by anyone who does not hold the
+deployment's keys.
 
 The checks one by one, on packages built in memory, are in tests/evidence/test_verify.py.
 """
@@ -32,7 +33,11 @@ def _root(exported):
 
 
 def _verify(path, root, chain=None):
-    check = None if chain is None else (lambda pin, claim: check_anchor(chain_for(pin, [chain]), pin, claim))
+    check = (
+        None
+        if chain is None
+        else (lambda pin, claim: check_anchor(chain_for(pin, [chain]), pin, claim))
+    )
     return verifier.verify(str(path), trust.TrustRoots([root]), check)
 
 
@@ -46,8 +51,10 @@ def test_an_exported_package_verifies_against_the_deployments_root_on_chain(expo
     assert [c.name for c in report.checks] == [n for n, _, _ in verifier.CHECKS]
     anchor = report.check("anchor").detail
     assert anchor.startswith("checked on chain 31337 at block") and "confirmations" in anchor
-    assert "上链后未被篡改" in report.statement() and "does not prove that the content was authentic" in \
-        report.statement()
+    assert (
+        "上链后未被篡改" in report.statement()
+        and "does not prove that the content was authentic" in report.statement()
+    )
     assert exported["summary"]["evidence"] == 3 and exported["summary"]["events"] >= 5
     assert exported["summary"]["trust_root"] == _root(exported).fingerprint
 
@@ -60,10 +67,14 @@ def test_without_a_chain_the_anchor_is_not_checked_and_not_claimed(exported):
 
 def test_the_export_is_a_custody_event_in_the_log(exported):
     client, tokens = exported["client"], exported["tokens"]
-    listed = client.get(f"/api/v1/cases/{exported['case_no']}/evidence",
-                        headers={"Authorization": f"Bearer {tokens[Role.SUPERVISOR]}"}).json["evidence"]
-    trail = client.get(f"/api/v1/evidence/{listed[0]['evidence_id']}/custody",
-                       headers={"Authorization": f"Bearer {tokens[Role.SUPERVISOR]}"}).json["custody"]
+    listed = client.get(
+        f"/api/v1/cases/{exported['case_no']}/evidence",
+        headers={"Authorization": f"Bearer {tokens[Role.SUPERVISOR]}"},
+    ).json["evidence"]
+    trail = client.get(
+        f"/api/v1/evidence/{listed[0]['evidence_id']}/custody",
+        headers={"Authorization": f"Bearer {tokens[Role.SUPERVISOR]}"},
+    ).json["custody"]
     assert any(e.get("action") == "export" and e["actor"] == "supervisor-1" for e in trail)
 
 
@@ -73,7 +84,9 @@ def test_an_anchor_pointed_at_another_block_fails_on_chain(exported, tmp_path):
     anchor["block_number"] -= 1
     found[named(found, "anchor.json")] = json.dumps(anchor).encode()
     package_key = exported["services"].trust.package_ring.first
-    report = _verify(rewrite(found, tmp_path / "t.zip", package_key), _root(exported), exported["chain"])
+    report = _verify(
+        rewrite(found, tmp_path / "t.zip", package_key), _root(exported), exported["chain"]
+    )
     assert _failed(report) == ["anchor"] and "is in block" in report.check("anchor").detail
 
 
@@ -94,7 +107,9 @@ def test_a_forgery_anchored_on_the_forgers_own_contract_is_not_verified(exported
 def _anchor(chain, contract, size, root):
     account = development_account(3)
     fees = chain.fees()
-    tx = contract.anchor_transaction(size, root, [], account.address, chain.nonce(account.address), fees)
+    tx = contract.anchor_transaction(
+        size, root, [], account.address, chain.nonce(account.address), fees
+    )
     chain.send_raw(bytes(account.sign_transaction(tx).raw_transaction))
     chain.rpc("anvil_mine", ["0x10"])
     assert contract.root_at(size) == root
@@ -106,7 +121,11 @@ def test_the_package_holds_its_report_and_the_trust_root_it_was_made_under(expor
     assert pdf.startswith(b"%PDF-") and b"WenQuanYi" in pdf  # the font travels with the report
     html_report = found[named(found, "report.html")].decode()
     fingerprint = _root(exported).fingerprint
-    assert "上链后未被篡改" in html_report and exported["case_no"] in html_report and fingerprint in html_report
+    assert (
+        "上链后未被篡改" in html_report
+        and exported["case_no"] in html_report
+        and fingerprint in html_report
+    )
     assert trust.fingerprint(json.loads(found[named(found, "trust-root.json")])) == fingerprint
     assert f"Lianzheng-Trust-Root: {fingerprint}" in found[named(found, "bag-info.txt")].decode()
 
@@ -120,13 +139,32 @@ def _root_file(exported, tmp_path):
     return path
 
 
-def test_the_cli_verifies_against_a_trust_file_writes_reports_and_exits_0(exported, tmp_path, anvil):
-    result = CliRunner().invoke(main, [
-        "verify", str(exported["path"]), "--trust", str(_root_file(exported, tmp_path)), "--rpc", anvil.url,
-        "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html"), "--pdf", str(tmp_path / "r.pdf")])
+def test_the_cli_verifies_against_a_trust_file_writes_reports_and_exits_0(
+    exported, tmp_path, anvil
+):
+    result = CliRunner().invoke(
+        main,
+        [
+            "verify",
+            str(exported["path"]),
+            "--trust",
+            str(_root_file(exported, tmp_path)),
+            "--rpc",
+            anvil.url,
+            "--json",
+            str(tmp_path / "r.json"),
+            "--html",
+            str(tmp_path / "r.html"),
+            "--pdf",
+            str(tmp_path / "r.pdf"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     saved = json.loads((tmp_path / "r.json").read_text())
-    assert saved["verdict"] == "VERIFIED" and saved["root"]["fingerprint"] == _root(exported).fingerprint
+    assert (
+        saved["verdict"] == "VERIFIED"
+        and saved["root"]["fingerprint"] == _root(exported).fingerprint
+    )
     assert "核验" in (tmp_path / "r.html").read_text()
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")
 
@@ -134,12 +172,17 @@ def test_the_cli_verifies_against_a_trust_file_writes_reports_and_exits_0(export
 def test_the_cli_exit_codes_say_not_verified_usage_and_incomplete(exported, tmp_path):
     root = str(_root_file(exported, tmp_path))
     (tmp_path / "bad.zip").write_bytes(exported["path"].read_bytes()[:1000])
-    assert CliRunner().invoke(main, ["verify", str(tmp_path / "bad.zip"), "--trust", root]).exit_code == 1
+    assert (
+        CliRunner().invoke(main, ["verify", str(tmp_path / "bad.zip"), "--trust", root]).exit_code
+        == 1
+    )
     empty_store = {"LIANZHENG_TRUST_STORE": str(tmp_path / "no-store")}
     usage = CliRunner().invoke(main, ["verify", str(exported["path"])], env=empty_store)
     assert usage.exit_code == 2 and "no trusted roots" in usage.output
     down = f"http://127.0.0.1:{free_port()}"
-    incomplete = CliRunner().invoke(main, ["verify", str(exported["path"]), "--trust", root, "--rpc", down])
+    incomplete = CliRunner().invoke(
+        main, ["verify", str(exported["path"]), "--trust", root, "--rpc", down]
+    )
     assert incomplete.exit_code == 3, incomplete.output
     assert "INCOMPLETE" in incomplete.output and "unreachable" in incomplete.output
 
@@ -153,20 +196,28 @@ def test_another_agencys_package_verifies_only_after_trust_add_with_the_right_fi
     runner = CliRunner()
     before = runner.invoke(main, ["verify", str(package)], env=env)
     assert before.exit_code == 2 and "no trusted roots" in before.output
-    wrong = runner.invoke(main, ["trust", "add", str(root_file), "--fingerprint", "ab" * 32], env=env)
+    wrong = runner.invoke(
+        main, ["trust", "add", str(root_file), "--fingerprint", "ab" * 32], env=env
+    )
     assert wrong.exit_code == 1 and "refused" in wrong.output
     declined = runner.invoke(main, ["trust", "add", str(root_file)], input="n\n", env=env)
     assert declined.exit_code != 0 and other.root().fingerprint in declined.output
-    added = runner.invoke(main, ["trust", "add", str(root_file), "--fingerprint", other.root().fingerprint],
-                          env=env)
+    added = runner.invoke(
+        main, ["trust", "add", str(root_file), "--fingerprint", other.root().fingerprint], env=env
+    )
     assert added.exit_code == 0 and "trusted" in added.output, added.output
     listed = runner.invoke(main, ["trust", "list"], env=env)
-    assert other.root().fingerprint in listed.output and "other-city.example/cg-log" in listed.output
+    assert (
+        other.root().fingerprint in listed.output and "other-city.example/cg-log" in listed.output
+    )
     after = runner.invoke(main, ["verify", str(package)], env=env)
     assert after.exit_code == 0 and "VERIFIED" in after.output, after.output
     forged = build(Deployment(origin=other.origin), tmp_path / "forged.zip").path
     assert runner.invoke(main, ["verify", str(forged)], env=env).exit_code == 1
-    assert runner.invoke(main, ["trust", "remove", "other-city.example/cg-log"], env=env).exit_code == 0
+    assert (
+        runner.invoke(main, ["trust", "remove", "other-city.example/cg-log"], env=env).exit_code
+        == 0
+    )
     assert runner.invoke(main, ["verify", str(package)], env=env).exit_code == 2
 
 
@@ -174,30 +225,50 @@ def test_a_court_exports_through_the_api_once_an_anchor_covers_the_case(exported
     client, tokens = exported["client"], exported["tokens"]
     court = {"Authorization": f"Bearer {tokens[Role.COURT]}"}
     waiting = client.post(f"/api/v1/cases/{exported['case_no']}/exports", headers=court)
-    assert waiting.status_code == 409 and "not anchored yet" in waiting.json["detail"]  # the first export's events
+    assert (
+        waiting.status_code == 409 and "not anchored yet" in waiting.json["detail"]
+    )  # the first export's events
     exported["worker"].cycle()
-    r = client.post(f"/api/v1/cases/{exported['case_no']}/exports", json={"reason": "litigation"},
-                    headers={"Authorization": f"Bearer {tokens[Role.COURT]}"})
+    r = client.post(
+        f"/api/v1/cases/{exported['case_no']}/exports",
+        json={"reason": "litigation"},
+        headers={"Authorization": f"Bearer {tokens[Role.COURT]}"},
+    )
     assert r.status_code == 200 and r.mimetype == "application/zip"
     assert r.headers["Lianzheng-Signing-Key-Id"] == trust.package_key_id(
-        exported["services"].trust.package_ring.first.public_key().public_bytes_raw())
+        exported["services"].trust.package_ring.first.public_key().public_bytes_raw()
+    )
     (tmp_path / "court.zip").write_bytes(r.data)
     assert _verify(tmp_path / "court.zip", _root(exported)).passed
-    denied = client.post(f"/api/v1/cases/{exported['case_no']}/exports",
-                         headers={"Authorization": f"Bearer {tokens[Role.OFFICER]}"})
+    denied = client.post(
+        f"/api/v1/cases/{exported['case_no']}/exports",
+        headers={"Authorization": f"Bearer {tokens[Role.OFFICER]}"},
+    )
     assert denied.status_code == 403
 
 
-def test_the_cli_exports_with_a_progress_bar_and_verifies_against_the_exported_root(exported, tmp_path):
+def test_the_cli_exports_with_a_progress_bar_and_verifies_against_the_exported_root(
+    exported, tmp_path
+):
     settings = exported["services"].settings
-    env = {"LIANZHENG_DATA_DIR": str(settings.data_dir), "LIANZHENG_RPC_URL": settings.chain.rpc_url or "",
-           "LIANZHENG_CHAIN_ID": "31337", "LIANZHENG_CONTRACT_ADDRESS": settings.chain.contract_address or ""}
+    env = {
+        "LIANZHENG_DATA_DIR": str(settings.data_dir),
+        "LIANZHENG_RPC_URL": settings.chain.rpc_url or "",
+        "LIANZHENG_CHAIN_ID": "31337",
+        "LIANZHENG_CONTRACT_ADDRESS": settings.chain.contract_address or "",
+    }
     exported["worker"].cycle()  # anchor whatever earlier exports appended
     out = tmp_path / "cli.zip"
-    result = CliRunner().invoke(main, ["export", exported["case_no"], "-o", str(out), "--as", "supervisor-1",
-                                       "--wait", "0"], env=env)
+    result = CliRunner().invoke(
+        main,
+        ["export", exported["case_no"], "-o", str(out), "--as", "supervisor-1", "--wait", "0"],
+        env=env,
+    )
     assert result.exit_code == 0, result.output
-    assert "packaging" in result.output and json.loads(result.output.strip().splitlines()[-1])["evidence"] == 3
+    assert (
+        "packaging" in result.output
+        and json.loads(result.output.strip().splitlines()[-1])["evidence"] == 3
+    )
     assert not (tmp_path / "cli.zip.partial").exists()
     root = tmp_path / "root.json"
     assert CliRunner().invoke(main, ["trust", "export", "-o", str(root)], env=env).exit_code == 0
@@ -206,10 +277,25 @@ def test_the_cli_exports_with_a_progress_bar_and_verifies_against_the_exported_r
     checked = CliRunner().invoke(main, ["verify", str(out), "--trust", str(root)], env=env)
     assert checked.exit_code == 0, checked.output
     assert "VERIFIED" in checked.output and printed in checked.output
-    waiting = CliRunner().invoke(main, ["export", exported["case_no"], "-o", str(tmp_path / "again.zip"),
-                                        "--as", "supervisor-1", "--wait", "0"], env=env)
+    waiting = CliRunner().invoke(
+        main,
+        [
+            "export",
+            exported["case_no"],
+            "-o",
+            str(tmp_path / "again.zip"),
+            "--as",
+            "supervisor-1",
+            "--wait",
+            "0",
+        ],
+        env=env,
+    )
     assert waiting.exit_code == 1 and "not anchored yet" in waiting.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cli.zip", "root.json"]  # no half-written package
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "cli.zip",
+        "root.json",
+    ]  # no half-written package
 
 
 def test_a_package_zip_is_a_bagit_bag_with_the_signing_time_in_bag_info(exported):
@@ -218,18 +304,24 @@ def test_a_package_zip_is_a_bagit_bag_with_the_signing_time_in_bag_info(exported
     assert "Lianzheng-Signed-At: " in info and "Payload-Oxum: " in info
 
 
-def test_a_node_of_the_same_chain_id_without_the_pinned_contract_fails_the_anchor(exported, private_anvil):
+def test_a_node_of_the_same_chain_id_without_the_pinned_contract_fails_the_anchor(
+    exported, private_anvil
+):
     other = Chain(private_anvil.url)  # chain id 31337 too, but not the contract's chain state
     report = _verify(exported["path"], _root(exported), other)
     assert _failed(report) == ["anchor"] and "there is no contract" in report.check("anchor").detail
 
 
-def test_the_cli_says_not_verified_for_a_re_signed_package_with_an_edited_report(exported, tmp_path):
+def test_the_cli_says_not_verified_for_a_re_signed_package_with_an_edited_report(
+    exported, tmp_path
+):
     found = entries(exported["path"])
     report = named(found, "report.html")
     found[report] = found[report].replace(b"</body>", b"<p>No penalty. Case closed.</p></body>")
     forged = rewrite(found, tmp_path / "forged.zip", Ed25519PrivateKey.generate())
-    result = CliRunner().invoke(main, ["verify", str(forged), "--trust", str(_root_file(exported, tmp_path))])
+    result = CliRunner().invoke(
+        main, ["verify", str(forged), "--trust", str(_root_file(exported, tmp_path))]
+    )
     assert result.exit_code == 1 and "NOT VERIFIED" in result.output
     assert "does not list" in result.output  # the stranger's key, recomputed, is named
 
@@ -238,8 +330,20 @@ def test_the_cli_exits_1_not_a_crash_on_200000_deep_json(exported, tmp_path):
     found = entries(exported["path"])
     found[named(found, "signature.json")] = b"[" * 200_000 + b"]" * 200_000
     deep = rewrite(found, tmp_path / "deep.zip")
-    done = subprocess.run([sys.executable, "-m", "verify_portal", "verify", str(deep), "--trust",
-                           str(_root_file(exported, tmp_path))], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "verify_portal",
+            "verify",
+            str(deep),
+            "--trust",
+            str(_root_file(exported, tmp_path)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stderr[-2000:]
     assert "nests deeper than" in done.stdout
 
@@ -250,11 +354,18 @@ def test_verify_receipt_names_the_key_of_a_consistently_forged_receipt(exported,
     leaves = [merkle.leaf_hash(b'{"made":"up"}'), merkle.leaf_hash(b"another")]
     root_hash = merkle.root_from_leaves(leaves)
     stranger = CheckpointSigner(exported["services"].store.origin, Ed25519PrivateKey.generate())
-    forged = dict(genuine, leaf_index=0, leaf_hash=leaves[0].hex(), checkpoint=stranger.sign(2, root_hash),
-                  inclusion={"size": 2, "root": root_hash.hex(), "proof": [leaves[1].hex()]},
-                  anchor=dict(genuine["anchor"], size=2, root=root_hash.hex(), block_number=999999))
+    forged = dict(
+        genuine,
+        leaf_index=0,
+        leaf_hash=leaves[0].hex(),
+        checkpoint=stranger.sign(2, root_hash),
+        inclusion={"size": 2, "root": root_hash.hex(), "proof": [leaves[1].hex()]},
+        anchor=dict(genuine["anchor"], size=2, root=root_hash.hex(), block_number=999999),
+    )
     path = tmp_path / "forged-receipt.json"
     path.write_text(json.dumps(forged))
-    result = CliRunner().invoke(main, ["verify-receipt", str(path), "--trust", str(_root_file(exported, tmp_path))])
+    result = CliRunner().invoke(
+        main, ["verify-receipt", str(path), "--trust", str(_root_file(exported, tmp_path))]
+    )
     assert result.exit_code == 1 and "receipt NOT VERIFIED" in result.output
     assert stranger.key_id.hex() in result.output and "does not list" in result.output

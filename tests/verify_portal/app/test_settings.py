@@ -26,8 +26,12 @@ def test_keys_are_created_once_with_owner_only_permissions_and_reused(tmp_path):
 
 
 def test_a_configured_key_file_that_is_missing_stops_the_service(tmp_path):
-    settings = Settings.from_env({"LIANZHENG_DATA_DIR": str(tmp_path),
-                                  "LIANZHENG_CHECKPOINT_KEY": str(tmp_path / "nowhere.pem")})
+    settings = Settings.from_env(
+        {
+            "LIANZHENG_DATA_DIR": str(tmp_path),
+            "LIANZHENG_CHECKPOINT_KEY": str(tmp_path / "nowhere.pem"),
+        }
+    )
     with pytest.raises(ConfigurationError, match="nowhere.pem"):
         build(settings)
 

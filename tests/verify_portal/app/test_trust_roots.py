@@ -27,8 +27,9 @@ from verify_portal.cli import main
 
 @pytest.fixture
 def deployment(tmp_path, database_url, chain, contract):
-    with anchored_deployment(tmp_path, database_url, chain, contract,
-                             LIANZHENG_AGENCY="测试局 Test bureau") as d:
+    with anchored_deployment(
+        tmp_path, database_url, chain, contract, LIANZHENG_AGENCY="测试局 Test bureau"
+    ) as d:
         yield d
 
 
@@ -50,11 +51,18 @@ def test_the_deployment_publishes_one_root_naming_its_keys_chain_and_agency(depl
     assert served.status_code == 200 and served.mimetype == "application/json"
     root = TrustRoot.parse(served.data)
     assert root.agency == "测试局 Test bureau" and root.log_origin == services.store.origin
-    assert root.chain is not None and root.chain.contract == services.settings.chain.contract_address
-    assert [k.public_key for k in root.checkpoint_keys] == [services.store.ring.first.public_key().public_bytes_raw()]
+    assert (
+        root.chain is not None and root.chain.contract == services.settings.chain.contract_address
+    )
+    assert [k.public_key for k in root.checkpoint_keys] == [
+        services.store.ring.first.public_key().public_bytes_raw()
+    ]
     assert [k.public_key for k in root.package_keys] == [
-        services.trust.package_ring.first.public_key().public_bytes_raw()]
-    assert root.replaces is None and client.get("/api/v1/trust/history").json["roots"] == [root.document]
+        services.trust.package_ring.first.public_key().public_bytes_raw()
+    ]
+    assert root.replaces is None and client.get("/api/v1/trust/history").json["roots"] == [
+        root.document
+    ]
     services.trust.publish()  # nothing changed: nothing new is published
     assert len(client.get("/api/v1/trust/history").json["roots"]) == 1
 
@@ -69,7 +77,11 @@ def test_packages_signed_before_and_after_rotations_verify_against_the_new_root(
     rotated = _cli(d, "keys", "rotate", "package")
     assert rotated.exit_code == 0, rotated.output
     assert _cli(d, "keys", "rotate", "checkpoint").exit_code == 0
-    d.client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED"}, headers=bearer(d.tokens["officer"]))
+    d.client.post(
+        f"/api/v1/cases/{case_no}/transitions",
+        json={"to": "FILED"},
+        headers=bearer(d.tokens["officer"]),
+    )
     d.anchor()
     after = d.export(case_no, "after.zip")
     newest = services.trust.latest()
@@ -80,10 +92,13 @@ def test_packages_signed_before_and_after_rotations_verify_against_the_new_root(
     assert _verify(before, first_root).passed
     assert receipt.verify(receipt_before, TrustRoots([newest])).verdict == Verdict.VERIFIED
     stale = _verify(after, first_root)
-    assert {"signature", "checkpoint"} <= set(_failed(stale)) and "does not list" in \
-        stale.check("checkpoint").detail
+    assert {"signature", "checkpoint"} <= set(_failed(stale)) and "does not list" in stale.check(
+        "checkpoint"
+    ).detail
     with services.sessions() as session:
-        assert audit.run(session, newest).clean  # old checkpoints by the old key, new ones by the new
+        assert audit.run(
+            session, newest
+        ).clean  # old checkpoints by the old key, new ones by the new
     published = d.client.get("/api/v1/log/publickey").json
     assert published["public_key"] == newest.checkpoint_keys[1].public_key.hex()
 
@@ -96,7 +111,11 @@ def test_a_signature_by_a_rotated_out_key_after_its_period_fails(deployment):
     old_checkpoint = services.store.ring.first
     assert _cli(d, "keys", "rotate", "package").exit_code == 0
     assert _cli(d, "keys", "rotate", "checkpoint").exit_code == 0
-    d.client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED"}, headers=bearer(d.tokens["officer"]))
+    d.client.post(
+        f"/api/v1/cases/{case_no}/transitions",
+        json={"to": "FILED"},
+        headers=bearer(d.tokens["officer"]),
+    )
     d.anchor()
     after = d.export(case_no, "after.zip")
     root = services.trust.latest()
@@ -105,11 +124,15 @@ def test_a_signature_by_a_rotated_out_key_after_its_period_fails(deployment):
     found = entries(after)
     proofs = json.loads(found[named(found, "proofs.json")])
     old_signer = CheckpointSigner(services.store.origin, old_checkpoint)
-    found[named(found, "checkpoint.txt")] = old_signer.sign(proofs["size"], bytes.fromhex(proofs["root"])).encode()
+    found[named(found, "checkpoint.txt")] = old_signer.sign(
+        proofs["size"], bytes.fromhex(proofs["root"])
+    ).encode()
     new_package_key = services.trust.package_ring.private(root.package_keys[1].public_key)
     report = _verify(rewrite(found, d.tmp / "old-checkpoint.zip", new_package_key), root)
-    assert _failed(report) == ["checkpoint"] and "allows only for sizes from 0 below" in \
-        report.check("checkpoint").detail
+    assert (
+        _failed(report) == ["checkpoint"]
+        and "allows only for sizes from 0 below" in report.check("checkpoint").detail
+    )
 
 
 def test_a_courts_store_moves_forward_along_signed_successors_only(deployment):
@@ -117,17 +140,25 @@ def test_a_courts_store_moves_forward_along_signed_successors_only(deployment):
     first = services.trust.latest()
     first_file = d.tmp / "first.json"
     first_file.write_text(services.trust.latest_text())
-    assert _cli(d, "trust", "add", str(first_file), "--fingerprint", first.fingerprint).exit_code == 0
+    assert (
+        _cli(d, "trust", "add", str(first_file), "--fingerprint", first.fingerprint).exit_code == 0
+    )
     assert _cli(d, "keys", "rotate", "package").exit_code == 0
     history = d.tmp / "history.json"
     history.write_text(json.dumps(d.client.get("/api/v1/trust/history").json))
     newest = services.trust.latest()
     moved = _cli(d, "trust", "update", str(history))
-    assert moved.exit_code == 0 and f"{first.fingerprint} -> {newest.fingerprint}" in moved.output, moved.output
-    assert newest.fingerprint in _cli(d, "trust", "list").output and first.fingerprint not in \
-        _cli(d, "trust", "list").output
+    assert (
+        moved.exit_code == 0 and f"{first.fingerprint} -> {newest.fingerprint}" in moved.output
+    ), moved.output
+    assert (
+        newest.fingerprint in _cli(d, "trust", "list").output
+        and first.fingerprint not in _cli(d, "trust", "list").output
+    )
     assert "up to date" in _cli(d, "trust", "update", str(history)).output
-    forged = trust.sign_replacement({**newest.document, "agency": "forged"}, newest, Ed25519PrivateKey.generate())
+    forged = trust.sign_replacement(
+        {**newest.document, "agency": "forged"}, newest, Ed25519PrivateKey.generate()
+    )
     history.write_text(json.dumps({"roots": [newest.document, forged]}))
     refused = _cli(d, "trust", "update", str(history))
     assert refused.exit_code == 1 and "no valid signature" in refused.output

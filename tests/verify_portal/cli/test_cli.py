@@ -22,8 +22,20 @@ def test_an_operator_adds_a_user_opens_a_case_steps_it_and_audits(run):
     token = run("user", "add", "officer-1", "--role", "officer")
     assert token.exit_code == 0 and token.output.startswith("lz_")
     party = json.dumps({"name": "王五", "id_type": "passport", "id_number": "E1"})
-    created = run("case", "create", "--as", "officer-1", "--source", "patrol", "--violation-type", "stall",
-                  "--district", "xuhui", "--party", party)
+    created = run(
+        "case",
+        "create",
+        "--as",
+        "officer-1",
+        "--source",
+        "patrol",
+        "--violation-type",
+        "stall",
+        "--district",
+        "xuhui",
+        "--party",
+        party,
+    )
     assert created.exit_code == 0, created.output
     case_no = json.loads(created.output)["case_no"]
     assert run("case", "step", "--as", "officer-1", case_no, "filed").exit_code == 0
@@ -38,18 +50,45 @@ def test_an_operator_adds_a_user_opens_a_case_steps_it_and_audits(run):
 
 def test_an_illegal_step_is_one_clear_line_and_a_non_zero_exit(run):
     run("user", "add", "officer-1", "--role", "officer")
-    case_no = json.loads(run("case", "create", "--as", "officer-1", "--source", "camera", "--violation-type", "stall",
-                             "--district", "d").output)["case_no"]
+    case_no = json.loads(
+        run(
+            "case",
+            "create",
+            "--as",
+            "officer-1",
+            "--source",
+            "camera",
+            "--violation-type",
+            "stall",
+            "--district",
+            "d",
+        ).output
+    )["case_no"]
     refused = run("case", "step", "--as", "officer-1", case_no, "CLOSED")
     assert refused.exit_code == 1
-    assert refused.output.startswith("lianzheng: illegal-transition: case") and "only to: FILED" in refused.output
+    assert (
+        refused.output.startswith("lianzheng: illegal-transition: case")
+        and "only to: FILED" in refused.output
+    )
     assert "Traceback" not in refused.output
 
 
 def test_a_bad_payload_lists_the_fields(run):
     run("user", "add", "officer-1", "--role", "officer")
-    case_no = json.loads(run("case", "create", "--as", "officer-1", "--source", "camera", "--violation-type", "stall",
-                             "--district", "d").output)["case_no"]
+    case_no = json.loads(
+        run(
+            "case",
+            "create",
+            "--as",
+            "officer-1",
+            "--source",
+            "camera",
+            "--violation-type",
+            "stall",
+            "--district",
+            "d",
+        ).output
+    )["case_no"]
     refused = run("case", "step", "--as", "officer-1", case_no, "FILED", "--payload", '{"x": 1}')
     assert refused.exit_code == 1 and "x: Extra inputs are not permitted" in refused.output
 
@@ -58,7 +97,18 @@ def test_audit_reports_json_and_exits_2_on_findings(run, tmp_path, database_url)
     from sqlalchemy import create_engine, text
 
     run("user", "add", "o", "--role", "officer")
-    run("case", "create", "--as", "o", "--source", "camera", "--violation-type", "stall", "--district", "d")
+    run(
+        "case",
+        "create",
+        "--as",
+        "o",
+        "--source",
+        "camera",
+        "--violation-type",
+        "stall",
+        "--district",
+        "d",
+    )
     report = json.loads(run("audit", "--json").output)
     assert report["clean"] is True and report["size"] == 1
     engine = create_engine(database_url)

@@ -1,4 +1,5 @@
-"""Every route, walked with every role and with no login: who may call what (every endpoint checks who may call it).
+"""Every route, walked with every role and with no login: who may call what (every endpoint checks
+who may call it).
 
 The matrix below is the contract; a route added without a row fails the completeness test.
 """
@@ -18,22 +19,44 @@ ROLES = ("officer", "system", "supervisor", "legal", "court", "admin")
 WRITERS = {"officer", "system", "admin"}
 READERS = {"officer", "supervisor", "legal", "admin"}
 PUBLIC = set(ROLES) | {None}
-DEVICE_KEY = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
-    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+DEVICE_KEY = (
+    ed25519.Ed25519PrivateKey.generate()
+    .public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    .decode()
+)
 
 
 @pytest.fixture
 def world(client, tokens, media_dir):
     case_no = open_case(client, tokens["officer"])
-    client.post("/api/v1/recipients", json={"id": "xuhui-review-office", "name": "徐汇区复议办"},
-                headers=bearer(tokens["admin"]))
+    client.post(
+        "/api/v1/recipients",
+        json={"id": "xuhui-review-office", "name": "徐汇区复议办"},
+        headers=bearer(tokens["admin"]),
+    )
     meta = encode_upload_metadata({"case_no": case_no, "captured_at": NOW})
-    item = client.post("/api/v1/evidence", data=(media_dir / "photo.jpg").read_bytes(),
-                       headers={**bearer(tokens["officer"]), "Upload-Metadata": meta}).json["evidence"]
-    upload = client.post("/api/v1/evidence/uploads", headers={**bearer(tokens["officer"]), "Tus-Resumable": "1.0.0",
-                                                               "Upload-Length": "10", "Upload-Metadata": meta})
-    return {"case_no": case_no, "evidence_id": item["evidence_id"], "meta": meta,
-            "upload_id": upload.headers["Location"].rsplit("/", 1)[1], "photo": (media_dir / "photo.jpg").read_bytes()}
+    item = client.post(
+        "/api/v1/evidence",
+        data=(media_dir / "photo.jpg").read_bytes(),
+        headers={**bearer(tokens["officer"]), "Upload-Metadata": meta},
+    ).json["evidence"]
+    upload = client.post(
+        "/api/v1/evidence/uploads",
+        headers={
+            **bearer(tokens["officer"]),
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": "10",
+            "Upload-Metadata": meta,
+        },
+    )
+    return {
+        "case_no": case_no,
+        "evidence_id": item["evidence_id"],
+        "meta": meta,
+        "upload_id": upload.headers["Location"].rsplit("/", 1)[1],
+        "photo": (media_dir / "photo.jpg").read_bytes(),
+    }
 
 
 def _requests(world):
@@ -42,101 +65,289 @@ def _requests(world):
     tus = {"Tus-Resumable": "1.0.0"}
     return [
         ("GET", "/healthz", PUBLIC, {"path": "/healthz"}),
-        ("GET", "/readyz", PUBLIC, {"path": "/readyz", "unready": 503}),  # no chain in this test: 503 is the answer
+        (
+            "GET",
+            "/readyz",
+            PUBLIC,
+            {"path": "/readyz", "unready": 503},
+        ),  # no chain in this test: 503 is the answer
         ("GET", "/metrics", PUBLIC, {"path": "/metrics"}),
         ("GET", "/api/v1/openapi.json", PUBLIC, {"path": "/api/v1/openapi.json"}),
         ("GET", "/api/v1/docs", PUBLIC, {"path": "/api/v1/docs"}),
         ("GET", "/api/v1/log/checkpoint", PUBLIC, {"path": "/api/v1/log/checkpoint"}),
         ("GET", "/api/v1/log/publickey", PUBLIC, {"path": "/api/v1/log/publickey"}),
         ("GET", "/api/v1/log/leaves", PUBLIC, {"path": "/api/v1/log/leaves?start=0&end=1"}),
-        ("GET", "/api/v1/log/proof/inclusion", PUBLIC, {"path": "/api/v1/log/proof/inclusion?index=0"}),
-        ("GET", "/api/v1/log/proof/consistency", PUBLIC, {"path": "/api/v1/log/proof/consistency?from=1"}),
+        (
+            "GET",
+            "/api/v1/log/proof/inclusion",
+            PUBLIC,
+            {"path": "/api/v1/log/proof/inclusion?index=0"},
+        ),
+        (
+            "GET",
+            "/api/v1/log/proof/consistency",
+            PUBLIC,
+            {"path": "/api/v1/log/proof/consistency?from=1"},
+        ),
         ("GET", "/api/v1/log/anchors", PUBLIC, {"path": "/api/v1/log/anchors"}),
         ("GET", "/api/v1/log/receipt", PUBLIC, {"path": "/api/v1/log/receipt?index=0"}),
         ("GET", "/api/v1/trust", PUBLIC, {"path": "/api/v1/trust"}),
         ("GET", "/api/v1/trust/history", PUBLIC, {"path": "/api/v1/trust/history"}),
         ("POST", "/api/v1/cases", WRITERS, {"path": "/api/v1/cases", "json": REPORT}),
-        ("POST", "/api/v1/cases/<case_no>/transitions", WRITERS,
-         {"path": f"/api/v1/cases/{c}/transitions", "json": {"to": "FILED"}}),
-        ("POST", "/api/v1/cases/<case_no>/party-erasure", {"legal", "admin"},
-         {"path": f"/api/v1/cases/{c}/party-erasure"}),
+        (
+            "POST",
+            "/api/v1/cases/<case_no>/transitions",
+            WRITERS,
+            {"path": f"/api/v1/cases/{c}/transitions", "json": {"to": "FILED"}},
+        ),
+        (
+            "POST",
+            "/api/v1/cases/<case_no>/party-erasure",
+            {"legal", "admin"},
+            {"path": f"/api/v1/cases/{c}/party-erasure"},
+        ),
         ("GET", "/api/v1/cases/<case_no>", READERS, {"path": f"/api/v1/cases/{c}"}),
         ("GET", "/api/v1/cases/<case_no>/proofs", READERS, {"path": f"/api/v1/cases/{c}/proofs"}),
-        ("GET", "/api/v1/cases/<case_no>/receipts", READERS, {"path": f"/api/v1/cases/{c}/receipts"}),
-        ("POST", "/api/v1/cases/<case_no>/exports", {"supervisor", "court", "admin"},
-         {"path": f"/api/v1/cases/{c}/exports", "json": {}}),
-        ("POST", "/api/v1/cases/<case_no>/verification-code", WRITERS,
-         {"path": f"/api/v1/cases/{c}/verification-code"}),
-        ("GET", "/api/v1/cases/<case_no>/evidence", READERS, {"path": f"/api/v1/cases/{c}/evidence"}),
-        ("GET", "/api/v1/cases/<case_no>/statements", READERS, {"path": f"/api/v1/cases/{c}/statements"}),
-        ("POST", "/api/v1/evidence", WRITERS, {"path": "/api/v1/evidence", "data": world["photo"],
-                                               "headers": {"Upload-Metadata": m}}),
+        (
+            "GET",
+            "/api/v1/cases/<case_no>/receipts",
+            READERS,
+            {"path": f"/api/v1/cases/{c}/receipts"},
+        ),
+        (
+            "POST",
+            "/api/v1/cases/<case_no>/exports",
+            {"supervisor", "court", "admin"},
+            {"path": f"/api/v1/cases/{c}/exports", "json": {}},
+        ),
+        (
+            "POST",
+            "/api/v1/cases/<case_no>/verification-code",
+            WRITERS,
+            {"path": f"/api/v1/cases/{c}/verification-code"},
+        ),
+        (
+            "GET",
+            "/api/v1/cases/<case_no>/evidence",
+            READERS,
+            {"path": f"/api/v1/cases/{c}/evidence"},
+        ),
+        (
+            "GET",
+            "/api/v1/cases/<case_no>/statements",
+            READERS,
+            {"path": f"/api/v1/cases/{c}/statements"},
+        ),
+        (
+            "POST",
+            "/api/v1/evidence",
+            WRITERS,
+            {"path": "/api/v1/evidence", "data": world["photo"], "headers": {"Upload-Metadata": m}},
+        ),
         ("OPTIONS", "/api/v1/evidence/uploads", PUBLIC, {"path": "/api/v1/evidence/uploads"}),
-        ("POST", "/api/v1/evidence/uploads", WRITERS, {"path": "/api/v1/evidence/uploads", "headers": {
-            **tus, "Upload-Length": "10", "Upload-Metadata": m}}),
+        (
+            "POST",
+            "/api/v1/evidence/uploads",
+            WRITERS,
+            {
+                "path": "/api/v1/evidence/uploads",
+                "headers": {**tus, "Upload-Length": "10", "Upload-Metadata": m},
+            },
+        ),
         # Someone else's upload is not found rather than forbidden: its existence is not disclosed.
-        ("HEAD", "/api/v1/evidence/uploads/<upload_id>", {"officer"},
-         {"path": f"/api/v1/evidence/uploads/{world['upload_id']}", "headers": tus, "denied": 404}),
-        ("PATCH", "/api/v1/evidence/uploads/<upload_id>", {"officer"},
-         {"path": f"/api/v1/evidence/uploads/{world['upload_id']}", "data": b"12345", "denied": 404, "headers": {
-             **tus, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}}),
-        ("GET", "/api/v1/evidence/lookup", PUBLIC, {"path": f"/api/v1/evidence/lookup?sha256={'ab' * 32}"}),
-        ("GET", "/api/v1/evidence/<evidence_id>", READERS, {"path": f"/api/v1/evidence/{e}?reason=audit"}),
-        ("GET", "/api/v1/evidence/<evidence_id>/content", READERS,
-         {"path": f"/api/v1/evidence/{e}/content?reason=audit"}),
-        ("GET", "/api/v1/evidence/<evidence_id>/poster", READERS,
-         {"path": f"/api/v1/evidence/{e}/poster?reason=audit"}),
-        ("GET", "/api/v1/evidence/<evidence_id>/custody", {"supervisor", "legal", "admin"},
-         {"path": f"/api/v1/evidence/{e}/custody"}),
-        # Handing evidence over is a case officer's act (and an admin's); oversight roles read, they do not act.
-        ("POST", "/api/v1/evidence/<evidence_id>/shares", {"officer", "admin"},
-         {"path": f"/api/v1/evidence/{e}/shares", "json": {"recipient": "xuhui-review-office", "reason": "audit"}}),
+        (
+            "HEAD",
+            "/api/v1/evidence/uploads/<upload_id>",
+            {"officer"},
+            {
+                "path": f"/api/v1/evidence/uploads/{world['upload_id']}",
+                "headers": tus,
+                "denied": 404,
+            },
+        ),
+        (
+            "PATCH",
+            "/api/v1/evidence/uploads/<upload_id>",
+            {"officer"},
+            {
+                "path": f"/api/v1/evidence/uploads/{world['upload_id']}",
+                "data": b"12345",
+                "denied": 404,
+                "headers": {
+                    **tus,
+                    "Upload-Offset": "0",
+                    "Content-Type": "application/offset+octet-stream",
+                },
+            },
+        ),
+        (
+            "GET",
+            "/api/v1/evidence/lookup",
+            PUBLIC,
+            {"path": f"/api/v1/evidence/lookup?sha256={'ab' * 32}"},
+        ),
+        (
+            "GET",
+            "/api/v1/evidence/<evidence_id>",
+            READERS,
+            {"path": f"/api/v1/evidence/{e}?reason=audit"},
+        ),
+        (
+            "GET",
+            "/api/v1/evidence/<evidence_id>/content",
+            READERS,
+            {"path": f"/api/v1/evidence/{e}/content?reason=audit"},
+        ),
+        (
+            "GET",
+            "/api/v1/evidence/<evidence_id>/poster",
+            READERS,
+            {"path": f"/api/v1/evidence/{e}/poster?reason=audit"},
+        ),
+        (
+            "GET",
+            "/api/v1/evidence/<evidence_id>/custody",
+            {"supervisor", "legal", "admin"},
+            {"path": f"/api/v1/evidence/{e}/custody"},
+        ),
+        # Handing evidence over is a case officer's act (and an admin's); oversight roles read, they
+        # do not act.
+        (
+            "POST",
+            "/api/v1/evidence/<evidence_id>/shares",
+            {"officer", "admin"},
+            {
+                "path": f"/api/v1/evidence/{e}/shares",
+                "json": {"recipient": "xuhui-review-office", "reason": "audit"},
+            },
+        ),
         ("GET", "/api/v1/recipients", READERS, {"path": "/api/v1/recipients"}),
         # The item has no gap: 400 for those who may acknowledge one, 403 for the rest.
-        ("POST", "/api/v1/evidence/<evidence_id>/gap-acknowledgements", {"supervisor", "admin"},
-         {"path": f"/api/v1/evidence/{e}/gap-acknowledgements", "json": {"reason": "device-fault"}}),
-        ("POST", "/api/v1/recipients", {"admin"}, {"path": "/api/v1/recipients",
-                                                   "json": {"id": "another-office", "name": "另一机关"}}),
+        (
+            "POST",
+            "/api/v1/evidence/<evidence_id>/gap-acknowledgements",
+            {"supervisor", "admin"},
+            {
+                "path": f"/api/v1/evidence/{e}/gap-acknowledgements",
+                "json": {"reason": "device-fault"},
+            },
+        ),
+        (
+            "POST",
+            "/api/v1/recipients",
+            {"admin"},
+            {"path": "/api/v1/recipients", "json": {"id": "another-office", "name": "另一机关"}},
+        ),
         # Deriving reads the original and writes a new item: writers who may also read evidence.
-        ("POST", "/api/v1/evidence/<evidence_id>/derivations", WRITERS & READERS, {
-            "path": f"/api/v1/evidence/{e}/derivations", "json": {"operation": {"op": "trim", "start": 0,
-                                                                                "duration": 1}}}),
-        ("POST", "/api/v1/devices", {"admin"}, {"path": "/api/v1/devices", "json": {
-            "serial": "DSJ-1", "kind": "bodycam", "unit": "u", "public_key": DEVICE_KEY}}),
-        ("POST", "/api/v1/devices/<serial>/revocation", {"admin"}, {"path": "/api/v1/devices/DSJ-1/revocation"}),
+        (
+            "POST",
+            "/api/v1/evidence/<evidence_id>/derivations",
+            WRITERS & READERS,
+            {
+                "path": f"/api/v1/evidence/{e}/derivations",
+                "json": {"operation": {"op": "trim", "start": 0, "duration": 1}},
+            },
+        ),
+        (
+            "POST",
+            "/api/v1/devices",
+            {"admin"},
+            {
+                "path": "/api/v1/devices",
+                "json": {
+                    "serial": "DSJ-1",
+                    "kind": "bodycam",
+                    "unit": "u",
+                    "public_key": DEVICE_KEY,
+                },
+            },
+        ),
+        (
+            "POST",
+            "/api/v1/devices/<serial>/revocation",
+            {"admin"},
+            {"path": "/api/v1/devices/DSJ-1/revocation"},
+        ),
         ("GET", "/court", PUBLIC, {"path": "/court"}),
-        ("POST", "/court/verify", PUBLIC, {"path": "/court/verify", "data": {"package": (io.BytesIO(b"x"), "p.zip")},
-                                           "content_type": "multipart/form-data"}),
+        (
+            "POST",
+            "/court/verify",
+            PUBLIC,
+            {
+                "path": "/court/verify",
+                "data": {"package": (io.BytesIO(b"x"), "p.zip")},
+                "content_type": "multipart/form-data",
+            },
+        ),
         ("GET", "/check", PUBLIC, {"path": "/check"}),
-        ("POST", "/check", PUBLIC, {"path": "/check", "data": {"case_no": c, "code": "22222-22222"}}),
+        (
+            "POST",
+            "/check",
+            PUBLIC,
+            {"path": "/check", "data": {"case_no": c, "code": "22222-22222"}},
+        ),
         ("GET", "/check/case", PUBLIC, {"path": "/check/case"}),
         ("GET", "/check/receipts/<int:index>", PUBLIC, {"path": "/check/receipts/0"}),
         ("POST", "/check/logout", PUBLIC, {"path": "/check/logout"}),
         ("POST", "/check/statement", PUBLIC, {"path": "/check/statement", "data": {}}),
         ("GET", "/static/<path:filename>", PUBLIC, {"path": "/static/site.css"}),
-        ("GET", "/static/vendor/noble-hashes/<name>", PUBLIC, {"path": "/static/vendor/noble-hashes/sha2.js"}),
-        # Staff pages go by the signed-in session, not bearer tokens: without one they send to sign-in.
+        (
+            "GET",
+            "/static/vendor/noble-hashes/<name>",
+            PUBLIC,
+            {"path": "/static/vendor/noble-hashes/sha2.js"},
+        ),
+        # Staff pages go by the signed-in session, not bearer tokens: without one they send to
+        # sign-in.
         ("GET", "/staff/login", PUBLIC, {"path": "/staff/login"}),
         ("POST", "/staff/login", PUBLIC, {"path": "/staff/login", "data": {}}),
         ("POST", "/staff/logout", PUBLIC, {"path": "/staff/logout", "data": {}}),
         ("GET", "/staff", PUBLIC, {"path": "/staff"}),
         ("GET", "/staff/cases/<case_no>", PUBLIC, {"path": f"/staff/cases/{c}"}),
-        ("GET", "/staff/evidence/<evidence_id>/<any(poster, play):what>", PUBLIC,
-         {"path": f"/staff/evidence/{e}/play"}),
-        ("POST", "/staff/cases/<case_no>/export", PUBLIC, {"path": f"/staff/cases/{c}/export", "data": {}}),
-        ("POST", "/staff/cases/<case_no>/steps", PUBLIC, {"path": f"/staff/cases/{c}/steps", "data": {}}),
-        ("POST", "/staff/cases/<case_no>/evidence", PUBLIC, {"path": f"/staff/cases/{c}/evidence", "data": {}}),
+        (
+            "GET",
+            "/staff/evidence/<evidence_id>/<any(poster, play):what>",
+            PUBLIC,
+            {"path": f"/staff/evidence/{e}/play"},
+        ),
+        (
+            "POST",
+            "/staff/cases/<case_no>/export",
+            PUBLIC,
+            {"path": f"/staff/cases/{c}/export", "data": {}},
+        ),
+        (
+            "POST",
+            "/staff/cases/<case_no>/steps",
+            PUBLIC,
+            {"path": f"/staff/cases/{c}/steps", "data": {}},
+        ),
+        (
+            "POST",
+            "/staff/cases/<case_no>/evidence",
+            PUBLIC,
+            {"path": f"/staff/cases/{c}/evidence", "data": {}},
+        ),
         ("GET", "/staff/trust", PUBLIC, {"path": "/staff/trust"}),
         ("POST", "/staff/audit", PUBLIC, {"path": "/staff/audit", "data": {}}),
         ("POST", "/staff/trust", PUBLIC, {"path": "/staff/trust", "data": {}}),
-        ("POST", "/staff/trust/<fingerprint>/removal", PUBLIC, {"path": f"/staff/trust/{'ab' * 32}/removal",
-                                                                "data": {}}),
+        (
+            "POST",
+            "/staff/trust/<fingerprint>/removal",
+            PUBLIC,
+            {"path": f"/staff/trust/{'ab' * 32}/removal", "data": {}},
+        ),
     ]
 
 
 def test_every_route_is_in_the_matrix(app, world):
-    routes = {(m, r.rule) for r in app.url_map.iter_rules() for m in r.methods - {"HEAD", "OPTIONS"}}
-    routes |= {("OPTIONS", "/api/v1/evidence/uploads"), ("HEAD", "/api/v1/evidence/uploads/<upload_id>")}
+    routes = {
+        (m, r.rule) for r in app.url_map.iter_rules() for m in r.methods - {"HEAD", "OPTIONS"}
+    }
+    routes |= {
+        ("OPTIONS", "/api/v1/evidence/uploads"),
+        ("HEAD", "/api/v1/evidence/uploads/<upload_id>"),
+    }
     listed = {(m, rule) for m, rule, _, _ in _requests(world)}
     assert routes <= listed, f"routes without an access row: {sorted(routes - listed)}"
 
@@ -158,9 +369,12 @@ def test_each_role_gets_exactly_what_the_matrix_allows(client, tokens, world, wh
             assert answer.status_code == denied, where
 
 
-def test_an_officer_of_another_district_does_nothing_to_this_districts_cases(client, services, world):
-    """Every route an officer may call, called by an officer bound to another district: refused (403), or
-    the case or item not found (404, so its existence is not disclosed); the log does not grow."""
+def test_an_officer_of_another_district_does_nothing_to_this_districts_cases(
+    client, services, world
+):
+    """Every route an officer may call, called by an officer bound to another district: refused
+    (403), or the case or item not found (404, so its existence is not disclosed); the log does not
+    grow."""
     with services.sessions.begin() as session:
         elsewhere = add_user(session, "officer-huangpu", Role.OFFICER, "huangpu")
     size = client.get("/api/v1/log/checkpoint").data.split(b"\n")[1]
@@ -182,7 +396,13 @@ def test_an_officer_of_another_district_does_nothing_to_this_districts_cases(cli
 def test_an_officer_opens_cases_in_their_own_district_only(client, services):
     with services.sessions.begin() as session:
         token = add_user(session, "officer-huangpu", Role.OFFICER, "huangpu")
-    refused = client.post("/api/v1/cases", json={**REPORT, "district": "xuhui"}, headers=bearer(token))
+    refused = client.post(
+        "/api/v1/cases", json={**REPORT, "district": "xuhui"}, headers=bearer(token)
+    )
     assert refused.status_code == 403 and "huangpu" in refused.json["detail"]
-    assert client.post("/api/v1/cases", json={**REPORT, "district": "huangpu"},
-                       headers=bearer(token)).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/cases", json={**REPORT, "district": "huangpu"}, headers=bearer(token)
+        ).status_code
+        == 201
+    )

@@ -22,11 +22,15 @@ from verify_portal.web import create_app
 @pytest.fixture
 def anchored(tmp_path, database_url, chain, contract):
     """A deployment configured for the contract on the test anvil (production-style settings)."""
-    settings = Settings.from_env({
-        "LIANZHENG_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url,
-        "LIANZHENG_RPC_URL": chain.url, "LIANZHENG_CHAIN_ID": str(chain.chain_id),
-        "LIANZHENG_CONTRACT_ADDRESS": contract.address,
-    })
+    settings = Settings.from_env(
+        {
+            "LIANZHENG_DATA_DIR": str(tmp_path / "data"),
+            "DATABASE_URL": database_url,
+            "LIANZHENG_RPC_URL": chain.url,
+            "LIANZHENG_CHAIN_ID": str(chain.chain_id),
+            "LIANZHENG_CONTRACT_ADDRESS": contract.address,
+        }
+    )
     services = build(settings)
     migrate(services.engine)
     target = Target(chain, contract, development_account(0), chain.latest_number() - 1)
@@ -66,12 +70,20 @@ def test_a_receipt_verifies_against_the_trust_root_and_the_chain_it_pins(anchore
     answer = client.get("/api/v1/log/receipt?index=4")
     assert answer.status_code == 200
     early = _verify(services, answer.json, chain)
-    assert early.verdict == Verdict.INCOMPLETE and "confirmations" in early.checks[-1].detail  # not final yet
+    assert (
+        early.verdict == Verdict.INCOMPLETE and "confirmations" in early.checks[-1].detail
+    )  # not final yet
     chain.rpc("anvil_mine", [hex(65)])  # final: anvil finalizes 64 blocks behind the latest
     report = _verify(services, answer.json, chain)
     assert report.verdict == Verdict.VERIFIED, report.to_json()
-    assert set(_statuses(report).values()) == {Status.PASS, Status.NOT_RUN}  # no witnesses configured
-    assert {c.name for c in report.checks} >= {receipt.ANCHORED, "the contract's own inclusion check"}
+    assert set(_statuses(report).values()) == {
+        Status.PASS,
+        Status.NOT_RUN,
+    }  # no witnesses configured
+    assert {c.name for c in report.checks} >= {
+        receipt.ANCHORED,
+        "the contract's own inclusion check",
+    }
 
 
 def test_offline_a_receipt_is_verified_with_the_anchor_not_checked(anchored):
@@ -79,7 +91,9 @@ def test_offline_a_receipt_is_verified_with_the_anchor_not_checked(anchored):
     append(services, 3)
     w.cycle()
     report = _verify(services, client.get("/api/v1/log/receipt?index=1").json, None)
-    assert report.verdict == Verdict.VERIFIED and _statuses(report)[receipt.ANCHORED] == Status.NOT_RUN
+    assert (
+        report.verdict == Verdict.VERIFIED and _statuses(report)[receipt.ANCHORED] == Status.NOT_RUN
+    )
 
 
 def test_a_tampered_receipt_fails_the_check_it_breaks(anchored, chain):
@@ -91,7 +105,10 @@ def test_a_tampered_receipt_fails_the_check_it_breaks(anchored, chain):
     forged["leaf_hash"] = "00" * 32
     report = _verify(services, forged, chain)
     failed = {c.name for c in report.checks if c.status == Status.FAIL}
-    assert failed == {"inclusion proof leads to the checkpoint's root", "the contract's own inclusion check"}
+    assert failed == {
+        "inclusion proof leads to the checkpoint's root",
+        "the contract's own inclusion check",
+    }
     assert report.verdict == Verdict.NOT_VERIFIED
 
 
@@ -104,8 +121,11 @@ def test_a_receipt_forged_consistently_with_another_key_names_that_key(anchored,
     leaves = [merkle.leaf_hash(b"a"), merkle.leaf_hash(event), merkle.leaf_hash(b"c")]
     root = merkle.root_from_leaves(leaves)
     stranger = CheckpointSigner(services.store.origin, Ed25519PrivateKey.generate())
-    forged.update(leaf_hash=leaves[1].hex(), checkpoint=stranger.sign(3, root),
-                  inclusion={"size": 3, "root": root.hex(), "proof": [leaves[0].hex(), leaves[2].hex()]})
+    forged.update(
+        leaf_hash=leaves[1].hex(),
+        checkpoint=stranger.sign(3, root),
+        inclusion={"size": 3, "root": root.hex(), "proof": [leaves[0].hex(), leaves[2].hex()]},
+    )
     forged["anchor"].update(root=root.hex(), block_number=999999)
     report = _verify(services, forged, chain)
     assert report.verdict == Verdict.NOT_VERIFIED
@@ -131,8 +151,11 @@ def test_a_case_has_a_receipt_for_every_anchored_event_with_the_event_itself(anc
         token = add_user(session, "officer-1", Role.OFFICER)
     case_no = open_case(client, token, party=PARTY)
     w.cycle()
-    r = client.post(f"/api/v1/cases/{case_no}/transitions", json={"to": "FILED", "payload": {}},
-                    headers=bearer(token))
+    r = client.post(
+        f"/api/v1/cases/{case_no}/transitions",
+        json={"to": "FILED", "payload": {}},
+        headers=bearer(token),
+    )
     assert r.status_code == 201, r.json
     body = client.get(f"/api/v1/cases/{case_no}/receipts", headers=bearer(token)).json
     assert len(body["receipts"]) == 1 and len(body["not_yet_anchored"]) == 1
@@ -152,6 +175,10 @@ def test_a_receipt_stays_pinned_to_the_first_anchor_that_covered_its_leaf(anchor
     append(services, 2)
     w.cycle()  # the anchor of size 4 is only mined
     again = client.get("/api/v1/log/receipt?index=1").json["anchor"]
-    assert (again["size"], again["block_number"], again["final"]) == (2, first["block_number"], True)
+    assert (again["size"], again["block_number"], again["final"]) == (
+        2,
+        first["block_number"],
+        True,
+    )
     newest = client.get("/api/v1/log/receipt?index=3").json["anchor"]
     assert (newest["size"], newest["final"]) == (4, False)

@@ -1,5 +1,6 @@
-"""The court page: a package verified in a process of its own against this deployment's trust root and
-the roots an admin registered, the anchor always checked on chain; in Chinese or English, nothing kept."""
+"""The court page: a package verified in a process of its own against this deployment's trust root
+and the roots an admin registered, the anchor always checked on chain; in Chinese or English,
+nothing kept."""
 
 import base64
 import dataclasses
@@ -28,7 +29,9 @@ def court(exported):
 
 def _upload(court, data, lang=None):
     url = "/court/verify" + (f"?lang={lang}" if lang else "")
-    return court.post(url, data={"package": (io.BytesIO(data), "case.zip")}, content_type="multipart/form-data")
+    return court.post(
+        url, data={"package": (io.BytesIO(data), "case.zip")}, content_type="multipart/form-data"
+    )
 
 
 def _verdict(page):
@@ -36,15 +39,22 @@ def _verdict(page):
 
 
 def _row(page, check):
-    return re.search(rf'<tr class="([^"]+)" data-check="{check}">\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*'
-                     r"<td>([^<]*)</td>", page)
+    return re.search(
+        rf'<tr class="([^"]+)" data-check="{check}">\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*'
+        r"<td>([^<]*)</td>",
+        page,
+    )
 
 
 def test_the_court_page_is_in_chinese_with_an_english_switch_and_strict_headers(court):
     page = court.get("/court")
     assert page.status_code == 200 and "核验证据包" in page.get_data(as_text=True)
     csp = page.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert (
+        "script-src 'self'" in csp
+        and "frame-ancestors 'none'" in csp
+        and "unsafe-inline" not in csp
+    )
     english = court.get("/court?lang=en")
     assert "Verify an evidence package" in english.get_data(as_text=True)
     assert "lang=en" in english.headers["Set-Cookie"]
@@ -52,28 +62,41 @@ def test_the_court_page_is_in_chinese_with_an_english_switch_and_strict_headers(
 
 def test_every_page_names_the_deployments_trust_root_fingerprint(court, exported):
     fingerprint = exported["services"].trust.latest().fingerprint
-    assert f'<code id="trust-fingerprint">{fingerprint}</code>' in court.get("/court").get_data(as_text=True)
+    assert f'<code id="trust-fingerprint">{fingerprint}</code>' in court.get("/court").get_data(
+        as_text=True
+    )
     assert court.get("/api/v1/trust").json["log_origin"] == exported["services"].store.origin
 
 
-def test_a_genuine_package_is_verified_against_this_deployments_root_with_the_chain(court, exported):
+def test_a_genuine_package_is_verified_against_this_deployments_root_with_the_chain(
+    court, exported
+):
     page = _upload(court, exported["path"].read_bytes()).get_data(as_text=True)
     assert _verdict(page) == "VERIFIED", re.sub(r"<[^>]+>", " ", page)[-3000:]
     assert f'data-root="{exported["services"].trust.latest().fingerprint}"' in page
-    assert _row(page, "anchor")[1] == "pass" and "checked on chain 31337 at block" in _row(page, "anchor")[2]
+    assert (
+        _row(page, "anchor")[1] == "pass"
+        and "checked on chain 31337 at block" in _row(page, "anchor")[2]
+    )
     assert _row(page, "witnesses")[1] == "not-run"
     pdf = re.search(r'href="data:application/pdf;base64,([^"]+)"', page)[1]
     assert base64.b64decode(pdf).startswith(b"%PDF-")
-    assert list((exported["services"].settings.data_dir / "tmp").iterdir()) == []  # nothing of the upload kept
+    assert (
+        list((exported["services"].settings.data_dir / "tmp").iterdir()) == []
+    )  # nothing of the upload kept
 
 
-def test_a_package_forged_with_a_strangers_keys_is_not_verified_and_the_stranger_is_named(court, exported,
-                                                                                        tmp_path):
+def test_a_package_forged_with_a_strangers_keys_is_not_verified_and_the_stranger_is_named(
+    court, exported, tmp_path
+):
     forger = Deployment(origin=exported["services"].store.origin)
     forged = build(forger, tmp_path / "forged.zip").path
     page = _upload(court, forged.read_bytes(), lang="en").get_data(as_text=True)
     assert _verdict(page) == "NOT VERIFIED"
-    assert _row(page, "checkpoint")[1] == "fail" and forger.signer.key_id.hex() in _row(page, "checkpoint")[2]
+    assert (
+        _row(page, "checkpoint")[1] == "fail"
+        and forger.signer.key_id.hex() in _row(page, "checkpoint")[2]
+    )
     assert _row(page, "signature")[1] == "fail"
 
 
@@ -82,7 +105,9 @@ def test_a_tampered_package_names_the_failed_check(court, exported):
     with zipfile.ZipFile(exported["path"]) as z:
         for info in z.infolist():
             data = z.read(info)
-            entries[info.filename] = data[:-1] + bytes([data[-1] ^ 1]) if info.filename.endswith(".mp4") else data
+            entries[info.filename] = (
+                data[:-1] + bytes([data[-1] ^ 1]) if info.filename.endswith(".mp4") else data
+            )
     forged = io.BytesIO()
     with zipfile.ZipFile(forged, "w") as z:
         for name, data in entries.items():
@@ -112,7 +137,11 @@ def test_a_form_without_a_file_is_a_400_page(court):
 def test_a_package_that_fails_is_counted_in_the_metrics(court):
     def failures():
         text = court.get("/metrics").get_data(as_text=True)
-        return int(re.search(r'lianzheng_verification_failures_total\{kind="package"\} (\d+)', text).group(1))
+        return int(
+            re.search(r'lianzheng_verification_failures_total\{kind="package"\} (\d+)', text).group(
+                1
+            )
+        )
 
     before = failures()  # the package fixture is shared with the tests above
     _upload(court, b"not a zip at all")
@@ -122,21 +151,38 @@ def test_a_package_that_fails_is_counted_in_the_metrics(court):
 
 def _limited(exported, **limits) -> Services:
     services = exported["services"]
-    return dataclasses.replace(services, court=dataclasses.replace(
-        services.court, settings=dataclasses.replace(
-            services.settings, web=dataclasses.replace(services.settings.web, **limits))))
+    return dataclasses.replace(
+        services,
+        court=dataclasses.replace(
+            services.court,
+            settings=dataclasses.replace(
+                services.settings, web=dataclasses.replace(services.settings.web, **limits)
+            ),
+        ),
+    )
 
 
-@pytest.mark.parametrize("limits, words", [({"court_verify_seconds": 0.05}, "took longer than"),
-                                           ({"court_verify_memory": 64 << 20}, "stopped before it finished")])
-def test_verification_beyond_the_time_or_memory_limit_is_a_page_that_says_why(exported, limits, words):
+@pytest.mark.parametrize(
+    "limits, words",
+    [
+        ({"court_verify_seconds": 0.05}, "took longer than"),
+        ({"court_verify_memory": 64 << 20}, "stopped before it finished"),
+    ],
+)
+def test_verification_beyond_the_time_or_memory_limit_is_a_page_that_says_why(
+    exported, limits, words
+):
     court = create_app(services=_limited(exported, **limits)).test_client()
     answer = _upload(court, exported["path"].read_bytes(), lang="en")
     assert answer.status_code == 422 and words in answer.get_data(as_text=True)
 
 
-def test_another_agencys_package_verifies_only_once_an_admin_registered_its_root(court, exported, tmp_path):
-    other = Deployment(origin="other-city.example/cg-log", agency="另一城管局", contract="0x" + "22" * 20)
+def test_another_agencys_package_verifies_only_once_an_admin_registered_its_root(
+    court, exported, tmp_path
+):
+    other = Deployment(
+        origin="other-city.example/cg-log", agency="另一城管局", contract="0x" + "22" * 20
+    )
     package = build(other, tmp_path / "other.zip").path
     before = _upload(court, package.read_bytes()).get_data(as_text=True)
     assert _verdict(before) == "NOT VERIFIED" and _row(before, "root")[1] == "fail"
@@ -145,19 +191,43 @@ def test_another_agencys_package_verifies_only_once_an_admin_registered_its_root
         add_user(session, "admin-court", Role.ADMIN)
     root_file = tmp_path / "other-root.json"
     root_file.write_text(json.dumps(other.document(), ensure_ascii=False))
-    env = {"LIANZHENG_DATA_DIR": str(services.settings.data_dir), "LIANZHENG_RPC_URL": services.settings.chain.rpc_url,
-           "LIANZHENG_CHAIN_ID": "31337", "LIANZHENG_CONTRACT_ADDRESS": services.settings.chain.contract_address}
-    wrong = CliRunner().invoke(main, ["court-roots", "add", str(root_file), "--fingerprint", "00" * 32,
-                                      "--as", "admin-court"], env=env)
+    env = {
+        "LIANZHENG_DATA_DIR": str(services.settings.data_dir),
+        "LIANZHENG_RPC_URL": services.settings.chain.rpc_url,
+        "LIANZHENG_CHAIN_ID": "31337",
+        "LIANZHENG_CONTRACT_ADDRESS": services.settings.chain.contract_address,
+    }
+    wrong = CliRunner().invoke(
+        main,
+        ["court-roots", "add", str(root_file), "--fingerprint", "00" * 32, "--as", "admin-court"],
+        env=env,
+    )
     assert wrong.exit_code == 1 and "refused" in wrong.output
-    added = CliRunner().invoke(main, ["court-roots", "add", str(root_file), "--fingerprint",
-                                      other.root().fingerprint, "--as", "admin-court"], env=env)
+    added = CliRunner().invoke(
+        main,
+        [
+            "court-roots",
+            "add",
+            str(root_file),
+            "--fingerprint",
+            other.root().fingerprint,
+            "--as",
+            "admin-court",
+        ],
+        env=env,
+    )
     assert added.exit_code == 0, added.output
     try:
         after = _upload(court, package.read_bytes()).get_data(as_text=True)
         assert f'data-root="{other.root().fingerprint}"' in after  # the matched root is named
         assert _row(after, "signature")[1] == "pass" and _row(after, "checkpoint")[1] == "pass"
-        assert _row(after, "anchor")[1] == "fail" and "there is no contract" in _row(after, "anchor")[2]
+        assert (
+            _row(after, "anchor")[1] == "fail"
+            and "there is no contract" in _row(after, "anchor")[2]
+        )
     finally:
-        CliRunner().invoke(main, ["court-roots", "remove", other.root().fingerprint, "--as", "admin-court"],
-                           env=env)
+        CliRunner().invoke(
+            main,
+            ["court-roots", "remove", other.root().fingerprint, "--as", "admin-court"],
+            env=env,
+        )

@@ -1,4 +1,5 @@
-"""The court page's single-file check: hashed in the browser as a stream, only the hash looked up."""
+"""The court page's single-file check: hashed in the browser as a stream, only the hash looked
+up."""
 
 import hashlib
 import json
@@ -14,8 +15,10 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_a_registered_file_is_found_with_case_time_officer_and_anchor(exported):
     client = exported["client"]
-    entries = client.get(f"/api/v1/cases/{exported['case_no']}/evidence",
-                         headers={"Authorization": f"Bearer {exported['tokens'][Role.OFFICER]}"})
+    entries = client.get(
+        f"/api/v1/cases/{exported['case_no']}/evidence",
+        headers={"Authorization": f"Bearer {exported['tokens'][Role.OFFICER]}"},
+    )
     sha256 = entries.json["evidence"][0]["sha256"]
     found = client.get(f"/api/v1/evidence/lookup?sha256={sha256}").json["registrations"]
     assert [r["case_no"] for r in found] == [exported["case_no"]]
@@ -32,7 +35,9 @@ def test_the_browser_module_and_its_vendored_sha256_are_served(client):
     assert 'src="/static/file-lookup.js"' in page and 'id="single-file"' in page
     sha2 = client.get("/static/vendor/noble-hashes/sha2.js")
     assert sha2.status_code == 200 and sha2.mimetype == "text/javascript"
-    assert client.get("/static/vendor/noble-hashes/index.js").status_code == 404  # only what the page imports
+    assert (
+        client.get("/static/vendor/noble-hashes/index.js").status_code == 404
+    )  # only what the page imports
 
 
 def test_the_browser_hash_of_a_stream_matches_sha256(tmp_path):
@@ -44,10 +49,13 @@ def test_the_browser_hash_of_a_stream_matches_sha256(tmp_path):
     (tmp_path / "package.json").write_text('{"type": "module"}')
     data = os.urandom(5 * 1024 * 1024 + 123)
     (tmp_path / "file.bin").write_bytes(data)
-    program = (f"import {{ hashStream }} from {json.dumps((static / 'file-lookup.js').as_uri())};"
-               "import { openAsBlob } from 'node:fs';"
-               f"const blob = await openAsBlob({json.dumps(str(tmp_path / 'file.bin'))});"
-               "console.log(await hashStream(blob.stream()));")
-    digest = subprocess.run(["node", "--input-type=module", "-e", program], capture_output=True, text=True,
-                            check=True).stdout.strip()
+    program = (
+        f"import {{ hashStream }} from {json.dumps((static / 'file-lookup.js').as_uri())};"
+        "import { openAsBlob } from 'node:fs';"
+        f"const blob = await openAsBlob({json.dumps(str(tmp_path / 'file.bin'))});"
+        "console.log(await hashStream(blob.stream()));"
+    )
+    digest = subprocess.run(
+        ["node", "--input-type=module", "-e", program], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert digest == hashlib.sha256(data).hexdigest()

@@ -9,8 +9,14 @@ from verify_portal.web import logs
 def test_every_answer_carries_a_request_id_and_keeps_a_clean_one_sent_to_it(client):
     fresh = client.get("/healthz").headers["X-Request-Id"]
     assert len(fresh) == 32
-    assert client.get("/healthz", headers={"X-Request-Id": "proxy-7f3a"}).headers["X-Request-Id"] == "proxy-7f3a"
-    assert client.get("/healthz", headers={"X-Request-Id": "bad id!"}).headers["X-Request-Id"] != "bad id!"
+    assert (
+        client.get("/healthz", headers={"X-Request-Id": "proxy-7f3a"}).headers["X-Request-Id"]
+        == "proxy-7f3a"
+    )
+    assert (
+        client.get("/healthz", headers={"X-Request-Id": "bad id!"}).headers["X-Request-Id"]
+        != "bad id!"
+    )
 
 
 def test_log_lines_are_json_with_the_request_id(app):

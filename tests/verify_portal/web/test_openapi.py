@@ -1,5 +1,5 @@
-"""The OpenAPI document stays true: every JSON API route has its operation, no operation names a missing
-route, and each operation's security is the route's declared access."""
+"""The OpenAPI document stays true: every JSON API route has its operation, no operation names a
+missing route, and each operation's security is the route's declared access."""
 
 import re
 
@@ -27,7 +27,7 @@ def _routes(app):
 def test_every_route_has_its_operation_and_every_operation_its_route(app):
     routes = _routes(app)
     documented = {(m, p): a for m, p, a, *_ in openapi.OPERATIONS}
-    assert set(routes) == set(documented), (set(routes) ^ set(documented))
+    assert set(routes) == set(documented), set(routes) ^ set(documented)
 
 
 def test_each_operations_security_is_the_routes_declared_access(app):

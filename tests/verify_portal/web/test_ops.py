@@ -22,14 +22,22 @@ def test_readyz_names_what_is_not_ready(client):
 
 
 def _deployment(tmp_path, chain, contract, **settings):
-    base = Settings.from_env({"LIANZHENG_DATA_DIR": str(tmp_path / "data"), "LIANZHENG_RPC_URL": chain.url,
-                              "LIANZHENG_CHAIN_ID": "31337", "LIANZHENG_CONTRACT_ADDRESS": contract.address})
+    base = Settings.from_env(
+        {
+            "LIANZHENG_DATA_DIR": str(tmp_path / "data"),
+            "LIANZHENG_RPC_URL": chain.url,
+            "LIANZHENG_CHAIN_ID": "31337",
+            "LIANZHENG_CONTRACT_ADDRESS": contract.address,
+        }
+    )
     services = build(dataclasses.replace(base, **settings))
     migrate(services.engine)
     return services, create_app(services=services).test_client()
 
 
-def test_readyz_is_ready_when_everything_is_anchored_and_not_when_anchoring_lags(tmp_path, chain, contract):
+def test_readyz_is_ready_when_everything_is_anchored_and_not_when_anchoring_lags(
+    tmp_path, chain, contract
+):
     services, client = _deployment(tmp_path, chain, contract)
     append(services, 3)
     worker(services, Target(chain, contract, development_account(0), 0)).cycle()
@@ -37,7 +45,8 @@ def test_readyz_is_ready_when_everything_is_anchored_and_not_when_anchoring_lags
     assert ready.status_code == 200 and ready.json["anchor_lag"]["waiting_leaves"] == 0
     append(services, 2)  # not anchored yet, and the limit is zero
     services.settings = dataclasses.replace(
-        services.settings, chain=dataclasses.replace(services.settings.chain, anchor_lag_limit=0.0))
+        services.settings, chain=dataclasses.replace(services.settings.chain, anchor_lag_limit=0.0)
+    )
     lagging = client.get("/readyz")
     assert lagging.status_code == 503 and "behind" in lagging.json["checks"]["anchor_lag"]
     assert lagging.json["anchor_lag"]["waiting_leaves"] == 2

@@ -1,6 +1,6 @@
-"""The browser's receipt check (static/receipt-check.js), run by Node's WebCrypto: RFC 9162 vectors, the
-trust root's fingerprint and real receipts agree with the Python verifier; tampered receipts, and ones a
-server forged consistently, are refused naming the check."""
+"""The browser's receipt check (static/receipt-check.js), run by Node's WebCrypto: RFC 9162 vectors,
+the trust root's fingerprint and real receipts agree with the Python verifier; tampered receipts,
+and ones a server forged consistently, are refused naming the check."""
 
 import json
 import subprocess
@@ -14,12 +14,19 @@ from ledger.models import Leaf
 from tests.support.vectors import VECTORS, cases
 from verify_portal.app import anchored
 
-SCRIPT = Path(__file__).resolve().parents[3] / "verify_portal" / "web" / "static" / "receipt-check.js"
+SCRIPT = (
+    Path(__file__).resolve().parents[3] / "verify_portal" / "web" / "static" / "receipt-check.js"
+)
 
 
 def _node(program: str, data: object) -> object:
-    done = subprocess.run(["node", "--input-type=module", "-e", program], input=json.dumps(data),
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", program],
+        input=json.dumps(data),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -33,7 +40,8 @@ const b64 = (s) => Uint8Array.from(Buffer.from(s || "", "base64"));
 const same = (a, b) => a !== null && a.length === b.length && a.every((x, i) => x === b[i]);
 const out = [];
 for (const v of JSON.parse(readFileSync(0, "utf8"))) {{
-  const root = await rootFromInclusion(v.leafIdx, v.treeSize, b64(v.leafHash), (v.proof || []).map(b64));
+  const proof = (v.proof || []).map(b64);
+  const root = await rootFromInclusion(v.leafIdx, v.treeSize, b64(v.leafHash), proof);
   out.push(same(root, b64(v.root)));
 }}
 console.log(JSON.stringify(out));
@@ -58,7 +66,9 @@ console.log(JSON.stringify(out));
 def _receipts(exported):
     services = exported["services"]
     with services.sessions() as session:
-        indexes = [i for (i,) in session.query(Leaf.leaf_index).filter(Leaf.case_no == exported["case_no"])]
+        indexes = [
+            i for (i,) in session.query(Leaf.leaf_index).filter(Leaf.case_no == exported["case_no"])
+        ]
     receipts, _ = anchored.receipts(services, indexes, with_events=True)
     assert receipts
     return receipts
@@ -81,10 +91,16 @@ def test_tampered_receipts_fail_with_the_check_named(exported):
     root = exported["services"].trust.latest().document
     forged_event = dict(receipts[0], event=receipts[0]["event"].replace('"seq":0', '"seq":9'))
     forged_proof = json.loads(json.dumps(receipts[-1]))
-    forged_proof["inclusion"]["proof"] = ["00" * 32, *forged_proof["inclusion"]["proof"][1:]] or ["00" * 32]
+    forged_proof["inclusion"]["proof"] = ["00" * 32, *forged_proof["inclusion"]["proof"][1:]] or [
+        "00" * 32
+    ]
     results = _check([forged_event, forged_proof], root)["results"]
     assert results[0] == {"ok": False, "code": "event", "check": "event hashes to the leaf"}
-    assert results[1] == {"ok": False, "code": "inclusion", "check": "inclusion proof leads to the checkpoint's root"}
+    assert results[1] == {
+        "ok": False,
+        "code": "inclusion",
+        "check": "inclusion proof leads to the checkpoint's root",
+    }
 
 
 def test_a_receipt_forged_consistently_by_the_server_fails_on_the_checkpoint_signature(exported):
@@ -93,18 +109,32 @@ def test_a_receipt_forged_consistently_by_the_server_fails_on_the_checkpoint_sig
     leaves = [merkle.leaf_hash(event.encode()), merkle.leaf_hash(b"made up")]
     root_hash = merkle.root_from_leaves(leaves)
     stranger = CheckpointSigner(exported["services"].store.origin, Ed25519PrivateKey.generate())
-    forged = dict(receipt, leaf_index=0, leaf_hash=leaves[0].hex(), checkpoint=stranger.sign(2, root_hash),
-                  inclusion={"size": 2, "root": root_hash.hex(), "proof": [leaves[1].hex()]},
-                  anchor=dict(receipt["anchor"], size=2, root=root_hash.hex(), block_number=999999))
+    forged = dict(
+        receipt,
+        leaf_index=0,
+        leaf_hash=leaves[0].hex(),
+        checkpoint=stranger.sign(2, root_hash),
+        inclusion={"size": 2, "root": root_hash.hex(), "proof": [leaves[1].hex()]},
+        anchor=dict(receipt["anchor"], size=2, root=root_hash.hex(), block_number=999999),
+    )
     [result] = _check([forged], exported["services"].trust.latest().document)["results"]
-    assert result == {"ok": False, "code": "unknown-key",
-                      "check": "the checkpoint is not signed by a key of the trust root"}
+    assert result == {
+        "ok": False,
+        "code": "unknown-key",
+        "check": "the checkpoint is not signed by a key of the trust root",
+    }
 
 
 def test_a_checkpoint_key_outside_its_sizes_is_refused_by_the_browser(exported):
     receipt = _receipts(exported)[0]
     root = json.loads(exported["services"].trust.latest_text())
     size = int(receipt["checkpoint"].split("\n")[1])
-    root["checkpoint_keys"][0]["valid_until_size"] = size  # a root in which that key stopped below this size
+    root["checkpoint_keys"][0]["valid_until_size"] = (
+        size  # a root in which that key stopped below this size
+    )
     [result] = _check([receipt], root)["results"]
-    assert result == {"ok": False, "code": "key-period", "check": "the checkpoint key is not valid for this size"}
+    assert result == {
+        "ok": False,
+        "code": "key-period",
+        "check": "the checkpoint key is not valid for this size",
+    }

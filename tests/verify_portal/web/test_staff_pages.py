@@ -1,4 +1,5 @@
-"""Staff sign-in: passwords, CSRF, per-client throttling (no account lockout), server-side sessions, the dashboard."""
+"""Staff sign-in: passwords, CSRF, per-client throttling (no account lockout), server-side sessions,
+the dashboard."""
 
 import json
 import re
@@ -52,9 +53,15 @@ def test_wrong_passwords_slow_their_client_and_never_lock_the_account(client, st
     from verify_portal.web import create_app
 
     elsewhere = create_app(services=staff).test_client()
-    signed_in = elsewhere.post("/staff/login", data={"csrf": csrf_token(elsewhere), "username": "supervisor-1",
-                                                     "password": STAFF_PASSWORD},
-                               environ_base={"REMOTE_ADDR": "192.0.2.50"})
+    signed_in = elsewhere.post(
+        "/staff/login",
+        data={
+            "csrf": csrf_token(elsewhere),
+            "username": "supervisor-1",
+            "password": STAFF_PASSWORD,
+        },
+        environ_base={"REMOTE_ADDR": "192.0.2.50"},
+    )
     assert signed_in.status_code == 303  # the supervisor at another address is not locked out
 
 
@@ -94,39 +101,59 @@ class _FrozenAt:
 
 
 def test_passwords_are_set_from_the_command_line_and_must_be_long(services, tokens):
-    env = {"LIANZHENG_DATA_DIR": str(services.settings.data_dir), "DATABASE_URL": services.settings.database_url}
-    short = CliRunner().invoke(main, ["user", "password", "legal-1", "--password", "short"], env=env)
+    env = {
+        "LIANZHENG_DATA_DIR": str(services.settings.data_dir),
+        "DATABASE_URL": services.settings.database_url,
+    }
+    short = CliRunner().invoke(
+        main, ["user", "password", "legal-1", "--password", "short"], env=env
+    )
     assert short.exit_code == 1 and "12 characters" in short.output
-    ok = CliRunner().invoke(main, ["user", "password", "legal-1", "--password", STAFF_PASSWORD], env=env)
+    ok = CliRunner().invoke(
+        main, ["user", "password", "legal-1", "--password", STAFF_PASSWORD], env=env
+    )
     assert ok.exit_code == 0
 
 
-def test_the_case_view_shows_the_chain_and_evidence_and_logs_each_playback(client, tokens, staff, media_dir):
+def test_the_case_view_shows_the_chain_and_evidence_and_logs_each_playback(
+    client, tokens, staff, media_dir
+):
     from tests.support.api import upload_evidence
+
     case_no = open_case(client, tokens["officer"])
     video = (media_dir / "bodycam.mp4").read_bytes()
-    evidence_id = upload_evidence(client, tokens["officer"], case_no, video).json["evidence"]["evidence_id"]
+    evidence_id = upload_evidence(client, tokens["officer"], case_no, video).json["evidence"][
+        "evidence_id"
+    ]
     sign_in(client)
     page = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
     assert "case.reported" in page and "evidence.registered" in page and evidence_id in page
     played = client.get(f"/staff/evidence/{evidence_id}/play")
     assert played.status_code == 200 and played.data == video
-    trail = client.get(f"/api/v1/evidence/{evidence_id}/custody", headers={
-        "Authorization": f"Bearer {tokens['supervisor']}"}).json["custody"]
-    assert (trail[-1]["action"], trail[-1]["actor"], trail[-1]["reason"]) == ("playback", "supervisor-1",
-                                                                             "supervision")
+    trail = client.get(
+        f"/api/v1/evidence/{evidence_id}/custody",
+        headers={"Authorization": f"Bearer {tokens['supervisor']}"},
+    ).json["custody"]
+    assert (trail[-1]["action"], trail[-1]["actor"], trail[-1]["reason"]) == (
+        "playback",
+        "supervisor-1",
+        "supervision",
+    )
 
 
 def test_the_export_button_says_when_the_case_is_not_anchored_yet(client, tokens, staff):
     case_no = open_case(client, tokens["officer"])
     sign_in(client)
-    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/staff/cases/{case_no}").get_data(as_text=True))[1]
+    csrf = re.search(
+        r'name="csrf" value="([^"]+)"', client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
+    )[1]
     r = client.post(f"/staff/cases/{case_no}/export", data={"csrf": csrf})
     assert r.status_code == 409 and "not anchored yet" in r.get_data(as_text=True)
 
 
 def test_an_officer_of_another_district_cannot_open_the_case(client, services, tokens, staff):
     from ledger.users import Role, add_user
+
     case_no = open_case(client, tokens["officer"])  # district xuhui
     with services.sessions.begin() as session:
         add_user(session, "officer-pd", Role.OFFICER, district="pudong")
@@ -138,7 +165,10 @@ def test_an_officer_of_another_district_cannot_open_the_case(client, services, t
 def test_the_dashboard_shows_the_latest_audit_with_its_findings(client, services, tokens, staff):
     from tests.support.api import tamper
 
-    env = {"LIANZHENG_DATA_DIR": str(services.settings.data_dir), "DATABASE_URL": services.settings.database_url}
+    env = {
+        "LIANZHENG_DATA_DIR": str(services.settings.data_dir),
+        "DATABASE_URL": services.settings.database_url,
+    }
     open_case(client, tokens["officer"])
     sign_in(client)
     assert "尚未运行审计" in client.get("/staff").get_data(as_text=True)
@@ -150,60 +180,88 @@ def test_the_dashboard_shows_the_latest_audit_with_its_findings(client, services
     assert "审计发现问题" in page and "leaf 0" in page
 
 
-def test_the_dashboard_charts_types_names_overdue_cases_and_officer_activity(client, services, tokens, staff):
+def test_the_dashboard_charts_types_names_overdue_cases_and_officer_activity(
+    client, services, tokens, staff
+):
     from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import update
 
     from ledger.models import Case
+
     old = open_case(client, tokens["officer"])
-    client.post(f"/api/v1/cases/{old}/transitions", json={"to": "FILED"},
-                headers={"Authorization": f"Bearer {tokens['officer']}"})
+    client.post(
+        f"/api/v1/cases/{old}/transitions",
+        json={"to": "FILED"},
+        headers={"Authorization": f"Bearer {tokens['officer']}"},
+    )
     open_case(client, tokens["officer"])
     with services.sessions.begin() as session:  # the first case was opened 100 days ago
-        session.execute(update(Case).where(Case.case_no == old).values(
-            created_at=datetime.now(UTC) - timedelta(days=100)))
+        session.execute(
+            update(Case)
+            .where(Case.case_no == old)
+            .values(created_at=datetime.now(UTC) - timedelta(days=100))
+        )
     sign_in(client)
     page = client.get("/staff").get_data(as_text=True)
     assert 'id="chart-state"' in page and 'id="chart-type"' in page and "occupy-road" in page
-    overdue = page[page.index('id="overdue"'):page.index('id="chart-activity"')]
+    overdue = page[page.index('id="overdue"') : page.index('id="chart-activity"')]
     assert old in overdue and overdue.count("<tr>") == 1  # the case opened today is not overdue
-    activity = page[page.index('id="chart-activity"'):]
+    activity = page[page.index('id="chart-activity"') :]
     assert "officer-1" in activity[:2000]
 
 
-def test_an_officer_records_a_step_and_uploads_evidence_at_the_desk(client, tokens, staff, media_dir):
+def test_an_officer_records_a_step_and_uploads_evidence_at_the_desk(
+    client, tokens, staff, media_dir
+):
     import io
+
     case_no = open_case(client, tokens["officer"])
     sign_in(client, "officer-1")
     page = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
-    assert client.post(f"/staff/cases/{case_no}/steps", data={"csrf": csrf, "to": "FILED"}).status_code == 303
+    assert (
+        client.post(f"/staff/cases/{case_no}/steps", data={"csrf": csrf, "to": "FILED"}).status_code
+        == 303
+    )
     refused = client.post(f"/staff/cases/{case_no}/steps", data={"csrf": csrf, "to": "CLOSED"})
     assert refused.status_code == 409 and "FILED" in refused.get_data(as_text=True)
-    sent = client.post(f"/staff/cases/{case_no}/evidence", data={
-        "csrf": csrf, "file": (io.BytesIO((media_dir / "photo.jpg").read_bytes()), "photo.jpg")},
-        content_type="multipart/form-data")
+    sent = client.post(
+        f"/staff/cases/{case_no}/evidence",
+        data={
+            "csrf": csrf,
+            "file": (io.BytesIO((media_dir / "photo.jpg").read_bytes()), "photo.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
     assert sent.status_code == 303
     page = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
     assert "case.filed" in page and "image/jpeg" in page
 
 
-def test_supervisors_see_each_items_custody_trail_on_the_case_page(client, tokens, staff, media_dir):
+def test_supervisors_see_each_items_custody_trail_on_the_case_page(
+    client, tokens, staff, media_dir
+):
     from tests.support.api import upload_evidence
+
     case_no = open_case(client, tokens["officer"])
-    evidence_id = upload_evidence(client, tokens["officer"], case_no,
-                          (media_dir / "photo.jpg").read_bytes()).json["evidence"]["evidence_id"]
-    client.get(f"/api/v1/evidence/{evidence_id}/content?reason=hearing",
-               headers={"Authorization": f"Bearer {tokens['legal']}"})
+    evidence_id = upload_evidence(
+        client, tokens["officer"], case_no, (media_dir / "photo.jpg").read_bytes()
+    ).json["evidence"]["evidence_id"]
+    client.get(
+        f"/api/v1/evidence/{evidence_id}/content?reason=hearing",
+        headers={"Authorization": f"Bearer {tokens['legal']}"},
+    )
     sign_in(client)
     page = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
-    trail = page[page.index("保管链"):]
+    trail = page[page.index("保管链") :]
     assert "download" in trail and "legal-1" in trail and "hearing" in trail
     assert 'id="step"' not in page  # supervisors read; they do not record steps
 
 
-def test_an_admin_registers_another_agencys_root_only_with_its_fingerprint(client, services, tokens):
+def test_an_admin_registers_another_agencys_root_only_with_its_fingerprint(
+    client, services, tokens
+):
     services.staff.set_password("admin-1", STAFF_PASSWORD)
     other = Deployment(origin="other-city.example/cg-log", agency="另一城管局")
     document = json.dumps(other.document(), ensure_ascii=False)
@@ -211,12 +269,18 @@ def test_an_admin_registers_another_agencys_root_only_with_its_fingerprint(clien
     page = client.get("/staff/trust").get_data(as_text=True)
     assert services.trust.latest().fingerprint in page and "other-city" not in page
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
-    wrong = client.post("/staff/trust", data={"csrf": csrf, "document": document, "fingerprint": "ab" * 32})
+    wrong = client.post(
+        "/staff/trust", data={"csrf": csrf, "document": document, "fingerprint": "ab" * 32}
+    )
     assert wrong.status_code == 400 and "refused" in wrong.get_data(as_text=True)
     assert services.court.registered() == []
-    added = client.post("/staff/trust", data={"csrf": csrf, "document": document,
-                                              "fingerprint": other.root().fingerprint})
-    assert added.status_code == 303 and [r.log_origin for r in services.court.registered()] == [other.origin]
+    added = client.post(
+        "/staff/trust",
+        data={"csrf": csrf, "document": document, "fingerprint": other.root().fingerprint},
+    )
+    assert added.status_code == 303 and [r.log_origin for r in services.court.registered()] == [
+        other.origin
+    ]
     assert other.root().fingerprint in client.get("/staff/trust").get_data(as_text=True)
     removed = client.post(f"/staff/trust/{other.root().fingerprint}/removal", data={"csrf": csrf})
     assert removed.status_code == 303 and services.court.registered() == []
@@ -227,6 +291,12 @@ def test_a_supervisor_may_not_change_the_court_pages_roots(client, services, sta
     sign_in(client)
     assert client.get("/staff/trust").status_code == 403
     csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/staff").get_data(as_text=True))[1]
-    refused = client.post("/staff/trust", data={"csrf": csrf, "document": json.dumps(other.document()),
-                                                "fingerprint": other.root().fingerprint})
+    refused = client.post(
+        "/staff/trust",
+        data={
+            "csrf": csrf,
+            "document": json.dumps(other.document()),
+            "fingerprint": other.root().fingerprint,
+        },
+    )
     assert refused.status_code == 403 and services.court.registered() == []

@@ -17,7 +17,9 @@ def upgrade() -> None:
     op.create_table(
         "statements",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("case_no", sa.String(32), sa.ForeignKey("cases.case_no"), nullable=False, index=True),
+        sa.Column(
+            "case_no", sa.String(32), sa.ForeignKey("cases.case_no"), nullable=False, index=True
+        ),
         sa.Column("leaf_index", sa.BigInteger, nullable=False),
         sa.Column("nonce", sa.LargeBinary(12), nullable=False),
         sa.Column("ciphertext", sa.LargeBinary, nullable=False),

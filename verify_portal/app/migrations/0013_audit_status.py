@@ -16,7 +16,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("audit_runs") as table:
         table.add_column(sa.Column("status", sa.String(16), nullable=False, server_default="done"))
-        table.add_column(sa.Column("started_by", sa.String(64), nullable=False, server_default="cli"))
+        table.add_column(
+            sa.Column("started_by", sa.String(64), nullable=False, server_default="cli")
+        )
         table.add_column(sa.Column("finished_at", sa.DateTime(timezone=True)))
         table.add_column(sa.Column("open_findings", sa.Integer, nullable=False, server_default="0"))
         table.add_column(sa.Column("acknowledged", sa.Text, nullable=False, server_default="[]"))

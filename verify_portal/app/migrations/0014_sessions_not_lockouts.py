@@ -1,4 +1,5 @@
-"""Rate limits by client replace the hand-made lockouts (their counters go); staff sessions on the server.
+"""Rate limits by client replace the hand-made lockouts (their counters go); staff sessions on the
+server.
 
 Revision ID: 0014
 Revises: 0013

@@ -69,8 +69,13 @@ def proofs(case_no: str) -> Response:
         head = services.store.checkpoint(session, int_arg("size"))
         indexes = [e["index"] for e in case["events"] if e["index"] < head.size]
         proofs = services.store.inclusion_proofs(session, indexes, head.size) if indexes else []
-    events = [{"index": p.index, "leaf_hash": p.leaf_hash.hex(), "proof": [h.hex() for h in p.proof]} for p in proofs]
-    return jsonify(case_no=case_no, size=head.size, root=head.root.hex(), checkpoint=head.note, events=events)
+    events = [
+        {"index": p.index, "leaf_hash": p.leaf_hash.hex(), "proof": [h.hex() for h in p.proof]}
+        for p in proofs
+    ]
+    return jsonify(
+        case_no=case_no, size=head.size, root=head.root.hex(), checkpoint=head.note, events=events
+    )
 
 
 @bp.get("/<case_no>/receipts")
@@ -79,7 +84,9 @@ def receipts(case_no: str) -> Response:
     """A receipt per event of the case (with the event itself), to the newest anchor."""
     services = current()
     case = services.cases.get(current_actor(), case_no)
-    built, waiting = anchored.receipts(services, [e["index"] for e in case["events"]], with_events=True)
+    built, waiting = anchored.receipts(
+        services, [e["index"] for e in case["events"]], with_events=True
+    )
     return jsonify(case_no=case_no, receipts=built, not_yet_anchored=waiting)
 
 
@@ -101,10 +108,10 @@ def export(case_no: str) -> Response:
 def verification_code(case_no: str) -> tuple[Response, int]:
     """A new verification code for the case's notice (shown once; any earlier one stops working).
 
-    The notice prints the code and `qr_svg`, a QR code of `link`, whose fragment the browser keeps to itself;
-    `notice_svg` is the QR code with the trust root's fingerprint beside it, which the citizen's browser
-    shows too, so that the printed notice, not the server, says which root to expect.
-    """
+    The notice prints the code and `qr_svg`, a QR code of `link`, whose fragment the browser keeps
+    to itself; `notice_svg` is the QR code with the trust root's fingerprint beside it, which the
+    citizen's browser shows too, so that the printed notice, not the server, says which root to
+    expect."""
     services = current()
     code = services.citizens.issue(current_actor(), case_no)
     base = (services.settings.web.public_url or request.host_url).rstrip("/")
@@ -112,21 +119,34 @@ def verification_code(case_no: str) -> tuple[Response, int]:
     qr = io.BytesIO()
     segno.make(link, error="m").save(qr, kind="svg", scale=4, xmldecl=False)
     fingerprint = services.trust.latest().fingerprint
-    return jsonify(case_no=case_no, code=code, link=link, qr_svg=qr.getvalue().decode(),
-                   trust_fingerprint=fingerprint,
-                   notice_svg=_notice_svg(qr.getvalue().decode(), fingerprint)), 201
+    return jsonify(
+        case_no=case_no,
+        code=code,
+        link=link,
+        qr_svg=qr.getvalue().decode(),
+        trust_fingerprint=fingerprint,
+        notice_svg=_notice_svg(qr.getvalue().decode(), fingerprint),
+    ), 201
 
 
 def _notice_svg(qr_svg: str, fingerprint: str) -> str:
-    """The QR code with the trust root's fingerprint printed beside it, in four lines of 16 digits."""
-    lines = "".join(f'<text x="0" y="{14 * (i + 2)}">{fingerprint[16 * i:16 * i + 16]}</text>' for i in range(4))
-    return ('<svg xmlns="http://www.w3.org/2000/svg" width="420" height="200" font-family="monospace" '
-            f'font-size="12"><g>{qr_svg}</g><g transform="translate(210,40)"><text x="0" y="14">'
-            f"信任根指纹 Trust root fingerprint</text>{lines}</g></svg>")
+    """The QR code with the trust root's fingerprint printed beside it, in four lines of 16
+    digits."""
+    lines = "".join(
+        f'<text x="0" y="{14 * (i + 2)}">{fingerprint[16 * i : 16 * i + 16]}</text>'
+        for i in range(4)
+    )
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="420" height="200" font-family="monospace" '
+        f'font-size="12"><g>{qr_svg}</g><g transform="translate(210,40)"><text x="0" y="14">'
+        f"信任根指纹 Trust root fingerprint</text>{lines}</g></svg>"
+    )
 
 
 @bp.get("/<case_no>/statements")
 @access(AUTHENTICATED)
 def statements(case_no: str) -> Response:
     """The party's statements and defences, decrypted, for the officer and supervisors."""
-    return jsonify(case_no=case_no, statements=current().statements.of_case(current_actor(), case_no))
+    return jsonify(
+        case_no=case_no, statements=current().statements.of_case(current_actor(), case_no)
+    )

@@ -40,16 +40,17 @@ MAX_REASON = 200
 def _body_chunks() -> Iterator[bytes]:
     """The request body in chunks, never whole in memory; a dropped connection becomes Truncated.
 
-    Reads `wsgi.input` itself, exactly Content-Length bytes: werkzeug's limited stream adds a copy per
-    chunk that halves the rate of multi-GiB uploads. The size limit is the blob writer's.
-    """
+    Reads `wsgi.input` itself, exactly Content-Length bytes: werkzeug's limited stream adds a copy
+    per chunk that halves the rate of multi-GiB uploads. The size limit is the blob writer's."""
     remaining = _declared_length()
     body = request.environ["wsgi.input"]
     try:
         while remaining > 0:
             chunk = body.read(min(BODY_CHUNK, remaining))
             if not chunk:
-                raise Truncated(f"the connection closed with {remaining:,} bytes of the body still to come")
+                raise Truncated(
+                    f"the connection closed with {remaining:,} bytes of the body still to come"
+                )
             remaining -= len(chunk)
             yield chunk
     except (ClientDisconnected, OSError):
@@ -77,28 +78,45 @@ def upload() -> tuple[Response, int]:
 
 def _tus_version() -> None:
     if request.headers.get("Tus-Resumable") != TUS_VERSION:
-        raise TusVersionMismatch(f"this server speaks tus {TUS_VERSION}: send Tus-Resumable: {TUS_VERSION}")
+        raise TusVersionMismatch(
+            f"this server speaks tus {TUS_VERSION}: send Tus-Resumable: {TUS_VERSION}"
+        )
 
 
 @bp.route("/evidence/uploads", methods=["OPTIONS"])
 @access(PUBLIC)
 def tus_options() -> Response:
     """tus discovery: version, extensions, size limit, checksum algorithms."""
-    return Response(status=204, headers={
-        **TUS, "Tus-Version": TUS_VERSION, "Tus-Extension": "creation,expiration,checksum",
-        "Tus-Max-Size": str(current().settings.evidence.max_evidence_bytes),
-        "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS)})
+    return Response(
+        status=204,
+        headers={
+            **TUS,
+            "Tus-Version": TUS_VERSION,
+            "Tus-Extension": "creation,expiration,checksum",
+            "Tus-Max-Size": str(current().settings.evidence.max_evidence_bytes),
+            "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS),
+        },
+    )
 
 
 @bp.post("/evidence/uploads")
 @access(AUTHENTICATED)
 def tus_create() -> Response:
     _tus_version()
-    length = whole_number(request.headers.get("Upload-Length", ""), "Upload-Length (the file's size in bytes)")
-    upload = current().uploads.create(current_actor(), length,
-                                      parse_upload_metadata(request.headers.get("Upload-Metadata")))
-    return Response(status=201, headers={**TUS, "Location": f"/api/v1/evidence/uploads/{upload.id}",
-                                         "Upload-Expires": _http_date(upload.expires_at)})
+    length = whole_number(
+        request.headers.get("Upload-Length", ""), "Upload-Length (the file's size in bytes)"
+    )
+    upload = current().uploads.create(
+        current_actor(), length, parse_upload_metadata(request.headers.get("Upload-Metadata"))
+    )
+    return Response(
+        status=201,
+        headers={
+            **TUS,
+            "Location": f"/api/v1/evidence/uploads/{upload.id}",
+            "Upload-Expires": _http_date(upload.expires_at),
+        },
+    )
 
 
 @bp.route("/evidence/uploads/<upload_id>", methods=["HEAD"])
@@ -107,8 +125,13 @@ def tus_head(upload_id: str) -> Response:
     _tus_version()
     uploads = current().uploads
     upload = uploads.finish_if_complete(current_actor(), uploads.get(current_actor(), upload_id))
-    headers = {**TUS, "Upload-Offset": str(upload.offset), "Upload-Length": str(upload.length),
-               "Cache-Control": "no-store", "Upload-Expires": _http_date(upload.expires_at)}
+    headers = {
+        **TUS,
+        "Upload-Offset": str(upload.offset),
+        "Upload-Length": str(upload.length),
+        "Cache-Control": "no-store",
+        "Upload-Expires": _http_date(upload.expires_at),
+    }
     if upload.evidence_id is not None:
         headers["Lianzheng-Evidence-Id"] = upload.evidence_id
     return Response(status=200, headers=headers)
@@ -121,9 +144,14 @@ def tus_patch(upload_id: str) -> Response:
     if request.mimetype != "application/offset+octet-stream":
         return Response(status=415, headers=TUS)
     offset = whole_number(request.headers.get("Upload-Offset", ""), "Upload-Offset (bytes)")
-    upload, registered = current().uploads.append(current_actor(), upload_id, offset, _body_chunks(),
-                                                  request.headers.get("Upload-Checksum"))
-    headers = {**TUS, "Upload-Offset": str(upload.offset), "Upload-Expires": _http_date(upload.expires_at)}
+    upload, registered = current().uploads.append(
+        current_actor(), upload_id, offset, _body_chunks(), request.headers.get("Upload-Checksum")
+    )
+    headers = {
+        **TUS,
+        "Upload-Offset": str(upload.offset),
+        "Upload-Expires": _http_date(upload.expires_at),
+    }
     if registered is not None:
         headers["Lianzheng-Evidence-Id"] = registered["evidence"]["evidence_id"]
         headers["Lianzheng-Leaf-Index"] = str(registered["index"])
@@ -138,7 +166,8 @@ def _http_date(moment: datetime) -> str:
 
 
 def _reason() -> str:
-    """Why the evidence is read (?reason=, one of CUSTODY_REASONS): it goes into the custody trail."""
+    """Why the evidence is read (?reason=, one of CUSTODY_REASONS): it goes into the custody
+    trail."""
     return request.args.get("reason", "")[:MAX_REASON]
 
 
@@ -153,15 +182,27 @@ def show(evidence_id: str) -> Response:
 @bp.get("/evidence/<evidence_id>/content")
 @access(AUTHENTICATED)
 def content(evidence_id: str) -> Response:
-    """The file, streamed and checked against its hash; a `download` custody event is logged first."""
+    """The file, streamed and checked against its hash; a `download` custody event is logged
+    first."""
     services = current()
     action = "playback" if request.args.get("playback") == "1" else "download"
     item = services.evidence.read(current_actor(), evidence_id, action, _reason())
-    services.evidence.check_size(item)  # a changed length is refused before the first byte; a changed
-    body = stream_with_context(services.evidence.blobs.open(item.sha256))  # byte aborts the stream at its end
-    return Response(body, mimetype=item.media_type, headers={
-        "Content-Length": str(item.size), "Digest": f"sha-256={_b64hex(item.sha256)}",
-        "Content-Disposition": f'attachment; filename="{item.id}"', "Cache-Control": "no-store"})
+    services.evidence.check_size(
+        item
+    )  # a changed length is refused before the first byte; a changed
+    body = stream_with_context(
+        services.evidence.blobs.open(item.sha256)
+    )  # byte aborts the stream at its end
+    return Response(
+        body,
+        mimetype=item.media_type,
+        headers={
+            "Content-Length": str(item.size),
+            "Digest": f"sha-256={_b64hex(item.sha256)}",
+            "Content-Disposition": f'attachment; filename="{item.id}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @bp.get("/evidence/<evidence_id>/poster")
@@ -171,25 +212,30 @@ def poster(evidence_id: str) -> Response:
     item = services.evidence.read(current_actor(), evidence_id, "view", _reason())
     if item.poster_sha256 is None:
         raise InvalidInput(f"evidence {item.id} has no poster frame ({item.media_type})")
-    return Response(b"".join(services.evidence.blobs.open(item.poster_sha256)), mimetype="image/jpeg",
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        b"".join(services.evidence.blobs.open(item.poster_sha256)),
+        mimetype="image/jpeg",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @bp.get("/evidence/<evidence_id>/custody")
 @access(AUTHENTICATED)
 def custody(evidence_id: str) -> Response:
     """The full custody trail from the log: supervisors, legal review and admins."""
-    return jsonify(evidence_id=evidence_id, custody=current().evidence.custody(current_actor(), evidence_id))
+    return jsonify(
+        evidence_id=evidence_id, custody=current().evidence.custody(current_actor(), evidence_id)
+    )
 
 
 @bp.post("/evidence/<evidence_id>/shares")
 @access(AUTHENTICATED)
 def share(evidence_id: str) -> tuple[Response, int]:
-    """Record that the item was handed to another body (e.g. 复议机关 on disc): a `share` custody event.
+    """Record that the item was handed to another body (e.g. 复议机关 on disc): a `share` custody
+    event.
 
-    The recipient is the code of a registered body (GET /api/v1/recipients), never free text: it goes
-    into the log, where a person's name must never be.
-    """
+    The recipient is the code of a registered body (GET /api/v1/recipients), never free text: it
+    goes into the log, where a person's name must never be."""
     body = json_object()
     only_fields(body, {"recipient", "reason"}, frozenset({"recipient", "reason"}))
     recipient, reason = body["recipient"], body["reason"]
@@ -202,12 +248,15 @@ def share(evidence_id: str) -> tuple[Response, int]:
 @bp.post("/evidence/<evidence_id>/gap-acknowledgements")
 @access(AUTHENTICATED)
 def acknowledge_gap(evidence_id: str) -> tuple[Response, int]:
-    """A supervisor acknowledges a known gap before this segment, with a reason from a fixed list."""
+    """A supervisor acknowledges a known gap before this segment, with a reason from a fixed
+    list."""
     body = json_object()
     only_fields(body, {"reason"}, frozenset({"reason"}))
     if not isinstance(body["reason"], str):
         raise InvalidInput("reason is one of the fixed reasons")
-    return jsonify(current().evidence.acknowledge_gap(current_actor(), evidence_id, body["reason"])), 201
+    return jsonify(
+        current().evidence.acknowledge_gap(current_actor(), evidence_id, body["reason"])
+    ), 201
 
 
 @bp.get("/recipients")
@@ -226,13 +275,16 @@ def register_recipient() -> tuple[Response, int]:
     only_fields(body, {"id", "name"}, frozenset({"id", "name"}))
     if not all(isinstance(body[k], str) for k in body):
         raise InvalidInput("id and name are strings")
-    return jsonify(current().evidence.recipients.register(current_actor(), body["id"], body["name"])), 201
+    return jsonify(
+        current().evidence.recipients.register(current_actor(), body["id"], body["name"])
+    ), 201
 
 
 @bp.post("/evidence/<evidence_id>/derivations")
 @access(AUTHENTICATED)
 def derive(evidence_id: str) -> tuple[Response, int]:
-    """A trimmed or blurred copy, registered as its own item that names this one and the operation."""
+    """A trimmed or blurred copy, registered as its own item that names this one and the
+    operation."""
     body = json_object()
     only_fields(body, {"operation"}, frozenset({"operation"}))
     return jsonify(current().evidence.derive(current_actor(), evidence_id, body["operation"])), 201
@@ -241,8 +293,9 @@ def derive(evidence_id: str) -> tuple[Response, int]:
 @bp.get("/evidence/lookup")
 @access(PUBLIC)
 def lookup() -> Response:
-    """Where a file with this SHA-256 is registered (the court page's single-file check): case, time,
-    officer or device, and the anchor that holds the registration. Whoever asks holds the file."""
+    """Where a file with this SHA-256 is registered (the court page's single-file check): case,
+    time, officer or device, and the anchor that holds the registration. Whoever asks holds the
+    file."""
     digest = request.args.get("sha256", "")
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         raise InvalidInput("sha256 must be 64 lowercase hex digits")
@@ -263,11 +316,16 @@ def of_case(case_no: str) -> Response:
 @access(AUTHENTICATED)
 def register_device() -> tuple[Response, int]:
     body = json_object()
-    only_fields(body, {"serial", "kind", "unit", "public_key"}, frozenset({"serial", "kind", "unit", "public_key"}))
+    only_fields(
+        body,
+        {"serial", "kind", "unit", "public_key"},
+        frozenset({"serial", "kind", "unit", "public_key"}),
+    )
     if not all(isinstance(body[k], str) for k in body):
         raise InvalidInput("serial, kind, unit and public_key (PEM) are strings")
-    device = current().evidence.devices.register(current_actor(), body["serial"], body["kind"], body["unit"],
-                                                 body["public_key"].encode())
+    device = current().evidence.devices.register(
+        current_actor(), body["serial"], body["kind"], body["unit"], body["public_key"].encode()
+    )
     return jsonify(device), 201
 
 

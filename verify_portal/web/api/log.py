@@ -27,13 +27,18 @@ def checkpoint() -> Response:
 @bp.get("/publickey")
 @access(PUBLIC)
 def publickey() -> Response:
-    """The key that signs the next checkpoints (every key and the sizes it covers: /api/v1/trust)."""
+    """The key that signs the next checkpoints (every key and the sizes it covers:
+    /api/v1/trust)."""
     services = current()
     with services.sessions() as session:
         public = services.store.current_key(session)
     origin = services.store.origin
-    return jsonify(origin=origin, key_id=trust.checkpoint_key_id(origin, public), algorithm="ed25519",
-                   public_key=public.hex())
+    return jsonify(
+        origin=origin,
+        key_id=trust.checkpoint_key_id(origin, public),
+        algorithm="ed25519",
+        public_key=public.hex(),
+    )
 
 
 @bp.get("/leaves")
@@ -67,15 +72,21 @@ def consistency() -> Response:
 @bp.get("/anchors")
 @access(PUBLIC)
 def anchors() -> Response:
-    """Anchors on chain, newest first (`?limit=` up to 1,000, `?before=` a size to page back from)."""
+    """Anchors on chain, newest first (`?limit=` up to 1,000, `?before=` a size to page back
+    from)."""
     services = current()
-    limit, before = int_arg("limit") or 100, int_arg("before")  # refused the same whether or not a chain runs
+    limit, before = (
+        int_arg("limit") or 100,
+        int_arg("before"),
+    )  # refused the same whether or not a chain runs
     ident = anchoring.identity(services.settings)
     if ident is None:  # the embedded chain has not started yet
         return jsonify(chain_id=None, contract=None, anchors=[])
     with services.sessions() as session:
         rows = records.anchors(session, ident.chain_id, ident.contract, limit, before)
-    return jsonify(chain_id=ident.chain_id, contract=ident.contract, anchors=[records.to_json(r) for r in rows])
+    return jsonify(
+        chain_id=ident.chain_id, contract=ident.contract, anchors=[records.to_json(r) for r in rows]
+    )
 
 
 @bp.get("/receipt")

@@ -13,9 +13,13 @@ bp = Blueprint("trust", __name__, url_prefix="/api/v1/trust")
 @bp.get("")
 @access(PUBLIC)
 def latest() -> Response:
-    """The current trust root, exactly as published (its fingerprint covers these bytes' members)."""
-    return Response(current().trust.latest_text(), mimetype="application/json",
-                    headers={"Cache-Control": "no-cache"})
+    """The current trust root, exactly as published (its fingerprint covers these bytes'
+    members)."""
+    return Response(
+        current().trust.latest_text(),
+        mimetype="application/json",
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 @bp.get("/history")

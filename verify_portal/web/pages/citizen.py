@@ -75,15 +75,25 @@ def case() -> ResponseReturnValue:
     with services.sessions() as db:
         logged = services.cases.logged_case(db, case_no)
     disagreements = case_disagreements(services, case_no)
-    return page("check_case.html", case_no=case_no, steps=steps, receipts=by_index, waiting=set(waiting),
-                 notice_stage=logged is not None and logged.state == State.NOTIFIED.value and not disagreements,
-                 sent=request.args.get("sent") == "1", rows_disagree=bool(disagreements),
-                 public_rpc=services.settings.web.public_rpc_url,
-                 receipts_json=_script_json(receipts),
-                 trust_root_json=_script_json(services.trust.latest().document),
-                 public_rpc_json=_script_json(services.settings.web.public_rpc_url),
-                 check_words_json=_script_json({key.removeprefix("jscheck_"): t(key) for key in TEXT
-                                                if key.startswith("jscheck_")}))
+    return page(
+        "check_case.html",
+        case_no=case_no,
+        steps=steps,
+        receipts=by_index,
+        waiting=set(waiting),
+        notice_stage=logged is not None
+        and logged.state == State.NOTIFIED.value
+        and not disagreements,
+        sent=request.args.get("sent") == "1",
+        rows_disagree=bool(disagreements),
+        public_rpc=services.settings.web.public_rpc_url,
+        receipts_json=_script_json(receipts),
+        trust_root_json=_script_json(services.trust.latest().document),
+        public_rpc_json=_script_json(services.settings.web.public_rpc_url),
+        check_words_json=_script_json(
+            {key.removeprefix("jscheck_"): t(key) for key in TEXT if key.startswith("jscheck_")}
+        ),
+    )
 
 
 def _script_json(value: object) -> str:
@@ -94,7 +104,8 @@ def _script_json(value: object) -> str:
 @bp.post("/statement")
 @access(PUBLIC)
 def statement() -> ResponseReturnValue:
-    """The party's statement and defence (陈述申辩), with up to three photos, while at the notice stage."""
+    """The party's statement and defence (陈述申辩), with up to three photos, while at the notice
+    stage."""
     check_csrf()
     case_no = _opened_case()
     if case_no is None:
@@ -104,7 +115,11 @@ def statement() -> ResponseReturnValue:
     try:
         current().statements.submit(case_no, request.form.get("text", ""), photos)
     except (InvalidInput, IllegalTransition) as exc:
-        return page("check.html", status=409 if isinstance(exc, IllegalTransition) else 400, error=exc.message)
+        return page(
+            "check.html",
+            status=409 if isinstance(exc, IllegalTransition) else 400,
+            error=exc.message,
+        )
     return redirect(url_for("citizen.case", lang=language(), sent=1), code=303)
 
 
@@ -120,7 +135,9 @@ def receipt(index: int) -> ResponseReturnValue:
     if not built:
         return jsonify(error="this step is not anchored yet; try again in a minute"), 409
     response = jsonify(built[0])
-    response.headers["Content-Disposition"] = f'attachment; filename="receipt-{case_no}-{index}.json"'
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="receipt-{case_no}-{index}.json"'
+    )
     return response
 
 

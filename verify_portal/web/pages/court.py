@@ -1,4 +1,5 @@
-"""The court page (法院/复议机关): upload an evidence package, get the verifier's report check by check.
+"""The court page (法院/复议机关): upload an evidence package, get the verifier's report check by
+check.
 
 The package is checked by the same `lianzheng verify` a court can run itself,
 in a process of its own with time and memory limits, against this deployment's
@@ -48,7 +49,10 @@ def verify() -> Response:
     if not report.passed:
         counters.add(current().sessions, counters.PACKAGE_FAILED)
     body = json.dumps(report.to_json(), ensure_ascii=False, indent=2).encode()
-    return page("court_report.html", report=report,
-                 report_json_b64=base64.b64encode(body).decode(),
-                 report_html_b64=base64.b64encode(verifier.report_html(report).encode()).decode(),
-                 report_pdf_b64=base64.b64encode(report_pdf.render_verification(report)).decode())
+    return page(
+        "court_report.html",
+        report=report,
+        report_json_b64=base64.b64encode(body).decode(),
+        report_html_b64=base64.b64encode(verifier.report_html(report).encode()).decode(),
+        report_pdf_b64=base64.b64encode(report_pdf.render_verification(report)).decode(),
+    )

@@ -30,19 +30,32 @@ def check_csrf() -> None:
 
 
 def page(template: str, status: int = 200, **context: object) -> Response:
-    """A rendered page in the visitor's language, with the form token; `?lang=` is remembered in a cookie."""
+    """A rendered page in the visitor's language, with the form token; `?lang=` is remembered in a
+    cookie."""
     root = current().trust.latest()
-    response = Response(render_template(template, lang=language(), t=t, TEXT=TEXT, csrf=csrf_token(),
-                                        trust_fingerprint=root.fingerprint, trust_agency=root.agency,
-                                        **context), status=status)
+    response = Response(
+        render_template(
+            template,
+            lang=language(),
+            t=t,
+            TEXT=TEXT,
+            csrf=csrf_token(),
+            trust_fingerprint=root.fingerprint,
+            trust_agency=root.agency,
+            **context,
+        ),
+        status=status,
+    )
     if "lang" in request.args:
-        response.set_cookie("lang", language(), max_age=365 * 86400, samesite="Lax", secure=request.is_secure)
+        response.set_cookie(
+            "lang", language(), max_age=365 * 86400, samesite="Lax", secure=request.is_secure
+        )
     return response
 
 
 def signed_in(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
-    """The view's staff user, or a redirect to sign in: the session must be alive on the server (signed
-    out, or idle for 30 minutes, it is not)."""
+    """The view's staff user, or a redirect to sign in: the session must be alive on the server
+    (signed out, or idle for 30 minutes, it is not)."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:

@@ -53,9 +53,12 @@ def login_form() -> ResponseReturnValue:
 def login() -> ResponseReturnValue:
     check_csrf()
     try:
-        _, session_id = current().staff.sign_in(request.form.get("username", ""), request.form.get("password", ""))
+        _, session_id = current().staff.sign_in(
+            request.form.get("username", ""), request.form.get("password", "")
+        )
     except SignInRefused:
-        refused()  # slows this client down (verify_portal/limits.py); the account stays open to its owner
+        # slows this client down (verify_portal/limits.py); the account stays open to its owner
+        refused()
         return page("staff_login.html", status=401, error=t("sign_in_refused"))
     session.clear()  # a new session on sign-in: nothing carried over from before
     session["staff_session"] = session_id
@@ -85,18 +88,24 @@ def dashboard(actor: Actor) -> ResponseReturnValue:
     audit_running = auditing.running(services)
     board = figures.dashboard(services)
     audit = board.audit
-    return page("staff_dashboard.html", user=actor, **vars(board),
-                audit_findings=json.loads(audit.findings)[:200] if audit else [],
-                audit_acknowledged=json.loads(audit.acknowledged)[:50] if audit else [],
-                audit_running=audit_running, may_audit=actor.may(Action.RUN_AUDIT),
-                overdue_days=services.settings.overdue_days)
+    return page(
+        "staff_dashboard.html",
+        user=actor,
+        **vars(board),
+        audit_findings=json.loads(audit.findings)[:200] if audit else [],
+        audit_acknowledged=json.loads(audit.acknowledged)[:50] if audit else [],
+        audit_running=audit_running,
+        may_audit=actor.may(Action.RUN_AUDIT),
+        overdue_days=services.settings.overdue_days,
+    )
 
 
 @bp.post("/audit")
 @access(PUBLIC)  # the session decides: see signed_in
 @signed_in
 def start_audit(actor: Actor) -> ResponseReturnValue:
-    """Start the whole audit in the background; its result appears on the dashboard when it is done."""
+    """Start the whole audit in the background; its result appears on the dashboard when it is
+    done."""
     check_csrf()
     try:
         auditing.start_in_background(current(), actor)
@@ -107,25 +116,42 @@ def start_audit(actor: Actor) -> ResponseReturnValue:
     return redirect(url_for("staff.dashboard", lang=language()), code=303)
 
 
-REASON = {Role.OFFICER: "case-review", Role.SUPERVISOR: "supervision", Role.LEGAL: "legal-review",
-          Role.ADMIN: "audit"}
+REASON = {
+    Role.OFFICER: "case-review",
+    Role.SUPERVISOR: "supervision",
+    Role.LEGAL: "legal-review",
+    Role.ADMIN: "audit",
+}
 
 
 @bp.get("/cases/<case_no>")
 @access(PUBLIC)  # the session decides: see signed_in
 @signed_in
 def case_view(actor: Actor, case_no: str) -> ResponseReturnValue:
-    """A case's full event chain, its evidence (posters and playback on request), custody links, export."""
+    """A case's full event chain, its evidence (posters and playback on request), custody links,
+    export."""
     services = current()
     case = services.cases.get(actor, case_no)  # officers see their district only; others by role
     items = services.evidence.of_case(actor, case_no)
     disagreements = case_disagreements(services, case_no)
     altered = {i.id for i in items if any(i.id in d for d in disagreements)}
-    custody = {i.id: services.evidence.custody(actor, i.id) for i in items if i.id not in altered} \
-        if actor.may(Action.READ_CUSTODY) else {}
-    return page("staff_case.html", user=actor, case=case, items=[view(i) for i in items], custody=custody,
-                 may_export=actor.may(Action.EXPORT_PACKAGE), may_record=actor.may(Action.RECORD_STEP),
-                 states=[st.value for st in State], disagreements=disagreements, altered=altered)
+    custody = (
+        {i.id: services.evidence.custody(actor, i.id) for i in items if i.id not in altered}
+        if actor.may(Action.READ_CUSTODY)
+        else {}
+    )
+    return page(
+        "staff_case.html",
+        user=actor,
+        case=case,
+        items=[view(i) for i in items],
+        custody=custody,
+        may_export=actor.may(Action.EXPORT_PACKAGE),
+        may_record=actor.may(Action.RECORD_STEP),
+        states=[st.value for st in State],
+        disagreements=disagreements,
+        altered=altered,
+    )
 
 
 @bp.get("/evidence/<evidence_id>/<any(poster, play):what>")
@@ -142,8 +168,11 @@ def evidence_media(actor: Actor, evidence_id: str, what: str) -> ResponseReturnV
     if what == "play":
         services.evidence.check_size(item)
     mimetype = "image/jpeg" if what == "poster" else item.media_type
-    return Response(stream_with_context(services.evidence.blobs.open(sha256)), mimetype=mimetype,
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        stream_with_context(services.evidence.blobs.open(sha256)),
+        mimetype=mimetype,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @bp.post("/cases/<case_no>/export")
@@ -171,13 +200,19 @@ def record_step(actor: Actor, case_no: str) -> ResponseReturnValue:
     for name in ("amount_fen", "proposed_amount_fen"):
         if request.form.get(name):
             if not request.form[name].isdigit():
-                return page("staff_message.html", status=400, user=actor, message=f"{name}: whole fen")
+                return page(
+                    "staff_message.html", status=400, user=actor, message=f"{name}: whole fen"
+                )
             payload[name] = int(request.form[name])
     try:
         current().cases.transition(actor, case_no, request.form.get("to", ""), payload)
     except (IllegalTransition, InvalidInput) as exc:
-        return page("staff_message.html", status=409 if isinstance(exc, IllegalTransition) else 400,
-                     user=actor, message=exc.message)
+        return page(
+            "staff_message.html",
+            status=409 if isinstance(exc, IllegalTransition) else 400,
+            user=actor,
+            message=exc.message,
+        )
     return redirect(url_for("staff.case_view", case_no=case_no, lang=language()), code=303)
 
 
@@ -185,7 +220,8 @@ def record_step(actor: Actor, case_no: str) -> ResponseReturnValue:
 @access(PUBLIC)
 @signed_in
 def upload_evidence(actor: Actor, case_no: str) -> ResponseReturnValue:
-    """The officer desk: upload a file as evidence of the case (large footage goes by lianzheng upload)."""
+    """The officer desk: upload a file as evidence of the case (large footage goes by lianzheng
+    upload)."""
     check_csrf()
     request.max_content_length = current().settings.evidence.max_evidence_bytes
     upload = request.files.get("file")
@@ -197,6 +233,10 @@ def upload_evidence(actor: Actor, case_no: str) -> ResponseReturnValue:
         stream = upload.stream
         current().evidence.ingest(actor, meta, iter(lambda: stream.read(1 << 20), b""), None)
     except LianzhengError as exc:
-        return page("staff_message.html", status=400 if isinstance(exc, InvalidInput) else 422, user=actor,
-                     message=exc.message)
+        return page(
+            "staff_message.html",
+            status=400 if isinstance(exc, InvalidInput) else 422,
+            user=actor,
+            message=exc.message,
+        )
     return redirect(url_for("staff.case_view", case_no=case_no, lang=language()), code=303)

@@ -1,5 +1,5 @@
-"""The admin's page of the trust roots the court page verifies against: this deployment's own, and other
-agencies' roots registered after their fingerprint was confirmed (README: Courts)."""
+"""The admin's page of the trust roots the court page verifies against: this deployment's own, and
+other agencies' roots registered after their fingerprint was confirmed (README: Courts)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,14 @@ MAX_ROOT_UPLOAD = 1 << 20
 
 def _listing(actor: Actor, status: int = 200, error: str | None = None) -> Response:
     services = current()
-    return page("staff_trust.html", status=status, user=actor, own=services.trust.latest(),
-                registered=services.court.registered(), error=error)
+    return page(
+        "staff_trust.html",
+        status=status,
+        user=actor,
+        own=services.trust.latest(),
+        registered=services.court.registered(),
+        error=error,
+    )
 
 
 @bp.get("")
@@ -39,11 +45,15 @@ def register(actor: Actor) -> ResponseReturnValue:
     check_csrf()
     request.max_content_length = MAX_ROOT_UPLOAD
     upload = request.files.get("root")
-    data = upload.read(MAX_ROOT_UPLOAD) if upload and upload.filename else \
-        request.form.get("document", "").encode()
+    data = (
+        upload.read(MAX_ROOT_UPLOAD)
+        if upload and upload.filename
+        else request.form.get("document", "").encode()
+    )
     try:
-        current().court.register(actor, data, request.form.get("fingerprint", ""),
-                                 request.form.get("rpc_url") or None)
+        current().court.register(
+            actor, data, request.form.get("fingerprint", ""), request.form.get("rpc_url") or None
+        )
     except LianzhengError as exc:
         if not actor.may(Action.MANAGE_TRUST_ROOTS):
             return page("staff_denied.html", status=403, user=actor)

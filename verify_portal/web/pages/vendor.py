@@ -1,8 +1,7 @@
 """Third-party browser modules, served from the npm install (package-lock.json pins them).
 
-Only the files the portal's scripts import are served: @noble/hashes' SHA-256 (an audited, dependency-free
-implementation that can hash a stream, which WebCrypto cannot).
-"""
+Only the files the portal's scripts import are served: @noble/hashes' SHA-256 (an audited,
+dependency-free implementation that can hash a stream, which WebCrypto cannot)."""
 
 from __future__ import annotations
 
