@@ -14,12 +14,16 @@ from sqlalchemy.orm import Session
 from anchor.contract import AnchorContract
 from anchor.models import AnchorRecord
 from anchor.records import ON_CHAIN
-from ledger.audit import Report
+from ledger.audit import AuditReport
 from ledger.storage import LogStore
 
 
 def compare(
-    session: Session, store: LogStore, contract: AnchorContract, deploy_block: int, report: Report
+    session: Session,
+    store: LogStore,
+    contract: AnchorContract,
+    deploy_block: int,
+    report: AuditReport,
 ) -> None:
     """Add a finding for every anchor whose root the log does not have, and every record the chain
     lacks."""
@@ -46,7 +50,7 @@ def compare(
 
 
 def _compare_records(
-    session: Session, contract: AnchorContract, on_chain: dict[int, bytes], report: Report
+    session: Session, contract: AnchorContract, on_chain: dict[int, bytes], report: AuditReport
 ) -> None:
     query = select(AnchorRecord).where(
         AnchorRecord.chain_id == contract.chain.chain_id,

@@ -26,11 +26,11 @@ from ledger.events import Event
 from ledger.trust import ChainPin, TrustRoot, TrustRoots, VerifiedCheckpoint
 from ledger.verdict import EXIT_CODES, Status, Verdict, verdict_of
 
-FORMAT = "lianzheng-receipt/1"
+RECEIPT_FORMAT = "lianzheng-receipt/1"
 
 
 @dataclass(frozen=True)
-class Check:
+class ReceiptCheck:
     name: str
     status: Status
     detail: str
@@ -45,7 +45,7 @@ class Check:
 
 @dataclass
 class ReceiptReport:
-    checks: list[Check] = field(default_factory=list)
+    checks: list[ReceiptCheck] = field(default_factory=list)
     root: TrustRoot | None = None
     chain_required: bool = False
 
@@ -95,7 +95,7 @@ class _Checks:
         return self._add(name, Status.PASS, detail)
 
     def _add(self, name: str, status: Status, detail: str) -> bool:
-        self.report.checks.append(Check(name, status, detail))
+        self.report.checks.append(ReceiptCheck(name, status, detail))
         return status == Status.PASS
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from anchor.models import AnchorRecord, AnchorStatus, WorkerStatus
-from anchor.receipt import FORMAT as RECEIPT_FORMAT
+from anchor.receipt import RECEIPT_FORMAT
 from ledger.checkpoint import SignedHead
 from ledger.events import as_utc
 from ledger.merkle import InclusionProof

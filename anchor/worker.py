@@ -305,7 +305,7 @@ class AnchorWorker:
             self._check_history(session, size_c, root_c, log_size)
             last = session.execute(
                 select(AnchorRecord.sent_at)
-                .where(*self._mine())
+                .where(*self._of_this_target())
                 .order_by(AnchorRecord.size.desc())
                 .limit(1)
             ).scalar()
@@ -454,7 +454,7 @@ class AnchorWorker:
 
     # --- records -------------------------------------------------------------------
 
-    def _mine(self) -> tuple[ColumnElement[bool], ...]:
+    def _of_this_target(self) -> tuple[ColumnElement[bool], ...]:
         return (
             AnchorRecord.chain_id == self.chain.chain_id,
             AnchorRecord.contract == self.contract.address,
@@ -462,7 +462,9 @@ class AnchorWorker:
 
     def _records(self, session: Session) -> list[AnchorRecord]:
         return list(
-            session.scalars(select(AnchorRecord).where(*self._mine()).order_by(AnchorRecord.size))
+            session.scalars(
+                select(AnchorRecord).where(*self._of_this_target()).order_by(AnchorRecord.size)
+            )
         )
 
     def _load(self, record_id: int) -> AnchorRecord:

@@ -133,7 +133,7 @@ def main() -> None:
         )
         assert reports[-1].passed, reports[-1].to_json()
         forged = re_signed(package, Path(tmp) / "forged.zip")
-        refusals: list[verifier.Report] = []
+        refusals: list[verifier.PackageReport] = []
         refused_seconds = min(
             timed(lambda: refusals.append(verifier.verify(str(forged), roots))) for _ in range(3)
         )

@@ -13,7 +13,7 @@ from evidence import projection
 from evidence.blobstore import BlobStore
 from evidence.models import Device, EvidenceItem, Recipient
 from evidence.projection import ItemRow, Registry
-from ledger.audit import Report
+from ledger.audit import AuditReport
 from ledger.event_types import EVIDENCE_REGISTERED, GAP_ACKNOWLEDGED
 from ledger.events import Event
 from ledger.projection import REGISTRY, differences
@@ -36,7 +36,9 @@ class EvidenceProjection:
             self.gaps[event.payload["evidence_id"]] = event.payload["reason"]
 
 
-def check(session: Session, blobs: BlobStore, logged: EvidenceProjection, report: Report) -> None:
+def check(
+    session: Session, blobs: BlobStore, logged: EvidenceProjection, report: AuditReport
+) -> None:
     """Add a finding per evidence, device or recipient row the log does not bear out, per missing or
     changed blob, and per unacknowledged break in a device's segments."""
     continuity = projection.continuity(logged.items.values())
@@ -48,7 +50,10 @@ def check(session: Session, blobs: BlobStore, logged: EvidenceProjection, report
 
 
 def _items(
-    session: Session, logged: EvidenceProjection, continuity: dict[str, str | None], report: Report
+    session: Session,
+    logged: EvidenceProjection,
+    continuity: dict[str, str | None],
+    report: AuditReport,
 ) -> None:
     stored = {item.id: item for item in session.scalars(select(EvidenceItem))}
     for evidence_id, item in stored.items():
@@ -80,7 +85,7 @@ def _items(
         )
 
 
-def _devices(session: Session, registry: Registry, report: Report) -> None:
+def _devices(session: Session, registry: Registry, report: AuditReport) -> None:
     stored = {device.serial: device for device in session.scalars(select(Device))}
     for serial, device in stored.items():
         row = registry.devices.get(serial)
@@ -95,7 +100,7 @@ def _devices(session: Session, registry: Registry, report: Report) -> None:
         report.add(f"devices {serial}", "the row is missing: the log registers the device")
 
 
-def _recipients(session: Session, registry: Registry, report: Report) -> None:
+def _recipients(session: Session, registry: Registry, report: AuditReport) -> None:
     stored = set(session.scalars(select(Recipient.id)))
     for code in sorted(stored - registry.recipients):
         report.add(f"recipients {code}", "the row has no registration in the log: it was inserted")
@@ -103,7 +108,7 @@ def _recipients(session: Session, registry: Registry, report: Report) -> None:
         report.add(f"recipients {code}", "the row is missing: the log registers the body")
 
 
-def _blobs(blobs: BlobStore, logged: EvidenceProjection, report: Report) -> None:
+def _blobs(blobs: BlobStore, logged: EvidenceProjection, report: AuditReport) -> None:
     seen: set[str] = set()
     for row in sorted(logged.items.values(), key=lambda r: r.leaf_index):
         for sha256, what in ((row.sha256, "blob"), (row.poster_sha256, "poster frame")):
@@ -121,7 +126,7 @@ def _blobs(blobs: BlobStore, logged: EvidenceProjection, report: Report) -> None
 
 
 def _segments(
-    logged: EvidenceProjection, continuity: dict[str, str | None], report: Report
+    logged: EvidenceProjection, continuity: dict[str, str | None], report: AuditReport
 ) -> None:
     for evidence_id, problem in continuity.items():
         if problem is None:

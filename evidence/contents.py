@@ -12,7 +12,7 @@ from typing import Any
 
 from ledger.events import Event
 
-FORMAT = "lianzheng-package/1"
+PACKAGE_FORMAT = "lianzheng-package/1"
 EXTENSIONS = {
     "video/mp4": "mp4",
     "video/quicktime": "mov",

@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence import report_pdf
 from evidence.bagit import BagWriter
-from evidence.contents import EXTENSIONS, FORMAT, PackageContents
+from evidence.contents import EXTENSIONS, PACKAGE_FORMAT, PackageContents
 from ledger import trust
 from ledger.events import format_time
 
@@ -92,7 +92,7 @@ def write(
             "Source-Organization": "Lianzheng evidence ledger",
             "External-Identifier": contents.case_no,
             "Bagging-Date": contents.exported_at[:10],
-            "Lianzheng-Format": FORMAT,
+            "Lianzheng-Format": PACKAGE_FORMAT,
             "Lianzheng-Log-Origin": contents.log_key["origin"],
             "Lianzheng-Checkpoint-Size": str(contents.size),
             "Lianzheng-Trust-Root": trust.fingerprint(contents.trust_root),

@@ -134,7 +134,8 @@ def render(contents: PackageContents) -> bytes:
 
 
 def render_verification(report: Any) -> bytes:
-    """The verifier's report (evidence.verify.Report) as PDF: the verdict, then every check."""
+    """The verifier's report (evidence.verify.PackageReport) as PDF: the verdict, then every
+    check."""
     out = io.BytesIO()
     styles = _styles()
     label = {

@@ -225,7 +225,7 @@ class EvidenceService:
             written["event"]["time"]
         )  # the event's own time, to the microsecond
         tx.session.add(item)
-        return {**written, "evidence": view(item)}
+        return {**written, "evidence": item_json(item)}
 
     def _poster(self, sha256: str, facts: dict[str, Any]) -> str | None:
         with self.blobs.scratch() as folder, self.blobs.local_file(sha256) as source:
@@ -458,7 +458,7 @@ def media_facts(item: EvidenceItem) -> dict[str, Any]:
     return facts
 
 
-def view(item: EvidenceItem) -> dict[str, Any]:
+def item_json(item: EvidenceItem) -> dict[str, Any]:
     """An item as the API shows it to those who may see it."""
     return {
         "evidence_id": item.id,

@@ -33,7 +33,7 @@ from typing import IO, Any
 import rfc8785
 
 from evidence.bagit import BAGIT_TXT, DEFAULT_LIMITS, ArchiveLimits, Bag, HostilePackage, open_bag
-from evidence.contents import EXTENSIONS, FORMAT, custody_of
+from evidence.contents import EXTENSIONS, PACKAGE_FORMAT, custody_of
 from ledger import lifecycle, merkle, trust
 from ledger.errors import CheckIncomplete, LianzhengError, VerificationError
 from ledger.event_types import EVIDENCE_REGISTERED
@@ -82,7 +82,7 @@ class _NotRun(Exception):
 
 
 @dataclass
-class Check:
+class PackageCheck:
     name: str
     label: str
     leg: str
@@ -100,17 +100,17 @@ class Check:
 
 
 @dataclass
-class Report:
+class PackageReport:
     """Every check, the root they were made against, and the verdict they add up to."""
 
-    checks: list[Check] = field(default_factory=list)
+    checks: list[PackageCheck] = field(default_factory=list)
     root: dict[str, str] | None = None  # agency, fingerprint, log_origin of the matched root
     case_no: str | None = None
     anchored: dict[str, Any] | None = None
     chain_required: bool = False
     coverage: dict[str, list[str]] = field(default_factory=dict)
 
-    def check(self, name: str) -> Check:
+    def check(self, name: str) -> PackageCheck:
         return next(c for c in self.checks if c.name == name)
 
     @property
@@ -209,10 +209,10 @@ class Report:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Report:
+    def from_json(cls, data: dict[str, Any]) -> PackageReport:
         """A report as `to_json` wrote it (the court page reads its verifier process's report)."""
         checks = [
-            Check(c["check"], c["label"], c["leg"], Status(c["status"]), c["detail"])
+            PackageCheck(c["check"], c["label"], c["leg"], Status(c["status"]), c["detail"])
             for c in data["checks"]
         ]
         return cls(
@@ -232,13 +232,13 @@ def verify(
     *,
     require_chain: bool = False,
     limits: ArchiveLimits = DEFAULT_LIMITS,
-) -> Report:
+) -> PackageReport:
     """Verify the zipped package at `path` (or in a seekable file) against `roots`.
 
     `chain_check` consults the chain; without it the anchor is "not checked". With
     `require_chain` (or a root that requires it) an unchecked anchor makes the verdict INCOMPLETE.
     """
-    report = Report(chain_required=require_chain)
+    report = PackageReport(chain_required=require_chain)
     bag: list[Bag] = []
     _run(report, "archive", lambda: _archive(path, limits, bag))
     if not bag:
@@ -254,12 +254,12 @@ def verify(
     return report
 
 
-def _record(report: Report, name: str, status: Status, detail: str) -> None:
+def _record(report: PackageReport, name: str, status: Status, detail: str) -> None:
     label, leg = _LABELS[name]
-    report.checks.append(Check(name, label, leg, status, detail))
+    report.checks.append(PackageCheck(name, label, leg, status, detail))
 
 
-def _run(report: Report, name: str, work: Callable[[], str]) -> None:
+def _run(report: PackageReport, name: str, work: Callable[[], str]) -> None:
     try:
         detail = work()
     except _NotRun as exc:
@@ -280,7 +280,7 @@ def _archive(path: str | IO[bytes], limits: ArchiveLimits, out: list[Bag]) -> st
     return f"{len(bag.entries)} files in {bag.base}/, no unsafe paths, links, duplicates or bombs"
 
 
-def _anchor_check(report: Report, package: _Package, chain_check: ChainCheck | None) -> None:
+def _anchor_check(report: PackageReport, package: _Package, chain_check: ChainCheck | None) -> None:
     def work() -> str:
         claim, pin = package.anchor_claim()
         report.anchored = {
@@ -303,7 +303,7 @@ def _anchor_check(report: Report, package: _Package, chain_check: ChainCheck | N
 class _Package:
     """The checks, in the order a court would run them by hand; each returns what it established."""
 
-    def __init__(self, bag: Bag, roots: TrustRoots, report: Report) -> None:
+    def __init__(self, bag: Bag, roots: TrustRoots, report: PackageReport) -> None:
         self.bag, self.roots, self.report = bag, roots, report
         self.case_no: str | None = None
         self.info: dict[str, str] = {}
@@ -341,10 +341,9 @@ class _Package:
         lines = self.bag.read("bag-info.txt").decode().splitlines()
         self.info = dict(line.split(": ", 1) for line in lines if line)
         self.case_no = self.info.get("External-Identifier")
-        if self.info.get("Lianzheng-Format") != FORMAT:
-            raise VerificationError(
-                f"bag-info.txt names format {self.info.get('Lianzheng-Format')!r}, not {FORMAT}"
-            )
+        named = self.info.get("Lianzheng-Format")
+        if named != PACKAGE_FORMAT:
+            raise VerificationError(f"bag-info.txt names format {named!r}, not {PACKAGE_FORMAT}")
         payload = [p for p in self.bag.entries if p.startswith("data/")]
         octets = sum(self.bag.entries[p].file_size for p in payload)
         if self.info.get("Payload-Oxum") != f"{octets}.{len(payload)}":
@@ -612,7 +611,7 @@ def _signed_at(info: dict[str, str]) -> datetime:
     return moment
 
 
-def report_html(report: Report) -> str:
+def report_html(report: PackageReport) -> str:
     """The verification report as a page, Chinese and English."""
     e = html.escape
     rows = "".join(
@@ -632,7 +631,7 @@ def report_html(report: Report) -> str:
         f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>证据包核验报告 '
         f"Package verification report</title><style>{style}</style></head><body><h1>证据包核验"
         f"报告 Package verification report</h1><p><strong>{e(report.headline())}</strong></p>"
-        f"<p>{e(report.statement())}</p><table><tr><th>核验项 Check</th><th>结果 Result</th>"
+        f"<p>{e(report.statement())}</p><table><tr><th>核验项 PackageCheck</th><th>结果 Result</th>"
         f"<th>详情 Detail</th></tr>{rows}</table><h2>仅由机关签名覆盖的文件 Files only the "
         f"agency's signature covers</h2><ul>{covered or '<li>—</li>'}</ul></body></html>\n"
     )
@@ -652,7 +651,7 @@ __all__ = [
     "CHECKS",
     "ChainCheck",
     "HostilePackage",
-    "Report",
+    "PackageReport",
     "Status",
     "Verdict",
     "report_html",

@@ -44,7 +44,7 @@ class Finding:
 
 
 @dataclass
-class Report:
+class AuditReport:
     size: int = 0
     leaves: int = 0
     nodes: int = 0
@@ -105,7 +105,7 @@ def run(
     root: TrustRoot,
     progress: Callable[[int, int], None] | None = None,
     observers: Sequence[Observer] = (),
-) -> Report:
+) -> AuditReport:
     """Audit the whole log in `session`'s database; checkpoints must be signed as `root` says.
 
     Each observer sees every event in log order (the projections the derived tables are checked
@@ -124,7 +124,7 @@ class _Audit:
         observers: Sequence[Observer],
     ) -> None:
         self.session, self.root, self.progress, self.observers = session, root, progress, observers
-        self.report = Report(size=size)
+        self.report = AuditReport(size=size)
         self.truth = CompactRange()  # from the leaf bytes
         self.stored = CompactRange()  # from the stored nodes
         self.nodes = _PeekableStream(self._stored_nodes())
@@ -132,7 +132,7 @@ class _Audit:
         self.chains: dict[str, tuple[int, bytes]] = {}  # case -> (next seq, last leaf hash)
         self.bad_roots: list[int] = []
 
-    def run(self) -> Report:
+    def run(self) -> AuditReport:
         self._check_checkpoints_at(0)
         leaves = select(Leaf).order_by(Leaf.leaf_index).execution_options(yield_per=BATCH)
         for row in self.session.execute(leaves).scalars():
@@ -165,7 +165,7 @@ class _Audit:
         self._grow(index, digest)
 
     def _missing_leaf(self, index: int) -> bool:
-        """Report a deleted leaf; go on with its stored tree node if there is one."""
+        """AuditReport a deleted leaf; go on with its stored tree node if there is one."""
         self.report.add(f"leaf {index}", "is missing from the log (deleted)")
         node = self.nodes.peek()
         if node is None or node[0] != NodeId(0, index):
@@ -290,7 +290,7 @@ class _Audit:
         elif signed.root != root:
             self.bad_roots.append(cp.size)
 
-    def _finish(self, stopped_at: int | None = None) -> Report:
+    def _finish(self, stopped_at: int | None = None) -> AuditReport:
         for cp in self.checkpoints.rest():
             self.report.checkpoints += 1
             beyond = cp.size > self.report.size

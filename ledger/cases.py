@@ -307,8 +307,8 @@ class CaseService:
 
     def checked_case(self, session: Session, actor: Actor, case_no: str) -> tuple[Case, CaseRow]:
         """The case's row and what its log says, for deciding; refused when they disagree, since
-        then
-        either the row was altered or the log was: nothing is written until an audit says which."""
+        then either the row was altered or the log was: nothing is written until an audit says
+        which."""
         case = self.visible_case(session, actor, case_no)
         logged = self.logged_case(session, case_no)
         found = [] if logged is None else projection.differences(logged, row_values(case))

@@ -41,7 +41,7 @@ def raw_public_key(public_key: Ed25519PublicKey) -> bytes:
     return public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
-def key_id(name: str, public_key: Ed25519PublicKey) -> bytes:
+def note_key_id(name: str, public_key: Ed25519PublicKey) -> bytes:
     """The 4-byte signed-note key id of `public_key` under `name`."""
     return hashlib.sha256(
         name.encode() + b"\n" + ED25519_ALGORITHM + raw_public_key(public_key)
@@ -55,13 +55,13 @@ class CheckpointSigner:
         self.origin = origin
         self.private_key = private_key
         self.public_key = private_key.public_key()
-        self.key_id = key_id(origin, self.public_key)
+        self.note_key_id = note_key_id(origin, self.public_key)
 
     def sign(self, size: int, root: bytes) -> str:
         """The signed note of the tree head `(size, root)`."""
         body = Checkpoint(self.origin, size, root).body()
         signature = self.private_key.sign(body.encode())
-        blob = base64.b64encode(self.key_id + signature).decode()
+        blob = base64.b64encode(self.note_key_id + signature).decode()
         return f"{body}\n{_EM_DASH} {self.origin} {blob}\n"
 
 
@@ -107,7 +107,7 @@ def verify_note(note: str, origin: str, public_key: Ed25519PublicKey) -> Checkpo
         raise VerificationError(
             f"checkpoint is from log {checkpoint.origin!r}, expected {origin!r}"
         )
-    wanted = key_id(origin, public_key)
+    wanted = note_key_id(origin, public_key)
     ours = [blob[4:] for name, blob in signatures if name == origin and blob[:4] == wanted]
     if not ours:
         raise VerificationError(f"checkpoint has no signature by key {wanted.hex()} of {origin!r}")

@@ -34,7 +34,7 @@ class Cosigner:
     public_key: bytes
 
     @property
-    def key_id(self) -> bytes:
+    def note_key_id(self) -> bytes:
         return cosigner_key_id(self.name, self.public_key)
 
 
@@ -70,7 +70,7 @@ def verified_cosigners(
         lines = [
             blob
             for name, blob in signatures
-            if name == cosigner.name and blob[:4] == cosigner.key_id
+            if name == cosigner.name and blob[:4] == cosigner.note_key_id
         ]
         if lines:
             _check_line(body, cosigner, lines[0])
@@ -95,5 +95,5 @@ def _check_line(body: str, cosigner: Cosigner, blob: bytes) -> None:
     except InvalidSignature:
         raise VerificationError(
             f"the cosignature of witness {cosigner.name} "
-            f"(key {cosigner.key_id.hex()}) does not verify"
+            f"(key {cosigner.note_key_id.hex()}) does not verify"
         ) from None

@@ -8,20 +8,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import parties
-from ledger.audit import Report
+from ledger.audit import AuditReport
 from ledger.models import Case, Party, PartyCase
 from ledger.parties import PartySecrets
 from ledger.projection import LogProjection, differences
 
 
-def compare(session: Session, logged: LogProjection, secrets: PartySecrets, report: Report) -> None:
+def compare(
+    session: Session, logged: LogProjection, secrets: PartySecrets, report: AuditReport
+) -> None:
     """Add a finding for every derived row of the ledger that the log does not bear out."""
     _cases(session, logged, report)
     _parties(session, logged, secrets, report)
     _party_cases(session, logged, report)
 
 
-def _cases(session: Session, logged: LogProjection, report: Report) -> None:
+def _cases(session: Session, logged: LogProjection, report: AuditReport) -> None:
     stored = {case.case_no: case for case in session.scalars(select(Case))}
     for case_no, case in stored.items():
         row = logged.cases.get(case_no)
@@ -39,7 +41,7 @@ def _cases(session: Session, logged: LogProjection, report: Report) -> None:
 
 
 def _parties(
-    session: Session, logged: LogProjection, secrets: PartySecrets, report: Report
+    session: Session, logged: LogProjection, secrets: PartySecrets, report: AuditReport
 ) -> None:
     stored = {row.case_no: row for row in session.scalars(select(Party))}
     for case_no, party in logged.parties.items():
@@ -68,7 +70,7 @@ def _opens_to(row: Party, commitment: str, secrets: PartySecrets) -> bool:
     return parties.commitment(salt, data) == commitment
 
 
-def _party_cases(session: Session, logged: LogProjection, report: Report) -> None:
+def _party_cases(session: Session, logged: LogProjection, report: AuditReport) -> None:
     stored = {(row.party_key, row.case_no) for row in session.scalars(select(PartyCase))}
     for key, case_no in sorted(logged.party_cases - stored):
         report.add(

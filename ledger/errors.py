@@ -3,7 +3,7 @@
 Every error a user can cause or see derives from `LianzhengError`. Each class
 carries a stable `code`: it becomes the problem `type` in the JSON API and
 the CLI's message prefix. The mapping to HTTP statuses lives in one place,
-`verify_portal/problems.py`; the domain code never speaks HTTP.
+`verify_portal/web/problems.py`; the domain code never speaks HTTP.
 """
 
 from __future__ import annotations

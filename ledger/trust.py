@@ -33,7 +33,7 @@ from ledger.cosignature import Cosigner, cosigner_key_id, verified_cosigners
 from ledger.errors import InvalidInput, VerificationError
 from ledger.events import format_time
 
-FORMAT = "lianzheng-trust/1"
+TRUST_ROOT_FORMAT = "lianzheng-trust/1"
 MAX_ROOT_BYTES = 256 << 10
 MAX_KEYS = 256
 MAX_WITNESSES = 64
@@ -424,8 +424,8 @@ class _Parser:
         unknown, missing = sorted(set(doc) - _MEMBERS), sorted(_REQUIRED - set(doc))
         if unknown or missing:
             raise self.fail(f"unknown members {unknown}, missing members {missing}")
-        if doc["format"] != FORMAT:
-            raise self.fail(f"format is {doc['format']!r}, not {FORMAT!r}")
+        if doc["format"] != TRUST_ROOT_FORMAT:
+            raise self.fail(f"format is {doc['format']!r}, not {TRUST_ROOT_FORMAT!r}")
         origin = self.text(doc["log_origin"], "log_origin", _KEY_NAME)
         witnesses = self.witnesses(doc["witnesses"])
         quorum = self.integer(doc["witness_quorum"], "witness_quorum", len(witnesses))
@@ -498,7 +498,7 @@ class _Parser:
         if entry["algorithm"] != "ed25519":
             raise self.fail(f"{name}: algorithm {entry['algorithm']!r} is not supported")
 
-    def key_id(self, given: Any, computed: str, name: str) -> str:
+    def recomputed_key_id(self, given: Any, computed: str, name: str) -> str:
         if given != computed:
             raise self.fail(f"{name}: key_id {given!r} is not the key's, which is {computed}")
         return computed
@@ -517,7 +517,7 @@ class _Parser:
             end = entry.get("valid_until_size")
             if end is not None and self.integer(end, f"{name}.valid_until_size") <= start:
                 raise self.fail(f"{name}: valid_until_size must exceed valid_from_size")
-            key_id = self.key_id(entry["key_id"], checkpoint_key_id(origin, raw), name)
+            key_id = self.recomputed_key_id(entry["key_id"], checkpoint_key_id(origin, raw), name)
             keys.append(CheckpointKey(raw, key_id, start, end))
         return tuple(keys)
 
@@ -536,7 +536,7 @@ class _Parser:
             until = None if end is None else self.moment(end, f"{name}.valid_until")
             if until is not None and until <= start:
                 raise self.fail(f"{name}: valid_until must be after valid_from")
-            key_id = self.key_id(entry["key_id"], package_key_id(raw), name)
+            key_id = self.recomputed_key_id(entry["key_id"], package_key_id(raw), name)
             keys.append(PackageKey(raw, key_id, start, until))
         return tuple(keys)
 
@@ -562,7 +562,9 @@ class _Parser:
             label = f"witnesses[{i}]"
             name = self.text(entry["name"], f"{label}.name", _KEY_NAME)
             raw = self.public_key(entry["public_key"], f"{label}.public_key")
-            key_id = self.key_id(entry["key_id"], cosigner_key_id(name, raw).hex(), label)
+            key_id = self.recomputed_key_id(
+                entry["key_id"], cosigner_key_id(name, raw).hex(), label
+            )
             url = entry.get("url")
             found.append(
                 Witness(name, raw, key_id, None if url is None else self.text(url, f"{label}.url"))
@@ -599,7 +601,7 @@ def document_of(
 ) -> dict[str, Any]:
     """A root document from its parts, members in the order DESIGN.md lists them."""
     return {
-        "format": FORMAT,
+        "format": TRUST_ROOT_FORMAT,
         "agency": agency,
         "log_origin": log_origin,
         "checkpoint_keys": checkpoint_keys,

@@ -1,6 +1,6 @@
 """The scan every test deployment's leaves go through (tests/support/privacy.py) finds personal data
-and
-nothing else: the issue's free-text share recipient is caught; hashes and case numbers are not."""
+and nothing else: the issue's free-text share recipient is caught; hashes and case numbers are
+not."""
 
 import hashlib
 import json

@@ -7,7 +7,7 @@ from anchor.account import development_account
 from anchor.contract import AnchorContract, deploy
 from anchor.models import AnchorRecord
 from anchor.worker import Target
-from ledger.audit import Report
+from ledger.audit import AuditReport
 from tests.anchor.support import append, worker
 from verify_portal.app.services import build, migrate
 
@@ -26,7 +26,7 @@ def _fresh_contract(target):
 
 
 def _compare(services, target):
-    report = Report()
+    report = AuditReport()
     with services.sessions() as session:
         audit.compare(session, services.store, target.contract, target.deploy_block, report)
     return report

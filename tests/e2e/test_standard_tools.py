@@ -1,7 +1,6 @@
 """The README's procedure for courts with standard tools alone, run as written against a real
-package and
-against forgeries: a package re-signed by another key, a rewritten event, a root that is not the one
-on paper."""
+package and against forgeries: a package re-signed by another key, a rewritten event, a root that
+is not the one on paper."""
 
 import json
 import re

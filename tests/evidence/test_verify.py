@@ -84,7 +84,7 @@ def test_a_package_forged_from_nothing_with_a_strangers_keys_is_not_verified(age
     assert report.verdict == Verdict.NOT_VERIFIED and report.exit_code == 1
     assert {"signature", "checkpoint"} <= set(_failed(report))
     detail = report.check("checkpoint").detail
-    assert forger.signer.key_id.hex() in detail and "does not list" in detail
+    assert forger.signer.note_key_id.hex() in detail and "does not list" in detail
     assert agency.root().fingerprint in detail
     assert (
         trust.package_key_id(forger.package_key.public_key().public_bytes_raw())
@@ -296,7 +296,7 @@ def test_nothing_is_written_while_verifying_a_hostile_package(agency, tmp_path):
 
 def test_the_report_round_trips_through_json(agency, genuine):
     report = _verify(genuine, agency.root())
-    again = verifier.Report.from_json(json.loads(json.dumps(report.to_json())))
+    again = verifier.PackageReport.from_json(json.loads(json.dumps(report.to_json())))
     assert again.to_json() == report.to_json()
 
 

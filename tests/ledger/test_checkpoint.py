@@ -23,14 +23,14 @@ def test_a_note_has_the_checkpoint_body_a_blank_line_and_one_signature_line(sign
     assert lines[:4] == [ORIGIN, "42", base64.b64encode(ROOT).decode(), ""]
     assert lines[4].startswith(f"\u2014 {ORIGIN} ") and lines[5] == ""
     blob = base64.b64decode(lines[4].split(" ")[2])
-    assert blob[:4] == signer.key_id and len(blob) == 4 + 64
+    assert blob[:4] == signer.note_key_id and len(blob) == 4 + 64
 
 
 def test_the_key_id_follows_the_signed_note_spec(signer):
     expected = hashlib.sha256(
         ORIGIN.encode() + b"\n\x01" + raw_public_key(signer.public_key)
     ).digest()[:4]
-    assert signer.key_id == expected
+    assert signer.note_key_id == expected
 
 
 def test_a_signed_checkpoint_verifies(signer):

@@ -79,7 +79,7 @@ def test_a_checkpoint_signed_by_a_stranger_names_the_unknown_key_and_the_root():
     root = deployment.root()
     with pytest.raises(VerificationError) as refused:
         trust.verify_checkpoint(root, stranger.sign(5, ROOT_HASH))
-    assert f"checkpoint signed by key {stranger.key_id.hex()}" in refused.value.message
+    assert f"checkpoint signed by key {stranger.note_key_id.hex()}" in refused.value.message
     assert "does not list" in refused.value.message and root.fingerprint in refused.value.message
 
 

@@ -135,7 +135,7 @@ def build(
         checkpoint=note,
         log_key={
             "origin": deployment.origin,
-            "key_id": deployment.signer.key_id.hex(),
+            "key_id": deployment.signer.note_key_id.hex(),
             "algorithm": "ed25519",
             "public_key": deployment.checkpoint_key.public_key().public_bytes_raw().hex(),
         },

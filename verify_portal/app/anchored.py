@@ -16,7 +16,7 @@ from anchor.contract import AnchorContract
 from anchor.errors import ChainError, NotAnchoredYet
 from anchor.worker import AnchorWorker, Target
 from evidence.models import EvidenceItem
-from ledger.audit import Report
+from ledger.audit import AuditReport
 from ledger.errors import NotFound
 from ledger.events import as_utc, format_time
 from verify_portal.app.anchoring import identity, local_chain, policy
@@ -27,7 +27,7 @@ if (
     from verify_portal.app.services import Services
 
 
-def audit_chain(services: Services, report: Report) -> None:
+def audit_chain(services: Services, report: AuditReport) -> None:
     """Compare the anchored roots with the log (`lianzheng audit`); an unreachable chain is a
     finding.
 

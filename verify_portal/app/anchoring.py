@@ -176,9 +176,8 @@ def serving_chain(settings: Settings) -> Iterator[None]:
 
 class _WorkerSupervisor(threading.Thread):
     """Keeps one anchor worker process running until stopped. This thread alone starts, waits for
-    and
-    stops the process: the worker is tied to it (`tied`), so the thread outlives the worker, and the
-    worker's only SIGTERM on a stop is ours."""
+    and stops the process: the worker is tied to it (`tied`), so the thread outlives the worker,
+    and the worker's only SIGTERM on a stop is ours."""
 
     RESTART_DELAY = 5.0
     STOP_TIMEOUT = 30.0

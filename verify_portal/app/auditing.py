@@ -18,7 +18,7 @@ from sqlalchemy import select
 from evidence import audit as evidence_audit
 from ledger import audit as ledger_audit
 from ledger import derived
-from ledger.audit import Report
+from ledger.audit import AuditReport
 from ledger.errors import LianzhengError
 from ledger.projection import LogProjection
 from ledger.users import Action, Actor
@@ -42,7 +42,9 @@ class AuditRunning(LianzhengError):
     code = "audit-running"
 
 
-def run_audit(services: Services, progress: Callable[[int, int], None] | None = None) -> Report:
+def run_audit(
+    services: Services, progress: Callable[[int, int], None] | None = None
+) -> AuditReport:
     """Audit everything once; the report names each leaf, node, checkpoint, row and blob that
     differs."""
     logged, evidence, statements = (
@@ -69,7 +71,7 @@ def audit_and_record(
     started_by: str = "cli",
     progress: Callable[[int, int], None] | None = None,
     run_id: int | None = None,
-) -> Report:
+) -> AuditReport:
     """Run the audit and record it: running while it runs, then its outcome."""
     run_id = _start(services, started_by) if run_id is None else run_id
     try:
@@ -127,7 +129,7 @@ def _start(services: Services, started_by: str) -> int:
         return run.id
 
 
-def _finish(services: Services, run_id: int, report: Report | None) -> None:
+def _finish(services: Services, run_id: int, report: AuditReport | None) -> None:
     with services.sessions.begin() as session:
         run = session.get_one(AuditRun, run_id)
         run.finished_at = datetime.now(UTC)

@@ -53,7 +53,7 @@ from verify_portal.app.settings import (
     Settings,
 )
 
-FORMAT = "lianzheng-backup-v1"
+BACKUP_FORMAT = "lianzheng-backup-v1"
 MANIFEST = "manifest.json"
 CHUNK = 1 << 20
 Progress = Callable[[int], None]  # bytes of blobs copied since the last call
@@ -132,7 +132,7 @@ def create(services: Services, target: Path, progress: Progress = lambda n: None
     for key in key_files(settings):
         files.copy(key.path, f"keys/{key.name}")
     manifest = {
-        "format": FORMAT,
+        "format": BACKUP_FORMAT,
         "created_at": datetime.now(UTC).isoformat(),
         "revisions": revisions,
         "log": log,
@@ -289,8 +289,8 @@ def read_manifest(source: Path, progress: Progress = lambda n: None) -> dict[str
         manifest = json.loads((source / MANIFEST).read_text())
     except (OSError, ValueError) as exc:
         raise BackupRefused(f"{source} holds no readable {MANIFEST}: {exc}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BackupRefused(f"{source / MANIFEST} is not a {FORMAT} manifest")
+    if not isinstance(manifest, dict) or manifest.get("format") != BACKUP_FORMAT:
+        raise BackupRefused(f"{source / MANIFEST} is not a {BACKUP_FORMAT} manifest")
     listed = manifest["files"]
     present = {str(p.relative_to(source)) for p in source.rglob("*") if p.is_file()} - {MANIFEST}
     if present - set(listed):

@@ -3,7 +3,7 @@
 A code has 50 bits of entropy (10 symbols of a 32-letter alphabet without
 look-alikes); only its HMAC is stored. A wrong code and an unknown case get
 the same answer, so an answer never tells whether a case exists. Failed
-attempts are limited per client (verify_portal/limits.py), never per case:
+attempts are limited per client (verify_portal/web/limits.py), never per case:
 nobody can lock a citizen out of their own case.
 """
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence import verify as verifier
-from evidence.verify import Report
+from evidence.verify import PackageReport
 from ledger import jsontext
 from ledger.errors import InvalidInput, LianzhengError, NotFound, VerificationError
 from ledger.trust import TrustRoot, TrustRoots
@@ -100,7 +100,7 @@ class CourtRoots:
     # --- verifying
     # ----------------------------------------------------------------------------------
 
-    def verify(self, upload: IO[bytes]) -> Report:
+    def verify(self, upload: IO[bytes]) -> PackageReport:
         """Verify an uploaded package in a child process against the own and registered roots."""
         with tempfile.TemporaryDirectory(prefix="court-", dir=self._scratch()) as folder:
             work = Path(folder)
@@ -121,7 +121,7 @@ class CourtRoots:
         scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
         return scratch
 
-    def _run(self, work: Path, package: Path) -> Report:
+    def _run(self, work: Path, package: Path) -> PackageReport:
         command = [
             sys.executable,
             "-m",
@@ -158,7 +158,9 @@ class CourtRoots:
             )
         if report.stat().st_size > MAX_REPORT_BYTES:
             raise VerificationRefused("the verification report is too large")
-        return Report.from_json(jsontext.loads(report.read_bytes(), "the verification report"))
+        return PackageReport.from_json(
+            jsontext.loads(report.read_bytes(), "the verification report")
+        )
 
     def _rpc_urls(self) -> list[str]:
         urls = [url for url in (anchoring.rpc_url(self.settings),) if url]

@@ -21,7 +21,7 @@ from evidence import package
 from evidence import verify as verifier
 from evidence.contents import EvidenceFile, PackageContents, custody_of
 from evidence.models import EvidenceItem
-from evidence.service import view
+from evidence.service import item_json
 from ledger import trust
 from ledger.errors import LianzhengError
 from ledger.events import Event, utc_now
@@ -145,7 +145,9 @@ def _gather(
         trust_root=services.trust.latest().document,
         anchor=records.to_json(record, with_chain=True),
         custody=custody_of((i, Event.decode(d)) for i, d in events),
-        evidence=[EvidenceFile(view(item), partial(blobs.open, item.sha256)) for item in included],
+        evidence=[
+            EvidenceFile(item_json(item), partial(blobs.open, item.sha256)) for item in included
+        ],
         exported_at=utc_now(),
         exported_by=f"{actor.username} ({actor.role.value})",
     )

@@ -26,8 +26,8 @@ from ledger.parties import PartySecrets
 from ledger.storage import LogStore
 from verify_portal.app.citizens import CitizenAccess
 from verify_portal.app.court_roots import CourtRoots
+from verify_portal.app.logins import StaffLogins
 from verify_portal.app.settings import Settings
-from verify_portal.app.staff import StaffLogins
 from verify_portal.app.statements import Statements
 from verify_portal.app.trust import TrustService
 
@@ -44,7 +44,7 @@ class Services:
     trust: TrustService
     court: CourtRoots
     citizens: CitizenAccess
-    staff: StaffLogins
+    logins: StaffLogins
     statements: Statements
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from evidence.meta import UploadMeta
 from evidence.service import EvidenceService
 from evidence.sniff import IMAGE, media_type
-from ledger.audit import Report
+from ledger.audit import AuditReport
 from ledger.cases import CaseService
 from ledger.errors import IllegalTransition, InvalidInput
 from ledger.event_types import PARTY_ERASED, PARTY_STATEMENT
@@ -156,7 +156,7 @@ class Statements:
                 "statements are taken while the case is at the notice stage (事先告知)"
             )
 
-    def compare(self, session: Session, logged: StatementProjection, report: Report) -> None:
+    def compare(self, session: Session, logged: StatementProjection, report: AuditReport) -> None:
         """The audit of the `statements` table: one row per statement event of a case whose party
         data was not erased, each opening to the commitment its event holds."""
         stored = {(r.case_no, r.leaf_index): r for r in session.scalars(select(Statement))}

@@ -1,4 +1,4 @@
-"""`lianzheng backup` and `lianzheng restore` (verify_portal/backup.py)."""
+"""`lianzheng backup` and `lianzheng restore` (verify_portal/app/backup.py)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from evidence.service import view
+from evidence.service import item_json
 from verify_portal.app import erasure
 from verify_portal.cli.common import actor, as_user, json_arg, print_json, services
 
@@ -91,7 +91,8 @@ def evidence() -> None:
 def evidence_list(username: str, case_no: str) -> None:
     """The evidence of CASE_NO, with late and continuity flags."""
     wired = services()
-    print_json([view(item) for item in wired.evidence.of_case(actor(wired, username), case_no)])
+    items = wired.evidence.of_case(actor(wired, username), case_no)
+    print_json([item_json(item) for item in items])
 
 
 @evidence.command("derive")

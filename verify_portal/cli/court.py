@@ -151,7 +151,7 @@ def verify(
     sys.exit(report.exit_code)
 
 
-def _print_report(report: verifier.Report) -> None:
+def _print_report(report: verifier.PackageReport) -> None:
     marks = {
         Status.PASS: "PASS",
         Status.FAIL: "FAIL",
@@ -200,8 +200,8 @@ def verify_receipt(
         receipt as receipt_mod,
     )  # web3 and the chain client: a receipt's chain leg needs them
 
-    if not isinstance(data, dict) or data.get("format") != receipt_mod.FORMAT:
-        raise click.UsageError(f"{file} is not a {receipt_mod.FORMAT} receipt")
+    if not isinstance(data, dict) or data.get("format") != receipt_mod.RECEIPT_FORMAT:
+        raise click.UsageError(f"{file} is not a {receipt_mod.RECEIPT_FORMAT} receipt")
     roots = roots_for_verifying(trust_files)
     started = time.monotonic()
     report = receipt_mod.verify(data, roots, chains_of(rpc_urls), require_chain)

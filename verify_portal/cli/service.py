@@ -95,5 +95,5 @@ def user_add(username: str, role: str, district: str | None) -> None:
 @click.password_option(help="The portal password (asked twice when not given).")
 def user_password(username: str, password: str) -> None:
     """Set USERNAME's password for the portal's staff pages (at least 12 characters)."""
-    services().staff.set_password(username, password)
+    services().logins.set_password(username, password)
     click.echo(f"portal password set for {username}")

@@ -715,7 +715,8 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, dict]] = [
 def _common(
     method: str, path: str, access: str, parameters: list, body: dict | None
 ) -> dict[str, Any]:
-    """The refusals any operation of its kind can answer (verify_portal/problems.py maps them)."""
+    """The refusals any operation of its kind can answer (verify_portal/web/problems.py maps
+    them)."""
     common: dict[str, Any] = {}
     if parameters or body is not None:
         common["400"] = PROBLEM  # malformed parameter or body

@@ -264,7 +264,7 @@ def test_the_staff_page_and_the_citizen_page_show_a_red_banner_when_rows_disagre
     )
     citizen = client.get("/check/case").get_data(as_text=True)
     assert 'id="integrity-banner" class="banner fail"' in citizen
-    services.staff.set_password("supervisor-1", STAFF_PASSWORD)
+    services.logins.set_password("supervisor-1", STAFF_PASSWORD)
     sign_in(client)
     staff = client.get(f"/staff/cases/{case}").get_data(as_text=True)
     assert (
@@ -318,7 +318,7 @@ def test_a_supervisor_runs_the_audit_from_the_dashboard_and_its_findings_link_to
     client, services, tokens, world
 ):
     _execute(services, update(Case).where(Case.case_no == world["case"]).values(state="CLOSED"))
-    services.staff.set_password("supervisor-1", STAFF_PASSWORD)
+    services.logins.set_password("supervisor-1", STAFF_PASSWORD)
     sign_in(client)
     page = client.get("/staff").get_data(as_text=True)
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]

@@ -368,4 +368,4 @@ def test_verify_receipt_names_the_key_of_a_consistently_forged_receipt(exported,
         main, ["verify-receipt", str(path), "--trust", str(_root_file(exported, tmp_path))]
     )
     assert result.exit_code == 1 and "receipt NOT VERIFIED" in result.output
-    assert stranger.key_id.hex() in result.output and "does not list" in result.output
+    assert stranger.note_key_id.hex() in result.output and "does not list" in result.output

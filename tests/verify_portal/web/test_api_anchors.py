@@ -131,7 +131,7 @@ def test_a_receipt_forged_consistently_with_another_key_names_that_key(anchored,
     assert report.verdict == Verdict.NOT_VERIFIED
     [failed] = [c for c in report.checks if c.status == Status.FAIL]
     assert failed.name == "checkpoint is signed by a key of the trusted root"
-    assert stranger.key_id.hex() in failed.detail and "does not list" in failed.detail
+    assert stranger.note_key_id.hex() in failed.detail and "does not list" in failed.detail
 
 
 def test_a_leaf_not_yet_anchored_has_no_receipt_yet(anchored):

@@ -95,7 +95,7 @@ def test_a_package_forged_with_a_strangers_keys_is_not_verified_and_the_stranger
     assert _verdict(page) == "NOT VERIFIED"
     assert (
         _row(page, "checkpoint")[1] == "fail"
-        and forger.signer.key_id.hex() in _row(page, "checkpoint")[2]
+        and forger.signer.note_key_id.hex() in _row(page, "checkpoint")[2]
     )
     assert _row(page, "signature")[1] == "fail"
 

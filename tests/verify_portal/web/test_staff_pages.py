@@ -10,15 +10,15 @@ from click.testing import CliRunner
 
 from tests.support.api import STAFF_PASSWORD, csrf_token, open_case, sign_in
 from tests.support.trust import Deployment
-from verify_portal.app import staff as staff_logins
-from verify_portal.app.staff import IDLE
+from verify_portal.app import logins as staff_logins
+from verify_portal.app.logins import IDLE
 from verify_portal.cli import main
 
 
 @pytest.fixture
 def staff(services, tokens):
-    services.staff.set_password("supervisor-1", STAFF_PASSWORD)
-    services.staff.set_password("officer-1", STAFF_PASSWORD)
+    services.logins.set_password("supervisor-1", STAFF_PASSWORD)
+    services.logins.set_password("officer-1", STAFF_PASSWORD)
     return services
 
 
@@ -157,7 +157,7 @@ def test_an_officer_of_another_district_cannot_open_the_case(client, services, t
     case_no = open_case(client, tokens["officer"])  # district xuhui
     with services.sessions.begin() as session:
         add_user(session, "officer-pd", Role.OFFICER, district="pudong")
-    services.staff.set_password("officer-pd", STAFF_PASSWORD)
+    services.logins.set_password("officer-pd", STAFF_PASSWORD)
     sign_in(client, "officer-pd")
     assert client.get(f"/staff/cases/{case_no}").status_code == 404
 
@@ -262,7 +262,7 @@ def test_supervisors_see_each_items_custody_trail_on_the_case_page(
 def test_an_admin_registers_another_agencys_root_only_with_its_fingerprint(
     client, services, tokens
 ):
-    services.staff.set_password("admin-1", STAFF_PASSWORD)
+    services.logins.set_password("admin-1", STAFF_PASSWORD)
     other = Deployment(origin="other-city.example/cg-log", agency="另一城管局")
     document = json.dumps(other.document(), ensure_ascii=False)
     assert sign_in(client, "admin-1").status_code == 303

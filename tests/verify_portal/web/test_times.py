@@ -53,7 +53,9 @@ def test_a_capture_time_with_any_offset_reads_back_as_the_same_instant_everywher
         assert item["captured_at"] == INSTANT
     listed = d.client.get(f"/api/v1/cases/{case_no}/evidence", headers=d.headers()).json["evidence"]
     assert {i["captured_at"] for i in listed} == {INSTANT}
-    d.services.staff.set_password("supervisor-1", STAFF_PASSWORD)  # the staff page, in Beijing time
+    d.services.logins.set_password(
+        "supervisor-1", STAFF_PASSWORD
+    )  # the staff page, in Beijing time
     sign_in(d.client)
     staff_page = d.client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
     assert staff_page.count("2026-11-30 08:30:00（北京时间）") == 2

@@ -18,7 +18,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from evidence.errors import Truncated, TusVersionMismatch
 from evidence.meta import UploadMeta, parse_upload_metadata
-from evidence.service import view
+from evidence.service import item_json
 from evidence.uploads import CHECKSUM_ALGORITHMS
 from ledger.bounds import whole_number
 from ledger.errors import InvalidInput
@@ -176,7 +176,7 @@ def _reason() -> str:
 def show(evidence_id: str) -> Response:
     """The item's record; a `view` custody event is logged first."""
     item = current().evidence.read(current_actor(), evidence_id, "view", _reason())
-    return jsonify(view(item))
+    return jsonify(item_json(item))
 
 
 @bp.get("/evidence/<evidence_id>/content")
@@ -306,7 +306,7 @@ def lookup() -> Response:
 @access(AUTHENTICATED)
 def of_case(case_no: str) -> Response:
     items = current().evidence.of_case(current_actor(), case_no)
-    return jsonify(case_no=case_no, evidence=[view(i) for i in items])
+    return jsonify(case_no=case_no, evidence=[item_json(i) for i in items])
 
 
 # --- devices ---------------------------------------------------------------------------

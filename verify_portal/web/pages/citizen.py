@@ -53,7 +53,8 @@ def lookup() -> ResponseReturnValue:
     try:
         services.citizens.check(case_no, code)
     except LookupRefused:
-        refused()  # counts against this client (verify_portal/limits.py), never against the case
+        # counts against this client (verify_portal/web/limits.py), never against the case
+        refused()
         counters.add(services.sessions, counters.CODE_REFUSED)
         return page("check.html", status=200, error=t("no_match"), case_no=case_no)
     session.clear()

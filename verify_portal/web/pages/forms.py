@@ -60,7 +60,7 @@ def signed_in(view: Callable[..., ResponseReturnValue]) -> Callable[..., Respons
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         session_id = session.get("staff_session")
-        actor = current().staff.resume(session_id) if isinstance(session_id, str) else None
+        actor = current().logins.resume(session_id) if isinstance(session_id, str) else None
         if actor is None:
             session.pop("staff_session", None)
             return redirect(url_for("staff.login_form", lang=language()), code=303)

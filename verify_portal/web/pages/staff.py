@@ -24,14 +24,14 @@ from flask.typing import ResponseReturnValue
 
 from anchor.errors import NotAnchoredYet
 from evidence.meta import UploadMeta
-from evidence.service import view
+from evidence.service import item_json
 from ledger.errors import Forbidden, IllegalTransition, InvalidInput, LianzhengError
 from ledger.events import format_time
 from ledger.lifecycle import State
 from ledger.users import Action, Actor, Role
 from verify_portal.app import auditing, figures
 from verify_portal.app.integrity import case_disagreements
-from verify_portal.app.staff import SignInRefused
+from verify_portal.app.logins import SignInRefused
 from verify_portal.web.auth import PUBLIC, access
 from verify_portal.web.context import current
 from verify_portal.web.downloads import package_download
@@ -53,11 +53,11 @@ def login_form() -> ResponseReturnValue:
 def login() -> ResponseReturnValue:
     check_csrf()
     try:
-        _, session_id = current().staff.sign_in(
+        _, session_id = current().logins.sign_in(
             request.form.get("username", ""), request.form.get("password", "")
         )
     except SignInRefused:
-        # slows this client down (verify_portal/limits.py); the account stays open to its owner
+        # slows this client down (verify_portal/web/limits.py); the account stays open to its owner
         refused()
         return page("staff_login.html", status=401, error=t("sign_in_refused"))
     session.clear()  # a new session on sign-in: nothing carried over from before
@@ -71,7 +71,7 @@ def logout() -> ResponseReturnValue:
     check_csrf()
     session_id = session.get("staff_session")
     if isinstance(session_id, str):
-        current().staff.sign_out(session_id)  # a copy of the cookie opens nothing from now on
+        current().logins.sign_out(session_id)  # a copy of the cookie opens nothing from now on
     session.clear()
     return redirect(url_for("staff.login_form", lang=language()), code=303)
 
@@ -144,7 +144,7 @@ def case_view(actor: Actor, case_no: str) -> ResponseReturnValue:
         "staff_case.html",
         user=actor,
         case=case,
-        items=[view(i) for i in items],
+        items=[item_json(i) for i in items],
         custody=custody,
         may_export=actor.may(Action.EXPORT_PACKAGE),
         may_record=actor.may(Action.RECORD_STEP),

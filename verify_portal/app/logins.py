@@ -2,10 +2,9 @@
 
 Passwords are hashed with scrypt (RFC 7914; N=2^15, r=8, p=1, a 16-byte salt), compared in constant
 time. A wrong password and an unknown user get the same answer. Wrong passwords slow down the client
-that sends them (verify_portal/limits.py); no account is ever locked by someone else's guesses. A
-signed-in
-session is a random id in the cookie and a row here: signing out deletes the row, so a copied cookie
-opens nothing afterwards, and 30 idle minutes end it."""
+that sends them (verify_portal/web/limits.py); no account is ever locked by someone else's guesses.
+A signed-in session is a random id in the cookie and a row here: signing out deletes the row, so a
+copied cookie opens nothing afterwards, and 30 idle minutes end it."""
 
 from __future__ import annotations
 
