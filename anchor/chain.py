@@ -34,7 +34,7 @@ class Block:
 
 
 @dataclass(frozen=True)
-class Receipt:
+class TxReceipt:
     tx_hash: bytes
     succeeded: bool
     block_number: int
@@ -107,7 +107,7 @@ class Chain:
             tip = int(self.w3.eth.max_priority_fee)
         return Fees(max_fee=2 * base + tip, priority_fee=tip)
 
-    def receipt(self, tx_hash: bytes) -> Receipt | None:
+    def tx_receipt(self, tx_hash: bytes) -> TxReceipt | None:
         """The receipt of a mined transaction, or None while it is not in a block."""
         with rpc_errors(self.url):
             try:
@@ -116,7 +116,7 @@ class Chain:
                 return None
         if r is None or r.get("blockNumber") is None:
             return None
-        return Receipt(
+        return TxReceipt(
             bytes(r["transactionHash"]),
             r["status"] == 1,
             int(r["blockNumber"]),

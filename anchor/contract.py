@@ -158,17 +158,7 @@ class AnchorContract:
             logs = self._c.events.Anchored().get_logs(
                 from_block=from_block, to_block=to_block, argument_filters=filters
             )
-        return [
-            AnchoredEvent(
-                int(e["args"]["size"]),
-                bytes(e["args"]["root"]),
-                int(e["args"]["previousSize"]),
-                bytes(e["transactionHash"]),
-                int(e["blockNumber"]),
-                bytes(e["blockHash"]),
-            )
-            for e in logs
-        ]
+        return [_anchored(e) for e in logs]
 
     def all_anchored_events(self, from_block: int) -> list[AnchoredEvent]:
         """Every Anchored event since `from_block`, read in ranges that public nodes accept."""
@@ -184,7 +174,7 @@ class AnchorContract:
         them)."""
         return self._c.functions
 
-    def events_in_receipt(self, logs: list[Any]) -> list[AnchoredEvent]:
+    def events_in_tx_receipt(self, logs: list[Any]) -> list[AnchoredEvent]:
         """The Anchored events among a transaction receipt's logs."""
         found = []
         for log in logs:
@@ -194,16 +184,7 @@ class AnchorContract:
                 e = self._c.events.Anchored().process_log(log)
             except Exception:  # noqa: BLE001 - another event of the contract (AnchorerAdded, ...)
                 continue
-            found.append(
-                AnchoredEvent(
-                    int(e["args"]["size"]),
-                    bytes(e["args"]["root"]),
-                    int(e["args"]["previousSize"]),
-                    bytes(e["transactionHash"]),
-                    int(e["blockNumber"]),
-                    bytes(e["blockHash"]),
-                )
-            )
+            found.append(_anchored(e))
         return found
 
     def verify_inclusion(self, leaf_hash: bytes, index: int, size: int, proof: list[bytes]) -> None:
@@ -251,3 +232,16 @@ def deploy(chain: Chain, account: LocalAccount) -> tuple[str, int, bytes]:
     if receipt["status"] != 1:
         raise ChainError("deploying EvidenceAnchor failed: the transaction reverted")
     return str(receipt["contractAddress"]), int(receipt["blockNumber"]), bytes(signed.hash)
+
+
+def _anchored(event: Any) -> AnchoredEvent:
+    """An Anchored event as web3 decoded it (from a log filter or a transaction receipt)."""
+    args = event["args"]
+    return AnchoredEvent(
+        int(args["size"]),
+        bytes(args["root"]),
+        int(args["previousSize"]),
+        bytes(event["transactionHash"]),
+        int(event["blockNumber"]),
+        bytes(event["blockHash"]),
+    )

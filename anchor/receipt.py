@@ -285,7 +285,7 @@ def _anchoring_block(contract: AnchorContract, claim: dict[str, Any]) -> int:
     """The claimed transaction's block, checked canonical and to have anchored exactly this head."""
     chain = contract.chain
     tx = claim["tx_hash"]
-    mined = chain.receipt(_hex(tx))
+    mined = chain.tx_receipt(_hex(tx))
     if mined is None or not mined.succeeded:
         raise VerificationError(f"transaction {tx} is not in a block of chain {chain.chain_id}")
     if mined.block_number != int(claim["block_number"]):
@@ -294,7 +294,9 @@ def _anchoring_block(contract: AnchorContract, claim: dict[str, Any]) -> int:
             f"block {claim['block_number']}"
         )
     size, root = int(claim["size"]), _hex(claim["root"])
-    if not any(e.size == size and e.root == root for e in contract.events_in_receipt(mined.logs)):
+    if not any(
+        e.size == size and e.root == root for e in contract.events_in_tx_receipt(mined.logs)
+    ):
         raise VerificationError(
             f"transaction {tx} did not anchor size {size} in {contract.address}"
         )

@@ -5,7 +5,7 @@ Exactly once rests on three rules (DESIGN.md: Chain):
 1. An anchor's record, with its signed raw transaction, is committed before
    the transaction is sent. A crash after that leaves a `pending` record that
    the next cycle settles; a crash before it leaves nothing to settle.
-2. Settling asks the chain, which is the source of truth: a receipt, else the
+2. Settling asks the chain, which is the source of truth: a transaction receipt, else the
    contract's root at that size, else the pool; only a transaction that the
    chain does not know at all is sent again, and then as the same bytes.
 3. Only one anchor transaction is in flight at a time, and the contract itself
@@ -30,7 +30,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from anchor.chain import Chain, Receipt
+from anchor.chain import Chain, TxReceipt
 from anchor.contract import AnchorContract, AnchoredEvent
 from anchor.errors import ChainError, ChainUnavailable, HistoryMismatch
 from anchor.leader import Leadership
@@ -227,18 +227,18 @@ class AnchorWorker:
 
     def _settle_pending(self, record: AnchorRecord) -> bool:
         """Bring a pending anchor forward; True once it is in a block."""
-        receipt = self.chain.receipt(record.tx_hash)
-        if receipt is not None and receipt.succeeded:
-            self._mark_mined(record, receipt)
+        tx_receipt = self.chain.tx_receipt(record.tx_hash)
+        if tx_receipt is not None and tx_receipt.succeeded:
+            self._mark_mined(record, tx_receipt)
             return True
         on_chain = self.contract.root_at(record.size)
         if on_chain is not None:
             return self._found_on_chain(record, on_chain)
-        if receipt is None and self.chain.in_pool(record.tx_hash):
+        if tx_receipt is None and self.chain.in_pool(record.tx_hash):
             if (_now() - as_utc(record.sent_at)).total_seconds() >= self.policy.stuck_after:
                 self._replace(record)
             return False
-        if receipt is None and self.chain.nonce(record.sender) <= record.nonce:
+        if tx_receipt is None and self.chain.nonce(record.sender) <= record.nonce:
             log.info(
                 "anchor of size %d: the chain does not know its transaction; sending it again",
                 record.size,
@@ -261,24 +261,24 @@ class AnchorWorker:
                 f"{on_chain.hex()} instead of the log's {record.root.hex()}"
             )
         events = self.contract.anchored_events(self.target.deploy_block, size=record.size)
-        receipt = self.chain.receipt(events[-1].tx_hash) if events else None
-        if receipt is None:
+        tx_receipt = self.chain.tx_receipt(events[-1].tx_hash) if events else None
+        if tx_receipt is None:
             return False  # the node has not indexed it yet; look again next cycle
-        self._mark_mined(record, receipt)
+        self._mark_mined(record, tx_receipt)
         return True
 
     def _settle_mined(self, record: AnchorRecord) -> AnchorRecord:
         """Finalise a mined anchor, or reopen it when a reorganisation dropped its block."""
         block = self.chain.block(record.block_number or 0)
         if block is None or block.hash != record.block_hash:
-            receipt = self.chain.receipt(record.tx_hash)
-            if receipt is not None and receipt.succeeded:
+            tx_receipt = self.chain.tx_receipt(record.tx_hash)
+            if tx_receipt is not None and tx_receipt.succeeded:
                 log.warning(
                     "anchor of size %d moved to block %d by a reorganisation",
                     record.size,
-                    receipt.block_number,
+                    tx_receipt.block_number,
                 )
-                return self._mark_mined(record, receipt)
+                return self._mark_mined(record, tx_receipt)
             log.warning(
                 "anchor of size %d: its block %d was dropped by a reorganisation; re-submitting",
                 record.size,
@@ -318,13 +318,13 @@ class AnchorWorker:
         self.on_step("before_send")
         self.chain.send_raw(record.raw_tx)
         self.on_step("after_send")
-        receipt = self._wait_receipt(record.tx_hash)
-        if receipt is None:
+        tx_receipt = self._wait_tx_receipt(record.tx_hash)
+        if tx_receipt is None:
             return record  # still in the pool: the next cycles settle it
         self.on_step("after_receipt")
-        if not receipt.succeeded:
+        if not tx_receipt.succeeded:
             return record  # reverted (the chain moved meanwhile): settling re-builds it
-        return self._mark_mined(record, receipt)
+        return self._mark_mined(record, tx_receipt)
 
     def _check_history(self, session: Session, size_c: int, root_c: bytes, log_size: int) -> None:
         """Refuse to anchor on top of a contract whose latest root is not the log's at that size."""
@@ -444,12 +444,12 @@ class AnchorWorker:
         with self.sessions.begin() as session:
             return self.store.consistency_proof(session, previous, size).proof
 
-    def _wait_receipt(self, tx_hash: bytes) -> Receipt | None:
+    def _wait_tx_receipt(self, tx_hash: bytes) -> TxReceipt | None:
         deadline = time.monotonic() + self.policy.receipt_wait
         while True:
-            receipt = self.chain.receipt(tx_hash)
-            if receipt is not None or time.monotonic() >= deadline:
-                return receipt
+            tx_receipt = self.chain.tx_receipt(tx_hash)
+            if tx_receipt is not None or time.monotonic() >= deadline:
+                return tx_receipt
             time.sleep(0.1)
 
     # --- records -------------------------------------------------------------------
@@ -478,23 +478,23 @@ class AnchorWorker:
                 setattr(row, name, value)
         return row
 
-    def _mark_mined(self, record: AnchorRecord, receipt: Receipt) -> AnchorRecord:
+    def _mark_mined(self, record: AnchorRecord, tx_receipt: TxReceipt) -> AnchorRecord:
         if not any(
             e.size == record.size and e.root == record.root
-            for e in self.contract.events_in_receipt(receipt.logs)
+            for e in self.contract.events_in_tx_receipt(tx_receipt.logs)
         ):
             raise ChainError(
-                f"transaction {receipt.tx_hash.hex()} succeeded without anchoring size "
+                f"transaction {tx_receipt.tx_hash.hex()} succeeded without anchoring size "
                 f"{record.size}"
             )
-        log.info("anchor of size %d in block %d", record.size, receipt.block_number)
+        log.info("anchor of size %d in block %d", record.size, tx_receipt.block_number)
         return self._update(
             record,
             status=AnchorStatus.MINED,
-            tx_hash=receipt.tx_hash,
-            block_number=receipt.block_number,
-            block_hash=receipt.block_hash,
-            gas_used=receipt.gas_used,
+            tx_hash=tx_receipt.tx_hash,
+            block_number=tx_receipt.block_number,
+            block_hash=tx_receipt.block_hash,
+            gas_used=tx_receipt.gas_used,
             mined_at=_now(),
         )
 

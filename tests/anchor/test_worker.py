@@ -26,7 +26,7 @@ def test_the_latest_checkpoint_is_anchored_and_recorded(services, target):
     assert target.contract.latest() == (5, root)
     block = target.chain.block(record.block_number)
     assert block.hash == record.block_hash
-    receipt = target.chain.receipt(record.tx_hash)
+    receipt = target.chain.tx_receipt(record.tx_hash)
     assert receipt.block_number == record.block_number
     assert (record.chain_id, record.contract) == (target.chain.chain_id, target.contract.address)
 

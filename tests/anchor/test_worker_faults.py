@@ -133,5 +133,5 @@ def test_a_transaction_stuck_in_the_pool_is_replaced_with_a_higher_fee_not_dupli
     settle(worker(services, target), chain)
     [record] = records(services)
     assert record.tx_hash == replaced.tx_hash and record.status == AnchorStatus.FINAL
-    assert chain.receipt(first.tx_hash) is None  # the original never landed
+    assert chain.tx_receipt(first.tx_hash) is None  # the original never landed
     assert chain.nonce(target.account.address) - nonce_before == 1
