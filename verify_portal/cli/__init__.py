@@ -27,6 +27,8 @@ COMMANDS = {
     "anchor": "chain:anchor",
     "verify": "court:verify",
     "verify-receipt": "court:verify_receipt",
+    "verify-equivocation": "court:verify_equivocation",
+    "witness": "witness:witness_group",
     "export": "packages:export",
     "upload": "upload:upload",
     "trust": "trust:trust_group",

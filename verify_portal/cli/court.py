@@ -1,6 +1,6 @@
-"""`lianzheng verify` and `lianzheng verify-receipt`: what a court runs, offline, against the trust
-roots it holds. Nothing here loads the service (no database, no web framework); web3 only with
---rpc."""
+"""`lianzheng verify`, `verify-receipt` and `verify-equivocation`: what a court runs, offline,
+against the trust roots it holds. Nothing here loads the service (no database, no web framework);
+web3 only with --rpc."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import click
 
 from evidence import verify as verifier
 from evidence.truststore import TrustStore
-from ledger import jsontext
-from ledger.errors import InvalidInput, LianzhengError
+from ledger import equivocation, jsontext
+from ledger.errors import CheckIncomplete, InvalidInput, LianzhengError, VerificationError
 from ledger.trust import TrustRoot, TrustRoots
 from ledger.verdict import Status
 from verify_portal.app.settings import ClientSettings
@@ -217,3 +217,39 @@ def verify_receipt(
             f"in {time.monotonic() - started:.1f} s"
         )
     sys.exit(report.exit_code)
+
+
+@click.command("verify-equivocation")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--trust",
+    "trust_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A trust root file to check against instead of the trust store (repeatable).",
+)
+def verify_equivocation(file: Path, trust_files: tuple[Path, ...]) -> None:
+    """Check a witness's equivocation record: two checkpoints the log's trusted key signed that
+    cannot both be true.
+
+    Exit 0 split view proven, 1 no split view (a note not signed by a trusted key, or the two
+    consistent), 2 usage error, 3 undecided (only a consistency proof from the log can settle it).
+    """
+    if file.stat().st_size > MAX_RECEIPT_BYTES:
+        raise click.UsageError(f"{file} is larger than any equivocation record")
+    try:
+        record = jsontext.loads(file.read_bytes(), str(file))
+    except InvalidInput as exc:
+        raise click.UsageError(exc.message) from None
+    roots = roots_for_verifying(trust_files)
+    try:
+        found = equivocation.prove(record, roots)
+    except InvalidInput as exc:
+        raise click.UsageError(exc.message) from None
+    except CheckIncomplete as exc:
+        click.echo(f"UNDECIDED: {exc.message}")
+        sys.exit(3)
+    except VerificationError as exc:
+        click.echo(f"NO SPLIT VIEW SHOWN: {exc.message}")
+        sys.exit(1)
+    click.echo(f"EQUIVOCATION: {found}")
