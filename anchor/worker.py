@@ -74,6 +74,7 @@ class AnchorWorker:
         policy: Policy,
         leadership: Leadership,
         on_step: Callable[[str], None] = lambda step: None,
+        anchorable: Callable[[Session], int] | None = None,
     ) -> None:
         self.sessions = sessions
         self.store = store
@@ -82,6 +83,9 @@ class AnchorWorker:
         self.leadership = leadership
         # fault injection in tests: called at "before_send", "after_send", "after_receipt"
         self.on_step = on_step
+        # The largest size that may be anchored: the latest checkpoint, or, with a witness
+        # quorum, the latest one the quorum cosigned (DESIGN.md: Witnesses).
+        self.anchorable = anchorable or store.latest_size
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._reconciled = False
         self._down_since: datetime | None = None
@@ -301,8 +305,8 @@ class AnchorWorker:
         """Anchor the latest checkpoint when the policy says so; None when nothing was sent."""
         size_c, root_c = self.contract.latest()
         with self.sessions.begin() as session:
-            log_size = self.store.latest_size(session)
-            self._check_history(session, size_c, root_c, log_size)
+            self._check_history(session, size_c, root_c, self.store.latest_size(session))
+            ready = self.anchorable(session)
             last = session.execute(
                 select(AnchorRecord.sent_at)
                 .where(*self._of_this_target())
@@ -310,9 +314,9 @@ class AnchorWorker:
                 .limit(1)
             ).scalar()
         last_sent = None if last is None else as_utc(last).timestamp()
-        if not anchor_due(self.policy, log_size, size_c, last_sent, time.time()):
+        if not anchor_due(self.policy, ready, size_c, last_sent, time.time()):
             return None
-        record = self._sign_new(log_size, size_c)
+        record = self._sign_new(ready, size_c)
         if record is None:
             return None
         self.on_step("before_send")

@@ -21,10 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import merkle
+from ledger.checkpoint import parse_note
+from ledger.cosignature import Cosigner, verified_cosigners
 from ledger.errors import VerificationError
 from ledger.events import Event
 from ledger.merkle import CompactRange, NodeId
-from ledger.models import CheckpointRecord, Leaf, LogHead, Node
+from ledger.models import CheckpointCosignature, CheckpointRecord, Leaf, LogHead, Node
 from ledger.trust import TrustRoot, verify_checkpoint
 
 BATCH = 5000
@@ -111,7 +113,39 @@ def run(
     Each observer sees every event in log order (the projections the derived tables are checked
     against)."""
     size = session.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one()
-    return _Audit(session, size, root, progress, observers).run()
+    report = _Audit(session, size, root, progress, observers).run()
+    check_cosignatures(session, root, report)
+    return report
+
+
+def check_cosignatures(session: Session, root: TrustRoot, report: AuditReport) -> None:
+    """Every stored cosignature of a witness the root lists must verify over the stored checkpoint
+    of its size (DESIGN.md: The log, `audit`); lines of witnesses the root no longer lists are
+    left alone: they were checked against that witness's key when they arrived."""
+    by_name = {w.name: w.cosigner() for w in root.witnesses}
+    rows = (
+        select(CheckpointCosignature, CheckpointRecord.note)
+        .outerjoin(CheckpointRecord, CheckpointRecord.size == CheckpointCosignature.size)
+        .order_by(CheckpointCosignature.size, CheckpointCosignature.witness)
+        .execution_options(yield_per=BATCH)
+    )
+    for row, note in session.execute(rows):
+        where = f"cosignature of witness {row.witness} at size {row.size}"
+        if note is None:
+            report.add(where, "names a checkpoint the log does not hold")
+        elif row.witness in by_name:
+            _check_cosignature(note, row.line, by_name[row.witness], where, report)
+
+
+def _check_cosignature(
+    note: str, line: str, cosigner: Cosigner, where: str, report: AuditReport
+) -> None:
+    try:
+        _, body, signatures = parse_note(note + line)
+        if not verified_cosigners(body, signatures, [cosigner]):
+            report.add(where, "is not a line by the witness's key")
+    except VerificationError as exc:
+        report.add(where, f"is forged or damaged: {exc.message}")
 
 
 class _Audit:

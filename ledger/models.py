@@ -26,7 +26,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-APPEND_ONLY_TABLES = ("log_leaves", "log_nodes", "log_checkpoints", "trust_roots", "party_cases")
+APPEND_ONLY_TABLES = (
+    "log_leaves",
+    "log_nodes",
+    "log_checkpoints",
+    "log_cosignatures",
+    "trust_roots",
+    "party_cases",
+)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -92,6 +99,18 @@ class CheckpointRecord(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+
+
+class CheckpointCosignature(Base):
+    """A witness's cosignature line on the checkpoint of one size (C2SP tlog-cosignature/v1),
+    checked against the witness's configured key before it is stored; append-only."""
+
+    __tablename__ = "log_cosignatures"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    witness: Mapped[str] = mapped_column(String(255), primary_key=True)
+    line: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class LogKey(Base):

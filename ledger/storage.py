@@ -15,9 +15,10 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import and_, insert, or_, select, text, update
+from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger import keyring, merkle
@@ -25,7 +26,15 @@ from ledger.checkpoint import CheckpointSigner, SignedHead
 from ledger.errors import InvalidInput, NotFound
 from ledger.keyring import KeyRing
 from ledger.merkle import CompactRange, ConsistencyProof, InclusionProof, NodeId
-from ledger.models import Base, CheckpointRecord, Leaf, LogHead, LogKey, Node
+from ledger.models import (
+    Base,
+    CheckpointCosignature,
+    CheckpointRecord,
+    Leaf,
+    LogHead,
+    LogKey,
+    Node,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -176,7 +185,8 @@ class LogStore:
     # --- reading -----------------------------------------------------------------
 
     def checkpoint(self, session: Session, size: int | None = None) -> SignedHead:
-        """The signed checkpoint at `size`, or the latest one; NotFound if there is none."""
+        """The signed checkpoint at `size`, or the latest one, with the witnesses' cosignature
+        lines stored for it (DESIGN.md: Witnesses); NotFound if there is none."""
         query = select(CheckpointRecord)
         if size is None:
             query = query.order_by(CheckpointRecord.size.desc()).limit(1)
@@ -189,7 +199,44 @@ class LogStore:
                 if size is None
                 else f"no checkpoint was signed at size {size}"
             )
-        return SignedHead(row.size, row.root, row.note)
+        lines = session.scalars(
+            select(CheckpointCosignature.line)
+            .where(CheckpointCosignature.size == row.size)
+            .order_by(CheckpointCosignature.witness)
+        )
+        return SignedHead(row.size, row.root, row.note + "".join(lines))
+
+    def add_cosignature(self, session: Session, size: int, witness: str, line: str) -> None:
+        """Keep a witness's cosignature line on the checkpoint at `size` (checked by the caller
+        against the witness's key); a second line of one witness for one size is kept once."""
+        exists = session.get(CheckpointCosignature, (size, witness))
+        if exists is None:
+            session.add(
+                CheckpointCosignature(
+                    size=size, witness=witness, line=line, received_at=datetime.now(UTC)
+                )
+            )
+
+    def cosigned_sizes(self, session: Session) -> dict[str, int]:
+        """The largest size each witness cosigned (for lag figures and retries)."""
+        rows = session.execute(
+            select(CheckpointCosignature.witness, func.max(CheckpointCosignature.size)).group_by(
+                CheckpointCosignature.witness
+            )
+        )
+        return {witness: int(size) for witness, size in rows}
+
+    def witnessed_size(self, session: Session, witnesses: list[str], quorum: int) -> int:
+        """The largest size at least `quorum` of `witnesses` cosigned (0 if none)."""
+        counted = (
+            select(CheckpointCosignature.size)
+            .where(CheckpointCosignature.witness.in_(witnesses))
+            .group_by(CheckpointCosignature.size)
+            .having(func.count() >= quorum)
+            .order_by(CheckpointCosignature.size.desc())
+            .limit(1)
+        )
+        return session.scalar(counted) or 0
 
     def latest_size(self, session: Session) -> int:
         """The latest checkpoint's size: the head row, committed with that checkpoint."""

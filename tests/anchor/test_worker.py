@@ -96,3 +96,21 @@ def test_a_fresh_database_adopts_the_anchors_already_on_chain(services, target):
     [after] = records(services)
     assert (after.size, after.tx_hash, after.block_hash) == (6, before.tx_hash, before.block_hash)
     assert after.status == AnchorStatus.FINAL
+
+
+def test_with_a_witness_quorum_only_the_newest_cosigned_checkpoint_is_anchored(services, target):
+    names = ["court.example/w1", "notary.example/w2"]
+    append(services, 4)
+    with services.sessions.begin() as session:
+        for name in names:  # the quorum of two cosigned size 4 (the lines are not checked here)
+            services.store.add_cosignature(session, 4, name, f"\u2014 {name} x\n")
+    append(services, 6)
+
+    def cosigned_by_both(session):
+        return services.store.witnessed_size(session, names, 2)
+
+    w = worker(services, target, anchorable=cosigned_by_both)
+    w.cycle()
+    assert [r.size for r in records(services)] == [4]
+    w.cycle()  # nothing newer reached the quorum: nothing is sent
+    assert [r.size for r in records(services)] == [4]

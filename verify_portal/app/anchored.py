@@ -5,9 +5,11 @@ leg of the audit. Which chain and contract these use is `anchoring`'s wiring."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from anchor import audit as chain_audit
 from anchor import leader, records
@@ -19,7 +21,9 @@ from evidence.models import EvidenceItem
 from ledger.audit import AuditReport
 from ledger.errors import NotFound
 from ledger.events import as_utc, format_time
+from ledger.storage import LogStore
 from verify_portal.app.anchoring import identity, local_chain, policy
+from verify_portal.app.witnessing import configured
 
 if (
     TYPE_CHECKING
@@ -66,7 +70,13 @@ def audit_chain(services: Services, report: AuditReport) -> None:
 def worker(
     services: Services, target: Target, on_step: Callable[[str], None] | None = None
 ) -> AnchorWorker:
-    """The anchor worker of this deployment, with the lock that fits its database."""
+    """The anchor worker of this deployment, with the lock that fits its database; with a witness
+    quorum, it anchors only checkpoints the quorum cosigned."""
+    witnessing = configured(services.settings)
+    anchorable = None
+    if witnessing.quorum:
+        store, names, quorum = services.store, witnessing.names, witnessing.quorum
+        anchorable = partial(_witnessed, store, names, quorum)
     return AnchorWorker(
         services.sessions,
         services.store,
@@ -74,7 +84,12 @@ def worker(
         policy(services.settings),
         leader.for_engine(services.engine),
         **({"on_step": on_step} if on_step else {}),
+        anchorable=anchorable,
     )
+
+
+def _witnessed(store: LogStore, names: list[str], quorum: int, session: Session) -> int:
+    return store.witnessed_size(session, names, quorum)
 
 
 def receipts(

@@ -18,7 +18,7 @@ from evidence.models import EvidenceItem
 from ledger.events import as_utc
 from ledger.lifecycle import State
 from ledger.models import Case, Leaf
-from verify_portal.app import anchoring, counters
+from verify_portal.app import anchoring, counters, witnessing
 from verify_portal.app.models import AuditRun
 
 if (
@@ -46,6 +46,15 @@ class AnchorLag:
 
 
 @dataclass(frozen=True)
+class WitnessLag:
+    """How far one witness's cosignatures are behind the log."""
+
+    name: str
+    cosigned_size: int
+    lag_leaves: int
+
+
+@dataclass(frozen=True)
 class Dashboard:
     by_state: list[Any]  # (state, cases)
     by_district: list[Any]  # (district, cases)
@@ -60,6 +69,8 @@ class Dashboard:
     worker: WorkerStatus | None
     audit: AuditRun | None  # the latest finished audit
     activity: list[tuple[str, int]]  # events per actor among the newest leaves, busiest first
+    witnesses: list[WitnessLag]  # each configured witness's last cosigned size, and the quorum's
+    witness_quorum: int
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class Metrics:
     evidence_bytes: int
     audit: AuditRun | None
     verification_failures: dict[str, int]
+    witnesses: list[WitnessLag]
 
 
 def anchor_lag(services: Services) -> AnchorLag:
@@ -109,6 +121,7 @@ def metrics(services: Services) -> Metrics:
             stored,
             latest_audit(session),
             counters.verification_failures(session),
+            witness_lags(services, session),
         )
 
 
@@ -147,7 +160,19 @@ def dashboard(services: Services) -> Dashboard:
             worker=records.worker_status(session),
             audit=latest_audit(session),
             activity=_activity(session),
+            witnesses=witness_lags(services, session),
+            witness_quorum=witnessing.configured(services.settings).quorum,
         )
+
+
+def witness_lags(services: Services, session: Session) -> list[WitnessLag]:
+    """Each configured witness: the last size it cosigned and the leaves since."""
+    size = services.store.latest_size(session)
+    cosigned = services.store.cosigned_sizes(session)
+    return [
+        WitnessLag(name, cosigned.get(name, 0), size - cosigned.get(name, 0))
+        for name in witnessing.configured(services.settings).names
+    ]
 
 
 def latest_audit(session: Session) -> AuditRun | None:

@@ -131,6 +131,27 @@ class EvidenceSettings:
 
 
 @dataclass(frozen=True)
+class WitnessSettings:
+    """The witnesses this log asks to cosign its checkpoints (DESIGN.md: Witnesses)."""
+
+    file: Path | None = None  # JSON list of {"name", "url", "public_key"}: none configured if unset
+    quorum: int | None = None  # cosignatures a checkpoint needs; default: a majority of them
+    timeout: float = 5.0  # seconds one witness may take to answer
+    interval: float = 2.0  # seconds between rounds: at high rates the newest checkpoint goes out
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> WitnessSettings:
+        file = env.get("LIANZHENG_WITNESSES")
+        quorum = env.get("LIANZHENG_WITNESS_QUORUM")
+        return cls(
+            file=Path(file) if file else None,
+            quorum=None if not quorum else _int(env, "LIANZHENG_WITNESS_QUORUM", 0),
+            timeout=_float(env, "LIANZHENG_WITNESS_TIMEOUT", 5.0),
+            interval=_float(env, "LIANZHENG_WITNESS_INTERVAL", 2.0),
+        )
+
+
+@dataclass(frozen=True)
 class ClientSettings:
     """The command line's side: the `lianzheng upload` client and the roots this user trusts."""
 
@@ -170,6 +191,7 @@ class Settings:
     web: WebSettings = WebSettings()
     chain: ChainSettings = ChainSettings()
     evidence: EvidenceSettings = EvidenceSettings()
+    witnesses: WitnessSettings = WitnessSettings()
     client: ClientSettings = ClientSettings()
 
     @property
@@ -214,6 +236,7 @@ class Settings:
             web=WebSettings.from_env(env),
             chain=ChainSettings.from_env(env),
             evidence=EvidenceSettings.from_env(env),
+            witnesses=WitnessSettings.from_env(env),
             client=ClientSettings.from_env(env),
         )
 

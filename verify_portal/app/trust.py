@@ -28,6 +28,7 @@ from ledger.storage import LogStore
 from ledger.trust import TrustRoot
 from verify_portal.app import anchoring
 from verify_portal.app.settings import Settings
+from verify_portal.app.witnessing import configured
 
 KINDS = (keyring.CHECKPOINT, keyring.PACKAGE)
 
@@ -143,6 +144,7 @@ class TrustService:
         self._ensure(session, keyring.CHECKPOINT)
         self._ensure(session, keyring.PACKAGE)
         origin = self.store.origin
+        witnessing = configured(self.settings)
         return trust.document_of(
             agency=self.settings.agency,
             log_origin=origin,
@@ -161,6 +163,8 @@ class TrustService:
                 for p in keyring.periods(session, keyring.PACKAGE)
             ],
             chain=self._chain(),
+            witnesses=witnessing.trust_entries(),
+            witness_quorum=witnessing.quorum,
             require_chain_check=self.settings.require_chain_check,
         )
 

@@ -17,7 +17,7 @@ from anchor.contract import AnchorContract, deploy
 from anchor.errors import ChainError, ChainUnavailable
 from ledger import processes
 from ledger.errors import ConfigurationError
-from verify_portal.app import anchored, anchoring
+from verify_portal.app import anchored, anchoring, witnessing
 from verify_portal.app.services import Services, build, migrate
 from verify_portal.app.settings import Settings
 from verify_portal.cli.common import print_json
@@ -170,6 +170,13 @@ def anchor_run(once: bool) -> None:
     services = build(Settings.from_env())
     migrate(services.engine)
     stop = processes.stop_on_signals()
+    collecting = witnessing.collector(services)
+    if collecting is not None and once:
+        log.info("witnesses: %s", collecting.collect())
+    elif collecting is not None:
+        interval = services.settings.witnesses.interval
+        args = (collecting, stop, interval)
+        threading.Thread(target=witnessing.collect_until, args=args, daemon=True).start()
     target, stop_chain = _connect_with_retries(services.settings, stop)
     if target is None:
         return

@@ -324,6 +324,11 @@ TEXT: dict[str, dict[str, str]] = {
     "continuity_breaks": {"zh": "片段不连续", "en": "segment breaks"},
     "anchors": {"zh": "上链锚定", "en": "Anchors"},
     "worker": {"zh": "锚定进程", "en": "Anchor worker"},
+    "witnesses": {"zh": "独立见证人", "en": "Independent witnesses"},
+    "witness": {"zh": "见证人", "en": "Witness"},
+    "quorum": {"zh": "法定数", "en": "quorum"},
+    "cosigned_size": {"zh": "已联署至", "en": "Cosigned up to"},
+    "witness_lag": {"zh": "落后条数", "en": "Leaves behind"},
     "healthy": {"zh": "正常", "en": "healthy"},
     "awaiting_final": {"zh": "等待确认", "en": "awaiting finality"},
 }

@@ -113,14 +113,40 @@ def metrics() -> Response:
     )
     body += (
         "# HELP lianzheng_verification_failures_total Packages that failed verification on the "
-        "court page; "
-        "verification codes that opened no case.\n# TYPE lianzheng_verification_failures_total "
-        "counter\n"
+        "court page; verification codes that opened no case.\n"
+        "# TYPE lianzheng_verification_failures_total counter\n"
     )
     body += "".join(
         f'lianzheng_verification_failures_total{{kind="{kind}"}} {value}\n'
         for kind, value in seen.verification_failures.items()
     )
+    body += _witness_gauges(seen.witnesses)
     return Response(
         body, mimetype="text/plain", headers={"Content-Type": "text/plain; version=0.0.4"}
     )
+
+
+def _witness_gauges(witnesses: list[figures.WitnessLag]) -> str:
+    """Per witness: the last size it cosigned and how many leaves it is behind (names escaped
+    as label values of the text format)."""
+    if not witnesses:
+        return ""
+    lines = [
+        "# HELP lianzheng_witness_cosigned_size Size of the newest checkpoint it cosigned.",
+        "# TYPE lianzheng_witness_cosigned_size gauge",
+        *(
+            f'lianzheng_witness_cosigned_size{{witness="{_label(w.name)}"}} {w.cosigned_size}'
+            for w in witnesses
+        ),
+        "# HELP lianzheng_witness_lag_leaves Leaves appended since this witness last cosigned.",
+        "# TYPE lianzheng_witness_lag_leaves gauge",
+        *(
+            f'lianzheng_witness_lag_leaves{{witness="{_label(w.name)}"}} {w.lag_leaves}'
+            for w in witnesses
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')

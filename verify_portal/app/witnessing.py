@@ -1,0 +1,119 @@
+"""This deployment's witnesses (DESIGN.md: Witnesses): read from the LIANZHENG_WITNESSES file, named
+in the trust root with their quorum, and asked to cosign by the collector beside the anchor
+worker."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ledger import jsontext, trust
+from ledger.cosignature import cosigner_key_id
+from ledger.errors import ConfigurationError, InvalidInput
+from ledger.witness_client import Collector, WitnessEndpoint
+from verify_portal.app.settings import Settings
+
+if (
+    TYPE_CHECKING
+):  # the wiring passes the services in: importing it would put this use case above it
+    from verify_portal.app.services import Services
+
+log = logging.getLogger(__name__)
+MAX_FILE_BYTES = 1 << 20
+_NAME = re.compile(r"[^\s+\u2014]{1,255}")
+
+
+@dataclass(frozen=True)
+class Witnessing:
+    """The configured witnesses and how many must cosign a checkpoint."""
+
+    endpoints: tuple[WitnessEndpoint, ...]
+    quorum: int
+
+    def trust_entries(self) -> list[dict[str, Any]]:
+        return [trust.witness_entry(w.name, w.public_key, w.url) for w in self.endpoints]
+
+    @property
+    def names(self) -> list[str]:
+        return [w.name for w in self.endpoints]
+
+
+def configured(settings: Settings) -> Witnessing:
+    """The witnesses the settings name; none when LIANZHENG_WITNESSES is unset."""
+    config = settings.witnesses
+    if config.file is None:
+        return Witnessing((), 0)
+    try:
+        data = config.file.read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(f"LIANZHENG_WITNESSES: cannot read {config.file}: {exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigurationError(f"LIANZHENG_WITNESSES: {config.file} is over 1 MiB")
+    try:
+        entries = jsontext.loads(data, str(config.file))
+    except InvalidInput as exc:
+        raise ConfigurationError(f"LIANZHENG_WITNESSES: {exc.message}") from None
+    if not isinstance(entries, list) or not entries or len(entries) > trust.MAX_WITNESSES:
+        raise ConfigurationError(
+            f"LIANZHENG_WITNESSES: a list of 1 to {trust.MAX_WITNESSES} witnesses"
+        )
+    endpoints = tuple(_endpoint(e, i) for i, e in enumerate(entries))
+    if len({w.name for w in endpoints}) != len(endpoints):
+        raise ConfigurationError("LIANZHENG_WITNESSES names one witness twice")
+    quorum = len(endpoints) // 2 + 1 if config.quorum is None else config.quorum
+    if not 0 <= quorum <= len(endpoints):
+        raise ConfigurationError(
+            f"LIANZHENG_WITNESS_QUORUM is {quorum}; it must be 0 to {len(endpoints)}"
+        )
+    return Witnessing(endpoints, quorum)
+
+
+def _endpoint(entry: Any, index: int) -> WitnessEndpoint:
+    where = f"LIANZHENG_WITNESSES[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigurationError(f"{where}: an object with name, url and public_key")
+    name, url, key = entry.get("name"), entry.get("url"), entry.get("public_key")
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ConfigurationError(f"{where}: name is a signed-note key name (no spaces, no '+')")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")) or len(url) > 500:
+        raise ConfigurationError(f"{where}: url must be an http(s) URL")
+    try:
+        raw = bytes.fromhex(key) if isinstance(key, str) else b""
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise ConfigurationError(f"{where}: public_key is the hex of 32 raw Ed25519 bytes")
+    key_id = entry.get("key_id")
+    if key_id is not None and key_id != cosigner_key_id(name, raw).hex():
+        raise ConfigurationError(f"{where}: key_id {key_id!r} is not this key's")
+    return WitnessEndpoint(name, url, raw)
+
+
+def collector(services: Services) -> Collector | None:
+    """The cosignature collector of this deployment; None without witnesses."""
+    witnessing = configured(services.settings)
+    if not witnessing.endpoints:
+        return None
+    return Collector(
+        services.sessions,
+        services.store,
+        list(witnessing.endpoints),
+        services.settings.witnesses.timeout,
+    )
+
+
+def collect_until(collecting: Collector, stop: threading.Event, interval: float) -> None:
+    """Ask the witnesses every `interval` seconds until `stop` is set (the anchor worker's
+    process runs this beside anchoring)."""
+    try:
+        while not stop.is_set():
+            try:
+                collecting.collect()
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the collecting
+                log.exception("collecting cosignatures failed; trying again")
+            stop.wait(interval)
+    finally:
+        collecting.close()
