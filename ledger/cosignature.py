@@ -13,6 +13,7 @@ import base64
 import hashlib
 import struct
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -56,6 +57,38 @@ def cosign(private_key: Ed25519PrivateKey, name: str, body: str, timestamp: int)
     return f"{_EM_DASH} {name} {base64.b64encode(blob).decode()}\n"
 
 
+@dataclass(frozen=True)
+class Cosigned:
+    """What one cosigner's line on a checkpoint says: when it cosigned, or what is wrong."""
+
+    cosigner: Cosigner
+    timestamp: int | None  # POSIX seconds of a line that verifies
+    problem: str | None  # "missing", or why the line does not verify
+
+    def describe(self) -> str:
+        if self.timestamp is not None:
+            moment = datetime.fromtimestamp(self.timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return f"cosigned by {self.cosigner.name} at {moment}"
+        return f"{self.cosigner.name}: {self.problem}"
+
+
+def cosignature_results(
+    body: str, signatures: list[tuple[str, bytes]], cosigners: list[Cosigner]
+) -> list[Cosigned]:
+    """Each of `cosigners`: its verified cosignature's time, "missing", or why its line fails."""
+    results = []
+    for cosigner in cosigners:
+        lines = [b for n, b in signatures if n == cosigner.name and b[:4] == cosigner.note_key_id]
+        if not lines:
+            results.append(Cosigned(cosigner, None, "missing"))
+            continue
+        try:
+            results.append(Cosigned(cosigner, _check_line(body, cosigner, lines[0]), None))
+        except VerificationError as exc:
+            results.append(Cosigned(cosigner, None, exc.message))
+    return results
+
+
 def verified_cosigners(
     body: str, signatures: list[tuple[str, bytes]], cosigners: list[Cosigner]
 ) -> list[Cosigner]:
@@ -78,7 +111,8 @@ def verified_cosigners(
     return found
 
 
-def _check_line(body: str, cosigner: Cosigner, blob: bytes) -> None:
+def _check_line(body: str, cosigner: Cosigner, blob: bytes) -> int:
+    """The line's timestamp once its signature verifies; VerificationError otherwise."""
     if len(blob) != _BLOB_SIZE:
         raise VerificationError(
             f"the cosignature of witness {cosigner.name} has {len(blob)} bytes, "
@@ -97,3 +131,4 @@ def _check_line(body: str, cosigner: Cosigner, blob: bytes) -> None:
             f"the cosignature of witness {cosigner.name} "
             f"(key {cosigner.note_key_id.hex()}) does not verify"
         ) from None
+    return int(timestamp)

@@ -29,7 +29,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ledger import jsontext
 from ledger.checkpoint import ED25519_ALGORITHM, Checkpoint, parse_note
-from ledger.cosignature import Cosigner, cosigner_key_id, verified_cosigners
+from ledger.cosignature import (
+    Cosigner,
+    cosignature_results,
+    cosigner_key_id,
+    verified_cosigners,
+)
 from ledger.errors import InvalidInput, VerificationError
 from ledger.events import format_time
 
@@ -258,14 +263,18 @@ def check_witnesses(root: TrustRoot, verified: VerifiedCheckpoint) -> str | None
     the quorum of the root's witnesses cosigned the checkpoint."""
     if root.witness_quorum == 0:
         return None
-    good = witnesses_of(root, verified)
-    names = ", ".join(w.name for w in good) or "none"
-    if len(good) < root.witness_quorum:
+    cosigners = [w.cosigner() for w in root.witnesses]
+    results = cosignature_results(verified.body, verified.signatures, cosigners)
+    each = "; ".join(r.describe() for r in results)
+    good = sum(r.timestamp is not None for r in results)
+    forged = [r for r in results if r.problem not in (None, "missing")]
+    if forged:  # signed-note: a known key's line that fails to verify means the note was altered
+        raise VerificationError(f"a witness's cosignature does not verify ({each})")
+    if good < root.witness_quorum:
         raise VerificationError(
-            f"{len(good)} of the {root.witness_quorum} cosignatures the trusted root "
-            f"requires (valid: {names})"
+            f"{good} of the {root.witness_quorum} cosignatures the trusted root requires ({each})"
         )
-    return f"{len(good)} of {root.witness_quorum} required cosignatures: {names}"
+    return f"{good} of {root.witness_quorum} required cosignatures: {each}"
 
 
 def pin_of_claim(

@@ -184,7 +184,9 @@ def test_the_witness_quorum_is_enforced_when_the_root_asks_for_it(tmp_path):
     )
     one = build(agency, tmp_path / "one.zip", cosigners=[("court.example/w", w1)]).path
     report = _verify(one, agency.root())
-    assert _failed(report) == ["witnesses"] and "1 of the 2" in report.check("witnesses").detail
+    detail = report.check("witnesses").detail
+    assert _failed(report) == ["witnesses"] and "1 of the 2" in detail
+    assert "cosigned by court.example/w at 20" in detail and "notary.example/w: missing" in detail
     both = build(
         agency, tmp_path / "both.zip", cosigners=[("court.example/w", w1), ("notary.example/w", w2)]
     ).path

@@ -130,6 +130,25 @@ def test_a_known_witness_line_that_does_not_verify_rejects_the_note():
         trust.witnesses_of(root, trust.verify_checkpoint(root, note + line))
 
 
+def test_the_quorum_check_names_each_witnesss_result():
+    w1, w2, w3 = (Ed25519PrivateKey.generate() for _ in range(3))
+    names = ["court.example/w1", "notary.example/w2", "justice.example/w3"]
+    deployment = Deployment(witnesses=list(zip(names, (w1, w2, w3), strict=True)), witness_quorum=2)
+    note = deployment.signer.sign(5, ROOT_HASH)
+    body = note.split("\n\n")[0] + "\n"
+    cosigned = note + cosign(w1, names[0], body, 1_790_000_000) + cosign(w2, names[1], body, 1)
+    root = deployment.root()
+    found = trust.check_witnesses(root, trust.verify_checkpoint(root, cosigned))
+    assert found.startswith("2 of 2 required cosignatures: ")
+    assert "cosigned by court.example/w1 at 2026-09-21T" in found
+    assert "cosigned by notary.example/w2 at 1970-01-01T00:00:01Z" in found
+    assert "justice.example/w3: missing" in found
+    bad = note + cosign(w1, names[0], body, 5) + cosign(w2, names[1], "another body\n", 5)
+    with pytest.raises(VerificationError, match="does not verify") as refused:
+        trust.check_witnesses(root, trust.verify_checkpoint(root, bad))
+    assert "cosigned by court.example/w1" in refused.value.message
+
+
 def test_a_package_signature_is_checked_against_the_roots_key_and_its_period():
     deployment = Deployment()
     root = deployment.root()

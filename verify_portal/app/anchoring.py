@@ -158,7 +158,7 @@ def serving_chain(settings: Settings) -> Iterator[None]:
             "the local chain did not start; events are still logged and anchored later: %s",
             exc.message,
         )
-    supervisor = _WorkerSupervisor([sys.executable, "-m", "verify_portal", "anchor", "run"])
+    supervisor = Supervisor("the anchor worker", ["anchor", "run"])
     supervisor.start()
     owner = os.getpid()
     try:
@@ -174,17 +174,18 @@ def serving_chain(settings: Settings) -> Iterator[None]:
                 local.down()
 
 
-class _WorkerSupervisor(threading.Thread):
-    """Keeps one anchor worker process running until stopped. This thread alone starts, waits for
-    and stops the process: the worker is tied to it (`tied`), so the thread outlives the worker,
-    and the worker's only SIGTERM on a stop is ours."""
+class Supervisor(threading.Thread):
+    """Keeps one `lianzheng <arguments>` process running until stopped (the anchor worker, the
+    demo witness). This thread alone starts, waits for and stops the process: the process is
+    tied to it (`tied`), so the thread outlives it, and its only SIGTERM on a stop is ours."""
 
     RESTART_DELAY = 5.0
     STOP_TIMEOUT = 30.0
 
-    def __init__(self, command: list[str]) -> None:
-        super().__init__(name="anchor-worker-supervisor", daemon=True)
-        self.command = command
+    def __init__(self, what: str, arguments: list[str]) -> None:
+        super().__init__(name=f"supervisor of {what}", daemon=True)
+        self.what = what
+        self.command = [sys.executable, "-m", "verify_portal", *arguments]
         self._stopping = threading.Event()
 
     def run(self) -> None:
@@ -196,7 +197,8 @@ class _WorkerSupervisor(threading.Thread):
                 self._end(process)
                 return
             log.error(
-                "the anchor worker exited (code %s); starting it again in %.0f s",
+                "%s exited (code %s); starting it again in %.0f s",
+                self.what,
                 "unknown: gunicorn collected it" if code is None else code,
                 self.RESTART_DELAY,
             )
@@ -205,13 +207,14 @@ class _WorkerSupervisor(threading.Thread):
     def _end(self, process: subprocess.Popen[bytes]) -> None:
         if process.poll() is not None:
             return
-        log.info("stopping the anchor worker (pid %d)", process.pid)
+        log.info("stopping %s (pid %d)", self.what, process.pid)
         process.terminate()
         try:
             process.wait(self.STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             log.error(
-                "the anchor worker (pid %d) did not stop within %.0f s of SIGTERM; killed",
+                "%s (pid %d) did not stop within %.0f s of SIGTERM; killed",
+                self.what,
                 process.pid,
                 self.STOP_TIMEOUT,
             )
@@ -219,6 +222,6 @@ class _WorkerSupervisor(threading.Thread):
             process.wait()
 
     def stop(self) -> None:
-        """Stop the worker (SIGTERM, then SIGKILL after STOP_TIMEOUT) and return once it is gone."""
+        """Stop the process (SIGTERM, then SIGKILL after STOP_TIMEOUT); return once it is gone."""
         self._stopping.set()
         self.join(self.STOP_TIMEOUT + 5)

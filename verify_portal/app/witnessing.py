@@ -4,16 +4,21 @@ worker."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ledger import jsontext, trust
+from ledger import jsontext, trust, witness
 from ledger.cosignature import cosigner_key_id
 from ledger.errors import ConfigurationError, InvalidInput
 from ledger.witness_client import Collector, WitnessEndpoint
+from verify_portal.app.anchoring import Supervisor
 from verify_portal.app.settings import Settings
 
 if (
@@ -117,3 +122,36 @@ def collect_until(collecting: Collector, stop: threading.Event, interval: float)
             stop.wait(interval)
     finally:
         collecting.close()
+
+
+DEMO_NAME = "demo.lianzheng.example/witness"
+
+
+@contextmanager
+def demo_witness(services: Services, port: int) -> Iterator[None]:
+    """For `make run` with LIANZHENG_DEMO_WITNESS=1: one witness on this machine beside the
+    service, named in the trust root with a quorum of one, so a newcomer sees a cosigned
+    checkpoint within seconds. A witness the agency runs itself proves nothing to a court: in
+    production each witness is run by someone else (README: Witnesses)."""
+    settings = services.settings
+    folder = settings.data_dir / "demo-witness"
+    if not (folder / witness.NAME_FILE).exists():
+        witness.init(folder, DEMO_NAME)
+    opened = witness.Witness.open(folder)
+    with services.sessions() as session:
+        opened.store.add_log(services.store.origin, services.store.current_key(session))
+    config = settings.data_dir / "demo-witnesses.json"
+    entry = {**opened.identity.to_json(), "url": f"http://127.0.0.1:{port}"}
+    config.write_text(json.dumps([entry], ensure_ascii=False))
+    opened.store.close()
+    os.environ["LIANZHENG_WITNESSES"] = str(config)  # the web and anchor processes read it
+    os.environ.setdefault("LIANZHENG_WITNESS_QUORUM", "1")
+    keeper = Supervisor(
+        "the demo witness", ["witness", "serve", "--dir", str(folder), "--port", str(port)]
+    )
+    keeper.start()
+    log.info("demo witness %s on port %d (LIANZHENG_DEMO_WITNESS=1)", DEMO_NAME, port)
+    try:
+        yield
+    finally:
+        keeper.stop()

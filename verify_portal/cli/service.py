@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from contextlib import ExitStack
 
 import click
 
 from ledger.users import Role, add_user
-from verify_portal.app import anchoring
+from verify_portal.app import anchoring, witnessing
 from verify_portal.app.auditing import audit_and_record
+from verify_portal.app.settings import Settings
 from verify_portal.cli.common import print_json, services
 from verify_portal.web import logs
 from verify_portal.web.server import run
@@ -34,8 +37,13 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     settings = wired.settings
     wired.evidence.blobs.sweep_stale()  # half-written files of a killed predecessor: never blobs
     wired.uploads.sweep()  # resumable uploads past their expiry
-    wired.engine.dispose()  # the workers open their own connections after fork
-    with anchoring.serving_chain(settings):
+    with ExitStack() as stack:
+        if os.environ.get("LIANZHENG_DEMO_WITNESS") == "1" and not settings.witnesses.file:
+            demo_port = int(os.environ.get("LIANZHENG_DEMO_WITNESS_PORT", "8421"))
+            stack.enter_context(witnessing.demo_witness(wired, demo_port))
+            settings = Settings.from_env()  # now naming the demo witness
+        wired.engine.dispose()  # the workers open their own connections after fork
+        stack.enter_context(anchoring.serving_chain(settings))
         run(host or settings.web.host, port or settings.web.port, workers or settings.web.workers)
 
 
