@@ -47,9 +47,8 @@ class EvidenceFile:
 @dataclass(frozen=True)
 class PackageContents:
     case_no: str
-    events: list[
-        tuple[int, bytes]
-    ]  # (leaf index, leaf bytes), every one below the checkpoint's size
+    # (leaf index, leaf bytes), every one below the checkpoint's size
+    events: list[tuple[int, bytes]]
     proofs: dict[int, list[bytes]]
     size: int
     root: bytes
@@ -61,3 +60,5 @@ class PackageContents:
     evidence: list[EvidenceFile] = field(default_factory=list)
     exported_at: str = ""
     exported_by: str = ""
+    # The RFC 3161 token over the note as the log signed it, and that note (no cosignatures).
+    timestamp: tuple[bytes, str] | None = None

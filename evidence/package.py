@@ -78,6 +78,10 @@ def write(
     bag.add_bytes("log-key.json", _json(contents.log_key))
     bag.add_bytes("trust-root.json", _json(contents.trust_root))
     bag.add_bytes("anchor.json", _json(contents.anchor))
+    if contents.timestamp is not None:
+        token, stamped_note = contents.timestamp
+        bag.add_bytes("checkpoint-timestamp.tsr", token)
+        bag.add_bytes("checkpoint-stamped.txt", stamped_note.encode())
     bag.add_bytes("custody.json", _json(contents.custody))
     for item in contents.evidence:
         record = item.record

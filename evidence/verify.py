@@ -34,7 +34,7 @@ import rfc8785
 
 from evidence.bagit import BAGIT_TXT, DEFAULT_LIMITS, ArchiveLimits, Bag, HostilePackage, open_bag
 from evidence.contents import EXTENSIONS, PACKAGE_FORMAT, custody_of
-from ledger import lifecycle, merkle, trust
+from ledger import lifecycle, merkle, timestamp, trust
 from ledger.errors import CheckIncomplete, LianzhengError, VerificationError
 from ledger.event_types import EVIDENCE_REGISTERED
 from ledger.events import Event, format_time
@@ -46,6 +46,9 @@ from ledger.verdict import EXIT_CODES, RESULT_WORDS, WORDS, Status, Verdict, ver
 # cannot tell (unreachable, not final yet).
 ChainCheck = Callable[[ChainPin, dict[str, Any]], str]
 
+
+TIMESTAMP_FILE = "data/checkpoint-timestamp.tsr"  # DER, as openssl ts -verify -token_in reads it
+STAMPED_NOTE_FILE = "data/checkpoint-stamped.txt"  # the bytes it stamps: the note the log signed
 
 LEGS = {
     "signed": "签名 signed",
@@ -68,6 +71,7 @@ CHECKS = [
     ("evidence", "证据文件与登记一致 evidence files match their records", "included"),
     ("derived", "派生证据与原件 derived items and their originals", "included"),
     ("custody", "保管记录与日志一致 custody trail matches the log", "included"),
+    ("timestamp", "可信时间戳 RFC 3161 time-stamp", "anchored"),
     ("anchor", "链上锚定 anchored on chain", "anchored"),
 ]
 _LABELS = {name: (label, leg) for name, label, leg in CHECKS}
@@ -328,6 +332,7 @@ class _Package:
             ("evidence", self.evidence),
             ("derived", self.derived),
             ("custody", self.custody),
+            ("timestamp", self.timestamp),
         ]
 
     def _hash(self, path: str) -> tuple[str, int]:
@@ -439,6 +444,33 @@ class _Package:
         if found is None:
             raise _NotRun("no witnesses configured: the trusted root asks for none")
         return found
+
+    def timestamp(self) -> str:
+        """The checkpoint's RFC 3161 token, against the authority the trusted root names: over
+        the note as the log signed it (no cosignature lines), of this very tree head."""
+        root = self._need_root()
+        if root.tsa is None:
+            raise _NotRun("no time-stamping authority: the trusted root names none")
+        verified = self._need_checkpoint()
+        if TIMESTAMP_FILE not in self.bag.entries:
+            raise CheckIncomplete(
+                "the package holds no time-stamp of its checkpoint (stamping follows anchoring: "
+                "export it again later)"
+            )
+        token = self.bag.read(TIMESTAMP_FILE, timestamp.MAX_TOKEN_BYTES)
+        stamped_note = self.bag.read(STAMPED_NOTE_FILE, 64 << 10)
+        stamped = trust.verify_checkpoint(root, stamped_note.decode()).checkpoint
+        if stamped != verified.checkpoint:
+            raise VerificationError(
+                f"the stamped note is of size {stamped.size}, the checkpoint of size "
+                f"{verified.checkpoint.size}"
+            )
+        found = timestamp.verify(token, stamped_note, root.tsa)
+        self.log_backed.update({TIMESTAMP_FILE, STAMPED_NOTE_FILE})
+        return (
+            f"the checkpoint was stamped by {found.authority} at {format_time(found.time)} "
+            f"(token serial {found.serial:x})"
+        )
 
     def inclusion(self) -> str:
         verified = self._need_checkpoint()

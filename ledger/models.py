@@ -31,6 +31,7 @@ APPEND_ONLY_TABLES = (
     "log_nodes",
     "log_checkpoints",
     "log_cosignatures",
+    "log_timestamps",
     "trust_roots",
     "party_cases",
 )
@@ -111,6 +112,17 @@ class CheckpointCosignature(Base):
     witness: Mapped[str] = mapped_column(String(255), primary_key=True)
     line: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CheckpointTimestamp(Base):
+    """An RFC 3161 time-stamp token over the log-signed note of an anchored checkpoint (DESIGN.md:
+    Timestamps), checked against the configured authority before it is stored; append-only."""
+
+    __tablename__ = "log_timestamps"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    token: Mapped[bytes] = mapped_column(LargeBinary)
+    stamped_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the authority's genTime
 
 
 class LogKey(Base):

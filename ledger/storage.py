@@ -30,6 +30,7 @@ from ledger.models import (
     Base,
     CheckpointCosignature,
     CheckpointRecord,
+    CheckpointTimestamp,
     Leaf,
     LogHead,
     LogKey,
@@ -216,6 +217,26 @@ class LogStore:
                     size=size, witness=witness, line=line, received_at=datetime.now(UTC)
                 )
             )
+
+    def signed_note(self, session: Session, size: int) -> str:
+        """The checkpoint note at `size` exactly as the log signed it, no cosignature lines: the
+        bytes an RFC 3161 token stamps (DESIGN.md: Timestamps)."""
+        note = session.scalar(select(CheckpointRecord.note).where(CheckpointRecord.size == size))
+        if note is None:
+            raise NotFound(f"no checkpoint was signed at size {size}")
+        return note
+
+    def add_timestamp(
+        self, session: Session, size: int, token: bytes, stamped_at: datetime
+    ) -> None:
+        """Keep a checked time-stamp token over the signed note at `size` (the first one stays)."""
+        if session.get(CheckpointTimestamp, size) is None:
+            session.add(CheckpointTimestamp(size=size, token=token, stamped_at=stamped_at))
+
+    def timestamp(self, session: Session, size: int) -> bytes | None:
+        """The time-stamp token over the signed note at `size`, if one was kept."""
+        row = session.get(CheckpointTimestamp, size)
+        return None if row is None else bytes(row.token)
 
     def cosigned_sizes(self, session: Session) -> dict[str, int]:
         """The largest size each witness cosigned (for lag figures and retries)."""

@@ -17,11 +17,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from evidence import verify as verifier
 from evidence.bagit import ArchiveLimits
 from evidence.verify import Status, Verdict
-from ledger import trust
+from ledger import timestamp, trust
 from ledger.checkpoint import CheckpointSigner
 from ledger.errors import CheckIncomplete, VerificationError
 from tests.support.packages import EPOCH, Case, build, entries, named, rewrite
 from tests.support.trust import ORIGIN, Deployment
+from tests.support.tsa import TestAuthority
 
 
 @pytest.fixture
@@ -354,3 +355,58 @@ def test_a_package_signed_by_a_stranger_does_not_say_its_events_are_included(age
     assert (
         report.leg("included") == Status.NOT_RUN and "包含 included: not run" in report.headline()
     )
+
+
+@pytest.fixture(scope="module")
+def authority(tmp_path_factory):
+    return TestAuthority(tmp_path_factory.mktemp("tsa"))
+
+
+def _stamper(authority):
+    def stamp(data):
+        query, nonce = timestamp.request(data)
+        return timestamp.token_of_response(authority.reply(query), nonce)
+
+    return stamp
+
+
+def test_a_package_stamped_by_the_roots_authority_names_who_stamped_it_and_when(
+    tmp_path, authority
+):
+    agency = Deployment(tsa=authority.chain_pem)
+    package = build(agency, tmp_path / "stamped.zip", stamp=_stamper(authority)).path
+    report = _verify(package, agency.root())
+    assert _status(report)["timestamp"] == Status.PASS
+    assert "stamped by CN=Test TSA at 20" in report.check("timestamp").detail
+    with zipfile.ZipFile(package) as bag:
+        names = bag.namelist()
+    assert any(n.endswith("data/checkpoint-timestamp.tsr") for n in names)
+
+
+def test_a_package_stamped_by_another_authority_or_over_another_note_is_not_verified(
+    tmp_path, authority
+):
+    agency = Deployment(tsa=authority.chain_pem)
+    stranger = TestAuthority(tmp_path / "stranger", name="Stranger TSA")
+    other = build(agency, tmp_path / "other.zip", stamp=_stamper(stranger)).path
+    report = _verify(other, agency.root())
+    assert _failed(report) == ["timestamp"]
+    assert "does not name or issue" in report.check("timestamp").detail
+
+    def stamp_something_else(data):
+        return _stamper(authority)(data + b"\n")
+
+    changed = build(agency, tmp_path / "changed.zip", stamp=stamp_something_else).path
+    assert "stamps other bytes" in _verify(changed, agency.root()).check("timestamp").detail
+
+
+def test_without_a_stamp_a_root_with_an_authority_leaves_the_verdict_incomplete(
+    tmp_path, authority
+):
+    agency = Deployment(tsa=authority.chain_pem)
+    report = _verify(build(agency, tmp_path / "bare.zip").path, agency.root())
+    assert _status(report)["timestamp"] == Status.INCOMPLETE
+    assert report.verdict == Verdict.INCOMPLETE
+    plain = Deployment(checkpoint_key=agency.checkpoint_key, package_key=agency.package_key)
+    report = _verify(build(plain, tmp_path / "plain.zip").path, plain.root())
+    assert _status(report)["timestamp"] == Status.NOT_RUN

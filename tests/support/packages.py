@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -116,6 +117,7 @@ def build(
     anchor: dict[str, Any] | None = None,
     cosigners: list[tuple[str, Ed25519PrivateKey]] | None = None,
     trust_root: dict[str, Any] | None = None,
+    stamp: Callable[[bytes], bytes] | None = None,
 ) -> Built:
     """Write the package of `case` as `deployment` (or a forger holding other keys) would."""
     case = case or Case()
@@ -123,7 +125,7 @@ def build(
     all_leaves = [f"unrelated {i}".encode() for i in range(case.before)] + [d for _, d in leaves]
     hashes = [merkle.leaf_hash(d) for d in all_leaves]
     size, root = len(hashes), merkle.root_from_leaves(hashes)
-    note = (checkpoint_signer or deployment.signer).sign(size, root)
+    note = signed_note = (checkpoint_signer or deployment.signer).sign(size, root)
     for name, key in cosigners or []:
         note += cosign(key, name, note.split("\n\n")[0] + "\n", 1_790_000_000)
     contents = PackageContents(
@@ -158,6 +160,7 @@ def build(
         ],
         exported_at="2026-03-10T08:00:00.000000Z",
         exported_by="supervisor-1 (supervisor)",
+        timestamp=None if stamp is None else (stamp(signed_note.encode()), signed_note),
     )
     seal = package.Signing(
         sign_with or deployment.package_key, signed_at or EPOCH + timedelta(days=60)

@@ -29,6 +29,7 @@ class Deployment:
     witnesses: list[tuple[str, Ed25519PrivateKey]] = field(default_factory=list)
     witness_quorum: int = 0
     require_chain_check: bool = False
+    tsa: str | None = None  # the time-stamping authority's certificates (PEM)
 
     @property
     def signer(self) -> CheckpointSigner:
@@ -57,6 +58,7 @@ class Deployment:
                 for name, key in self.witnesses
             ],
             witness_quorum=self.witness_quorum,
+            tsa=self.tsa,
             require_chain_check=self.require_chain_check,
         )
         return {**doc, **changes}

@@ -127,6 +127,8 @@ def _gather(
         head = store.checkpoint(session, record.size)
         proofs = store.inclusion_proofs(session, [leaf.index for leaf in leaves], record.size)
         signed_by = store.checkpoint_key(session, record.size).public_key
+        token = store.timestamp(session, record.size)
+        stamped = None if token is None else (token, store.signed_note(session, record.size))
     events = [(leaf.index, leaf.data) for leaf in leaves]
     included = [item for item in items if item.leaf_index < record.size]
     return PackageContents(
@@ -150,4 +152,5 @@ def _gather(
         ],
         exported_at=utc_now(),
         exported_by=f"{actor.username} ({actor.role.value})",
+        timestamp=stamped,
     )

@@ -132,22 +132,28 @@ class EvidenceSettings:
 
 @dataclass(frozen=True)
 class WitnessSettings:
-    """The witnesses this log asks to cosign its checkpoints (DESIGN.md: Witnesses)."""
+    """Who else vouches for this log: the witnesses it asks to cosign its checkpoints (DESIGN.md:
+    Witnesses) and the time-stamping authority that stamps its anchored ones (Timestamps)."""
 
     file: Path | None = None  # JSON list of {"name", "url", "public_key"}: none configured if unset
     quorum: int | None = None  # cosignatures a checkpoint needs; default: a majority of them
     timeout: float = 5.0  # seconds one witness may take to answer
     interval: float = 2.0  # seconds between rounds: at high rates the newest checkpoint goes out
+    tsa_url: str | None = None  # an RFC 3161 authority that stamps each anchored checkpoint
+    tsa_certificates: Path | None = None  # its certificate chain (PEM), named in the trust root
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WitnessSettings:
         file = env.get("LIANZHENG_WITNESSES")
         quorum = env.get("LIANZHENG_WITNESS_QUORUM")
+        certificates = env.get("LIANZHENG_TSA_CERTS")
         return cls(
             file=Path(file) if file else None,
             quorum=None if not quorum else _int(env, "LIANZHENG_WITNESS_QUORUM", 0),
             timeout=_float(env, "LIANZHENG_WITNESS_TIMEOUT", 5.0),
             interval=_float(env, "LIANZHENG_WITNESS_INTERVAL", 2.0),
+            tsa_url=env.get("LIANZHENG_TSA_URL") or None,
+            tsa_certificates=Path(certificates) if certificates else None,
         )
 
 

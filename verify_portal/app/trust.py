@@ -28,6 +28,7 @@ from ledger.storage import LogStore
 from ledger.trust import TrustRoot
 from verify_portal.app import anchoring
 from verify_portal.app.settings import Settings
+from verify_portal.app.timestamping import authority_pem
 from verify_portal.app.witnessing import configured
 
 KINDS = (keyring.CHECKPOINT, keyring.PACKAGE)
@@ -165,6 +166,7 @@ class TrustService:
             chain=self._chain(),
             witnesses=witnessing.trust_entries(),
             witness_quorum=witnessing.quorum,
+            tsa=authority_pem(self.settings),
             require_chain_check=self.settings.require_chain_check,
         )
 

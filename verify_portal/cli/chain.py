@@ -17,7 +17,7 @@ from anchor.contract import AnchorContract, deploy
 from anchor.errors import ChainError, ChainUnavailable
 from ledger import processes
 from ledger.errors import ConfigurationError
-from verify_portal.app import anchored, anchoring, witnessing
+from verify_portal.app import anchored, anchoring, timestamping, witnessing
 from verify_portal.app.services import Services, build, migrate
 from verify_portal.app.settings import Settings
 from verify_portal.cli.common import print_json
@@ -171,12 +171,17 @@ def anchor_run(once: bool) -> None:
     migrate(services.engine)
     stop = processes.stop_on_signals()
     collecting = witnessing.collector(services)
-    if collecting is not None and once:
-        log.info("witnesses: %s", collecting.collect())
-    elif collecting is not None:
-        interval = services.settings.witnesses.interval
-        args = (collecting, stop, interval)
-        threading.Thread(target=witnessing.collect_until, args=args, daemon=True).start()
+    interval = services.settings.witnesses.interval
+    if once:
+        if collecting is not None:
+            log.info("witnesses: %s", collecting.collect())
+    else:
+        if collecting is not None:
+            cosigning = (collecting, stop, interval)
+            threading.Thread(target=witnessing.collect_until, args=cosigning, daemon=True).start()
+        if services.settings.witnesses.tsa_url:
+            stamping = (services, stop, interval)
+            threading.Thread(target=timestamping.stamp_until, args=stamping, daemon=True).start()
     target, stop_chain = _connect_with_retries(services.settings, stop)
     if target is None:
         return
@@ -184,6 +189,7 @@ def anchor_run(once: bool) -> None:
         worker = anchored.worker(services, target)
         if once:
             worker.run_once()
+            timestamping.stamp_anchored(services)
         else:
             log.info(
                 "anchoring on chain %d, contract %s, as %s",
