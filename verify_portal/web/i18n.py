@@ -185,6 +185,14 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "the check could not run (an old browser, or malformed data)",
     },
     "jscheck_rpc-down": {"zh": "公开节点无应答", "en": "the public RPC did not answer"},
+    "jscheck_witness-quorum": {
+        "zh": "独立见证人联署不足法定数",
+        "en": "fewer independent witnesses cosigned than the trust root requires",
+    },
+    "jscheck_witness-signature": {
+        "zh": "见证人联署签名无效",
+        "en": "a witness's cosignature does not verify",
+    },
     "rows_disagree": {
         "zh": "警告：本案的存储记录与日志事件不一致，以下各项已被改动。"
         "在审计查明之前，本案不接受任何新步骤或证据。",
@@ -216,6 +224,7 @@ TEXT: dict[str, dict[str, str]] = {
     "appended": {"zh": "已记录，等待上链", "en": "recorded, awaiting its anchor"},
     "browser_wait": {"zh": "核验中…", "en": "checking…"},
     "browser_ok": {"zh": "✓ 浏览器已核验", "en": "✓ verified in your browser"},
+    "browser_witnessed": {"zh": "见证人联署", "en": "cosigned by"},
     "browser_fail": {"zh": "✗ 核验失败", "en": "✗ check failed"},
     "receipt": {"zh": "下载收据", "en": "Receipt"},
     "close": {"zh": "退出", "en": "Close"},

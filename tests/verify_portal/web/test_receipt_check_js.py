@@ -10,7 +10,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import merkle
 from ledger.checkpoint import CheckpointSigner
+from ledger.cosignature import cosign
 from ledger.models import Leaf
+from tests.support.trust import Deployment
 from tests.support.vectors import VECTORS, cases
 from verify_portal.app import anchored
 
@@ -138,3 +140,44 @@ def test_a_checkpoint_key_outside_its_sizes_is_refused_by_the_browser(exported):
         "code": "key-period",
         "check": "the checkpoint key is not valid for this size",
     }
+
+
+def _witnessed_receipt(deployment, cosigners, body_for=None):
+    event = '{"type":"case.reported"}'
+    leaves = [merkle.leaf_hash(event.encode()), merkle.leaf_hash(b"another event")]
+    root_hash = merkle.root_from_leaves(leaves)
+    note = deployment.signer.sign(2, root_hash)
+    body = note.split("\n\n")[0] + "\n"
+    for name, key in cosigners:
+        note += cosign(key, name, body_for or body, 1_790_000_000)
+    return {
+        "event": event,
+        "leaf_index": 0,
+        "leaf_hash": leaves[0].hex(),
+        "checkpoint": note,
+        "inclusion": {"size": 2, "root": root_hash.hex(), "proof": [leaves[1].hex()]},
+        "anchor": {"tx_hash": "0x" + "ab" * 32},
+    }
+
+
+def test_the_browser_counts_the_roots_witnesses_against_its_quorum():
+    keys = [Ed25519PrivateKey.generate() for _ in range(3)]
+    names = ["court.example/w1", "notary.example/w2", "justice.example/w3"]
+    deployment = Deployment(witnesses=list(zip(names, keys, strict=True)), witness_quorum=2)
+    enough = _witnessed_receipt(deployment, [(names[0], keys[0]), (names[2], keys[2])])
+    too_few = _witnessed_receipt(deployment, [(names[1], keys[1])])
+    forged = _witnessed_receipt(deployment, [(names[0], keys[0])], body_for="another body\n")
+    stranger = _witnessed_receipt(
+        deployment, [(names[0], keys[0]), (names[1], Ed25519PrivateKey.generate())]
+    )
+    results = _check([enough, too_few, forged, stranger], deployment.document())["results"]
+    assert results[0]["ok"] and results[0]["check"] == "signed, witnessed and included"
+    assert [w["name"] for w in results[0]["witnessed"]["cosigned"]] == [names[0], names[2]]
+    assert results[0]["witnessed"]["cosigned"][0]["time"] == "2026-09-21T14:13:20.000Z"
+    assert results[1] == {
+        "ok": False,
+        "code": "witness-quorum",
+        "check": "1 of the 2 cosignatures the trust root requires",
+    }
+    assert results[2]["code"] == "witness-signature" and names[0] in results[2]["check"]
+    assert results[3]["code"] == "witness-quorum"  # a stranger's key under a witness's name

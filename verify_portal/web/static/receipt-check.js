@@ -3,8 +3,9 @@
 //   1. the event hashes to the leaf: SHA-256(0x00 || event);
 //   2. the checkpoint is signed (Ed25519, C2SP signed-note) by a checkpoint key of the trust root,
 //      valid for its size; the root's fingerprint is computed here, for comparing with the notice;
-//   3. the RFC 9162 §2.1.3.2 inclusion proof leads from the leaf to the checkpoint's root;
-//   4. with a public chain RPC: the root's contract holds that root at that size (eth_call rootAt),
+//   3. at least the root's witness quorum cosigned it (C2SP tlog-cosignature/v1, Ed25519);
+//   4. the RFC 9162 §2.1.3.2 inclusion proof leads from the leaf to the checkpoint's root;
+//   5. with a public chain RPC: the root's contract holds that root at that size (eth_call rootAt),
 //      on the root's chain, in a final block.
 // What the browser did not check is said so, never shown as checked. WebCrypto only; no dependencies.
 
@@ -117,6 +118,32 @@ async function verifyCheckpoint(note, root) {
   return { code: "unknown-key", error: "the checkpoint is not signed by a key of the trust root" };
 }
 
+// Which of the root's witnesses cosigned the checkpoint (tlog-cosignature/v1: key id
+// SHA-256(name || "\n" || 0x04 || key)[:4], then a big-endian u64 time, then the signature over
+// "cosignature/v1\ntime <t>\n" and the body). A witness's line that fails to verify fails all.
+async function verifyWitnesses(parsed, root) {
+  const cosigned = [];
+  for (const witness of root.witnesses || []) {
+    const raw = hexToBytes(witness.public_key);
+    const id = (await sha256(enc.encode(`${witness.name}\n`), Uint8Array.of(4), raw)).slice(0, 4);
+    const line = parsed.signatures.find((s) => s.name === witness.name && s.blob.length === 76
+      && s.blob.slice(0, 4).every((b, i) => b === id[i]));
+    if (!line) continue;
+    const time = new DataView(line.blob.buffer, line.blob.byteOffset + 4, 8).getBigUint64(0);
+    const publicKey = await crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]);
+    const message = enc.encode(`cosignature/v1\ntime ${time}\n${parsed.body}`);
+    if (!await crypto.subtle.verify({ name: "Ed25519" }, publicKey, line.blob.slice(12), message)) {
+      return { code: "witness-signature", error: `the cosignature of ${witness.name} does not verify` };
+    }
+    cosigned.push({ name: witness.name, time: new Date(Number(time) * 1000).toISOString() });
+  }
+  const quorum = root.witness_quorum || 0;
+  if (cosigned.length < quorum) {
+    return { code: "witness-quorum", error: `${cosigned.length} of the ${quorum} cosignatures the trust root requires` };
+  }
+  return { cosigned, quorum };
+}
+
 async function rpc(url, method, params) {
   const answer = await fetch(url, {
     method: "POST", headers: { "Content-Type": "application/json" },
@@ -160,6 +187,8 @@ export async function checkReceipt(receipt, root, rpcUrl = null) {
   const signed = await verifyCheckpoint(receipt.checkpoint, root);
   if (signed.error) return { ok: false, code: signed.code, check: signed.error };
   const { checkpoint } = signed;
+  const witnessed = await verifyWitnesses(checkpoint, root);
+  if (witnessed.error) return { ok: false, code: witnessed.code, check: witnessed.error };
   if (BigInt(receipt.inclusion.size) !== checkpoint.size) {
     return { ok: false, code: "proof-size", check: "the proof is not to the checkpoint's size" };
   }
@@ -168,7 +197,8 @@ export async function checkReceipt(receipt, root, rpcUrl = null) {
   if (computed === null || bytesToHex(computed) !== bytesToHex(checkpoint.root)) {
     return { ok: false, code: "inclusion", check: "inclusion proof leads to the checkpoint's root" };
   }
-  if (!rpcUrl) return { ok: true, check: "signed and included", anchor: { state: "not-checked" } };
+  const done = witnessed.quorum ? "signed, witnessed and included" : "signed and included";
+  if (!rpcUrl) return { ok: true, check: done, witnessed, anchor: { state: "not-checked" } };
   let anchor;
   try {
     anchor = await checkAnchor(rpcUrl, root, receipt, checkpoint);
@@ -176,7 +206,7 @@ export async function checkReceipt(receipt, root, rpcUrl = null) {
     anchor = { state: "incomplete", code: "rpc-down", check: `the public RPC did not answer (${error.message})` };
   }
   if (anchor.state === "fail") return { ok: false, code: anchor.code, check: anchor.check, anchor };
-  return { ok: true, check: "signed and included", anchor };
+  return { ok: true, check: done, witnessed, anchor };
 }
 
 function readJson(id) {
@@ -214,7 +244,9 @@ async function checkPage() {
     const anchor = result.anchor.state === "pass" ? ` · ${cell.dataset.anchorOk} ${result.anchor.block}`
       : result.anchor.state === "not-checked" ? ` · ${cell.dataset.anchorUnchecked}`
         : ` · ${cell.dataset.anchorPending} (${say(result.anchor)})`;
-    cell.textContent = cell.dataset.ok + anchor;
+    const names = (result.witnessed?.cosigned || []).map((w) => w.name).join(", ");
+    const witnessed = names ? ` · ${cell.dataset.witnessed} ${names}` : "";
+    cell.textContent = cell.dataset.ok + witnessed + anchor;
     cell.className = "pass";
   }
 }
