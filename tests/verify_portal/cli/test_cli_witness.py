@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import pytest
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 
 from ledger.witness_protocol import origin_hash
 from tests.support.trust import Deployment
-from tests.support.witnesses import MemoryLog
+from tests.support.witnesses import MemoryLog, new_witness, serving
 from verify_portal.cli import main
 
 LIANZHENG = [sys.executable, "-m", "verify_portal"]
@@ -119,3 +120,20 @@ def test_heads_of_two_sizes_without_a_proof_are_left_undecided_with_what_settles
 def test_a_file_that_is_not_a_record_is_a_usage_error(tmp_path, log):
     result = _verify(tmp_path, log, {"format": "something-else"})
     assert result.exit_code == 2 and "lianzheng-equivocation/1" in result.output
+
+
+def test_a_fork_shown_to_a_witness_becomes_a_record_a_court_proves_with_verify_equivocation(
+    tmp_path, log
+):
+    fork = MemoryLog(key=log.key)
+    fork.append(6, tag="rewritten-")
+    with serving(new_witness(tmp_path / "w", "court.example/w1", log)) as url:
+        for body in (log.request(0), fork.request(6)):
+            try:
+                urllib.request.urlopen(urllib.request.Request(f"{url}/add-checkpoint", body))
+            except urllib.error.HTTPError as refused:
+                assert refused.code == 422
+        with urllib.request.urlopen(f"{url}/equivocations/1") as answer:
+            record = json.loads(answer.read())
+    result = _verify(tmp_path, log, record)
+    assert result.exit_code == 0 and "split view proven" in result.output
