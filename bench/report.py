@@ -19,13 +19,14 @@ sys.path.insert(0, str(ROOT))
 
 from bench import figures as figures_io  # noqa: E402
 
-FULL = {"ledger": [], "anchor": [], "ingest": [], "verify": [], "load": []}
+FULL = {"ledger": [], "anchor": [], "ingest": [], "verify": [], "load": [], "witness": []}
 QUICK = {
     "ledger": ["--sizes", "1000", "--backends", "sqlite", "--skip-http"],
     "anchor": ["--latency-samples", "0"],
     "ingest": ["--size-mib", "32"],
     "verify": ["--size-mib", "32"],
     "load": ["--duration", "10", "--chaos-duration", "15", "--users", "8"],
+    "witness": ["--requests", "200", "--rounds", "50", "--seconds", "2"],
 }
 
 
@@ -48,6 +49,19 @@ def headline(name: str, figures: dict) -> list[tuple[str, str]]:
             ("upload / openssl rate (goal >= 0.5)", str(figures["ratio_to_openssl"])),
             ("worker memory growth MiB (goal < 64)", str(figures["worker_memory_growth_mib"])),
             ("durable disk write MiB/s", str(figures["disk_write_fsync_mib_per_s"])),
+        ]
+    if name == "witness":
+        appends = figures["appends"]
+        return [
+            (
+                "witness add-checkpoint/s, one core, durable (goal >= 250)",
+                str(figures["witness_add_checkpoint"]["per_second"]),
+            ),
+            (
+                "2-of-3 quorum latency p50 ms (goal <= 100)",
+                str(figures["quorum_latency_2_of_3"]["p50_ms"]),
+            ),
+            ("appends/s with / without witnesses (goal: no drop)", str(appends["ratio"])),
         ]
     if name == "verify":
         return [("verify / openssl time (goal <= 1.3)", str(figures["ratio_to_openssl"]))]
