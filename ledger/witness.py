@@ -209,14 +209,22 @@ class _Committed(Exception):
 class Witness:
     """A witness: its name, its key and its store."""
 
-    def __init__(self, name: str, private_key: Ed25519PrivateKey, store: WitnessStore) -> None:
+    def __init__(
+        self,
+        name: str,
+        private_key: Ed25519PrivateKey,
+        store: WitnessStore,
+        on_step: Callable[[str], None] = lambda step: None,
+    ) -> None:
         self.name = name
         self.private_key = private_key
         self.store = store
         self.identity = Identity(name, private_key.public_key().public_bytes_raw())
+        # fault injection in tests: called at "after_commit", between holding and answering
+        self.on_step = on_step
 
     @classmethod
-    def open(cls, folder: Path) -> Witness:
+    def open(cls, folder: Path, on_step: Callable[[str], None] = lambda step: None) -> Witness:
         """The witness made by `init` in `folder`."""
         try:
             name = (folder / NAME_FILE).read_text().strip()
@@ -225,7 +233,7 @@ class Witness:
                 f"no witness in {folder}: run `lianzheng witness init` first"
             ) from None
         private_key = keys.ed25519_key(folder / KEY_FILE, create=False)
-        return cls(name, private_key, WitnessStore(folder / DATABASE))
+        return cls(name, private_key, WitnessStore(folder / DATABASE), on_step)
 
     def add_checkpoint(self, body: bytes) -> str:
         """tlog-witness add-checkpoint: the cosignature line for the request's checkpoint, once
@@ -233,9 +241,11 @@ class Witness:
         request = parse_request(body)
         origin = request.note.split("\n", 1)[0]
         try:
-            return self.store.advance(request, origin, self._cosign)
+            line = self.store.advance(request, origin, self._cosign)
         except _Committed as kept:
             raise kept.refusal from None
+        self.on_step("after_commit")
+        return line
 
     def _cosign(self, checkpoint_body: str) -> str:
         # tlog-witness: the timestamp MUST NOT be zero; POSIX seconds now.

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -69,7 +72,7 @@ def witness_add_log(folder: Path, origin: str, public_key: str) -> None:
 def witness_serve(folder: Path, host: str, port: int) -> None:
     """Serve add-checkpoint, the cosigned checkpoints and the equivocation records."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    opened = witness.Witness.open(folder)
+    opened = witness.Witness.open(folder, _fault_from_env())
     try:
         server = make_server(opened, host, port)
     except OSError as exc:
@@ -84,3 +87,16 @@ def witness_serve(folder: Path, host: str, port: int) -> None:
     serving.join()
     server.server_close()
     opened.store.close()
+
+
+def _fault_from_env() -> Callable[[str], None]:
+    """Fault injection for the crash tests only: LIANZHENG_WITNESS_FAULT=kill-after-commit makes
+    the witness SIGKILL itself once a checkpoint is held, before it answers."""
+    if os.environ.get("LIANZHENG_WITNESS_FAULT") != "kill-after-commit":
+        return lambda step: None
+
+    def kill(step: str) -> None:
+        if step == "after_commit":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return kill

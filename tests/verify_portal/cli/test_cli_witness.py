@@ -1,7 +1,9 @@
 """`lianzheng witness` as a court's operator runs it, and `lianzheng verify-equivocation` as a court
 reads what a witness kept."""
 
+import http.client
 import json
+import os
 import re
 import signal
 import subprocess
@@ -137,3 +139,54 @@ def test_a_fork_shown_to_a_witness_becomes_a_record_a_court_proves_with_verify_e
             record = json.loads(answer.read())
     result = _verify(tmp_path, log, record)
     assert result.exit_code == 0 and "split view proven" in result.output
+
+
+def _serve(folder, env=None):
+    process = subprocess.Popen(
+        [*LIANZHENG, "witness", "serve", "--dir", folder, "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    port = re.search(r"listening on http://127.0.0.1:(\d+)", process.stderr.readline()).group(1)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def _add(url, body):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(f"{url}/add-checkpoint", body)) as a:
+            return a.status, a.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read().decode()
+
+
+def test_a_witness_killed_between_storing_and_answering_answers_the_retry_consistently(
+    tmp_path, log
+):
+    folder = str(tmp_path / "w")
+    assert _run("witness", "init", "--dir", folder, "--name", "court.example/w1").returncode == 0
+    assert (
+        _run("witness", "add-log", "--dir", folder, log.origin, log.public_key.hex()).returncode
+        == 0
+    )
+    first, url = _serve(folder)
+    assert _add(url, log.request(0))[0] == 200
+    first.terminate()
+    first.wait(timeout=30)
+    log.append(3)
+    request = log.request(6)
+    dying, url = _serve(folder, {"LIANZHENG_WITNESS_FAULT": "kill-after-commit"})
+    with pytest.raises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
+        urllib.request.urlopen(urllib.request.Request(f"{url}/add-checkpoint", request))
+    assert dying.wait(timeout=30) == -signal.SIGKILL
+    again, url = _serve(folder)
+    try:
+        assert _add(url, request) == (409, "9\n")  # the log's retry: it holds 9 already
+        status, line = _add(url, log.request(9))  # the log resends from the size it was told
+        assert status == 200 and line.startswith("\u2014 court.example/w1 ")
+        fork = MemoryLog(key=log.key)
+        fork.append(9, tag="rewritten-")
+        assert _add(url, fork.request(9))[0] == 422  # never a second root for size 9
+    finally:
+        again.terminate()
+        assert again.wait(timeout=30) == 0
