@@ -13,8 +13,9 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 
@@ -182,16 +183,19 @@ class Supervisor(threading.Thread):
     RESTART_DELAY = 5.0
     STOP_TIMEOUT = 30.0
 
-    def __init__(self, what: str, arguments: list[str]) -> None:
+    def __init__(self, what: str, arguments: list[str], output: Path | None = None) -> None:
         super().__init__(name=f"supervisor of {what}", daemon=True)
         self.what = what
         self.command = [sys.executable, "-m", "verify_portal", *arguments]
+        self.output = output  # a file its output is appended to; else ours
         self._stopping = threading.Event()
 
     def run(self) -> None:
         while not self._stopping.is_set():
             env = {**os.environ, SUPERVISOR_PID: str(os.getpid())}
-            process = subprocess.Popen(tied(self.command), env=env)
+            with ExitStack() as files:
+                out = None if self.output is None else files.enter_context(open(self.output, "ab"))
+                process = subprocess.Popen(tied(self.command), env=env, stdout=out, stderr=out)
             code = wait_for_exit(process, self._stopping)
             if self._stopping.is_set():
                 self._end(process)

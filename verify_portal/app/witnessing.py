@@ -9,9 +9,11 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger import jsontext, trust, witness
@@ -140,18 +142,32 @@ def demo_witness(services: Services, port: int) -> Iterator[None]:
     opened = witness.Witness.open(folder)
     with services.sessions() as session:
         opened.store.add_log(services.store.origin, services.store.current_key(session))
-    config = settings.data_dir / "demo-witnesses.json"
-    entry = {**opened.identity.to_json(), "url": f"http://127.0.0.1:{port}"}
-    config.write_text(json.dumps([entry], ensure_ascii=False))
     opened.store.close()
+    output = folder / "serve.log"
+    output.write_bytes(b"")
+    arguments = ["witness", "serve", "--dir", str(folder), "--port", str(port)]
+    keeper = Supervisor("the demo witness", arguments, output)
+    keeper.start()
+    url = _listening(output, keeper)
+    config = settings.data_dir / "demo-witnesses.json"
+    entry = {**opened.identity.to_json(), "url": url}
+    config.write_text(json.dumps([entry], ensure_ascii=False))
     os.environ["LIANZHENG_WITNESSES"] = str(config)  # the web and anchor processes read it
     os.environ.setdefault("LIANZHENG_WITNESS_QUORUM", "1")
-    keeper = Supervisor(
-        "the demo witness", ["witness", "serve", "--dir", str(folder), "--port", str(port)]
-    )
-    keeper.start()
-    log.info("demo witness %s on port %d (LIANZHENG_DEMO_WITNESS=1)", DEMO_NAME, port)
+    log.info("demo witness %s at %s (LIANZHENG_DEMO_WITNESS=1)", DEMO_NAME, url)
     try:
         yield
     finally:
         keeper.stop()
+
+
+def _listening(output: Path, keeper: Supervisor, wait: float = 30.0) -> str:
+    """The URL the witness says it listens on (port 0: the one the kernel picked)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        found = re.search(r"listening on (http://\S+)", output.read_text(errors="replace"))
+        if found:
+            return found[1]
+        time.sleep(0.1)
+    keeper.stop()
+    raise ConfigurationError(f"the demo witness did not start; see {output}")
