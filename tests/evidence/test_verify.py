@@ -410,3 +410,28 @@ def test_without_a_stamp_a_root_with_an_authority_leaves_the_verdict_incomplete(
     plain = Deployment(checkpoint_key=agency.checkpoint_key, package_key=agency.package_key)
     report = _verify(build(plain, tmp_path / "plain.zip").path, plain.root())
     assert _status(report)["timestamp"] == Status.NOT_RUN
+
+
+def _openssl_on_package(authority, package, tmp_path):
+    with zipfile.ZipFile(package) as bag:
+        [token] = [n for n in bag.namelist() if n.endswith("data/checkpoint-timestamp.tsr")]
+        stamped = token.replace("checkpoint-timestamp.tsr", "checkpoint-stamped.txt")
+        (tmp_path / "token.tsr").write_bytes(bag.read(token))
+        (tmp_path / "stamped.txt").write_bytes(bag.read(stamped))
+    return authority.openssl_verify(tmp_path / "stamped.txt", tmp_path / "token.tsr").returncode
+
+
+def test_openssl_ts_verify_agrees_with_the_verifier_on_a_packages_good_and_bad_token(
+    tmp_path, authority
+):
+    agency = Deployment(tsa=authority.chain_pem)
+    good = build(agency, tmp_path / "good.zip", stamp=_stamper(authority)).path
+    assert _status(_verify(good, agency.root()))["timestamp"] == Status.PASS
+    assert _openssl_on_package(authority, good, tmp_path) == 0
+
+    def stamp_other_bytes(data):
+        return _stamper(authority)(data.replace(b"\n", b"\r\n", 1))
+
+    bad = build(agency, tmp_path / "bad.zip", stamp=stamp_other_bytes).path
+    assert _status(_verify(bad, agency.root()))["timestamp"] == Status.FAIL
+    assert _openssl_on_package(authority, bad, tmp_path) != 0
