@@ -3,7 +3,6 @@ served on ports the kernel picks."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from ledger import merkle, witness
 from ledger.checkpoint import Checkpoint, CheckpointSigner
 from ledger.witness_http import make_server
 from ledger.witness_protocol import request_body
+from tests.support.http import in_thread
 from tests.support.trust import ORIGIN
 
 
@@ -68,11 +68,5 @@ def new_witness(folder: Path, name: str, *logs: MemoryLog) -> witness.Witness:
 @contextmanager
 def serving(opened: witness.Witness) -> Iterator[str]:
     """The witness served over HTTP on 127.0.0.1 while the block runs; yields its base URL."""
-    server = make_server(opened, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with in_thread(make_server(opened, "127.0.0.1", 0)) as port:
+        yield f"http://127.0.0.1:{port}"

@@ -23,7 +23,7 @@ from ledger.trust import TrustRoot, TrustRoots
 from ledger.verdict import Status
 from verify_portal.app.settings import ClientSettings
 
-MAX_RECEIPT_BYTES = 16 << 20  # a receipt holds one event and a few dozen hashes
+MAX_RECEIPT_BYTES = 16 << 20  # a receipt or an equivocation record: a few notes and hashes
 
 
 def trust_store() -> TrustStore:
@@ -34,16 +34,19 @@ def trust_store() -> TrustStore:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+TRUST_OPTION = click.option(
+    "--trust",
+    "trust_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A trust root file to verify against instead of the trust store (repeatable).",
+)
+
+
 def verifier_options(command: F) -> F:
     """--trust, --rpc and --require-chain, as `verify` and `verify-receipt` both take them."""
     options = [
-        click.option(
-            "--trust",
-            "trust_files",
-            multiple=True,
-            type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            help="A trust root file to verify against instead of the trust store (repeatable).",
-        ),
+        TRUST_OPTION,
         click.option(
             "--rpc",
             "rpc_urls",
@@ -190,12 +193,7 @@ def verify_receipt(
 
     Exit 0 VERIFIED, 1 NOT VERIFIED, 2 usage error, 3 INCOMPLETE.
     """
-    if file.stat().st_size > MAX_RECEIPT_BYTES:
-        raise click.UsageError(f"{file} is larger than any receipt ({MAX_RECEIPT_BYTES:,} bytes)")
-    try:
-        data = jsontext.loads(file.read_bytes(), str(file))
-    except InvalidInput as exc:
-        raise click.UsageError(exc.message) from None
+    data = _json_file(file, "receipt")
     from anchor import (
         receipt as receipt_mod,
     )  # web3 and the chain client: a receipt's chain leg needs them
@@ -221,13 +219,7 @@ def verify_receipt(
 
 @click.command("verify-equivocation")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--trust",
-    "trust_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A trust root file to check against instead of the trust store (repeatable).",
-)
+@TRUST_OPTION
 def verify_equivocation(file: Path, trust_files: tuple[Path, ...]) -> None:
     """Check a witness's equivocation record: two checkpoints the log's trusted key signed that
     cannot both be true.
@@ -235,12 +227,7 @@ def verify_equivocation(file: Path, trust_files: tuple[Path, ...]) -> None:
     Exit 0 split view proven, 1 no split view (a note not signed by a trusted key, or the two
     consistent), 2 usage error, 3 undecided (only a consistency proof from the log can settle it).
     """
-    if file.stat().st_size > MAX_RECEIPT_BYTES:
-        raise click.UsageError(f"{file} is larger than any equivocation record")
-    try:
-        record = jsontext.loads(file.read_bytes(), str(file))
-    except InvalidInput as exc:
-        raise click.UsageError(exc.message) from None
+    record = _json_file(file, "equivocation record")
     roots = roots_for_verifying(trust_files)
     try:
         found = equivocation.prove(record, roots)
@@ -253,3 +240,13 @@ def verify_equivocation(file: Path, trust_files: tuple[Path, ...]) -> None:
         click.echo(f"NO SPLIT VIEW SHOWN: {exc.message}")
         sys.exit(1)
     click.echo(f"EQUIVOCATION: {found}")
+
+
+def _json_file(file: Path, what: str) -> Any:
+    """A small JSON file read under its bounds (size, depth); a usage error (exit 2) otherwise."""
+    if file.stat().st_size > MAX_RECEIPT_BYTES:
+        raise click.UsageError(f"{file} is larger than any {what} ({MAX_RECEIPT_BYTES:,} bytes)")
+    try:
+        return jsontext.loads(file.read_bytes(), str(file))
+    except InvalidInput as exc:
+        raise click.UsageError(exc.message) from None
