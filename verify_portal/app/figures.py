@@ -121,7 +121,7 @@ def metrics(services: Services) -> Metrics:
             stored,
             latest_audit(session),
             counters.verification_failures(session),
-            witness_lags(services, session),
+            witness_lags(services, session, witnessing.configured(services.settings).names),
         )
 
 
@@ -129,6 +129,7 @@ def dashboard(services: Services) -> Dashboard:
     """The staff dashboard's figures."""
     ident = anchoring.identity(services.settings)
     overdue_before = datetime.now(UTC) - timedelta(days=services.settings.overdue_days)
+    witnessed = witnessing.configured(services.settings)  # the witness file, read once
     with services.sessions() as session:
         anchors = (
             []
@@ -160,19 +161,16 @@ def dashboard(services: Services) -> Dashboard:
             worker=records.worker_status(session),
             audit=latest_audit(session),
             activity=_activity(session),
-            witnesses=witness_lags(services, session),
-            witness_quorum=witnessing.configured(services.settings).quorum,
+            witnesses=witness_lags(services, session, witnessed.names),
+            witness_quorum=witnessed.quorum,
         )
 
 
-def witness_lags(services: Services, session: Session) -> list[WitnessLag]:
-    """Each configured witness: the last size it cosigned and the leaves since."""
+def witness_lags(services: Services, session: Session, names: list[str]) -> list[WitnessLag]:
+    """Each of the witnesses `names`: the last size it cosigned and the leaves since."""
     size = services.store.latest_size(session)
     cosigned = services.store.cosigned_sizes(session)
-    return [
-        WitnessLag(name, cosigned.get(name, 0), size - cosigned.get(name, 0))
-        for name in witnessing.configured(services.settings).names
-    ]
+    return [WitnessLag(name, cosigned.get(name, 0), size - cosigned.get(name, 0)) for name in names]
 
 
 def latest_audit(session: Session) -> AuditRun | None:
