@@ -9,6 +9,19 @@ from evidence.meta import encode_upload_metadata
 from tests.conftest import bearer
 
 REPORT = {"source": "patrol", "violation_type": "occupy-road", "district": "xuhui"}
+# `lianzheng case create` as officer-1, for a patrol's stall case in xuhui
+OPEN_CASE = [
+    "case",
+    "create",
+    "--as",
+    "officer-1",
+    "--source",
+    "patrol",
+    "--violation-type",
+    "stall",
+    "--district",
+    "xuhui",
+]
 PARTY = {"name": "李四", "id_type": "resident_id", "id_number": "110101198001010010"}
 NOW = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 STAFF_PASSWORD = "correct horse battery"

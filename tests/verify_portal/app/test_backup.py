@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 from evidence.meta import UploadMeta
 from ledger.users import by_username
 from tests.conftest import pg_schema
+from tests.support.api import OPEN_CASE
 from verify_portal.app.services import build
 from verify_portal.app.settings import Settings
 from verify_portal.cli import main
@@ -35,16 +36,7 @@ def source(tmp_path, database_url, media_dir):
     party = json.dumps({"name": "王五", "id_type": "passport", "id_number": "E1234567"})
     case_no = json.loads(
         run(
-            "case",
-            "create",
-            "--as",
-            "officer-1",
-            "--source",
-            "patrol",
-            "--violation-type",
-            "stall",
-            "--district",
-            "xuhui",
+            *OPEN_CASE,
             "--party",
             party,
         ).output

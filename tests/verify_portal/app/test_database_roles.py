@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.models import APPEND_ONLY_TABLES
 from tests.conftest import pg_schema
+from tests.support.api import OPEN_CASE
 from verify_portal.cli import main
 
 ATTACKS = [
@@ -62,16 +63,7 @@ def test_the_service_role_appends_and_can_change_no_leaf_by_any_route(roles):
     opened = runner.invoke(
         main,
         [
-            "case",
-            "create",
-            "--as",
-            "officer-1",
-            "--source",
-            "patrol",
-            "--violation-type",
-            "stall",
-            "--district",
-            "xuhui",
+            *OPEN_CASE,
         ],
         env=env,
     )

@@ -5,6 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from tests.support.api import OPEN_CASE
 from verify_portal.cli import main
 
 
@@ -23,16 +24,7 @@ def test_an_operator_adds_a_user_opens_a_case_steps_it_and_audits(run):
     assert token.exit_code == 0 and token.output.startswith("lz_")
     party = json.dumps({"name": "王五", "id_type": "passport", "id_number": "E1"})
     created = run(
-        "case",
-        "create",
-        "--as",
-        "officer-1",
-        "--source",
-        "patrol",
-        "--violation-type",
-        "stall",
-        "--district",
-        "xuhui",
+        *OPEN_CASE,
         "--party",
         party,
     )

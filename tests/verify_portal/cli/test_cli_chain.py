@@ -10,6 +10,7 @@ from eth_account import Account
 
 from anchor.account import development_account
 from anchor.chain import Chain
+from tests.support.api import OPEN_CASE
 from verify_portal.cli import main
 
 
@@ -45,16 +46,7 @@ def test_an_operator_runs_the_local_chain_anchors_and_a_receipt_verifies_on_chai
     assert up.exit_code == 0 and "local chain started" in up.output
     run("user", "add", "officer-1", "--role", "officer")
     run(
-        "case",
-        "create",
-        "--as",
-        "officer-1",
-        "--source",
-        "patrol",
-        "--violation-type",
-        "stall",
-        "--district",
-        "xuhui",
+        *OPEN_CASE,
     )
     anchored = run("anchor", "run", "--once")
     assert anchored.exit_code == 0, anchored.output
@@ -148,16 +140,7 @@ def test_production_deploys_with_its_own_key_and_anchors_on_the_external_chain(r
     production.update(settings)
     run("user", "add", "officer-1", "--role", "officer")
     run(
-        "case",
-        "create",
-        "--as",
-        "officer-1",
-        "--source",
-        "patrol",
-        "--violation-type",
-        "stall",
-        "--district",
-        "xuhui",
+        *OPEN_CASE,
     )
     anchored = run("anchor", "run", "--once", **production)
     assert anchored.exit_code == 0, anchored.output
