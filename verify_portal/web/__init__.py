@@ -38,8 +38,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.json.ensure_ascii = False
 
     from verify_portal.web.api import cases, docs, evidence, log, ops, trust
-    from verify_portal.web.pages import citizen, court, staff, trust_roots, vendor
+    from verify_portal.web.pages import citizen, court, home, staff, trust_roots, vendor
 
+    app.register_blueprint(home.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(log.bp)

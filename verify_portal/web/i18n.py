@@ -340,6 +340,48 @@ TEXT: dict[str, dict[str, str]] = {
     "witness_lag": {"zh": "落后条数", "en": "Leaves behind"},
     "healthy": {"zh": "正常", "en": "healthy"},
     "awaiting_final": {"zh": "等待确认", "en": "awaiting finality"},
+    "skip_to_content": {"zh": "跳到正文", "en": "Skip to content"},
+    "language": {"zh": "语言", "en": "Language"},
+    "home_title": {
+        "zh": "链证：城管执法证据与记录核验",
+        "en": "Lianzheng: enforcement evidence and records you can check",
+    },
+    "home_intro": {
+        "zh": "每一条执法记录和每一份证据都记入不可篡改的日志并上链锚定。请选择您要做的事：",
+        "en": "Every enforcement record and every piece of evidence goes into a log that cannot be "
+        "rewritten, anchored on a blockchain. Choose what you came to do:",
+    },
+    "home_citizen": {"zh": "查询我的案件", "en": "Check my case"},
+    "home_citizen_note": {
+        "zh": "凭告知书上的案件编号和核验码，查看案件进展并自行核验记录",
+        "en": "with the case number and code on your notice: see where it stands, check the record",
+    },
+    "home_court": {"zh": "法院/复议机关：核验证据包", "en": "Courts: verify an evidence package"},
+    "home_court_note": {
+        "zh": "上传证据包，逐项查看核验结果；也可离线用 lianzheng verify 核验",
+        "en": "upload a package and see each check; or verify offline with lianzheng verify",
+    },
+    "home_staff": {"zh": "工作人员登录", "en": "Staff sign-in"},
+    "home_staff_note": {
+        "zh": "督查、法制审核与管理",
+        "en": "supervision, legal review, administration",
+    },
+    "home_log": {"zh": "公开日志接口", "en": "The public log (API)"},
+    "home_log_note": {
+        "zh": "检查点、包含证明、一致性证明与链上锚定，无需登录，不含个人信息",
+        "en": "checkpoints, inclusion and consistency proofs, anchors: no login, no personal data",
+    },
+    "home_back": {"zh": "返回首页", "en": "Back to the home page"},
+    "error_404": {"zh": "没有这个页面。", "en": "There is no such page."},
+    "error_405": {
+        "zh": "此页面不能这样打开，请从首页进入。",
+        "en": "This page cannot be opened this way; start from the home page.",
+    },
+    "error_413": {"zh": "上传的内容太大。", "en": "What was sent is too large."},
+    "error_other": {
+        "zh": "出错了，请稍后再试；已提交的内容不受影响。",
+        "en": "Something went wrong; please try again later. Nothing already accepted was lost.",
+    },
 }
 
 

@@ -12,6 +12,7 @@ from evidence import errors as evidence_errors
 from ledger import errors
 from verify_portal.app.citizens import LookupRefused
 from verify_portal.app.export import ExportRefused
+from verify_portal.web.pages.home import error_page, wants_page
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +80,16 @@ def register(app: Flask) -> None:
             exc.response, Response
         ):  # a page made for it (a rate limit's "too many attempts")
             return exc.response
+        if wants_page():  # a person's browser: a page in their language, JSON stays for machines
+            return error_page(exc.code or 500)
         code = (exc.name or "error").lower().replace(" ", "-")
         return problem(exc.code or 500, code, exc.name or "Error", exc.description or "")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unexpected error")
+        if wants_page():
+            return error_page(500)
         return problem(
             500, "internal", "Internal Server Error", "the server failed; nothing was acknowledged"
         )

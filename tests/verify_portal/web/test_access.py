@@ -269,6 +269,7 @@ def _requests(world):
             {"path": "/api/v1/devices/DSJ-1/revocation"},
         ),
         ("GET", "/court", PUBLIC, {"path": "/court"}),
+        ("GET", "/", PUBLIC, {"path": "/"}),
         (
             "POST",
             "/court/verify",
