@@ -372,6 +372,10 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "checkpoints, inclusion and consistency proofs, anchors: no login, no personal data",
     },
     "home_back": {"zh": "返回首页", "en": "Back to the home page"},
+    "error_400": {
+        "zh": "表单已过期或不完整：请返回，刷新页面后重新提交。",
+        "en": "The form was stale or incomplete: go back, reload the page and send it again.",
+    },
     "error_404": {"zh": "没有这个页面。", "en": "There is no such page."},
     "error_405": {
         "zh": "此页面不能这样打开，请从首页进入。",

@@ -44,3 +44,8 @@ def test_machines_and_the_api_keep_getting_problem_json(client):
         answer = client.get(path, headers=headers)
         assert answer.status_code == 404
         assert answer.content_type == "application/problem+json"
+
+
+def test_a_stale_form_is_a_page_that_says_to_reload_and_send_again(client):
+    page = client.post("/staff/login?lang=en", data={"username": "x"}, headers=BROWSER)
+    assert page.status_code == 400 and "reload the page and send it again" in page.text

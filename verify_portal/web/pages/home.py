@@ -31,7 +31,8 @@ def wants_page() -> bool:
 
 def error_page(status: int) -> Response:
     """The page a person gets for an HTTP error, in their language, with the way home."""
-    key = {404: "error_404", 405: "error_405", 413: "error_413"}.get(status, "error_other")
+    keys = {400: "error_400", 404: "error_404", 405: "error_405", 413: "error_413"}
+    key = keys.get(status, "error_other")
     try:
         return page("error.html", status=status, error_status=status, message=t(key))
     except Exception:  # noqa: BLE001 - the page needs the database; a bare page does not
