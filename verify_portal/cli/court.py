@@ -90,30 +90,23 @@ def chains_of(urls: Sequence[str]) -> list[Any]:
     return [Chain(url) for url in urls]
 
 
+def _report_file(name: str, kind: str) -> Callable[[F], F]:
+    """--json/--html/--pdf FILE: where to write the report in that form as well."""
+    return click.option(
+        f"--{name}",
+        f"{name}_out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=f"Also write the report as {kind}.",
+    )
+
+
 @click.command("verify")
 @click.argument("package", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @verifier_options
-@click.option(
-    "--json",
-    "json_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Also write the report as JSON.",
-)
-@click.option(
-    "--html",
-    "html_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Also write the report as HTML.",
-)
-@click.option(
-    "--pdf",
-    "pdf_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Also write the report as PDF.",
-)
+@_report_file("json", "JSON")
+@_report_file("html", "HTML")
+@_report_file("pdf", "PDF")
 @click.option(
     "--memory-limit",
     type=click.IntRange(min=64),

@@ -40,22 +40,15 @@ def test_an_operator_adds_a_user_opens_a_case_steps_it_and_audits(run):
     assert audited.exit_code == 0 and "audit clean" in audited.output
 
 
+def _camera_case(run):
+    """A camera's stall case opened by officer-1 from the command line; its number."""
+    args = ["--source", "camera", "--violation-type", "stall", "--district", "d"]
+    return json.loads(run("case", "create", "--as", "officer-1", *args).output)["case_no"]
+
+
 def test_an_illegal_step_is_one_clear_line_and_a_non_zero_exit(run):
     run("user", "add", "officer-1", "--role", "officer")
-    case_no = json.loads(
-        run(
-            "case",
-            "create",
-            "--as",
-            "officer-1",
-            "--source",
-            "camera",
-            "--violation-type",
-            "stall",
-            "--district",
-            "d",
-        ).output
-    )["case_no"]
+    case_no = _camera_case(run)
     refused = run("case", "step", "--as", "officer-1", case_no, "CLOSED")
     assert refused.exit_code == 1
     assert (
@@ -67,20 +60,7 @@ def test_an_illegal_step_is_one_clear_line_and_a_non_zero_exit(run):
 
 def test_a_bad_payload_lists_the_fields(run):
     run("user", "add", "officer-1", "--role", "officer")
-    case_no = json.loads(
-        run(
-            "case",
-            "create",
-            "--as",
-            "officer-1",
-            "--source",
-            "camera",
-            "--violation-type",
-            "stall",
-            "--district",
-            "d",
-        ).output
-    )["case_no"]
+    case_no = _camera_case(run)
     refused = run("case", "step", "--as", "officer-1", case_no, "FILED", "--payload", '{"x": 1}')
     assert refused.exit_code == 1 and "x: Extra inputs are not permitted" in refused.output
 
