@@ -189,6 +189,9 @@ def _browse(browser, env, tmp_path):
         page.goto(issued["link"])
         page.click("button[type=submit]")
         page.wait_for_selector("#check-failed:not([hidden])", timeout=20000)
-        assert "检查点并非由信任根中的密钥签名" in page.inner_text('tr[data-leaf="0"]')
+        forged_step = page.inner_text('tr[data-leaf="0"]')
+        assert "检查点并非由信任根中的密钥签名" in forged_step
+        assert "服务器的说法未获浏览器证实" in forged_step  # "anchored, final" is not left standing
+        assert page.is_visible("#status-disputed") and "12345" in page.inner_text("#check-failed")
         assert first["anchor"]["block_number"] is not None
         _shot(page, "citizen-forgery-refused")

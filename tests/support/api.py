@@ -102,3 +102,12 @@ def tamper(services, *statements, **params):
                 conn.execute(text(f"DROP TRIGGER {name}"))
         for statement in statements:
             conn.execute(text(statement), params)
+
+
+def move(client, token, case_no, *steps):
+    """Take a case through `steps`: each a state, or a (state, payload) pair."""
+    for step in steps:
+        to, payload = (step, None) if isinstance(step, str) else step
+        body = {"to": to} if payload is None else {"to": to, "payload": payload}
+        r = client.post(f"/api/v1/cases/{case_no}/transitions", json=body, headers=bearer(token))
+        assert r.status_code == 201, r.json

@@ -93,6 +93,7 @@ def timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "proposed_amount_fen",
                     "kind",
                     "reason",
+                    "legal_basis",
                     "violation_type",
                     "source",
                 )

@@ -11,6 +11,7 @@ from ledger.errors import ConfigurationError
 
 DEFAULT_ORIGIN = "lianzheng.example/cg-log"
 DEFAULT_AGENCY = "链证演示执法机关 Lianzheng demo agency"
+DEFAULT_CONTACT = "12345"  # 政务服务便民热线: the national public-service hotline
 # The secret files' names: under <data>/keys by default, in ./secrets for docker-compose (`keys
 # init`).
 CHECKPOINT_KEY_NAME = "checkpoint-ed25519.pem"
@@ -43,6 +44,7 @@ class WebSettings:
     rate_limit_storage: str = (
         "memory://"  # per process; redis://host:6379 shares counts between workers
     )
+    agency_contact: str = DEFAULT_CONTACT  # whom a citizen calls, on their case page and notice
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WebSettings:
@@ -59,6 +61,7 @@ class WebSettings:
             secure_cookies=env.get("LIANZHENG_SECURE_COOKIES", "0") == "1",
             trusted_proxies=_int(env, "LIANZHENG_TRUSTED_PROXIES", 0),
             rate_limit_storage=env.get("LIANZHENG_RATE_LIMIT_STORAGE") or "memory://",
+            agency_contact=env.get("LIANZHENG_AGENCY_CONTACT") or DEFAULT_CONTACT,
         )
 
 

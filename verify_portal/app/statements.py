@@ -53,14 +53,16 @@ MAX_PIXELS = (
 def _check_photo(data: bytes) -> None:
     """A photo is accepted only if it decodes as the JPEG or PNG its first bytes claim (Pillow)."""
     if media_type(data[:512]) not in IMAGE:
-        raise InvalidInput("photos must be JPEG or PNG images")
+        raise InvalidInput("photos must be JPEG or PNG images", reason="image")
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in ("JPEG", "PNG") or image.width * image.height > MAX_PIXELS:
-                raise InvalidInput("photos must be JPEG or PNG images of at most 40 megapixels")
+                raise InvalidInput(
+                    "photos must be JPEG or PNG images of at most 40 megapixels", reason="image"
+                )
             image.load()  # decodes every pixel: a truncated or forged image fails here
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise InvalidInput("a photo does not decode as an image") from None
+        raise InvalidInput("a photo does not decode as an image", reason="image") from None
 
 
 class StatementProjection:
@@ -87,9 +89,11 @@ class Statements:
         """Record a statement for a case at the notice stage; returns the appended event."""
         text = text.strip()
         if not 0 < len(text) <= MAX_TEXT:
-            raise InvalidInput(f"a statement has 1 to {MAX_TEXT} characters")
+            raise InvalidInput(f"a statement has 1 to {MAX_TEXT} characters", reason="length")
         if len(photos) > MAX_PHOTOS or any(len(p) > MAX_PHOTO_BYTES for p in photos):
-            raise InvalidInput(f"at most {MAX_PHOTOS} photos of {MAX_PHOTO_BYTES >> 20} MiB each")
+            raise InvalidInput(
+                f"at most {MAX_PHOTOS} photos of {MAX_PHOTO_BYTES >> 20} MiB each", reason="photos"
+            )
         for photo in photos:
             _check_photo(photo)
         actor = self._portal_actor()

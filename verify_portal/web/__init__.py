@@ -15,6 +15,7 @@ from verify_portal.app.settings import Settings
 from verify_portal.web import limits, logs, problems
 from verify_portal.web.auth import check_every_view_declares_access
 from verify_portal.web.context import install
+from verify_portal.web import labels
 from verify_portal.web.i18n import beijing_time
 
 
@@ -33,6 +34,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=30),
     )
     app.jinja_env.filters["beijing"] = beijing_time
+    app.jinja_env.filters["money"] = labels.money
+    app.jinja_env.globals.update(
+        label=labels.label, field_name=labels.field_name, field_value=labels.field_value
+    )
     if isinstance(app.json, DefaultJSONProvider):  # Flask's own, unless a later line replaced it
         app.json.sort_keys = False
         app.json.ensure_ascii = False

@@ -386,6 +386,148 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "出错了，请稍后再试；已提交的内容不受影响。",
         "en": "Something went wrong; please try again later. Nothing already accepted was lost.",
     },
+    # The citizen's status card (verify_portal/app/case_status.py).
+    "status_title": {"zh": "案件现状", "en": "Where your case stands"},
+    "status_since": {"zh": "自", "en": "since"},
+    "stage_reported": {
+        "zh": "已登记线索，正在核实。作出处罚前，机关会书面告知拟处罚的内容和您的权利。",
+        "en": "Reported and being looked into. Before any penalty the agency will tell you in "
+        "writing what it proposes and what your rights are.",
+    },
+    "stage_filed": {
+        "zh": "已立案，正在调查。作出处罚前，机关会书面告知拟处罚的内容和您的权利。",
+        "en": "Filed and under investigation. Before any penalty the agency will tell you in "
+        "writing what it proposes and what your rights are.",
+    },
+    "stage_investigating": {
+        "zh": "正在调查取证。作出处罚前，机关会书面告知拟处罚的内容和您的权利。",
+        "en": "Evidence is being gathered. Before any penalty the agency will tell you in writing "
+        "what it proposes and what your rights are.",
+    },
+    "stage_notified": {
+        "zh": "机关已告知拟作出的处罚，尚未决定。您有权陈述、申辩；机关须听取您的意见后才能决定。",
+        "en": "The agency has told you the penalty it proposes; nothing is decided yet. You have "
+        "the right to state your case, and the agency must hear it before it decides.",
+    },
+    "stage_proposed": {"zh": "拟罚款：{amount}", "en": "Proposed fine: {amount}"},
+    "stage_decided_fine": {
+        "zh": "已作出处罚决定：罚款 {amount}。",
+        "en": "Decided: a fine of {amount}.",
+    },
+    "stage_decided_first_offence_exempt": {
+        "zh": "已决定首违不罚：本次不予罚款。再次发生同类违法行为时不再适用。",
+        "en": "Decided: first offence, no fine this time. It does not apply to a second offence "
+        "of the same kind.",
+    },
+    "stage_decided_no_penalty": {
+        "zh": "已决定不予处罚。您无需做任何事。",
+        "en": "Decided: no penalty. There is nothing you need to do.",
+    },
+    "stage_paid": {"zh": "罚款 {amount} 已缴纳。", "en": "The fine of {amount} is paid."},
+    "stage_appealed": {
+        "zh": "已记录您的{kind}申请；案件等待复议机关或法院的结果。",
+        "en": "Your {kind} is on record; the case waits for the outcome.",
+    },
+    "stage_closed": {"zh": "案件已结案。", "en": "The case is closed."},
+    "stage_withdrawn": {
+        "zh": "案件已撤销，不予处罚。",
+        "en": "The case was withdrawn; there is no penalty.",
+    },
+    "next_title": {"zh": "您可以做什么、最晚何时", "en": "What you can do, and by when"},
+    "next_statement": {
+        "zh": "陈述、申辩：在本页下方填写，或向办案机关书面或口头提出。",
+        "en": "State your case: use the form below, or tell the agency in writing or in person.",
+    },
+    "next_hearing": {
+        "zh": "要求听证（拟较大数额罚款时）：向办案机关提出。",
+        "en": "Ask for a hearing (for a large proposed fine): ask the agency.",
+    },
+    "next_pay": {
+        "zh": "缴纳罚款 {amount}：按处罚决定书所列银行或电子缴款方式。逾期每日加处罚款数额的 3%。",
+        "en": "Pay the fine of {amount}, at the bank or through the e-payment named on the "
+        "decision. After the deadline, 3 % of the fine is added each day.",
+    },
+    "next_reconsideration": {
+        "zh": "不服决定的，可申请行政复议（决定书写明复议机关）。",
+        "en": "If you disagree, apply for administrative reconsideration (the decision names "
+        "the body).",
+    },
+    "next_lawsuit": {
+        "zh": "不服决定的，也可向人民法院提起行政诉讼。",
+        "en": "If you disagree, you may also sue in the people's court.",
+    },
+    "next_due": {"zh": "截止", "en": "by"},
+    "next_passed": {"zh": "已过期", "en": "passed"},
+    "deadline_note": {
+        "zh": "期限从日志记录的告知或决定日期起算；如您收到文书更晚，从收到之日起算。"
+        "“3 日”“5 日”指工作日，遇法定节假日顺延（行政处罚法第八十五条）。"
+        "缴款 15 日（第六十七条）、复议 60 日（行政复议法第二十条）、诉讼 6 个月（行政诉讼法第四十六条）。",
+        "en": "Periods count from the notice or decision date the log records; if you received "
+        "the document later, from that day. '3 days' and '5 days' are working days, extended "
+        "over public holidays (Administrative Penalty Law art. 85). Payment 15 days (art. 67), "
+        "reconsideration 60 days (Administrative Reconsideration Law art. 20), lawsuit 6 months "
+        "(Administrative Litigation Law art. 46).",
+    },
+    "contact_line": {
+        "zh": "对本案有疑问，请联系：{contact}（{agency}）",
+        "en": "Questions about this case: {contact} ({agency})",
+    },
+    "explain_title": {"zh": "这些词是什么意思", "en": "What these words mean"},
+    "explain_recorded": {
+        "zh": "已记录：每一步都写入机关的防篡改日志，日志由机关密钥签名，之后任何改动都会被发现。",
+        "en": "Recorded: each step is written into the agency's tamper-evident log, signed with "
+        "the agency's key; any later change shows.",
+    },
+    "explain_chain": {
+        "zh": "已上链、区块、已确认：日志的摘要写入一条公开区块链的某个区块；"
+        "“已确认”指该区块已足够深，不会被撤回。此后连机关也无法改写这段记录而不被发现。",
+        "en": "Anchored, block, final: a digest of the log is written into a block of a public "
+        "blockchain; 'final' means that block is deep enough not to be undone. After that not "
+        "even the agency can rewrite the record unnoticed.",
+    },
+    "explain_witnessed": {
+        "zh": "见证：独立的见证方也签署了同一份日志摘要，证明机关没有给不同的人看不同的记录。",
+        "en": "Witnessed: independent witnesses signed the same log digest, showing the agency "
+        "did not show different people different records.",
+    },
+    "explain_browser": {
+        "zh": "浏览器已核验：这些检查由您自己的浏览器完成，不依赖本服务器的说法。",
+        "en": "Checked by your browser: your own browser did these checks; it does not take "
+        "this server's word for them.",
+    },
+    "check_failed_contact": {
+        "zh": "请联系 {contact}，或向上级机关、法院反映；请保存本页截图和下载的收据。",
+        "en": "Contact {contact}, or the supervising authority or a court; keep a screenshot of "
+        "this page and the receipts you downloaded.",
+    },
+    "status_disputed": {
+        "zh": "注意：以上内容来自本服务器，其中至少一步未通过浏览器核验，请勿信赖。",
+        "en": "Note: the above comes from this server, and at least one step failed your "
+        "browser's check; do not rely on it.",
+    },
+    "server_disputed": {
+        "zh": "（服务器的说法未获浏览器证实）",
+        "en": "(the server's claim was not borne out by your browser)",
+    },
+    "statement_error_length": {
+        "zh": "请填写陈述内容（1 至 2000 字）。",
+        "en": "Please write your statement (1 to 2,000 characters).",
+    },
+    "statement_error_photos": {
+        "zh": "最多 3 张照片，每张不超过 5 MB。您的文字已保留，请重新选择照片。",
+        "en": "At most 3 photos of 5 MB each. Your text is kept; please choose the photos again.",
+    },
+    "statement_error_image": {
+        "zh": "照片须为可以打开的 JPEG 或 PNG 图片。您的文字已保留，请重新选择照片。",
+        "en": "Photos must be JPEG or PNG images that open. Your text is kept; please choose the "
+        "photos again.",
+    },
+    "statement_error_stage": {
+        "zh": "本案已不在事先告知阶段，不能再在线提交陈述申辩；请联系 {contact}。",
+        "en": "The case is no longer at the notice stage, so a statement cannot be sent here; "
+        "please contact {contact}.",
+    },
+    "statement_sent_title": {"zh": "陈述申辩已提交", "en": "Your statement was sent"},
 }
 
 

@@ -66,8 +66,19 @@ def test_a_wrong_code_and_an_unknown_case_get_the_same_answer(client, tokens):
     wrong = citizen_lookup(client, case_no, "22222-22222")
     unknown = citizen_lookup(client, "CG-2026-999999", "22222-22222")
     assert wrong.status_code == unknown.status_code == 200
-    assert wrong.get_data(as_text=True) == unknown.get_data(as_text=True)
+    # The same page, but for the number each typed, which the form keeps for correcting.
+    assert wrong.get_data(as_text=True).replace(f'value="{case_no}"', "N") == unknown.get_data(
+        as_text=True
+    ).replace('value="CG-2026-999999"', "N")
     assert client.get("/check/case").status_code == 303  # nothing opened
+
+
+def test_a_wrong_code_keeps_what_was_typed_and_says_so_beside_the_form(client, tokens):
+    case_no = open_case(client, tokens["officer"])
+    issue_code(client, tokens, case_no)
+    page = citizen_lookup(client, case_no, "22222-2222X").get_data(as_text=True)
+    assert f'value="{case_no}"' in page and 'value="22222-2222X"' in page
+    assert 'id="lookup-error"' in page and 'aria-describedby="lookup-error"' in page
 
 
 def test_no_number_of_failures_locks_a_case_for_its_citizen(client, tokens):

@@ -18,7 +18,7 @@ def test_the_home_page_leads_to_citizens_courts_staff_and_the_public_log(client)
 
 def test_every_page_has_a_skip_link_the_site_title_leads_home_and_the_language_is_marked(client):
     text = client.get("/court?lang=en", headers=BROWSER).text
-    assert '<a class="skip" href="#main">Skip to content</a>' in text
+    assert '<a class="skip-link" href="#main">Skip to content</a>' in text
     assert '<main id="main"' in text
     assert 'class="brand" href="/?lang=en"' in text
     assert 'lang="en" aria-current="true">English</a>' in text

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 
 from flask import Blueprint, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -19,8 +20,10 @@ from ledger.errors import IllegalTransition, InvalidInput
 from ledger.lifecycle import State
 from ledger.storage import case_leaves
 from verify_portal.app import anchored, counters
+from verify_portal.app.case_status import BEIJING, case_status
 from verify_portal.app.citizens import LookupRefused, timeline
 from verify_portal.app.integrity import case_disagreements
+from verify_portal.app.statements import MAX_PHOTO_BYTES, MAX_PHOTOS, MAX_TEXT
 from verify_portal.web.auth import PUBLIC, access
 from verify_portal.web.context import current
 from verify_portal.web.i18n import TEXT, language, t
@@ -29,6 +32,12 @@ from verify_portal.web.pages.forms import check_csrf, page
 
 bp = Blueprint("citizen", __name__, url_prefix="/check")
 SESSION_SECONDS = 30 * 60
+STATEMENT_ERRORS = {  # the statement service's refusal reasons, as the page's words
+    "length": "statement_error_length",
+    "photos": "statement_error_photos",
+    "image": "statement_error_image",
+    "stage": "statement_error_stage",
+}
 
 
 def _opened_case() -> str | None:
@@ -56,7 +65,7 @@ def lookup() -> ResponseReturnValue:
         # counts against this client (verify_portal/web/limits.py), never against the case
         refused()
         counters.add(services.sessions, counters.CODE_REFUSED)
-        return page("check.html", status=200, error=t("no_match"), case_no=case_no)
+        return page("check.html", status=200, error=t("no_match"), case_no=case_no, code=code)
     session.clear()
     session["citizen"] = {"case_no": case_no, "until": time.time() + SESSION_SECONDS}
     return redirect(url_for("citizen.case", lang=language()), code=303)
@@ -65,27 +74,33 @@ def lookup() -> ResponseReturnValue:
 @bp.get("/case")
 @access(PUBLIC)
 def case() -> ResponseReturnValue:
-    """The opened case's timeline, each step's proof status, receipts checked in the browser."""
+    """The opened case: where it stands and what to do by when, then its timeline with each step's
+    proof status and receipts checked in the browser."""
     case_no = _opened_case()
     if case_no is None:
         return redirect(url_for("citizen.form", lang=language()), code=303)
+    return _case_page(case_no, sent=request.args.get("sent") == "1")
+
+
+def _case_page(case_no: str, status: int = 200, **form: object) -> ResponseReturnValue:
     services = current()
     steps = timeline(_events(services, case_no))
     receipts, waiting = anchored.receipts(services, [s["index"] for s in steps], with_events=True)
-    by_index = {r["leaf_index"]: r for r in receipts}
     with services.sessions() as db:
         logged = services.cases.logged_case(db, case_no)
     disagreements = case_disagreements(services, case_no)
     return page(
         "check_case.html",
+        status=status,
         case_no=case_no,
         steps=steps,
-        receipts=by_index,
+        case_status=case_status(steps, datetime.now(BEIJING).date()),
+        contact=services.settings.web.agency_contact,
+        receipts={r["leaf_index"]: r for r in receipts},
         waiting=set(waiting),
         notice_stage=logged is not None
         and logged.state == State.NOTIFIED.value
         and not disagreements,
-        sent=request.args.get("sent") == "1",
         rows_disagree=bool(disagreements),
         public_rpc=services.settings.web.public_rpc_url,
         receipts_json=_script_json(receipts),
@@ -94,6 +109,7 @@ def case() -> ResponseReturnValue:
         check_words_json=_script_json(
             {key.removeprefix("jscheck_"): t(key) for key in TEXT if key.startswith("jscheck_")}
         ),
+        **form,
     )
 
 
@@ -107,19 +123,25 @@ def _script_json(value: object) -> str:
 def statement() -> ResponseReturnValue:
     """The party's statement and defence (陈述申辩), with up to three photos, while at the notice
     stage."""
+    # Set before the form is parsed: room for one photo too many, so that the page can say so and
+    # keep the text rather than answer 413.
+    request.max_content_length = (MAX_PHOTOS + 1) * MAX_PHOTO_BYTES + (1 << 20)
     check_csrf()
     case_no = _opened_case()
     if case_no is None:
         return redirect(url_for("citizen.form", lang=language()), code=303)
-    request.max_content_length = 16 << 20
+    text = request.form.get("text", "")[: MAX_TEXT * 4]
     photos = [f.read() for f in request.files.getlist("photos") if f.filename]
     try:
-        current().statements.submit(case_no, request.form.get("text", ""), photos)
+        current().statements.submit(case_no, text, photos)
     except (InvalidInput, IllegalTransition) as exc:
-        return page(
-            "check.html",
+        # The case page again, the text kept and the reason beside the field it concerns.
+        reason = exc.details.get("reason", "stage" if isinstance(exc, IllegalTransition) else "")
+        return _case_page(
+            case_no,
             status=409 if isinstance(exc, IllegalTransition) else 400,
-            error=exc.message,
+            statement_text=text,
+            statement_error=STATEMENT_ERRORS.get(str(reason), "statement_error_length"),
         )
     return redirect(url_for("citizen.case", lang=language(), sent=1), code=303)
 

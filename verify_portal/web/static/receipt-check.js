@@ -238,6 +238,11 @@ async function checkPage() {
       cell.textContent = `${cell.dataset.fail} (${say(result)})`;
       cell.className = "fail";
       row?.classList.add("failed");
+      // What the server said of this step is a claim the browser could not bear out: say so there,
+      // on the status card built from the same records, and in the banner at the top.
+      const said = row?.querySelector(".server-says");
+      if (said) said.textContent += ` ${said.dataset.disputed}`;
+      document.getElementById("status-disputed")?.removeAttribute("hidden");
       document.getElementById("check-failed")?.removeAttribute("hidden");
       continue;
     }
