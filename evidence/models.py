@@ -22,7 +22,7 @@ class EvidenceItem(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(64))
-    officer: Mapped[str] = mapped_column(String(64))
+    officer: Mapped[str] = mapped_column(String(64), index=True)
     device: Mapped[str | None] = mapped_column(String(64), index=True)
     device_signed: Mapped[int] = mapped_column(Integer)
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime())

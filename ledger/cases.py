@@ -163,6 +163,7 @@ class CaseService:
             violation_type=payload["violation_type"],
             district=payload["district"],
             source=payload["source"],
+            officer=actor.username,
             seq=0,
             last_leaf_hash=b"",
             created_at=_dt(now),

@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     SmallInteger,
@@ -159,20 +160,23 @@ class TrustRootRecord(Base):
 
 class Case(Base):
     __tablename__ = "cases"
+    # The staff case list's filters and sorts (migration 0016).
+    __table_args__ = (Index("ix_cases_district_updated_at", "district", "updated_at"),)
 
     case_no: Mapped[str] = mapped_column(String(32), primary_key=True)
     serial: Mapped[int] = mapped_column(BigInteger, unique=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
-    violation_type: Mapped[str] = mapped_column(String(64))
+    violation_type: Mapped[str] = mapped_column(String(64), index=True)
     district: Mapped[str] = mapped_column(String(64), index=True)
     source: Mapped[str] = mapped_column(String(32))
+    officer: Mapped[str] = mapped_column(String(64), index=True)  # who reported it: seq 0's actor
     party_key: Mapped[str | None] = mapped_column(String(64), index=True)
     outcome: Mapped[str | None] = mapped_column(String(32))
     amount_fen: Mapped[int | None] = mapped_column(BigInteger)
     seq: Mapped[int] = mapped_column(Integer)
     last_leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class PartyCase(Base):

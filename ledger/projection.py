@@ -34,6 +34,7 @@ class CaseRow:
     violation_type: str
     district: str
     source: str
+    officer: str
     party_key: str | None
     outcome: str | None
     amount_fen: int | None
@@ -81,6 +82,7 @@ def _first(event: Event, leaf_hash: bytes) -> CaseRow:
         violation_type=p.get("violation_type", ""),
         district=p.get("district", ""),
         source=p.get("source", ""),
+        officer=event.actor,
         party_key=_party_key(p),
         outcome=None,
         amount_fen=None,

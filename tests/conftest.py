@@ -112,5 +112,15 @@ def tokens(services: Services) -> dict[str, str]:
         return {role.value: add_user(session, f"{role.value}-1", role) for role in Role}
 
 
+@pytest.fixture
+def staff(services: Services, tokens: dict[str, str]) -> Services:
+    """The supervisor and the officer may sign in to the staff pages with STAFF_PASSWORD."""
+    from tests.support.api import STAFF_PASSWORD
+
+    services.logins.set_password("supervisor-1", STAFF_PASSWORD)
+    services.logins.set_password("officer-1", STAFF_PASSWORD)
+    return services
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}

@@ -12,10 +12,9 @@ from flask.json.provider import DefaultJSONProvider
 
 from verify_portal.app.services import Services, build
 from verify_portal.app.settings import Settings
-from verify_portal.web import limits, logs, problems
+from verify_portal.web import labels, limits, logs, problems
 from verify_portal.web.auth import check_every_view_declares_access
 from verify_portal.web.context import install
-from verify_portal.web import labels
 from verify_portal.web.i18n import beijing_time
 
 
@@ -43,7 +42,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.json.ensure_ascii = False
 
     from verify_portal.web.api import cases, docs, evidence, log, ops, trust
-    from verify_portal.web.pages import citizen, court, home, staff, trust_roots, vendor
+    from verify_portal.web.pages import (
+        citizen,
+        court,
+        home,
+        staff,
+        staff_cases,
+        trust_roots,
+        vendor,
+    )
 
     app.register_blueprint(home.bp)
     app.register_blueprint(ops.bp)
@@ -55,6 +62,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(court.bp)
     app.register_blueprint(citizen.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(staff_cases.bp)
     app.register_blueprint(trust_roots.bp)
     app.register_blueprint(vendor.bp)
     limits.install(app, services.settings, _too_many)

@@ -461,7 +461,8 @@ TEXT: dict[str, dict[str, str]] = {
     "deadline_note": {
         "zh": "期限从日志记录的告知或决定日期起算；如您收到文书更晚，从收到之日起算。"
         "“3 日”“5 日”指工作日，遇法定节假日顺延（行政处罚法第八十五条）。"
-        "缴款 15 日（第六十七条）、复议 60 日（行政复议法第二十条）、诉讼 6 个月（行政诉讼法第四十六条）。",
+        "缴款 15 日（第六十七条）、复议 60 日（行政复议法第二十条）、"
+        "诉讼 6 个月（行政诉讼法第四十六条）。",
         "en": "Periods count from the notice or decision date the log records; if you received "
         "the document later, from that day. '3 days' and '5 days' are working days, extended "
         "over public holidays (Administrative Penalty Law art. 85). Payment 15 days (art. 67), "
@@ -528,6 +529,42 @@ TEXT: dict[str, dict[str, str]] = {
         "please contact {contact}.",
     },
     "statement_sent_title": {"zh": "陈述申辩已提交", "en": "Your statement was sent"},
+    # The staff case list (verify_portal/web/pages/staff_cases.py).
+    "case_list": {"zh": "案件列表", "en": "Cases"},
+    "list_own_district": {"zh": "仅显示本辖区案件：", "en": "Your district's cases only:"},
+    "list_q": {"zh": "案件编号或当事人假名", "en": "Case number or party pseudonym"},
+    "list_officer": {"zh": "执法人员", "en": "Officer"},
+    "list_device": {"zh": "设备编号", "en": "Device"},
+    "list_state": {"zh": "状态", "en": "State"},
+    "list_any": {"zh": "全部", "en": "Any"},
+    "list_from": {"zh": "立案日期自", "en": "Reported from"},
+    "list_to": {"zh": "至", "en": "to"},
+    "list_overdue": {"zh": "逾期未决", "en": "Overdue"},
+    "list_finding": {"zh": "审计发现问题", "en": "Audit finding"},
+    "list_finding_mark": {"zh": "审计发现问题", "en": "audit finding"},
+    "list_sort": {"zh": "排序", "en": "Sort by"},
+    "sort_updated": {"zh": "最近更新", "en": "Last updated"},
+    "sort_created": {"zh": "登记时间", "en": "Reported"},
+    "sort_case_no": {"zh": "案件编号", "en": "Case number"},
+    "sort_state": {"zh": "办案环节", "en": "Stage"},
+    "list_order": {"zh": "顺序", "en": "Order"},
+    "order_desc": {"zh": "新→旧 / 后→前", "en": "descending"},
+    "order_asc": {"zh": "旧→新 / 前→后", "en": "ascending"},
+    "list_per_page": {"zh": "每页", "en": "Per page"},
+    "list_search": {"zh": "查询", "en": "Search"},
+    "list_clear": {"zh": "清除条件", "en": "Clear"},
+    "list_bad_filter": {"zh": "查询条件有误：", "en": "A filter is not valid:"},
+    "list_total": {
+        "zh": "共 {total} 件，第 {page}/{pages} 页",
+        "en": "{total} cases, page {page} of {pages}",
+    },
+    "list_csv": {"zh": "导出本列表 (CSV)", "en": "Download this list (CSV)"},
+    "list_empty": {"zh": "没有符合条件的案件。", "en": "No case matches."},
+    "list_pages": {"zh": "分页", "en": "Pages"},
+    "list_first": {"zh": "首页", "en": "first"},
+    "list_prev": {"zh": "上一页", "en": "previous"},
+    "list_next": {"zh": "下一页", "en": "next"},
+    "list_last": {"zh": "末页", "en": "last"},
 }
 
 

@@ -98,7 +98,11 @@ def test_after_paying_the_party_may_still_seek_reconsideration_or_sue():
 def test_a_first_offence_exemption_has_nothing_to_pay():
     exempt = _step("case.decided", "2026-03-20T02:00:00Z", outcome="first_offence_exempt")
     status = case_status([REPORTED, NOTIFIED, exempt], date(2026, 3, 21))
-    assert (status.stage, status.fine_fen, status.next_steps) == ("decided_first_offence_exempt", None, ())
+    assert (status.stage, status.fine_fen, status.next_steps) == (
+        "decided_first_offence_exempt",
+        None,
+        (),
+    )
 
 
 def test_an_appeal_names_its_kind_and_closed_cases_offer_nothing():

@@ -305,6 +305,9 @@ def _requests(world):
         ("POST", "/staff/logout", PUBLIC, {"path": "/staff/logout", "data": {}}),
         ("GET", "/staff", PUBLIC, {"path": "/staff"}),
         ("GET", "/staff/cases/<case_no>", PUBLIC, {"path": f"/staff/cases/{c}"}),
+        ("GET", "/staff/cases", PUBLIC, {"path": "/staff/cases"}),
+        ("GET", "/staff/cases.csv", PUBLIC, {"path": "/staff/cases.csv"}),
+        ("GET", "/staff/search", PUBLIC, {"path": "/staff/search"}),
         (
             "GET",
             "/staff/evidence/<evidence_id>/<any(poster, play):what>",

@@ -105,9 +105,7 @@ def test_a_sent_statement_is_confirmed_at_the_top_and_the_form_closes(client, to
     assert after.index('id="statement-sent"') < after.index("<h1>")
 
 
-def test_a_statement_after_the_notice_stage_is_refused_in_words_naming_the_contact(
-    client, tokens
-):
+def test_a_statement_after_the_notice_stage_is_refused_in_words_naming_the_contact(client, tokens):
     case_no, page = _opened(client, tokens, *TO_NOTICE)
     move(client, tokens["officer"], case_no, FINE)
     refused = _send(client, page, "迟到的陈述")

@@ -5,7 +5,6 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from click.testing import CliRunner
 
 from tests.support.api import STAFF_PASSWORD, csrf_token, open_case, sign_in
@@ -13,13 +12,6 @@ from tests.support.trust import Deployment
 from verify_portal.app import logins as staff_logins
 from verify_portal.app.logins import IDLE
 from verify_portal.cli import main
-
-
-@pytest.fixture
-def staff(services, tokens):
-    services.logins.set_password("supervisor-1", STAFF_PASSWORD)
-    services.logins.set_password("officer-1", STAFF_PASSWORD)
-    return services
 
 
 def test_a_supervisor_signs_in_and_sees_the_dashboard(client, tokens, staff):
