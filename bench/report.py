@@ -19,7 +19,15 @@ sys.path.insert(0, str(ROOT))
 
 from bench import figures as figures_io  # noqa: E402
 
-FULL = {"ledger": [], "anchor": [], "ingest": [], "verify": [], "load": [], "witness": []}
+FULL = {
+    "ledger": [],
+    "anchor": [],
+    "ingest": [],
+    "verify": [],
+    "load": [],
+    "witness": [],
+    "case_list": [],
+}
 QUICK = {
     "ledger": ["--sizes", "1000", "--backends", "sqlite", "--skip-http"],
     "anchor": ["--latency-samples", "0"],
@@ -27,6 +35,7 @@ QUICK = {
     "verify": ["--size-mib", "32"],
     "load": ["--duration", "10", "--chaos-duration", "15", "--users", "8"],
     "witness": ["--requests", "200", "--rounds", "50", "--seconds", "2"],
+    "case_list": ["--cases", "10000", "--rounds", "5"],
 }
 
 
@@ -62,6 +71,14 @@ def headline(name: str, figures: dict) -> list[tuple[str, str]]:
                 str(figures["quorum_latency_2_of_3"]["p50_ms"]),
             ),
             ("appends/s with / without witnesses (goal: no drop)", str(appends["ratio"])),
+        ]
+    if name == "case_list":
+        pages = figures["postgresql"]["pages"]["all queries"]
+        return [
+            (
+                f"filtered list page p95 ms, PostgreSQL, {figures['cases']:,} cases (goal < 200)",
+                str(pages["p95_ms"]),
+            )
         ]
     if name == "verify":
         return [("verify / openssl time (goal <= 1.3)", str(figures["ratio_to_openssl"]))]
