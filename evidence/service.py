@@ -243,7 +243,7 @@ class EvidenceService:
         operation."""
         actor.require(Action.DERIVE_EVIDENCE)
         operation = media.validate_operation(operation)
-        original = self._readable(actor, evidence_id)
+        original = self.readable(actor, evidence_id)
         self.check_case(actor, original.case_no)
         if original.media_type not in VIDEO:
             raise UnsupportedMedia(
@@ -270,7 +270,7 @@ class EvidenceService:
             raise ValueError(f"unknown custody action {action}")
         if action == "share":
             actor.require(Action.SHARE_EVIDENCE)
-        item = self._readable(actor, evidence_id)
+        item = self.readable(actor, evidence_id)
         if reason not in CUSTODY_REASONS:
             raise InvalidInput(f"say why with reason= one of {', '.join(CUSTODY_REASONS)}")
         payload = {
@@ -341,7 +341,7 @@ class EvidenceService:
         done = self.cases.write(actor, None, work)
         return done["items"], done["last"]
 
-    def _readable(self, actor: Actor, evidence_id: str) -> EvidenceItem:
+    def readable(self, actor: Actor, evidence_id: str) -> EvidenceItem:
         """The item if the actor may see it, its row checked against its registration in the log:
         what is read, served or hashed is what the log recorded, never a row alone."""
         actor.require(Action.READ_EVIDENCE)
@@ -362,7 +362,7 @@ class EvidenceService:
         actor.require(Action.ACKNOWLEDGE_GAP)
         if reason not in GAP_REASONS:
             raise InvalidInput(f"say why with a reason, one of {', '.join(GAP_REASONS)}")
-        item = self._readable(actor, evidence_id)
+        item = self.readable(actor, evidence_id)
         if item.continuity is None:
             raise InvalidInput(
                 f"evidence {evidence_id} follows its device's previous segment: no gap to "
@@ -389,7 +389,7 @@ class EvidenceService:
     def custody(self, actor: Actor, evidence_id: str) -> list[dict[str, Any]]:
         """The full custody trail of an item from the log: registration, then every access."""
         actor.require(Action.READ_CUSTODY)
-        item = self._readable(actor, evidence_id)
+        item = self.readable(actor, evidence_id)
         with self.sessions() as session:
             leaves = case_leaves(session, item.case_no)
         trail: list[dict[str, object]] = []

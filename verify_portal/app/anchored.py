@@ -135,7 +135,8 @@ def registrations(services: Services, sha256: str) -> list[dict]:
                     "case_no": item.case_no,
                     "media_type": item.media_type,
                     "registered_at": format_time(as_utc(item.registered_at)),
-                    "officer": item.officer,
+                    # No officer: whoever holds the file may ask, and a person is not a public
+                    # fact of the log. A device is equipment; its signature is what was checked.
                     "device": item.device,
                     "device_signed": bool(item.device_signed),
                     "leaf_index": item.leaf_index,

@@ -83,6 +83,17 @@ def yuan(fen: int) -> str:
     return f"{fen // 100:,}.{fen % 100:02d}"
 
 
+def fen_of(typed: str) -> int | None:
+    """An amount typed in yuan ("200", "200.5", "1,200.00") in fen; None unless it is one."""
+    text = typed.strip().replace(",", "")
+    whole, _, cents = text.partition(".")
+    if not (whole.isascii() and whole.isdigit() and len(whole) <= 9):
+        return None
+    if cents and not (cents.isascii() and cents.isdigit() and len(cents) <= 2):
+        return None
+    return int(whole) * 100 + int(cents.ljust(2, "0") or 0)
+
+
 def case_status(steps: list[dict[str, Any]], today: date) -> CaseStatus | None:
     """The status of a case from its timeline steps (oldest first); None before its first step."""
     moves = [s for s in steps if s["type"].startswith("case.")]

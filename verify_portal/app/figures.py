@@ -63,6 +63,7 @@ class Dashboard:
     overdue: list[
         Any
     ]  # (case_no, state, created_at): undecided past the overdue limit, oldest first
+    overdue_total: int  # all of them, not only the OVERDUE_SHOWN listed
     evidence: tuple[int, int, int]  # items, late, with a continuity finding
     orphans: int  # evidence items whose case is missing
     anchors: list[dict[str, Any]]  # the newest five
@@ -136,8 +137,10 @@ def dashboard(services: Services) -> Dashboard:
             if ident is None
             else records.anchors(session, ident.chain_id, ident.contract, limit=5)
         )
+        overdue = (Case.state.in_(UNDECIDED), Case.created_at < overdue_before)
         return Dashboard(
-            by_state=_count_by(session, Case.state),
+            # States in the order a case moves through them (DESIGN.md: Case lifecycle).
+            by_state=sorted(_count_by(session, Case.state), key=lambda row: _lifecycle(row[0])),
             by_district=_count_by(session, Case.district),
             by_type=_count_by(session, Case.violation_type),
             recent=list(
@@ -150,11 +153,14 @@ def dashboard(services: Services) -> Dashboard:
             overdue=list(
                 session.execute(
                     select(Case.case_no, Case.state, Case.created_at)
-                    .where(Case.state.in_(UNDECIDED), Case.created_at < overdue_before)
+                    .where(*overdue)
                     .order_by(Case.created_at)
                     .limit(OVERDUE_SHOWN)
                 )
             ),
+            overdue_total=session.execute(
+                select(func.count()).select_from(Case).where(*overdue)
+            ).scalar_one(),
             evidence=_evidence_counts(session),
             orphans=_orphans(session),
             anchors=[records.to_json(a) for a in anchors],
@@ -179,6 +185,11 @@ def latest_audit(session: Session) -> AuditRun | None:
         select(AuditRun).where(AuditRun.status == "done").order_by(AuditRun.ran_at.desc()).limit(1)
     )
     return session.scalars(done).first()
+
+
+def _lifecycle(state: str) -> int:
+    order = [s.value for s in State]
+    return order.index(state) if state in order else len(order)
 
 
 def _count_by(session: Session, column: Any) -> list[Any]:

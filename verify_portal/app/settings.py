@@ -45,6 +45,7 @@ class WebSettings:
         "memory://"  # per process; redis://host:6379 shares counts between workers
     )
     agency_contact: str = DEFAULT_CONTACT  # whom a citizen calls, on their case page and notice
+    explorer_tx_url: str | None = None  # a block explorer's page of a transaction, "{tx}" in it
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WebSettings:
@@ -62,6 +63,7 @@ class WebSettings:
             trusted_proxies=_int(env, "LIANZHENG_TRUSTED_PROXIES", 0),
             rate_limit_storage=env.get("LIANZHENG_RATE_LIMIT_STORAGE") or "memory://",
             agency_contact=env.get("LIANZHENG_AGENCY_CONTACT") or DEFAULT_CONTACT,
+            explorer_tx_url=env.get("LIANZHENG_EXPLORER_TX_URL") or None,
         )
 
 

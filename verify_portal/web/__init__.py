@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         citizen,
         court,
         home,
+        public_log,
         staff,
         staff_cases,
         trust_roots,
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(citizen.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(staff_cases.bp)
+    app.register_blueprint(public_log.bp)
     app.register_blueprint(trust_roots.bp)
     app.register_blueprint(vendor.bp)
     limits.install(app, services.settings, _too_many)

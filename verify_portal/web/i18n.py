@@ -366,7 +366,7 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "督查、法制审核与管理",
         "en": "supervision, legal review, administration",
     },
-    "home_log": {"zh": "公开日志接口", "en": "The public log (API)"},
+    "home_log": {"zh": "公开日志", "en": "The public log"},
     "home_log_note": {
         "zh": "检查点、包含证明、一致性证明与链上锚定，无需登录，不含个人信息",
         "en": "checkpoints, inclusion and consistency proofs, anchors: no login, no personal data",
@@ -377,6 +377,10 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "The form was stale or incomplete: go back, reload the page and send it again.",
     },
     "error_404": {"zh": "没有这个页面。", "en": "There is no such page."},
+    "error_403": {
+        "zh": "您的账号无权查看此页面。如需查看，请联系管理员。",
+        "en": "Your account may not see this page; ask an administrator if you need to.",
+    },
     "error_405": {
         "zh": "此页面不能这样打开，请从首页进入。",
         "en": "This page cannot be opened this way; start from the home page.",
@@ -565,6 +569,118 @@ TEXT: dict[str, dict[str, str]] = {
     "list_prev": {"zh": "上一页", "en": "previous"},
     "list_next": {"zh": "下一页", "en": "next"},
     "list_last": {"zh": "末页", "en": "last"},
+    # The staff case page (verify_portal/web/pages/staff.py).
+    "case_facts": {"zh": "案件情况", "en": "The case"},
+    "case_audit_found": {
+        "zh": "最近一次审计发现本案的记录或证据被改动，请勿据此作出决定，并报告法制审核部门。",
+        "en": "The latest audit found this case's records or evidence altered: decide nothing on "
+        "them, and report it to legal review.",
+    },
+    "party_deadlines": {"zh": "当事人期限", "en": "The party's deadlines"},
+    "deadline_statement": {"zh": "陈述申辩", "en": "Statement"},
+    "deadline_hearing": {"zh": "要求听证", "en": "Hearing request"},
+    "deadline_pay": {"zh": "缴纳罚款", "en": "Payment"},
+    "deadline_reconsideration": {"zh": "申请行政复议", "en": "Reconsideration"},
+    "deadline_lawsuit": {"zh": "提起行政诉讼", "en": "Lawsuit"},
+    "no_next_step": {
+        "zh": "本案已办结，不能再记录新的环节。",
+        "en": "This case is finished; no further step can be recorded.",
+    },
+    "step_illegal": {
+        "zh": "本案当前环节不允许这一步；下拉框中只列出允许的下一环节。未记录任何内容。",
+        "en": "This step is not allowed from the case's current stage; the list offers only the "
+        "steps allowed next. Nothing was recorded.",
+    },
+    "step_invalid": {
+        "zh": "所填内容不完整或有误（如罚款须填写金额，撤案须选择原因）。未记录任何内容。",
+        "en": "Something is missing or wrong (a fine needs its amount, a withdrawal its reason). "
+        "Nothing was recorded.",
+    },
+    "step_bad_amount": {
+        "zh": "金额请以元填写，如 200 或 200.50。未记录任何内容。",
+        "en": "Give the amount in yuan, such as 200 or 200.50. Nothing was recorded.",
+    },
+    "evidence_id": {"zh": "证据编号", "en": "Evidence"},
+    "evidence_flags": {"zh": "提示", "en": "Flags"},
+    "poster_of": {"zh": "封面帧：", "en": "Poster frame of"},
+    "custody_action": {"zh": "操作", "en": "Action"},
+    "custody_actor": {"zh": "操作人", "en": "By"},
+    "custody_role": {"zh": "角色", "en": "Role"},
+    "custody_recipient": {"zh": "接收方", "en": "Recipient"},
+    "leaf": {"zh": "叶序号", "en": "Leaf"},
+    "seq": {"zh": "案内序号", "en": "Seq"},
+    # The public log browser (verify_portal/web/pages/public_log.py).
+    "log_title": {"zh": "公开日志", "en": "The public log"},
+    "log_intro": {
+        "zh": "任何人无需登录即可查看：日志的检查点及其见证、链上锚定，以及任一记录的包含证明。"
+        "这里只有哈希，没有事件内容，也没有任何人的个人信息。",
+        "en": "Open to anyone without signing in: the log's checkpoints and their witnesses, "
+        "its anchors on chain, and any record's inclusion proof. Hashes only: no event's "
+        "content and nobody's personal data.",
+    },
+    "log_find_leaf": {"zh": "按序号查看记录（叶）", "en": "Open a record (leaf) by its index"},
+    "log_bad_index": {
+        "zh": "请输入从 0 开始的整数序号。",
+        "en": "Type a whole number, counting from 0.",
+    },
+    "log_checkpoints": {"zh": "最新检查点", "en": "Latest checkpoints"},
+    "log_size": {"zh": "日志大小", "en": "Log size"},
+    "log_root": {"zh": "根哈希", "en": "Root hash"},
+    "log_signed_at": {"zh": "签署时间", "en": "Signed"},
+    "log_not_witnessed": {"zh": "尚无见证", "en": "not witnessed yet"},
+    "log_empty": {"zh": "日志尚无记录。", "en": "The log is empty."},
+    "log_latest_note": {
+        "zh": "最新检查点的签名原文（C2SP 签名笔记格式）",
+        "en": "The latest checkpoint as signed (a C2SP signed note)",
+    },
+    "log_chain": {"zh": "链 ID", "en": "Chain id"},
+    "log_contract": {"zh": "合约", "en": "contract"},
+    "log_block": {"zh": "区块", "en": "Block"},
+    "log_tx": {"zh": "交易", "en": "Transaction"},
+    "log_no_anchors": {"zh": "尚未上链。", "en": "Nothing anchored yet."},
+    "log_lookup_proves": {
+        "zh": "查到登记，说明这个文件与登记时逐字节相同，并在所示时间记入日志；"
+        "它不说明文件的内容是否属实，也不显示登记人。",
+        "en": "A registration found proves this file is byte for byte the one recorded, in the "
+        "log since the time shown; it says nothing of what the file shows, and does not name "
+        "who registered it.",
+    },
+    "log_leaf": {"zh": "记录", "en": "Leaf"},
+    "log_leaf_hash": {"zh": "叶哈希", "en": "Leaf hash"},
+    "log_anchor": {"zh": "链上锚定", "en": "Anchor"},
+    "log_proof": {"zh": "包含证明", "en": "Inclusion proof"},
+    "log_proof_intro": {
+        "zh": "按 RFC 9162 第 2.1.3 节，从叶哈希依次与下列哈希合并，可得出上面的根哈希。",
+        "en": "Combining the leaf hash with these hashes in turn, as RFC 9162 section 2.1.3 "
+        "says, gives the root hash above.",
+    },
+    "log_proof_empty": {
+        "zh": "日志只有这一条记录：叶哈希即根哈希。",
+        "en": "The log holds this record only: its hash is the root.",
+    },
+    "log_no_leaf": {
+        "zh": "日志中没有这一序号的记录。",
+        "en": "The log has no record at this index.",
+    },
+    "home_api": {"zh": "开发者接口文档 (OpenAPI)", "en": "The API for developers (OpenAPI)"},
+    # The dashboard (verify_portal/web/templates/staff_dashboard.html).
+    "finding_in_case": {
+        "zh": "案件 {case}：记录或证据与日志不一致",
+        "en": "Case {case}: records or evidence disagree with the log",
+    },
+    "finding_in_log": {
+        "zh": "日志本身（树、检查点或锚定）：与签名记录不一致",
+        "en": "The log itself (tree, checkpoints or anchors) disagrees with what was signed",
+    },
+    "findings_list": {
+        "zh": "在案件列表中查看所有涉及的案件",
+        "en": "See every case concerned in the case list",
+    },
+    "overdue_total": {"zh": "共 {total} 件逾期未决", "en": "{total} overdue in all"},
+    "overdue_oldest": {"zh": "下表列出最早的 {shown} 件", "en": "the oldest {shown} below"},
+    "all_cases": {"zh": "全部案件（查询、筛选、导出）", "en": "All cases (search, filter, export)"},
+    "cases": {"zh": "案件数", "en": "Cases"},
+    "total": {"zh": "合计", "en": "Total"},
 }
 
 

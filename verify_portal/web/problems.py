@@ -72,6 +72,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(errors.LianzhengError)
     def _domain(exc: errors.LianzhengError) -> Response:
         status = status_of(exc)
+        if wants_page():  # a page the service refused: said as a page, JSON stays for machines
+            return error_page(status, exc.message)
         return problem(status, exc.code, type(exc).__name__, exc.message, **exc.details)
 
     @app.errorhandler(HTTPException)

@@ -7,6 +7,7 @@ from verify_portal.app.case_status import (
     add_working_days,
     beijing_date,
     case_status,
+    fen_of,
     yuan,
 )
 
@@ -116,3 +117,16 @@ def test_an_appeal_names_its_kind_and_closed_cases_offer_nothing():
 def test_evidence_and_statements_do_not_change_the_stage():
     photo = _step("evidence.registered", "2026-03-08T02:00:00Z", media_type="image/jpeg")
     assert case_status([REPORTED, NOTIFIED, photo], date(2026, 3, 9)).stage == "notified"
+
+
+def test_amounts_typed_in_yuan_become_fen_and_anything_else_is_refused():
+    assert fen_of("200") == 20000 and fen_of("200.5") == 20050 and fen_of("1,200.05") == 120005
+    assert [fen_of(x) for x in ("", "-5", "1.234", "1e3", "二百", "9" * 10, "12.")] == [
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        1200,
+    ]

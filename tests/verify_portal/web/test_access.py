@@ -310,10 +310,25 @@ def _requests(world):
         ("GET", "/staff/search", PUBLIC, {"path": "/staff/search"}),
         (
             "GET",
-            "/staff/evidence/<evidence_id>/<any(poster, play):what>",
+            "/staff/evidence/<evidence_id>/poster",
             PUBLIC,
-            {"path": f"/staff/evidence/{e}/play"},
+            {"path": f"/staff/evidence/{e}/poster"},
         ),
+        (
+            "GET",
+            "/staff/evidence/<evidence_id>/stream",
+            PUBLIC,
+            {"path": f"/staff/evidence/{e}/stream"},
+        ),
+        (
+            "POST",
+            "/staff/evidence/<evidence_id>/playback",
+            PUBLIC,
+            {"path": f"/staff/evidence/{e}/playback", "data": {}},
+        ),
+        ("GET", "/log", PUBLIC, {"path": "/log"}),
+        ("GET", "/log/leaf", PUBLIC, {"path": "/log/leaf?index=0"}),
+        ("GET", "/log/leaves/<int:index>", PUBLIC, {"path": "/log/leaves/0"}),
         (
             "POST",
             "/staff/cases/<case_no>/export",

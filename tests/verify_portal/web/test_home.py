@@ -10,7 +10,13 @@ def test_the_home_page_leads_to_citizens_courts_staff_and_the_public_log(client)
     page = client.get("/", headers=BROWSER)
     assert page.status_code == 200 and page.content_type.startswith("text/html")
     text = page.text
-    for target in ('href="/check', 'href="/court', 'href="/staff', 'href="/api/v1/docs"'):
+    for target in (
+        'href="/check',
+        'href="/court',
+        'href="/staff',
+        'href="/log',
+        'href="/api/v1/docs"',
+    ):
         assert target in text
     assert "查询我的案件" in text
     assert "Check my case" in client.get("/?lang=en", headers=BROWSER).text

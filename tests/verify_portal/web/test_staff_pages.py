@@ -26,9 +26,14 @@ def test_without_a_session_the_dashboard_sends_to_sign_in(client):
     assert r.status_code == 303 and "/staff/login" in r.headers["Location"]
 
 
-def test_an_officer_signs_in_but_may_not_see_the_dashboard(client, staff):
+def test_an_officer_lands_on_their_open_cases_not_on_a_refusal(client, tokens, staff):
+    open_case(client, tokens["officer"])
     sign_in(client, "officer-1")
-    assert client.get("/staff").status_code == 403
+    home = client.get("/staff")
+    assert home.status_code == 303 and "/staff/cases?" in home.headers["Location"]
+    assert "state=CLOSED" not in home.headers["Location"]
+    listed = client.get(home.headers["Location"])
+    assert listed.status_code == 200 and "共 1 件" in listed.get_data(as_text=True)
 
 
 def test_a_form_without_its_csrf_token_is_refused(client, staff):
@@ -107,7 +112,14 @@ def test_passwords_are_set_from_the_command_line_and_must_be_long(services, toke
     assert ok.exit_code == 0
 
 
-def test_the_case_view_shows_the_chain_and_evidence_and_logs_each_playback(
+def _custody(client, tokens, evidence_id):
+    return client.get(
+        f"/api/v1/evidence/{evidence_id}/custody",
+        headers={"Authorization": f"Bearer {tokens['supervisor']}"},
+    ).json["custody"]
+
+
+def test_one_click_on_play_is_one_playback_in_the_custody_trail_however_the_player_seeks(
     client, tokens, staff, media_dir
 ):
     from tests.support.api import upload_evidence
@@ -119,18 +131,63 @@ def test_the_case_view_shows_the_chain_and_evidence_and_logs_each_playback(
     ]
     sign_in(client)
     page = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
-    assert "case.reported" in page and "evidence.registered" in page and evidence_id in page
-    played = client.get(f"/staff/evidence/{evidence_id}/play")
-    assert played.status_code == 200 and played.data == video
-    trail = client.get(
-        f"/api/v1/evidence/{evidence_id}/custody",
-        headers={"Authorization": f"Bearer {tokens['supervisor']}"},
-    ).json["custody"]
+    assert "线索登记" in page and "证据登记" in page and evidence_id in page
+    assert '<img class="thumb" loading="lazy"' in page  # the poster as a thumbnail
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+    before = len(_custody(client, tokens, evidence_id))
+    clicked = client.post(f"/staff/evidence/{evidence_id}/playback", data={"csrf": csrf})
+    assert clicked.status_code == 303 and f"#evidence-{evidence_id}" in clicked.headers["Location"]
+    player = client.get(clicked.headers["Location"]).get_data(as_text=True)
+    src = re.search(r'<video id="player"[^>]* src="([^"]+)"', player)[1].replace("&amp;", "&")
+    whole = client.get(src)
+    part = client.get(src, headers={"Range": "bytes=100-199"})  # the player seeking
+    assert whole.status_code == 200 and whole.data == video
+    assert part.status_code == 206 and part.data == video[100:200]
+    trail = _custody(client, tokens, evidence_id)
+    assert len(trail) == before + 1
     assert (trail[-1]["action"], trail[-1]["actor"], trail[-1]["reason"]) == (
         "playback",
         "supervisor-1",
         "supervision",
     )
+
+
+def test_footage_without_a_playback_ticket_is_refused(client, tokens, staff, media_dir):
+    from tests.support.api import upload_evidence
+
+    case_no = open_case(client, tokens["officer"])
+    video = (media_dir / "bodycam.mp4").read_bytes()
+    evidence_id = upload_evidence(client, tokens["officer"], case_no, video).json["evidence"][
+        "evidence_id"
+    ]
+    sign_in(client)
+    assert client.get(f"/staff/evidence/{evidence_id}/stream").status_code == 403
+    assert client.get(f"/staff/evidence/{evidence_id}/stream?ticket=forged").status_code == 403
+
+
+def test_the_case_page_shows_the_facts_the_statement_and_the_partys_deadlines(
+    client, tokens, staff
+):
+    from tests.support.api import PARTY, citizen_lookup, issue_code, move
+
+    case_no = open_case(client, tokens["officer"], party=PARTY)
+    move(client, tokens["officer"], case_no, "FILED", "INVESTIGATING")
+    move(client, tokens["officer"], case_no, ("NOTIFIED", {"proposed_amount_fen": 50000}))
+    citizen_lookup(client, case_no, issue_code(client, tokens, case_no)["code"])
+    citizen = client.get("/check/case").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', citizen)[1]
+    client.post("/check/statement", data={"csrf": csrf, "text": "我已经搬走了摊位。"})
+    sign_in(client)
+    page = client.get(f"/staff/cases/{case_no}?lang=zh").get_data(as_text=True)
+    facts = page[page.index('id="facts"') :]
+    assert "占道经营" in facts and "500.00 元" in facts and "陈述申辩" in facts
+    assert "我已经搬走了摊位。" in page[page.index('id="statements"') :]
+
+
+def test_an_unknown_case_is_a_page_in_the_users_language_not_json(client, staff):
+    sign_in(client)
+    r = client.get("/staff/cases/CG-2026-999999", headers={"Accept": "text/html"})
+    assert r.status_code == 404 and r.mimetype == "text/html"
 
 
 def test_the_export_button_says_when_the_case_is_not_anchored_yet(client, tokens, staff):
@@ -196,9 +253,15 @@ def test_the_dashboard_charts_types_names_overdue_cases_and_officer_activity(
         )
     sign_in(client)
     page = client.get("/staff").get_data(as_text=True)
-    assert 'id="chart-state"' in page and 'id="chart-type"' in page and "occupy-road" in page
+    assert 'id="chart-state"' in page and 'id="chart-type"' in page and "占道经营" in page
+    # Each chart says in words what it draws, for those who cannot see it.
+    assert 'aria-label="线索 1; 立案 1"' in page and "<title>占道经营 2</title>" in page
+    assert page.index('<td><a href="/staff/cases?state=REPORTED') < page.index(
+        "state=FILED"
+    )  # lifecycle order, not alphabetical
+    assert "共 1 件逾期未决" in page and "overdue=1" in page
     overdue = page[page.index('id="overdue"') : page.index('id="chart-activity"')]
-    assert old in overdue and overdue.count("<tr>") == 1  # the case opened today is not overdue
+    assert old in overdue and overdue.count("<tr>") == 2  # its header and the one overdue case
     activity = page[page.index('id="chart-activity"') :]
     assert "officer-1" in activity[:2000]
 
@@ -217,7 +280,9 @@ def test_an_officer_records_a_step_and_uploads_evidence_at_the_desk(
         == 303
     )
     refused = client.post(f"/staff/cases/{case_no}/steps", data={"csrf": csrf, "to": "CLOSED"})
-    assert refused.status_code == 409 and "FILED" in refused.get_data(as_text=True)
+    said = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and 'id="step-error"' in said
+    assert "本案当前环节不允许这一步" in said and 'id="facts"' in said  # on the case page
     sent = client.post(
         f"/staff/cases/{case_no}/evidence",
         data={
@@ -228,7 +293,10 @@ def test_an_officer_records_a_step_and_uploads_evidence_at_the_desk(
     )
     assert sent.status_code == 303
     page = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
-    assert "case.filed" in page and "image/jpeg" in page
+    assert "立案" in page and "照片" in page
+    desk = page[page.index('id="step"') : page.index('id="upload"')]
+    assert 'value="INVESTIGATING"' in desk and 'value="WITHDRAWN"' in desk
+    assert 'value="REPORTED"' not in desk and 'value="CLOSED"' not in desk  # allowed steps only
 
 
 def test_supervisors_see_each_items_custody_trail_on_the_case_page(

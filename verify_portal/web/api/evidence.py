@@ -294,8 +294,8 @@ def derive(evidence_id: str) -> tuple[Response, int]:
 @access(PUBLIC)
 def lookup() -> Response:
     """Where a file with this SHA-256 is registered (the court page's single-file check): case,
-    time, officer or device, and the anchor that holds the registration. Whoever asks holds the
-    file."""
+    time, device (never the officer: anyone may ask), and the anchor that holds the registration.
+    Whoever asks holds the file."""
     digest = request.args.get("sha256", "")
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         raise InvalidInput("sha256 must be 64 lowercase hex digits")

@@ -29,12 +29,15 @@ def wants_page() -> bool:
     return "text/html" in request.headers.get("Accept", "")
 
 
-def error_page(status: int) -> Response:
-    """The page a person gets for an HTTP error, in their language, with the way home."""
-    keys = {400: "error_400", 404: "error_404", 405: "error_405", 413: "error_413"}
-    key = keys.get(status, "error_other")
+def error_page(status: int, detail: str | None = None) -> Response:
+    """The page a person gets for an HTTP error, in their language, with the way home; `detail`
+    is the service's own (English) reason, shown small beneath."""
+    keys = {400: "error_400", 403: "error_403", 404: "error_404", 405: "error_405"}
+    key = {**keys, 413: "error_413"}.get(status, "error_other")
     try:
-        return page("error.html", status=status, error_status=status, message=t(key))
+        return page(
+            "error.html", status=status, error_status=status, message=t(key), detail=detail
+        )
     except Exception:  # noqa: BLE001 - the page needs the database; a bare page does not
         return Response(
             f'<!doctype html><title>{status}</title><p>{escape(t(key))}</p><p><a href="/">'

@@ -14,22 +14,27 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     redirect,
     request,
+    send_file,
     session,
     stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from anchor.errors import NotAnchoredYet
 from evidence.meta import UploadMeta
 from evidence.service import item_json
 from ledger.errors import Forbidden, IllegalTransition, InvalidInput, LianzhengError
 from ledger.events import format_time
-from ledger.lifecycle import State
+from ledger.lifecycle import NEXT, State
 from ledger.users import Action, Actor, Role
-from verify_portal.app import auditing, figures
+from verify_portal.app import auditing, case_list, figures
+from verify_portal.app.case_status import BEIJING, case_status, fen_of
+from verify_portal.app.citizens import timeline
 from verify_portal.app.integrity import case_disagreements
 from verify_portal.app.logins import SignInRefused
 from verify_portal.web.auth import PUBLIC, access
@@ -40,6 +45,7 @@ from verify_portal.web.limits import refused
 from verify_portal.web.pages.forms import check_csrf, page, signed_in
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+PLAYBACK_SECONDS = 3600  # a playback ticket serves the player's range requests for an hour
 
 
 @bp.get("/login")
@@ -81,6 +87,11 @@ def logout() -> ResponseReturnValue:
 @signed_in
 def dashboard(actor: Actor) -> ResponseReturnValue:
     if not actor.may(Action.SEE_DASHBOARD):
+        if actor.may(Action.READ_CASE):  # an officer's home: their district's open cases
+            open_states = [s.value for s in State if NEXT[s]]
+            return redirect(
+                url_for("staff_cases.index", lang=language(), state=open_states), code=303
+            )
         return page("staff_denied.html", status=403, user=actor)
     services = current()
     # Whether an audit runs is read before the latest finished one: one that ends in between is then
@@ -128,8 +139,12 @@ REASON = {
 @access(PUBLIC)  # the session decides: see signed_in
 @signed_in
 def case_view(actor: Actor, case_no: str) -> ResponseReturnValue:
-    """A case's full event chain, its evidence (posters and playback on request), custody links,
-    export."""
+    """A case: its facts and deadlines, the party's statements, evidence with posters and an
+    in-page player, custody, the event chain, and for officers only the steps allowed next."""
+    return _case_page(actor, case_no)
+
+
+def _case_page(actor: Actor, case_no: str, status: int = 200, **extra: Any) -> ResponseReturnValue:
     services = current()
     case = services.cases.get(actor, case_no)  # officers see their district only; others by role
     items = services.evidence.of_case(actor, case_no)
@@ -140,37 +155,96 @@ def case_view(actor: Actor, case_no: str) -> ResponseReturnValue:
         if actor.may(Action.READ_CUSTODY)
         else {}
     )
+    with services.sessions() as session:
+        audit_found = case_no in case_list.finding_cases(session)
+    steps = timeline(case["events"])
     return page(
         "staff_case.html",
+        status=status,
         user=actor,
         case=case,
+        case_status=case_status(steps, datetime.now(BEIJING).date()),
+        statements=(
+            services.statements.of_case(actor, case_no) if actor.may(Action.READ_STATEMENTS) else []
+        ),
         items=[item_json(i) for i in items],
         custody=custody,
         may_export=actor.may(Action.EXPORT_PACKAGE),
         may_record=actor.may(Action.RECORD_STEP),
-        states=[st.value for st in State],
+        next_states=[s.value for s in State if s in NEXT[State(case["state"])]],
         disagreements=disagreements,
+        audit_found=audit_found,
         altered=altered,
+        playing=_playing(request.args.get("play", ""), request.args.get("ticket", "")),
+        **extra,
     )
 
 
-@bp.get("/evidence/<evidence_id>/<any(poster, play):what>")
+def _tickets() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="lianzheng/playback")
+
+
+def _playing(evidence_id: str, ticket: str) -> dict[str, str] | None:
+    """The player to show, if the page was opened with a valid playback ticket."""
+    if not evidence_id or not _ticket_ok(evidence_id, ticket):
+        return None
+    return {"evidence_id": evidence_id, "ticket": ticket}
+
+
+def _ticket_ok(evidence_id: str, ticket: str) -> bool:
+    """Whether `ticket` was issued to this staff session for playing this item, within the hour."""
+    try:
+        issued = _tickets().loads(ticket, max_age=PLAYBACK_SECONDS)
+    except BadSignature:
+        return False
+    return bool(issued == [evidence_id, session.get("staff_session")])
+
+
+@bp.post("/evidence/<evidence_id>/playback")
 @access(PUBLIC)
 @signed_in
-def evidence_media(actor: Actor, evidence_id: str, what: str) -> ResponseReturnValue:
-    """A poster frame or the footage for in-browser playback; each is a custody event first."""
+def playback(actor: Actor, evidence_id: str) -> ResponseReturnValue:
+    """One click on play is one custody event: logged here, once; the page's player then streams
+    with a ticket (range requests, seeking) without logging again."""
+    check_csrf()
     services = current()
-    action = "view" if what == "poster" else "playback"
-    item = services.evidence.read(actor, evidence_id, action, REASON.get(actor.role, "audit"))
-    sha256 = item.poster_sha256 if what == "poster" else item.sha256
-    if sha256 is None:
+    item = services.evidence.read(actor, evidence_id, "playback", REASON.get(actor.role, "audit"))
+    services.evidence.check_size(item)
+    ticket = _tickets().dumps([item.id, session.get("staff_session")])
+    target = url_for(
+        "staff.case_view", case_no=item.case_no, lang=language(), play=item.id, ticket=ticket
+    )
+    return redirect(f"{target}#evidence-{item.id}", code=303)
+
+
+@bp.get("/evidence/<evidence_id>/stream")
+@access(PUBLIC)
+@signed_in
+def stream(actor: Actor, evidence_id: str) -> ResponseReturnValue:
+    """The footage for the page's player, under a playback ticket; byte ranges for seeking."""
+    if not _ticket_ok(evidence_id, request.args.get("ticket", "")):
+        abort(403)
+    services = current()
+    item = services.evidence.readable(actor, evidence_id)
+    services.evidence.check_size(item)
+    with services.evidence.blobs.local_file(item.sha256) as path:
+        response = send_file(path, mimetype=item.media_type, conditional=True, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/evidence/<evidence_id>/poster")
+@access(PUBLIC)
+@signed_in
+def poster(actor: Actor, evidence_id: str) -> ResponseReturnValue:
+    """A poster frame, as the case page's thumbnail; each view is a custody event first."""
+    services = current()
+    item = services.evidence.read(actor, evidence_id, "view", REASON.get(actor.role, "audit"))
+    if item.poster_sha256 is None:
         abort(404)
-    if what == "play":
-        services.evidence.check_size(item)
-    mimetype = "image/jpeg" if what == "poster" else item.media_type
     return Response(
-        stream_with_context(services.evidence.blobs.open(sha256)),
-        mimetype=mimetype,
+        stream_with_context(services.evidence.blobs.open(item.poster_sha256)),
+        mimetype="image/jpeg",
         headers={"Cache-Control": "no-store"},
     )
 
@@ -197,21 +271,23 @@ def record_step(actor: Actor, case_no: str) -> ResponseReturnValue:
     for name in ("outcome", "legal_basis", "kind", "reason"):
         if request.form.get(name):
             payload[name] = request.form[name]
-    for name in ("amount_fen", "proposed_amount_fen"):
+    for name in ("amount_yuan", "proposed_amount_yuan"):
         if request.form.get(name):
-            if not request.form[name].isdigit():
-                return page(
-                    "staff_message.html", status=400, user=actor, message=f"{name}: whole fen"
-                )
-            payload[name] = int(request.form[name])
+            fen = fen_of(request.form[name])
+            if fen is None:
+                return _case_page(actor, case_no, 400, step_error=t("step_bad_amount"))
+            payload[name.replace("_yuan", "_fen")] = fen
     try:
         current().cases.transition(actor, case_no, request.form.get("to", ""), payload)
     except (IllegalTransition, InvalidInput) as exc:
-        return page(
-            "staff_message.html",
-            status=409 if isinstance(exc, IllegalTransition) else 400,
-            user=actor,
-            message=exc.message,
+        # Said on the case page, in the user's language, with the technical reason beneath.
+        words = t("step_illegal" if isinstance(exc, IllegalTransition) else "step_invalid")
+        return _case_page(
+            actor,
+            case_no,
+            409 if isinstance(exc, IllegalTransition) else 400,
+            step_error=words,
+            step_detail=exc.message,
         )
     return redirect(url_for("staff.case_view", case_no=case_no, lang=language()), code=303)
 

@@ -37,9 +37,9 @@ if (typeof document !== "undefined") {
       for (const r of found) {
         const anchored = r.anchor ? `${status.dataset.anchored} ${r.anchor.block_number} (chain ${r.anchor.chain_id})`
           : status.dataset.notAnchored;
-        const who = r.device ? `${r.device}${r.device_signed ? " ✓" : ""}` : r.officer;
+        const device = r.device ? ` · ${r.device}${r.device_signed ? " ✓" : ""}` : "";
         results.append(Object.assign(document.createElement("li"), {
-          textContent: `${r.case_no} · ${r.registered_at} · ${who} · ${anchored}`,
+          textContent: `${r.case_no} · ${r.registered_at}${device} · ${anchored}`,
         }));
       }
     });
