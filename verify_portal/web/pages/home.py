@@ -35,9 +35,7 @@ def error_page(status: int, detail: str | None = None) -> Response:
     keys = {400: "error_400", 403: "error_403", 404: "error_404", 405: "error_405"}
     key = {**keys, 413: "error_413"}.get(status, "error_other")
     try:
-        return page(
-            "error.html", status=status, error_status=status, message=t(key), detail=detail
-        )
+        return page("error.html", status=status, error_status=status, message=t(key), detail=detail)
     except Exception:  # noqa: BLE001 - the page needs the database; a bare page does not
         return Response(
             f'<!doctype html><title>{status}</title><p>{escape(t(key))}</p><p><a href="/">'
