@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -24,6 +26,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from evidence.contents import PackageContents
 from ledger.trust import fingerprint
 
+BEIJING = ZoneInfo("Asia/Shanghai")
 EMBEDDED_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 
 
@@ -133,11 +136,30 @@ def render(contents: PackageContents) -> bytes:
     return out.getvalue()
 
 
-def render_verification(report: Any) -> bytes:
-    """The verifier's report (evidence.verify.PackageReport) as PDF: the verdict, then every
-    check."""
+def render_verification(report: Any, facts: dict[str, str] | None = None) -> bytes:
+    """The verifier's report (evidence.verify.PackageReport) as PDF: what was verified (the
+    package's SHA-256, when, by which verifier, against which trust root), the case, the verdict,
+    then every check."""
     out = io.BytesIO()
     styles = _styles()
+    facts = facts or {}
+    root = report.root or {}
+    anchored = report.anchored or {}
+    about = [
+        ["证据包 Package", facts.get("package_name", "")],
+        ["证据包 SHA-256 Package SHA-256", facts.get("package_sha256", "")],
+        ["核验时间 Verified at", _beijing(facts.get("verified_at", ""))],
+        ["核验程序 Verifier", f"lianzheng {facts.get('verifier_version', '')}".strip()],
+        ["信任根 Trust root", f"{root.get('agency', '—')} · {root.get('fingerprint', '—')}"],
+        ["案件 Case", report.case_no or "—"],
+        [
+            "锚定 Anchor",
+            f"chain {anchored.get('chain_id')}, contract {anchored.get('contract')}, "
+            f"size {anchored.get('size')}, block {anchored.get('block_number')}"
+            if anchored
+            else "—",
+        ],
+    ]
     label = {
         "pass": "通过 PASS",
         "fail": "未通过 FAIL",
@@ -146,7 +168,22 @@ def render_verification(report: Any) -> bytes:
     }
     story = [
         Paragraph("证据包核验报告 Package verification report", styles.title),
+        _table([["项目 Item", "内容 Value"], *about]),
+        Spacer(1, 6),
         Paragraph(escape(report.headline()), styles.heading),
+        *(
+            [
+                Paragraph(
+                    "案件事件完整（签名、检查点、包含证明、事件链均通过），但下列文件在记录后被改动。"
+                    " The case's events are intact (signature, checkpoint, inclusion proofs and "
+                    "event chain pass), but these files were altered after they were recorded: "
+                    + escape("; ".join(c.detail for c in report.failed())),
+                    styles.body,
+                )
+            ]
+            if report.only_files_altered()
+            else []
+        ),
         Paragraph(escape(report.statement()), styles.body),
         Spacer(1, 8),
         _table(
@@ -156,6 +193,14 @@ def render_verification(report: Any) -> bytes:
     ]
     SimpleDocTemplate(out, pagesize=A4, title="Package verification report").build(story)
     return out.getvalue()
+
+
+def _beijing(moment: str) -> str:
+    """An ISO time in Beijing time, as the report's readers keep it."""
+    if not moment:
+        return ""
+    when = datetime.fromisoformat(moment.replace("Z", "+00:00")).astimezone(BEIJING)
+    return when.strftime("%Y-%m-%d %H:%M:%S") + "（北京时间 Beijing time）"
 
 
 def _table(rows: list[list[str]]) -> Table:

@@ -75,6 +75,8 @@ CHECKS = [
     ("anchor", "链上锚定 anchored on chain", "anchored"),
 ]
 _LABELS = {name: (label, leg) for name, label, leg in CHECKS}
+EVENT_CHECKS = ("signature", "checkpoint", "inclusion", "case-chain")  # the record itself
+FILE_CHECKS = frozenset({"manifests", "evidence", "derived"})  # the files it describes
 
 
 class _NotRun(Exception):
@@ -141,6 +143,18 @@ class PackageReport:
         return (
             Status.PASS if statuses and all(s == Status.PASS for s in statuses) else Status.NOT_RUN
         )
+
+    def failed(self) -> list[PackageCheck]:
+        """The checks that failed, in the order they ran."""
+        return [c for c in self.checks if c.status == Status.FAIL]
+
+    def only_files_altered(self) -> bool:
+        """Whether the events stand and only files fail: the signature, the checkpoint, the
+        inclusion proofs and the case's chain passed, and every failure is a file check. Then the
+        record is intact and a file was changed after it was recorded."""
+        standing = all(self.check(name).status == Status.PASS for name in EVENT_CHECKS)
+        failed = self.failed()
+        return standing and bool(failed) and all(c.name in FILE_CHECKS for c in failed)
 
     def headline(self) -> str:
         """The verdict, the root it was reached against, and each leg in a word."""

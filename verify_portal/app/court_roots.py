@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +33,12 @@ from verify_portal.app.settings import Settings
 from verify_portal.app.trust import TrustService
 
 MAX_REPORT_BYTES = 16 << 20
+
+
+class Readable(Protocol):
+    """What an upload is read through: the request's stream, or a wrapper that hashes it."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class VerificationRefused(LianzhengError):
@@ -100,7 +106,7 @@ class CourtRoots:
     # --- verifying
     # ----------------------------------------------------------------------------------
 
-    def verify(self, upload: IO[bytes]) -> PackageReport:
+    def verify(self, upload: Readable) -> PackageReport:
         """Verify an uploaded package in a child process against the own and registered roots."""
         with tempfile.TemporaryDirectory(prefix="court-", dir=self._scratch()) as folder:
             work = Path(folder)

@@ -681,6 +681,41 @@ TEXT: dict[str, dict[str, str]] = {
     "all_cases": {"zh": "全部案件（查询、筛选、导出）", "en": "All cases (search, filter, export)"},
     "cases": {"zh": "案件数", "en": "Cases"},
     "total": {"zh": "合计", "en": "Total"},
+    # The court report (verify_portal/web/pages/court.py).
+    "court_summary": {"zh": "结论摘要", "en": "Summary"},
+    "court_summary_verified": {
+        "zh": "案件 {case} 的全部事件与文件自记录时起未被篡改；"
+        "日志（大小 {size}）已核对签名与链上锚定。",
+        "en": "Every event and file of case {case} is unchanged since it was recorded; the log "
+        "(size {size}) was checked against its signature and its anchor on chain.",
+    },
+    "court_summary_files_altered": {
+        "zh": "案件事件完整（签名、检查点、包含证明、事件链均通过），但下列文件在记录后被改动：",
+        "en": "The case's events are intact (signature, checkpoint, inclusion proofs and event "
+        "chain pass), but these files were altered after they were recorded:",
+    },
+    "court_summary_failed": {
+        "zh": "以下核验项未通过，包内任何内容都不能认定为未被篡改：",
+        "en": "These checks failed; nothing in the package may be taken as unchanged:",
+    },
+    "court_summary_incomplete": {
+        "zh": "必需的核验项（如链上锚定）无法完成；这不是已核验的结论，请在链可访问时重新核验。",
+        "en": "A required check (such as the anchor on chain) could not be completed; this is "
+        "not a verified result. Verify again when the chain can be reached.",
+    },
+    "court_summary_held": {"zh": "已通过的核验项：", "en": "Checks that passed:"},
+    "court_package_sha256": {"zh": "证据包 SHA-256", "en": "Package SHA-256"},
+    "court_verified_at": {"zh": "核验时间", "en": "Verified at"},
+    "court_verifier": {"zh": "核验程序版本", "en": "Verifier version"},
+    "court_kept": {
+        "zh": "本报告在本浏览器中保留一小时，可切换语言或再次下载；证据包本身未被保存。",
+        "en": "This report stays available to this browser for an hour (to switch language or "
+        "download again); the package itself was not kept.",
+    },
+    "court_report_gone": {
+        "zh": "该核验报告已过期或不属于本浏览器，请重新上传证据包。",
+        "en": "That report has expired or belongs to another browser; upload the package again.",
+    },
 }
 
 

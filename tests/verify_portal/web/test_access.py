@@ -327,6 +327,13 @@ def _requests(world):
             {"path": f"/staff/evidence/{e}/playback", "data": {}},
         ),
         ("GET", "/log", PUBLIC, {"path": "/log"}),
+        ("GET", "/court/reports/<report_id>", PUBLIC, {"path": "/court/reports/" + "a" * 22}),
+        (
+            "GET",
+            "/court/reports/<report_id>/report.<any(json, html, pdf):kind>",
+            PUBLIC,
+            {"path": "/court/reports/" + "a" * 22 + "/report.pdf"},
+        ),
         ("GET", "/log/leaf", PUBLIC, {"path": "/log/leaf?index=0"}),
         ("GET", "/log/leaves/<int:index>", PUBLIC, {"path": "/log/leaves/0"}),
         (

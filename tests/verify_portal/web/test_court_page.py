@@ -30,7 +30,10 @@ def court(exported):
 def _upload(court, data, lang=None):
     url = "/court/verify" + (f"?lang={lang}" if lang else "")
     return court.post(
-        url, data={"package": (io.BytesIO(data), "case.zip")}, content_type="multipart/form-data"
+        url,
+        data={"package": (io.BytesIO(data), "case.zip")},
+        content_type="multipart/form-data",
+        follow_redirects=True,  # to the kept report's own page
     )
 
 
@@ -79,8 +82,8 @@ def test_a_genuine_package_is_verified_against_this_deployments_root_with_the_ch
         and "checked on chain 31337 at block" in _row(page, "anchor")[2]
     )
     assert _row(page, "witnesses")[1] == "not-run"
-    pdf = re.search(r'href="data:application/pdf;base64,([^"]+)"', page)[1]
-    assert base64.b64decode(pdf).startswith(b"%PDF-")
+    pdf = court.get(re.search(r'href="([^"]+)" id="report-pdf"', page)[1])
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
     assert (
         list((exported["services"].settings.data_dir / "tmp").iterdir()) == []
     )  # nothing of the upload kept
@@ -115,6 +118,9 @@ def test_a_tampered_package_names_the_failed_check(court, exported):
     page = _upload(court, forged.getvalue(), lang="en").get_data(as_text=True)
     assert _verdict(page) == "NOT VERIFIED" and "NOT VERIFIED" in page
     assert _row(page, "manifests")[1] == "fail"
+    # The headline says what holds and what does not: the record stands, a file was changed.
+    summary = page[page.index('id="summary"') : page.index('id="report-facts"')]
+    assert "The case&#39;s events are intact" in summary and ".mp4" in summary
 
 
 def test_with_the_chain_down_the_verdict_is_incomplete_never_verified(court, exported, monkeypatch):
@@ -126,7 +132,28 @@ def test_with_the_chain_down_the_verdict_is_incomplete_never_verified(court, exp
 
 def test_something_that_is_not_a_package_is_reported_not_crashed(court):
     page = _upload(court, b"not a zip at all")
-    assert page.status_code == 200 and _row(page.get_data(as_text=True), "archive")[1] == "fail"
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and _row(text, "archive")[1] == "fail"
+    assert _row(text, "bag")[1] == "not-run" and "未运行" in text  # not run is not failed
+
+
+def test_the_report_names_the_package_hash_time_and_verifier_and_keeps_across_languages(
+    court, exported
+):
+    import hashlib
+
+    package = exported["path"].read_bytes()
+    reply = _upload(court, package)
+    page = reply.get_data(as_text=True)
+    assert hashlib.sha256(package).hexdigest() in page and "（北京时间）" in page
+    assert "lianzheng 0.1.0" in page and exported["case_no"] in page
+    english = court.get(reply.request.path + "?lang=en")  # the language switch
+    assert english.status_code == 200 and "VERIFIED" in english.get_data(as_text=True)
+    assert "Package SHA-256" in english.get_data(as_text=True)
+    pdf = court.get(reply.request.path + "/report.pdf")
+    assert pdf.data.startswith(b"%PDF-") and len(pdf.data) > 2000
+    stranger = create_app(services=exported["services"]).test_client()
+    assert stranger.get(reply.request.path).status_code == 404  # kept for its browser only
 
 
 def test_a_form_without_a_file_is_a_400_page(court):
