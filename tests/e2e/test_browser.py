@@ -8,23 +8,20 @@ test-output/screenshots."""
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import time
 import zipfile
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 
 from evidence import verify as verifier
 from ledger.trust import TrustRoot, TrustRoots
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SHOTS
 from tests.support.serve import BIN, Server, request
 from tests.support.tamper import drop_triggers, rewrite_history
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 PASSWORD = "a long supervisor password"
 
 
@@ -33,7 +30,7 @@ def browser():
     with sync_playwright() as p:
         chromium = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=CHROMIUM_ARGS,
         )
         yield chromium
         chromium.close()

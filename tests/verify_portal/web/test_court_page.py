@@ -2,7 +2,6 @@
 and the roots an admin registered, the anchor always checked on chain; in Chinese or English,
 nothing kept."""
 
-import base64
 import dataclasses
 import io
 import json
