@@ -18,7 +18,7 @@ from playwright.sync_api import sync_playwright
 
 from evidence import verify as verifier
 from ledger.trust import TrustRoot, TrustRoots
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SHOTS
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, shot
 from tests.support.serve import BIN, Server, request
 from tests.support.tamper import drop_triggers, rewrite_history
 
@@ -50,11 +50,6 @@ def _all_anchored(server, timeout=120):
             return
         time.sleep(0.5)
     raise AssertionError("the log was not anchored in time")
-
-
-def _shot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_citizen_court_and_supervisor_in_a_real_browser(browser, tmp_path, media_dir):
@@ -101,9 +96,9 @@ def _browse(browser, env, tmp_path):
         fingerprint = _cli(env, "trust", "fingerprint").stdout.strip()
         assert page.inner_text("#browser-fingerprint") == fingerprint == issued["trust_fingerprint"]
         assert page.is_hidden("#check-failed")
-        _shot(page, "citizen-qr")
+        shot(page, "citizen-qr")
         page.set_viewport_size({"width": 390, "height": 844})  # as on a phone
-        _shot(page, "citizen-phone")
+        shot(page, "citizen-phone")
         # Another types the code by hand, in English.
         page = browser.new_page()
         page.goto(f"{server.url}/check?lang=en")
@@ -111,7 +106,7 @@ def _browse(browser, env, tmp_path):
         page.fill("#code", code.lower())
         page.click("button[type=submit]")
         page.wait_for_selector("text=✓ verified in your browser", timeout=20000)
-        _shot(page, "citizen-code")
+        shot(page, "citizen-code")
 
         # A court uploads the exported package, then a tampered copy.
         package = tmp_path / "case.zip"
@@ -122,7 +117,7 @@ def _browse(browser, env, tmp_path):
         page.click("form button[type=submit]")
         page.wait_for_selector(".verdict.pass")
         assert f'data-root="{fingerprint}"' in page.content()
-        _shot(page, "court-verified")
+        shot(page, "court-verified")
         tampered = tmp_path / "tampered.zip"
         with zipfile.ZipFile(package) as z, zipfile.ZipFile(tampered, "w") as out:
             for info in z.infolist():
@@ -136,7 +131,7 @@ def _browse(browser, env, tmp_path):
         page.click("form button[type=submit]")
         page.wait_for_selector(".verdict.fail")
         assert 'data-check="manifests"' in page.content()
-        _shot(page, "court-tampered")
+        shot(page, "court-tampered")
 
         # A supervisor signs in, exports the case from its page, then sees tampering flagged.
         page = browser.new_page(accept_downloads=True)
@@ -145,12 +140,12 @@ def _browse(browser, env, tmp_path):
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_selector("#by-state")
-        _shot(page, "supervisor-dashboard")
+        shot(page, "supervisor-dashboard")
         _all_anchored(
             server
         )  # the court's export added custody events; the page's export waits for them
         page.goto(f"{server.url}/staff/cases/{case_no}")
-        _shot(page, "supervisor-case")
+        shot(page, "supervisor-case")
         with page.expect_download() as download:
             page.click("text=导出证据包")
         exported = tmp_path / "from-page.zip"
@@ -173,7 +168,7 @@ def _browse(browser, env, tmp_path):
         page.goto(f"{server.url}/staff")
         page.wait_for_selector("#audit.fail")
         assert "leaf 0" in page.inner_text("#audit-findings")
-        _shot(page, "supervisor-tampering-flagged")
+        shot(page, "supervisor-tampering-flagged")
 
         # Someone with the database file rewrites the case's first step and makes the whole log
         # agree
@@ -191,4 +186,4 @@ def _browse(browser, env, tmp_path):
         assert "服务器的说法未获浏览器证实" in forged_step  # "anchored, final" is not left standing
         assert page.is_visible("#status-disputed") and "12345" in page.inner_text("#check-failed")
         assert first["anchor"]["block_number"] is not None
-        _shot(page, "citizen-forgery-refused")
+        shot(page, "citizen-forgery-refused")
