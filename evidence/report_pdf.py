@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -15,9 +16,12 @@ from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
@@ -192,6 +196,83 @@ def render_verification(report: Any, facts: dict[str, str] | None = None) -> byt
         ),
     ]
     SimpleDocTemplate(out, pagesize=A4, title="Package verification report").build(story)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class NoticeFacts:
+    """What the printable notice carries: nothing of the party, only how to check the case."""
+
+    case_no: str
+    code: str
+    link: str
+    check_url: str
+    fingerprint: str
+    agency: str
+    contact: str
+
+
+NOTICE_WORDS = {
+    "zh": {
+        "title": "案件核验告知（随告知书、决定书交当事人）",
+        "case_no": "案件编号",
+        "code": "核验码",
+        "how": "扫描二维码，或在浏览器中打开 {url} 并输入案件编号和核验码，即可查看案件进度、"
+        "您的期限，以及每一步是否记录在防篡改日志中、是否已上链。",
+        "fingerprint": "信任根指纹：您的浏览器会显示同一串字符，请逐段核对；"
+        "不一致时请勿信任该页面。",
+        "keep": "核验码相当于密码，请妥善保管，不要告诉他人。",
+        "contact": "咨询：{contact}（{agency}）",
+    },
+    "en": {
+        "title": "Checking your case (hand over with the notice or the decision)",
+        "case_no": "Case number",
+        "code": "Verification code",
+        "how": "Scan the QR code, or open {url} and type the case number and the code, to see "
+        "where the case stands, your deadlines, and whether each step is in the tamper-evident "
+        "log and anchored on chain.",
+        "fingerprint": "Trust root fingerprint: your browser shows the same characters; compare "
+        "them group by group, and do not trust the page if they differ.",
+        "keep": "The code works like a password: keep it, and do not tell it to anyone.",
+        "contact": "Questions: {contact} ({agency})",
+    },
+}
+
+
+def render_notice(facts: NoticeFacts, languages: tuple[str, ...] = ("zh",)) -> bytes:
+    """A one-page PDF for officers to print or hand over: case number, code, QR code of the check
+    link, the trust root's fingerprint, in Chinese and, when asked, English."""
+    out = io.BytesIO()
+    styles = _styles()
+    big = ParagraphStyle("big", parent=styles.title, fontSize=20, leading=26)
+    qr = QrCodeWidget(facts.link, barLevel="M")
+    left, bottom, right, top = qr.getBounds()
+    side = 55 * mm
+    drawing = Drawing(
+        side, side, transform=[side / (right - left), 0, 0, side / (top - bottom), 0, 0]
+    )
+    drawing.add(qr)
+    groups = " ".join(facts.fingerprint[i : i + 8] for i in range(0, len(facts.fingerprint), 8))
+    story: list[Any] = []
+    for lang in languages:
+        words = NOTICE_WORDS[lang]
+        story += [
+            Paragraph(escape(words["title"]), styles.title),
+            Paragraph(f"{escape(words['case_no'])}: {escape(facts.case_no)}", big),
+            Paragraph(f"{escape(words['code'])}: {escape(facts.code)}", big),
+            Paragraph(escape(words["how"].format(url=facts.check_url)), styles.body),
+            Spacer(1, 4),
+            Paragraph(escape(words["fingerprint"]), styles.body),
+            Paragraph(f"<font face='Courier'>{escape(groups)}</font>", styles.heading),
+            Paragraph(escape(words["keep"]), styles.body),
+            Paragraph(
+                escape(words["contact"].format(contact=facts.contact, agency=facts.agency)),
+                styles.body,
+            ),
+            Spacer(1, 10),
+        ]
+    story.insert(3, drawing)
+    SimpleDocTemplate(out, pagesize=A4, title=f"{facts.case_no}").build(story)
     return out.getvalue()
 
 

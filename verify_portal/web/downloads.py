@@ -6,7 +6,9 @@ import tempfile
 
 from flask import Response, send_file
 
+from evidence.report_pdf import NoticeFacts
 from ledger.users import Actor
+from verify_portal.app import notices
 from verify_portal.app.export import export_case
 from verify_portal.app.services import Services
 
@@ -31,4 +33,12 @@ def package_download(services: Services, actor: Actor, case_no: str, reason: str
     )
     response.headers["Lianzheng-Signing-Key-Id"] = summary["signing_key_id"]
     response.call_on_close(spool.close)
+    return response
+
+
+def notice_download(facts: NoticeFacts, english: bool) -> Response:
+    """The printable notice as a PDF attachment, never cached: the code is on it."""
+    response = Response(notices.pdf(facts, english), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="notice-{facts.case_no}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -716,6 +716,15 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "该核验报告已过期或不属于本浏览器，请重新上传证据包。",
         "en": "That report has expired or belongs to another browser; upload the package again.",
     },
+    "notice_title": {"zh": "打印核验告知", "en": "Print the verification notice"},
+    "notice_intro": {
+        "zh": "生成新的核验码和可打印的告知页（PDF），随告知书或决定书交给当事人。"
+        "生成后，之前的核验码即失效。",
+        "en": "Makes a new verification code on a printable page (PDF) to hand over with the "
+        "notice or the decision. Any earlier code stops working.",
+    },
+    "notice_english": {"zh": "附英文", "en": "With English"},
+    "notice_print": {"zh": "生成告知页 (PDF)", "en": "Make the notice (PDF)"},
 }
 
 

@@ -447,22 +447,32 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, dict]] = [
         "post",
         "/api/v1/cases/{case_no}/verification-code",
         "bearer",
-        "Issue the notice's verification code",
-        [_path("case_no")],
+        "Issue the notice's verification code (format=pdf: the printable notice itself)",
+        [
+            _path("case_no"),
+            _query("format", False, {"type": "string", "enum": ["json", "pdf"]}),
+            _query("lang", False, {"type": "string", "enum": ["zh", "en"]}),
+        ],
         None,
         {
-            "201": _json(
-                _obj(
-                    {
-                        "case_no": STR,
-                        "code": STR,
-                        "link": STR,
-                        "qr_svg": STR,
-                        "trust_fingerprint": HEX,
-                        "notice_svg": STR,
-                    }
-                )
-            ),
+            "201": {
+                "description": "The code, its link and QR code; or the notice as a PDF",
+                "content": {
+                    "application/json": {
+                        "schema": _obj(
+                            {
+                                "case_no": STR,
+                                "code": STR,
+                                "link": STR,
+                                "qr_svg": STR,
+                                "trust_fingerprint": HEX,
+                                "notice_svg": STR,
+                            }
+                        )
+                    },
+                    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                },
+            },
             "403": PROBLEM,
             "404": PROBLEM,
         },

@@ -327,6 +327,12 @@ def _requests(world):
             {"path": f"/staff/evidence/{e}/playback", "data": {}},
         ),
         ("GET", "/log", PUBLIC, {"path": "/log"}),
+        (
+            "POST",
+            "/staff/cases/<case_no>/notice",
+            PUBLIC,
+            {"path": f"/staff/cases/{c}/notice", "data": {}},
+        ),
         ("GET", "/court/reports/<report_id>", PUBLIC, {"path": "/court/reports/" + "a" * 22}),
         (
             "GET",

@@ -10,6 +10,7 @@ import zipfile
 
 import pytest
 from click.testing import CliRunner
+from pypdf import PdfReader
 
 from ledger.users import Role, add_user
 from tests.chain_fixtures import free_port
@@ -150,7 +151,9 @@ def test_the_report_names_the_package_hash_time_and_verifier_and_keeps_across_la
     assert english.status_code == 200 and "VERIFIED" in english.get_data(as_text=True)
     assert "Package SHA-256" in english.get_data(as_text=True)
     pdf = court.get(reply.request.path + "/report.pdf")
-    assert pdf.data.startswith(b"%PDF-") and len(pdf.data) > 2000
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert hashlib.sha256(package).hexdigest()[:40] in text.replace("\n", "")
+    assert "lianzheng 0.1.0" in text and "北京时间" in text and exported["case_no"] in text
     stranger = create_app(services=exported["services"]).test_client()
     assert stranger.get(reply.request.path).status_code == 404  # kept for its browser only
 

@@ -7,12 +7,12 @@ import io
 import segno
 from flask import Blueprint, Response, jsonify, request
 
-from verify_portal.app import anchored, erasure
+from verify_portal.app import anchored, erasure, notices
 from verify_portal.app.integrity import case_disagreements
 from verify_portal.web.api.requests import idempotency, int_arg, json_object, only_fields
 from verify_portal.web.auth import AUTHENTICATED, access, current_actor
 from verify_portal.web.context import current
-from verify_portal.web.downloads import package_download
+from verify_portal.web.downloads import notice_download, package_download
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1/cases")
 
@@ -111,21 +111,20 @@ def verification_code(case_no: str) -> tuple[Response, int]:
     The notice prints the code and `qr_svg`, a QR code of `link`, whose fragment the browser keeps
     to itself; `notice_svg` is the QR code with the trust root's fingerprint beside it, which the
     citizen's browser shows too, so that the printed notice, not the server, says which root to
-    expect."""
-    services = current()
-    code = services.citizens.issue(current_actor(), case_no)
-    base = (services.settings.web.public_url or request.host_url).rstrip("/")
-    link = f"{base}/check#{case_no}:{code}"
+    expect. With `?format=pdf` (and `&lang=en` for English beneath the Chinese) the answer is the
+    printable notice itself, the code on it."""
+    facts = notices.issue(current(), current_actor(), case_no, request.host_url)
+    if request.args.get("format") == "pdf":
+        return notice_download(facts, request.args.get("lang") == "en"), 201
     qr = io.BytesIO()
-    segno.make(link, error="m").save(qr, kind="svg", scale=4, xmldecl=False)
-    fingerprint = services.trust.latest().fingerprint
+    segno.make(facts.link, error="m").save(qr, kind="svg", scale=4, xmldecl=False)
     return jsonify(
         case_no=case_no,
-        code=code,
-        link=link,
+        code=facts.code,
+        link=facts.link,
         qr_svg=qr.getvalue().decode(),
-        trust_fingerprint=fingerprint,
-        notice_svg=_notice_svg(qr.getvalue().decode(), fingerprint),
+        trust_fingerprint=facts.fingerprint,
+        notice_svg=_notice_svg(qr.getvalue().decode(), facts.fingerprint),
     ), 201
 
 

@@ -32,14 +32,14 @@ from ledger.errors import Forbidden, IllegalTransition, InvalidInput, LianzhengE
 from ledger.events import format_time
 from ledger.lifecycle import NEXT, State
 from ledger.users import Action, Actor, Role
-from verify_portal.app import auditing, case_list, figures
+from verify_portal.app import auditing, case_list, figures, notices
 from verify_portal.app.case_status import BEIJING, case_status, fen_of
 from verify_portal.app.citizens import timeline
 from verify_portal.app.integrity import case_disagreements
 from verify_portal.app.logins import SignInRefused
 from verify_portal.web.auth import PUBLIC, access
 from verify_portal.web.context import current
-from verify_portal.web.downloads import package_download
+from verify_portal.web.downloads import notice_download, package_download
 from verify_portal.web.i18n import language, t
 from verify_portal.web.limits import refused
 from verify_portal.web.pages.forms import check_csrf, page, signed_in
@@ -171,6 +171,7 @@ def _case_page(actor: Actor, case_no: str, status: int = 200, **extra: Any) -> R
         custody=custody,
         may_export=actor.may(Action.EXPORT_PACKAGE),
         may_record=actor.may(Action.RECORD_STEP),
+        may_issue_code=actor.may(Action.ISSUE_CODE),
         next_states=[s.value for s in State if s in NEXT[State(case["state"])]],
         disagreements=disagreements,
         audit_found=audit_found,
@@ -247,6 +248,16 @@ def poster(actor: Actor, evidence_id: str) -> ResponseReturnValue:
         mimetype="image/jpeg",
         headers={"Cache-Control": "no-store"},
     )
+
+
+@bp.post("/cases/<case_no>/notice")
+@access(PUBLIC)
+@signed_in
+def notice(actor: Actor, case_no: str) -> ResponseReturnValue:
+    """A new verification code on a printable notice (PDF), Chinese or with English beneath."""
+    check_csrf()
+    facts = notices.issue(current(), actor, case_no, request.host_url)
+    return notice_download(facts, request.form.get("english") == "1")
 
 
 @bp.post("/cases/<case_no>/export")
