@@ -74,7 +74,9 @@ class _Payload(BaseModel):
 
 
 class ReportedPayload(_Payload):
-    source: Literal["patrol", "camera", "hotline-12345", "hotline-12319", "citizen"]
+    source: Literal[
+        "patrol", "camera", "hotline-12345", "hotline-12319", "citizen", "citizen-report"
+    ]
     violation_type: str = Field(pattern=CODE)
     district: str = Field(pattern=CODE)
 

@@ -116,6 +116,9 @@ def test_every_page_is_usable_and_accessible(browser, portal, lang, size):
     page.wait_for_selector("#facts")
     _check(page, f"staff-case-{name}", found)
 
+    page.goto(f"{url}/report")
+    _check(page, f"citizen-report-form-{name}", found)
+
     page.goto(f"{url}/log")
     _check(page, f"public-log-{name}", found)
     page.fill("#leaf-index", "0")

@@ -59,6 +59,18 @@ class Statement(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class CitizenReport(Base):
+    """What a citizen's report (全民城管) says beyond its codes: the typed address, the place and an
+    optional phone number, sealed like party data. The case's leaf holds only the codes."""
+
+    __tablename__ = "citizen_reports"
+
+    case_no: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_no"), primary_key=True)
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class AuditRun(Base):
     """Each audit (`lianzheng audit`, or started from the dashboard): running, then its outcome."""
 

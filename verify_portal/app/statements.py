@@ -19,7 +19,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from PIL import Image
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from evidence.meta import UploadMeta
 from evidence.service import EvidenceService
@@ -50,7 +50,7 @@ MAX_PIXELS = (
 )
 
 
-def _check_photo(data: bytes) -> None:
+def check_photo(data: bytes) -> None:
     """A photo is accepted only if it decodes as the JPEG or PNG its first bytes claim (Pillow)."""
     if media_type(data[:512]) not in IMAGE:
         raise InvalidInput("photos must be JPEG or PNG images", reason="image")
@@ -95,8 +95,8 @@ class Statements:
                 f"at most {MAX_PHOTOS} photos of {MAX_PHOTO_BYTES >> 20} MiB each", reason="photos"
             )
         for photo in photos:
-            _check_photo(photo)
-        actor = self._portal_actor()
+            check_photo(photo)
+        actor = portal_actor(self.cases.sessions)
         self._require_notice_stage(case_no)
         now = datetime.now(UTC)
         meta = UploadMeta(case_no=case_no, captured_at=now, captured_text=format_time(now))
@@ -195,19 +195,21 @@ class Statements:
             return False
         return _commitment(bytes.fromhex(plain["salt"]), plain["text"]) == commitment
 
-    def _portal_actor(self) -> Actor:
-        with self.cases.sessions.begin() as session:
-            user = session.scalars(select(User).where(User.username == PORTAL_USER)).first()
-            if user is None:  # made once; its token is random and never shown
-                user = User(
-                    username=PORTAL_USER,
-                    role=Role.SYSTEM.value,
-                    district=None,
-                    token_hash=hashlib.sha256(secrets.token_bytes(32)).digest(),
-                )
-                session.add(user)
-                session.flush()
-            return actor_of(user)
+
+def portal_actor(sessions: sessionmaker[Session]) -> Actor:
+    """The portal's own user, the channel through which citizens' statements and reports come."""
+    with sessions.begin() as session:
+        user = session.scalars(select(User).where(User.username == PORTAL_USER)).first()
+        if user is None:  # made once; its token is random and never shown
+            user = User(
+                username=PORTAL_USER,
+                role=Role.SYSTEM.value,
+                district=None,
+                token_hash=hashlib.sha256(secrets.token_bytes(32)).digest(),
+            )
+            session.add(user)
+            session.flush()
+        return actor_of(user)
 
 
 def _commitment(salt: bytes, text: str) -> str:

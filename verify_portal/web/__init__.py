@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         court,
         home,
         public_log,
+        report,
         staff,
         staff_cases,
         trust_roots,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(staff.bp)
     app.register_blueprint(staff_cases.bp)
     app.register_blueprint(public_log.bp)
+    app.register_blueprint(report.bp)
     app.register_blueprint(trust_roots.bp)
     app.register_blueprint(vendor.bp)
     limits.install(app, services.settings, _too_many)
@@ -84,7 +86,8 @@ def _too_many(template: str) -> Response:
 
 
 def _security_headers(public_rpc_url: str | None) -> Callable[[Response], Response]:
-    """Every answer: no inline script, no framing, no sniffing, no referrer; HSTS over HTTPS. Pages
+    """Every answer: no inline script, no framing, no sniffing, no referrer, pages never cached;
+    HSTS over HTTPS. Pages
     may call this site and, when one is configured, the public chain RPC that citizens' browsers
     check."""
     connect = "'self'" + (f" {_origin(public_rpc_url)}" if public_rpc_url else "")
@@ -97,6 +100,8 @@ def _security_headers(public_rpc_url: str | None) -> Callable[[Response], Respon
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if response.mimetype == "text/html":  # pages hold codes, statements, cases: never cached
+            response.headers.setdefault("Cache-Control", "no-store")
         if request.is_secure:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

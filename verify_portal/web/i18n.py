@@ -725,6 +725,66 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "notice_english": {"zh": "附英文", "en": "With English"},
     "notice_print": {"zh": "生成告知页 (PDF)", "en": "Make the notice (PDF)"},
+    # Citizens' reports (verify_portal/web/pages/report.py).
+    "report_title": {"zh": "我要举报（全民城管）", "en": "Report a problem"},
+    "report_intro": {
+        "zh": "看到占道经营、乱扔垃圾、违法建设等问题，可以在这里举报。提交后会立案登记为线索，"
+        "并给您一个核验码，用来在“查询我的案件”页面跟踪处理进度。",
+        "en": "Seen trading on the road, litter, unauthorised building? Report it here. It is "
+        "recorded as a case, and you get a code to follow it on the case-checking page.",
+    },
+    "report_type": {"zh": "问题类型", "en": "Kind of problem"},
+    "report_address": {"zh": "地点（地址或附近标志）", "en": "Where (address or landmark)"},
+    "report_location_note": {
+        "zh": "也可以使用手机定位代替地址。",
+        "en": "You can use your phone's location instead of an address.",
+    },
+    "report_locate": {"zh": "使用我的位置", "en": "Use my location"},
+    "report_locate_failed": {
+        "zh": "无法取得位置，请填写地址。",
+        "en": "Your location is not available; please type the address.",
+    },
+    "report_photos": {"zh": "照片（可选，最多 3 张）", "en": "Photos (optional, up to 3)"},
+    "report_phone": {"zh": "联系电话（可选）", "en": "Phone (optional)"},
+    "report_privacy": {
+        "zh": "地址、位置和电话只加密保存在本机关，不写入公开日志、不上链；"
+        "日志只记录问题类型和辖区。",
+        "en": "The address, location and phone are kept encrypted by the agency only, never in "
+        "the public log or on chain; the log records only the kind of problem and the district.",
+    },
+    "report_send": {"zh": "提交举报", "en": "Send the report"},
+    "report_error_type": {"zh": "请选择问题类型。", "en": "Choose the kind of problem."},
+    "report_error_district": {
+        "zh": "请填写辖区（字母、数字和连字符）。",
+        "en": "Give the district (letters, digits and hyphens).",
+    },
+    "report_error_address": {
+        "zh": "请填写地点（不超过 200 字），或使用您的位置。",
+        "en": "Say where (up to 200 characters), or use your location.",
+    },
+    "report_error_phone": {
+        "zh": "电话号码只能包含数字、空格和连字符。",
+        "en": "A phone number has digits, spaces and hyphens only.",
+    },
+    "report_error_photos": {
+        "zh": "最多 3 张可以打开的 JPEG 或 PNG 照片，每张不超过 5 MB。"
+        "其他内容已保留，请重新选择照片。",
+        "en": "Up to 3 JPEG or PNG photos that open, 5 MB each. The rest is kept; choose the "
+        "photos again.",
+    },
+    "report_done_title": {"zh": "举报已提交并登记", "en": "Your report is recorded"},
+    "report_done_keep": {
+        "zh": "请记下案件编号和核验码（核验码只显示这一次），"
+        "用它们在“查询我的案件”页面跟踪处理进度。",
+        "en": "Note the case number and the code (the code is shown only this once); with them "
+        "you can follow the case on the case-checking page.",
+    },
+    "report_follow": {"zh": "现在查看这个案件", "en": "Follow this case now"},
+    "home_report": {"zh": "我要举报", "en": "Report a problem"},
+    "home_report_note": {
+        "zh": "看到城市管理问题？举报并跟踪处理进度",
+        "en": "seen a problem in the street? report it and follow what happens",
+    },
 }
 
 

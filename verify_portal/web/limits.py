@@ -65,6 +65,8 @@ RULES: dict[str, list[Rule]] = {
     # A party's statements: a few per case and day, and no client flooding many cases.
     "citizen.statement": [Rule("3 per day", _opened_case, _accepted), Rule("10 per day", _client)],
     "court.verify": [Rule("30 per hour", _client, page="court.html")],
+    # Citizens' reports open cases: a few an hour from one client, whatever the answer.
+    "report.submit": [Rule("5 per hour; 20 per day", _client, page="report.html")],
 }
 
 

@@ -327,6 +327,8 @@ def _requests(world):
             {"path": f"/staff/evidence/{e}/playback", "data": {}},
         ),
         ("GET", "/log", PUBLIC, {"path": "/log"}),
+        ("GET", "/report", PUBLIC, {"path": "/report"}),
+        ("POST", "/report", PUBLIC, {"path": "/report", "data": {}}),
         (
             "POST",
             "/staff/cases/<case_no>/notice",
