@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from anchor.chain import Chain
 from anchor.contract import AnchorContract
@@ -25,6 +27,8 @@ from ledger.errors import CheckIncomplete, LianzhengError, VerificationError
 from ledger.events import Event
 from ledger.trust import ChainPin, TrustRoot, TrustRoots, VerifiedCheckpoint
 from ledger.verdict import EXIT_CODES, Status, Verdict, verdict_of
+
+BEIJING = ZoneInfo("Asia/Shanghai")  # DESIGN.md: people read Beijing time
 
 RECEIPT_FORMAT = "lianzheng-receipt/1"
 
@@ -278,7 +282,21 @@ def check_anchor(chain: Chain, pin: ChainPin, claim: dict[str, Any]) -> str:
             f"yet ({rule}): check again later"
         )
     final = "" if finalized is None else f", final (finalized block {finalized})"
-    return f"checked on chain {pin.chain_id} at block {block}, {confirmations} confirmations{final}"
+    return (
+        f"checked on chain {pin.chain_id} at block {block}{_mined(chain, block)}, "
+        f"{confirmations} confirmations{final}"
+    )
+
+
+def _mined(chain: Chain, number: int) -> str:
+    """When the block was made, in UTC and in Beijing time (the block's own timestamp, a claim of
+    its producer that the chain's consensus bounds)."""
+    found = chain.block(number)
+    if found is None:
+        return ""
+    when = datetime.fromtimestamp(found.timestamp, UTC)
+    beijing = when.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    return f" (mined {when.strftime('%Y-%m-%d %H:%M:%S')} UTC, {beijing} Beijing time)"
 
 
 def _anchoring_block(contract: AnchorContract, claim: dict[str, Any]) -> int:

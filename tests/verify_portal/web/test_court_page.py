@@ -80,6 +80,7 @@ def test_a_genuine_package_is_verified_against_this_deployments_root_with_the_ch
     assert (
         _row(page, "anchor")[1] == "pass"
         and "checked on chain 31337 at block" in _row(page, "anchor")[2]
+        and "Beijing time)" in _row(page, "anchor")[2]  # the block's time, as people read it
     )
     assert _row(page, "witnesses")[1] == "not-run"
     pdf = court.get(re.search(r'href="([^"]+)" id="report-pdf"', page)[1])
