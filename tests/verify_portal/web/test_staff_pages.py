@@ -360,3 +360,15 @@ def test_a_supervisor_may_not_change_the_court_pages_roots(client, services, sta
         },
     )
     assert refused.status_code == 403 and services.court.registered() == []
+
+
+def test_each_event_on_the_case_page_names_its_anchor(exported):
+    from verify_portal.web import create_app
+
+    services = exported["services"]
+    services.logins.set_password("supervisor-1", STAFF_PASSWORD)
+    client = create_app(services=services).test_client()
+    sign_in(client)
+    page = client.get(f"/staff/cases/{exported['case_no']}").get_data(as_text=True)
+    events = page[page.index('id="events"') :]
+    assert events.count('<td class="anchor">已上链，区块') >= 5

@@ -28,11 +28,12 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from anchor.errors import NotAnchoredYet
 from evidence.meta import UploadMeta
 from evidence.service import item_json
+from ledger.checkpoint import parse_note
 from ledger.errors import Forbidden, IllegalTransition, InvalidInput, LianzhengError
 from ledger.events import format_time
 from ledger.lifecycle import NEXT, State
 from ledger.users import Action, Actor, Role
-from verify_portal.app import auditing, case_list, figures, notices
+from verify_portal.app import anchored, auditing, case_list, figures, notices
 from verify_portal.app.case_status import BEIJING, case_status, fen_of
 from verify_portal.app.citizens import timeline
 from verify_portal.app.integrity import case_disagreements
@@ -158,6 +159,7 @@ def _case_page(actor: Actor, case_no: str, status: int = 200, **extra: Any) -> R
     with services.sessions() as session:
         audit_found = case_no in case_list.finding_cases(session)
     steps = timeline(case["events"])
+    receipts, _ = anchored.receipts(services, [e["index"] for e in case["events"]], False)
     return page(
         "staff_case.html",
         status=status,
@@ -176,9 +178,21 @@ def _case_page(actor: Actor, case_no: str, status: int = 200, **extra: Any) -> R
         disagreements=disagreements,
         audit_found=audit_found,
         altered=altered,
+        anchors={r["leaf_index"]: _anchor_of(r, services.store.origin) for r in receipts},
         playing=_playing(request.args.get("play", ""), request.args.get("ticket", "")),
         **extra,
     )
+
+
+def _anchor_of(receipt: dict[str, Any], origin: str) -> dict[str, Any]:
+    """A leaf's anchor as the case page shows it: block, finality, and the witnesses whose
+    cosignatures the anchored checkpoint carries (names as stored; the verifier checks them)."""
+    _, _, signatures = parse_note(receipt["checkpoint"])
+    return {
+        "block": receipt["anchor"]["block_number"],
+        "final": receipt["anchor"]["final"],
+        "witnesses": sorted({name for name, _ in signatures if name != origin}),
+    }
 
 
 def _tickets() -> URLSafeTimedSerializer:
