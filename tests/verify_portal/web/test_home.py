@@ -55,3 +55,14 @@ def test_machines_and_the_api_keep_getting_problem_json(client):
 def test_a_stale_form_is_a_page_that_says_to_reload_and_send_again(client):
     page = client.post("/staff/login?lang=en", data={"username": "x"}, headers=BROWSER)
     assert page.status_code == 400 and "reload the page and send it again" in page.text
+
+
+def test_the_language_chosen_once_is_kept_across_pages_and_form_posts(client, tokens):
+    from tests.support.api import open_case
+
+    case_no = open_case(client, tokens["officer"])
+    client.get("/?lang=en")  # chosen once, on the home page
+    assert "Check my penalty record" in client.get("/check").get_data(as_text=True)
+    refused = client.post("/check", data={"case_no": case_no, "code": "22222-22222"})
+    assert "do not match" in refused.get_data(as_text=True)
+    assert '<html lang="en">' in client.get("/log").get_data(as_text=True)
