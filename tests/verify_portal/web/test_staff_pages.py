@@ -372,3 +372,20 @@ def test_each_event_on_the_case_page_names_its_anchor(exported):
     page = client.get(f"/staff/cases/{exported['case_no']}").get_data(as_text=True)
     events = page[page.index('id="events"') :]
     assert events.count('<td class="anchor">已上链，区块') >= 5
+
+
+def test_audit_findings_are_said_in_the_users_language_and_link_to_their_case(
+    client, tokens, staff, services
+):
+    from tests.support.api import tamper
+    from verify_portal.app.auditing import audit_and_record
+
+    altered = open_case(client, tokens["officer"])
+    tamper(services, "UPDATE cases SET district = 'forged' WHERE case_no = :c", c=altered)
+    audit_and_record(services)
+    sign_in(client)
+    page = client.get("/staff?lang=en").get_data(as_text=True)
+    findings = page[page.index('id="audit-findings"') : page.index('id="findings-link"')]
+    assert f'<a href="/staff/cases/{altered}?lang=en">Case {altered}: records' in findings
+    assert 'class="findings"' in findings  # set in red, not black
+    assert "/staff/cases?finding=1" in page
