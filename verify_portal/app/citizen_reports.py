@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from evidence.meta import UploadMeta
 from ledger.errors import InvalidInput
 from ledger.events import format_time
 from ledger.lifecycle import CODE
-from ledger.parties import seal_record
+from ledger.parties import open_record, seal_record
+from ledger.users import Action, Actor
 from verify_portal.app import statements
 from verify_portal.app.models import CitizenReport
 
@@ -100,3 +101,15 @@ def submit(services: Services, report: Report, photos: list[bytes]) -> Tracking:
     for photo in photos:
         services.evidence.ingest(actor, meta, [photo], len(photo))
     return Tracking(case_no, services.citizens.issue(actor, case_no))
+
+
+def details(services: Services, actor: Actor, case_no: str) -> dict[str, Any] | None:
+    """The reporter's address, place and phone, for the staff who may read the case's statements;
+    None when the case did not come from a citizen's report."""
+    actor.require(Action.READ_STATEMENTS)
+    with services.sessions() as session:
+        services.cases.visible_case(session, actor, case_no)
+        row = session.get(CitizenReport, case_no)
+        if row is None:
+            return None
+        return open_record(services.cases.party_secrets, row.nonce, row.ciphertext, case_no)

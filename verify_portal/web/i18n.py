@@ -785,6 +785,11 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "看到城市管理问题？举报并跟踪处理进度",
         "en": "seen a problem in the street? report it and follow what happens",
     },
+    "reported_by_citizen": {
+        "zh": "群众举报的详情（不在日志中，加密保存）",
+        "en": "The citizen's report (not in the log; kept encrypted)",
+    },
+    "report_location": {"zh": "位置（纬度, 经度）", "en": "Location (latitude, longitude)"},
 }
 
 

@@ -107,3 +107,14 @@ def test_one_client_sends_five_reports_an_hour_and_no_more(client):
         assert _send(client, csrf, addr="198.51.100.9").status_code == 200
     assert _send(client, csrf, addr="198.51.100.9").status_code == 429
     assert _send(client, csrf, addr="198.51.100.10").status_code == 200  # another client
+
+
+def test_the_officer_sees_the_reporters_address_and_phone_on_the_case_page(client, staff):
+    from tests.support.api import sign_in
+
+    page = _send(client, _form(client)).get_data(as_text=True)
+    case_no = re.search(r"<code>(CG-\d{4}-\d{6})</code>", page)[1]
+    sign_in(client, "officer-1")
+    shown = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
+    reported = shown[shown.index('id="reported"') :]
+    assert ADDRESS in reported and PHONE in reported

@@ -33,7 +33,7 @@ from ledger.errors import Forbidden, IllegalTransition, InvalidInput, LianzhengE
 from ledger.events import format_time
 from ledger.lifecycle import NEXT, State
 from ledger.users import Action, Actor, Role
-from verify_portal.app import anchored, auditing, case_list, figures, notices
+from verify_portal.app import anchored, auditing, case_list, citizen_reports, figures, notices
 from verify_portal.app.case_status import BEIJING, case_status, fen_of
 from verify_portal.app.citizens import timeline
 from verify_portal.app.integrity import case_disagreements
@@ -168,6 +168,11 @@ def _case_page(actor: Actor, case_no: str, status: int = 200, **extra: Any) -> R
         case_status=case_status(steps, datetime.now(BEIJING).date()),
         statements=(
             services.statements.of_case(actor, case_no) if actor.may(Action.READ_STATEMENTS) else []
+        ),
+        reported=(
+            citizen_reports.details(services, actor, case_no)
+            if actor.may(Action.READ_STATEMENTS)
+            else None
         ),
         items=[item_json(i) for i in items],
         custody=custody,
