@@ -90,6 +90,14 @@ class CaseService:
             actor, idempotency, lambda tx: self._create(tx, actor, payload, party_data)
         )
 
+    def create_in(self, tx: LogTransaction, actor: Actor, report: Any) -> dict[str, Any]:
+        """Open a case in REPORTED inside the caller's transaction, so that what the caller writes
+        beside it (a citizen report's sealed details) commits with it or not at all."""
+        actor.require(Action.OPEN_CASE)
+        payload = lifecycle.validate_payload(State.REPORTED, report)
+        actor.require(Action.OPEN_CASE, district=payload["district"])
+        return self._create(tx, actor, payload, None)
+
     def transition(
         self,
         actor: Actor,

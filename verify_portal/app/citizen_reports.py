@@ -19,6 +19,7 @@ from ledger.errors import InvalidInput
 from ledger.events import format_time
 from ledger.lifecycle import CODE
 from ledger.parties import open_record, seal_record
+from ledger.storage import LogTransaction
 from ledger.users import Action, Actor
 from verify_portal.app import statements
 from verify_portal.app.models import CitizenReport
@@ -86,17 +87,24 @@ def submit(services: Services, report: Report, photos: list[bytes]) -> Tracking:
         "violation_type": report.violation_type,
         "district": report.district,
     }
-    case_no = services.cases.create(actor, codes)["case_no"]
     details = {
         "address": report.address.strip(),
         "latitude": report.latitude,
         "longitude": report.longitude,
         "phone": report.phone,
     }
-    nonce, sealed = seal_record(services.cases.party_secrets, details, case_no)
     now = datetime.now(UTC)
-    with services.sessions.begin() as session:
-        session.add(CitizenReport(case_no=case_no, nonce=nonce, ciphertext=sealed, created_at=now))
+
+    def work(tx: LogTransaction) -> dict[str, Any]:
+        # The case and its sealed details in one transaction: never a case without its place.
+        opened = services.cases.create_in(tx, actor, codes)
+        nonce, sealed = seal_record(services.cases.party_secrets, details, opened["case_no"])
+        tx.session.add(
+            CitizenReport(case_no=opened["case_no"], nonce=nonce, ciphertext=sealed, created_at=now)
+        )
+        return opened
+
+    case_no: str = services.cases.write(actor, None, work)["case_no"]
     meta = UploadMeta(case_no=case_no, captured_at=now, captured_text=format_time(now))
     for photo in photos:
         services.evidence.ingest(actor, meta, [photo], len(photo))

@@ -118,3 +118,16 @@ def test_the_officer_sees_the_reporters_address_and_phone_on_the_case_page(clien
     shown = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
     reported = shown[shown.index('id="reported"') :]
     assert ADDRESS in reported and PHONE in reported
+
+
+def test_a_case_and_its_sealed_details_commit_together_or_not_at_all(client, monkeypatch):
+    from verify_portal.app import citizen_reports
+
+    def broken(*_):
+        raise RuntimeError("the disk failed while sealing")
+
+    csrf = _form(client)
+    before = log_size(client)
+    monkeypatch.setattr(citizen_reports, "seal_record", broken)
+    assert _send(client, csrf).status_code == 500
+    assert log_size(client) == before  # no REPORTED case without its place
