@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from anchor.chain import Chain
 from anchor.contract import AnchorContract
@@ -24,11 +23,9 @@ from anchor.errors import ChainError
 from anchor.policy import Policy, is_final
 from ledger import merkle, trust
 from ledger.errors import CheckIncomplete, LianzhengError, VerificationError
-from ledger.events import Event
+from ledger.events import BEIJING, Event
 from ledger.trust import ChainPin, TrustRoot, TrustRoots, VerifiedCheckpoint
 from ledger.verdict import EXIT_CODES, Status, Verdict, verdict_of
-
-BEIJING = ZoneInfo("Asia/Shanghai")  # DESIGN.md: people read Beijing time
 
 RECEIPT_FORMAT = "lianzheng-receipt/1"
 

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import rfc8785
 
@@ -20,6 +21,7 @@ from ledger.errors import VerificationError
 from ledger.merkle import leaf_hash
 
 FORMAT_VERSION = 1
+BEIJING = ZoneInfo("Asia/Shanghai")  # DESIGN.md: events are in UTC; people read Beijing time
 _FIELDS = {"v", "type", "case_no", "seq", "actor", "time", "payload", "prev"}
 
 

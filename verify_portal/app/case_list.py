@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from evidence.models import EvidenceItem
 from ledger.errors import InvalidInput
+from ledger.events import BEIJING
 from ledger.lifecycle import State
 from ledger.models import Case
 from ledger.users import Action, Actor, Role
-from verify_portal.app.case_status import BEIJING
 from verify_portal.app.figures import UNDECIDED, latest_audit
 
 if TYPE_CHECKING:  # the wiring passes the services in: importing it would put this above it

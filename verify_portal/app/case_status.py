@@ -23,9 +23,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-BEIJING = ZoneInfo("Asia/Shanghai")
+from ledger.events import BEIJING
 
 STATEMENT_WORKING_DAYS = 3
 HEARING_WORKING_DAYS = 5

@@ -28,7 +28,6 @@ if TYPE_CHECKING:  # the wiring passes the services in: importing it would put t
     from verify_portal.app.services import Services
 
 MAX_ADDRESS = 200
-MAX_PHOTOS = 3
 _CODE = re.compile(CODE)
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,19}$")
 
@@ -68,7 +67,9 @@ def check(report: Report, photos: list[bytes]) -> None:
         raise InvalidInput("say where: an address, or your location", field="address")
     if report.phone and not _PHONE.match(report.phone):
         raise InvalidInput("a phone number has digits only", field="phone")
-    if len(photos) > MAX_PHOTOS or any(len(p) > statements.MAX_PHOTO_BYTES for p in photos):
+    if len(photos) > statements.MAX_PHOTOS or any(
+        len(p) > statements.MAX_PHOTO_BYTES for p in photos
+    ):
         raise InvalidInput("at most 3 photos of 5 MB each", field="photos")
     for photo in photos:
         try:

@@ -39,6 +39,9 @@ from verify_portal.app.models import Statement
 MAX_TEXT = 2000
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 5 << 20
+# A form with photos may be this large: room for one photo too many, so that a page can say so in
+# words and keep what was typed, rather than answer 413.
+PHOTO_FORM_BYTES = (MAX_PHOTOS + 1) * MAX_PHOTO_BYTES + (1 << 20)
 PORTAL_USER = (
     "citizen-portal"  # the channel: the statement is the party's, submitted through the portal
 )

@@ -4,11 +4,10 @@ cookie)."""
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import request
 
-BEIJING = ZoneInfo("Asia/Shanghai")  # DESIGN.md: pages show Beijing time to people
+from ledger.events import BEIJING
 
 LANGUAGES = ("zh", "en")
 

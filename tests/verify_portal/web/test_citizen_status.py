@@ -5,8 +5,9 @@ import io
 import re
 from datetime import datetime, timedelta
 
+from ledger.events import BEIJING
 from tests.support.api import PARTY, citizen_lookup, issue_code, move, open_case
-from verify_portal.app.case_status import BEIJING, add_working_days
+from verify_portal.app.case_status import add_working_days
 
 TO_NOTICE = ("FILED", "INVESTIGATING", ("NOTIFIED", {"proposed_amount_fen": 20000}))
 FINE = ("DECIDED", {"outcome": "fine", "amount_fen": 20000, "legal_basis": "cgl-art-20"})

@@ -17,13 +17,14 @@ from flask import Blueprint, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from ledger.errors import IllegalTransition, InvalidInput
+from ledger.events import BEIJING
 from ledger.lifecycle import State
 from ledger.storage import case_leaves
 from verify_portal.app import anchored, counters
-from verify_portal.app.case_status import BEIJING, case_status
+from verify_portal.app.case_status import case_status
 from verify_portal.app.citizens import LookupRefused, timeline
 from verify_portal.app.integrity import case_disagreements
-from verify_portal.app.statements import MAX_PHOTO_BYTES, MAX_PHOTOS, MAX_TEXT
+from verify_portal.app.statements import MAX_TEXT, PHOTO_FORM_BYTES
 from verify_portal.web.auth import PUBLIC, access
 from verify_portal.web.context import current
 from verify_portal.web.i18n import TEXT, language, t
@@ -123,9 +124,7 @@ def _script_json(value: object) -> str:
 def statement() -> ResponseReturnValue:
     """The party's statement and defence (陈述申辩), with up to three photos, while at the notice
     stage."""
-    # Set before the form is parsed: room for one photo too many, so that the page can say so and
-    # keep the text rather than answer 413.
-    request.max_content_length = (MAX_PHOTOS + 1) * MAX_PHOTO_BYTES + (1 << 20)
+    request.max_content_length = PHOTO_FORM_BYTES  # set before the form is parsed
     check_csrf()
     case_no = _opened_case()
     if case_no is None:

@@ -37,10 +37,7 @@ def form() -> ResponseReturnValue:
 @access(PUBLIC)
 def submit() -> ResponseReturnValue:
     """Open a REPORTED case from the form; the page then shows the tracking code once."""
-    # Room for one photo too many, so that the page can say so and keep what was typed.
-    request.max_content_length = (citizen_reports.MAX_PHOTOS + 1) * statements.MAX_PHOTO_BYTES + (
-        1 << 20
-    )
+    request.max_content_length = statements.PHOTO_FORM_BYTES  # set before the form is parsed
     check_csrf()
     typed = {k: request.form.get(k, "")[:400] for k in FIELDS}
     photos = [f.read() for f in request.files.getlist("photos") if f.filename]

@@ -30,11 +30,11 @@ from evidence.meta import UploadMeta
 from evidence.service import item_json
 from ledger.checkpoint import parse_note
 from ledger.errors import Forbidden, IllegalTransition, InvalidInput, LianzhengError
-from ledger.events import format_time
+from ledger.events import BEIJING, format_time
 from ledger.lifecycle import NEXT, State
 from ledger.users import Action, Actor, Role
 from verify_portal.app import anchored, auditing, case_list, citizen_reports, figures, notices
-from verify_portal.app.case_status import BEIJING, case_status, fen_of
+from verify_portal.app.case_status import case_status, fen_of
 from verify_portal.app.citizens import timeline
 from verify_portal.app.integrity import case_disagreements
 from verify_portal.app.logins import SignInRefused

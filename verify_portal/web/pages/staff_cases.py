@@ -13,10 +13,10 @@ from flask import Blueprint, Response, redirect, request, stream_with_context, u
 from flask.typing import ResponseReturnValue
 
 from ledger.errors import Forbidden, InvalidInput
+from ledger.events import BEIJING
 from ledger.lifecycle import State
 from ledger.users import Action, Actor
 from verify_portal.app import case_list
-from verify_portal.app.case_status import BEIJING
 from verify_portal.web.auth import PUBLIC, access
 from verify_portal.web.context import current
 from verify_portal.web.i18n import language
