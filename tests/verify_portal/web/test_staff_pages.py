@@ -389,3 +389,26 @@ def test_audit_findings_are_said_in_the_users_language_and_link_to_their_case(
     assert f'<a href="/staff/cases/{altered}?lang=en">Case {altered}: records' in findings
     assert 'class="findings"' in findings  # set in red, not black
     assert "/staff/cases?finding=1" in page
+
+
+def test_a_playback_ticket_in_the_url_does_not_carry_the_session(client, tokens, staff, media_dir):
+    import base64
+
+    from tests.support.api import upload_evidence
+
+    case_no = open_case(client, tokens["officer"])
+    video = (media_dir / "bodycam.mp4").read_bytes()
+    evidence_id = upload_evidence(client, tokens["officer"], case_no, video).json["evidence"][
+        "evidence_id"
+    ]
+    sign_in(client)
+    page = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+    location = client.post(f"/staff/evidence/{evidence_id}/playback", data={"csrf": csrf}).headers[
+        "Location"
+    ]
+    ticket = re.search(r"ticket=([^&#]+)", location)[1]
+    payload = ticket.split(".")[0]
+    decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    with client.session_transaction() as cookie:
+        assert cookie["staff_session"] not in decoded and evidence_id in decoded

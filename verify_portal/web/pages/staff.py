@@ -6,6 +6,7 @@ A session names the signed-in user and the time of their last request; after
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -217,7 +218,14 @@ def _ticket_ok(evidence_id: str, ticket: str) -> bool:
         issued = _tickets().loads(ticket, max_age=PLAYBACK_SECONDS)
     except BadSignature:
         return False
-    return bool(issued == [evidence_id, session.get("staff_session")])
+    return bool(issued == [evidence_id, _session_tag()])
+
+
+def _session_tag() -> str:
+    """What a ticket binds to: a hash of this staff session's id. A ticket is readable (signed, not
+    encrypted) and sits in a URL, so it must never carry the session id itself."""
+    session_id = str(session.get("staff_session", ""))
+    return hashlib.sha256(b"lianzheng/playback\n" + session_id.encode()).hexdigest()[:32]
 
 
 @bp.post("/evidence/<evidence_id>/playback")
@@ -230,7 +238,7 @@ def playback(actor: Actor, evidence_id: str) -> ResponseReturnValue:
     services = current()
     item = services.evidence.read(actor, evidence_id, "playback", REASON.get(actor.role, "audit"))
     services.evidence.check_size(item)
-    ticket = _tickets().dumps([item.id, session.get("staff_session")])
+    ticket = _tickets().dumps([item.id, _session_tag()])
     target = url_for(
         "staff.case_view", case_no=item.case_no, lang=language(), play=item.id, ticket=ticket
     )
