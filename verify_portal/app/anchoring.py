@@ -196,6 +196,7 @@ class Supervisor(threading.Thread):
             with ExitStack() as files:
                 out = None if self.output is None else files.enter_context(open(self.output, "ab"))
                 process = subprocess.Popen(tied(self.command), env=env, stdout=out, stderr=out)
+            log.info("started %s (pid %d)", self.what, process.pid)
             code = wait_for_exit(process, self._stopping)
             if self._stopping.is_set():
                 self._end(process)
