@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 
 def running(pid: int) -> bool:
@@ -27,6 +28,28 @@ def running(pid: int) -> bool:
     except (OSError, IndexError):
         return True  # no /proc (not Linux): the signal answer stands
     return state != "Z"
+
+
+# Starting a child from a thread while another thread forks (gunicorn's arbiter booting a worker)
+# lets the fork copy the pipe on which subprocess waits for the child's exec: the pipe is closed on
+# exec, and that worker never execs, so Popen waits until the worker exits, with the child long
+# running (seen as an anchor worker that, killed, was never started again). A fork made with
+# os.fork waits here while a child is being spawned, so it cannot take that pipe along.
+_SPAWNING = threading.Lock()
+os.register_at_fork(
+    before=_SPAWNING.acquire,
+    after_in_parent=_SPAWNING.release,
+    after_in_child=_SPAWNING.release,
+)
+
+
+def spawn(
+    command: list[str], env: dict[str, str], output: IO[bytes] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `command` (its output to `output`, else ours), never across another thread's os.fork.
+    Never with a preexec_fn: that would run the fork hooks, and this lock, inside the spawn."""
+    with _SPAWNING:
+        return subprocess.Popen(command, env=env, stdout=output, stderr=output)
 
 
 SUPERVISOR_PID = (

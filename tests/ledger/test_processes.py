@@ -110,3 +110,43 @@ def test_a_signal_not_asked_for_does_not_set_the_stop_event():
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_fork_waits_while_another_thread_spawns_a_child_so_it_cannot_take_its_exec_pipe():
+    import os
+    import threading
+
+    from ledger import processes
+
+    forked = []
+
+    def fork_as_gunicorn_does():
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        forked.append(pid)
+
+    with processes._SPAWNING:  # as spawn holds it while a child is on its way to exec
+        forking = threading.Thread(target=fork_as_gunicorn_does)
+        forking.start()
+        forking.join(0.5)
+        assert forking.is_alive() and forked == []  # the fork waits for the spawn to finish
+    forking.join(30)
+    assert len(forked) == 1
+
+
+def test_spawn_starts_the_command_with_its_environment(tmp_path):
+    import sys
+
+    from ledger.processes import spawn
+
+    out = tmp_path / "out"
+    with open(out, "wb") as output:
+        child = spawn(
+            [sys.executable, "-c", "import os; print(os.environ['ANSWER'])"],
+            {"ANSWER": "42", "PATH": "/usr/bin:/bin"},
+            output,
+        )
+        assert child.wait(60) == 0
+    assert out.read_text().strip() == "42"

@@ -27,7 +27,7 @@ from anchor.local import LocalChain
 from anchor.policy import Policy
 from anchor.worker import Target
 from ledger.errors import ConfigurationError
-from ledger.processes import SUPERVISOR_PID, tied, wait_for_exit
+from ledger.processes import SUPERVISOR_PID, spawn, tied, wait_for_exit
 from verify_portal.app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ class Supervisor(threading.Thread):
             env = {**os.environ, SUPERVISOR_PID: str(os.getpid())}
             with ExitStack() as files:
                 out = None if self.output is None else files.enter_context(open(self.output, "ab"))
-                process = subprocess.Popen(tied(self.command), env=env, stdout=out, stderr=out)
+                process = spawn(tied(self.command), env, out)
             log.info("started %s (pid %d)", self.what, process.pid)
             code = wait_for_exit(process, self._stopping)
             if self._stopping.is_set():
