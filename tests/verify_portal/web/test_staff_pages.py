@@ -112,6 +112,18 @@ def test_passwords_are_set_from_the_command_line_and_must_be_long(services, toke
     assert ok.exit_code == 0
 
 
+def _video_case(client, tokens, media_dir):
+    """A case with the bodycam video as evidence, and a supervisor signed in:
+    (case number, evidence id, the video's bytes)."""
+    from tests.support.api import upload_evidence
+
+    case_no = open_case(client, tokens["officer"])
+    video = (media_dir / "bodycam.mp4").read_bytes()
+    evidence = upload_evidence(client, tokens["officer"], case_no, video).json["evidence"]
+    sign_in(client)
+    return case_no, evidence["evidence_id"], video
+
+
 def _custody(client, tokens, evidence_id):
     return client.get(
         f"/api/v1/evidence/{evidence_id}/custody",
@@ -122,14 +134,7 @@ def _custody(client, tokens, evidence_id):
 def test_one_click_on_play_is_one_playback_in_the_custody_trail_however_the_player_seeks(
     client, tokens, staff, media_dir
 ):
-    from tests.support.api import upload_evidence
-
-    case_no = open_case(client, tokens["officer"])
-    video = (media_dir / "bodycam.mp4").read_bytes()
-    evidence_id = upload_evidence(client, tokens["officer"], case_no, video).json["evidence"][
-        "evidence_id"
-    ]
-    sign_in(client)
+    case_no, evidence_id, video = _video_case(client, tokens, media_dir)
     page = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
     assert "线索登记" in page and "证据登记" in page and evidence_id in page
     assert '<img class="thumb" loading="lazy"' in page  # the poster as a thumbnail
@@ -153,14 +158,7 @@ def test_one_click_on_play_is_one_playback_in_the_custody_trail_however_the_play
 
 
 def test_footage_without_a_playback_ticket_is_refused(client, tokens, staff, media_dir):
-    from tests.support.api import upload_evidence
-
-    case_no = open_case(client, tokens["officer"])
-    video = (media_dir / "bodycam.mp4").read_bytes()
-    evidence_id = upload_evidence(client, tokens["officer"], case_no, video).json["evidence"][
-        "evidence_id"
-    ]
-    sign_in(client)
+    case_no, evidence_id, video = _video_case(client, tokens, media_dir)
     assert client.get(f"/staff/evidence/{evidence_id}/stream").status_code == 403
     assert client.get(f"/staff/evidence/{evidence_id}/stream?ticket=forged").status_code == 403
 
@@ -394,14 +392,7 @@ def test_audit_findings_are_said_in_the_users_language_and_link_to_their_case(
 def test_a_playback_ticket_in_the_url_does_not_carry_the_session(client, tokens, staff, media_dir):
     import base64
 
-    from tests.support.api import upload_evidence
-
-    case_no = open_case(client, tokens["officer"])
-    video = (media_dir / "bodycam.mp4").read_bytes()
-    evidence_id = upload_evidence(client, tokens["officer"], case_no, video).json["evidence"][
-        "evidence_id"
-    ]
-    sign_in(client)
+    case_no, evidence_id, video = _video_case(client, tokens, media_dir)
     page = client.get(f"/staff/cases/{case_no}").get_data(as_text=True)
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
     location = client.post(f"/staff/evidence/{evidence_id}/playback", data={"csrf": csrf}).headers[
