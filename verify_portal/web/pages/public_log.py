@@ -21,13 +21,19 @@ MAX_INDEX = 2**63 - 1  # the log's leaf indexes are BIGINT
 @bp.get("")
 @access(PUBLIC)
 def index() -> ResponseReturnValue:
+    return _log_page()
+
+
+def _log_page(status: int = 200, **extra: object) -> ResponseReturnValue:
     checkpoints, anchors, ident = public_log.overview(current())
     return page(
         "log.html",
+        status=status,
         checkpoints=checkpoints,
         anchors=anchors,
         chain=ident,
         explorer=current().settings.web.explorer_tx_url,
+        **extra,
     )
 
 
@@ -37,17 +43,7 @@ def find_leaf() -> ResponseReturnValue:
     """The index box's target: the leaf's own page, or the log page saying what was wrong."""
     typed = request.args.get("index", "").strip()
     if not (typed.isascii() and typed.isdigit() and len(typed) <= 19 and int(typed) <= MAX_INDEX):
-        checkpoints, anchors, ident = public_log.overview(current())
-        return page(
-            "log.html",
-            status=400,
-            checkpoints=checkpoints,
-            anchors=anchors,
-            chain=ident,
-            explorer=current().settings.web.explorer_tx_url,
-            leaf_error=t("log_bad_index"),
-            typed=typed[:20],
-        )
+        return _log_page(400, leaf_error=t("log_bad_index"), typed=typed[:20])
     return redirect(url_for("public_log.leaf", index=int(typed), lang=language()), code=303)
 
 
