@@ -33,6 +33,7 @@ from ledger.errors import (
 from ledger.event_types import CASE_EVENTS, PARTY_ERASED, check_payload
 from ledger.events import Event, utc_now
 from ledger.lifecycle import Outcome, State
+from ledger.group_commit import GroupCommit
 from ledger.models import Case, IdempotencyRecord, Leaf, Party, PartyCase
 from ledger.parties import PartyData, PartySecrets
 from ledger.projection import CaseRow
@@ -73,6 +74,7 @@ class CaseService:
     ) -> None:
         self.sessions = sessions
         self.store = store
+        self.commits = GroupCommit(store, sessions)
         self.party_secrets = party_secrets
         self.clock = clock
 
@@ -124,30 +126,36 @@ class CaseService:
         idempotency: Idempotency | None,
         work: Callable[[LogTransaction], dict[str, Any]],
     ) -> dict[str, Any]:
-        """Run `work(tx)` in one log transaction (ledger/storage.py), replaying an idempotent
-        retry's first answer instead."""
-        with self.store.transaction(self.sessions) as tx:
+        """Run `work(tx)` in one log transaction (ledger/storage.py), committed with those of
+        concurrent callers (ledger/group_commit.py); replay an idempotent retry's first answer
+        instead."""
+
+        def job(tx: LogTransaction) -> dict[str, Any]:
             if idempotency:
-                replay = self._replay(tx.session, actor, idempotency)
+                replay = self._replay(tx, actor, idempotency)
                 if replay is not None:
                     return replay
             result = work(tx)
             if idempotency:
-                tx.session.add(
-                    IdempotencyRecord(
-                        user_id=actor.user_id,
-                        key=idempotency.key,
-                        request_hash=idempotency.request_hash,
-                        status=201,
-                        body=json.dumps(result),
-                    )
+                # Added now, so a retry in the same group finds it; the answer is final (with its
+                # checkpoint) only once the head is sealed.
+                record = IdempotencyRecord(
+                    user_id=actor.user_id,
+                    key=idempotency.key,
+                    request_hash=idempotency.request_hash,
+                    status=201,
+                    body=json.dumps(result),
                 )
+                tx.session.add(record)
+                tx.when_sealed(lambda _: setattr(record, "body", json.dumps(result)))
             return result
 
+        return self.commits.run(job)
+
     def _replay(
-        self, session: Session, actor: Actor, idempotency: Idempotency
+        self, tx: LogTransaction, actor: Actor, idempotency: Idempotency
     ) -> dict[str, Any] | None:
-        record = session.get(IdempotencyRecord, (actor.user_id, idempotency.key))
+        record = tx.session.get(IdempotencyRecord, (actor.user_id, idempotency.key))
         if record is None:
             return None
         if record.request_hash != idempotency.request_hash:
@@ -155,6 +163,9 @@ class CaseService:
                 f"Idempotency-Key {idempotency.key!r} was used for a different request"
             )
         answer: dict[str, Any] = json.loads(record.body)
+        # The first answer may be in this very group, its checkpoint not yet signed: take the
+        # body again once it is.
+        tx.when_sealed(lambda _: answer.update(json.loads(record.body)))
         return answer
 
     def _create(
@@ -285,18 +296,20 @@ class CaseService:
             prev=case.last_leaf_hash.hex() if case.seq else None,
             payload=payload,
         )
-        [appended], head = tx.append([(event.encode(), case.case_no)])
+        [appended] = tx.append([(event.encode(), case.case_no)])
         case.seq += 1
         case.last_leaf_hash = appended.leaf_hash
         case.updated_at = _dt(now)
-        return {
-            "case_no": case.case_no,
-            "state": case.state,
-            "index": appended.index,
-            "leaf_hash": appended.leaf_hash.hex(),
-            "event": event.to_json(),
-            "checkpoint": _head_json(head),
-        }
+        return _with_checkpoint(
+            tx,
+            {
+                "case_no": case.case_no,
+                "state": case.state,
+                "index": appended.index,
+                "leaf_hash": appended.leaf_hash.hex(),
+                "event": event.to_json(),
+            },
+        )
 
     def logged_case(self, session: Session, case_no: str) -> CaseRow | None:
         """The case as its events in the log say it is (ledger/projection.py)."""
@@ -370,13 +383,15 @@ class CaseService:
             prev=None if last is None else last.leaf_hash.hex(),
             payload=payload,
         )
-        [appended], head = tx.append([(event.encode(), REGISTRY)])
-        return {
-            "index": appended.index,
-            "leaf_hash": appended.leaf_hash.hex(),
-            "event": event.to_json(),
-            "checkpoint": _head_json(head),
-        }
+        [appended] = tx.append([(event.encode(), REGISTRY)])
+        return _with_checkpoint(
+            tx,
+            {
+                "index": appended.index,
+                "leaf_hash": appended.leaf_hash.hex(),
+                "event": event.to_json(),
+            },
+        )
 
     # --- reads ---------------------------------------------------------------------
 
@@ -445,6 +460,12 @@ def row_values(case: Case) -> dict[str, object]:
 
 def _dt(rfc3339: str) -> datetime:
     return datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def _with_checkpoint(tx: LogTransaction, answer: dict[str, Any]) -> dict[str, Any]:
+    """`answer`, given the checkpoint its transaction commits under once that is signed."""
+    tx.when_sealed(lambda head: answer.update(checkpoint=_head_json(head)))
+    return answer
 
 
 def _head_json(head: SignedHead) -> dict[str, Any]:

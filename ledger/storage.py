@@ -12,7 +12,7 @@ that can never change again.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -78,24 +78,65 @@ def case_leaves(session: Session, case_no: str, below: int | None = None) -> lis
     return [CaseLeaf(index, bytes(leaf_hash), bytes(data)) for index, leaf_hash, data in rows]
 
 
+@dataclass(frozen=True)
+class Mark:
+    """Where a log transaction stood, to go back to when one caller's work in a group fails
+    (ledger/group_commit.py): its size, its border and how many seal callbacks it had."""
+
+    size: int
+    border: tuple[bytes, ...]
+    callbacks: int
+
+
 class LogTransaction:
     """The one way to append to the log (DESIGN.md: The log): one database transaction that holds
-    the append lock. Each `append` takes the next indexes and signs the new head; the leaves, their
-    nodes, the checkpoints and every derived row the caller adds to `session` commit together or not
-    at all."""
+    the append lock. Each `append` takes the next indexes; `seal` signs one checkpoint for them all.
+    The leaves, their nodes, the checkpoint and every derived row the caller adds to `session`
+    commit together or not at all."""
 
     def __init__(self, session: Session, store: LogStore, size: int) -> None:
         self.session = session
         self.size = size  # the tree's size so far, this transaction's appends included
+        self.head: SignedHead | None = None  # set by `seal`
         self._store = store
+        self._compact: CompactRange | None = None  # read once, on the first append
+        self._callbacks: list[Callable[[SignedHead], None]] = []
 
-    def append(
-        self, entries: Sequence[tuple[bytes, str | None]]
-    ) -> tuple[list[Appended], SignedHead]:
-        """Append `(event bytes, case number)` pairs at the end of the log; the signed new head."""
-        appended, head = self._store._append(self.session, self.size, entries)  # its one caller
-        self.size = head.size
-        return appended, head
+    def append(self, entries: Sequence[tuple[bytes, str | None]]) -> list[Appended]:
+        """Append `(event bytes, case number)` pairs at the end of the log."""
+        if self.head is not None:
+            raise RuntimeError("this log transaction is sealed: nothing more may be appended")
+        if self._compact is None:
+            self._compact = self._store.border(self.session, self.size)
+        appended = self._store._append(self.session, self._compact, entries)  # its one caller
+        self.size = self._compact.size
+        return appended
+
+    def when_sealed(self, callback: Callable[[SignedHead], None]) -> None:
+        """Call `callback(head)` with the signed head of this transaction, before it commits (so
+        what the callback adds to `session` commits with the appends)."""
+        self._callbacks.append(callback)
+
+    def mark(self) -> Mark:
+        """Where the transaction stands now (see `rewind`)."""
+        border = () if self._compact is None else tuple(self._compact.border)
+        return Mark(self.size, border, len(self._callbacks))
+
+    def rewind(self, mark: Mark) -> None:
+        """Forget the appends and callbacks since `mark`, after the caller rolled its rows back."""
+        self.size = mark.size
+        self._compact = CompactRange(mark.size, mark.border) if mark.border else None
+        del self._callbacks[mark.callbacks :]
+
+    def seal(self) -> SignedHead | None:
+        """Sign one checkpoint for everything appended, move the head and run the callbacks; None
+        when nothing was appended."""
+        if self._compact is None or self.head is not None:
+            return self.head
+        self.head = self._store._seal(self.session, self._compact)
+        for callback in self._callbacks:
+            callback(self.head)
+        return self.head
 
 
 class LogStore:
@@ -147,19 +188,24 @@ class LogStore:
 
     @contextmanager
     def transaction(self, sessions: sessionmaker[Session]) -> Iterator[LogTransaction]:
-        """A log transaction (LogTransaction): committed when the block ends, rolled back if it
-        raises."""
+        """A log transaction (LogTransaction): sealed and committed when the block ends, rolled
+        back if it raises."""
         with sessions.begin() as session:
-            yield LogTransaction(session, self, self.lock(session))
+            tx = LogTransaction(session, self, self.lock(session))
+            yield tx
+            tx.seal()
+
+    def border(self, session: Session, size: int) -> CompactRange:
+        """The compact range of the stored tree of `size` (held by `lock`)."""
+        return CompactRange(size, self._fetch_ordered(session, CompactRange.border_nodes(size)))
 
     def _append(
-        self, session: Session, size: int, entries: Sequence[tuple[bytes, str | None]]
-    ) -> tuple[list[Appended], SignedHead]:
-        """Append `(event bytes, case number)` pairs at `size` (held by `lock`); sign the new head.
-        Callers go through `transaction`, which keeps the size."""
+        self, session: Session, compact: CompactRange, entries: Sequence[tuple[bytes, str | None]]
+    ) -> list[Appended]:
+        """Append `(event bytes, case number)` pairs to the tree whose border is `compact` (held by
+        `lock`). Callers go through `transaction`, which keeps the border and seals the head."""
         if not entries:
             raise InvalidInput("nothing to append")
-        compact = CompactRange(size, self._fetch_ordered(session, CompactRange.border_nodes(size)))
         leaves: list[dict[str, object]] = []
         nodes: list[dict[str, object]] = []
         appended: list[Appended] = []
@@ -175,13 +221,18 @@ class LogStore:
             appended.append(Appended(index, digest))
         _insert_rows(session, Leaf, leaves)
         _insert_rows(session, Node, nodes)
+        return appended
+
+    def _seal(self, session: Session, compact: CompactRange) -> SignedHead:
+        """Sign the head of the tree whose border is `compact`, keep the checkpoint, move the
+        head row."""
         root = compact.root()
         head = SignedHead(compact.size, root, self.signer(session).sign(compact.size, root))
         session.execute(
             insert(CheckpointRecord).values(size=head.size, root=head.root, note=head.note)
         )
         session.execute(update(LogHead).where(LogHead.id == 1).values(size=compact.size))
-        return appended, head
+        return head
 
     # --- reading -----------------------------------------------------------------
 

@@ -13,8 +13,10 @@ from ledger.trust import verify_checkpoint
 
 
 def _append(services, payloads):
+    """The places of `payloads` and the head their transaction was sealed with."""
     with services.store.transaction(services.sessions) as tx:
-        return tx.append([(p, None) for p in payloads])
+        appended = tx.append([(p, None) for p in payloads])
+    return appended, tx.head
 
 
 def _fill(services, n, batch=100):

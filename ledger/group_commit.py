@@ -1,0 +1,125 @@
+"""Group commit: the log transactions of concurrent callers share one database transaction, one
+signed checkpoint and one durable commit (the classic database technique; DESIGN.md: The log).
+
+A caller hands in its work and waits. Whoever finds no group being committed becomes the leader:
+it takes every waiting caller's work (at most `MAX_GROUP`), runs each one in turn inside a
+savepoint of one log transaction, seals the head once and commits. Each caller is answered only
+after that commit, so an acknowledged event is durable; a work that raises is rolled back to its
+savepoint and raises in its own caller only, so a refused event never sinks the others.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.storage import LogStore, LogTransaction
+
+T = TypeVar("T")
+
+# Enough to keep every request thread of a busy node in one group; a bound keeps one commit short.
+MAX_GROUP = 256
+
+
+
+class _Leading(threading.local):
+    """Whether this thread is running a group: a work that asked for another log transaction
+    would wait for itself."""
+
+    active = False
+
+
+_leading = _Leading()
+
+
+@dataclass
+class _Member(Generic[T]):
+    """One caller's work and, once its group committed, its answer."""
+
+    work: Callable[[LogTransaction], T]
+    context: contextvars.Context  # the caller's (request, request id): the work runs in it
+    done: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+    def answer(self) -> T:
+        if self.error is not None:
+            raise self.error
+        answer: T = self.result
+        return answer
+
+
+class GroupCommit:
+    """Runs log transactions for the threads of one process, committing them in groups."""
+
+    def __init__(self, store: LogStore, sessions: sessionmaker[Session]) -> None:
+        self.store = store
+        self.sessions = sessions
+        self._turn = threading.Condition()
+        self._waiting: list[_Member[Any]] = []
+        self._leader = False
+
+    @property
+    def waiting(self) -> int:
+        """How many callers wait for the next group (the queue's depth, for figures and tests)."""
+        with self._turn:
+            return len(self._waiting)
+
+    def run(self, work: Callable[[LogTransaction], T]) -> T:
+        """Run `work(tx)` in a log transaction and return its result once that is committed; raise
+        what the work raised (nothing of it is written) or what failed the commit (nothing of the
+        group is written)."""
+        if _leading.active:
+            raise RuntimeError("a log transaction's work may not start another log transaction")
+        member: _Member[T] = _Member(work, contextvars.copy_context())
+        with self._turn:
+            self._waiting.append(member)
+        while True:
+            with self._turn:
+                while self._leader and not member.done:
+                    self._turn.wait()
+                if member.done:
+                    return member.answer()
+                self._leader = True  # our work is still waiting, so the group is never empty
+                group = self._waiting[:MAX_GROUP]
+                del self._waiting[:MAX_GROUP]
+            self._lead(group)
+
+    def _lead(self, group: list[_Member[Any]]) -> None:
+        _leading.active = True
+        try:
+            self._commit(group)
+        except BaseException as error:  # the commit failed: no member's work was written
+            for member in group:
+                member.result, member.error = None, error
+        finally:
+            _leading.active = False
+            with self._turn:
+                for member in group:
+                    member.done = True
+                self._leader = False
+                self._turn.notify_all()
+
+    def _commit(self, group: list[_Member[Any]]) -> None:
+        with self.store.transaction(self.sessions) as tx:
+            for member in group:
+                self._run_member(tx, member)
+
+    @staticmethod
+    def _run_member(tx: LogTransaction, member: _Member[Any]) -> None:
+        """One caller's work in a savepoint: on error only its rows and appends are undone."""
+        mark = tx.mark()
+        savepoint = tx.session.begin_nested()
+        try:
+            member.result = member.context.run(member.work, tx)
+        except Exception as error:
+            savepoint.rollback()
+            tx.rewind(mark)
+            member.error = error
+        else:
+            savepoint.commit()

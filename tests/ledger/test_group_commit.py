@@ -1,0 +1,159 @@
+"""Group commit (ledger/group_commit.py): concurrent callers share one transaction, one checkpoint
+and one commit; each is answered only after it, and one caller's failure is its own."""
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from ledger import audit
+from ledger.cases import Idempotency
+from ledger.errors import IllegalTransition
+from ledger.models import CheckpointRecord, Leaf
+from ledger.trust import verify_checkpoint
+from ledger.users import Role, add_user, by_username
+
+REPORT = {"source": "patrol", "violation_type": "stall", "district": "xuhui"}
+
+
+@pytest.fixture
+def officer(services):
+    with services.sessions.begin() as session:
+        add_user(session, "officer", Role.OFFICER)
+    with services.sessions() as session:
+        return by_username(session, "officer")
+
+
+def _group(services, first, others):
+    """Run `first` and then each of `others` in threads, `first`'s work held until all the others
+    wait behind it, so they form the next group; each thread's answer or error, in order."""
+    commits = services.cases.commits
+    answers = [None] * (1 + len(others))
+
+    def held(tx):
+        _until(lambda: commits.waiting == len(others), "the other callers never queued")
+        return {"held": tx.size}
+
+    def call(i, fn):
+        try:
+            answers[i] = fn()
+        except Exception as exc:  # noqa: BLE001 - returned to the test
+            answers[i] = exc
+
+    threads = [threading.Thread(target=call, args=(0, lambda: first(held)))]
+    threads[0].start()
+    _until(lambda: _leading(commits) and not commits.waiting, "the first caller never led")
+    threads += [threading.Thread(target=call, args=(i + 1, f)) for i, f in enumerate(others)]
+    for t in threads[1:]:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return answers
+
+
+def _until(condition, failure):
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.005)
+
+
+def _leading(commits):
+    return commits._leader  # noqa: SLF001 - the test waits for the first group to be under way
+
+
+def _checkpoints(services):
+    with services.sessions() as session:
+        return session.scalar(select(func.count()).select_from(CheckpointRecord))
+
+
+def test_callers_that_wait_together_are_committed_under_one_checkpoint(services, officer):
+    cases = services.cases
+    answers = _group(
+        services,
+        lambda work: cases.write(officer, None, work),
+        [lambda: cases.create(officer, REPORT) for _ in range(6)],
+    )
+    created = answers[1:]
+    assert all(isinstance(a, dict) for a in created), created
+    assert sorted(a["index"] for a in created) == list(range(6))
+    heads = {(a["checkpoint"]["size"], a["checkpoint"]["root"]) for a in created}
+    assert heads == {(6, created[0]["checkpoint"]["root"])}, "one checkpoint for the group"
+    assert _checkpoints(services) == 1
+    with services.sessions() as session:
+        note = services.store.checkpoint(session, 6).note
+    assert verify_checkpoint(services.trust.latest(), note).checkpoint.size == 6
+
+
+def test_a_refused_event_in_a_group_is_refused_alone_and_leaves_no_trace(services, officer):
+    cases = services.cases
+    opened = cases.create(officer, REPORT)["case_no"]
+    answers = _group(
+        services,
+        lambda work: cases.write(officer, None, work),
+        [
+            lambda: cases.create(officer, REPORT),
+            lambda: cases.transition(officer, opened, "INVESTIGATING", {}),  # not from REPORTED
+            lambda: cases.transition(officer, opened, "FILED", {}),
+            lambda: cases.create(officer, REPORT),
+        ],
+    )
+    refused, kept = answers[2], [answers[1], answers[3], answers[4]]
+    assert isinstance(refused, IllegalTransition)
+    assert sorted(a["index"] for a in kept) == [1, 2, 3], "no gap where the refused one was"
+    assert {a["checkpoint"]["size"] for a in kept} == {4}
+    with services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Leaf)) == 4
+        assert cases.get(officer, opened)["state"] == "FILED"
+        report = audit.run(session, services.trust.latest())
+    assert report.clean, report.findings
+
+
+def test_a_retry_with_the_same_key_in_the_same_group_is_written_once(services, officer):
+    cases = services.cases
+    key = Idempotency.of("retry-1", "POST", "/api/v1/cases", b"{}")
+    answers = _group(
+        services,
+        lambda work: cases.write(officer, None, work),
+        [lambda: cases.create(officer, REPORT, idempotency=key) for _ in range(3)],
+    )
+    assert answers[1] == answers[2] == answers[3]
+    assert "checkpoint" in answers[1]
+    with services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Leaf)) == 1
+    assert cases.create(officer, REPORT, idempotency=key) == answers[1], "replayed later too"
+
+
+def test_a_commit_that_fails_fails_every_caller_of_its_group_and_writes_nothing(
+    services, officer, monkeypatch
+):
+    cases, store = services.cases, services.store
+    real_seal = store._seal  # noqa: SLF001 - the test breaks the signing of the second group
+
+    def failing_seal(session, compact):
+        if compact.size > 1:
+            raise OSError("the signing key is unreadable")
+        return real_seal(session, compact)
+
+    monkeypatch.setattr(store, "_seal", failing_seal)
+    answers = _group(
+        services,
+        lambda held: cases.write(
+            officer, None, lambda tx: {**held(tx), **cases.create_in(tx, officer, REPORT)}
+        ),
+        [lambda: cases.create(officer, REPORT) for _ in range(3)],
+    )
+    assert answers[0]["index"] == 0, "the first group committed"
+    assert all(isinstance(a, OSError) for a in answers[1:]), answers
+    with services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Leaf)) == 1
+        assert store.latest_size(session) == 1
+
+
+def test_a_work_that_asks_for_a_second_log_transaction_is_refused(services, officer):
+    cases = services.cases
+    with pytest.raises(RuntimeError, match="may not start another log transaction"):
+        cases.write(officer, None, lambda tx: cases.create(officer, REPORT))
+    with services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Leaf)) == 0
