@@ -13,23 +13,27 @@ One streaming pass in leaf order, memory O(log n + cases):
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger import merkle
+from ledger.audit_tree import StoredSpan, Tree, node_name
 from ledger.checkpoint import parse_note
 from ledger.cosignature import Cosigner, verified_cosigners
 from ledger.errors import VerificationError
 from ledger.events import Event
-from ledger.merkle import CompactRange, NodeId
+from ledger.merkle import NodeId
 from ledger.models import CheckpointCosignature, CheckpointRecord, Leaf, LogHead, Node
 from ledger.trust import TrustRoot, verify_checkpoint
 
 BATCH = 5000
+# Cases whose chain end the audit keeps in memory (about 200 bytes each): beyond it, looked up.
+CHAINS_KEPT = 1 << 18
 T = TypeVar("T")
 
 
@@ -159,140 +163,115 @@ class _Audit:
     ) -> None:
         self.session, self.root, self.progress, self.observers = session, root, progress, observers
         self.report = AuditReport(size=size)
-        self.truth = CompactRange()  # from the leaf bytes
-        self.stored = CompactRange()  # from the stored nodes
-        self.nodes = _PeekableStream(self._stored_nodes())
+        self.tree = Tree(self.report)
         self.checkpoints = _PeekableStream(self._checkpoints())
-        self.chains: dict[str, tuple[int, bytes]] = {}  # case -> (next seq, last leaf hash)
+        self.chains = _Chains(session, self.report)
         self.bad_roots: list[int] = []
 
     def run(self) -> AuditReport:
-        self._check_checkpoints_at(0)
-        leaves = select(Leaf).order_by(Leaf.leaf_index).execution_options(yield_per=BATCH)
-        for row in self.session.execute(leaves).scalars():
-            if row.leaf_index >= self.report.size:
-                self.report.add(
-                    f"leaf {row.leaf_index}",
-                    f"stored beyond the committed log size {self.report.size}",
-                )
-                continue
-            while self.truth.size < row.leaf_index:  # rows missing before this one
-                if not self._missing_leaf(self.truth.size):
-                    return self._finish(stopped_at=self.truth.size)
-            self._leaf(row)
-        while self.truth.size < self.report.size:
-            if not self._missing_leaf(self.truth.size):
-                return self._finish(stopped_at=self.truth.size)
+        self._check_checkpoints_at(0, merkle.EMPTY_ROOT)
+        span = self.tree.span
+        for start in range(0, self.report.size, span):
+            stopped_at = self._span(start, min(start + span, self.report.size))
+            if stopped_at is not None:
+                return self._finish(stopped_at)
+            if self.progress:
+                self.progress(self.tree.size, self.report.size)
+        self._leaves_beyond_size()
+        self.chains.finish(self.report.size)
+        self._nodes_beyond_size()
         return self._finish()
+
+    def _span(self, start: int, end: int) -> int | None:
+        """Audit the leaves of one aligned span; the index the tree stops at, if it cannot go on."""
+        rows = self.session.execute(
+            select(Leaf.leaf_index, Leaf.data, Leaf.leaf_hash, Leaf.case_no)
+            .where(Leaf.leaf_index >= start, Leaf.leaf_index < end)
+            .order_by(Leaf.leaf_index)
+        ).all()
+        stored = self.tree.stored_nodes(self.session, start, end)
+        truth: list[bytes] = []
+        for index, data, stored_hash, case_no in rows:
+            while start + len(truth) < index:  # rows missing before this one
+                if not self._missing_leaf(start + len(truth), stored, truth):
+                    return self._stop(start, truth, stored)
+            digest = merkle.leaf_hash(data)
+            truth.append(digest)
+            self._leaf(index, bytes(data), digest, bytes(stored_hash), case_no)
+        while start + len(truth) < end:
+            if not self._missing_leaf(start + len(truth), stored, truth):
+                return self._stop(start, truth, stored)
+        self._grow(start, truth, stored)
+        return None
+
+    def _stop(self, start: int, truth: list[bytes], stored: StoredSpan) -> int:
+        self._grow(start, truth, stored)
+        return start + len(truth)
+
+    def _grow(self, start: int, truth: list[bytes], stored: StoredSpan) -> None:
+        self.tree.grow(self.session, start, truth, stored)
+        for cp in self._checkpoints_up_to(self.tree.size):
+            self._checkpoint(cp, self.tree.root(cp.size))
 
     # --- leaves ----------------------------------------------------------------------
 
-    def _leaf(self, row: Leaf) -> None:
-        index, digest = row.leaf_index, merkle.leaf_hash(row.data)
+    def _leaf(
+        self, index: int, data: bytes, digest: bytes, stored: bytes, case: str | None
+    ) -> None:
         self.report.leaves += 1
-        if digest != row.leaf_hash:
+        if digest != stored:
             self.report.add(
                 f"leaf {index}",
                 "its bytes do not hash to its stored leaf_hash: the event was changed",
             )
-        self._follow_chain(index, row, digest)
-        self._grow(index, digest)
+        try:
+            event = Event.decode(data)
+        except VerificationError as exc:
+            self.report.add(f"leaf {index}", f"is not a valid event: {exc.message}")
+            return
+        if event.case_no != case:
+            self.report.add(
+                f"leaf {index}", f"names case {event.case_no} but is filed under {case}"
+            )
+        self.chains.follow(index, event, digest)
+        for observe in self.observers:
+            observe(index, digest, event)
 
-    def _missing_leaf(self, index: int) -> bool:
-        """AuditReport a deleted leaf; go on with its stored tree node if there is one."""
+    def _missing_leaf(self, index: int, stored: StoredSpan, truth: list[bytes]) -> bool:
+        """Report a deleted leaf; go on with its stored tree node if there is one."""
         self.report.add(f"leaf {index}", "is missing from the log (deleted)")
-        node = self.nodes.peek()
-        if node is None or node[0] != NodeId(0, index):
+        node = stored.get(0, index)
+        if node is None:
             self.report.add(
                 f"leaf {index}",
                 "its tree node is missing too: the tree cannot be recomputed past it",
             )
             return False
-        self._grow(index, node[1])
+        truth.append(node)
         return True
 
-    def _follow_chain(self, index: int, row: Leaf, digest: bytes) -> None:
-        try:
-            event = Event.decode(row.data)
-        except VerificationError as exc:
-            self.report.add(f"leaf {index}", f"is not a valid event: {exc.message}")
+    def _leaves_beyond_size(self) -> None:
+        beyond = select(Leaf.leaf_index).where(Leaf.leaf_index >= self.report.size)
+        for index in self.session.scalars(beyond.order_by(Leaf.leaf_index)):
+            self.report.add(
+                f"leaf {index}", f"stored beyond the committed log size {self.report.size}"
+            )
+
+    def _nodes_beyond_size(self) -> None:
+        """Stored nodes that no leaf of the log completes: counted first, named only if any."""
+        if self.session.scalar(select(func.count()).select_from(Node)) == self.report.nodes:
             return
-        if event.case_no != row.case_no:
-            self.report.add(
-                f"leaf {index}", f"names case {event.case_no} but is filed under {row.case_no}"
-            )
-        seq, last = self.chains.get(event.case_no, (0, b""))
-        if event.seq != seq:
-            self.report.add(
-                f"leaf {index}",
-                f"is event {event.seq} of case {event.case_no}, expected event {seq}",
-            )
-        expected_prev = last.hex() if seq else None
-        if event.prev != expected_prev:
-            self.report.add(
-                f"leaf {index}",
-                f"breaks the hash chain of case {event.case_no}: prev does not name its previous "
-                f"event",
-            )
-        self.chains[event.case_no] = (seq + 1, digest)
-        for observe in self.observers:
-            observe(index, digest, event)
-
-    # --- nodes ---------------------------------------------------------------------
-
-    def _grow(self, index: int, digest: bytes) -> None:
-        created = self.truth.append(digest)
-        stored_left = list(self.stored.border)
-        stored_acc = b""  # the first node created is always the new leaf's (level 0), which sets it
-        for node_id, true_hash in created:
-            stored_hash = self._stored_node(node_id)
-            if node_id.level == 0:
-                if stored_hash is None:
-                    self.report.add(f"leaf {index}", "its tree node (level 0) is missing")
-                    stored_hash = true_hash
-                elif stored_hash != true_hash:
-                    self.report.add(
-                        f"leaf {index}",
-                        "its bytes do not match the tree's stored leaf node: "
-                        "the event was changed, swapped or inserted",
-                    )
-            else:
-                expected = merkle.node_hash(stored_left.pop(), stored_acc)
-                if stored_hash is None:
-                    self.report.add(_node_name(node_id), "is missing")
-                    stored_hash = expected
-                elif stored_hash != expected:
-                    self.report.add(
-                        _node_name(node_id),
-                        "is not the hash of its two children: the node was altered",
-                    )
-                    # judge its parent by what its children say, not by the altered value
-                    stored_hash = expected
-            stored_acc = stored_hash
-        self.stored.border = [*stored_left, stored_acc]
-        self.stored.size = self.truth.size
-        self._check_checkpoints_at(self.truth.size)
-        if self.progress and self.truth.size % 10_000 == 0:
-            self.progress(self.truth.size, self.report.size)
-
-    def _stored_node(self, node_id: NodeId) -> bytes | None:
-        while (nxt := self.nodes.peek()) is not None and _completion(nxt[0]) < _completion(node_id):
-            self.report.add(
-                _node_name(nxt[0]), "is stored but belongs to no leaf that is in the log"
-            )
-            self.nodes.next()
-        if nxt is not None and nxt[0] == node_id:
-            self.nodes.next()
-            self.report.nodes += 1
-            return nxt[1]
-        return None
-
-    def _stored_nodes(self) -> Iterator[tuple[NodeId, bytes]]:
-        # In the order nodes are completed: by the leaf that completes them, then upwards.
         completion = (Node.node_index + 1).op("<<")(Node.level)
-        query = select(Node.level, Node.node_index, Node.hash).order_by(completion, Node.level)
-        for level, index, h in self.session.execute(query.execution_options(yield_per=BATCH)):
-            yield NodeId(level, index), h
+        extra = (
+            select(Node.level, Node.node_index)
+            .where(or_(completion > self.report.size, Node.node_index < 0, Node.level < 0))
+            .order_by(completion, Node.level)
+        )
+        for level, index in self.session.execute(extra):
+            self.report.add(
+                node_name(NodeId(level, index)),
+                "is stored but belongs to no leaf that is in the log",
+            )
 
     # --- checkpoints -----------------------------------------------------------------
 
@@ -304,10 +283,14 @@ class _Audit:
         )
         yield from self.session.execute(query).scalars()
 
-    def _check_checkpoints_at(self, size: int) -> None:
+    def _checkpoints_up_to(self, size: int) -> Iterator[CheckpointRecord]:
         while (cp := self.checkpoints.peek()) is not None and cp.size <= size:
             self.checkpoints.next()
-            self._checkpoint(cp, self.truth.root() if cp.size == size else None)
+            yield cp
+
+    def _check_checkpoints_at(self, size: int, root: bytes | None) -> None:
+        for cp in self._checkpoints_up_to(size):
+            self._checkpoint(cp, root if cp.size == size else None)
 
     def _checkpoint(self, cp: CheckpointRecord, root: bytes | None) -> None:
         self.report.checkpoints += 1
@@ -334,11 +317,6 @@ class _Audit:
                 else f"could not be checked: the tree stops at {stopped_at}"
             )
             self.report.add(f"checkpoint at size {cp.size}", why)
-        for node_id, _ in self.nodes.rest():
-            if stopped_at is None:
-                self.report.add(
-                    _node_name(node_id), "is stored but belongs to no leaf that is in the log"
-                )
         if self.bad_roots:
             first, last = self.bad_roots[0], self.bad_roots[-1]
             self.report.add(
@@ -352,6 +330,98 @@ class _Audit:
         if self.progress:
             self.progress(self.report.size, self.report.size)
         return self.report
+
+
+class _Chains:
+    """Each case's hash chain, followed in log order (DESIGN.md: The log).
+
+    The chain ends of the CHAINS_KEPT cases seen last are kept in memory; an event of a case
+    forgotten since is checked against its previous leaf, read back from the database, so memory
+    stays flat however many cases the log holds. A first event (seq 0) of a case not in memory is
+    not looked up: once cases were forgotten, `finish` counts instead. Every case's first leaf must
+    be a first event, so as many first events as cases means that no case was started twice."""
+
+    def __init__(self, session: Session, report: AuditReport) -> None:
+        self.session, self.report = session, report
+        self.ends: OrderedDict[str, tuple[int, bytes]] = OrderedDict()  # next seq, last leaf hash
+        self.firsts = 0  # first events of cases not in memory when they came
+        self.forgot = False
+
+    def follow(self, index: int, event: Event, digest: bytes) -> None:
+        """Check `event` (leaf `index`) against its case's chain so far; extend the chain."""
+        seq, last = self._end(index, event)
+        if event.seq != seq:
+            self.report.add(
+                f"leaf {index}",
+                f"is event {event.seq} of case {event.case_no}, expected event {seq}",
+            )
+        expected_prev = last.hex() if seq else None
+        if event.prev != expected_prev:
+            self.report.add(
+                f"leaf {index}",
+                f"breaks the hash chain of case {event.case_no}: prev does not name its previous "
+                f"event",
+            )
+        self.ends[event.case_no] = (seq + 1, digest)
+        if len(self.ends) > CHAINS_KEPT:
+            self.ends.popitem(last=False)
+            self.forgot = True
+
+    def _end(self, index: int, event: Event) -> tuple[int, bytes]:
+        """The case's chain end before leaf `index`: (next seq, last leaf hash)."""
+        end = self.ends.get(event.case_no)
+        if end is not None:
+            self.ends.move_to_end(event.case_no)
+            return end
+        if not self.forgot or event.seq == 0:
+            self.firsts += 1
+            return 0, b""
+        previous = self.session.execute(
+            select(Leaf.data)
+            .where(Leaf.case_no == event.case_no, Leaf.leaf_index < index)
+            .order_by(Leaf.leaf_index.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if previous is None:
+            self.firsts += 1
+            return 0, b""
+        try:
+            return Event.decode(previous).seq + 1, merkle.leaf_hash(previous)
+        except VerificationError:  # reported where that leaf was audited
+            return 0, b""
+
+    def finish(self, size: int) -> None:
+        """With cases forgotten on the way: as many first events as cases, or name the second
+        first events."""
+        if not self.forgot:
+            return
+        cases = self.session.scalar(
+            select(func.count(func.distinct(Leaf.case_no))).where(Leaf.leaf_index < size)
+        )
+        if cases != self.firsts or not self.report.clean:
+            self._name_second_starts(size)
+
+    def _name_second_starts(self, size: int) -> None:
+        """The slow pass, only for a log found wrong: memory O(cases)."""
+        started: set[str] = set()
+        rows = (
+            select(Leaf.leaf_index, Leaf.data)
+            .where(Leaf.leaf_index < size)
+            .order_by(Leaf.leaf_index)
+            .execution_options(yield_per=BATCH)
+        )
+        for index, data in self.session.execute(rows):
+            try:
+                event = Event.decode(data)
+            except VerificationError:
+                continue
+            if event.seq == 0 and event.case_no in started:
+                self.report.add(
+                    f"leaf {index}",
+                    f"starts case {event.case_no} a second time: its chain was forked",
+                )
+            if event.seq == 0:
+                started.add(event.case_no)
 
 
 class _PeekableStream(Generic[T]):
@@ -371,12 +441,3 @@ class _PeekableStream(Generic[T]):
     def rest(self) -> Iterator[T]:
         while (head := self.next()) is not None:
             yield head
-
-
-def _completion(node: NodeId) -> tuple[int, int]:
-    """Sort key of the leaf count at which a node is completed, then its level."""
-    return ((node.index + 1) << node.level, node.level)
-
-
-def _node_name(node: NodeId) -> str:
-    return f"node (level {node.level}, index {node.index})"

@@ -32,8 +32,8 @@ from ledger.errors import (
 )
 from ledger.event_types import CASE_EVENTS, PARTY_ERASED, check_payload
 from ledger.events import Event, utc_now
-from ledger.lifecycle import Outcome, State
 from ledger.group_commit import GroupCommit
+from ledger.lifecycle import Outcome, State
 from ledger.models import Case, IdempotencyRecord, Leaf, Party, PartyCase
 from ledger.parties import PartyData, PartySecrets
 from ledger.projection import CaseRow

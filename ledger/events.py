@@ -96,10 +96,12 @@ class Event:
     @classmethod
     def decode(cls, data: bytes) -> Event:
         """Parse leaf bytes; refuse anything that is not exactly our canonical encoding."""
-        if (
-            jsontext.nesting(data) > jsontext.MAX_NESTING
-        ):  # checked first: a hostile leaf must not crash the audit
+        # checked first: a hostile leaf must not crash the audit
+        if not jsontext.nests_at_most(data, jsontext.MAX_NESTING):
             raise VerificationError(f"event nests deeper than {jsontext.MAX_NESTING} levels")
+        value = jsontext.canonical_value(data)  # the audit's fast path: about 2 µs a leaf
+        if value is not None:
+            return cls.from_json(value)
         try:
             event = cls.from_json(json.loads(data))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -26,7 +26,6 @@ T = TypeVar("T")
 MAX_GROUP = 256
 
 
-
 class _Leading(threading.local):
     """Whether this thread is running a group: a work that asked for another log transaction
     would wait for itself."""

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from itertools import accumulate
 from typing import Any
 
+import orjson
+
 from ledger.errors import InvalidInput
 
 MAX_NESTING = 32
@@ -25,6 +27,51 @@ def nesting(data: bytes) -> int:
     """How deep arrays and objects nest in `data`, brackets inside strings not counted."""
     brackets = _STRINGS.sub(b"", data).translate(None, _NOT_BRACKETS)
     return max(accumulate(_DEPTH_STEP[b] for b in brackets), default=0)
+
+
+def nests_at_most(data: bytes, limit: int) -> bool:
+    """Whether arrays and objects nest at most `limit` deep in `data`. Each bracket opens at most
+    one level, so a document with few of them needs no exact scan."""
+    return data.count(b"[") + data.count(b"{") <= limit or nesting(data) <= limit
+
+
+# RFC 8785 §3.2.2.3: numbers are IEEE 754 doubles; integers beyond 2^53 - 1 lose precision.
+_SAFE_INTEGER = 2**53 - 1
+
+
+def canonical_value(data: bytes) -> Any | None:
+    """The value of `data` when a fast check proves it RFC 8785 canonical; None when the check
+    cannot tell, and the caller asks the reference implementation (rfc8785).
+
+    The check: ASCII text whose numbers are all safe integers, and which orjson's compact encoding
+    with sorted keys gives back byte for byte. For such values that encoding is RFC 8785's: keys
+    sort alike when they are ASCII (§3.2.3), integers print alike, and strings escape alike
+    (§3.2.2.2; tests/ledger/test_jsontext.py compares every ASCII character)."""
+    if not data.isascii():
+        return None
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if not _integers_only(value) or orjson.dumps(value, option=orjson.OPT_SORT_KEYS) != data:
+        return None
+    return value
+
+
+def _integers_only(value: Any) -> bool:
+    """No floats and no integers beyond the safe range anywhere in `value`."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, float):
+            return False
+        elif isinstance(item, int) and not -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
+            return False
+    return True
 
 
 def loads(

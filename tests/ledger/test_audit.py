@@ -4,10 +4,21 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
-from ledger import audit, merkle
+from ledger import audit, audit_tree, merkle
 from ledger.checkpoint import CheckpointSigner
+from ledger.events import Event
 from ledger.users import Role, add_user, by_username
 from tests.support.api import tamper
+
+
+@pytest.fixture(autouse=True, params=["as deployed", "in spans of 2 leaves, 2 chains kept"])
+def scale(request, monkeypatch):
+    """Each test twice: as deployed, and with spans and kept chains so small that ten leaves cross
+    span borders and cases are forgotten and looked up again."""
+    if request.param != "as deployed":
+        monkeypatch.setattr(audit_tree, "SPAN_LEVEL", 1)
+        monkeypatch.setattr(audit, "CHAINS_KEPT", 2)
+    return request.param
 
 
 @pytest.fixture
@@ -127,3 +138,24 @@ def test_a_rewritten_history_with_recomputed_nodes_is_caught_by_the_signed_check
     assert "rewritten at or before leaf 3" in rewritten.problem
     # Leaf 3's case continues at leaf 6, whose prev still names the original leaf 3.
     assert any(f.where == "leaf 6" and "hash chain" in f.problem for f in report.findings)
+
+
+def test_a_case_started_a_second_time_is_named_even_after_it_was_forgotten(log_of_ten):
+    with log_of_ten.engine.connect() as conn:
+        data = conn.execute(text("SELECT data FROM log_leaves WHERE leaf_index = 6")).scalar()
+    restart = Event.decode(data)
+    restart = Event(**{**restart.__dict__, "seq": 0, "prev": None})
+    tamper(log_of_ten, "UPDATE log_leaves SET data = :d WHERE leaf_index = 6", d=restart.encode())
+    report = _audit(log_of_ten)
+    problems = [f.problem for f in report.findings if f.where == "leaf 6"]
+    assert any("a second time" in p or "expected event 2" in p for p in problems), report.findings
+
+
+def test_a_node_stored_beyond_the_log_is_named(log_of_ten):
+    tamper(
+        log_of_ten,
+        "INSERT INTO log_nodes (level, node_index, hash) VALUES (0, 10, :h)",
+        h=b"\x33" * 32,
+    )
+    report = _audit(log_of_ten)
+    assert _wheres(report) == {"node (level 0, index 10)"}
