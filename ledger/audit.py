@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ledger import merkle
+from ledger import db, merkle
 from ledger.audit_tree import StoredSpan, Tree, node_name
 from ledger.checkpoint import parse_note
 from ledger.cosignature import Cosigner, verified_cosigners
@@ -32,6 +32,10 @@ from ledger.models import CheckpointCosignature, CheckpointRecord, Leaf, LogHead
 from ledger.trust import TrustRoot, verify_checkpoint
 
 BATCH = 5000
+_SPAN_LEAVES = (
+    "SELECT leaf_index, data, leaf_hash, case_no FROM log_leaves"
+    " WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index"
+)
 # Cases whose chain end the audit keeps in memory (about 200 bytes each): beyond it, looked up.
 CHAINS_KEPT = 1 << 18
 T = TypeVar("T")
@@ -184,11 +188,7 @@ class _Audit:
 
     def _span(self, start: int, end: int) -> int | None:
         """Audit the leaves of one aligned span; the index the tree stops at, if it cannot go on."""
-        rows = self.session.execute(
-            select(Leaf.leaf_index, Leaf.data, Leaf.leaf_hash, Leaf.case_no)
-            .where(Leaf.leaf_index >= start, Leaf.leaf_index < end)
-            .order_by(Leaf.leaf_index)
-        ).all()
+        rows = db.driver_rows(self.session, _SPAN_LEAVES, (start, end))
         stored = self.tree.stored_nodes(self.session, start, end)
         truth: list[bytes] = []
         for index, data, stored_hash, case_no in rows:

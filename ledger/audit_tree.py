@@ -19,7 +19,7 @@ from typing import Protocol
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from ledger import merkle
+from ledger import db, merkle
 from ledger.merkle import CompactRange, NodeId
 from ledger.models import Node
 
@@ -55,18 +55,16 @@ class Tree:
     def stored_nodes(self, session: Session, start: int, end: int) -> StoredSpan:
         """The stored nodes that the leaves start <= index < end complete, in one query."""
         levels: list[list[bytes | None]] = []
-        terms = []
+        params: list[int] = []
         for level in range(self.level + 1):
             count = (end - start) >> level
             if count == 0:
                 break
-            first = start >> level
             levels.append([None] * count)
-            terms.append(
-                and_(Node.level == level, Node.node_index >= first, Node.node_index < first + count)
-            )
-        query = select(Node.level, Node.node_index, Node.hash).where(or_(*terms))
-        for level, index, digest in session.execute(query):
+            params += [level, start >> level, (start >> level) + count]
+        terms = " OR ".join(["(level = ? AND node_index >= ? AND node_index < ?)"] * len(levels))
+        sql = f"SELECT level, node_index, hash FROM log_nodes WHERE {terms}"
+        for level, index, digest in db.driver_rows(session, sql, params):
             levels[level][index - (start >> level)] = bytes(digest)
         return StoredSpan(start, levels)
 

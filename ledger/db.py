@@ -33,6 +33,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
+def driver_rows(session: Session, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+    """The rows of `sql` (with `?` placeholders; our text, never input) straight from the
+    driver's cursor, in the session's transaction: for the audit's per-leaf queries, where
+    SQLAlchemy's row objects cost more than the checks themselves."""
+    if session.get_bind().dialect.name == "postgresql":
+        sql = sql.replace("?", "%s")
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

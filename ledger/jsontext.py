@@ -35,8 +35,9 @@ def nests_at_most(data: bytes, limit: int) -> bool:
     return data.count(b"[") + data.count(b"{") <= limit or nesting(data) <= limit
 
 
-# RFC 8785 §3.2.2.3: numbers are IEEE 754 doubles; integers beyond 2^53 - 1 lose precision.
-_SAFE_INTEGER = 2**53 - 1
+# RFC 8785 §3.2.2.3: numbers are IEEE 754 doubles, so integers stop at 2^53 - 1 (the strict
+# option refuses larger ones); keys sorted as RFC 8785 sorts ASCII keys (§3.2.3).
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 
 
 def canonical_value(data: bytes) -> Any | None:
@@ -51,25 +52,24 @@ def canonical_value(data: bytes) -> Any | None:
         return None
     try:
         value = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None
-    if not _integers_only(value) or orjson.dumps(value, option=orjson.OPT_SORT_KEYS) != data:
+        if orjson.dumps(value, option=_CANONICAL) != data or not _no_floats(value):
+            return None
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
         return None
     return value
 
 
-def _integers_only(value: Any) -> bool:
-    """No floats and no integers beyond the safe range anywhere in `value`."""
+def _no_floats(value: Any) -> bool:
+    """No float anywhere in `value` (RFC 8785 writes some of them unlike orjson, e.g. 1.0)."""
     pending = [value]
     while pending:
         item = pending.pop()
-        if isinstance(item, dict):
+        kind = type(item)  # exact types: orjson makes nothing else
+        if kind is dict:
             pending.extend(item.values())
-        elif isinstance(item, list):
+        elif kind is list:
             pending.extend(item)
-        elif isinstance(item, float):
-            return False
-        elif isinstance(item, int) and not -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
+        elif kind is float:
             return False
     return True
 
