@@ -33,7 +33,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
-def driver_rows(session: Session, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+def driver_rows(session: Session, sql: str, params: Sequence[object]) -> Sequence[Any]:
     """The rows of `sql` (with `?` placeholders; our text, never input) straight from the
     driver's cursor, in the session's transaction: for the audit's per-leaf queries, where
     SQLAlchemy's row objects cost more than the checks themselves."""
