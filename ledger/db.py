@@ -34,17 +34,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
 
 
 def driver_rows(session: Session, sql: str, params: Sequence[object]) -> Sequence[Any]:
-    """The rows of `sql` (with `?` placeholders; our text, never input) straight from the
-    driver's cursor, in the session's transaction: for the audit's per-leaf queries, where
-    SQLAlchemy's row objects cost more than the checks themselves."""
+    """The rows of `sql` (with `?` placeholders; our text, never input) in the session's
+    transaction, sent as text to the driver: for per-leaf and per-append queries, where compiling
+    a statement costs more than running it."""
     if session.get_bind().dialect.name == "postgresql":
         sql = sql.replace("?", "%s")
-    cursor = session.connection().connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
+    return session.connection().exec_driver_sql(sql, tuple(params)).all()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

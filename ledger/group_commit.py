@@ -106,6 +106,9 @@ class GroupCommit:
 
     def _commit(self, group: list[_Member[Any]]) -> None:
         with self.store.transaction(self.sessions) as tx:
+            if len(group) == 1:  # alone, its failure fails the transaction: no savepoint needed
+                group[0].result = group[0].context.run(group[0].work, tx)
+                return
             for member in group:
                 self._run_member(tx, member)
 

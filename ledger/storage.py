@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger import keyring, merkle
+from ledger import db, keyring, merkle
 from ledger.checkpoint import CheckpointSigner, SignedHead
 from ledger.errors import InvalidInput, NotFound
 from ledger.keyring import KeyRing
@@ -425,23 +425,27 @@ _PG_NODES = text(
 
 
 def _node_rows(session: Session, wanted: set[NodeId]) -> Iterable[tuple[int, int, bytes]]:
-    """(level, index, hash) of the wanted nodes in one query that each planner serves from the
+    """(level, index, hash) of the wanted nodes in queries that each planner serves from the
     primary key."""
     if session.get_bind().dialect.name == "postgresql":
         ids = list(wanted)
         return session.execute(
             _PG_NODES, {"levels": [n.level for n in ids], "indexes": [n.index for n in ids]}
         )
-    # SQLite scans the whole table for a row-value IN list; one `level = ? AND node_index IN (...)`
-    # term per level is a primary-key search each.
-    by_level: dict[int, list[int]] = {}
-    for n in wanted:
-        by_level.setdefault(n.level, []).append(n.index)
-    terms = (
-        and_(Node.level == level, Node.node_index.in_(indexes))
-        for level, indexes in by_level.items()
-    )
-    return session.execute(select(Node.level, Node.node_index, Node.hash).where(or_(*terms)))
+    # SQLite scans the whole table for a row-value IN list; one `level = ? AND node_index = ?`
+    # term per node is a primary-key search each. Sent as text: a statement whose shape changes
+    # with the size would cost SQLAlchemy a compilation per append.
+    ids, rows = list(wanted), list[tuple[int, int, bytes]]()
+    for start in range(0, len(ids), _SQLITE_NODES_AT_ONCE):
+        chunk = ids[start : start + _SQLITE_NODES_AT_ONCE]
+        terms = " OR ".join(["(level = ? AND node_index = ?)"] * len(chunk))
+        params = [value for n in chunk for value in (n.level, n.index)]
+        sql = f"SELECT level, node_index, hash FROM log_nodes WHERE {terms}"  # our text, no input
+        rows.extend(db.driver_rows(session, sql, params))
+    return rows
+
+
+_SQLITE_NODES_AT_ONCE = 400  # 800 parameters: under SQLite's smallest limit (999)
 
 
 def _insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
@@ -449,14 +453,21 @@ def _insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]
 
     PostgreSQL gets COPY: psycopg's executemany sends one statement per row
     (bench/ledger.py measured ~9,000 events/s that way, ~28,000 with COPY).
-    SQLite's executemany is already a loop in C.
+    SQLite's executemany is already a loop in C; it is given the statement as text, since
+    SQLAlchemy's insert costs more than the rows of one append.
     """
     if not rows:
         return
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(model), rows)
-        return
     columns = list(rows[0])
+    if session.get_bind().dialect.name != "postgresql":
+        statement = (  # our names, no input
+            f"INSERT INTO {model.__tablename__} ({', '.join(columns)})"
+            f" VALUES ({', '.join('?' * len(columns))})"
+        )
+        session.connection().exec_driver_sql(
+            statement, [tuple(row[c] for c in columns) for row in rows]
+        )
+        return
     driver = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
     statement = (
         f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN"  # our names, no input
