@@ -22,7 +22,9 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 60}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # A connection for each of a web worker's threads (verify_portal/web/server.py), a few spare.
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 16, "max_overflow": 8}
+    return create_engine(url, **(options | kwargs))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:

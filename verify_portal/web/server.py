@@ -27,6 +27,9 @@ class _Gunicorn(BaseApplication):
         return create_app()  # each worker opens its own database connections
 
 
+THREADS = 16  # each may hold one database connection: ledger/db.py sizes the pool to match
+
+
 def options(host: str, port: int, workers: int) -> dict[str, Any]:
     """gunicorn's settings for the service."""
     return {
@@ -35,7 +38,9 @@ def options(host: str, port: int, workers: int) -> dict[str, Any]:
         # gthread: the worker's main thread keeps beating while request threads stream multi-GiB
         # uploads, so
         # `timeout` (a hung worker) does not cut long uploads short.
-        "threads": 4,
+        # Many threads per worker: concurrent writers share one commit (ledger/group_commit.py),
+        # so the more requests wait together, the fewer commits they cost.
+        "threads": THREADS,
         "worker_class": "gthread",
         "timeout": 120,
         "graceful_timeout": 30,
