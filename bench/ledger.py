@@ -236,11 +236,15 @@ def bench_http(kind: str, workdir: Path, seconds: float = 15, clients: int = 32)
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - start
+        with backend.services.sessions() as session:
+            commits = session.scalar(text("SELECT count(*) FROM log_checkpoints"))
         return {
             "clients": clients,
             "requests": len(latencies),
             "events_per_s": rate(len(latencies), elapsed),
             **percentiles(latencies),
+            # one signed checkpoint per commit (ledger/group_commit.py)
+            "events_per_commit": round(backend.size() / max(commits, 1), 1),
         }
     finally:
         server.terminate()
