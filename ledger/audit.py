@@ -13,7 +13,6 @@ One streaming pass in leaf order, memory O(log n + cases):
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -22,6 +21,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger import db, merkle
+from ledger.audit_chains import Chains
 from ledger.audit_tree import StoredSpan, Tree, node_name
 from ledger.checkpoint import parse_note
 from ledger.cosignature import Cosigner, verified_cosigners
@@ -36,8 +36,6 @@ _SPAN_LEAVES = (
     "SELECT leaf_index, data, leaf_hash, case_no FROM log_leaves"
     " WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index"
 )
-# Cases whose chain end the audit keeps in memory (about 200 bytes each): beyond it, looked up.
-CHAINS_KEPT = 1 << 18
 T = TypeVar("T")
 
 
@@ -53,9 +51,20 @@ class Finding:
         return f"{self.where}: {self.problem}"
 
 
+@dataclass(frozen=True)
+class Since:
+    """Where an incremental audit starts: a log size and the root a clean audit recomputed there
+    (DESIGN.md: The log, `audit`)."""
+
+    size: int
+    root: bytes
+
+
 @dataclass
 class AuditReport:
     size: int = 0
+    root: bytes | None = None  # recomputed from the leaves at `size`, where the tree got that far
+    since: int | None = None  # an incremental audit's starting size; None for a full audit
     leaves: int = 0
     nodes: int = 0
     checkpoints: int = 0
@@ -78,6 +87,8 @@ class AuditReport:
 
     def summary(self) -> str:
         verdict = "clean" if self.clean else f"{len(self.findings)} finding(s)"
+        if self.since is not None:
+            verdict += f" (incremental: from size {self.since}, derived tables not rebuilt)"
         chain = (
             "no anchors compared with a chain"
             if self.anchors is None
@@ -93,6 +104,8 @@ class AuditReport:
         return {
             "clean": self.clean,
             "size": self.size,
+            "root": None if self.root is None else self.root.hex(),
+            "since": self.since,
             "leaves": self.leaves,
             "nodes": self.nodes,
             "checkpoints": self.checkpoints,
@@ -115,25 +128,32 @@ def run(
     root: TrustRoot,
     progress: Callable[[int, int], None] | None = None,
     observers: Sequence[Observer] = (),
+    since: Since | None = None,
 ) -> AuditReport:
-    """Audit the whole log in `session`'s database; checkpoints must be signed as `root` says.
+    """Audit the log in `session`'s database; checkpoints must be signed as `root` says.
 
-    Each observer sees every event in log order (the projections the derived tables are checked
-    against)."""
+    Each observer sees every event in log order from where the audit starts (the projections the
+    derived tables are checked against). With `since`, only what was appended after that clean
+    audit is checked, from the aligned span that holds its size: the tree recomputed there must
+    give the root it signed off, so the old tree is trusted only through that root."""
     size = session.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one()
-    report = _Audit(session, size, root, progress, observers).run()
-    check_cosignatures(session, root, report)
+    report = _Audit(session, size, root, progress, observers, since).run()
+    check_cosignatures(session, root, report, 0 if since is None else since.size)
     return report
 
 
-def check_cosignatures(session: Session, root: TrustRoot, report: AuditReport) -> None:
-    """Every stored cosignature of a witness the root lists must verify over the stored checkpoint
-    of its size (DESIGN.md: The log, `audit`); lines of witnesses the root no longer lists are
-    left alone: they were checked against that witness's key when they arrived."""
+def check_cosignatures(
+    session: Session, root: TrustRoot, report: AuditReport, above: int = 0
+) -> None:
+    """Every stored cosignature (on checkpoints larger than `above`) of a witness the root lists
+    must verify over the stored checkpoint of its size (DESIGN.md: The log, `audit`); lines of
+    witnesses the root no longer lists are left alone: they were checked against that witness's
+    key when they arrived."""
     by_name = {w.name: w.cosigner() for w in root.witnesses}
     rows = (
         select(CheckpointCosignature, CheckpointRecord.note)
         .outerjoin(CheckpointRecord, CheckpointRecord.size == CheckpointCosignature.size)
+        .where(CheckpointCosignature.size > above)
         .order_by(CheckpointCosignature.size, CheckpointCosignature.witness)
         .execution_options(yield_per=BATCH)
     )
@@ -164,18 +184,22 @@ class _Audit:
         root: TrustRoot,
         progress: Callable[[int, int], None] | None,
         observers: Sequence[Observer],
+        since: Since | None,
     ) -> None:
         self.session, self.root, self.progress, self.observers = session, root, progress, observers
-        self.report = AuditReport(size=size)
+        self.since = since
+        self.report = AuditReport(size=size, since=None if since is None else since.size)
         self.tree = Tree(self.report)
+        self.base = 0 if since is None else since.size - since.size % self.tree.span
         self.checkpoints = _PeekableStream(self._checkpoints())
-        self.chains = _Chains(session, self.report)
+        self.chains = Chains(session, self.report, self.base)
         self.bad_roots: list[int] = []
 
     def run(self) -> AuditReport:
-        self._check_checkpoints_at(0, merkle.EMPTY_ROOT)
+        if not self._start():  # the findings say why: the checkpoints were not reached
+            return self.report
         span = self.tree.span
-        for start in range(0, self.report.size, span):
+        for start in range(self.base, self.report.size, span):
             stopped_at = self._span(start, min(start + span, self.report.size))
             if stopped_at is not None:
                 return self._finish(stopped_at)
@@ -183,33 +207,92 @@ class _Audit:
                 self.progress(self.tree.size, self.report.size)
         self._leaves_beyond_size()
         self.chains.finish(self.report.size)
-        self._nodes_beyond_size()
+        if self.since is None:  # a count over the whole table: the full audit's job
+            self._nodes_beyond_size()
+        self.report.root = self.tree.root(self.report.size)
         return self._finish()
+
+    def _start(self) -> bool:
+        """Check the empty tree, or where an incremental audit starts; False if it cannot."""
+        if self.since is None:
+            self._check_checkpoints_at(0, merkle.EMPTY_ROOT)
+            return True
+        if self.since.size > self.report.size:
+            self.report.add(
+                f"log size {self.report.size}",
+                f"is smaller than at the last clean audit ({self.since.size}): leaves were "
+                "removed; run the full audit",
+            )
+            return False
+        if not self._since_is_signed(self.since):
+            return False
+        if not self.tree.start_at(self.session, self.base):
+            self.report.add(
+                f"tree at size {self.base}",
+                "its stored border nodes are missing: run the full audit",
+            )
+            return False
+        if self.base == self.since.size:
+            self._check_since(self.since, self.tree.root(self.base))
+        return True
+
+    def _since_is_signed(self, since: Since) -> bool:
+        """The root an incremental audit starts from must be the one the log signed at that size,
+        by a key of the trust root: a row in the database alone is not trusted."""
+        where = f"checkpoint at size {since.size}"
+        note = self.session.scalar(
+            select(CheckpointRecord.note).where(CheckpointRecord.size == since.size)
+        )
+        try:
+            if note is None:
+                raise VerificationError("it is missing")
+            signed = verify_checkpoint(self.root, note).checkpoint
+        except VerificationError as exc:
+            self.report.add(
+                where, f"(where the last clean audit ended) cannot be trusted: {exc.message}"
+            )
+            return False
+        if signed.root != since.root:
+            self.report.add(where, "does not sign the root the last clean audit recorded")
+            return False
+        return True
+
+    def _check_since(self, since: Since, recomputed: bytes) -> None:
+        """The tree at the last clean audit's size must still give the root it signed off."""
+        if recomputed != since.root:
+            self.report.add(
+                f"tree at size {since.size}",
+                "differs from the root the last clean audit signed off: history was rewritten "
+                "since; run the full audit",
+            )
 
     def _span(self, start: int, end: int) -> int | None:
         """Audit the leaves of one aligned span; the index the tree stops at, if it cannot go on."""
         rows = db.driver_rows(self.session, _SPAN_LEAVES, (start, end))
         stored = self.tree.stored_nodes(self.session, start, end)
         truth: list[bytes] = []
-        for index, data, stored_hash, case_no in rows:
-            while start + len(truth) < index:  # rows missing before this one
+        events: list[tuple[int, Event, bytes]] = []
+        stopped_at = None
+        for index, data, stored_hash, case_no in [*rows, (end, None, None, None)]:
+            while stopped_at is None and start + len(truth) < index:  # rows missing before it
                 if not self._missing_leaf(start + len(truth), stored, truth):
-                    return self._stop(start, truth, stored)
+                    stopped_at = start + len(truth)
+            if stopped_at is not None or data is None:
+                break
             digest = merkle.leaf_hash(data)
             truth.append(digest)
-            self._leaf(index, bytes(data), digest, bytes(stored_hash), case_no)
-        while start + len(truth) < end:
-            if not self._missing_leaf(start + len(truth), stored, truth):
-                return self._stop(start, truth, stored)
+            event = self._leaf(index, bytes(data), digest, bytes(stored_hash), case_no)
+            if event is not None:
+                events.append((index, event, digest))
+        self._follow(start, events)
         self._grow(start, truth, stored)
-        return None
-
-    def _stop(self, start: int, truth: list[bytes], stored: StoredSpan) -> int:
-        self._grow(start, truth, stored)
-        return start + len(truth)
+        return stopped_at
 
     def _grow(self, start: int, truth: list[bytes], stored: StoredSpan) -> None:
+        before = self.tree.size
         self.tree.grow(self.session, start, truth, stored)
+        if self.since is not None and before < self.since.size <= self.tree.size:
+            self._check_since(self.since, self.tree.root(self.since.size))
         for cp in self._checkpoints_up_to(self.tree.size):
             self._checkpoint(cp, self.tree.root(cp.size))
 
@@ -217,7 +300,8 @@ class _Audit:
 
     def _leaf(
         self, index: int, data: bytes, digest: bytes, stored: bytes, case: str | None
-    ) -> None:
+    ) -> Event | None:
+        """Check one leaf's hash and event; the event, if it is one."""
         self.report.leaves += 1
         if digest != stored:
             self.report.add(
@@ -228,14 +312,21 @@ class _Audit:
             event = Event.decode(data)
         except VerificationError as exc:
             self.report.add(f"leaf {index}", f"is not a valid event: {exc.message}")
-            return
+            return None
         if event.case_no != case:
             self.report.add(
                 f"leaf {index}", f"names case {event.case_no} but is filed under {case}"
             )
-        self.chains.follow(index, event, digest)
-        for observe in self.observers:
-            observe(index, digest, event)
+        return event
+
+    def _follow(self, start: int, events: list[tuple[int, Event, bytes]]) -> None:
+        """The span's events along their cases' chains, then to the observers."""
+        self.chains.prepare(start, [event for _, event, _ in events])
+        for index, event, digest in events:
+            self.chains.follow(index, event, digest)
+            for observe in self.observers:
+                observe(index, digest, event)
+        self.chains.trim()
 
     def _missing_leaf(self, index: int, stored: StoredSpan, truth: list[bytes]) -> bool:
         """Report a deleted leaf; go on with its stored tree node if there is one."""
@@ -281,6 +372,8 @@ class _Audit:
             .order_by(CheckpointRecord.size)
             .execution_options(yield_per=BATCH)
         )
+        if self.since is not None:  # those up to the span it starts in were audited before
+            query = query.where(CheckpointRecord.size > self.base)
         yield from self.session.execute(query).scalars()
 
     def _checkpoints_up_to(self, size: int) -> Iterator[CheckpointRecord]:
@@ -330,98 +423,6 @@ class _Audit:
         if self.progress:
             self.progress(self.report.size, self.report.size)
         return self.report
-
-
-class _Chains:
-    """Each case's hash chain, followed in log order (DESIGN.md: The log).
-
-    The chain ends of the CHAINS_KEPT cases seen last are kept in memory; an event of a case
-    forgotten since is checked against its previous leaf, read back from the database, so memory
-    stays flat however many cases the log holds. A first event (seq 0) of a case not in memory is
-    not looked up: once cases were forgotten, `finish` counts instead. Every case's first leaf must
-    be a first event, so as many first events as cases means that no case was started twice."""
-
-    def __init__(self, session: Session, report: AuditReport) -> None:
-        self.session, self.report = session, report
-        self.ends: OrderedDict[str, tuple[int, bytes]] = OrderedDict()  # next seq, last leaf hash
-        self.firsts = 0  # first events of cases not in memory when they came
-        self.forgot = False
-
-    def follow(self, index: int, event: Event, digest: bytes) -> None:
-        """Check `event` (leaf `index`) against its case's chain so far; extend the chain."""
-        seq, last = self._end(index, event)
-        if event.seq != seq:
-            self.report.add(
-                f"leaf {index}",
-                f"is event {event.seq} of case {event.case_no}, expected event {seq}",
-            )
-        expected_prev = last.hex() if seq else None
-        if event.prev != expected_prev:
-            self.report.add(
-                f"leaf {index}",
-                f"breaks the hash chain of case {event.case_no}: prev does not name its previous "
-                f"event",
-            )
-        self.ends[event.case_no] = (seq + 1, digest)
-        if len(self.ends) > CHAINS_KEPT:
-            self.ends.popitem(last=False)
-            self.forgot = True
-
-    def _end(self, index: int, event: Event) -> tuple[int, bytes]:
-        """The case's chain end before leaf `index`: (next seq, last leaf hash)."""
-        end = self.ends.get(event.case_no)
-        if end is not None:
-            self.ends.move_to_end(event.case_no)
-            return end
-        if not self.forgot or event.seq == 0:
-            self.firsts += 1
-            return 0, b""
-        previous = self.session.execute(
-            select(Leaf.data)
-            .where(Leaf.case_no == event.case_no, Leaf.leaf_index < index)
-            .order_by(Leaf.leaf_index.desc())
-            .limit(1)
-        ).scalar_one_or_none()
-        if previous is None:
-            self.firsts += 1
-            return 0, b""
-        try:
-            return Event.decode(previous).seq + 1, merkle.leaf_hash(previous)
-        except VerificationError:  # reported where that leaf was audited
-            return 0, b""
-
-    def finish(self, size: int) -> None:
-        """With cases forgotten on the way: as many first events as cases, or name the second
-        first events."""
-        if not self.forgot:
-            return
-        cases = self.session.scalar(
-            select(func.count(func.distinct(Leaf.case_no))).where(Leaf.leaf_index < size)
-        )
-        if cases != self.firsts or not self.report.clean:
-            self._name_second_starts(size)
-
-    def _name_second_starts(self, size: int) -> None:
-        """The slow pass, only for a log found wrong: memory O(cases)."""
-        started: set[str] = set()
-        rows = (
-            select(Leaf.leaf_index, Leaf.data)
-            .where(Leaf.leaf_index < size)
-            .order_by(Leaf.leaf_index)
-            .execution_options(yield_per=BATCH)
-        )
-        for index, data in self.session.execute(rows):
-            try:
-                event = Event.decode(data)
-            except VerificationError:
-                continue
-            if event.seq == 0 and event.case_no in started:
-                self.report.add(
-                    f"leaf {index}",
-                    f"starts case {event.case_no} a second time: its chain was forked",
-                )
-            if event.seq == 0:
-                started.add(event.case_no)
 
 
 class _PeekableStream(Generic[T]):

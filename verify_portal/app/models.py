@@ -86,6 +86,9 @@ class AuditRun(Base):
     summary: Mapped[str] = mapped_column(String(500))
     findings: Mapped[str] = mapped_column(Text)  # JSON list of {"where", "problem", "case_no"}
     acknowledged: Mapped[str] = mapped_column(Text, server_default="[]")  # the same, for known gaps
+    size: Mapped[int | None] = mapped_column(BigInteger)  # the log size it covered
+    root: Mapped[bytes | None] = mapped_column(LargeBinary(32))  # the root it recomputed there
+    since: Mapped[int | None] = mapped_column(BigInteger)  # where an incremental one started
 
 
 class Counter(Base):

@@ -61,12 +61,20 @@ def db_upgrade() -> None:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def audit(as_json: bool) -> None:
+@click.option(
+    "--incremental",
+    is_flag=True,
+    help="Check only what was appended since the last clean audit: from its signed-off root, "
+    "the new leaves, nodes, checkpoints, cosignatures, case chains, and the anchors.",
+)
+def audit(as_json: bool, incremental: bool) -> None:
     """Recompute the tree from the stored leaves and check nodes, checkpoints and case chains;
     rebuild every derived table (cases, parties, evidence, devices, recipients, statements) from the
     log and name each row and column that differs; check every blob and each device's segments;
     compare every anchored root with the log's. Exit 0 when clean, 2 with findings."""
-    report = audit_and_record(services(), "cli", progress=None if as_json else _progress)
+    report = audit_and_record(
+        services(), "cli", progress=None if as_json else _progress, incremental=incremental
+    )
     if as_json:
         print_json(report.to_json())
     else:

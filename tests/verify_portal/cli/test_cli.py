@@ -94,3 +94,17 @@ def test_audit_reports_json_and_exits_2_on_findings(run, tmp_path, database_url)
     audited = run("audit", "--json")
     assert audited.exit_code == 2
     assert json.loads(audited.output)["findings"][0]["where"] == "checkpoint at size 1"
+
+
+def test_an_incremental_audit_starts_where_the_last_clean_one_ended(run):
+    run("user", "add", "officer-1", "--role", "officer")
+    first = run("audit", "--incremental")
+    assert first.exit_code == 1 and "no clean audit is on record" in first.output
+    _camera_case(run)
+    assert run("audit").exit_code == 0
+    for _ in range(3):
+        _camera_case(run)
+    report = json.loads(run("audit", "--incremental", "--json").output)
+    assert report["clean"] and (report["since"], report["size"]) == (1, 4)
+    again = run("audit", "--incremental")
+    assert again.exit_code == 0 and "incremental: from size 4" in again.output

@@ -1,0 +1,28 @@
+"""Each audit run records the log size it covered and the root it recomputed there, where an
+incremental audit (`lianzheng audit --incremental`) starts.
+
+Revision ID: 0019
+Revises: 0018
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0019"
+down_revision = "0018"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("audit_runs") as table:
+        table.add_column(sa.Column("size", sa.BigInteger, nullable=True))
+        table.add_column(sa.Column("root", sa.LargeBinary(32), nullable=True))
+        table.add_column(sa.Column("since", sa.BigInteger, nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("audit_runs") as table:
+        table.drop_column("since")
+        table.drop_column("root")
+        table.drop_column("size")
