@@ -83,52 +83,41 @@ class BlobStore(Protocol):
         """Remove what writers of processes killed mid-upload left behind; how many were removed."""
 
 
-class FileBlobStore:
-    """Blobs as files under `root`."""
+def blob_name(sha256: str) -> str:
+    """`sha256/ab/cd/<hash>`: where a blob lives under the store's root or prefix; refuses
+    anything that is not a lowercase SHA-256 hex digest (no path tricks)."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError(f"not a SHA-256 hex digest: {sha256[:80]!r}")
+    return f"sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.tmp = root / "tmp"
 
-    def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise ValueError(f"not a SHA-256 hex digest: {sha256[:80]!r}")
-        return self.root / "sha256" / sha256[:2] / sha256[2:4] / sha256
+class StagedStore:
+    """What every store does on local disk: writes are staged in `tmp` while they are hashed,
+    scratch folders, and the sweep of what killed processes left there. A subclass says how a
+    finished file is placed under its name (`place`) and how blobs are read."""
+
+    tmp: Path
 
     def writer(self, max_size: int) -> _FileWriter:
         self.tmp.mkdir(parents=True, exist_ok=True)
         return _FileWriter(self, max_size)
 
-    def exists(self, sha256: str) -> bool:
-        return self.path(sha256).is_file()
+    def place(self, temp: Path, sha256: str) -> bool:
+        """Store the finished file `temp` under its hash and remove it; False when already
+        stored."""
+        raise NotImplementedError
 
-    def size(self, sha256: str) -> int:
-        return self.path(sha256).stat().st_size
+    def exists(self, sha256: str) -> bool:
+        raise NotImplementedError
 
     def open(self, sha256: str) -> Iterator[bytes]:
-        digest = hashlib.sha256()
-        with open(self.path(sha256), "rb") as f:
-            while chunk := f.read(CHUNK):
-                digest.update(chunk)
-                yield chunk
-        if digest.hexdigest() != sha256:
-            raise TamperedBlob(
-                f"blob {sha256} was changed on disk: its bytes hash to {digest.hexdigest()}"
-            )
-
-    @contextmanager
-    def local_file(self, sha256: str) -> Iterator[Path]:
-        yield self.path(sha256)  # already a file: no copy
+        raise NotImplementedError
 
     @contextmanager
     def scratch(self) -> Iterator[Path]:
         self.tmp.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.tmp, prefix=self.temp_prefix()) as folder:
             yield Path(folder)
-
-    def health(self) -> str:
-        self.root.mkdir(parents=True, exist_ok=True)
-        return "ok" if os.access(self.root, os.W_OK) else f"{self.root} is not writable"
 
     def verify(self, sha256: str) -> str | None:
         """None when the blob is there with its hash; otherwise what is wrong with it."""
@@ -157,7 +146,48 @@ class FileBlobStore:
                 removed += 1
         return removed
 
-    def _place(self, temp: Path, sha256: str) -> bool:
+
+def check_digest(sha256: str, digest: hashlib._Hash, where: str) -> None:
+    """Raise TamperedBlob when the bytes read (hashed into `digest`) are not the named ones."""
+    if digest.hexdigest() != sha256:
+        raise TamperedBlob(
+            f"blob {sha256} was changed {where}: its bytes hash to {digest.hexdigest()}"
+        )
+
+
+class FileBlobStore(StagedStore):
+    """Blobs as files under `root`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tmp = root / "tmp"
+
+    def path(self, sha256: str) -> Path:
+        return self.root / blob_name(sha256)
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def size(self, sha256: str) -> int:
+        return self.path(sha256).stat().st_size
+
+    def open(self, sha256: str) -> Iterator[bytes]:
+        digest = hashlib.sha256()
+        with open(self.path(sha256), "rb") as f:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+                yield chunk
+        check_digest(sha256, digest, "on disk")
+
+    @contextmanager
+    def local_file(self, sha256: str) -> Iterator[Path]:
+        yield self.path(sha256)  # already a file: no copy
+
+    def health(self) -> str:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return "ok" if os.access(self.root, os.W_OK) else f"{self.root} is not writable"
+
+    def place(self, temp: Path, sha256: str) -> bool:
         """Move a finished temp file under its name; False (and discard it) when already stored."""
         final = self.path(sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -176,7 +206,7 @@ class _FileWriter:
     the file and the next one is received (hashlib and file writes release the GIL on large
     buffers), so an upload costs about the slower of hashing and writing, not their sum."""
 
-    def __init__(self, store: FileBlobStore, max_size: int) -> None:
+    def __init__(self, store: StagedStore, max_size: int) -> None:
         self.store = store
         self.max_size = max_size
         # The host and pid in the name let a restarted service remove what a killed one left
@@ -223,7 +253,10 @@ class _FileWriter:
         self.file.close()
         sha256 = self.digest()
         self._hasher.shutdown()
-        return Blob(sha256, self.size, self.store._place(self.temp, sha256))
+        try:
+            return Blob(sha256, self.size, self.store.place(self.temp, sha256))
+        finally:
+            self.temp.unlink(missing_ok=True)
 
     def abort(self) -> None:
         self._hasher.shutdown(cancel_futures=True)

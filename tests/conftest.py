@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.media_fixtures",
     "tests.live_server",
     "tests.package_fixtures",
+    "tests.s3_fixtures",
 ]
 
 PG_ADMIN_URL = os.environ.get(

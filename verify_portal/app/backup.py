@@ -111,6 +111,7 @@ def _rotated(name: str, configured: Path, folder: Path, backed_up: Iterable[str]
 
 def create(services: Services, target: Path, progress: Progress = lambda n: None) -> dict[str, Any]:
     """Write a backup of the deployment to the new folder `target`; returns its manifest."""
+    _refuse_object_store(services.settings)
     if target.exists():
         raise BackupRefused(f"{target} exists already; a backup is written to a new folder")
     partial = target.with_name(target.name + ".partial")
@@ -324,6 +325,7 @@ def restore(
 ) -> dict[str, Any]:
     """Restore the backup at `source` into this (empty) deployment; refuse before writing if it is
     not."""
+    _refuse_object_store(settings)
     manifest = read_manifest(source, progress)
     if settings.database_url.startswith("sqlite:///"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -340,6 +342,17 @@ def restore(
     finally:
         engine.dispose()
     return manifest
+
+
+def _refuse_object_store(settings: Settings) -> None:
+    """A backup holds the file store's blobs; blobs in a bucket are kept by the bucket's own
+    versioning, Object Lock and replication, and a backup without them would look whole."""
+    if settings.evidence.blob_url:
+        raise BackupRefused(
+            f"the blobs are in {settings.evidence.blob_url}: keep them with the bucket's "
+            "versioning and replication; `lianzheng backup` covers deployments whose blobs are "
+            "files (unset LIANZHENG_BLOB_URL)"
+        )
 
 
 def _check_empty(

@@ -14,7 +14,7 @@ import anchor
 import anchor.models  # noqa: F401 - registers the anchor tables on the shared metadata
 import evidence
 import verify_portal.app.models  # noqa: F401 - and the portal's
-from evidence.blobstore import FileBlobStore
+from evidence.blobstore import BlobStore, FileBlobStore
 from evidence.devices import DeviceRegistry
 from evidence.service import EvidenceService, Limits
 from evidence.uploads import Uploads
@@ -89,6 +89,18 @@ def _owner_only(database: Path) -> None:
             log.warning("%s is readable by others and not ours to change: make it mode 0600", path)
 
 
+def blob_store(settings: Settings) -> BlobStore:
+    """The blob store the settings name: an S3-compatible bucket for LIANZHENG_BLOB_URL, else
+    files under the blob folder."""
+    url = settings.evidence.blob_url
+    if url is None:
+        return FileBlobStore(settings.blob_root)
+    from evidence.s3store import S3BlobStore, staging_folder  # boto3 only where it is used
+
+    retention = timedelta(days=settings.evidence.s3_retention_days)
+    return S3BlobStore.from_url(url, staging_folder(settings.data_dir), retention)
+
+
 def build(settings: Settings) -> Services:
     """Open the database and load (on first start: create) the keys under the data directory."""
     create = settings.generate_keys
@@ -101,7 +113,7 @@ def build(settings: Settings) -> Services:
     sessions = db.session_factory(engine)
     store = LogStore(settings.log_origin, checkpoint_keys)
     cases = CaseService(sessions, store, party_secrets)
-    blobs = FileBlobStore(settings.blob_root)
+    blobs = blob_store(settings)
     evidence_settings = settings.evidence
     limits = Limits(
         evidence_settings.max_evidence_bytes, timedelta(seconds=evidence_settings.clock_skew)
