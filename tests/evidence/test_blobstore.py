@@ -2,7 +2,6 @@
 read. Each test runs against the file store and against the S3 store on an S3 server."""
 
 import hashlib
-
 from datetime import timedelta
 
 import pytest

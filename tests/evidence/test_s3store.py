@@ -152,8 +152,8 @@ def test_the_service_on_a_bucket_stores_evidence_there_and_its_audit_checks_it(
 def test_a_backup_of_a_deployment_on_a_bucket_is_refused_rather_than_left_without_blobs(
     s3_services, tmp_path
 ):
-    from verify_portal.app import backup
     from ledger.errors import BackupRefused
+    from verify_portal.app import backup
 
     with pytest.raises(BackupRefused, match="versioning and replication"):
         backup.create(s3_services, tmp_path / "backup")
