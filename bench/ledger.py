@@ -28,6 +28,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import orjson
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +61,9 @@ def events(start: int, count: int) -> list[tuple[bytes, str]]:
             prev=None,
             payload={"source": "patrol", "district": "xuhui", "violation_type": "occupy-road"},
         )
-        out.append((event.encode(), case_no))
+        # orjson's sorted compact bytes are RFC 8785's for these ASCII, integer-free events
+        # (ledger/jsontext.py), ten times faster than Event.encode; the audit checks them
+        out.append((orjson.dumps(event.to_json(), option=orjson.OPT_SORT_KEYS), case_no))
     return out
 
 
