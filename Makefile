@@ -33,13 +33,15 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $(NODE_STAMP)
 
 # From Debian: ffprobe and ffmpeg probe evidence media and make posters and derived clips; WenQuanYi Micro Hei
-# is embedded in the Chinese-English PDF reports of evidence packages; Chromium runs the browser tests.
+# is embedded in the Chinese-English PDF reports of evidence packages; Chromium runs the browser tests; nginx
+# is the proxy in front of the two nodes of the load test (bench/load.py).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 system:
-	@if ! command -v ffprobe >/dev/null 2>&1 || [ ! -f $(FONT) ] || ! command -v chromium >/dev/null 2>&1; then \
+	@if ! command -v ffprobe >/dev/null 2>&1 || [ ! -f $(FONT) ] || ! command -v chromium >/dev/null 2>&1 \
+	    || [ ! -x /usr/sbin/nginx ]; then \
 	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends \
-	  ffmpeg fonts-wqy-microhei chromium; fi
+	  ffmpeg fonts-wqy-microhei chromium nginx; fi
 
 bench: install
 	$(BIN)/python bench/report.py

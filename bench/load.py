@@ -1,15 +1,17 @@
 """Load and crash test of the production topology, with JSON figures.
 
-PostgreSQL, the service under gunicorn (`lianzheng serve`, anchor worker apart as in
-docker-compose.yml), the anchor worker as its own process, a local anvil. Two phases of mixed
-traffic driven by locust (bench/locustfile.py): a clean one whose throughput and latency are
-reported, then one during which web workers, the whole server and the anchor worker are killed with
-SIGKILL at random moments and restarted (as gunicorn's master and the compose restart policy would).
-Afterwards it shows, from the database, the chain and `lianzheng audit`, that every acknowledged
-write is in the log, that nothing was anchored twice and that the contract's anchors are the log's
-roots.
+PostgreSQL, two nodes behind Debian's nginx (`--nodes`), each running the service under gunicorn
+(`lianzheng serve`) and an anchor worker of its own as in docker-compose.yml (one of the two
+workers leads: a PostgreSQL advisory lock), one data folder and blob store, a local anvil. Two
+phases of mixed traffic driven by locust (bench/locustfile.py): a clean one whose throughput and
+latency are reported, then one during which web workers, whole nodes (kill -9 of a node's server
+and anchor worker together) and anchor workers are killed with SIGKILL at random moments and
+restarted (as gunicorn's master and the compose restart policy would). Afterwards it shows, from
+the database, the chain and `lianzheng audit`, that every acknowledged write is in the log, that
+nothing was anchored twice and that the contract's anchors are the log's roots.
 
-    .venv/bin/python bench/load.py [--duration 120] [--chaos-duration 60] [--users 24] [--out FILE]
+    .venv/bin/python bench/load.py [--duration 120] [--chaos-duration 60] [--users 24]
+        [--nodes 2] [--out FILE]
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import csv
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -69,21 +72,14 @@ def request(url: str, body: dict | None = None, token: str | None = None) -> tup
     return status, json.loads(raw) if "json" in kind else raw
 
 
-class Stack:
-    """The service's processes on one machine, each startable and killable on its own."""
+class Node:
+    """One node of the deployment: `serve` on a port of its own and its anchor worker, killable on
+    their own or together (kill -9 of the node)."""
 
-    def __init__(self, workdir: Path, database_url: str, workers: int = 2) -> None:
-        self.workdir, self.database_url = workdir, database_url
+    def __init__(self, stack: Stack, name: str) -> None:
+        self.stack, self.name = stack, name
         self.port = free_port()
-        self.env = {
-            **os.environ,
-            "LIANZHENG_DATA_DIR": str(workdir / "var"),
-            "DATABASE_URL": database_url,
-            "LIANZHENG_ANCHOR_IN_SERVE": "0",
-            "LIANZHENG_ANCHOR_INTERVAL": "3",
-            "LIANZHENG_WORKERS": str(workers),
-            "LIANZHENG_PORT": str(self.port),
-        }
+        self.env = {**stack.env, "LIANZHENG_PORT": str(self.port)}
         self.serve: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
 
@@ -91,16 +87,8 @@ class Stack:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [BIN / "lianzheng", *args], env=self.env, capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"lianzheng {' '.join(args)} failed: {done.stderr[-2000:]}")
-        return done.stdout
-
-    def _spawn(self, name: str, *args: str) -> subprocess.Popen:
-        out = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it
+    def _spawn(self, what: str, *args: str) -> subprocess.Popen:
+        out = open(self.stack.workdir / f"{self.name}-{what}.log", "ab")  # noqa: SIM115 - the child keeps it
         return subprocess.Popen(
             [BIN / "lianzheng", *args],
             env=self.env,
@@ -111,17 +99,16 @@ class Stack:
 
     def start_serve(self) -> None:
         self.serve = self._spawn("serve", "serve")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if request(f"{self.url}/healthz")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"the server did not start; see {self.workdir / 'serve.log'}")
+        wait_healthy(self.url, self.stack.workdir / f"{self.name}-serve.log")
 
     def start_worker(self) -> None:
         self.worker = self._spawn("anchor-worker", "anchor", "run")
+
+    def ensure_running(self) -> None:
+        if self.serve is None or self.serve.poll() is not None:
+            self.start_serve()
+        if self.worker is None or self.worker.poll() is not None:
+            self.start_worker()
 
     def kill_web_worker(self, rng: random.Random) -> bool:
         """SIGKILL one gunicorn worker; its master starts another."""
@@ -131,15 +118,18 @@ class Stack:
         os.kill(rng.choice(workers), signal.SIGKILL)
         return True
 
-    def kill_server(self) -> None:
-        """SIGKILL the master and all its workers at once, then start the server again."""
-        assert self.serve is not None
-        os.killpg(self.serve.pid, signal.SIGKILL)
-        self.serve.wait(10)
+    def kill(self) -> None:
+        """SIGKILL the whole node, its server (master and workers) and its anchor worker at once,
+        then start it again (a restart policy)."""
+        for process in (self.serve, self.worker):
+            if process is not None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
         self.start_serve()
+        self.start_worker()
 
     def kill_worker(self, rng: random.Random) -> None:
-        """SIGKILL the anchor worker, then start it again after a moment (a restart policy)."""
+        """SIGKILL the anchor worker, then start it again after a moment."""
         assert self.worker is not None
         os.killpg(self.worker.pid, signal.SIGKILL)
         self.worker.wait(10)
@@ -153,6 +143,133 @@ class Stack:
                 process.wait(60)
 
 
+class Nginx:
+    """Debian's nginx in front of the nodes, as a production proxy: it spreads requests over them
+    and sends a GET on to the other node when one is down; a POST is never sent twice."""
+
+    def __init__(self, workdir: Path, nodes: list[Node]) -> None:
+        self.folder = workdir / "nginx"
+        self.folder.mkdir(mode=0o777)
+        self.port = free_port()
+        upstreams = "".join(
+            f"    server 127.0.0.1:{n.port} max_fails=1 fail_timeout=2s;\n" for n in nodes
+        )
+        user = "user root root;\n" if os.geteuid() == 0 else ""
+        (self.folder / "nginx.conf").write_text(
+            NGINX_CONF.format(user=user, folder=self.folder, port=self.port, upstreams=upstreams)
+        )
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        conf = str(self.folder / "nginx.conf")
+        self.process = subprocess.Popen(
+            [binary, "-p", str(self.folder), "-c", conf, "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.folder / "stderr.log", "ab"),  # noqa: SIM115 - the child keeps it
+            start_new_session=True,
+        )
+        wait_healthy(self.url, self.folder / "error.log")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(30)
+
+
+NGINX_CONF = """{user}worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_max_body_size 64m;
+  client_body_temp_path {folder}/body;
+  proxy_temp_path {folder}/proxy;
+  fastcgi_temp_path {folder}/fastcgi;
+  uwsgi_temp_path {folder}/uwsgi;
+  scgi_temp_path {folder}/scgi;
+  upstream lianzheng {{
+{upstreams}    keepalive 32;
+  }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://lianzheng;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_next_upstream error timeout http_502;
+      proxy_read_timeout 120s;
+    }}
+  }}
+}}
+"""
+
+
+def wait_healthy(url: str, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if request(f"{url}/healthz")[0] == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up; see {log}")
+
+
+class Stack:
+    """The deployment on one machine: one PostgreSQL database, one data folder (keys, blobs),
+    `nodes` nodes and, with more than one, nginx in front of them."""
+
+    def __init__(self, workdir: Path, database_url: str, nodes: int = 2, workers: int = 2) -> None:
+        self.workdir, self.database_url = workdir, database_url
+        self.env = {
+            **os.environ,
+            "LIANZHENG_DATA_DIR": str(workdir / "var"),
+            "DATABASE_URL": database_url,
+            "LIANZHENG_ANCHOR_IN_SERVE": "0",
+            "LIANZHENG_ANCHOR_INTERVAL": "3",
+            "LIANZHENG_WORKERS": str(workers),
+            "LIANZHENG_TRUSTED_PROXIES": "1" if nodes > 1 else "0",
+        }
+        self.nodes = [Node(self, f"node{n + 1}") for n in range(nodes)]
+        self.proxy = Nginx(workdir, self.nodes) if nodes > 1 else None
+
+    @property
+    def url(self) -> str:
+        return self.proxy.url if self.proxy else self.nodes[0].url
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run(
+            [BIN / "lianzheng", *args], env=self.env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"lianzheng {' '.join(args)} failed: {done.stderr[-2000:]}")
+        return done.stdout
+
+    def start(self) -> None:
+        for node in self.nodes:
+            node.ensure_running()
+        if self.proxy:
+            self.proxy.start()
+
+    def ensure_running(self) -> None:
+        for node in self.nodes:
+            node.ensure_running()
+
+    def stop(self) -> None:
+        if self.proxy:
+            self.proxy.stop()
+        for node in self.nodes:
+            node.stop()
+
+
 def prepare(stack: Stack) -> dict:
     """Users, cases with verification codes for the citizens, photos to upload; the locust
     configuration."""
@@ -162,8 +279,7 @@ def prepare(stack: Stack) -> dict:
         stack.cli("user", "add", f"officer-{n}", "--role", "officer", "--district", "xuhui").strip()
         for n in range(OFFICERS)
     ]
-    stack.start_serve()
-    stack.start_worker()
+    stack.start()
     codes = []
     for _ in range(CITIZEN_CASES):
         _, case = request(
@@ -267,13 +383,14 @@ def _ms(value: str) -> float | None:
 
 
 class Chaos(threading.Thread):
-    """Kills, at random moments, a web worker, the whole server or the anchor worker."""
+    """Kills, at random moments, a web worker, a whole node (kill -9 of its server and anchor
+    worker) or an anchor worker, each on a node picked at random."""
 
     def __init__(self, stack: Stack, seed: int, every: tuple[float, float] = (2.0, 6.0)) -> None:
         super().__init__(daemon=True)
         self.stack, self.rng, self.every = stack, random.Random(seed), every
         self.stop = threading.Event()
-        self.kills = {"web_worker": 0, "server": 0, "anchor_worker": 0}
+        self.kills = {"web_worker": 0, "node": 0, "anchor_worker": 0}
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -284,13 +401,14 @@ class Chaos(threading.Thread):
         try:
             while not self.stop.wait(self.rng.uniform(*self.every)):
                 victim = first.pop() if first else self.rng.choice(kinds)
-                if victim == "web_worker" and self.stack.kill_web_worker(self.rng):
+                node = self.rng.choice(self.stack.nodes)
+                if victim == "web_worker" and node.kill_web_worker(self.rng):
                     self.kills[victim] += 1
-                elif victim == "server":
-                    self.stack.kill_server()
+                elif victim == "node":
+                    node.kill()
                     self.kills[victim] += 1
                 elif victim == "anchor_worker":
-                    self.stack.kill_worker(self.rng)
+                    node.kill_worker(self.rng)
                     self.kills[victim] += 1
         except BaseException as exc:  # reported by the caller, not lost in a thread
             self.error = exc
@@ -358,13 +476,15 @@ def check(stack: Stack, nonce_before: int, anchors_before: int) -> dict:
     }
 
 
-def run(workdir: Path, duration: float, chaos_duration: float, users: int, seed: int = 7) -> dict:
+def run(
+    workdir: Path, duration: float, chaos_duration: float, users: int, seed: int = 7, nodes: int = 2
+) -> dict:
     """Both phases and the checks on a fresh PostgreSQL database of their own; the figures."""
     name = f"lz_load_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    stack = Stack(workdir, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name)
+    stack = Stack(workdir, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, nodes)
     try:
         prepare(stack)
         wait_for_anchor(stack)
@@ -379,18 +499,15 @@ def run(workdir: Path, duration: float, chaos_duration: float, users: int, seed:
         chaos.join(120)
         if chaos.error is not None:
             raise chaos.error
-        for process, start in (
-            (stack.serve, stack.start_serve),
-            (stack.worker, stack.start_worker),
-        ):
-            if process is None or process.poll() is not None:
-                start()
+        stack.ensure_running()
         size = wait_for_anchor(stack)
         stack.stop()
         checks = check(stack, nonce_before, anchors_before)
         return {
             "database": "postgresql",
-            "workers": 2,
+            "nodes": nodes,
+            "proxy": "nginx" if stack.proxy else None,
+            "workers_per_node": 2,
             "log_size": size,
             "load": load,
             "chaos": {**during, "kills": chaos.kills},
@@ -410,9 +527,12 @@ def main() -> None:
     p.add_argument("--chaos-duration", type=float, default=60, help="Seconds of load with kills.")
     p.add_argument("--users", type=int, default=24)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--nodes", type=int, default=2, help="Nodes behind nginx (1: no proxy).")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="lz-load-") as workdir:
-        figures = run(Path(workdir), args.duration, args.chaos_duration, args.users, args.seed)
+        figures = run(
+            Path(workdir), args.duration, args.chaos_duration, args.users, args.seed, args.nodes
+        )
     emit(figures, args.out)
 
 

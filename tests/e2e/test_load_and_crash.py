@@ -1,6 +1,6 @@
-"""The production topology under mixed load, then under kill -9 of web workers, the server and the
-anchor worker (bench/load.py, shortened): nothing acknowledged is lost, nothing anchored twice,
-chain = log."""
+"""The production topology, two nodes behind nginx, under mixed load, then under kill -9 of web
+workers, whole nodes and anchor workers (bench/load.py, shortened): nothing acknowledged is lost,
+nothing anchored twice, chain = log."""
 
 import pytest
 
@@ -17,6 +17,10 @@ def figures(tmp_path_factory):
 def test_the_clean_load_phase_is_served_without_failures(figures):
     assert figures["load"]["requests"] > 100
     assert figures["load"]["failures"] == 0, figures["load"]["endpoints"]
+
+
+def test_the_load_went_through_nginx_to_two_nodes(figures):
+    assert (figures["nodes"], figures["proxy"]) == (2, "nginx")
 
 
 def test_every_kind_of_process_was_killed_during_the_second_phase(figures):
