@@ -449,29 +449,34 @@ _SQLITE_NODES_AT_ONCE = 400  # 800 parameters: under SQLite's smallest limit (99
 
 
 def _insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
-    """Bulk insert inside the session's transaction.
+    """Bulk insert inside the session's transaction, the statement sent as text (SQLAlchemy's
+    insert costs more than the rows of one append).
 
-    PostgreSQL gets COPY: psycopg's executemany sends one statement per row
-    (bench/ledger.py measured ~9,000 events/s that way, ~28,000 with COPY).
-    SQLite's executemany is already a loop in C; it is given the statement as text, since
-    SQLAlchemy's insert costs more than the rows of one append.
+    PostgreSQL gets COPY for many rows: psycopg's executemany sends one statement per row
+    (bench/ledger.py measured ~9,000 events/s that way, ~28,000 with COPY). A few rows, as one
+    event of a group commit brings, go as one multi-row INSERT: one round trip where COPY takes
+    two. SQLite's executemany is already a loop in C.
     """
     if not rows:
         return
     columns = list(rows[0])
+    values = [tuple(row[c] for c in columns) for row in rows]
+    table, names = model.__tablename__, ", ".join(columns)  # our names, no input
     if session.get_bind().dialect.name != "postgresql":
-        statement = (  # our names, no input
-            f"INSERT INTO {model.__tablename__} ({', '.join(columns)})"
-            f" VALUES ({', '.join('?' * len(columns))})"
-        )
+        marks = ", ".join("?" * len(columns))
         session.connection().exec_driver_sql(
-            statement, [tuple(row[c] for c in columns) for row in rows]
+            f"INSERT INTO {table} ({names}) VALUES ({marks})", values
         )
         return
+    if len(rows) <= _PG_INSERT_ROWS:
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        statement = f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * len(rows))}"
+        session.connection().exec_driver_sql(statement, tuple(v for r in values for v in r))
+        return
     driver = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
-    statement = (
-        f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN"  # our names, no input
-    )
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([row[c] for c in columns])
+    with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for value in values:
+            copy.write_row(value)
+
+
+_PG_INSERT_ROWS = 64  # up to this many rows in one INSERT; more go by COPY
