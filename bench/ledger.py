@@ -134,6 +134,31 @@ def grow_to(backend: Backend, size: int) -> None:
         current += n
 
 
+def bytes_per_leaf(backend: Backend) -> dict:
+    """The database's size (indexes, checkpoints and all) per leaf, beside the average event's
+    canonical bytes (goal: at most 2x)."""
+    with backend.services.engine.connect() as conn:
+        if backend.kind == "sqlite":
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            pages = conn.execute(text("PRAGMA page_count")).scalar_one()
+            database = pages * conn.execute(text("PRAGMA page_size")).scalar_one()
+        else:
+            conn.execute(text("CHECKPOINT"))
+            database = conn.execute(
+                text("SELECT pg_database_size(current_database())")
+            ).scalar_one()
+        leaves, event = conn.execute(
+            text("SELECT count(*), avg(length(data)) FROM log_leaves")
+        ).one()
+        checkpoints = conn.execute(text("SELECT count(*) FROM log_checkpoints")).scalar_one()
+    return {
+        "database_bytes_per_leaf": round(database / leaves, 1),
+        "event_bytes": round(float(event), 1),
+        "ratio": round(database / leaves / float(event), 2),
+        "leaves_per_checkpoint": round(leaves / max(checkpoints, 1), 1),
+    }
+
+
 def bench_proofs(backend: Backend, size: int) -> dict:
     store, rng = backend.services.store, random.Random(size)
     inclusion, consistency = [], []
@@ -301,6 +326,7 @@ def main() -> None:
                 for size in sizes:
                     grow_to(backend, size)
                     entry["proofs"][str(size)] = bench_proofs(backend, size)
+                entry["storage"] = bytes_per_leaf(backend)
                 entry["audit"] = bench_audit(backend)
                 small, large = entry["proofs"][str(sizes[0])], entry["proofs"][str(sizes[-1])]
                 entry["proof_p50_ratio_largest_to_smallest"] = {

@@ -27,7 +27,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
 
 from bench.figures import emit, parser  # noqa: E402
 from bench.ledger import (  # noqa: E402
@@ -35,6 +34,7 @@ from bench.ledger import (  # noqa: E402
     INCREMENT,
     Backend,
     bench_proofs,
+    bytes_per_leaf,
     events,
     grow_to,
     rate,
@@ -67,18 +67,6 @@ def build_log(backend: Backend, size: int) -> dict:
         figures["last_tenth_events_per_s"] / figures["first_tenth_events_per_s"], 2
     )
     return figures
-
-
-def bytes_per_leaf(backend: Backend, size: int) -> dict:
-    with backend.services.engine.connect() as conn:
-        conn.execute(text("CHECKPOINT"))
-        database = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
-        event = conn.execute(text("SELECT avg(length(data)) FROM log_leaves")).scalar_one()
-    return {
-        "database_bytes_per_leaf": round(database / size, 1),
-        "event_bytes": round(float(event), 1),
-        "ratio": round(database / size / float(event), 2),
-    }
 
 
 def _audit(env: dict[str, str], since: tuple[int, str] | None) -> dict:
@@ -126,7 +114,7 @@ def run(size: int, workdir: Path) -> dict:
                 k: round(large[k]["p50_ms"] / small[k]["p50_ms"], 2)
                 for k in ("inclusion", "consistency")
             },
-            "storage": bytes_per_leaf(backend, size),
+            "storage": bytes_per_leaf(backend),
             "audit": audits(backend, env),
         }
         return figures
