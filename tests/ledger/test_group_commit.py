@@ -1,8 +1,13 @@
 """Group commit (ledger/group_commit.py): concurrent callers share one transaction, one checkpoint
 and one commit; each is answered only after it, and one caller's failure is its own."""
 
+import json
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -15,6 +20,7 @@ from ledger.trust import verify_checkpoint
 from ledger.users import Role, add_user, by_username
 
 REPORT = {"source": "patrol", "violation_type": "stall", "district": "xuhui"}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -157,3 +163,37 @@ def test_a_work_that_asks_for_a_second_log_transaction_is_refused(services, offi
         cases.write(officer, None, lambda tx: cases.create(officer, REPORT))
     with services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Leaf)) == 0
+
+
+def test_a_process_killed_in_the_middle_of_group_commits_lost_nothing_it_acknowledged(
+    services, officer, settings
+):
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.support.group_writer",
+            str(settings.data_dir),
+            settings.database_url,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    acknowledged = []
+    try:
+        for line in child.stdout:
+            acknowledged.append(json.loads(line))
+            if len(acknowledged) == 300:
+                break
+    finally:
+        child.send_signal(signal.SIGKILL)  # mid-group: others are between their work and commit
+        child.wait(30)
+    assert len(acknowledged) == 300, "the writer stopped before it was killed"
+    with services.sessions() as session:
+        stored = dict(session.execute(select(Leaf.leaf_index, Leaf.leaf_hash)).all())
+        size = services.store.latest_size(session)
+        report = audit.run(session, services.trust.latest())
+    assert all(stored.get(a["index"], b"").hex() == a["leaf_hash"] for a in acknowledged)
+    assert sorted(stored) == list(range(size)), "what was committed is gap-free"
+    assert report.clean, report.findings
