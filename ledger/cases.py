@@ -188,9 +188,9 @@ class CaseService:
             created_at=_dt(now),
             updated_at=_dt(now),
         )
-        session.add(case)
-        session.flush()  # the case row must exist before a party row points at it
+        session.add(case)  # inserted once, with its chain's end, at the next flush
         if party is not None:
+            session.flush()  # the case row must exist before a party row points at it
             payload = {**payload, "party": self._attach_party(session, case, party)}
         return self._record(tx, actor, case, CASE_EVENTS[State.REPORTED], payload, now)
 
