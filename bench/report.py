@@ -27,6 +27,7 @@ FULL = {
     "load": [],
     "witness": [],
     "case_list": [],
+    "scale": [],  # 10^7 leaves: long
 }
 QUICK = {
     "ledger": ["--sizes", "1000", "--backends", "sqlite", "--skip-http"],
@@ -36,6 +37,7 @@ QUICK = {
     "load": ["--duration", "10", "--chaos-duration", "15", "--users", "8"],
     "witness": ["--requests", "200", "--rounds", "50", "--seconds", "2"],
     "case_list": ["--cases", "10000", "--rounds", "5"],
+    "scale": ["--quick"],
 }
 
 
@@ -80,6 +82,22 @@ def headline(name: str, figures: dict) -> list[tuple[str, str]]:
                 str(pages["p95_ms"]),
             )
         ]
+    if name == "scale":
+        audits = figures["audit"]
+        return [
+            (
+                f"appends/s, first / last tenth of {figures['size']:,} (goal: end >= 0.8x start)",
+                f"{figures['appends']['first_tenth_events_per_s']:,} / "
+                f"{figures['appends']['last_tenth_events_per_s']:,}",
+            ),
+            ("proof p50, full size / 10^4 (goal <= 2)", str(figures["proof_p50_ratio"])),
+            ("database bytes per leaf / event bytes (goal <= 2)", str(figures["storage"]["ratio"])),
+            (
+                "full audit leaves/s (goal >= 100,000), peak MiB",
+                f"{audits['full']['leaves_per_s']:,}, {audits['full']['peak_rss_mib']}",
+            ),
+            ("incremental audit of 10^4 s (goal <= 1)", str(audits["incremental"]["seconds"])),
+        ]
     if name == "verify":
         return [("verify / openssl time (goal <= 1.3)", str(figures["ratio_to_openssl"]))]
     if name == "load":
@@ -118,6 +136,28 @@ def headline(name: str, figures: dict) -> list[tuple[str, str]]:
                     str(b["proof_p50_ratio_largest_to_smallest"]["inclusion"]),
                 )
             )
+            audit = b["audit"]
+            rows.append(
+                (
+                    f"{backend}: audit leaves/s (goal >= 100,000); incremental 10^4 s (goal <= 1)",
+                    f"{audit['leaves_per_s']:,}; {audit['incremental']['seconds']}",
+                )
+            )
+            rows.append(
+                (
+                    f"{backend}: database bytes per leaf / event bytes (goal <= 2)",
+                    str(b["storage"]["ratio"]),
+                )
+            )
+            if "http" in b:
+                http = b["http"]
+                rows.append(
+                    (
+                        f"{backend}: HTTP appends/s, {http['clients']} clients, p99 ms, per commit "
+                        "(goal PostgreSQL >= 1,000 with p99 <= 100; SQLite >= 500)",
+                        f"{http['events_per_s']:,}, {http['p99_ms']}, {http['events_per_commit']}",
+                    )
+                )
     return rows
 
 
