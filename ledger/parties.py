@@ -66,6 +66,9 @@ class PartySecrets:
     pseudonym_key: bytes
     code_key: bytes  # HMAC of citizens' verification codes and of client addresses
     session_key: bytes  # signs the portal's session cookies
+    record_key: (
+        bytes  # HMAC of records the service trusts later (where an incremental audit starts)
+    )
 
     @classmethod
     def derive(cls, master: bytes) -> PartySecrets:
@@ -78,6 +81,7 @@ class PartySecrets:
                     b"party-pseudonym",
                     b"case-codes",
                     b"portal-session",
+                    b"audit-records",
                 )
             )
         )

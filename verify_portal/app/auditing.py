@@ -6,6 +6,8 @@ dashboard in the background; each run is recorded for the dashboard and /metrics
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import threading
@@ -58,11 +60,17 @@ def run_audit(
     cosignatures, case chains) and the anchors; the full audit rebuilds the derived tables and
     checks the blobs."""
     if incremental:
-        since = last_clean(services)
+        since, unsealed = last_clean(services)
         if since is None:
             raise NoCleanAudit("no clean audit is on record to start from: run the full audit")
         with services.sessions() as session:
             report = ledger_audit.run(session, services.trust.latest(), progress, since=since)
+        for run_id in unsealed:
+            report.add(
+                f"audit run {run_id}",
+                "claims a clean audit but does not carry the service's seal: it was written or "
+                "changed outside the service, and was not started from",
+            )
         anchored.audit_chain(services, report)
         return report
     logged, evidence, statements = (
@@ -84,18 +92,31 @@ def run_audit(
     return report
 
 
-def last_clean(services: Services) -> ledger_audit.Since | None:
-    """The size and root of the latest clean audit on record, where an incremental one starts."""
+def last_clean(services: Services) -> tuple[ledger_audit.Since | None, list[int]]:
+    """The size and root of the latest clean audit the service sealed, where an incremental one
+    starts; and the newer rows that claim a clean audit without a valid seal (forged ones)."""
+    key, unsealed = services.cases.party_secrets.record_key, list[int]()
     with services.sessions() as session:
-        run = session.scalars(
+        runs = session.scalars(
             select(AuditRun)
             .where(AuditRun.status == "done", AuditRun.clean == 1, AuditRun.root.is_not(None))
             .order_by(AuditRun.id.desc())
-            .limit(1)
-        ).first()
-    if run is None or run.size is None or run.root is None:
-        return None
-    return ledger_audit.Since(run.size, bytes(run.root))
+        )
+        for run in runs:
+            if run.size is None or run.root is None:
+                continue
+            if run.seal is not None and hmac.compare_digest(
+                bytes(run.seal), _seal(key, run.size, bytes(run.root))
+            ):
+                return ledger_audit.Since(run.size, bytes(run.root)), unsealed
+            unsealed.append(run.id)
+    return None, unsealed
+
+
+def _seal(key: bytes, size: int, root: bytes) -> bytes:
+    """The service's HMAC over a clean audit's size and root (a fixed-width message)."""
+    message = b"lianzheng-clean-audit\x00" + size.to_bytes(8, "big") + root
+    return hmac.new(key, message, hashlib.sha256).digest()
 
 
 def audit_and_record(
@@ -172,6 +193,8 @@ def _finish(services: Services, run_id: int, report: AuditReport | None) -> None
         body = report.to_json()
         run.status, run.clean, run.open_findings = "done", int(report.clean), len(report.findings)
         run.size, run.root, run.since = report.size, report.root, report.since
+        if report.clean and report.root is not None:
+            run.seal = _seal(services.cases.party_secrets.record_key, report.size, report.root)
         run.summary = report.summary()[:500]
         run.findings = json.dumps(body["findings"][:MAX_STORED_FINDINGS], ensure_ascii=False)
         run.acknowledged = json.dumps(

@@ -89,6 +89,7 @@ class AuditRun(Base):
     size: Mapped[int | None] = mapped_column(BigInteger)  # the log size it covered
     root: Mapped[bytes | None] = mapped_column(LargeBinary(32))  # the root it recomputed there
     since: Mapped[int | None] = mapped_column(BigInteger)  # where an incremental one started
+    seal: Mapped[bytes | None] = mapped_column(LargeBinary(32))  # HMAC of size and root, if clean
 
 
 class Counter(Base):

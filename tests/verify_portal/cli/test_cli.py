@@ -108,3 +108,26 @@ def test_an_incremental_audit_starts_where_the_last_clean_one_ended(run):
     assert report["clean"] and (report["since"], report["size"]) == (1, 4)
     again = run("audit", "--incremental")
     assert again.exit_code == 0 and "incremental: from size 4" in again.output
+
+
+def test_an_incremental_audit_does_not_start_from_a_clean_run_written_behind_the_services_back(
+    run, database_url
+):
+    from sqlalchemy import create_engine, text
+
+    run("user", "add", "officer-1", "--role", "officer")
+    _camera_case(run)
+    assert run("audit").exit_code == 0
+    for _ in range(3):
+        _camera_case(run)
+    assert json.loads(run("audit", "--json").output)["clean"]  # at size 4
+    engine = create_engine(database_url)
+    with engine.begin() as conn:  # a forger who can write the table, not the service's keys
+        conn.execute(text("UPDATE audit_runs SET seal = NULL WHERE size = 4"))
+        forged = conn.execute(text("SELECT id FROM audit_runs WHERE size = 4")).scalar_one()
+    engine.dispose()
+    _camera_case(run)
+    report = json.loads(run("audit", "--incremental", "--json").output)
+    assert report["since"] == 1, "it started from the last run the service sealed"
+    assert report["size"] == 5 and not report["clean"]
+    assert [f["where"] for f in report["findings"]] == [f"audit run {forged}"]

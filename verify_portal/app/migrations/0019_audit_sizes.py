@@ -1,5 +1,6 @@
 """Each audit run records the log size it covered and the root it recomputed there, where an
-incremental audit (`lianzheng audit --incremental`) starts.
+incremental audit (`lianzheng audit --incremental`) starts, sealed with an HMAC of the service's
+so that a row written behind its back is not a place to start from.
 
 Revision ID: 0019
 Revises: 0018
@@ -19,10 +20,12 @@ def upgrade() -> None:
         table.add_column(sa.Column("size", sa.BigInteger, nullable=True))
         table.add_column(sa.Column("root", sa.LargeBinary(32), nullable=True))
         table.add_column(sa.Column("since", sa.BigInteger, nullable=True))
+        table.add_column(sa.Column("seal", sa.LargeBinary(32), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("audit_runs") as table:
+        table.drop_column("seal")
         table.drop_column("since")
         table.drop_column("root")
         table.drop_column("size")
