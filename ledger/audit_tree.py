@@ -14,13 +14,13 @@ also reported as log n altered nodes. Memory is O(span + log n) whatever the log
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from ledger import db, merkle
 from ledger.merkle import CompactRange, NodeId
+from ledger.storage import node_rows
 
 SPAN_LEVEL = 12  # 4,096 leaves per span: about 1 MiB of events in one query
 
@@ -56,7 +56,7 @@ class Tree:
         incremental audit, which checks the root at its starting size); False if a node is
         missing."""
         ids = CompactRange.border_nodes(size)
-        found = {NodeId(lv, i): bytes(h) for lv, i, h in self._read(session, ids)}
+        found = {NodeId(lv, i): bytes(h) for lv, i, h in node_rows(session, set(ids))}
         if len(found) != len(ids):
             return False
         border = [found[n] for n in ids]
@@ -145,20 +145,10 @@ class Tree:
         ids = [NodeId(n.level + self.level, n.index) for n, _ in created]
         if not ids:
             return
-        found = {NodeId(lv, i): bytes(h) for lv, i, h in self._read(session, ids)}
+        found = {NodeId(lv, i): bytes(h) for lv, i, h in node_rows(session, set(ids))}
         self.report.nodes += len(found)
         for node_id, (_, want) in zip(ids, created, strict=True):
             self._judge_node(node_id, found.get(node_id), want)
-
-    @staticmethod
-    def _read(session: Session, ids: list[NodeId]) -> Sequence[Any]:
-        """The stored nodes `ids` (a few: a border, the nodes above one span)."""
-        if not ids:
-            return []
-        terms = " OR ".join(["(level = ? AND node_index = ?)"] * len(ids))
-        params = [value for n in ids for value in (n.level, n.index)]
-        sql = f"SELECT level, node_index, hash FROM log_nodes WHERE {terms}"  # our text
-        return db.driver_rows(session, sql, params)
 
     def _judge_node(self, node_id: NodeId, stored: bytes | None, expected: bytes) -> None:
         if stored is None:

@@ -403,7 +403,7 @@ class LogStore:
         wanted = set(ids)
         if not wanted:
             return {}
-        found = {NodeId(level, index): h for level, index, h in _node_rows(session, wanted)}
+        found = {NodeId(level, index): h for level, index, h in node_rows(session, wanted)}
         missing = wanted - found.keys()
         if missing:
             raise RuntimeError(
@@ -425,7 +425,7 @@ _PG_NODES = text(
 )
 
 
-def _node_rows(session: Session, wanted: set[NodeId]) -> Iterable[tuple[int, int, bytes]]:
+def node_rows(session: Session, wanted: set[NodeId]) -> Iterable[tuple[int, int, bytes]]:
     """(level, index, hash) of the wanted nodes in queries that each planner serves from the
     primary key."""
     if session.get_bind().dialect.name == "postgresql":
