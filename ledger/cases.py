@@ -172,7 +172,7 @@ class CaseService:
         self, tx: LogTransaction, actor: Actor, payload: dict[str, Any], party: PartyData | None
     ) -> dict[str, Any]:
         session = tx.session
-        serial = (session.execute(select(func.max(Case.serial))).scalar_one() or 0) + 1
+        serial = _next_serial(tx)
         now = self.clock()
         case_no = f"CG-{now[:4]}-{serial:06d}"
         case = Case(
@@ -441,6 +441,20 @@ def _state(value: Any) -> State:
         raise InvalidInput(
             f"unknown state {value!r}; states are {', '.join(s.value for s in State)}"
         ) from None
+
+
+def _next_serial(tx: LogTransaction) -> int:
+    """The next case's serial. Read once per log transaction, which holds the append lock, so no
+    other writer takes serials meanwhile; the next creation in the same group counts on from it
+    without a query, which would send that group's rows early (ledger/storage.py)."""
+    last = tx.cache.get(_LAST_SERIAL)
+    if last is None:
+        last = tx.session.execute(select(func.max(Case.serial))).scalar_one() or 0
+    tx.cache[_LAST_SERIAL] = last + 1
+    return int(last) + 1
+
+
+_LAST_SERIAL = "cases.last_serial"
 
 
 def _party(value: Any) -> PartyData | None:

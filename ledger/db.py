@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import fcntl
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from ledger.models import APPEND_ONLY_TABLES
 
@@ -27,6 +30,24 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     return create_engine(url, **(options | kwargs))
 
 
+@contextmanager
+def writers_turn(engine: Engine) -> Iterator[None]:
+    """Wait for this writer's turn at the log among all processes. PostgreSQL queues writers on
+    the head row's lock. SQLite's busy handler instead sleeps and retries, up to 100 ms a time,
+    which under load leaves the database idle while writers sleep; an flock on a file beside the
+    database queues them in the kernel, which wakes the next one as soon as the lock is free."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    handle = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the handle is closed
+        yield
+    finally:
+        os.close(handle)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
@@ -35,10 +56,33 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
+_BEFORE_READ = "lianzheng.before_read"  # the session.info key of `before_next_read`
+
+
+def before_next_read(session: Session, write: Callable[[], None]) -> None:
+    """Have `write` run before the session's next statement through `Session.execute` or
+    `driver_rows`, and so before any read of what it writes: rows kept back to be sent in one
+    statement (ledger/storage.py) are in the database whenever anything could look for them."""
+    session.info[_BEFORE_READ] = write
+
+
+def write_deferred(session: Session) -> None:
+    """Run the write `before_next_read` set, if any, now."""
+    write = session.info.pop(_BEFORE_READ, None)
+    if write is not None:
+        write()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_statement(state: ORMExecuteState) -> None:
+    write_deferred(state.session)
+
+
 def driver_rows(session: Session, sql: str, params: Sequence[object]) -> Sequence[Any]:
     """The rows of `sql` (with `?` placeholders; our text, never input) in the session's
     transaction, sent as text to the driver: for per-leaf and per-append queries, where compiling
     a statement costs more than running it."""
+    write_deferred(session)
     if session.get_bind().dialect.name == "postgresql":
         sql = sql.replace("?", "%s")
     return session.connection().exec_driver_sql(sql, tuple(params)).all()

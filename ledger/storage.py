@@ -93,15 +93,24 @@ class LogTransaction:
     """The one way to append to the log (DESIGN.md: The log): one database transaction that holds
     the append lock. Each `append` takes the next indexes; `seal` signs one checkpoint for them all.
     The leaves, their nodes, the checkpoint and every derived row the caller adds to `session`
-    commit together or not at all."""
+    commit together or not at all.
+
+    Appended rows are kept back and sent in one statement per table before the session's next
+    statement (ledger/db.py: before_next_read) or at the seal, whichever comes first: the appends of
+    a group commit's callers cost one round trip, not one each, and are there for any read."""
 
     def __init__(self, session: Session, store: LogStore, size: int) -> None:
         self.session = session
         self.size = size  # the tree's size so far, this transaction's appends included
         self.head: SignedHead | None = None  # set by `seal`
+        # What a work derived from this transaction's rows, for the next work of its group
+        # (e.g. the last case serial); `rewind` forgets it, as the rows it came from may be gone.
+        self.cache: dict[str, Any] = {}
         self._store = store
         self._compact: CompactRange | None = None  # read once, on the first append
         self._callbacks: list[Callable[[SignedHead], None]] = []
+        self._leaves: list[dict[str, object]] = []  # appended rows not yet sent
+        self._nodes: list[dict[str, object]] = []
 
     def append(self, entries: Sequence[tuple[bytes, str | None]]) -> list[Appended]:
         """Append `(event bytes, case number)` pairs at the end of the log."""
@@ -109,9 +118,18 @@ class LogTransaction:
             raise RuntimeError("this log transaction is sealed: nothing more may be appended")
         if self._compact is None:
             self._compact = self._store.border(self.session, self.size)
-        appended = self._store._append(self.session, self._compact, entries)  # its one caller
+        # its one caller
+        appended = self._store._append(self._compact, entries, self._leaves, self._nodes)
+        db.before_next_read(self.session, self._write_rows)
         self.size = self._compact.size
         return appended
+
+    def _write_rows(self) -> None:
+        """Send the appended rows kept back so far: one statement per table."""
+        leaves, nodes = self._leaves, self._nodes
+        self._leaves, self._nodes = [], []
+        _insert_rows(self.session, Leaf, leaves)
+        _insert_rows(self.session, Node, nodes)
 
     def when_sealed(self, callback: Callable[[SignedHead], None]) -> None:
         """Call `callback(head)` with the signed head of this transaction, before it commits (so
@@ -119,12 +137,16 @@ class LogTransaction:
         self._callbacks.append(callback)
 
     def mark(self) -> Mark:
-        """Where the transaction stands now (see `rewind`)."""
+        """Where the transaction stands now (see `rewind`). The rows appended so far are sent
+        first, so that rolling back a savepoint begun after the mark cannot take them along."""
+        db.write_deferred(self.session)
         border = () if self._compact is None else tuple(self._compact.border)
         return Mark(self.size, border, len(self._callbacks))
 
     def rewind(self, mark: Mark) -> None:
         """Forget the appends and callbacks since `mark`, after the caller rolled its rows back."""
+        self._leaves, self._nodes = [], []  # kept back since the mark: never sent
+        self.cache.clear()
         self.size = mark.size
         self._compact = CompactRange(mark.size, mark.border) if mark.border else None
         del self._callbacks[mark.callbacks :]
@@ -134,6 +156,7 @@ class LogTransaction:
         when nothing was appended."""
         if self._compact is None or self.head is not None:
             return self.head
+        db.write_deferred(self.session)
         self.head = self._store._seal(self.session, self._compact)
         for callback in self._callbacks:
             callback(self.head)
@@ -191,7 +214,8 @@ class LogStore:
     def transaction(self, sessions: sessionmaker[Session]) -> Iterator[LogTransaction]:
         """A log transaction (LogTransaction): sealed and committed when the block ends, rolled
         back if it raises."""
-        with sessions.begin() as session:
+        engine = sessions.kw["bind"]
+        with db.writers_turn(engine), sessions.begin() as session:
             tx = LogTransaction(session, self, self.lock(session))
             yield tx
             tx.seal()
@@ -200,15 +224,18 @@ class LogStore:
         """The compact range of the stored tree of `size` (held by `lock`)."""
         return CompactRange(size, self._fetch_ordered(session, CompactRange.border_nodes(size)))
 
+    @staticmethod
     def _append(
-        self, session: Session, compact: CompactRange, entries: Sequence[tuple[bytes, str | None]]
+        compact: CompactRange,
+        entries: Sequence[tuple[bytes, str | None]],
+        leaves: list[dict[str, object]],
+        nodes: list[dict[str, object]],
     ) -> list[Appended]:
         """Append `(event bytes, case number)` pairs to the tree whose border is `compact` (held by
-        `lock`). Callers go through `transaction`, which keeps the border and seals the head."""
+        `lock`), adding the rows to store to `leaves` and `nodes`. Callers go through
+        `transaction`, which keeps the border, sends the rows and seals the head."""
         if not entries:
             raise InvalidInput("nothing to append")
-        leaves: list[dict[str, object]] = []
-        nodes: list[dict[str, object]] = []
         appended: list[Appended] = []
         for data, case_no in entries:
             index, digest = compact.size, merkle.leaf_hash(data)
@@ -220,8 +247,6 @@ class LogStore:
                 for n, h in compact.append(digest)
             )
             appended.append(Appended(index, digest))
-        _insert_rows(session, Leaf, leaves)
-        _insert_rows(session, Node, nodes)
         return appended
 
     def _seal(self, session: Session, compact: CompactRange) -> SignedHead:

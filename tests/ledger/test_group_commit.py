@@ -84,6 +84,8 @@ def test_callers_that_wait_together_are_committed_under_one_checkpoint(services,
     created = answers[1:]
     assert all(isinstance(a, dict) for a in created), created
     assert sorted(a["index"] for a in created) == list(range(6))
+    serials = sorted(int(a["case_no"].rsplit("-", 1)[1]) for a in created)
+    assert serials == list(range(1, 7)), "consecutive case numbers, each once"
     heads = {(a["checkpoint"]["size"], a["checkpoint"]["root"]) for a in created}
     assert heads == {(6, created[0]["checkpoint"]["root"])}, "one checkpoint for the group"
     assert _checkpoints(services) == 1
@@ -112,6 +114,34 @@ def test_a_refused_event_in_a_group_is_refused_alone_and_leaves_no_trace(service
     with services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Leaf)) == 4
         assert cases.get(officer, opened)["state"] == "FILED"
+        report = audit.run(session, services.trust.latest())
+    assert report.clean, report.findings
+
+
+def test_two_refused_events_in_a_group_are_each_refused_alone(services, officer):
+    cases = services.cases
+    opened = cases.create(officer, REPORT)["case_no"]
+    answers = _group(
+        services,
+        lambda work: cases.write(officer, None, work),
+        [
+            lambda: cases.create(officer, REPORT),
+            lambda: cases.transition(officer, opened, "INVESTIGATING", {}),  # not from REPORTED
+            lambda: cases.create(officer, REPORT),
+            lambda: cases.transition(officer, opened, "CLOSED", {}),  # not from REPORTED either
+            lambda: cases.create(officer, REPORT),
+        ],
+    )
+    assert [type(a).__name__ for a in answers[1:]] == [
+        "dict",
+        "IllegalTransition",
+        "dict",
+        "IllegalTransition",
+        "dict",
+    ]
+    assert sorted(a["index"] for a in answers[1:] if isinstance(a, dict)) == [1, 2, 3]
+    with services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Leaf)) == 4
         report = audit.run(session, services.trust.latest())
     assert report.clean, report.findings
 

@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
-from ledger import merkle
+from ledger import db, merkle
 from ledger.errors import InvalidInput
+from ledger.storage import case_leaves, node_rows
 from ledger.trust import verify_checkpoint
 
 
@@ -90,6 +91,42 @@ def test_node_reads_search_the_primary_key_instead_of_scanning_the_table(service
             row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
         )
     assert "SEARCH log_nodes USING" in plan and "SCAN log_nodes" not in plan, plan
+
+
+def test_rows_appended_in_a_transaction_are_there_for_any_read_in_it(services):
+    _fill(services, 3)
+    with services.store.transaction(services.sessions) as tx:
+        [appended] = tx.append([(b'{"n":"late"}', "CG-2026-000001")])
+        # an ORM read: the kept-back rows go first
+        [leaf] = case_leaves(tx.session, "CG-2026-000001")
+        assert (leaf.index, leaf.leaf_hash) == (3, appended.leaf_hash)
+        tx.append([(b'{"n":"later"}', None)])
+        # a read sent to the driver (the SQLite node query): the same
+        wanted = {merkle.NodeId(0, 4), merkle.NodeId(1, 1)}
+        assert {(level, index) for level, index, _ in node_rows(tx.session, wanted)} == {
+            (0, 4),
+            (1, 1),
+        }
+    with services.sessions() as session:
+        assert services.store.root(session, 5) == tx.head.root
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL: the row lock
+def test_a_sqlite_writer_waits_its_turn_while_another_process_writes(services):
+    finished = threading.Event()
+
+    def write():
+        _append(services, [b"queued"])
+        finished.set()
+
+    with db.writers_turn(services.engine):  # as another process's writer would hold it
+        writer = threading.Thread(target=write)
+        writer.start()
+        assert not finished.wait(0.3), "the writer went ahead of the one holding the turn"
+    writer.join(timeout=60)
+    assert finished.is_set(), "the writer never got its turn"
+    with services.sessions() as session:
+        assert services.store.latest_size(session) == 1
 
 
 def test_a_proof_beyond_the_tree_is_refused(services):
