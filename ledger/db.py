@@ -85,7 +85,13 @@ def driver_rows(session: Session, sql: str, params: Sequence[object]) -> Sequenc
     write_deferred(session)
     if session.get_bind().dialect.name == "postgresql":
         sql = sql.replace("?", "%s")
-    return session.connection().exec_driver_sql(sql, tuple(params)).all()
+    result = session.connection().exec_driver_sql(sql, tuple(params))
+    try:
+        # The driver's own tuples: building SQLAlchemy rows cost the audit a quarter of its time.
+        rows: Sequence[Any] = result.cursor.fetchall()
+    finally:
+        result.close()
+    return rows
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

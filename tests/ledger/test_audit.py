@@ -1,5 +1,7 @@
 """`audit` names each tampered leaf, node and checkpoint, and stays quiet on an honest log."""
 
+import gc
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
@@ -54,6 +56,22 @@ def test_an_untouched_log_audits_clean(log_of_ten):
     report = _audit(log_of_ten)
     assert report.clean, report.findings
     assert (report.size, report.leaves, report.checkpoints) == (10, 10, 10)
+
+
+def test_the_cycle_collector_is_paused_during_an_audit_and_as_it_was_after(log_of_ten):
+    during = []
+    with log_of_ten.sessions() as session:
+        audit.run(
+            session, log_of_ten.trust.latest(), observers=[lambda *_: during.append(gc.isenabled())]
+        )
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            audit.run(session, log_of_ten.trust.latest())
+            assert not gc.isenabled(), "an audit turned on what its caller had turned off"
+        finally:
+            gc.enable()
+    assert during == [False] * 10, "the collector ran during the audit"
 
 
 def test_a_changed_event_is_named_by_its_leaf(log_of_ten):
