@@ -19,11 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
-from ledger import db, merkle
+from ledger import merkle
 from ledger.audit_chains import Chains
+from ledger.audit_spans import Span, SpanReader
 from ledger.audit_tree import StoredSpan, Tree, node_name
 from ledger.checkpoint import parse_note
 from ledger.cosignature import Cosigner, verified_cosigners
@@ -34,10 +35,6 @@ from ledger.models import CheckpointCosignature, CheckpointRecord, Leaf, LogHead
 from ledger.trust import TrustRoot, verify_checkpoint
 
 BATCH = 5000
-_SPAN_LEAVES = (
-    "SELECT leaf_index, data, leaf_hash, case_no FROM log_leaves"
-    " WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index"
-)
 T = TypeVar("T")
 
 
@@ -217,13 +214,15 @@ class _Audit:
     def run(self) -> AuditReport:
         if not self._start():  # the findings say why: the checkpoints were not reached
             return self.report
-        span = self.tree.span
-        for start in range(self.base, self.report.size, span):
-            stopped_at = self._span(start, min(start + span, self.report.size))
-            if stopped_at is not None:
-                return self._finish(stopped_at)
-            if self.progress:
-                self.progress(self.tree.size, self.report.size)
+        engine = self.session.get_bind()
+        assert isinstance(engine, Engine)  # bound as the services bind every session
+        with SpanReader(engine, self.tree, self.base, self.report.size) as spans:
+            for span in spans:
+                stopped_at = self._span(span)
+                if stopped_at is not None:
+                    return self._finish(stopped_at)
+                if self.progress:
+                    self.progress(self.tree.size, self.report.size)
         self._leaves_beyond_size()
         self.chains.finish(self.report.size)
         if self.since is None:  # a count over the whole table: the full audit's job
@@ -285,14 +284,13 @@ class _Audit:
                 "since; run the full audit",
             )
 
-    def _span(self, start: int, end: int) -> int | None:
+    def _span(self, span: Span) -> int | None:
         """Audit the leaves of one aligned span; the index the tree stops at, if it cannot go on."""
-        rows = db.driver_rows(self.session, _SPAN_LEAVES, (start, end))
-        stored = self.tree.stored_nodes(self.session, start, end)
+        start, end, stored = span.start, span.end, span.stored
         truth: list[bytes] = []
         events: list[tuple[int, Event, bytes]] = []
         stopped_at = None
-        for index, data, stored_hash, case_no in [*rows, (end, None, None, None)]:
+        for index, data, stored_hash, case_no in [*span.rows, (end, None, None, None)]:
             while stopped_at is None and start + len(truth) < index:  # rows missing before it
                 if not self._missing_leaf(start + len(truth), stored, truth):
                     stopped_at = start + len(truth)

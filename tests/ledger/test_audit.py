@@ -1,6 +1,7 @@
 """`audit` names each tampered leaf, node and checkpoint, and stays quiet on an honest log."""
 
 import gc
+import threading
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -72,6 +73,18 @@ def test_the_cycle_collector_is_paused_during_an_audit_and_as_it_was_after(log_o
         finally:
             gc.enable()
     assert during == [False] * 10, "the collector ran during the audit"
+
+
+def test_an_audit_leaves_no_reader_thread_or_connection_behind(log_of_ten):
+    tamper(  # the tree cannot be recomputed past this leaf: the audit stops there
+        log_of_ten,
+        "DELETE FROM log_leaves WHERE leaf_index = 3",
+        "DELETE FROM log_nodes WHERE level = 0 AND node_index = 3",
+    )
+    report = _audit(log_of_ten)
+    assert any("cannot be recomputed" in f.problem for f in report.findings), report.findings
+    assert not [t for t in threading.enumerate() if t.name.startswith("audit-reader")]
+    assert log_of_ten.engine.pool.checkedout() == 0
 
 
 def test_a_changed_event_is_named_by_its_leaf(log_of_ten):
