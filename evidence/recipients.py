@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from evidence.devices import registry
 from evidence.models import Recipient
+from ledger.bounds import has_control_character
 from ledger.cases import CaseService
 from ledger.errors import InvalidInput
 from ledger.event_types import RECIPIENT_REGISTERED
@@ -37,6 +38,8 @@ class Recipients:
                 f"a recipient is a code (lowercase letters, digits, -_.) and a name of 1 to "
                 f"{MAX_NAME} characters"
             )
+        if has_control_character(name):
+            raise InvalidInput("a recipient's name may not hold control characters")
 
         def work(tx: LogTransaction) -> dict[str, Any]:
             if (

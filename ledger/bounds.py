@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 
 from ledger.errors import InvalidInput
 
@@ -19,6 +20,12 @@ def whole_number(text: str, what: str, maximum: int = MAX_INT64) -> int:
             f"{what} must be a whole number from 0 to {maximum}, got {text[:40]!r}", maximum=maximum
         )
     return int(text)
+
+
+def has_control_character(text: str, but: str = "") -> bool:
+    """Whether `text` holds a control character other than those in `but` (NUL included, which
+    PostgreSQL's text refuses) or a lone surrogate (which no encoding writes)."""
+    return any(unicodedata.category(c) in ("Cc", "Cs") and c not in but for c in text)
 
 
 def finite_number(value: object, what: str, maximum: float) -> float:

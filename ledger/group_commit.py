@@ -8,9 +8,12 @@ acknowledged event is durable.
 
 A work that raises raises in its own caller only, so a refused event never sinks the others. Works
 are first run without savepoints, since on PostgreSQL each savepoint costs two round trips while
-the group's lock is held, and refusals are rare. When one work raises, that transaction is rolled
-back whole and the others run again in a new one, each inside a savepoint: a later refusal is then
-undone alone. A work therefore writes nothing but rows in its transaction (it may run twice).
+the group's lock is held, and refusals are rare. When one work raises, or the database refuses a
+row of the group before the seal, that transaction is rolled back whole and the works run again in
+a new one (but the one that raised), each inside a savepoint with its rows sent there: a refusal
+is then undone alone. A work therefore writes nothing but rows in its transaction (it may run
+twice). A failure of the seal or of the commit itself fails the whole group and is never run
+again: a commit whose outcome is unknown must not be written twice.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledger import db
 from ledger.storage import LogStore, LogTransaction
 
 T = TypeVar("T")
@@ -122,6 +126,7 @@ class GroupCommit:
             with self.store.transaction(self.sessions) as tx:
                 for member in group:
                     self._run_optimistic(tx, member)
+                self._send_rows(tx)
             return
         except _Refused:
             pass  # rolled back: nothing of this run was written, so the others may run again
@@ -140,12 +145,25 @@ class GroupCommit:
             raise _Refused from error
 
     @staticmethod
+    def _send_rows(tx: LogTransaction) -> None:
+        """Send every row the works added, before the seal. A row the database refuses (a broken
+        constraint) belongs to one caller; which one, the run in savepoints finds out."""
+        try:
+            db.write_deferred(tx.session)
+            tx.session.flush()
+        except Exception as error:
+            raise _Refused from error
+
+    @staticmethod
     def _run_member(tx: LogTransaction, member: _Member[Any]) -> None:
-        """One caller's work in a savepoint: on error only its rows and appends are undone."""
+        """One caller's work in a savepoint, its rows sent there too: on error only its rows and
+        appends are undone."""
         mark = tx.mark()
         savepoint = tx.session.begin_nested()
         try:
             member.result = member.context.run(member.work, tx)
+            db.write_deferred(tx.session)
+            tx.session.flush()
         except Exception as error:
             savepoint.rollback()
             tx.rewind(mark)

@@ -28,6 +28,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ledger import jsontext
+from ledger.bounds import has_control_character
 from ledger.checkpoint import ED25519_ALGORITHM, Checkpoint, parse_note
 from ledger.cosignature import (
     Cosigner,
@@ -461,6 +462,8 @@ class _Parser:
     def text(self, value: Any, name: str, pattern: re.Pattern[str] | None = None) -> str:
         if not isinstance(value, str) or not value or len(value) > 64 << 10:
             raise self.fail(f"{name} must be a non-empty string")
+        if has_control_character(value, but="\t\n\r"):  # a PEM field has lines
+            raise self.fail(f"{name} holds a control character")
         if pattern is not None and not pattern.fullmatch(value):
             raise self.fail(f"{name} {value[:80]!r} has the wrong form")
         return value

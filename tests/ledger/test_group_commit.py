@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ledger import audit
 from ledger.cases import Idempotency
 from ledger.errors import IllegalTransition
-from ledger.models import CheckpointRecord, Leaf
+from ledger.models import CheckpointRecord, Leaf, User
 from ledger.trust import verify_checkpoint
 from ledger.users import Role, add_user, by_username
 
@@ -129,6 +130,29 @@ def test_refused_events_in_a_group_are_each_refused_alone_and_leave_no_trace(ser
     assert cases.get(officer, opened)["state"] == "FILED"
     leaves, report = _leaves_and_audit(services)
     assert leaves == 5
+    assert report.clean, report.findings
+
+
+def test_a_row_the_database_refuses_fails_only_the_caller_that_added_it(services, officer):
+    cases = services.cases
+
+    def duplicate_user(tx):
+        tx.session.add(User(username="officer", role="officer", token_hash=b"\x00" * 32))
+        return {"added": "a second officer"}  # the unique username breaks only at the flush
+
+    answers = _next_group(
+        services,
+        officer,
+        [
+            lambda: cases.create(officer, REPORT),
+            lambda: cases.write(officer, None, duplicate_user),
+            lambda: cases.create(officer, REPORT),
+        ],
+    )
+    assert isinstance(answers[2], IntegrityError), answers[2]
+    assert sorted(a["index"] for a in (answers[1], answers[3])) == [0, 1]
+    leaves, report = _leaves_and_audit(services)
+    assert leaves == 2
     assert report.clean, report.findings
 
 

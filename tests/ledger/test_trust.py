@@ -35,6 +35,12 @@ def test_a_root_survives_a_round_trip_through_its_json_text():
     assert root.chain is not None and root.chain.chain_id == 31337
 
 
+def test_a_root_whose_agency_holds_a_control_character_is_refused():
+    doc = {**Deployment().document(), "agency": "城管执法局\u0000"}
+    with pytest.raises(InvalidInput, match="agency holds a control character"):
+        trust.TrustRoot.parse(json.dumps(doc))
+
+
 def test_a_key_id_that_is_not_the_keys_own_refuses_the_root():
     doc = Deployment().document()
     doc["package_keys"][0]["key_id"] = "00" * 8

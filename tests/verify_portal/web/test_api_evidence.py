@@ -269,6 +269,25 @@ def test_a_share_names_a_registered_body_or_is_refused_leaving_no_leaf(
     assert client.get("/api/v1/log/checkpoint").data.split(b"\n")[1] == size
 
 
+@pytest.mark.parametrize("name", [r"复议办\u0000", r"office\u0091", r"\ud94c-lone"])
+def test_a_recipient_name_with_a_control_character_is_refused_and_writes_nothing(
+    client, tokens, name
+):
+    size = client.get("/api/v1/log/checkpoint").data.split(b"\n")[1]
+    refused = client.post(  # JSON escapes, as a client sends them
+        "/api/v1/recipients",
+        data='{"id": "office-1", "name": "' + name + '"}',
+        content_type="application/json",
+        headers=bearer(tokens["admin"]),
+    )
+    assert refused.status_code == 400, refused.json
+    assert "control characters" in refused.json["detail"]
+    assert client.get("/api/v1/log/checkpoint").data.split(b"\n")[1] == size
+    assert client.get("/api/v1/recipients", headers=bearer(tokens["admin"])).json == {
+        "recipients": []
+    }
+
+
 @pytest.mark.parametrize("role", ["supervisor", "legal", "court", "system"])
 def test_only_case_officers_and_admins_hand_evidence_over(client, tokens, case_no, media_dir, role):
     evidence_id = upload_evidence(
