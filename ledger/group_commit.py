@@ -26,7 +26,6 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger import db
 from ledger.storage import LogStore, LogTransaction
 
 T = TypeVar("T")
@@ -149,8 +148,7 @@ class GroupCommit:
         """Send every row the works added, before the seal. A row the database refuses (a broken
         constraint) belongs to one caller; which one, the run in savepoints finds out."""
         try:
-            db.write_deferred(tx.session)
-            tx.session.flush()
+            tx.flush()
         except Exception as error:
             raise _Refused from error
 
@@ -162,8 +160,7 @@ class GroupCommit:
         savepoint = tx.session.begin_nested()
         try:
             member.result = member.context.run(member.work, tx)
-            db.write_deferred(tx.session)
-            tx.session.flush()
+            tx.flush()
         except Exception as error:
             savepoint.rollback()
             tx.rewind(mark)

@@ -118,11 +118,16 @@ class LogTransaction:
             raise RuntimeError("this log transaction is sealed: nothing more may be appended")
         if self._compact is None:
             self._compact = self._store.border(self.session, self.size)
-        # its one caller
-        appended = self._store._append(self._compact, entries, self._leaves, self._nodes)
+        appended = _append_rows(self._compact, entries, self._leaves, self._nodes)
         db.before_next_read(self.session, self._write_rows)
         self.size = self._compact.size
         return appended
+
+    def flush(self) -> None:
+        """Send every row of the transaction so far: the appended ones kept back and the objects
+        added to `session`."""
+        db.write_deferred(self.session)
+        self.session.flush()
 
     def _write_rows(self) -> None:
         """Send the appended rows kept back so far: one statement per table."""
@@ -223,31 +228,6 @@ class LogStore:
     def border(self, session: Session, size: int) -> CompactRange:
         """The compact range of the stored tree of `size` (held by `lock`)."""
         return CompactRange(size, self._fetch_ordered(session, CompactRange.border_nodes(size)))
-
-    @staticmethod
-    def _append(
-        compact: CompactRange,
-        entries: Sequence[tuple[bytes, str | None]],
-        leaves: list[dict[str, object]],
-        nodes: list[dict[str, object]],
-    ) -> list[Appended]:
-        """Append `(event bytes, case number)` pairs to the tree whose border is `compact` (held by
-        `lock`), adding the rows to store to `leaves` and `nodes`. Callers go through
-        `transaction`, which keeps the border, sends the rows and seals the head."""
-        if not entries:
-            raise InvalidInput("nothing to append")
-        appended: list[Appended] = []
-        for data, case_no in entries:
-            index, digest = compact.size, merkle.leaf_hash(data)
-            leaves.append(
-                {"leaf_index": index, "leaf_hash": digest, "data": data, "case_no": case_no}
-            )
-            nodes.extend(
-                {"level": n.level, "node_index": n.index, "hash": h}
-                for n, h in compact.append(digest)
-            )
-            appended.append(Appended(index, digest))
-        return appended
 
     def _seal(self, session: Session, compact: CompactRange) -> SignedHead:
         """Sign the head of the tree whose border is `compact`, keep the checkpoint, move the
@@ -472,6 +452,27 @@ def node_rows(session: Session, wanted: set[NodeId]) -> Iterable[tuple[int, int,
 
 
 _SQLITE_NODES_AT_ONCE = 400  # 800 parameters: under SQLite's smallest limit (999)
+
+
+def _append_rows(
+    compact: CompactRange,
+    entries: Sequence[tuple[bytes, str | None]],
+    leaves: list[dict[str, object]],
+    nodes: list[dict[str, object]],
+) -> list[Appended]:
+    """Append `(event bytes, case number)` pairs to the tree whose border is `compact` (held by
+    `lock`), adding the rows to store to `leaves` and `nodes` (LogTransaction.append sends them)."""
+    if not entries:
+        raise InvalidInput("nothing to append")
+    appended: list[Appended] = []
+    for data, case_no in entries:
+        index, digest = compact.size, merkle.leaf_hash(data)
+        leaves.append({"leaf_index": index, "leaf_hash": digest, "data": data, "case_no": case_no})
+        nodes.extend(
+            {"level": n.level, "node_index": n.index, "hash": h} for n, h in compact.append(digest)
+        )
+        appended.append(Appended(index, digest))
+    return appended
 
 
 def _insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
