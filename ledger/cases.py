@@ -450,8 +450,9 @@ def _next_serial(tx: LogTransaction) -> int:
     last = tx.cache.get(_LAST_SERIAL)
     if last is None:
         last = tx.session.execute(select(func.max(Case.serial))).scalar_one() or 0
-    tx.cache[_LAST_SERIAL] = last + 1
-    return int(last) + 1
+    serial = int(last) + 1
+    tx.cache[_LAST_SERIAL] = serial
+    return serial
 
 
 _LAST_SERIAL = "cases.last_serial"

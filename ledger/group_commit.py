@@ -62,7 +62,8 @@ class _Member(Generic[T]):
 
 
 class _Refused(Exception):
-    """A work of the optimistic run raised: its transaction must be rolled back whole."""
+    """A work of the optimistic run raised, or the database refused one of its rows: its
+    transaction must be rolled back whole."""
 
 
 class GroupCommit:
