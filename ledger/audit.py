@@ -3,9 +3,11 @@
 One streaming pass in leaf order, memory O(log n + cases):
 - each leaf's bytes are hashed and decoded; its case's hash chain is followed;
 - two compact ranges grow side by side, one from the leaf bytes (the truth),
-  one from the stored nodes; a stored node is blamed only if it is not the
-  hash of its own stored children, so one altered leaf is not also reported
-  as log n altered nodes;
+  one from the stored leaf hashes and nodes; a stored node is blamed only if
+  it is not the hash of its own stored children, so one altered leaf is not
+  also reported as log n altered nodes;
+- a deleted leaf takes its hash with it: the tree stops there, and the
+  leaves after it are still checked one by one and along their cases' chains;
 - every checkpoint's signature is checked, and its root compared with the
   root recomputed at its size: all checkpoints agreeing with one recomputed
   tree is what makes each later one consistent with every earlier one.
@@ -22,7 +24,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
-from ledger import merkle
+from ledger import merkle, storage
 from ledger.audit_chains import Chains
 from ledger.audit_spans import Span, SpanReader
 from ledger.audit_tree import StoredSpan, Tree, node_name
@@ -210,6 +212,8 @@ class _Audit:
         self.checkpoints = _PeekableStream(self._checkpoints())
         self.chains = Chains(session, self.report, self.base)
         self.bad_roots: list[int] = []
+        self.stopped_at: int | None = None  # the first leaf the tree could not be grown by
+        self.gap: tuple[int, int] | None = None  # deleted leaves not named yet, start and end
 
     def run(self) -> AuditReport:
         if not self._start():  # the findings say why: the checkpoints were not reached
@@ -218,13 +222,14 @@ class _Audit:
         assert isinstance(engine, Engine)  # bound as the services bind every session
         with SpanReader(engine, self.tree, self.base, self.report.size) as spans:
             for span in spans:
-                stopped_at = self._span(span)
-                if stopped_at is not None:
-                    return self._finish(stopped_at)
+                self._span(span)
                 if self.progress:
-                    self.progress(self.tree.size, self.report.size)
+                    self.progress(span.end, self.report.size)
+        self._name_gap()
         self._leaves_beyond_size()
         self.chains.finish(self.report.size)
+        if self.stopped_at is not None:
+            return self._finish(self.stopped_at)
         if self.since is None:  # a count over the whole table: the full audit's job
             self._nodes_beyond_size()
         self.report.root = self.tree.root(self.report.size)
@@ -284,26 +289,28 @@ class _Audit:
                 "since; run the full audit",
             )
 
-    def _span(self, span: Span) -> int | None:
-        """Audit the leaves of one aligned span; the index the tree stops at, if it cannot go on."""
-        start, end, stored = span.start, span.end, span.stored
+    def _span(self, span: Span) -> None:
+        """Audit the leaves of one aligned span; grow the tree by them unless it stopped."""
+        growing = self.stopped_at is None
         truth: list[bytes] = []
         events: list[tuple[int, Event, bytes]] = []
-        stopped_at = None
-        for index, data, stored_hash, case_no in [*span.rows, (end, None, None, None)]:
-            while stopped_at is None and start + len(truth) < index:  # rows missing before it
-                if not self._missing_leaf(start + len(truth), stored, truth):
-                    stopped_at = start + len(truth)
-            if stopped_at is not None or data is None:
-                break
+        expected = span.start  # the next index, if no row is missing
+        for index, data, stored_hash, case_no in span.rows:
+            if index > expected:
+                self._missing_leaves(expected, index)
+            self._name_gap()
+            expected = index + 1
             digest = merkle.leaf_hash(data)
-            truth.append(digest)
+            if self.stopped_at is None:
+                truth.append(digest)
             event = self._leaf(index, bytes(data), digest, bytes(stored_hash), case_no)
             if event is not None:
                 events.append((index, event, digest))
-        self._follow(start, events)
-        self._grow(start, truth, stored)
-        return stopped_at
+        if expected < span.end:
+            self._missing_leaves(expected, span.end)
+        self._follow(span.start, events)
+        if growing:
+            self._grow(span.start, truth, span.stored)
 
     def _grow(self, start: int, truth: list[bytes], stored: StoredSpan) -> None:
         before = self.tree.size
@@ -345,18 +352,31 @@ class _Audit:
                 observe(index, digest, event)
         self.chains.trim()
 
-    def _missing_leaf(self, index: int, stored: StoredSpan, truth: list[bytes]) -> bool:
-        """Report a deleted leaf; go on with its stored tree node if there is one."""
-        self.report.add(f"leaf {index}", "is missing from the log (deleted)")
-        node = stored.get(0, index)
-        if node is None:
+    def _missing_leaves(self, start: int, end: int) -> None:
+        """Note the deleted leaves start <= index < end, with those just before them if they were
+        deleted too (a run may cross spans); the tree stops at the first."""
+        if self.gap is not None and self.gap[1] == start:
+            self.gap = (self.gap[0], end)
+        else:
+            self._name_gap()
+            self.gap = (start, end)
+        if self.stopped_at is None:
+            self.stopped_at = start
             self.report.add(
-                f"leaf {index}",
-                "its tree node is missing too: the tree cannot be recomputed past it",
+                f"leaf {start}",
+                "its hash went with it: the tree cannot be recomputed past it",
             )
-            return False
-        truth.append(node)
-        return True
+
+    def _name_gap(self) -> None:
+        """Name the run of deleted leaves noted last, if any, in one finding."""
+        if self.gap is None:
+            return
+        start, end = self.gap
+        self.gap = None
+        if end == start + 1:
+            self.report.add(f"leaf {start}", "is missing from the log (deleted)")
+        else:
+            self.report.add(f"leaves {start} to {end - 1}", "are missing from the log (deleted)")
 
     def _leaves_beyond_size(self) -> None:
         beyond = select(Leaf.leaf_index).where(Leaf.leaf_index >= self.report.size)
@@ -370,15 +390,18 @@ class _Audit:
         if self.session.scalar(select(func.count()).select_from(Node)) == self.report.nodes:
             return
         completion = (Node.node_index + 1).op("<<")(Node.level)
+        unstored = Node.level < storage.STORED_FROM_LEVEL
         extra = (
             select(Node.level, Node.node_index)
-            .where(or_(completion > self.report.size, Node.node_index < 0, Node.level < 0))
+            .where(or_(completion > self.report.size, Node.node_index < 0, unstored))
             .order_by(completion, Node.level)
         )
         for level, index in self.session.execute(extra):
             self.report.add(
                 node_name(NodeId(level, index)),
-                "is stored but belongs to no leaf that is in the log",
+                "is stored but belongs to no leaf that is in the log"
+                if level >= storage.STORED_FROM_LEVEL
+                else "is stored on a level the log never stores: it was inserted",
             )
 
     # --- checkpoints -----------------------------------------------------------------

@@ -64,4 +64,4 @@ class SpanReader:
 
     def _read(self, start: int, end: int) -> Span:
         rows = db.driver_rows(self._session, _SPAN_LEAVES, (start, end))
-        return Span(start, end, rows, self._tree.stored_nodes(self._session, start, end))
+        return Span(start, end, rows, self._tree.stored_nodes(self._session, start, end, rows))

@@ -1,11 +1,12 @@
 """The audit's tree check, one aligned span of leaves at a time (used by ledger/audit.py).
 
 A span is the perfect subtree of 2**SPAN_LEVEL leaves that starts at a multiple of its size. Its
-stored nodes are
-read in one query, level by level, and compared as whole lists: a list comparison runs in C, so
-an honest span costs one hash per node and nothing per comparison. Only a span whose lists differ is
-walked node by node to name what differs. Above the spans, two compact ranges of span roots carry
-the tree on: one of the truth (hashes recomputed from the leaf bytes), one of the stored nodes.
+stored nodes (ledger/storage.py: from STORED_FROM_LEVEL up; below, the leaves' stored hashes stand
+for the tree) are read in one query, level by level, and compared as whole lists: a list
+comparison runs in C, so an honest span costs one hash per node and nothing per comparison. Only a
+span whose lists differ is walked node by node to name what differs. Above the spans, two compact
+ranges of span roots carry the tree on: one of the truth (hashes recomputed from the leaf bytes),
+one of the stored nodes.
 
 A stored node is blamed only when it is not the hash of its own stored children (its children as
 judged, that is: an altered child is replaced by what its children say), so one altered leaf is not
@@ -14,11 +15,12 @@ also reported as log n altered nodes. Memory is O(span + log n) whatever the log
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from ledger import db, merkle
+from ledger import db, merkle, storage
 from ledger.merkle import CompactRange, NodeId
 from ledger.storage import node_rows
 
@@ -26,15 +28,12 @@ SPAN_LEVEL = 12  # 4,096 leaves per span: about 1 MiB of events in one query
 
 
 class StoredSpan:
-    """The stored nodes inside one span, level by level, None where a node is missing."""
+    """What one span stores, level by level: the leaves' stored hashes at level 0, then the stored
+    nodes; None for a missing row, and for a whole level that is not stored."""
 
-    def __init__(self, start: int, levels: list[list[bytes | None]]) -> None:
+    def __init__(self, start: int, levels: list[list[bytes | None] | None]) -> None:
         self.start = start
         self.levels = levels
-
-    def get(self, level: int, index: int) -> bytes | None:
-        """The stored node (level, index) of this span, if it is there."""
-        return self.levels[level][index - (self.start >> level)]
 
 
 class Tree:
@@ -43,6 +42,8 @@ class Tree:
     def __init__(self, report: Findings) -> None:
         self.report = report
         self.level = SPAN_LEVEL  # read when the audit starts: tests make spans small
+        if self.level < storage.STORED_FROM_LEVEL:  # each span's root must be a stored node
+            raise ValueError(f"audit spans of level {self.level} are below the stored nodes")
         self.span = 1 << self.level
         self.size = 0
         self.truth_top = CompactRange()  # span roots from the leaf bytes
@@ -65,32 +66,48 @@ class Tree:
         self._prefix, self._start, self._truth, self.size = list(border), size, [], size
         return True
 
-    def stored_nodes(self, session: Session, start: int, end: int) -> StoredSpan:
-        """The stored nodes that the leaves start <= index < end complete, in one query."""
-        levels: list[list[bytes | None]] = []
+    def stored_nodes(
+        self, session: Session, start: int, end: int, leaves: Sequence[Sequence[Any]]
+    ) -> StoredSpan:
+        """The stored hashes of the leaf rows start <= index < end (index first, leaf hash third),
+        and the stored nodes those leaves complete, read in one query."""
+        hashes: list[bytes | None] = [None] * (end - start)
+        for row in leaves:
+            hashes[row[0] - start] = bytes(row[2])
+        levels: list[list[bytes | None] | None] = [hashes]
         params: list[int] = []
-        for level in range(self.level + 1):
+        for level in range(1, self.level + 1):
             count = (end - start) >> level
             if count == 0:
                 break
-            levels.append([None] * count)
-            params += [level, start >> level, (start >> level) + count]
-        terms = " OR ".join(["(level = ? AND node_index >= ? AND node_index < ?)"] * len(levels))
-        sql = f"SELECT level, node_index, hash FROM log_nodes WHERE {terms}"
-        for level, index, digest in db.driver_rows(session, sql, params):
-            levels[level][index - (start >> level)] = bytes(digest)
+            stored = level >= storage.STORED_FROM_LEVEL
+            levels.append([None] * count if stored else None)
+            params += [level, start >> level, (start >> level) + count] if stored else []
+        if params:
+            terms = " OR ".join(
+                ["(level = ? AND node_index >= ? AND node_index < ?)"] * (len(params) // 3)
+            )
+            sql = f"SELECT level, node_index, hash FROM log_nodes WHERE {terms}"
+            for level, index, digest in db.driver_rows(session, sql, params):
+                stored_level = levels[level]
+                assert stored_level is not None  # only stored levels were asked for
+                stored_level[index - (start >> level)] = bytes(digest)
         return StoredSpan(start, levels)
 
     def grow(self, session: Session, start: int, truth: list[bytes], stored: StoredSpan) -> None:
         """Add the span's leaves (their true hashes, in order) and judge its stored nodes."""
-        judged = self._judge_leaves(start, truth, stored.levels[0][: len(truth)])
+        leaves = stored.levels[0]
+        assert leaves is not None  # level 0: the leaves' stored hashes, always read
+        judged = _judged_leaves(truth, leaves[: len(truth)])
         truth_levels, judged_levels = [truth], [judged]
         for level in range(1, self.level + 1):
             count = len(truth) >> level
             if count == 0:
                 break
             expected = _parents(judged_levels[-1], count)
-            self._judge_nodes(level, start >> level, stored.levels[level][:count], expected)
+            nodes = stored.levels[level]
+            if nodes is not None:
+                self._judge_nodes(level, start >> level, nodes[:count], expected)
             same = truth_levels[-1] is judged_levels[-1]
             truth_levels.append(expected if same else _parents(truth_levels[-1], count))
             judged_levels.append(expected)
@@ -110,26 +127,6 @@ class Tree:
                 border.append(self._truth[level][done >> level])
                 done += 1 << level
         return merkle.fold_range(border)
-
-    def _judge_leaves(
-        self, start: int, truth: list[bytes], stored: list[bytes | None]
-    ) -> list[bytes]:
-        """The level-0 nodes as judged: the stored ones where present, named where they differ."""
-        self.report.nodes += len(stored) - stored.count(None)
-        if stored == truth:
-            return truth
-        judged = list(truth)
-        for offset, (node, true_hash) in enumerate(zip(stored, truth, strict=True)):
-            if node is None:
-                self.report.add(f"leaf {start + offset}", "its tree node (level 0) is missing")
-            elif node != true_hash:
-                self.report.add(
-                    f"leaf {start + offset}",
-                    "its bytes do not match the tree's stored leaf node: "
-                    "the event was changed, swapped or inserted",
-                )
-                judged[offset] = node
-        return judged
 
     def _judge_nodes(
         self, level: int, first: int, stored: list[bytes | None], expected: list[bytes]
@@ -153,10 +150,26 @@ class Tree:
     def _judge_node(self, node_id: NodeId, stored: bytes | None, expected: bytes) -> None:
         if stored is None:
             self.report.add(node_name(node_id), "is missing")
+        elif stored != expected and node_id.level == storage.STORED_FROM_LEVEL:
+            first = node_id.index << node_id.level
+            last = first + (1 << node_id.level) - 1
+            self.report.add(  # its children are not stored: which of them changed is not known
+                node_name(node_id),
+                f"is not the tree hash of the stored leaf hashes {first} to {last}: the node, or "
+                "one of those leaves with its stored hash, was altered",
+            )
         elif stored != expected:
             self.report.add(
                 node_name(node_id), "is not the hash of its two children: the node was altered"
             )
+
+
+def _judged_leaves(truth: list[bytes], stored: list[bytes | None]) -> list[bytes]:
+    """The leaf hashes the stored nodes are judged by: the stored ones, the true one where a row
+    has none (the audit names each leaf whose bytes do not give its stored hash)."""
+    if stored == truth:
+        return truth
+    return [true if hash_ is None else hash_ for hash_, true in zip(stored, truth, strict=True)]
 
 
 def _parents(children: list[bytes], count: int) -> list[bytes]:

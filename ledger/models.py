@@ -78,7 +78,7 @@ class Leaf(Base):
     __tablename__ = "log_leaves"
 
     leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     case_no: Mapped[str | None] = mapped_column(String(32), index=True)
     appended_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())

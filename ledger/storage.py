@@ -7,6 +7,9 @@ gap-free however many workers write. Leaves, the nodes they complete, the new
 head and its signed checkpoint commit together: a checkpoint never names a
 size whose nodes are not all there, and proofs for a size read only nodes
 that can never change again.
+
+The nodes of the lowest STORED_FROM_LEVEL levels are not stored: each is hashed, when a proof
+needs it, from the few leaf hashes below it (`node_rows`).
 """
 
 from __future__ import annotations
@@ -42,6 +45,12 @@ if TYPE_CHECKING:
     import psycopg
 
 MAX_LEAVES_PAGE = 1000
+
+# Nodes of this level and above are stored; a lower one is the hash of at most 2**(this - 1)
+# leaf hashes, read from log_leaves when asked for, so a proof still costs O(log n) reads
+# (DESIGN.md: The log) plus one block of 16 leaf hashes. Stored, levels 0 to 3 were two rows per
+# leaf, one of them a copy of the leaf's hash: half the database (bench/ledger.py, bytes per leaf).
+STORED_FROM_LEVEL = 4
 
 
 @dataclass(frozen=True)
@@ -381,11 +390,11 @@ class LogStore:
                 f"leaves: start {start} is beyond the tree of size {size}", size=size
             )
         rows = session.execute(
-            select(Node.node_index, Node.hash)
-            .where(Node.level == 0, Node.node_index >= start, Node.node_index < min(end, size))
-            .order_by(Node.node_index)
+            select(Leaf.leaf_index, Leaf.leaf_hash)
+            .where(Leaf.leaf_index >= start, Leaf.leaf_index < min(end, size))
+            .order_by(Leaf.leaf_index)
         )
-        return [(i, h) for i, h in rows]
+        return [(i, bytes(h)) for i, h in rows]
 
     def _resolve_size(self, session: Session, size: int | None) -> int:
         latest = self.latest_size(session)
@@ -430,14 +439,49 @@ _PG_NODES = text(
 )
 
 
-def node_rows(session: Session, wanted: set[NodeId]) -> Iterable[tuple[int, int, bytes]]:
-    """(level, index, hash) of the wanted nodes in queries that each planner serves from the
-    primary key."""
+def node_rows(session: Session, wanted: set[NodeId]) -> list[tuple[int, int, bytes]]:
+    """(level, index, hash) of the wanted nodes, those below STORED_FROM_LEVEL hashed from their
+    leaves; a node whose row or leaves are missing is left out."""
+    stored = {n for n in wanted if n.level >= STORED_FROM_LEVEL}
+    rows = _stored_node_rows(session, stored) if stored else []
+    if len(stored) < len(wanted):
+        rows.extend(_hashed_node_rows(session, wanted - stored))
+    return rows
+
+
+def _hashed_node_rows(session: Session, wanted: set[NodeId]) -> Iterator[tuple[int, int, bytes]]:
+    """The unstored nodes among `wanted`, each the tree hash of the leaf hashes it covers."""
+    covered = {n: range(n.index << n.level, (n.index + 1) << n.level) for n in wanted}
+    hashes = dict(_leaf_hash_rows(session, sorted({i for r in covered.values() for i in r})))
+    for node, leaves in covered.items():
+        below = [hashes.get(i) for i in leaves]
+        if all(below):
+            yield node.level, node.index, merkle.root_from_leaves(cast(list[bytes], below))
+
+
+def _leaf_hash_rows(session: Session, indexes: list[int]) -> list[tuple[int, bytes]]:
+    """(index, leaf hash) of the leaves at `indexes`, from the primary key."""
+    if session.get_bind().dialect.name == "postgresql":
+        sql = "SELECT leaf_index, leaf_hash FROM log_leaves WHERE leaf_index = ANY(?::bigint[])"
+        return [(i, bytes(h)) for i, h in db.driver_rows(session, sql, [indexes])]
+    rows: list[tuple[int, bytes]] = []
+    for start in range(0, len(indexes), _SQLITE_NODES_AT_ONCE):
+        chunk = indexes[start : start + _SQLITE_NODES_AT_ONCE]
+        marks = ", ".join("?" * len(chunk))
+        sql = f"SELECT leaf_index, leaf_hash FROM log_leaves WHERE leaf_index IN ({marks})"
+        rows.extend((i, bytes(h)) for i, h in db.driver_rows(session, sql, chunk))
+    return rows
+
+
+def _stored_node_rows(session: Session, wanted: set[NodeId]) -> list[tuple[int, int, bytes]]:
+    """(level, index, hash) of stored nodes in queries that each planner serves from the primary
+    key."""
     if session.get_bind().dialect.name == "postgresql":
         ids = list(wanted)
-        return session.execute(
+        result = session.execute(
             _PG_NODES, {"levels": [n.level for n in ids], "indexes": [n.index for n in ids]}
         )
+        return [(level, index, bytes(h)) for level, index, h in result]
     # SQLite scans the whole table for a row-value IN list; one `level = ? AND node_index = ?`
     # term per node is a primary-key search each. Sent as text: a statement whose shape changes
     # with the size would cost SQLAlchemy a compilation per append.
@@ -469,7 +513,9 @@ def _append_rows(
         index, digest = compact.size, merkle.leaf_hash(data)
         leaves.append({"leaf_index": index, "leaf_hash": digest, "data": data, "case_no": case_no})
         nodes.extend(
-            {"level": n.level, "node_index": n.index, "hash": h} for n, h in compact.append(digest)
+            {"level": n.level, "node_index": n.index, "hash": h}
+            for n, h in compact.append(digest)
+            if n.level >= STORED_FROM_LEVEL
         )
         appended.append(Appended(index, digest))
     return appended

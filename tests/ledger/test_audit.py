@@ -7,19 +7,23 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
-from ledger import audit, audit_chains, audit_tree, merkle
+from ledger import audit, audit_chains, audit_tree, merkle, storage
 from ledger.checkpoint import CheckpointSigner
 from ledger.events import Event
 from ledger.users import Role, add_user, by_username
 from tests.support.api import tamper
 
 
-@pytest.fixture(autouse=True, params=["as deployed", "in spans of 2 leaves, 2 chains kept"])
+@pytest.fixture(
+    autouse=True, params=["as deployed", "in spans of 2 leaves, nodes from level 1, 2 chains kept"]
+)
 def scale(request, monkeypatch):
-    """Each test twice: as deployed, and with spans and kept chains so small that ten leaves cross
-    span borders and cases are forgotten and looked up again."""
+    """Each test twice: as deployed, and with spans, unstored levels and kept chains so small that
+    ten leaves cross span borders, have stored nodes, and cases are forgotten and looked up
+    again."""
     if request.param != "as deployed":
         monkeypatch.setattr(audit_tree, "SPAN_LEVEL", 1)
+        monkeypatch.setattr(storage, "STORED_FROM_LEVEL", 1)
         monkeypatch.setattr(audit_chains, "CHAINS_KEPT", 2)
     return request.param
 
@@ -76,11 +80,8 @@ def test_the_cycle_collector_is_paused_during_an_audit_and_as_it_was_after(log_o
 
 
 def test_an_audit_leaves_no_reader_thread_or_connection_behind(log_of_ten):
-    tamper(  # the tree cannot be recomputed past this leaf: the audit stops there
-        log_of_ten,
-        "DELETE FROM log_leaves WHERE leaf_index = 3",
-        "DELETE FROM log_nodes WHERE level = 0 AND node_index = 3",
-    )
+    # the tree cannot be recomputed past this leaf: it stops there
+    tamper(log_of_ten, "DELETE FROM log_leaves WHERE leaf_index = 3")
     report = _audit(log_of_ten)
     assert any("cannot be recomputed" in f.problem for f in report.findings), report.findings
     assert not [t for t in threading.enumerate() if t.name.startswith("audit-reader")]
@@ -100,10 +101,26 @@ def test_a_changed_event_is_named_by_its_leaf(log_of_ten):
     assert any("changed" in f.problem for f in report.findings if f.where == "leaf 4")
 
 
-def test_a_deleted_leaf_is_named(log_of_ten):
-    tamper(log_of_ten, "DELETE FROM log_leaves WHERE leaf_index = 6")
+def test_a_deleted_leaf_is_named_and_the_leaves_after_it_are_still_checked(log_of_ten):
+    with log_of_ten.engine.connect() as conn:
+        data = conn.execute(text("SELECT data FROM log_leaves WHERE leaf_index = 8")).scalar()
+    tamper(
+        log_of_ten,
+        "DELETE FROM log_leaves WHERE leaf_index = 6",
+        "UPDATE log_leaves SET data = :d WHERE leaf_index = 8",
+        d=data.replace(b"officer", b"0fficer"),
+    )
     report = _audit(log_of_ten)
     assert any(f.where == "leaf 6" and "missing" in f.problem for f in report.findings)
+    assert any(f.where == "leaf 8" and "changed" in f.problem for f in report.findings)
+    unchecked = [f for f in report.findings if f.where == "checkpoint at size 10"]
+    assert unchecked and "the tree stops at 6" in unchecked[0].problem
+
+
+def test_deleted_leaves_in_a_row_are_named_in_one_finding(log_of_ten):
+    tamper(log_of_ten, "DELETE FROM log_leaves WHERE leaf_index >= 2 AND leaf_index < 5")
+    report = _audit(log_of_ten)
+    assert [f.where for f in report.findings if "missing" in f.problem] == ["leaves 2 to 4"]
 
 
 def test_two_swapped_leaves_are_both_named(log_of_ten):
@@ -118,13 +135,32 @@ def test_two_swapped_leaves_are_both_named(log_of_ten):
 
 
 def test_a_changed_stored_node_is_named_and_no_leaf_is_blamed(log_of_ten):
+    level = storage.STORED_FROM_LEVEL + 1  # above the lowest stored level: its children are nodes
+    _more_events(log_of_ten, (2 << level) - 12)  # two nodes of that level
     tamper(
         log_of_ten,
-        "UPDATE log_nodes SET hash = :h WHERE level = 2 AND node_index = 1",
+        "UPDATE log_nodes SET hash = :h WHERE level = :l AND node_index = 1",
         h=b"\x11" * 32,
+        l=level,
     )
     report = _audit(log_of_ten)
-    assert _wheres(report) == {"node (level 2, index 1)"}
+    assert _wheres(report) == {f"node (level {level}, index 1)"}
+
+
+def test_a_changed_node_on_the_lowest_stored_level_names_the_leaves_below_it(log_of_ten):
+    level = storage.STORED_FROM_LEVEL
+    _more_events(log_of_ten, (2 << level) - 12)
+    tamper(
+        log_of_ten,
+        "UPDATE log_nodes SET hash = :h WHERE level = :l AND node_index = 1",
+        h=b"\x11" * 32,
+        l=level,
+    )
+    report = _audit(log_of_ten)
+    [finding] = report.findings
+    assert finding.where == f"node (level {level}, index 1)"
+    width = 1 << level
+    assert f"stored leaf hashes {width} to {2 * width - 1}" in finding.problem
 
 
 def test_a_forged_checkpoint_is_named(log_of_ten):
@@ -150,7 +186,8 @@ def test_a_rewritten_history_with_recomputed_nodes_is_caught_by_the_signed_check
     leaves[3] = leaves[3].replace(b"officer", b"0fficer")
     compact, nodes = merkle.CompactRange(), []
     for data in leaves:
-        nodes.extend(compact.append(merkle.leaf_hash(data)))
+        created = compact.append(merkle.leaf_hash(data))
+        nodes.extend((n, h) for n, h in created if n.level >= storage.STORED_FROM_LEVEL)
     statements = [
         "DELETE FROM log_nodes",
         "UPDATE log_leaves SET data = :d, leaf_hash = :h WHERE leaf_index = 3",
@@ -182,14 +219,19 @@ def test_a_case_started_a_second_time_is_named_even_after_it_was_forgotten(log_o
     assert any("a second time" in p or "expected event 2" in p for p in problems), report.findings
 
 
-def test_a_node_stored_beyond_the_log_is_named(log_of_ten):
+@pytest.mark.parametrize("on", ["a stored level", "a level never stored"])
+def test_a_node_stored_beyond_the_log_or_below_the_stored_levels_is_named(log_of_ten, on):
+    level = storage.STORED_FROM_LEVEL if on == "a stored level" else 0
+    index = 10 if on == "a stored level" else 3
     tamper(
         log_of_ten,
-        "INSERT INTO log_nodes (level, node_index, hash) VALUES (0, 10, :h)",
+        "INSERT INTO log_nodes (level, node_index, hash) VALUES (:l, :i, :h)",
+        l=level,
+        i=index,
         h=b"\x33" * 32,
     )
     report = _audit(log_of_ten)
-    assert _wheres(report) == {"node (level 0, index 10)"}
+    assert _wheres(report) == {f"node (level {level}, index {index})"}
 
 
 def _more_events(services, n):
@@ -252,9 +294,15 @@ def test_an_incremental_audit_refuses_a_start_the_log_never_signed(log_of_ten):
 def test_an_incremental_audit_notices_history_rewritten_before_its_start(log_of_ten, scale):
     full = _audit(log_of_ten)
     _more_events(log_of_ten, 2)
-    tamper(
+    with log_of_ten.engine.connect() as conn:
+        data = conn.execute(text("SELECT data FROM log_leaves WHERE leaf_index = 3")).scalar()
+    data = data.replace(b"officer", b"0fficer")
+    tamper(  # as deployed, the audit starts at 0 and sees the leaf; in small spans, the node
         log_of_ten,
+        "UPDATE log_leaves SET data = :d, leaf_hash = :lh WHERE leaf_index = 3",
         "UPDATE log_nodes SET hash = :h WHERE level = 1 AND node_index = 4",
+        d=data,
+        lh=merkle.leaf_hash(data),
         h=b"\x55" * 32,
     )
     with log_of_ten.sessions() as session:

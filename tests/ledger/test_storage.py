@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
-from ledger import db, merkle
+from ledger import db, merkle, storage
 from ledger.errors import InvalidInput
 from ledger.storage import case_leaves, node_rows
 from ledger.trust import verify_checkpoint
@@ -54,31 +54,49 @@ def test_every_inclusion_and_consistency_proof_of_a_stored_tree_verifies(service
                 )
 
 
-def test_a_proof_reads_one_query_of_at_most_a_few_nodes_per_level(services):
+def test_a_proof_reads_one_query_of_stored_nodes_and_one_of_leaf_hashes(services):
     _fill(services, 1000, batch=250)
-    fetched = []
+    nodes, leaves = [], []
 
     def count(conn, cursor, statement, params, context, executemany):
-        if "log_nodes" in statement:
-            fetched.append(statement.count("?") + statement.count("%("))
+        if "FROM log_nodes" in statement:
+            nodes.append(len(params["levels"]) if isinstance(params, dict) else len(params) // 2)
+        if "FROM log_leaves" in statement:
+            leaves.append(len(params[0]) if isinstance(params[0], list) else len(params))
 
     event.listen(services.engine, "before_cursor_execute", count)
     with services.sessions() as session:
         services.store.inclusion_proof(session, 617, 1000)
         services.store.consistency_proof(session, 333, 1000)
     event.remove(services.engine, "before_cursor_execute", count)
-    assert len(fetched) == 2  # one batched read per proof
-    assert all(params <= 2 * (2 * math.ceil(math.log2(1000)) + 2) for params in fetched)
+    assert (len(nodes), len(leaves)) == (2, 2)  # one batched read of each per proof
+    # O(log n) stored nodes; leaf hashes: the unstored levels of at most three 16-leaf blocks
+    assert all(n <= 2 * math.ceil(math.log2(1000)) + 2 for n in nodes), nodes
+    assert all(n <= 3 * 2**storage.STORED_FROM_LEVEL for n in leaves), leaves
+
+
+def test_nodes_below_the_stored_levels_are_never_written_and_hashed_from_their_leaves(services):
+    leaves = _fill(services, 40, batch=7)
+    with services.engine.connect() as conn:
+        levels = conn.execute(text("SELECT DISTINCT level FROM log_nodes")).scalars().all()
+    assert min(levels) == storage.STORED_FROM_LEVEL
+    wanted = {merkle.NodeId(level, 1) for level in range(storage.STORED_FROM_LEVEL + 1)}
+    with services.sessions() as session:
+        found = {merkle.NodeId(lv, i): h for lv, i, h in node_rows(session, wanted)}
+    for node in wanted:
+        width = 1 << node.level
+        assert found[node] == merkle.root_from_leaves(leaves[node.index * width :][:width])
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_node_reads_search_the_primary_key_instead_of_scanning_the_table(services):
+@pytest.mark.parametrize("table", ["log_nodes", "log_leaves"])
+def test_proof_reads_search_the_primary_key_instead_of_scanning_the_table(services, table):
     # SQLite's planner scans the table for a row-value IN list; PostgreSQL's does not.
     _fill(services, 100)
     seen = []
 
     def capture(conn, cursor, statement, params, context, executemany):
-        if "FROM log_nodes" in statement:
+        if f"FROM {table}" in statement:
             seen.append((statement, params))
 
     event.listen(services.engine, "before_cursor_execute", capture)
@@ -90,7 +108,7 @@ def test_node_reads_search_the_primary_key_instead_of_scanning_the_table(service
         plan = " ".join(
             row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
         )
-    assert "SEARCH log_nodes USING" in plan and "SCAN log_nodes" not in plan, plan
+    assert f"SEARCH {table} USING" in plan and f"SCAN {table}" not in plan, plan
 
 
 def test_rows_appended_in_a_transaction_are_there_for_any_read_in_it(services):
@@ -145,14 +163,14 @@ def test_a_proof_beyond_the_tree_is_refused(services):
     [
         "UPDATE log_leaves SET data = X'00' WHERE leaf_index = 0",
         "DELETE FROM log_leaves WHERE leaf_index = 0",
-        "UPDATE log_nodes SET hash = X'00' WHERE level = 0",
+        "UPDATE log_nodes SET hash = X'00' WHERE level = 4",
         "DELETE FROM log_nodes",
         "DELETE FROM log_checkpoints",
         "TRUNCATE log_leaves",
     ],
 )
 def test_the_database_itself_refuses_to_change_or_delete_log_rows(services, statement):
-    _fill(services, 3)
+    _fill(services, 16)  # one stored node, on level 4
     dialect = services.engine.dialect.name
     if dialect == "sqlite":
         statement = statement.replace("X'00'", "x'00'").replace(
@@ -164,7 +182,8 @@ def test_the_database_itself_refuses_to_change_or_delete_log_rows(services, stat
         with services.engine.begin() as conn:
             conn.execute(text(statement))
     with services.engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM log_leaves")).scalar() == 3
+        assert conn.execute(text("SELECT count(*) FROM log_leaves")).scalar() == 16
+        assert conn.execute(text("SELECT count(*) FROM log_nodes")).scalar() == 1
 
 
 def test_proofs_asked_during_concurrent_appends_always_match_their_checkpoint(services):
