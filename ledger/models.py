@@ -85,7 +85,8 @@ class Leaf(Base):
 
 
 class Node(Base):
-    """The hash of a perfect subtree (merkle.NodeId); level 0 are the leaf hashes."""
+    """The hash of a perfect subtree (merkle.NodeId), from level storage.STORED_FROM_LEVEL up; the
+    lower levels are hashed from the leaves' `leaf_hash` when asked for."""
 
     __tablename__ = "log_nodes"
 
