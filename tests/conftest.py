@@ -4,18 +4,26 @@ Every database test runs twice: on a fresh SQLite file and on a fresh schema
 of its own in the PostgreSQL at 127.0.0.1:5432 (PG* environment variables or
 LIANZHENG_TEST_PG_URL override it). The test run creates its own database
 there and drops it at the end.
+
+A test that builds the services gets its database already migrated: a copy of
+one migrated once per test process (an SQLite file; a PostgreSQL database made
+from a template). Migrating every test's database anew was about a third of
+the suite's time (0.08 s on SQLite, 0.18 s on PostgreSQL, for ~1,500 tests).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from ledger import db
 from ledger.users import Role, add_user
 from tests.support.privacy import personal_data_in_leaves
 from verify_portal.app.services import Services, build, migrate
@@ -43,7 +51,7 @@ def pg_database() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        yield _pg_url(name)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -52,12 +60,73 @@ def pg_database() -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """A fresh, empty database on each backend."""
+    """A fresh database on each backend: migrated for a test that builds the services (which
+    migrate it again, finding nothing to do), empty for any other."""
+    migrated = "services" in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'lianzheng.db'}"
+        path = tmp_path / "lianzheng.db"
+        if migrated:
+            shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        yield f"sqlite:///{path}"
+        return
+    if migrated:
+        with pg_copy(request.getfixturevalue("migrated_pg")) as url:
+            yield url
         return
     with pg_schema(request.getfixturevalue("pg_database")) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file at the latest revision of every domain, its log folded into the file."""
+    path = tmp_path_factory.mktemp("migrated") / "lianzheng.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        migrate(engine)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_pg() -> Iterator[str]:
+    """The name of a PostgreSQL database at the latest revision, to copy (one per test process:
+    PostgreSQL copies a template only while nobody is connected to it)."""
+    name = f"lz_migrated_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        engine = create_engine(_pg_url(name))
+        migrate(engine)
+        engine.dispose()
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def pg_copy(template: str) -> Iterator[str]:
+    """The URL of a new database copied from `template`, dropped afterwards."""
+    name = f"lz_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield _pg_url(name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _pg_url(database: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
 
 
 @contextmanager
