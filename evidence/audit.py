@@ -1,6 +1,8 @@
 """The evidence part of `lianzheng audit`: every evidence row, device, recipient and device segment
 against the log (evidence/projection.py), every blob against its hash, posters too. A gap in a
-device's recordings that a supervisor acknowledged is reported as acknowledged, not as a finding."""
+device's recordings that a supervisor acknowledged is reported as acknowledged, not as a finding;
+so is the blob of an item purged under its retention rule, while a purge that broke the rules (a
+hold, an open case, too early) is a finding (evidence/retention.py)."""
 
 from __future__ import annotations
 
@@ -9,14 +11,14 @@ import hashlib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evidence import projection
+from evidence import projection, retention
 from evidence.blobstore import BlobStore
 from evidence.models import Device, EvidenceItem, Recipient
 from evidence.projection import ItemRow, Registry
 from ledger.audit import AuditReport
-from ledger.event_types import EVIDENCE_REGISTERED, GAP_ACKNOWLEDGED
+from ledger.event_types import EVIDENCE_CUSTODY, EVIDENCE_REGISTERED, GAP_ACKNOWLEDGED
 from ledger.events import Event
-from ledger.projection import REGISTRY, differences
+from ledger.projection import REGISTRY, differences, parse_time
 
 
 class EvidenceProjection:
@@ -26,14 +28,32 @@ class EvidenceProjection:
         self.items: dict[str, ItemRow] = {}
         self.registry = Registry()
         self.gaps: dict[str, str] = {}  # evidence id -> the reason its gap was acknowledged
+        self.kept: dict[str, retention.CaseRetention] = {}  # of the cases that have evidence
+        self.purged: dict[str, str] = {}  # evidence id -> the rule it was purged under
+        self.unlawful: list[tuple[int, Event, str]] = []  # purges that broke the rules, and why
 
     def observe(self, index: int, leaf_hash: bytes, event: Event) -> None:
         if event.case_no == REGISTRY:
             self.registry.apply(event)
-        elif event.type == EVIDENCE_REGISTERED:
+            return
+        if event.type == EVIDENCE_REGISTERED:
             self.items[event.payload["evidence_id"]] = projection.item_of(index, event)
+            self.kept.setdefault(event.case_no, retention.CaseRetention())
         elif event.type == GAP_ACKNOWLEDGED:
             self.gaps[event.payload["evidence_id"]] = event.payload["reason"]
+        elif event.type == EVIDENCE_CUSTODY and event.payload["action"] == retention.PURGE:
+            self._purge(index, event)
+        if event.case_no in self.kept:
+            self.kept[event.case_no].apply(event)
+
+    def _purge(self, index: int, event: Event) -> None:
+        """Check a purge against the case's events before it, then note it."""
+        case = self.kept.get(event.case_no, retention.CaseRetention())
+        evidence_id, rule = event.payload["evidence_id"], event.payload["reason"]
+        problem = case.purge_problem(evidence_id, rule, parse_time(event.time))
+        if problem is not None:
+            self.unlawful.append((index, event, problem))
+        self.purged[evidence_id] = rule
 
 
 def check(
@@ -45,6 +65,7 @@ def check(
     _items(session, logged, continuity, report)
     _devices(session, logged.registry, report)
     _recipients(session, logged.registry, report)
+    _purges(logged, report)
     _blobs(blobs, logged, report)
     _segments(logged, continuity, report)
 
@@ -108,9 +129,22 @@ def _recipients(session: Session, registry: Registry, report: AuditReport) -> No
         report.add(f"recipients {code}", "the row is missing: the log registers the body")
 
 
+def _purges(logged: EvidenceProjection, report: AuditReport) -> None:
+    for index, event, problem in logged.unlawful:
+        evidence_id = event.payload["evidence_id"]
+        report.add(f"leaf {index}", f"purge of evidence {evidence_id}: {problem}", event.case_no)
+
+
 def _blobs(blobs: BlobStore, logged: EvidenceProjection, report: AuditReport) -> None:
     seen: set[str] = set()
     for row in sorted(logged.items.values(), key=lambda r: r.leaf_index):
+        if row.id in logged.purged:  # its bytes went by rule; an item kept may share them
+            report.acknowledge(
+                f"evidence {row.id} (leaf {row.leaf_index})",
+                f"purged under rule {logged.purged[row.id]}",
+                row.case_no,
+            )
+            continue
         for sha256, what in ((row.sha256, "blob"), (row.poster_sha256, "poster frame")):
             if sha256 is None or sha256 in seen:
                 continue

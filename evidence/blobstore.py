@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -81,6 +82,13 @@ class BlobStore(Protocol):
 
     def sweep_stale(self) -> int:
         """Remove what writers of processes killed mid-upload left behind; how many were removed."""
+
+    def locked_until(self, sha256: str) -> datetime | None:
+        """Until when the store refuses to delete the blob (S3 Object Lock); None if it may go."""
+
+    def delete(self, sha256: str) -> None:
+        """Remove the blob for good (a purge under a retention rule, evidence/retention.py); no
+        error if it is already gone."""
 
 
 def blob_name(sha256: str) -> str:
@@ -182,6 +190,17 @@ class FileBlobStore(StagedStore):
     @contextmanager
     def local_file(self, sha256: str) -> Iterator[Path]:
         yield self.path(sha256)  # already a file: no copy
+
+    def locked_until(self, sha256: str) -> datetime | None:
+        return None  # a file system has no retention lock
+
+    def delete(self, sha256: str) -> None:
+        path = self.path(sha256)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        _fsync_dir(path.parent)  # the removal survives a crash
 
     def health(self) -> str:
         self.root.mkdir(parents=True, exist_ok=True)

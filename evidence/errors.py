@@ -51,3 +51,16 @@ class TusVersionMismatch(InvalidInput):
     """A resumable-upload request without `Tus-Resumable: 1.0.0`."""
 
     code = "tus-version"
+
+
+class Purged(LianzhengError):
+    """The item's blob was purged under a retention rule (evidence/retention.py): its record,
+    leaf and hashes stay, its bytes are gone."""
+
+    code = "purged"
+
+
+class HoldConflict(LianzhengError):
+    """A legal hold set on an item already held, or lifted from one that is not."""
+
+    code = "hold-conflict"

@@ -101,6 +101,23 @@ class S3BlobStore(StagedStore):
             return f"bucket {self.bucket} is not reachable: {exc}"
         return "ok"
 
+    def locked_until(self, sha256: str) -> datetime | None:
+        """The retain-until date of the blob's Object Lock, while it lies ahead."""
+        head = self._head(sha256)
+        until = None if head is None else head.get("ObjectLockRetainUntilDate")
+        return until if until is not None and until > datetime.now(UTC) else None
+
+    def delete(self, sha256: str) -> None:
+        """Delete every version of the object (a delete without a version only hides it behind a
+        marker in a versioned bucket, as Object Lock buckets are)."""
+        key = self.key(sha256)
+        listed = self.client.list_object_versions(Bucket=self.bucket, Prefix=key)
+        for version in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]:
+            if version["Key"] == key:
+                self.client.delete_object(
+                    Bucket=self.bucket, Key=key, VersionId=version["VersionId"]
+                )
+
     def _head(self, sha256: str) -> dict[str, Any] | None:
         try:
             head: dict[str, Any] = self.client.head_object(Bucket=self.bucket, Key=self.key(sha256))

@@ -27,12 +27,13 @@ from sqlalchemy.orm import Session
 from evidence import media
 from evidence.blobstore import Blob, BlobStore
 from evidence.devices import DeviceRegistry
-from evidence.errors import ChecksumMismatch, TamperedBlob, Truncated, UnsupportedMedia
+from evidence.errors import ChecksumMismatch, Purged, TamperedBlob, Truncated, UnsupportedMedia
 from evidence.integrity import check_item
 from evidence.meta import UploadMeta, check_not_future
 from evidence.models import EvidenceItem
 from evidence.projection import GAP_REASONS
 from evidence.recipients import Recipients
+from evidence.retention_service import case_retention, refuse_purged
 from evidence.sniff import ALLOWED, VIDEO, media_type
 from ledger.cases import CaseService
 from ledger.errors import CaseClosed, InvalidInput, NotFound, StoredStateMismatch
@@ -192,6 +193,12 @@ class EvidenceService:
         )
         device, poster = stored.signed_by, stored.poster_sha256
         kind = stored.media_type
+        for sha256 in (blob.sha256, poster):  # under the append lock, as a retention run deletes
+            if sha256 is not None and not self.blobs.exists(sha256):
+                raise Purged(
+                    f"blob {sha256} was deleted by a retention run while this upload was "
+                    "registered (the same bytes were purged evidence): send the file again"
+                )
         now = datetime.now(UTC)
         item = EvidenceItem(
             id="EV-" + uuid.uuid4().hex[:20],
@@ -273,6 +280,8 @@ class EvidenceService:
         item = self.readable(actor, evidence_id)
         if reason not in CUSTODY_REASONS:
             raise InvalidInput(f"say why with reason= one of {', '.join(CUSTODY_REASONS)}")
+        if action != "view":  # the record stays readable; the bytes of a purged item are gone
+            self.refuse_purged(item)
         payload = {
             "evidence_id": item.id,
             "sha256": item.sha256,
@@ -291,9 +300,17 @@ class EvidenceService:
         self.cases.write(actor, None, work)
         return item
 
+    def refuse_purged(self, item: EvidenceItem) -> None:
+        """Raise Purged if the log says the item's bytes went under a retention rule."""
+        with self.sessions() as session:
+            state = case_retention(session, item.case_no).items.get(item.id)
+        if state is not None:
+            refuse_purged(state)
+
     def check_size(self, item: EvidenceItem) -> None:
         """Refuse at once to serve a blob that is missing or no longer has the registered size."""
         if not self.blobs.exists(item.sha256):
+            self.refuse_purged(item)  # gone by rule, not by accident
             problem = "is missing from the blob store"
         elif self.blobs.size(item.sha256) != item.size:
             problem = f"has {self.blobs.size(item.sha256):,} bytes, {item.size:,} were registered"
@@ -327,6 +344,10 @@ class EvidenceService:
                     .order_by(EvidenceItem.leaf_index)
                 )
             )
+            states = case_retention(session, case_no).items
+            for item in items:  # a package holds every item's bytes: none may be purged
+                if item.id in states:
+                    refuse_purged(states[item.id])
             for item in items:
                 payload = {
                     "evidence_id": item.id,

@@ -32,6 +32,8 @@ class Action(StrEnum):
     MANAGE_TRUST_ROOTS = "register other agencies' trust roots"
     SEE_DASHBOARD = "see the supervision dashboard"
     RUN_AUDIT = "run the audit"
+    HOLD_EVIDENCE = "set or lift a legal hold on evidence"
+    PURGE_EVIDENCE = "purge evidence whose retention has ended"
 
 
 OFFICER, SYSTEM, SUPERVISOR, LEGAL, COURT, ADMIN = (
@@ -65,6 +67,10 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_TRUST_ROOTS: frozenset({ADMIN}),
     Action.SEE_DASHBOARD: _OVERSIGHT,
     Action.RUN_AUDIT: frozenset({SUPERVISOR, ADMIN}),
+    # 法制审核 holds evidence for proceedings; nobody else may keep it past its rule or let it go.
+    Action.HOLD_EVIDENCE: frozenset({LEGAL}),
+    # The retention run is a scheduled job of the system (or an admin running it by hand).
+    Action.PURGE_EVIDENCE: frozenset({SYSTEM, ADMIN}),
 }
 
 # Actions on one case (or a case about to be opened): an officer bound to a district does them there

@@ -17,10 +17,13 @@ def test_the_stack_has_database_chain_web_and_worker_with_health_checks_and_name
     assert set(compose["volumes"]) == {"pgdata", "chaindata", "data", "blobs"}
     assert "--state" in services["chain"]["entrypoint"]  # the chain's state persists
     assert services["anchor-worker"]["command"] == ["lianzheng", "anchor", "run"]
-    for name in ("db", "web", "anchor-worker"):  # what bench/load.py's crash phase does by hand
+    daily = " ".join(services["retention"]["command"])  # the daily retention run
+    assert "lianzheng retention run --as" in daily and "sleep 86400" in daily
+    assert "blobs:/var/lib/lianzheng/blobs" in services["retention"]["volumes"]
+    for name in ("db", "web", "anchor-worker", "retention"):  # bench/load.py's crash phase: by hand
         assert services[name]["restart"] == "unless-stopped", name
     assert services["web"]["environment"]["LIANZHENG_ANCHOR_IN_SERVE"] == "0"
-    for name in ("web", "anchor-worker"):
+    for name in ("web", "anchor-worker", "retention"):
         assert services[name]["env_file"] == ".env"  # never the owner's credentials
     assert (
         services["migrate"]["env_file"] == [".env", ".env.owner"]
@@ -35,6 +38,8 @@ def test_every_secret_file_and_variable_the_stack_names_is_documented():
         "DATABASE_URL",
         "LIANZHENG_CONTRACT_ADDRESS",
         "LIANZHENG_ANCHOR_KEYSTORE_PASSWORD",
+        "LIANZHENG_RETENTION_USER",
+        "LIANZHENG_RETENTION_YEARS",
     ):
         assert f"{variable}=" in example
     owner = (ROOT / ".env.owner.example").read_text()

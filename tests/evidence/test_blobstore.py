@@ -98,3 +98,15 @@ def test_temp_files_of_a_dead_process_are_swept_and_live_ones_kept(store):
     alive.write_bytes(b"in progress")
     assert store.sweep_stale() == 1
     assert not dead.exists() and alive.exists()
+
+
+def test_a_deleted_file_blob_is_gone_and_deleting_it_again_is_no_error(tmp_path):
+    store = FileBlobStore(
+        tmp_path / "blobs"
+    )  # the S3 store's deletion: tests/evidence/test_s3store
+    blob, kept = _put(store, b"purged under its rule"), _put(store, b"kept")
+    assert store.locked_until(blob.sha256) is None
+    store.delete(blob.sha256)
+    store.delete(blob.sha256)
+    assert not store.exists(blob.sha256) and store.verify(blob.sha256)
+    assert b"".join(store.open(kept.sha256)) == b"kept"

@@ -44,6 +44,30 @@ def test_each_object_is_locked_in_compliance_mode_and_cannot_be_deleted(s3_serve
         )
 
 
+def test_a_locked_blob_says_until_when_and_its_deletion_is_refused_until_then(s3_server, tmp_path):
+    store = _store(s3_server, tmp_path)
+    blob = _put(store, b"bodycam")
+    until = store.locked_until(blob.sha256)
+    assert until is not None and timedelta(days=29) < until - datetime.now(UTC)
+    with pytest.raises(ClientError, match="AccessDenied"):
+        store.delete(blob.sha256)
+    assert store.exists(blob.sha256)
+
+
+def test_an_unlocked_blob_is_deleted_with_every_version(s3_server, tmp_path):
+    store = _store(s3_server, tmp_path, object_lock=False)
+    store.client.put_bucket_versioning(
+        Bucket=store.bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+    blob = _put(store, b"purged")
+    assert store.locked_until(blob.sha256) is None
+    store.delete(blob.sha256)
+    store.delete(blob.sha256)
+    listed = store.client.list_object_versions(Bucket=store.bucket)
+    assert not listed.get("Versions") and not listed.get("DeleteMarkers")
+    assert not store.exists(blob.sha256)
+
+
 def test_a_bucket_without_object_lock_still_gets_write_once_objects(s3_server, tmp_path):
     store = _store(s3_server, tmp_path, object_lock=False)
     blob = _put(store, b"camera still")

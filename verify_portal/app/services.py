@@ -16,18 +16,21 @@ import evidence
 import verify_portal.app.models  # noqa: F401 - and the portal's
 from evidence.blobstore import BlobStore, FileBlobStore
 from evidence.devices import DeviceRegistry
+from evidence.retention import Rules
+from evidence.retention_service import RetentionService
 from evidence.service import EvidenceService, Limits
 from evidence.uploads import Uploads
 from ledger import db, keys
 from ledger import models as db_models
 from ledger.cases import CaseService
+from ledger.errors import ConfigurationError
 from ledger.keyring import KeyRing
 from ledger.parties import PartySecrets
 from ledger.storage import LogStore
 from verify_portal.app.citizens import CitizenAccess
 from verify_portal.app.court_roots import CourtRoots
 from verify_portal.app.logins import StaffLogins
-from verify_portal.app.settings import Settings
+from verify_portal.app.settings import EvidenceSettings, Settings
 from verify_portal.app.statements import Statements
 from verify_portal.app.trust import TrustService
 
@@ -46,6 +49,7 @@ class Services:
     citizens: CitizenAccess
     logins: StaffLogins
     statements: Statements
+    retention: RetentionService
 
 
 log = logging.getLogger(__name__)
@@ -142,4 +146,12 @@ def build(settings: Settings) -> Services:
         citizens,
         StaffLogins(sessions),
         Statements(cases, evidence_service, party_secrets),
+        RetentionService(sessions, cases, blobs, _retention_rules(evidence_settings)),
     )
+
+
+def _retention_rules(settings: EvidenceSettings) -> Rules:
+    try:
+        return Rules(ended_years=settings.retention_years)
+    except ValueError as exc:
+        raise ConfigurationError(f"LIANZHENG_RETENTION_YEARS: {exc}") from None

@@ -36,6 +36,7 @@ COMMANDS = {
     "keys": "keys:keys_group",
     "backup": "backup:backup",
     "restore": "backup:restore",
+    "retention": "retention:retention_group",
 }
 
 

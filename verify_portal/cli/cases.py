@@ -9,6 +9,7 @@ import click
 
 from evidence.service import item_json
 from verify_portal.app import erasure
+from verify_portal.cli import retention
 from verify_portal.cli.common import actor, as_user, json_arg, print_json, services
 
 
@@ -82,7 +83,7 @@ def case_erase_party(username: str, case_no: str) -> None:
 
 @click.group()
 def evidence() -> None:
-    """Evidence items: list a case's, make derived copies."""
+    """Evidence items: list a case's, make derived copies, hold them for proceedings."""
 
 
 @evidence.command("list")
@@ -122,6 +123,10 @@ def evidence_derive(
         operation = {"op": "blur", "x": blur[0], "y": blur[1], "w": blur[2], "h": blur[3]}
     wired = services()
     print_json(wired.evidence.derive(actor(wired, username), evidence_id, operation))
+
+
+evidence.add_command(retention.hold)
+evidence.add_command(retention.lift_hold)
 
 
 @click.group()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from evidence.projection import GAP_REASONS
+from evidence.retention import HOLD_REASONS, LIFT_REASONS
 from evidence.service import CUSTODY_REASONS
 from ledger.lifecycle import State
 
@@ -664,6 +665,38 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, dict]] = [
         [_path("evidence_id")],
         _obj({"reason": {"enum": list(GAP_REASONS)}}),
         {"201": _json(OBJECT), "400": PROBLEM, "404": PROBLEM},
+    ),
+    (
+        "put",
+        "/api/v1/evidence/{evidence_id}/legal-hold",
+        "bearer",
+        "Put the item under a legal hold (the legal role)",
+        [_path("evidence_id")],
+        _obj({"reason": {"enum": list(HOLD_REASONS)}}),
+        {
+            "201": _json(_ref("Written")),
+            "400": PROBLEM,
+            "403": PROBLEM,
+            "404": PROBLEM,
+            "409": PROBLEM,
+            "410": PROBLEM,
+        },
+    ),
+    (
+        "delete",
+        "/api/v1/evidence/{evidence_id}/legal-hold",
+        "bearer",
+        "Lift the legal hold on the item (the legal role)",
+        [_path("evidence_id"), _query("reason", True, {"enum": list(LIFT_REASONS)})],
+        None,
+        {
+            "201": _json(_ref("Written")),
+            "400": PROBLEM,
+            "403": PROBLEM,
+            "404": PROBLEM,
+            "409": PROBLEM,
+            "410": PROBLEM,
+        },
     ),
     (
         "get",

@@ -39,6 +39,8 @@ STATUS: dict[type[errors.LianzhengError], int] = {
     evidence_errors.DeviceRefused: 422,
     evidence_errors.TamperedBlob: 500,
     evidence_errors.TusVersionMismatch: 412,
+    evidence_errors.Purged: 410,
+    evidence_errors.HoldConflict: 409,
     LookupRefused: 404,
 }
 

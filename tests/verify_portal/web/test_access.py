@@ -222,6 +222,19 @@ def _requests(world):
             },
         ),
         ("GET", "/api/v1/recipients", READERS, {"path": "/api/v1/recipients"}),
+        # Legal holds are the legal role's alone; lifting one not set is a 409 for it.
+        (
+            "PUT",
+            "/api/v1/evidence/<evidence_id>/legal-hold",
+            {"legal"},
+            {"path": f"/api/v1/evidence/{e}/legal-hold", "json": {"reason": "litigation"}},
+        ),
+        (
+            "DELETE",
+            "/api/v1/evidence/<evidence_id>/legal-hold",
+            {"legal"},
+            {"path": f"/api/v1/evidence/{e}/legal-hold?reason=set-in-error"},
+        ),
         # The item has no gap: 400 for those who may acknowledge one, 403 for the rest.
         (
             "POST",

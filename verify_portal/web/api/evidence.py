@@ -259,6 +259,29 @@ def acknowledge_gap(evidence_id: str) -> tuple[Response, int]:
     ), 201
 
 
+@bp.put("/evidence/<evidence_id>/legal-hold")
+@access(AUTHENTICATED)
+def hold(evidence_id: str) -> tuple[Response, int]:
+    """The legal role holds the item for proceedings, with a reason from a fixed list: it is kept
+    past its retention rule until the hold is lifted (a custody event)."""
+    body = json_object()
+    only_fields(body, {"reason"}, frozenset({"reason"}))
+    if not isinstance(body["reason"], str):
+        raise InvalidInput("reason is one of the fixed reasons")
+    services, actor = current(), current_actor()
+    item = services.evidence.readable(actor, evidence_id)
+    return jsonify(services.retention.hold(actor, item, body["reason"])), 201
+
+
+@bp.delete("/evidence/<evidence_id>/legal-hold")
+@access(AUTHENTICATED)
+def lift_hold(evidence_id: str) -> tuple[Response, int]:
+    """The legal role lifts the hold (?reason=, from a fixed list): its rule applies again."""
+    services, actor = current(), current_actor()
+    item = services.evidence.readable(actor, evidence_id)
+    return jsonify(services.retention.lift(actor, item, _reason())), 201
+
+
 @bp.get("/recipients")
 @access(AUTHENTICATED)
 def recipients() -> Response:

@@ -1,0 +1,260 @@
+"""Legal holds and the retention run (DESIGN.md: Storage and scale, Retention; the rules are in
+evidence/retention.py).
+
+Every decision is folded from the case's own leaves, read inside the log transaction that records
+it (which holds the append lock): a hold set a moment before a purge is seen by it, and no table
+edited behind the log's back can make an item look expired. A purge is recorded first and the blob
+deleted after the commit, so a crash in between leaves a recorded purge whose blob the next run
+deletes, never a blob gone without a record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from evidence import retention
+from evidence.blobstore import BlobStore
+from evidence.errors import HoldConflict, Purged
+from evidence.models import EvidenceItem
+from evidence.retention import CaseRetention, ItemState, Rules
+from ledger.cases import CaseService
+from ledger.errors import InvalidInput, StoredStateMismatch
+from ledger.event_types import EVIDENCE_CUSTODY
+from ledger.events import Event
+from ledger.lifecycle import State
+from ledger.models import Case
+from ledger.storage import LogTransaction, case_leaves
+from ledger.users import Action, Actor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Due:
+    """An item the rules let go, or one they would but its store still locks."""
+
+    case_no: str
+    evidence_id: str
+    sha256: str
+    kept_until: datetime
+    locked_until: datetime | None = None  # the store's lock, when it still holds
+
+
+@dataclass
+class RunReport:
+    """What a retention run purged (or, dry, would purge), and what it had to leave."""
+
+    rule: str
+    purged: list[Due]
+    locked: list[Due]
+    blobs_deleted: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "purged": [_due_json(d) for d in self.purged],
+            "locked": [_due_json(d) for d in self.locked],
+            "blobs_deleted": self.blobs_deleted,
+        }
+
+
+def _due_json(due: Due) -> dict[str, Any]:
+    return {
+        "case_no": due.case_no,
+        "evidence_id": due.evidence_id,
+        "sha256": due.sha256,
+        "kept_until": due.kept_until.isoformat(),
+        "locked_until": None if due.locked_until is None else due.locked_until.isoformat(),
+    }
+
+
+def case_retention(session: Session, case_no: str) -> CaseRetention:
+    """The retention state of a case, folded from its leaves."""
+    return retention.fold(Event.decode(leaf.data) for leaf in case_leaves(session, case_no))
+
+
+class RetentionService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        cases: CaseService,
+        blobs: BlobStore,
+        rules: Rules,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.sessions, self.cases, self.blobs, self.rules = sessions, cases, blobs, rules
+        self.now = now
+
+    # --- legal holds --------------------------------------------------------------
+
+    def hold(self, actor: Actor, item: EvidenceItem, reason: str) -> dict[str, Any]:
+        """Put `item` under a legal hold: kept past any rule until the hold is lifted."""
+        return self._hold_event(actor, item, retention.HOLD, reason, retention.HOLD_REASONS)
+
+    def lift(self, actor: Actor, item: EvidenceItem, reason: str) -> dict[str, Any]:
+        """Lift the legal hold on `item`: its rule applies again."""
+        return self._hold_event(actor, item, retention.LIFT, reason, retention.LIFT_REASONS)
+
+    def _hold_event(
+        self, actor: Actor, item: EvidenceItem, action: str, reason: str, reasons: tuple[str, ...]
+    ) -> dict[str, Any]:
+        actor.require(Action.HOLD_EVIDENCE)
+        if reason not in reasons:
+            raise InvalidInput(f"say why with a reason, one of {', '.join(reasons)}")
+
+        def work(tx: LogTransaction) -> dict[str, Any]:
+            state = case_retention(tx.session, item.case_no).items.get(item.id)
+            if state is None:
+                raise StoredStateMismatch(
+                    f"evidence {item.id} is not registered in case {item.case_no}'s chain: "
+                    "run `lianzheng audit`"
+                )
+            refuse_purged(state)
+            if action == retention.HOLD and state.hold is not None:
+                raise HoldConflict(f"evidence {item.id} is already held ({state.hold})")
+            if action == retention.LIFT and state.hold is None:
+                raise HoldConflict(f"evidence {item.id} is not under a legal hold")
+            payload = _custody(item.id, item.sha256, action, actor.role.value, reason)
+            return self.cases.append_event(tx, actor, item.case_no, EVIDENCE_CUSTODY, payload)
+
+        return self.cases.write(actor, None, work)
+
+    # --- the retention run ----------------------------------------------------------
+
+    def run(self, actor: Actor, dry_run: bool, as_of: datetime | None = None) -> RunReport:
+        """Purge what the rules let go (with `dry_run`, only say what that is, as of `as_of` if
+        given: a purge itself always uses the present)."""
+        actor.require(Action.PURGE_EVIDENCE)
+        if as_of is not None and not dry_run:
+            raise InvalidInput("--as-of plans a run: it goes with --dry-run only")
+        now = as_of or self.now()
+        report = RunReport(self.rules.code, [], [])
+        for case_no in self._ended_cases(now):
+            with self.sessions() as session:
+                due = self._due(case_retention(session, case_no), case_no, now)
+            report.locked += [d for d in due if d.locked_until is not None]
+            free = [d for d in due if d.locked_until is None]
+            if free and not dry_run:
+                report.purged += self._purge(actor, case_no, {d.evidence_id for d in free}, now)
+            elif free:
+                report.purged += free
+        if not dry_run:
+            report.blobs_deleted = self._delete_purged_blobs(now)
+        return report
+
+    def _ended_cases(self, now: datetime) -> list[str]:
+        """Closed and withdrawn cases opened long enough ago to be due, from the cases table: a
+        shortlist only (a row edited to hide a case keeps its evidence longer, never shorter), each
+        case is folded again from its leaves before anything is decided."""
+        ended = (State.CLOSED.value, State.WITHDRAWN.value)
+        opened_by = retention.add_years(now, -self.rules.ended_years)
+        with self.sessions() as session:
+            query = (
+                select(Case.case_no)
+                .where(Case.state.in_(ended), Case.created_at <= opened_by)
+                .order_by(Case.case_no)
+            )
+            return list(session.scalars(query))
+
+    def _due(self, case: CaseRetention, case_no: str, now: datetime) -> list[Due]:
+        until = case.kept_until(self.rules.ended_years)
+        if until is None:
+            return []
+        return [
+            Due(case_no, i.evidence_id, i.sha256, until, self._locked(i))
+            for i in case.due(self.rules, now)
+        ]
+
+    def _locked(self, item: ItemState) -> datetime | None:
+        locks = [self.blobs.locked_until(s) for s in (item.sha256, item.poster_sha256) if s]
+        return max((lock for lock in locks if lock is not None), default=None)
+
+    def _purge(self, actor: Actor, case_no: str, wanted: set[str], now: datetime) -> list[Due]:
+        """Record the purge of the `wanted` items of a case that are still due, in one log
+        transaction that folds the case again under the append lock."""
+
+        def work(tx: LogTransaction) -> dict[str, Any]:
+            case = case_retention(tx.session, case_no)
+            due = [d for d in self._due(case, case_no, now) if d.evidence_id in wanted]
+            for d in due:
+                payload = _custody(
+                    d.evidence_id, d.sha256, retention.PURGE, actor.role.value, self.rules.code
+                )
+                self.cases.append_event(tx, actor, case_no, EVIDENCE_CUSTODY, payload)
+            return {"due": due}
+
+        due: list[Due] = self.cases.write(actor, None, work)["due"]
+        log.info(
+            "retention: purged %d item(s) of case %s under %s", len(due), case_no, self.rules.code
+        )
+        return due
+
+    def _delete_purged_blobs(self, now: datetime) -> int:
+        """Delete the blobs (and posters) of purged items that no kept item uses; how many.
+
+        Each is checked and deleted under the append lock, which a registration holds too: an
+        upload of the same bytes registered meanwhile is seen here, or finds the blob gone and is
+        refused (EvidenceService._record), never registered without its bytes."""
+        with self.sessions() as session:
+            states = [case_retention(session, c) for c in self._ended_cases(now)]
+        purged = {
+            blob
+            for case in states
+            for item in case.items.values()
+            if item.purged is not None
+            for blob in (item.sha256, item.poster_sha256)
+            if blob is not None
+        }
+        deleted = 0
+        for blob in sorted(purged):
+            if not self.blobs.exists(blob):
+                continue
+            with self.cases.store.transaction(self.sessions) as tx:
+                if not _still_used(tx.session, blob):
+                    self.blobs.delete(blob)
+                    deleted += 1
+        return deleted
+
+
+def _still_used(session: Session, blob: str) -> bool:
+    """Whether an item not purged, of any case, has `blob` as its file or its poster."""
+    users = session.execute(
+        select(EvidenceItem.id, EvidenceItem.case_no).where(
+            or_(EvidenceItem.sha256 == blob, EvidenceItem.poster_sha256 == blob)
+        )
+    )
+    states: dict[str, CaseRetention] = {}
+    for evidence_id, case_no in users:
+        if case_no not in states:
+            states[case_no] = case_retention(session, case_no)
+        item = states[case_no].items.get(evidence_id)
+        if item is None or item.purged is None:
+            return True
+    return False
+
+
+def refuse_purged(item: ItemState) -> None:
+    """Raise Purged if the item's blob went under a retention rule."""
+    if item.purged is not None:
+        rule, at = item.purged
+        raise Purged(
+            f"evidence {item.evidence_id} was purged under rule {rule} on {at:%Y-%m-%d}: its "
+            "record and hashes stay in the log, its bytes are gone"
+        )
+
+
+def _custody(evidence_id: str, sha256: str, action: str, role: str, reason: str) -> dict[str, Any]:
+    return {
+        "evidence_id": evidence_id,
+        "sha256": sha256,
+        "action": action,
+        "role": role,
+        "reason": reason,
+    }

@@ -1,0 +1,223 @@
+"""Retention and legal holds as the legal role and the scheduled run use them: what the rules let go
+is purged with a custody event and its leaf kept; nothing of an open case or under a hold ever
+goes, whichever way it is tried."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from evidence.retention import add_years
+from ledger import merkle
+from ledger.events import utc_now
+from ledger.users import by_username
+from tests.conftest import bearer
+from tests.support.api import log_size, move, open_case, upload_evidence
+from verify_portal.app.auditing import run_audit
+
+RULE = "case-ended-plus-10y"
+
+
+def _years_ago(years: float) -> str:
+    moment = datetime.now(UTC) - timedelta(days=365.25 * years)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _case_with_a_photo(client, tokens, services, photo, years_ago, ended=True):
+    """A case opened, given `photo` and (if `ended`) withdrawn `years_ago` years ago: its events
+    are stamped as the case service's clock said then. Its number and the item's id."""
+    services.cases.clock = lambda: _years_ago(years_ago)
+    try:
+        case_no = open_case(client, tokens["officer"])
+        answer = upload_evidence(client, tokens["officer"], case_no, photo)
+        assert answer.status_code == 201, answer.json
+        steps = ("FILED", ("WITHDRAWN", {"reason": "duplicate"})) if ended else ("FILED",)
+        move(client, tokens["officer"], case_no, *steps)
+    finally:
+        services.cases.clock = utc_now
+    return case_no, answer.json["evidence"]["evidence_id"]
+
+
+def _run(services, dry_run=False, as_of=None):
+    with services.sessions() as session:
+        system = by_username(session, "system-1")
+    return services.retention.run(system, dry_run, as_of)
+
+
+def _blob_of(services, evidence_id):
+    return services.evidence.readable(_admin(services), evidence_id).sha256
+
+
+def _admin(services):
+    with services.sessions() as session:
+        return by_username(session, "admin-1")
+
+
+def _hold(client, tokens, evidence_id, reason="litigation"):
+    return client.put(
+        f"/api/v1/evidence/{evidence_id}/legal-hold",
+        json={"reason": reason},
+        headers=bearer(tokens["legal"]),
+    )
+
+
+def _lift(client, tokens, evidence_id, reason="proceedings-ended"):
+    return client.delete(
+        f"/api/v1/evidence/{evidence_id}/legal-hold?reason={reason}",
+        headers=bearer(tokens["legal"]),
+    )
+
+
+@pytest.fixture
+def photos(media_dir):
+    """Distinct photo files (distinct bytes: blobs are content-addressed)."""
+    base = (media_dir / "photo.jpg").read_bytes()
+    return [base + b"\0" * n for n in range(1, 8)]
+
+
+def test_an_item_past_its_rule_is_purged_its_leaf_kept_and_its_bytes_refused_with_410(
+    client, tokens, services, photos
+):
+    case_no, item = _case_with_a_photo(client, tokens, services, photos[0], years_ago=11)
+    blob = _blob_of(services, item)
+    report = _run(services)
+    assert [(d.case_no, d.evidence_id) for d in report.purged] == [(case_no, item)]
+    assert report.rule == RULE and report.blobs_deleted == 1
+    assert not services.evidence.blobs.exists(blob)
+
+    size = log_size(client)
+    refused = client.get(
+        f"/api/v1/evidence/{item}/content?reason=audit", headers=bearer(tokens["supervisor"])
+    )
+    assert refused.status_code == 410 and RULE in refused.json["detail"]
+    assert log_size(client) == size, "a refused download was logged"
+    record = client.get(f"/api/v1/evidence/{item}?reason=audit", headers=bearer(tokens["admin"]))
+    assert record.status_code == 200 and record.json["sha256"] == blob
+
+    trail = client.get(f"/api/v1/evidence/{item}/custody", headers=bearer(tokens["admin"])).json
+    [purge] = [c for c in trail["custody"] if c.get("action") == "purge"]
+    assert (purge["reason"], purge["role"], purge["actor"]) == (RULE, "system", "system-1")
+    registration = trail["custody"][0]
+    with services.sessions() as session:
+        proof = services.store.inclusion_proof(session, registration["index"])
+        root = services.store.root(session, proof.size)
+    merkle.verify_inclusion(proof.index, proof.size, proof.leaf_hash, proof.proof, root)
+
+    audit = run_audit(services)
+    assert audit.clean, audit.findings
+    assert [f.problem for f in audit.acknowledged] == [f"purged under rule {RULE}"]
+
+
+def test_nothing_of_an_open_case_or_under_a_hold_is_purged_whichever_way_it_is_tried(
+    client, tokens, services, photos
+):
+    _, open_case_item = _case_with_a_photo(client, tokens, services, photos[0], 30, ended=False)
+    _, too_recent = _case_with_a_photo(client, tokens, services, photos[1], years_ago=9.9)
+    _, held = _case_with_a_photo(client, tokens, services, photos[2], years_ago=11)
+    _, held_again = _case_with_a_photo(client, tokens, services, photos[3], years_ago=11)
+    _, released = _case_with_a_photo(client, tokens, services, photos[4], years_ago=11)
+    assert _hold(client, tokens, held).status_code == 201
+    for item in (held_again, released):
+        assert _hold(client, tokens, item).status_code == 201
+        assert _lift(client, tokens, item).status_code == 201
+    assert _hold(client, tokens, held_again, "court-order").status_code == 201
+
+    planned = _run(services, dry_run=True)
+    assert [d.evidence_id for d in planned.purged] == [released]
+    assert [d.evidence_id for d in _run(services).purged] == [released]
+    assert _run(services).purged == [], "a second run found more to purge"
+    for item in (open_case_item, too_recent, held, held_again):
+        assert services.evidence.blobs.exists(_blob_of(services, item)), item
+
+    assert _lift(client, tokens, held).status_code == 201  # the hold ends: its rule applies again
+    assert [d.evidence_id for d in _run(services).purged] == [held]
+    assert run_audit(services).clean
+
+
+def test_a_dry_run_lists_what_would_go_changes_nothing_and_plans_ahead_with_as_of(
+    client, tokens, services, photos
+):
+    _, old = _case_with_a_photo(client, tokens, services, photos[0], years_ago=11)
+    _, younger = _case_with_a_photo(client, tokens, services, photos[1], years_ago=9)
+    size = log_size(client)
+    assert [d.evidence_id for d in _run(services, dry_run=True).purged] == [old]
+    in_two_years = add_years(datetime.now(UTC), 2)
+    ahead = _run(services, dry_run=True, as_of=in_two_years)
+    assert {d.evidence_id for d in ahead.purged} == {old, younger}
+    assert log_size(client) == size
+    assert services.evidence.blobs.exists(_blob_of(services, old))
+    with pytest.raises(Exception, match="--dry-run only"):
+        _run(services, as_of=in_two_years)
+
+
+def test_a_blob_that_an_item_still_kept_shares_is_not_deleted(client, tokens, services, photos):
+    _, old = _case_with_a_photo(client, tokens, services, photos[0], years_ago=11)
+    current = open_case(client, tokens["officer"])
+    kept = upload_evidence(client, tokens["officer"], current, photos[0]).json["evidence"]
+    report = _run(services)
+    assert [d.evidence_id for d in report.purged] == [old] and report.blobs_deleted == 0
+    download = client.get(
+        f"/api/v1/evidence/{kept['evidence_id']}/content?reason=audit",
+        headers=bearer(tokens["officer"]),
+    )
+    assert download.status_code == 200 and download.data == photos[0]
+
+
+def test_holds_are_the_legal_roles_and_a_second_hold_or_a_lift_without_one_is_refused(
+    client, tokens, services, photos
+):
+    _, item = _case_with_a_photo(client, tokens, services, photos[0], years_ago=1)
+    size = log_size(client)
+    refused = client.put(
+        f"/api/v1/evidence/{item}/legal-hold",
+        json={"reason": "litigation"},
+        headers=bearer(tokens["supervisor"]),
+    )
+    assert refused.status_code == 403
+    assert _lift(client, tokens, item).status_code == 409
+    assert _hold(client, tokens, item, "a judge's name").status_code == 400
+    assert log_size(client) == size
+    assert _hold(client, tokens, item).status_code == 201
+    second = _hold(client, tokens, item)
+    assert second.status_code == 409 and "already held (litigation)" in second.json["detail"]
+    assert log_size(client) == size + 1
+
+
+def test_a_purge_that_broke_the_rules_is_a_finding_of_the_audit(client, tokens, services, photos):
+    case_no, item = _case_with_a_photo(client, tokens, services, photos[0], 20, ended=False)
+    with services.sessions() as session:
+        system = by_username(session, "system-1")
+    payload = {
+        "evidence_id": item,
+        "sha256": _blob_of(services, item),
+        "action": "purge",
+        "role": "system",
+        "reason": RULE,
+    }
+    services.cases.write(  # what a faulty or forged run could append
+        system,
+        None,
+        lambda tx: services.cases.append_event(tx, system, case_no, "evidence.custody", payload),
+    )
+    problems = [f.problem for f in run_audit(services).findings]
+    assert f"purge of evidence {item}: purged it while its case was open" in problems
+
+
+def test_a_run_killed_between_the_purge_record_and_the_deletion_is_finished_by_the_next(
+    client, tokens, services, photos, monkeypatch
+):
+    _, item = _case_with_a_photo(client, tokens, services, photos[0], years_ago=11)
+    blob = _blob_of(services, item)
+    blobs = services.retention.blobs
+
+    def killed(sha256):
+        raise KeyboardInterrupt("killed before the blob went")
+
+    monkeypatch.setattr(blobs, "delete", killed)
+    with pytest.raises(KeyboardInterrupt):
+        _run(services)
+    monkeypatch.undo()
+    assert blobs.exists(blob)
+    assert run_audit(services).clean  # a recorded purge whose blob is still there: no finding
+    report = _run(services)
+    assert report.purged == [] and report.blobs_deleted == 1
+    assert not blobs.exists(blob)
