@@ -182,7 +182,11 @@ class RetentionService:
 
         def work(tx: LogTransaction) -> dict[str, Any]:
             case = case_retention(tx.session, case_no)
-            due = [d for d in self._due(case, case_no, now) if d.evidence_id in wanted]
+            due = [
+                d
+                for d in self._due(case, case_no, now)
+                if d.evidence_id in wanted and d.locked_until is None
+            ]
             for d in due:
                 payload = _custody(
                     d.evidence_id, d.sha256, retention.PURGE, actor.role.value, self.rules.code
@@ -215,6 +219,9 @@ class RetentionService:
         deleted = 0
         for blob in sorted(purged):
             if not self.blobs.exists(blob):
+                continue
+            if self.blobs.locked_until(blob) is not None:  # the store keeps it: a later run
+                log.warning("retention: blob %s of a purged item is still locked", blob)
                 continue
             with self.cases.store.transaction(self.sessions) as tx:
                 if not _still_used(tx.session, blob):

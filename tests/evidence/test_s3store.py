@@ -9,9 +9,10 @@ from botocore.exceptions import ClientError
 
 from evidence import s3store
 from evidence.s3store import S3BlobStore
-from ledger.users import Role, add_user
+from ledger.events import utc_now
+from ledger.users import Role, add_user, by_username
 from tests.conftest import bearer
-from tests.support.api import open_case, upload_evidence
+from tests.support.api import log_size, move, open_case, upload_evidence
 from tests.support.blobs import overwrite, stored_names
 from verify_portal.app.auditing import run_audit
 from verify_portal.app.services import build, migrate
@@ -182,3 +183,24 @@ def test_a_backup_of_a_deployment_on_a_bucket_is_refused_rather_than_left_withou
     with pytest.raises(BackupRefused, match="versioning and replication"):
         backup.create(s3_services, tmp_path / "backup")
     assert not (tmp_path / "backup").exists()
+
+
+def test_an_item_due_whose_object_is_still_locked_is_left_for_a_later_run(s3_services, media_dir):
+    services = s3_services
+    with services.sessions.begin() as session:
+        officer = add_user(session, "officer-1", Role.OFFICER)
+        add_user(session, "system-1", Role.SYSTEM)
+    client = create_app(services=services).test_client()
+    services.cases.clock = lambda: "2015-06-01T09:00:00.000000Z"  # a case of eleven years ago
+    case_no = open_case(client, officer)
+    item = upload_evidence(client, officer, case_no, (media_dir / "photo.jpg").read_bytes()).json
+    move(client, officer, case_no, "FILED", ("WITHDRAWN", {"reason": "duplicate"}))
+    services.cases.clock = utc_now
+    size = log_size(client)
+    with services.sessions() as session:
+        report = services.retention.run(by_username(session, "system-1"), dry_run=False)
+    [locked] = report.locked
+    assert locked.evidence_id == item["evidence"]["evidence_id"] and report.purged == []
+    assert locked.locked_until > datetime.now(UTC) + timedelta(days=170)  # uploaded just now
+    assert log_size(client) == size and report.blobs_deleted == 0
+    assert services.evidence.blobs.exists(item["evidence"]["sha256"])
