@@ -329,6 +329,13 @@ TEXT: dict[str, dict[str, str]] = {
     "evidence": {"zh": "证据", "en": "Evidence"},
     "items": {"zh": "件数", "en": "items"},
     "late": {"zh": "迟延上传", "en": "uploaded late"},
+    "legal_hold": {"zh": "法律保全中", "en": "Under legal hold"},
+    "set_hold": {"zh": "设置法律保全", "en": "Put under legal hold"},
+    "lift_hold": {"zh": "解除法律保全", "en": "Lift the legal hold"},
+    "purged": {
+        "zh": "已按保存期限清除（记录与哈希保留）",
+        "en": "Purged under its retention rule (record and hashes kept)",
+    },
     "continuity_breaks": {"zh": "片段不连续", "en": "segment breaks"},
     "anchors": {"zh": "上链锚定", "en": "Anchors"},
     "worker": {"zh": "锚定进程", "en": "Anchor worker"},

@@ -54,6 +54,18 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "beyond_jurisdiction": {"zh": "不属本机关管辖", "en": "Beyond this agency's remit"},
         "other": {"zh": "其他", "en": "Other"},
     },
+    "hold_reason": {
+        "litigation": {"zh": "行政诉讼", "en": "Litigation"},
+        "reconsideration": {"zh": "行政复议", "en": "Reconsideration"},
+        "investigation": {"zh": "调查", "en": "Investigation"},
+        "court-order": {"zh": "法院裁定", "en": "Court order"},
+        "complaint": {"zh": "投诉处理", "en": "Complaint"},
+    },
+    "lift_reason": {
+        "proceedings-ended": {"zh": "程序已终结", "en": "Proceedings ended"},
+        "order-lifted": {"zh": "裁定已解除", "en": "Order lifted"},
+        "set-in-error": {"zh": "误设", "en": "Set in error"},
+    },
     "media_type": {
         "video/mp4": {"zh": "视频", "en": "Video"},
         "video/quicktime": {"zh": "视频", "en": "Video"},

@@ -2,39 +2,19 @@
 is purged with a custody event and its leaf kept; nothing of an open case or under a hold ever
 goes, whichever way it is tried."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from evidence.retention import add_years
 from ledger import merkle
-from ledger.events import utc_now
 from ledger.users import by_username
 from tests.conftest import bearer
-from tests.support.api import log_size, move, open_case, upload_evidence
+from tests.support.api import log_size, open_case, upload_evidence
+from tests.support.retention import case_with_a_photo
 from verify_portal.app.auditing import run_audit
 
 RULE = "case-ended-plus-10y"
-
-
-def _years_ago(years: float) -> str:
-    moment = datetime.now(UTC) - timedelta(days=365.25 * years)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _case_with_a_photo(client, tokens, services, photo, years_ago, ended=True):
-    """A case opened, given `photo` and (if `ended`) withdrawn `years_ago` years ago: its events
-    are stamped as the case service's clock said then. Its number and the item's id."""
-    services.cases.clock = lambda: _years_ago(years_ago)
-    try:
-        case_no = open_case(client, tokens["officer"])
-        answer = upload_evidence(client, tokens["officer"], case_no, photo)
-        assert answer.status_code == 201, answer.json
-        steps = ("FILED", ("WITHDRAWN", {"reason": "duplicate"})) if ended else ("FILED",)
-        move(client, tokens["officer"], case_no, *steps)
-    finally:
-        services.cases.clock = utc_now
-    return case_no, answer.json["evidence"]["evidence_id"]
 
 
 def _run(services, dry_run=False, as_of=None):
@@ -77,7 +57,7 @@ def photos(media_dir):
 def test_an_item_past_its_rule_is_purged_its_leaf_kept_and_its_bytes_refused_with_410(
     client, tokens, services, photos
 ):
-    case_no, item = _case_with_a_photo(client, tokens, services, photos[0], years_ago=11)
+    case_no, item = case_with_a_photo(client, tokens, services, photos[0], 11)
     blob = _blob_of(services, item)
     report = _run(services)
     assert [(d.case_no, d.evidence_id) for d in report.purged] == [(case_no, item)]
@@ -110,11 +90,11 @@ def test_an_item_past_its_rule_is_purged_its_leaf_kept_and_its_bytes_refused_wit
 def test_nothing_of_an_open_case_or_under_a_hold_is_purged_whichever_way_it_is_tried(
     client, tokens, services, photos
 ):
-    _, open_case_item = _case_with_a_photo(client, tokens, services, photos[0], 30, ended=False)
-    _, too_recent = _case_with_a_photo(client, tokens, services, photos[1], years_ago=9.9)
-    _, held = _case_with_a_photo(client, tokens, services, photos[2], years_ago=11)
-    _, held_again = _case_with_a_photo(client, tokens, services, photos[3], years_ago=11)
-    _, released = _case_with_a_photo(client, tokens, services, photos[4], years_ago=11)
+    _, open_case_item = case_with_a_photo(client, tokens, services, photos[0], 30, ended=False)
+    _, too_recent = case_with_a_photo(client, tokens, services, photos[1], 9.9)
+    _, held = case_with_a_photo(client, tokens, services, photos[2], 11)
+    _, held_again = case_with_a_photo(client, tokens, services, photos[3], 11)
+    _, released = case_with_a_photo(client, tokens, services, photos[4], 11)
     assert _hold(client, tokens, held).status_code == 201
     for item in (held_again, released):
         assert _hold(client, tokens, item).status_code == 201
@@ -136,8 +116,8 @@ def test_nothing_of_an_open_case_or_under_a_hold_is_purged_whichever_way_it_is_t
 def test_a_dry_run_lists_what_would_go_changes_nothing_and_plans_ahead_with_as_of(
     client, tokens, services, photos
 ):
-    _, old = _case_with_a_photo(client, tokens, services, photos[0], years_ago=11)
-    _, younger = _case_with_a_photo(client, tokens, services, photos[1], years_ago=9)
+    _, old = case_with_a_photo(client, tokens, services, photos[0], 11)
+    _, younger = case_with_a_photo(client, tokens, services, photos[1], 9)
     size = log_size(client)
     assert [d.evidence_id for d in _run(services, dry_run=True).purged] == [old]
     in_two_years = add_years(datetime.now(UTC), 2)
@@ -150,7 +130,7 @@ def test_a_dry_run_lists_what_would_go_changes_nothing_and_plans_ahead_with_as_o
 
 
 def test_a_blob_that_an_item_still_kept_shares_is_not_deleted(client, tokens, services, photos):
-    _, old = _case_with_a_photo(client, tokens, services, photos[0], years_ago=11)
+    _, old = case_with_a_photo(client, tokens, services, photos[0], 11)
     current = open_case(client, tokens["officer"])
     kept = upload_evidence(client, tokens["officer"], current, photos[0]).json["evidence"]
     report = _run(services)
@@ -165,7 +145,7 @@ def test_a_blob_that_an_item_still_kept_shares_is_not_deleted(client, tokens, se
 def test_holds_are_the_legal_roles_and_a_second_hold_or_a_lift_without_one_is_refused(
     client, tokens, services, photos
 ):
-    _, item = _case_with_a_photo(client, tokens, services, photos[0], years_ago=1)
+    _, item = case_with_a_photo(client, tokens, services, photos[0], 1)
     size = log_size(client)
     refused = client.put(
         f"/api/v1/evidence/{item}/legal-hold",
@@ -183,7 +163,7 @@ def test_holds_are_the_legal_roles_and_a_second_hold_or_a_lift_without_one_is_re
 
 
 def test_a_purge_that_broke_the_rules_is_a_finding_of_the_audit(client, tokens, services, photos):
-    case_no, item = _case_with_a_photo(client, tokens, services, photos[0], 20, ended=False)
+    case_no, item = case_with_a_photo(client, tokens, services, photos[0], 20, ended=False)
     with services.sessions() as session:
         system = by_username(session, "system-1")
     payload = {
@@ -205,7 +185,7 @@ def test_a_purge_that_broke_the_rules_is_a_finding_of_the_audit(client, tokens, 
 def test_a_run_killed_between_the_purge_record_and_the_deletion_is_finished_by_the_next(
     client, tokens, services, photos, monkeypatch
 ):
-    _, item = _case_with_a_photo(client, tokens, services, photos[0], years_ago=11)
+    _, item = case_with_a_photo(client, tokens, services, photos[0], 11)
     blob = _blob_of(services, item)
     blobs = services.retention.blobs
 

@@ -339,6 +339,18 @@ def _requests(world):
             PUBLIC,
             {"path": f"/staff/evidence/{e}/playback", "data": {}},
         ),
+        (
+            "POST",
+            "/staff/evidence/<evidence_id>/hold",
+            PUBLIC,
+            {"path": f"/staff/evidence/{e}/hold", "data": {}},
+        ),
+        (
+            "POST",
+            "/staff/evidence/<evidence_id>/lift-hold",
+            PUBLIC,
+            {"path": f"/staff/evidence/{e}/lift-hold", "data": {}},
+        ),
         ("GET", "/log", PUBLIC, {"path": "/log"}),
         ("GET", "/report", PUBLIC, {"path": "/report"}),
         ("POST", "/report", PUBLIC, {"path": "/report", "data": {}}),

@@ -209,6 +209,7 @@ def content(evidence_id: str) -> Response:
 @access(AUTHENTICATED)
 def poster(evidence_id: str) -> Response:
     services = current()
+    services.evidence.refuse_purged(services.evidence.readable(current_actor(), evidence_id))
     item = services.evidence.read(current_actor(), evidence_id, "view", _reason())
     if item.poster_sha256 is None:
         raise InvalidInput(f"evidence {item.id} has no poster frame ({item.media_type})")

@@ -28,6 +28,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from anchor.errors import NotAnchoredYet
 from evidence.meta import UploadMeta
+from evidence.retention import HOLD_REASONS, LIFT_REASONS
+from evidence.retention_service import case_retention
 from evidence.service import item_json
 from ledger.checkpoint import parse_note
 from ledger.errors import Forbidden, IllegalTransition, InvalidInput, LianzhengError
@@ -159,6 +161,7 @@ def _case_page(actor: Actor, case_no: str, status: int = 200, **extra: Any) -> R
     )
     with services.sessions() as session:
         audit_found = case_no in case_list.finding_cases(session)
+        kept = case_retention(session, case_no).items
     steps = timeline(case["events"])
     receipts, _ = anchored.receipts(services, [e["index"] for e in case["events"]], False)
     return page(
@@ -177,6 +180,10 @@ def _case_page(actor: Actor, case_no: str, status: int = 200, **extra: Any) -> R
         ),
         items=[item_json(i) for i in items],
         custody=custody,
+        retention={i.id: kept[i.id] for i in items if i.id in kept},
+        may_hold=actor.may(Action.HOLD_EVIDENCE),
+        hold_reasons=HOLD_REASONS,
+        lift_reasons=LIFT_REASONS,
         may_export=actor.may(Action.EXPORT_PACKAGE),
         may_record=actor.may(Action.RECORD_STEP),
         may_issue_code=actor.may(Action.ISSUE_CODE),
@@ -267,6 +274,7 @@ def stream(actor: Actor, evidence_id: str) -> ResponseReturnValue:
 def poster(actor: Actor, evidence_id: str) -> ResponseReturnValue:
     """A poster frame, as the case page's thumbnail; each view is a custody event first."""
     services = current()
+    services.evidence.refuse_purged(services.evidence.readable(actor, evidence_id))
     item = services.evidence.read(actor, evidence_id, "view", REASON.get(actor.role, "audit"))
     if item.poster_sha256 is None:
         abort(404)
@@ -275,6 +283,35 @@ def poster(actor: Actor, evidence_id: str) -> ResponseReturnValue:
         mimetype="image/jpeg",
         headers={"Cache-Control": "no-store"},
     )
+
+
+@bp.post("/evidence/<evidence_id>/hold")
+@access(PUBLIC)
+@signed_in
+def hold(actor: Actor, evidence_id: str) -> ResponseReturnValue:
+    """The legal role's button: put the item under a legal hold, with a reason from the list."""
+    check_csrf()
+    services = current()
+    item = services.evidence.readable(actor, evidence_id)
+    services.retention.hold(actor, item, request.form.get("reason", ""))
+    return _back_to(item.case_no, item.id)
+
+
+@bp.post("/evidence/<evidence_id>/lift-hold")
+@access(PUBLIC)
+@signed_in
+def lift_hold(actor: Actor, evidence_id: str) -> ResponseReturnValue:
+    """The legal role's button: lift the hold; the item's retention rule applies again."""
+    check_csrf()
+    services = current()
+    item = services.evidence.readable(actor, evidence_id)
+    services.retention.lift(actor, item, request.form.get("reason", ""))
+    return _back_to(item.case_no, item.id)
+
+
+def _back_to(case_no: str, evidence_id: str) -> ResponseReturnValue:
+    target = url_for("staff.case_view", case_no=case_no, lang=language())
+    return redirect(f"{target}#evidence-{evidence_id}", code=303)
 
 
 @bp.post("/cases/<case_no>/notice")
