@@ -33,6 +33,7 @@ class Action(StrEnum):
     SEE_DASHBOARD = "see the supervision dashboard"
     RUN_AUDIT = "run the audit"
     HOLD_EVIDENCE = "set or lift a legal hold on evidence"
+    COPY_OUT_EVIDENCE = "copy raw footage out of the system"
     PURGE_EVIDENCE = "purge evidence whose retention has ended"
 
 
@@ -69,6 +70,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RUN_AUDIT: frozenset({SUPERVISOR, ADMIN}),
     # 法制审核 holds evidence for proceedings; nobody else may keep it past its rule or let it go.
     Action.HOLD_EVIDENCE: frozenset({LEGAL}),
+    # Raw files leave the system only with those who answer for them (officers play footage in the
+    # staff pages; a court gets a package).
+    Action.COPY_OUT_EVIDENCE: _OVERSIGHT,
     # The retention run is a scheduled job of the system (or an admin running it by hand).
     Action.PURGE_EVIDENCE: frozenset({SYSTEM, ADMIN}),
 }

@@ -137,7 +137,7 @@ def test_a_blob_that_an_item_still_kept_shares_is_not_deleted(client, tokens, se
     assert [d.evidence_id for d in report.purged] == [old] and report.blobs_deleted == 0
     download = client.get(
         f"/api/v1/evidence/{kept['evidence_id']}/content?reason=audit",
-        headers=bearer(tokens["officer"]),
+        headers=bearer(tokens["legal"]),
     )
     assert download.status_code == 200 and download.data == photos[0]
 

@@ -182,11 +182,13 @@ def show(evidence_id: str) -> Response:
 @bp.get("/evidence/<evidence_id>/content")
 @access(AUTHENTICATED)
 def content(evidence_id: str) -> Response:
-    """The file, streamed and checked against its hash; a `download` custody event is logged
-    first."""
+    """The file, streamed and checked against its hash, for the roles that may copy raw footage
+    out; a `download` (or `playback`) custody event is logged first."""
     services = current()
+    actor = current_actor()
+    actor.require(Action.COPY_OUT_EVIDENCE)  # the bytes are the same, whatever the action says
     action = "playback" if request.args.get("playback") == "1" else "download"
-    item = services.evidence.read(current_actor(), evidence_id, action, _reason())
+    item = services.evidence.read(actor, evidence_id, action, _reason())
     services.evidence.check_size(
         item
     )  # a changed length is refused before the first byte; a changed
