@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from evidence.errors import HoldConflict, Purged
 from evidence.models import EvidenceItem
 from evidence.retention import CaseRetention, ItemState, Rules
 from ledger.cases import CaseService
-from ledger.errors import InvalidInput, StoredStateMismatch
+from ledger.errors import InvalidInput, LianzhengError, StoredStateMismatch
 from ledger.event_types import EVIDENCE_CUSTODY
 from ledger.events import Event
 from ledger.lifecycle import State
@@ -52,8 +52,9 @@ class RunReport:
     """What a retention run purged (or, dry, would purge), and what it had to leave."""
 
     rule: str
-    purged: list[Due]
-    locked: list[Due]
+    purged: list[Due] = field(default_factory=list)
+    locked: list[Due] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # case number -> why it was left alone
     blobs_deleted: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -61,6 +62,7 @@ class RunReport:
             "rule": self.rule,
             "purged": [_due_json(d) for d in self.purged],
             "locked": [_due_json(d) for d in self.locked],
+            "refused": self.refused,
             "blobs_deleted": self.blobs_deleted,
         }
 
@@ -135,19 +137,29 @@ class RetentionService:
         if as_of is not None and not dry_run:
             raise InvalidInput("--as-of plans a run: it goes with --dry-run only")
         now = as_of or self.now()
-        report = RunReport(self.rules.code, [], [])
+        report = RunReport(self.rules.code)
         for case_no in self._ended_cases(now):
-            with self.sessions() as session:
-                due = self._due(case_retention(session, case_no), case_no, now)
-            report.locked += [d for d in due if d.locked_until is not None]
-            free = [d for d in due if d.locked_until is None]
-            if free and not dry_run:
-                report.purged += self._purge(actor, case_no, {d.evidence_id for d in free}, now)
-            elif free:
-                report.purged += free
+            try:
+                self._run_case(actor, case_no, now, dry_run, report)
+            except LianzhengError as exc:  # e.g. a case row that disagrees with its log
+                log.warning("retention: case %s left alone: %s", case_no, exc.code)
+                report.refused[case_no] = exc.message
         if not dry_run:
             report.blobs_deleted = self._delete_purged_blobs(now)
         return report
+
+    def _run_case(
+        self, actor: Actor, case_no: str, now: datetime, dry_run: bool, report: RunReport
+    ) -> None:
+        """Purge (or list) what is due in one case; a case that cannot be decided raises."""
+        with self.sessions() as session:
+            due = self._due(case_retention(session, case_no), case_no, now)
+        report.locked += [d for d in due if d.locked_until is not None]
+        free = [d for d in due if d.locked_until is None]
+        if free and not dry_run:
+            report.purged += self._purge(actor, case_no, {d.evidence_id for d in free}, now)
+        elif free:
+            report.purged += free
 
     def _ended_cases(self, now: datetime) -> list[str]:
         """Closed and withdrawn cases opened long enough ago to be due, from the cases table: a

@@ -3,6 +3,7 @@ hold` / `lift-hold`: the legal role's holds (evidence/retention.py says the rule
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 
 import click
@@ -40,6 +41,10 @@ def run(username: str, dry_run: bool, as_of: datetime | None) -> None:
         f"{report.blobs_deleted} blob(s) deleted",
         err=True,
     )
+    for case_no, why in report.refused.items():
+        click.echo(f"lianzheng: case {case_no} left alone: {why}", err=True)
+    if report.refused:
+        sys.exit(1)  # the daily job shows as failed until someone looks (lianzheng audit)
 
 
 @click.command("hold")

@@ -10,7 +10,7 @@ from evidence.retention import add_years
 from ledger import merkle
 from ledger.users import by_username
 from tests.conftest import bearer
-from tests.support.api import log_size, open_case, upload_evidence
+from tests.support.api import log_size, open_case, tamper, upload_evidence
 from tests.support.retention import case_with_a_photo
 from verify_portal.app.auditing import run_audit
 
@@ -201,3 +201,15 @@ def test_a_run_killed_between_the_purge_record_and_the_deletion_is_finished_by_t
     report = _run(services)
     assert report.purged == [] and report.blobs_deleted == 1
     assert not blobs.exists(blob)
+
+
+def test_a_case_whose_row_disagrees_with_its_log_is_left_alone_and_the_run_goes_on(
+    client, tokens, services, photos
+):
+    altered, first = case_with_a_photo(client, tokens, services, photos[0], 11)
+    _, second = case_with_a_photo(client, tokens, services, photos[1], 11)
+    tamper(services, "UPDATE cases SET district = 'huangpu' WHERE case_no = :c", c=altered)
+    report = _run(services)
+    assert [d.evidence_id for d in report.purged] == [second]
+    assert "disagrees with its log" in report.refused[altered]
+    assert services.evidence.blobs.exists(_blob_of(services, first))
