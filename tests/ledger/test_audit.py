@@ -134,30 +134,27 @@ def test_two_swapped_leaves_are_both_named(log_of_ten):
     assert {"leaf 2", "leaf 7"} <= _wheres(report)
 
 
-def test_a_changed_stored_node_is_named_and_no_leaf_is_blamed(log_of_ten):
-    level = storage.STORED_FROM_LEVEL + 1  # above the lowest stored level: its children are nodes
-    _more_events(log_of_ten, (2 << level) - 12)  # two nodes of that level
+def _second_node_changed(services, level):
+    """Grow the log to two nodes of `level`, change the second, audit."""
+    _more_events(services, (2 << level) - 12)
     tamper(
-        log_of_ten,
+        services,
         "UPDATE log_nodes SET hash = :h WHERE level = :l AND node_index = 1",
         h=b"\x11" * 32,
         l=level,
     )
-    report = _audit(log_of_ten)
+    return _audit(services)
+
+
+def test_a_changed_stored_node_is_named_and_no_leaf_is_blamed(log_of_ten):
+    level = storage.STORED_FROM_LEVEL + 1  # above the lowest stored level: its children are nodes
+    report = _second_node_changed(log_of_ten, level)
     assert _wheres(report) == {f"node (level {level}, index 1)"}
 
 
 def test_a_changed_node_on_the_lowest_stored_level_names_the_leaves_below_it(log_of_ten):
     level = storage.STORED_FROM_LEVEL
-    _more_events(log_of_ten, (2 << level) - 12)
-    tamper(
-        log_of_ten,
-        "UPDATE log_nodes SET hash = :h WHERE level = :l AND node_index = 1",
-        h=b"\x11" * 32,
-        l=level,
-    )
-    report = _audit(log_of_ten)
-    [finding] = report.findings
+    [finding] = _second_node_changed(log_of_ten, level).findings
     assert finding.where == f"node (level {level}, index 1)"
     width = 1 << level
     assert f"stored leaf hashes {width} to {2 * width - 1}" in finding.problem

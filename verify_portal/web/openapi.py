@@ -181,6 +181,15 @@ def _path(name: str) -> dict[str, Any]:
 
 
 REASON = {"enum": list(CUSTODY_REASONS)}
+# A legal hold set or lifted: refused when the item is held already or not (409), purged (410).
+HOLD_ANSWERS = {
+    "201": _json(_ref("Written")),
+    "400": PROBLEM,
+    "403": PROBLEM,
+    "404": PROBLEM,
+    "409": PROBLEM,
+    "410": PROBLEM,
+}
 OPEN_CASE = _obj(
     {
         "source": {"enum": ["patrol", "camera", "hotline-12345", "hotline-12319", "citizen"]},
@@ -673,14 +682,7 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, dict]] = [
         "Put the item under a legal hold (the legal role)",
         [_path("evidence_id")],
         _obj({"reason": {"enum": list(HOLD_REASONS)}}),
-        {
-            "201": _json(_ref("Written")),
-            "400": PROBLEM,
-            "403": PROBLEM,
-            "404": PROBLEM,
-            "409": PROBLEM,
-            "410": PROBLEM,
-        },
+        HOLD_ANSWERS,
     ),
     (
         "delete",
@@ -689,14 +691,7 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, dict]] = [
         "Lift the legal hold on the item (the legal role)",
         [_path("evidence_id"), _query("reason", True, {"enum": list(LIFT_REASONS)})],
         None,
-        {
-            "201": _json(_ref("Written")),
-            "400": PROBLEM,
-            "403": PROBLEM,
-            "404": PROBLEM,
-            "409": PROBLEM,
-            "410": PROBLEM,
-        },
+        HOLD_ANSWERS,
     ),
     (
         "get",
