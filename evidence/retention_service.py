@@ -138,28 +138,41 @@ class RetentionService:
             raise InvalidInput("--as-of plans a run: it goes with --dry-run only")
         now = as_of or self.now()
         report = RunReport(self.rules.code)
+        purged_blobs: set[str] = set()  # of items purged, in this run or (killed) an earlier one
         for case_no in self._ended_cases(now):
             try:
-                self._run_case(actor, case_no, now, dry_run, report)
+                purged_blobs |= self._run_case(actor, case_no, now, dry_run, report)
             except LianzhengError as exc:  # e.g. a case row that disagrees with its log
                 log.warning("retention: case %s left alone: %s", case_no, exc.code)
                 report.refused[case_no] = exc.message
         if not dry_run:
-            report.blobs_deleted = self._delete_purged_blobs(now)
+            report.blobs_deleted = self._delete_purged_blobs(purged_blobs)
         return report
 
     def _run_case(
         self, actor: Actor, case_no: str, now: datetime, dry_run: bool, report: RunReport
-    ) -> None:
-        """Purge (or list) what is due in one case; a case that cannot be decided raises."""
+    ) -> set[str]:
+        """Purge (or list) what is due in one case; the blobs of its items purged before and now.
+        A case that cannot be decided raises."""
         with self.sessions() as session:
-            due = self._due(case_retention(session, case_no), case_no, now)
+            case = case_retention(session, case_no)
+        due = self._due(case, case_no, now)
         report.locked += [d for d in due if d.locked_until is not None]
         free = [d for d in due if d.locked_until is None]
         if free and not dry_run:
-            report.purged += self._purge(actor, case_no, {d.evidence_id for d in free}, now)
+            done = self._purge(actor, case_no, {d.evidence_id for d in free}, now)
+            for d in done:
+                case.items[d.evidence_id].purged = (self.rules.code, now)
+            report.purged += done
         elif free:
             report.purged += free
+        return {
+            blob
+            for item in case.items.values()
+            if item.purged is not None
+            for blob in (item.sha256, item.poster_sha256)
+            if blob is not None
+        }
 
     def _ended_cases(self, now: datetime) -> list[str]:
         """Closed and withdrawn cases opened long enough ago to be due, from the cases table: a
@@ -212,22 +225,12 @@ class RetentionService:
         )
         return due
 
-    def _delete_purged_blobs(self, now: datetime) -> int:
-        """Delete the blobs (and posters) of purged items that no kept item uses; how many.
+    def _delete_purged_blobs(self, purged: set[str]) -> int:
+        """Delete the `purged` blobs (and posters) that no kept item uses; how many.
 
         Each is checked and deleted under the append lock, which a registration holds too: an
         upload of the same bytes registered meanwhile is seen here, or finds the blob gone and is
         refused (EvidenceService._record), never registered without its bytes."""
-        with self.sessions() as session:
-            states = [case_retention(session, c) for c in self._ended_cases(now)]
-        purged = {
-            blob
-            for case in states
-            for item in case.items.values()
-            if item.purged is not None
-            for blob in (item.sha256, item.poster_sha256)
-            if blob is not None
-        }
         deleted = 0
         for blob in sorted(purged):
             if not self.blobs.exists(blob):

@@ -48,8 +48,8 @@ MAX_LEAVES_PAGE = 1000
 
 # Nodes of this level and above are stored; a lower one is the hash of at most 2**(this - 1)
 # leaf hashes, read from log_leaves when asked for, so a proof still costs O(log n) reads
-# (DESIGN.md: The log) plus one block of 16 leaf hashes. Stored, levels 0 to 3 were two rows per
-# leaf, one of them a copy of the leaf's hash: half the database (bench/ledger.py, bytes per leaf).
+# (DESIGN.md: The log) plus at most a few blocks of 16 leaf hashes. Stored, levels 0 to 3 were
+# two rows per leaf, one a copy of the leaf's hash: half the database (bench/ledger.py).
 STORED_FROM_LEVEL = 4
 
 
