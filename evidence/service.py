@@ -193,12 +193,7 @@ class EvidenceService:
         )
         device, poster = stored.signed_by, stored.poster_sha256
         kind = stored.media_type
-        for sha256 in (blob.sha256, poster):  # under the append lock, as a retention run deletes
-            if sha256 is not None and not self.blobs.exists(sha256):
-                raise Purged(
-                    f"blob {sha256} was deleted by a retention run while this upload was "
-                    "registered (the same bytes were purged evidence): send the file again"
-                )
+        self._refuse_deleted_meanwhile(tx.session, blob.sha256, poster)
         now = datetime.now(UTC)
         item = EvidenceItem(
             id="EV-" + uuid.uuid4().hex[:20],
@@ -233,6 +228,20 @@ class EvidenceService:
         )  # the event's own time, to the microsecond
         tx.session.add(item)
         return {**written, "evidence": item_json(item)}
+
+    def _refuse_deleted_meanwhile(self, session: Session, sha256: str, poster: str | None) -> None:
+        """Raise Purged if a retention run deleted the bytes after they were stored here: it
+        deletes only the blobs of purged items, so only bytes registered before can have gone.
+        Checked under the append lock, as the run deletes under it (retention_service.py)."""
+        registered = select(EvidenceItem.id).where(EvidenceItem.sha256 == sha256).limit(1)
+        if session.scalar(registered) is None:
+            return
+        for blob in (sha256, poster):
+            if blob is not None and not self.blobs.exists(blob):
+                raise Purged(
+                    f"blob {blob} was deleted by a retention run while this upload was "
+                    "registered (the same bytes were purged evidence): send the file again"
+                )
 
     def _poster(self, sha256: str, facts: dict[str, Any]) -> str | None:
         with self.blobs.scratch() as folder, self.blobs.local_file(sha256) as source:

@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from evidence.errors import Purged
+from evidence.meta import UploadMeta
 from evidence.retention import add_years
 from ledger import merkle
 from ledger.users import by_username
 from tests.conftest import bearer
-from tests.support.api import log_size, open_case, tamper, upload_evidence
+from tests.support.api import NOW, log_size, open_case, tamper, upload_evidence
 from tests.support.retention import case_with_a_photo
 from verify_portal.app.auditing import run_audit
 
@@ -213,3 +215,27 @@ def test_a_case_whose_row_disagrees_with_its_log_is_left_alone_and_the_run_goes_
     assert [d.evidence_id for d in report.purged] == [second]
     assert "disagrees with its log" in report.refused[altered]
     assert services.evidence.blobs.exists(_blob_of(services, first))
+
+
+def test_bytes_of_a_purged_item_uploaded_again_are_kept_and_a_deletion_meanwhile_is_refused(
+    client, tokens, services, photos
+):
+    _, old = case_with_a_photo(client, tokens, services, photos[0], 11)
+    blob = _blob_of(services, old)
+    _run(services)
+    current = open_case(client, tokens["officer"])
+    again = upload_evidence(client, tokens["officer"], current, photos[0])
+    assert again.status_code == 201 and services.evidence.blobs.exists(blob)
+    assert _run(services).blobs_deleted == 0  # an item kept uses the bytes now
+
+    with services.sessions() as session:
+        officer = by_username(session, "officer-1")
+    meta = UploadMeta.parse({"case_no": current, "captured_at": NOW})
+    stored = services.evidence.store(officer, meta, [photos[0]], len(photos[0]))
+    services.evidence.blobs.delete(blob)  # as a run could, between the store and the register
+    size = log_size(client)
+    with pytest.raises(Purged, match="send the file again"):
+        services.cases.write(
+            officer, None, lambda tx: services.evidence.register(tx, officer, stored)
+        )
+    assert log_size(client) == size
