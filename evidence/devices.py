@@ -25,8 +25,10 @@ from evidence.models import Device, EvidenceItem
 from evidence.projection import CERTIFIED, DeviceRow, Registry
 from ledger.cases import REGISTRY, CaseService
 from ledger.errors import InvalidInput, NotFound
-from ledger.event_types import DEVICE_REGISTERED, DEVICE_REVOKED
+from ledger.event_types import DEVICE_ISSUED, DEVICE_REGISTERED, DEVICE_REVOKED
 from ledger.events import Event
+from ledger.models import User
+from ledger.roles import Role
 from ledger.storage import LogTransaction, case_leaves
 from ledger.users import Action, Actor
 
@@ -98,6 +100,30 @@ class DeviceRegistry:
 
         self.cases.write(actor, None, work)
 
+    def issue(self, actor: Actor, serial: str, officer: str) -> dict[str, Any]:
+        """Hand a certified bodycam to an officer (admin), by account code: what the docking
+        station ingests from it is that officer's until it is issued to another."""
+        actor.require(Action.MANAGE_DEVICES)
+
+        def work(tx: LogTransaction) -> dict[str, Any]:
+            device = tx.session.get(Device, serial) if _SERIAL.fullmatch(serial) else None
+            logged = registry(tx.session).devices.get(serial)
+            if device is None or logged is None:
+                raise NotFound(f"no device {serial[:64]}")
+            if logged.status != CERTIFIED or logged.kind != "bodycam":
+                raise InvalidInput(
+                    f"device {serial} is a {logged.status} {logged.kind}: only a certified bodycam "
+                    "is issued to an officer"
+                )
+            _check_officer(tx.session, officer)
+            if logged.issued_to != officer:
+                payload = {"serial": serial, "officer": officer}
+                self.cases.append_registry_event(tx, actor, DEVICE_ISSUED, payload)
+                device.issued_to = officer
+            return {"serial": serial, "issued_to": officer}
+
+        return self.cases.write(actor, None, work)
+
     def check_signature(self, meta: UploadMeta, sha256: str) -> bool:
         """True when the named device signed this file; False when it did not sign; refused when the
         device is unknown or revoked in the log, or the signature does not verify."""
@@ -142,6 +168,13 @@ class DeviceRegistry:
             meta.segment_seq,
             meta.segment_prev,
         )
+
+
+def _check_officer(session: Session, officer: str) -> None:
+    """Refuse anything but the account code of an active officer."""
+    user = session.scalar(select(User).where(User.username == officer)) if officer else None
+    if user is None or user.role != Role.OFFICER.value or not user.active:
+        raise InvalidInput(f"{officer[:64]!r} is not the account code of an active officer")
 
 
 def registry(session: Session) -> Registry:

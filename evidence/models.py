@@ -70,6 +70,7 @@ class Device(Base):
     algorithm: Mapped[str] = mapped_column(String(16))  # ed25519, p256
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    issued_to: Mapped[str | None] = mapped_column(String(64), index=True)  # an officer's code
 
 
 class Recipient(Base):

@@ -3,7 +3,7 @@
 - An evidence item is its registration event: hashes, size, type, who, which
   device, capture time, lateness, segment, origin of a derived copy.
 - The device registry and the bodies evidence is shared with are folds of
-  the registry chain (`device.registered`, `device.revoked`,
+  the registry chain (`device.registered`, `device.revoked`, `device.issued`,
   `recipient.registered`).
 - A device's continuity is recomputed from its signed segments in log order;
   a gap a supervisor acknowledged (`evidence.gap-acknowledged`) is known, not
@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from ledger.event_types import (
+    DEVICE_ISSUED,
     DEVICE_REGISTERED,
     DEVICE_REVOKED,
     GAP_ACKNOWLEDGED,
@@ -95,6 +96,7 @@ class DeviceRow:
     status: str
     algorithm: str
     public_key: bytes
+    issued_to: str | None = None  # the officer who carries it (device.issued), if any
 
 
 @dataclass
@@ -117,6 +119,8 @@ class Registry:
             )
         elif event.type == DEVICE_REVOKED and p["serial"] in self.devices:
             self.devices[p["serial"]] = replace(self.devices[p["serial"]], status=REVOKED)
+        elif event.type == DEVICE_ISSUED and p["serial"] in self.devices:
+            self.devices[p["serial"]] = replace(self.devices[p["serial"]], issued_to=p["officer"])
         elif event.type == RECIPIENT_REGISTERED:
             self.recipients.add(p["recipient"])
 

@@ -27,6 +27,7 @@ GAP_ACKNOWLEDGED = "evidence.gap-acknowledged"
 # The registry chain (ledger/cases.py REGISTRY): devices and the bodies evidence may be shared with.
 DEVICE_REGISTERED = "device.registered"
 DEVICE_REVOKED = "device.revoked"
+DEVICE_ISSUED = "device.issued"  # a bodycam handed to an officer (by account code), until reissued
 RECIPIENT_REGISTERED = "recipient.registered"
 
 Code = Annotated[str, Field(pattern=CODE)]
@@ -127,6 +128,11 @@ class DeviceRevoked(_Shape):
     serial: Serial
 
 
+class DeviceIssued(_Shape):
+    serial: Serial
+    officer: Code  # the officer's account code (a badge number), never a name
+
+
 class RecipientRegistered(_Shape):
     recipient: Code
 
@@ -139,6 +145,7 @@ PAYLOAD_SHAPES: dict[str, type[_Shape]] = {
     GAP_ACKNOWLEDGED: GapAcknowledged,
     DEVICE_REGISTERED: DeviceRegistered,
     DEVICE_REVOKED: DeviceRevoked,
+    DEVICE_ISSUED: DeviceIssued,
     RECIPIENT_REGISTERED: RecipientRegistered,
 }
 _STEPS = {name: state for state, name in CASE_EVENTS.items()}

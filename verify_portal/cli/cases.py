@@ -156,6 +156,16 @@ def device_add(username: str, serial: str, kind: str, unit: str, key_file: Path)
     )
 
 
+@device.command("issue")
+@as_user
+@click.argument("serial")
+@click.option("--to", "officer", required=True, help="The officer's account code.")
+def device_issue(username: str, serial: str, officer: str) -> None:
+    """Hand bodycam SERIAL to an officer (admin); a registry event."""
+    wired = services()
+    print_json(wired.evidence.devices.issue(actor(wired, username), serial, officer))
+
+
 @device.command("revoke")
 @as_user
 @click.argument("serial")

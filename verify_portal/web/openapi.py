@@ -737,6 +737,20 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, dict]] = [
         None,
         {"200": _json(_obj({"serial": STR, "status": STR})), "403": PROBLEM, "404": PROBLEM},
     ),
+    (
+        "post",
+        "/api/v1/devices/{serial}/issue",
+        "bearer",
+        "Hand a bodycam to an officer",
+        [_path("serial")],
+        _obj({"officer": STR}),
+        {
+            "201": _json(_obj({"serial": STR, "issued_to": STR})),
+            "400": PROBLEM,
+            "403": PROBLEM,
+            "404": PROBLEM,
+        },
+    ),
     ("get", "/api/v1/openapi.json", "public", "This document", [], None, {"200": _json(OBJECT)}),
     (
         "get",

@@ -278,6 +278,12 @@ def _requests(world):
         ),
         (
             "POST",
+            "/api/v1/devices/<serial>/issue",
+            {"admin"},
+            {"path": "/api/v1/devices/DSJ-1/issue", "json": {"officer": "officer-1"}},
+        ),
+        (
+            "POST",
             "/api/v1/devices/<serial>/revocation",
             {"admin"},
             {"path": "/api/v1/devices/DSJ-1/revocation"},

@@ -3,16 +3,21 @@ audit."""
 
 import base64
 import hashlib
+import json
 
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from evidence.devices import registry
 from evidence.meta import UploadMeta, encode_upload_metadata, signed_message
+from evidence.models import Device
+from ledger.users import Role, add_user
 from tests.conftest import bearer
 from tests.media_fixtures import make_video
-from tests.support.api import NOW, log_size, open_case, stored_blobs
+from tests.support.api import NOW, log_size, open_case, stored_blobs, tamper
+from verify_portal.app.auditing import run_audit
 from verify_portal.cli import main
 
 
@@ -298,3 +303,63 @@ def test_a_devices_key_swapped_in_the_database_does_not_let_its_holder_sign(
     assert (
         forged.status_code == 422 and "does not verify" in forged.json["detail"]
     )  # the log's key decides
+
+
+def _issue(client, tokens, serial, officer, who="admin"):
+    return client.post(
+        f"/api/v1/devices/{serial}/issue", json={"officer": officer}, headers=bearer(tokens[who])
+    )
+
+
+def test_a_bodycam_is_issued_to_an_officer_and_reissued_each_a_registry_event(
+    client, tokens, services
+):
+    _register(client, tokens, "DSJ-7", ed25519.Ed25519PrivateKey.generate())
+    size = log_size(client)
+    issued = _issue(client, tokens, "DSJ-7", "officer-1")
+    assert issued.status_code == 201 and issued.json == {
+        "serial": "DSJ-7",
+        "issued_to": "officer-1",
+    }
+    assert _issue(client, tokens, "DSJ-7", "officer-1").status_code == 201  # again: no new event
+    assert log_size(client) == size + 1
+    with services.sessions.begin() as session:
+        add_user(session, "officer-2", Role.OFFICER)
+    assert _issue(client, tokens, "DSJ-7", "officer-2").status_code == 201
+    assert log_size(client) == size + 2
+    with services.sessions() as session:
+        assert registry(session).devices["DSJ-7"].issued_to == "officer-2"
+        assert session.get(Device, "DSJ-7").issued_to == "officer-2"
+    assert run_audit(services).clean
+    tamper(services, "UPDATE devices SET issued_to = 'officer-1' WHERE serial = 'DSJ-7'")
+    findings = [str(f) for f in run_audit(services).findings]
+    assert any("devices DSJ-7" in f and "issued_to" in f for f in findings), findings
+
+
+def test_only_a_certified_bodycam_goes_to_an_active_officer_and_only_an_admin_hands_it_over(
+    client, tokens
+):
+    _register(client, tokens, "DSJ-8", ed25519.Ed25519PrivateKey.generate())
+    size = log_size(client)
+    assert _issue(client, tokens, "DSJ-8", "officer-1", who="supervisor").status_code == 403
+    assert _issue(client, tokens, "DSJ-8", "supervisor-1").status_code == 400  # not an officer
+    assert _issue(client, tokens, "DSJ-8", "张三").status_code == 400  # a name, not a code
+    assert _issue(client, tokens, "NO-SUCH", "officer-1").status_code == 404
+    client.post("/api/v1/devices/DSJ-8/revocation", headers=bearer(tokens["admin"]))
+    refused = _issue(client, tokens, "DSJ-8", "officer-1")
+    assert refused.status_code == 400 and "revoked" in refused.json["detail"]
+    assert log_size(client) == size + 1  # the revocation only
+
+
+def test_an_admin_issues_a_bodycam_from_the_command_line(client, tokens, services):
+    _register(client, tokens, "DSJ-9", ed25519.Ed25519PrivateKey.generate())
+    env = {
+        "LIANZHENG_DATA_DIR": str(services.settings.data_dir),
+        "DATABASE_URL": services.settings.database_url,
+    }
+    args = ["device", "issue", "--as", "admin-1", "DSJ-9", "--to", "officer-1"]
+    issued = CliRunner().invoke(main, args, env=env)
+    assert issued.exit_code == 0, issued.output
+    assert json.loads(issued.stdout) == {"serial": "DSJ-9", "issued_to": "officer-1"}
+    refused = CliRunner().invoke(main, [*args[:-1], "no-such-officer"], env=env)
+    assert refused.exit_code == 1 and "not the account code of an active officer" in refused.stderr

@@ -362,5 +362,16 @@ def revoke_device(serial: str) -> tuple[Response, int]:
     return jsonify(serial=serial, status="revoked"), 200
 
 
+@bp.post("/devices/<serial>/issue")
+@access(AUTHENTICATED)
+def issue_device(serial: str) -> tuple[Response, int]:
+    """Hand a bodycam to an officer (admin): {"officer": account code}, a registry event."""
+    body = json_object()
+    only_fields(body, {"officer"}, frozenset({"officer"}))
+    if not isinstance(body["officer"], str):
+        raise InvalidInput("officer is an account code")
+    return jsonify(current().evidence.devices.issue(current_actor(), serial, body["officer"])), 201
+
+
 def _b64hex(hex_digest: str) -> str:
     return base64.b64encode(bytes.fromhex(hex_digest)).decode()
