@@ -379,6 +379,12 @@ class _Audit:
             self.report.add(f"leaves {start} to {end - 1}", "are missing from the log (deleted)")
 
     def _leaves_beyond_size(self) -> None:
+        """Leaf rows at or past the committed size, listed only if the largest index says there are
+        any. The range alone cost 0.9 s at 10^7 leaves: on a table grown since PostgreSQL last
+        counted it, the planner expected a million rows and compiled the query (JIT) first."""
+        last = self.session.scalar(select(func.max(Leaf.leaf_index)))
+        if last is None or last < self.report.size:
+            return
         beyond = select(Leaf.leaf_index).where(Leaf.leaf_index >= self.report.size)
         for index in self.session.scalars(beyond.order_by(Leaf.leaf_index)):
             self.report.add(

@@ -308,3 +308,14 @@ def test_an_incremental_audit_notices_history_rewritten_before_its_start(log_of_
     if scale != "as deployed":  # spans of 2: the altered node sits below where it starts
         assert "node (level 1, index 4)" not in _wheres(report)
         assert "tree at size 10" in _wheres(report)
+
+
+def test_a_leaf_stored_beyond_the_committed_size_is_named(log_of_ten):
+    tamper(
+        log_of_ten,
+        "INSERT INTO log_leaves (leaf_index, leaf_hash, data, case_no) VALUES (12, :h, :d, NULL)",
+        h=merkle.leaf_hash(b"{}"),
+        d=b"{}",
+    )
+    report = _audit(log_of_ten)
+    assert [str(f) for f in report.findings] == ["leaf 12: stored beyond the committed log size 10"]
