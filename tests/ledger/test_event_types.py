@@ -24,6 +24,7 @@ FIXED = {
     "evidence.gap-acknowledged",
     "device.registered",
     "device.revoked",
+    "device.issued",
     "recipient.registered",
 }
 
