@@ -24,13 +24,15 @@ from evidence.blobstore import BlobStore
 from evidence.errors import HoldConflict, Purged
 from evidence.models import EvidenceItem
 from evidence.retention import CaseRetention, ItemState, Rules
+from ledger import merkle
 from ledger.cases import CaseService
-from ledger.errors import InvalidInput, LianzhengError, StoredStateMismatch
+from ledger.errors import InvalidInput, LianzhengError, StoredStateMismatch, VerificationError
 from ledger.event_types import EVIDENCE_CUSTODY
 from ledger.events import Event
 from ledger.lifecycle import State
 from ledger.models import Case
-from ledger.storage import LogTransaction, case_leaves
+from ledger.storage import LogStore, LogTransaction, case_leaves
+from ledger.trust import TrustRoot, verify_checkpoint
 from ledger.users import Action, Actor
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,26 @@ def case_retention(session: Session, case_no: str) -> CaseRetention:
     return retention.fold(Event.decode(leaf.data) for leaf in case_leaves(session, case_no))
 
 
+def signed_case_retention(
+    session: Session, store: LogStore, root: TrustRoot, case_no: str
+) -> CaseRetention:
+    """The retention state of a case, folded only once each of its leaves is shown to be in the
+    tree a checkpoint key of `root` signed: what a purge deletes is decided by the log, never by
+    rows someone with the database alone could have written (VerificationError otherwise)."""
+    signed = verify_checkpoint(root, store.checkpoint(session).note).checkpoint
+    leaves = case_leaves(session, case_no)
+    outside = [leaf.index for leaf in leaves if leaf.index >= signed.size]
+    if outside:
+        raise VerificationError(f"case {case_no} has leaves past the signed size: {outside[:3]}")
+    proofs = store.inclusion_proofs(session, [leaf.index for leaf in leaves], signed.size)
+    for leaf, proof in zip(leaves, proofs, strict=True):
+        digest = merkle.leaf_hash(leaf.data)
+        if digest != leaf.leaf_hash:
+            raise VerificationError(f"leaf {leaf.index}'s bytes do not give its leaf hash")
+        merkle.verify_inclusion(leaf.index, signed.size, digest, proof.proof, signed.root)
+    return retention.fold(Event.decode(leaf.data) for leaf in leaves)
+
+
 class RetentionService:
     def __init__(
         self,
@@ -89,9 +111,11 @@ class RetentionService:
         cases: CaseService,
         blobs: BlobStore,
         rules: Rules,
+        trust_root: Callable[[], TrustRoot],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.sessions, self.cases, self.blobs, self.rules = sessions, cases, blobs, rules
+        self.trust_root = trust_root  # the deployment's own root: whose checkpoints to believe
         self.now = now
 
     # --- legal holds --------------------------------------------------------------
@@ -205,8 +229,10 @@ class RetentionService:
         """Record the purge of the `wanted` items of a case that are still due, in one log
         transaction that folds the case again under the append lock."""
 
+        root = self.trust_root()
+
         def work(tx: LogTransaction) -> dict[str, Any]:
-            case = case_retention(tx.session, case_no)
+            case = signed_case_retention(tx.session, self.cases.store, root, case_no)
             due = [
                 d
                 for d in self._due(case, case_no, now)
@@ -231,7 +257,7 @@ class RetentionService:
         Each is checked and deleted under the append lock, which a registration holds too: an
         upload of the same bytes registered meanwhile is seen here, or finds the blob gone and is
         refused (EvidenceService._record), never registered without its bytes."""
-        deleted = 0
+        root, deleted = self.trust_root(), 0
         for blob in sorted(purged):
             if not self.blobs.exists(blob):
                 continue
@@ -239,14 +265,15 @@ class RetentionService:
                 log.warning("retention: blob %s of a purged item is still locked", blob)
                 continue
             with self.cases.store.transaction(self.sessions) as tx:
-                if not _still_used(tx.session, blob):
+                if not _still_used(tx.session, self.cases.store, root, blob):
                     self.blobs.delete(blob)
                     deleted += 1
         return deleted
 
 
-def _still_used(session: Session, blob: str) -> bool:
-    """Whether an item not purged, of any case, has `blob` as its file or its poster."""
+def _still_used(session: Session, store: LogStore, root: TrustRoot, blob: str) -> bool:
+    """Whether an item not purged, of any case, has `blob` as its file or its poster, as the
+    signed log says (a case that cannot be shown to be in it keeps the blob)."""
     users = session.execute(
         select(EvidenceItem.id, EvidenceItem.case_no).where(
             or_(EvidenceItem.sha256 == blob, EvidenceItem.poster_sha256 == blob)
@@ -255,7 +282,11 @@ def _still_used(session: Session, blob: str) -> bool:
     states: dict[str, CaseRetention] = {}
     for evidence_id, case_no in users:
         if case_no not in states:
-            states[case_no] = case_retention(session, case_no)
+            try:
+                states[case_no] = signed_case_retention(session, store, root, case_no)
+            except VerificationError:
+                log.warning("retention: case %s is not shown in the signed log", case_no)
+                return True
         item = states[case_no].items.get(evidence_id)
         if item is None or item.purged is None:
             return True

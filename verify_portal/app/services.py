@@ -146,7 +146,7 @@ def build(settings: Settings) -> Services:
         citizens,
         StaffLogins(sessions),
         Statements(cases, evidence_service, party_secrets),
-        RetentionService(sessions, cases, blobs, _retention_rules(evidence_settings)),
+        RetentionService(sessions, cases, blobs, _retention_rules(evidence_settings), trust.latest),
     )
 
 

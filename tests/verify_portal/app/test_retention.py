@@ -10,10 +10,12 @@ from evidence.errors import Purged
 from evidence.meta import UploadMeta
 from evidence.retention import add_years
 from ledger import merkle
+from ledger.events import Event
+from ledger.storage import case_leaves
 from ledger.users import by_username
 from tests.conftest import bearer
 from tests.support.api import NOW, log_size, open_case, tamper, upload_evidence
-from tests.support.retention import case_with_a_photo
+from tests.support.retention import case_with_a_photo, years_ago
 from verify_portal.app.auditing import run_audit
 
 RULE = "case-ended-plus-10y"
@@ -239,3 +241,31 @@ def test_bytes_of_a_purged_item_uploaded_again_are_kept_and_a_deletion_meanwhile
             officer, None, lambda tx: services.evidence.register(tx, officer, stored)
         )
     assert log_size(client) == size
+
+
+def test_a_closing_event_forged_into_the_database_purges_nothing(client, tokens, services, photos):
+    case_no, item = case_with_a_photo(client, tokens, services, photos[0], 20, ended=False)
+    with services.sessions() as session:
+        [*_, last] = case_leaves(session, case_no)
+        size = services.store.latest_size(session)
+    forged = Event(
+        type="case.withdrawn",
+        case_no=case_no,
+        seq=Event.decode(last.data).seq + 1,
+        actor="officer-1",
+        time=years_ago(11),
+        prev=last.leaf_hash.hex(),
+        payload={"reason": "duplicate"},
+    ).encode()
+    tamper(  # what someone with the database, but not the agency's keys, could write
+        services,
+        "INSERT INTO log_leaves (leaf_index, leaf_hash, data, case_no) VALUES (:i, :h, :d, :c)",
+        "UPDATE cases SET state = 'WITHDRAWN' WHERE case_no = :c",
+        i=size,
+        h=merkle.leaf_hash(forged),
+        d=forged,
+        c=case_no,
+    )
+    report = _run(services)
+    assert report.purged == [] and "past the signed size" in report.refused[case_no]
+    assert services.evidence.blobs.exists(_blob_of(services, item))
