@@ -39,7 +39,7 @@ class EvidenceItem(Base):
     )  # why the segment does not follow the device's last
     derived_from: Mapped[str | None] = mapped_column(String(40))
     operation: Mapped[str | None] = mapped_column(Text)  # canonical JSON of the ffmpeg operation
-    poster_sha256: Mapped[str | None] = mapped_column(String(64))
+    poster_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     leaf_index: Mapped[int] = mapped_column(BigInteger)
 
 
