@@ -23,11 +23,12 @@ from evidence.integrity import check_item
 from evidence.meta import UploadMeta, signed_message
 from evidence.models import Device, EvidenceItem
 from evidence.projection import CERTIFIED, DeviceRow, Registry
-from ledger.cases import REGISTRY, CaseService
+from ledger.cases import CaseService
 from ledger.errors import InvalidInput, NotFound
 from ledger.event_types import DEVICE_ISSUED, DEVICE_REGISTERED, DEVICE_REVOKED
 from ledger.events import Event
 from ledger.models import User
+from ledger.projection import REGISTRY
 from ledger.roles import Role
 from ledger.storage import LogTransaction, case_leaves
 from ledger.users import Action, Actor
@@ -65,7 +66,7 @@ class DeviceRegistry:
         def work(tx: LogTransaction) -> dict[str, Any]:
             if serial in registry(tx.session).devices or tx.session.get(Device, serial) is not None:
                 raise InvalidInput(f"device {serial} is already registered")
-            self.cases.append_registry_event(tx, actor, DEVICE_REGISTERED, payload)
+            self.cases.append_chain_event(tx, actor, REGISTRY, DEVICE_REGISTERED, payload)
             tx.session.add(
                 Device(
                     serial=serial,
@@ -94,7 +95,7 @@ class DeviceRegistry:
             device = tx.session.get(Device, serial)
             if device is None or serial not in registry(tx.session).devices:
                 raise NotFound(f"no device {serial}")
-            self.cases.append_registry_event(tx, actor, DEVICE_REVOKED, {"serial": serial})
+            self.cases.append_chain_event(tx, actor, REGISTRY, DEVICE_REVOKED, {"serial": serial})
             device.status = projection.REVOKED
             return {}
 
@@ -118,11 +119,41 @@ class DeviceRegistry:
             _check_officer(tx.session, officer)
             if logged.issued_to != officer:
                 payload = {"serial": serial, "officer": officer}
-                self.cases.append_registry_event(tx, actor, DEVICE_ISSUED, payload)
+                self.cases.append_chain_event(tx, actor, REGISTRY, DEVICE_ISSUED, payload)
                 device.issued_to = officer
             return {"serial": serial, "issued_to": officer}
 
         return self.cases.write(actor, None, work)
+
+    def identity(self, actor: Actor, serial: str) -> dict[str, Any]:
+        """What a docking station reads of a recorder it meets: kind, status and the officer who
+        carries it, as the log's registry chain says."""
+        actor.require(Action.INTAKE_EVIDENCE)
+        with self.sessions() as session:
+            device = registry(session).devices.get(serial) if _SERIAL.fullmatch(serial) else None
+        if device is None:
+            raise NotFound(f"no device {serial[:64]}")
+        return {
+            "serial": device.serial,
+            "kind": device.kind,
+            "status": device.status,
+            "issued_to": device.issued_to,
+        }
+
+    def check_intake(self, actor: Actor, serial: str | None) -> None:
+        """Refuse intake footage unless it comes from a certified bodycam issued to an officer:
+        footage nobody carried cannot be linked to anyone's cases."""
+        actor.require(Action.INTAKE_EVIDENCE)
+        with self.sessions() as session:
+            device = registry(session).devices.get(serial or "")
+        if device is None:
+            raise DeviceRefused(f"device {serial} is not registered")
+        if device.status != CERTIFIED or device.kind != "bodycam" or device.issued_to is None:
+            issued = "issued" if device.issued_to else "never issued"
+            raise DeviceRefused(
+                f"device {serial} is a {device.status} {device.kind}, {issued}: a docking station "
+                "ingests only from certified bodycams issued to an officer"
+            )
 
     def check_signature(self, meta: UploadMeta, sha256: str) -> bool:
         """True when the named device signed this file; False when it did not sign; refused when the

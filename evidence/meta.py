@@ -3,6 +3,8 @@
 Keys: case_no and captured_at (RFC 3339) are required; device, gps ("lat,lon"),
 sha256 (the client's hash of the bytes, hex), signature (the device's, base64),
 segment_seq and segment_prev (a bodycam's recording segments) are optional.
+A docking station sends `intake` "1" and a device instead of a case number:
+the footage joins the intake chain until someone links it to its case.
 Unknown keys such as filename are ignored: a name says nothing about content.
 """
 
@@ -16,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from ledger.bounds import whole_number
 from ledger.errors import InvalidInput
+from ledger.projection import INTAKE
 
 MAX_HEADER = 4096
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -59,15 +62,15 @@ class UploadMeta:
     segment_seq: int | None = None
     segment_prev: str | None = None
 
+    @property
+    def intake(self) -> bool:
+        """Footage from a docking station, for the intake chain rather than a case."""
+        return self.case_no == INTAKE
+
     @classmethod
     def parse(cls, pairs: dict[str, str]) -> UploadMeta:
-        missing = {"case_no", "captured_at"} - pairs.keys()
-        if missing:
-            raise InvalidInput(f"evidence metadata misses {', '.join(sorted(missing))}")
-        if not _CASE_NO.match(pairs["case_no"]):
-            raise InvalidInput("case_no is not a case number such as CG-2026-000001")
         return cls(
-            case_no=pairs["case_no"],
+            case_no=_chain(pairs),
             captured_at=_time(pairs["captured_at"]),
             captured_text=pairs["captured_at"],
             device=_device(pairs.get("device")),
@@ -111,6 +114,21 @@ def check_not_future(meta: UploadMeta, received_at: datetime, skew: timedelta) -
             f"captured_at {meta.captured_text[:40]!r} is later than this upload arrived "
             f"(allowing {skew.total_seconds():.0f} s of clock skew)"
         )
+
+
+def _chain(pairs: dict[str, str]) -> str:
+    """The case number, or INTAKE for a docking station's footage (which names its device)."""
+    intake = "intake" in pairs
+    missing = ({"captured_at", "device"} if intake else {"case_no", "captured_at"}) - pairs.keys()
+    if missing:
+        raise InvalidInput(f"evidence metadata misses {', '.join(sorted(missing))}")
+    if intake:
+        if pairs["intake"] != "1" or "case_no" in pairs:
+            raise InvalidInput("intake footage says intake 1 and names no case")
+        return INTAKE
+    if not _CASE_NO.match(pairs["case_no"]):
+        raise InvalidInput("case_no is not a case number such as CG-2026-000001")
+    return pairs["case_no"]
 
 
 def _device(text: str | None) -> str | None:

@@ -17,6 +17,7 @@ from ledger.bounds import has_control_character
 from ledger.cases import CaseService
 from ledger.errors import InvalidInput
 from ledger.event_types import RECIPIENT_REGISTERED
+from ledger.projection import REGISTRY
 from ledger.storage import LogTransaction
 from ledger.users import Action, Actor
 
@@ -47,7 +48,9 @@ class Recipients:
                 or tx.session.get(Recipient, code) is not None
             ):
                 raise InvalidInput(f"recipient {code} is registered already")
-            self.cases.append_registry_event(tx, actor, RECIPIENT_REGISTERED, {"recipient": code})
+            self.cases.append_chain_event(
+                tx, actor, REGISTRY, RECIPIENT_REGISTERED, {"recipient": code}
+            )
             tx.session.add(Recipient(id=code, name=name, registered_at=datetime.now(UTC)))
             return {"id": code, "name": name}
 

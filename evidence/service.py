@@ -41,7 +41,7 @@ from ledger.event_types import EVIDENCE_CUSTODY, EVIDENCE_REGISTERED, GAP_ACKNOW
 from ledger.events import Event, as_utc, format_time
 from ledger.lifecycle import State
 from ledger.models import Leaf
-from ledger.projection import parse_time
+from ledger.projection import INTAKE, parse_time
 from ledger.storage import LogTransaction, case_leaves
 from ledger.users import Action, Actor
 
@@ -172,7 +172,10 @@ class EvidenceService:
 
     def check_upload(self, actor: Actor, meta: UploadMeta) -> None:
         """Everything about an upload that can be refused before its first byte is read."""
-        self.check_case(actor, meta.case_no)
+        if meta.intake:
+            self.devices.check_intake(actor, meta.device)
+        else:
+            self.check_case(actor, meta.case_no)
         check_not_future(meta, datetime.now(UTC), self.limits.clock_skew)
 
     def check_case(self, actor: Actor, case_no: str) -> None:
@@ -219,8 +222,11 @@ class EvidenceService:
             poster_sha256=poster,
             leaf_index=-1,
         )
-        written = self.cases.append_event(
-            tx, actor, meta.case_no, EVIDENCE_REGISTERED, _payload(item, derived)
+        payload = _payload(item, derived)
+        written = (
+            self.cases.append_chain_event(tx, actor, INTAKE, EVIDENCE_REGISTERED, payload)
+            if meta.intake
+            else self.cases.append_event(tx, actor, meta.case_no, EVIDENCE_REGISTERED, payload)
         )
         item.leaf_index = written["index"]
         item.registered_at = parse_time(

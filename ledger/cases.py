@@ -36,16 +36,13 @@ from ledger.group_commit import GroupCommit
 from ledger.lifecycle import Outcome, State
 from ledger.models import Case, IdempotencyRecord, Leaf, Party, PartyCase
 from ledger.parties import PartyData, PartySecrets
-from ledger.projection import CaseRow
+from ledger.projection import SERVICE_CHAINS, CaseRow
 from ledger.storage import LogStore, LogTransaction, case_leaves
 from ledger.users import Action, Actor
 
 log = logging.getLogger(__name__)
 
 MAX_CASE_NO = 32  # the column's width
-# The chain of registry events (devices, recipients of evidence): codes and keys only, no case, no
-# person.
-REGISTRY = "REGISTRY"
 
 
 @dataclass(frozen=True)
@@ -361,29 +358,32 @@ class CaseService:
         case, _ = self.checked_case(tx.session, actor, case_no)
         return self._record(tx, actor, case, type_, payload, self.clock())
 
-    def append_registry_event(
-        self, tx: LogTransaction, actor: Actor, type_: str, payload: dict[str, Any]
+    def append_chain_event(
+        self, tx: LogTransaction, actor: Actor, chain: str, type_: str, payload: dict[str, Any]
     ) -> dict[str, Any]:
-        """Append an event of the registry chain (inside `write`'s work): its seq and prev come from
-        the chain's last leaf, so the registry is read from the log itself."""
+        """Append an event to a chain that is no case (`REGISTRY`, `INTAKE`), inside `write`'s
+        work: its seq and prev come from the chain's last leaf, so the chain is read from the log
+        itself."""
+        if chain not in SERVICE_CHAINS:
+            raise ValueError(f"{chain} is not a service chain")
         check_payload(type_, payload)
         last = tx.session.execute(
             select(Leaf.leaf_hash, Leaf.data)
-            .where(Leaf.case_no == REGISTRY)
+            .where(Leaf.case_no == chain)
             .order_by(Leaf.leaf_index.desc())
             .limit(1)
         ).first()
         seq = 0 if last is None else Event.decode(last.data).seq + 1
         event = Event(
             type=type_,
-            case_no=REGISTRY,
+            case_no=chain,
             seq=seq,
             actor=actor.username,
             time=self.clock(),
             prev=None if last is None else last.leaf_hash.hex(),
             payload=payload,
         )
-        [appended] = tx.append([(event.encode(), REGISTRY)])
+        [appended] = tx.append([(event.encode(), chain)])
         return _with_checkpoint(
             tx,
             {

@@ -24,6 +24,9 @@ PARTY_STATEMENT = "party.statement"
 EVIDENCE_REGISTERED = "evidence.registered"
 EVIDENCE_CUSTODY = "evidence.custody"
 GAP_ACKNOWLEDGED = "evidence.gap-acknowledged"
+# The intake chain (ledger/projection.py INTAKE): a docking station's shift, as one event naming the
+# hash of its ingest report (the report itself, listing every file, stays with the station).
+INGEST_REPORTED = "evidence.ingest-reported"
 # The registry chain (ledger/cases.py REGISTRY): devices and the bodies evidence may be shared with.
 DEVICE_REGISTERED = "device.registered"
 DEVICE_REVOKED = "device.revoked"
@@ -106,6 +109,19 @@ class GapAcknowledged(_Shape):
     reason: Code
 
 
+Count = Annotated[int, Field(ge=0, le=1 << 53)]
+
+
+class IngestReported(_Shape):
+    report_sha256: Hex64
+    started_at: Time
+    ended_at: Time
+    recorders: Count
+    files: Count  # confirmed by the server and wiped from their recorders
+    bytes: Count
+    kept: Count  # left on their recorders: refused, changed while copied, or not confirmed
+
+
 class PartyStatement(_Shape):
     commitment: Hex64  # of the sealed text, which stays off the log
     channel: Literal["portal"]
@@ -143,6 +159,7 @@ PAYLOAD_SHAPES: dict[str, type[_Shape]] = {
     EVIDENCE_REGISTERED: EvidenceRegistered,
     EVIDENCE_CUSTODY: EvidenceCustody,
     GAP_ACKNOWLEDGED: GapAcknowledged,
+    INGEST_REPORTED: IngestReported,
     DEVICE_REGISTERED: DeviceRegistered,
     DEVICE_REVOKED: DeviceRevoked,
     DEVICE_ISSUED: DeviceIssued,

@@ -35,6 +35,7 @@ class Action(StrEnum):
     HOLD_EVIDENCE = "set or lift a legal hold on evidence"
     COPY_OUT_EVIDENCE = "copy raw footage out of the system"
     PURGE_EVIDENCE = "purge evidence whose retention has ended"
+    INTAKE_EVIDENCE = "ingest footage at a docking station"
 
 
 OFFICER, SYSTEM, SUPERVISOR, LEGAL, COURT, ADMIN = (
@@ -75,6 +76,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.COPY_OUT_EVIDENCE: _OVERSIGHT,
     # The retention run is a scheduled job of the system (or an admin running it by hand).
     Action.PURGE_EVIDENCE: frozenset({SYSTEM, ADMIN}),
+    # A docking station runs as a system account: it reads which officer carries a recorder and
+    # ingests its footage, and sees nothing of any case.
+    Action.INTAKE_EVIDENCE: frozenset({SYSTEM, ADMIN}),
 }
 
 # Actions on one case (or a case about to be opened): an officer bound to a district does them there

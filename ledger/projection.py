@@ -176,7 +176,7 @@ class LogProjection:
 
     def observe(self, index: int, leaf_hash: bytes, event: Event) -> None:
         case_no = event.case_no
-        if case_no == REGISTRY:
+        if case_no in SERVICE_CHAINS:
             return
         row = self.cases.get(case_no)
         self.cases[case_no] = (
@@ -190,4 +190,8 @@ class LogProjection:
             self.parties[case_no] = replace(self.parties[case_no], erased=True)
 
 
-REGISTRY = "REGISTRY"  # the registry chain's name (ledger/cases.py appends to it)
+# Chains of the log that are no case (ledger/cases.py `append_chain_event`): codes and keys only,
+# no person. Neither name can be a case number (CG-2026-000001).
+REGISTRY = "REGISTRY"  # devices and the bodies evidence may be shared with
+INTAKE = "INTAKE"  # footage a docking station ingested before anyone linked it to a case
+SERVICE_CHAINS = frozenset({REGISTRY, INTAKE})

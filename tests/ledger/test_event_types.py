@@ -22,6 +22,7 @@ FIXED = {
     "evidence.registered",
     "evidence.custody",
     "evidence.gap-acknowledged",
+    "evidence.ingest-reported",
     "device.registered",
     "device.revoked",
     "device.issued",

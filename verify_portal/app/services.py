@@ -16,6 +16,7 @@ import evidence
 import verify_portal.app.models  # noqa: F401 - and the portal's
 from evidence.blobstore import BlobStore, FileBlobStore
 from evidence.devices import DeviceRegistry
+from evidence.intake import Intake
 from evidence.retention import Rules
 from evidence.retention_service import RetentionService
 from evidence.service import EvidenceService, Limits
@@ -50,6 +51,7 @@ class Services:
     logins: StaffLogins
     statements: Statements
     retention: RetentionService
+    intake: Intake
 
 
 log = logging.getLogger(__name__)
@@ -147,6 +149,7 @@ def build(settings: Settings) -> Services:
         StaffLogins(sessions),
         Statements(cases, evidence_service, party_secrets),
         RetentionService(sessions, cases, blobs, _retention_rules(evidence_settings), trust.latest),
+        Intake(cases),
     )
 
 

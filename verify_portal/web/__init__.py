@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.json.sort_keys = False
         app.json.ensure_ascii = False
 
-    from verify_portal.web.api import cases, docs, evidence, log, ops, trust
+    from verify_portal.web.api import cases, docs, evidence, intake, log, ops, trust
     from verify_portal.web.pages import (
         citizen,
         court,
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(trust.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(evidence.bp)
+    app.register_blueprint(intake.bp)
     app.register_blueprint(court.bp)
     app.register_blueprint(citizen.bp)
     app.register_blueprint(staff.bp)

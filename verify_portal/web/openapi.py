@@ -751,6 +751,67 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, dict]] = [
             "404": PROBLEM,
         },
     ),
+    (
+        "get",
+        "/api/v1/devices/{serial}",
+        "bearer",
+        "A recorder's identity, for a docking station",
+        [_path("serial")],
+        None,
+        {
+            "200": _json(
+                _obj(
+                    {"serial": STR, "kind": STR, "status": STR},
+                    {"issued_to": {"type": ["string", "null"]}},
+                )
+            ),
+            "403": PROBLEM,
+            "404": PROBLEM,
+        },
+    ),
+    (
+        "get",
+        "/api/v1/intake/{evidence_id}",
+        "bearer",
+        "What the log registered for a file a docking station ingested",
+        [_path("evidence_id")],
+        None,
+        {
+            "200": _json(
+                _obj(
+                    {
+                        "evidence_id": STR,
+                        "sha256": HEX,
+                        "size": INT,
+                        "device": STR,
+                        "captured_at": STR,
+                        "leaf_index": INT,
+                    }
+                )
+            ),
+            "403": PROBLEM,
+            "404": PROBLEM,
+        },
+    ),
+    (
+        "post",
+        "/api/v1/intake/reports",
+        "bearer",
+        "Log a docking station's shift report (its hash and counts)",
+        [],
+        _obj(
+            {
+                "report_sha256": HEX,
+                "started_at": STR,
+                "ended_at": STR,
+                "recorders": INT,
+                "files": INT,
+                "bytes": INT,
+                "kept": INT,
+            }
+        ),
+        {"201": _json(OBJECT), "400": PROBLEM, "403": PROBLEM},
+    ),
     ("get", "/api/v1/openapi.json", "public", "This document", [], None, {"200": _json(OBJECT)}),
     (
         "get",

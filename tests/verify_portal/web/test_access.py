@@ -282,6 +282,21 @@ def _requests(world):
             {"admin"},
             {"path": "/api/v1/devices/DSJ-1/issue", "json": {"officer": "officer-1"}},
         ),
+        # A docking station's account (system) reads a recorder's identity and what the log
+        # registered from it; it sees no case.
+        ("GET", "/api/v1/devices/<serial>", {"system", "admin"}, {"path": "/api/v1/devices/DSJ-1"}),
+        (
+            "GET",
+            "/api/v1/intake/<evidence_id>",
+            {"system", "admin"},
+            {"path": f"/api/v1/intake/{e}"},
+        ),
+        (
+            "POST",
+            "/api/v1/intake/reports",
+            {"system", "admin"},
+            {"path": "/api/v1/intake/reports", "json": {"report_sha256": "0" * 64}},
+        ),
         (
             "POST",
             "/api/v1/devices/<serial>/revocation",
