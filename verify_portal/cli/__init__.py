@@ -31,6 +31,7 @@ COMMANDS = {
     "witness": "witness:witness_group",
     "export": "packages:export",
     "upload": "upload:upload",
+    "dock": "dock:dock",
     "trust": "trust:trust_group",
     "court-roots": "trust:court_roots_group",
     "keys": "keys:keys_group",

@@ -9,30 +9,20 @@ server holds instead of starting over.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
-import requests
 
-from evidence.meta import encode_upload_metadata
-from ledger.errors import InvalidInput, LianzhengError
+from evidence.tus_client import TusClient
+from ledger.errors import InvalidInput
 from verify_portal.app.settings import Settings
 
-CHUNK = 8 << 20
-RETRIES = 5
-TUS = {"Tus-Resumable": "1.0.0"}
-
-
-class UploadFailed(LianzhengError):
-    code = "upload-failed"
+HASH_CHUNK = 8 << 20
 
 
 @click.command("upload")
@@ -79,12 +69,14 @@ def upload(
     pairs |= {k: v for k, v in (("device", device), ("gps", gps)) if v}
     state = _State(settings.client.state_dir / "uploads.json")
     key = f"{base}|{file.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{digest}"
-    session = requests.Session()
-    session.headers.update({"Authorization": f"Bearer {token}", **TUS})
-    url, offset = _resume_or_create(session, base, state, key, stat.st_size, pairs)
-    result = _send(session, url, file, offset, stat.st_size)
+    client = TusClient(base, token)
+    url, offset = _resume_or_create(client, state, key, stat.st_size, pairs)
+    with click.progressbar(length=stat.st_size, label="uploading", file=sys.stderr) as bar:
+        bar.update(offset)
+        sent = client.send(url, file, offset, stat.st_size, bar.update)
     state.forget(key)
-    click.echo(json.dumps(result, ensure_ascii=False))
+    result = {"evidence_id": sent.evidence_id, "leaf_index": sent.leaf_index}
+    click.echo(json.dumps({**result, "bytes": stat.st_size}, ensure_ascii=False))
 
 
 def _sha256(file: Path, size: int) -> str:
@@ -93,99 +85,25 @@ def _sha256(file: Path, size: int) -> str:
         open(file, "rb") as f,
         click.progressbar(length=size, label="hashing  ", file=sys.stderr) as bar,
     ):
-        while chunk := f.read(CHUNK):
+        while chunk := f.read(HASH_CHUNK):
             digest.update(chunk)
             bar.update(len(chunk))
     return digest.hexdigest()
 
 
 def _resume_or_create(
-    session: requests.Session, base: str, state: _State, key: str, size: int, pairs: dict[str, str]
+    client: TusClient, state: _State, key: str, size: int, pairs: dict[str, str]
 ) -> tuple[str, int]:
     known = state.get(key)
     if known:
-        head = _request(session, "HEAD", known)
-        if head.status_code == 200:
-            offset = int(head.headers["Upload-Offset"])
-            click.echo(f"resuming at byte {offset:,} of {size:,}", err=True)
-            return known, offset
+        status = client.status(known)
+        if status is not None:
+            click.echo(f"resuming at byte {status[0]:,} of {size:,}", err=True)
+            return known, status[0]
         state.forget(key)  # expired or finished meanwhile: start over
-    created = _request(
-        session,
-        "POST",
-        f"{base}/api/v1/evidence/uploads",
-        headers={"Upload-Length": str(size), "Upload-Metadata": encode_upload_metadata(pairs)},
-    )
-    _raise_for_problem(created, 201)
-    url = base + created.headers["Location"]
+    url = client.create(size, pairs)
     state.remember(key, url)
     return url, 0
-
-
-def _send(
-    session: requests.Session, url: str, file: Path, offset: int, size: int
-) -> dict[str, Any]:
-    with (
-        open(file, "rb") as f,
-        click.progressbar(length=size, label="uploading", file=sys.stderr) as bar,
-    ):
-        bar.update(offset)
-        while True:
-            f.seek(offset)
-            chunk = f.read(CHUNK)
-            answer = send_chunk(session, url, offset, chunk)
-            _raise_for_problem(answer, 204)
-            new_offset = int(answer.headers["Upload-Offset"])
-            bar.update(new_offset - offset)
-            offset = new_offset
-            if offset >= size:
-                return {
-                    "evidence_id": answer.headers.get("Lianzheng-Evidence-Id"),
-                    "leaf_index": int(answer.headers.get("Lianzheng-Leaf-Index", -1)),
-                    "bytes": size,
-                }
-
-
-def send_chunk(session: requests.Session, url: str, offset: int, chunk: bytes) -> requests.Response:
-    """One PATCH, with the chunk's SHA-256 for the server to check (tus checksum extension)."""
-    checksum = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
-    return _request(
-        session,
-        "PATCH",
-        url,
-        data=chunk,
-        headers={
-            "Upload-Offset": str(offset),
-            "Content-Type": "application/offset+octet-stream",
-            "Upload-Checksum": f"sha256 {checksum}",
-        },
-    )
-
-
-def _request(session: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:
-    """A request retried with backoff while the network fails; a PATCH is safe to retry (the offset
-    guards it)."""
-    for attempt in range(RETRIES):
-        try:
-            return session.request(method, url, timeout=120, **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            if attempt == RETRIES - 1:
-                raise UploadFailed(
-                    f"the server at {url} cannot be reached ({type(exc).__name__}); run the same "
-                    "command again to resume"
-                ) from None
-            time.sleep(2**attempt)
-    raise AssertionError("unreachable")
-
-
-def _raise_for_problem(answer: requests.Response, expected: int) -> None:
-    if answer.status_code == expected:
-        return
-    try:
-        detail = answer.json().get("detail", answer.text)
-    except ValueError:
-        detail = answer.text[:200]
-    raise UploadFailed(f"the server refused the upload ({answer.status_code}): {detail}")
 
 
 class _State:

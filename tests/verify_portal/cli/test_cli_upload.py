@@ -7,10 +7,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from evidence import tus_client
 from tests.conftest import bearer
 from tests.support.api import open_case
 from verify_portal.cli import main
-from verify_portal.cli import upload as upload_cli
 
 
 @pytest.fixture
@@ -47,18 +47,18 @@ def test_an_interrupted_upload_resumes_where_the_server_stands(
     run, client, tokens, media_dir, monkeypatch
 ):
     case_no = open_case(client, tokens["officer"])
-    monkeypatch.setattr(upload_cli, "CHUNK", 16 * 1024)
-    real_send, sent = upload_cli.send_chunk, []
+    monkeypatch.setattr(tus_client, "CHUNK", 16 * 1024)
+    real_send, sent = tus_client.TusClient.send_chunk, []
 
-    def interrupted(session, url, offset, chunk):
+    def interrupted(client, url, offset, chunk):
         if len(sent) == 2:
             raise KeyboardInterrupt  # the officer's laptop leaves the docking station
         sent.append(offset)
-        return real_send(session, url, offset, chunk)
+        return real_send(client, url, offset, chunk)
 
-    monkeypatch.setattr(upload_cli, "send_chunk", interrupted)
+    monkeypatch.setattr(tus_client.TusClient, "send_chunk", interrupted)
     assert run("upload", str(media_dir / "bodycam.mp4"), "--case", case_no).exit_code != 0
-    monkeypatch.setattr(upload_cli, "send_chunk", real_send)
+    monkeypatch.setattr(tus_client.TusClient, "send_chunk", real_send)
     resumed = run("upload", str(media_dir / "bodycam.mp4"), "--case", case_no)
     assert resumed.exit_code == 0, resumed.output
     assert f"resuming at byte {2 * 16 * 1024:,}" in resumed.output
