@@ -42,6 +42,9 @@ class BlobWriter(Protocol):
 
     def write(self, chunk: bytes) -> None: ...
 
+    def take(self, source: Path) -> None:
+        """Hold the whole of `source` as if written, without a second copy where possible."""
+
     def digest(self) -> str: ...
 
     def staged(self) -> Path:
@@ -242,15 +245,38 @@ class _FileWriter:
         )
 
     def write(self, chunk: bytes) -> None:
+        self._account(chunk)
+        self._wait_hash()  # in order: chunk n-1 is hashed before chunk n starts
+        self._hashing = self._hasher.submit(self.hash.update, chunk)
+        self.file.write(chunk)
+
+    def take(self, source: Path) -> None:
+        """Hold a complete local file (a finished resumable upload) as the bytes written:
+        hard-linked into staging, so a large upload is not written a second time, then hashed by
+        one read. Copied instead where the two folders are on different file systems."""
+        try:
+            os.link(source, self.temp.with_name(self.temp.name + ".taken"))
+        except OSError:
+            with open(source, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    self.write(chunk)
+            return
+        self.file.close()
+        os.replace(self.temp.with_name(self.temp.name + ".taken"), self.temp)
+        self.file = open(self.temp, "ab")  # noqa: SIM115  (closed by commit or abort)
+        with open(self.temp, "rb") as f:
+            while chunk := f.read(1 << 20):
+                self._account(chunk)
+                self.hash.update(chunk)
+
+    def _account(self, chunk: bytes) -> None:
+        """Count a chunk against the limit and keep the first bytes for sniffing."""
         self.size += len(chunk)
         if self.size > self.max_size:
             self.abort()
             raise TooLarge(f"the upload exceeds the limit of {self.max_size:,} bytes")
         if len(self.head) < 512:
             self.head += chunk[: 512 - len(self.head)]
-        self._wait_hash()  # in order: chunk n-1 is hashed before chunk n starts
-        self._hashing = self._hasher.submit(self.hash.update, chunk)
-        self.file.write(chunk)
 
     def _wait_hash(self) -> None:
         if self._hashing is not None:

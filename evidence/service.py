@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from hashlib import sha256 as sha256_of
@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence import media
-from evidence.blobstore import Blob, BlobStore
+from evidence.blobstore import Blob, BlobStore, BlobWriter
 from evidence.devices import DeviceRegistry
 from evidence.errors import ChecksumMismatch, Purged, TamperedBlob, Truncated, UnsupportedMedia
 from evidence.integrity import check_item
@@ -113,7 +113,7 @@ class EvidenceService:
         transaction (a finished resumable upload marks itself finished in that same transaction)."""
         actor.require(Action.UPLOAD_EVIDENCE)
         self.check_upload(actor, meta)
-        blob, kind, facts, device = self._store(meta, chunks, length)
+        blob, kind, facts, device = self._store(meta, lambda w: _write_all(w, chunks), length)
         return self._stored(meta, blob, kind, facts, device)
 
     def register(self, tx: LogTransaction, actor: Actor, stored: Stored) -> dict[str, Any]:
@@ -133,14 +133,13 @@ class EvidenceService:
         return Stored(meta, blob, kind, rfc8785.dumps(facts).decode(), device, poster, derived)
 
     def _store(
-        self, meta: UploadMeta, chunks: Iterable[bytes], length: int | None
+        self, meta: UploadMeta, fill: Callable[[BlobWriter], None], length: int | None
     ) -> tuple[Blob, str, dict[str, Any], str | None]:
-        """Write, hash and check the bytes, then commit the blob; a refusal leaves no blob
+        """Write (`fill`), hash and check the bytes, then commit the blob; a refusal leaves no blob
         behind."""
         writer = self.blobs.writer(self.limits.max_bytes)
         try:
-            for chunk in chunks:
-                writer.write(chunk)
+            fill(writer)
             if length is not None and writer.size != length:
                 raise Truncated(f"the body ended after {writer.size:,} of {length:,} bytes")
             kind, facts, device = self._check(meta, writer.digest(), writer.head, writer.staged())
@@ -150,9 +149,13 @@ class EvidenceService:
         return writer.commit(), kind, facts, device
 
     def store_file(self, actor: Actor, meta: UploadMeta, path: Path) -> Stored:
-        """`store` for a complete file (a finished resumable upload)."""
-        with open(path, "rb") as f:
-            return self.store(actor, meta, iter(lambda: f.read(1 << 20), b""), path.stat().st_size)
+        """`store` for a complete local file (a finished resumable upload), taken by the blob
+        store without a second copy where it can."""
+        actor.require(Action.UPLOAD_EVIDENCE)
+        self.check_upload(actor, meta)
+        size = path.stat().st_size
+        blob, kind, facts, device = self._store(meta, lambda w: w.take(path), size)
+        return self._stored(meta, blob, kind, facts, device)
 
     def _check(
         self, meta: UploadMeta, digest: str, head: bytes, temp: Path
@@ -277,7 +280,8 @@ class EvidenceService:
             media.derive(source, out, operation, has_audio)
             meta = UploadMeta(case_no=original.case_no, captured_at=as_utc(original.captured_at))
             with open(out, "rb") as f:
-                blob, kind, facts, _ = self._store(meta, iter(lambda: f.read(1 << 20), b""), None)
+                chunks = iter(lambda: f.read(1 << 20), b"")
+                blob, kind, facts, _ = self._store(meta, lambda w: _write_all(w, chunks), None)
         stored = self._stored(meta, blob, kind, facts, None, (original, operation))
         return self.cases.write(actor, None, lambda tx: self.register(tx, actor, stored))
 
@@ -461,6 +465,11 @@ class EvidenceService:
                     .order_by(EvidenceItem.leaf_index)
                 )
             )
+
+
+def _write_all(writer: BlobWriter, chunks: Iterable[bytes]) -> None:
+    for chunk in chunks:
+        writer.write(chunk)
 
 
 def _payload(

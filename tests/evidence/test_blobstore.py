@@ -110,3 +110,28 @@ def test_a_deleted_file_blob_is_gone_and_deleting_it_again_is_no_error(tmp_path)
     store.delete(blob.sha256)
     assert not store.exists(blob.sha256) and store.verify(blob.sha256)
     assert b"".join(store.open(kept.sha256)) == b"kept"
+
+
+def test_a_finished_upload_is_taken_whole_hashed_and_left_in_place_until_the_caller_drops_it(
+    store, tmp_path
+):
+    upload = tmp_path / "uploads" / "u1"
+    upload.parent.mkdir()
+    upload.write_bytes(b"\xff\xd8\xff" + bytes(300_000))
+    writer = store.writer(1 << 20)
+    writer.take(upload)
+    assert writer.size == upload.stat().st_size and writer.head[:3] == b"\xff\xd8\xff"
+    blob = writer.commit()
+    assert blob.sha256 == hashlib.sha256(upload.read_bytes()).hexdigest()
+    assert b"".join(store.open(blob.sha256)) == upload.read_bytes()
+    if isinstance(store, FileBlobStore):  # same file system: no second copy of the bytes
+        assert store.path(blob.sha256).stat().st_ino == upload.stat().st_ino
+
+
+def test_a_taken_upload_over_the_limit_is_refused_and_leaves_nothing(store, tmp_path):
+    upload = tmp_path / "u2"
+    upload.write_bytes(bytes(2048))
+    writer = store.writer(1024)
+    with pytest.raises(TooLarge):
+        writer.take(upload)
+    assert stored_names(store) == [] and upload.exists()
