@@ -118,7 +118,8 @@ class Uploads:
                         raise InvalidInput(f"the PATCH goes past Upload-Length {upload.length}")
                     f.write(chunk)
                     written += len(chunk)
-                    digest.update(chunk)
+                    if expected is not None:
+                        digest.update(chunk)
             except Truncated:
                 # The connection dropped: keep what arrived, so the client resumes from there (tus
                 # core).

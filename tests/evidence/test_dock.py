@@ -194,11 +194,11 @@ def test_an_upload_cut_mid_file_resumes_where_the_server_stands_and_wipes_only_a
     monkeypatch.setattr(tus_client, "CHUNK", 64 * 1024)
     real_send, offsets = tus_client.TusClient.send_chunk, []
 
-    def cut_after_two(client_, url, offset, chunk):
+    def cut_after_two(client_, url, offset, chunk, checksum=True):
         if len(offsets) == 2:
             raise KeyboardInterrupt  # the station loses power
         offsets.append(offset)
-        return real_send(client_, url, offset, chunk)
+        return real_send(client_, url, offset, chunk, checksum)
 
     monkeypatch.setattr(tus_client.TusClient, "send_chunk", cut_after_two)
     with pytest.raises(KeyboardInterrupt):
@@ -209,7 +209,9 @@ def test_an_upload_cut_mid_file_resumes_where_the_server_stands_and_wipes_only_a
     monkeypatch.setattr(
         tus_client.TusClient,
         "send_chunk",
-        lambda c, url, offset, chunk: resumed.append(offset) or real_send(c, url, offset, chunk),
+        lambda c, url, offset, chunk, checksum=True: (
+            resumed.append(offset) or real_send(c, url, offset, chunk, checksum)
+        ),
     )
     again = station(live_url, tokens["system"], tmp_path, [])
     assert again.run_once()["files"] == 1

@@ -50,11 +50,11 @@ def test_an_interrupted_upload_resumes_where_the_server_stands(
     monkeypatch.setattr(tus_client, "CHUNK", 16 * 1024)
     real_send, sent = tus_client.TusClient.send_chunk, []
 
-    def interrupted(client, url, offset, chunk):
+    def interrupted(client, url, offset, chunk, checksum=True):
         if len(sent) == 2:
             raise KeyboardInterrupt  # the officer's laptop leaves the docking station
         sent.append(offset)
-        return real_send(client, url, offset, chunk)
+        return real_send(client, url, offset, chunk, checksum)
 
     monkeypatch.setattr(tus_client.TusClient, "send_chunk", interrupted)
     assert run("upload", str(media_dir / "bodycam.mp4"), "--case", case_no).exit_code != 0
