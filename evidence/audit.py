@@ -16,9 +16,14 @@ from evidence.blobstore import BlobStore
 from evidence.models import Device, EvidenceItem, Recipient
 from evidence.projection import ItemRow, Registry
 from ledger.audit import AuditReport
-from ledger.event_types import EVIDENCE_CUSTODY, EVIDENCE_REGISTERED, GAP_ACKNOWLEDGED
+from ledger.event_types import (
+    EVIDENCE_CUSTODY,
+    EVIDENCE_LINKED,
+    EVIDENCE_REGISTERED,
+    GAP_ACKNOWLEDGED,
+)
 from ledger.events import Event
-from ledger.projection import REGISTRY, differences, parse_time
+from ledger.projection import INTAKE, REGISTRY, differences, parse_time
 
 
 class EvidenceProjection:
@@ -31,6 +36,8 @@ class EvidenceProjection:
         self.kept: dict[str, retention.CaseRetention] = {}  # of the cases that have evidence
         self.purged: dict[str, str] = {}  # evidence id -> the rule it was purged under
         self.unlawful: list[tuple[int, Event, str]] = []  # purges that broke the rules, and why
+        self.intake_leaves: dict[str, bytes] = {}  # intake footage -> its registration's leaf hash
+        self.bad_links: list[tuple[int, Event, str]] = []  # link events that link nothing, and why
 
     def observe(self, index: int, leaf_hash: bytes, event: Event) -> None:
         if event.case_no == REGISTRY:
@@ -39,12 +46,27 @@ class EvidenceProjection:
         if event.type == EVIDENCE_REGISTERED:
             self.items[event.payload["evidence_id"]] = projection.item_of(index, event)
             self.kept.setdefault(event.case_no, retention.CaseRetention())
+            if event.case_no == INTAKE:
+                self.intake_leaves[event.payload["evidence_id"]] = leaf_hash
+        elif event.type == EVIDENCE_LINKED:
+            self._link(index, event)
         elif event.type == GAP_ACKNOWLEDGED:
             self.gaps[event.payload["evidence_id"]] = event.payload["reason"]
         elif event.type == EVIDENCE_CUSTODY and event.payload["action"] == retention.PURGE:
             self._purge(index, event)
         if event.case_no in self.kept:
             self.kept[event.case_no].apply(event)
+
+    def _link(self, index: int, event: Event) -> None:
+        """Move linked intake footage into its case, or note why the event links nothing."""
+        evidence_id = event.payload["evidence_id"]
+        row = self.items.get(evidence_id)
+        problem = projection.link_problem(row, self.intake_leaves.get(evidence_id), event)
+        if problem is not None or row is None:
+            self.bad_links.append((index, event, problem or ""))
+            return
+        self.items[evidence_id] = projection.linked(row, index, event)
+        self.kept.setdefault(event.case_no, retention.CaseRetention())
 
     def _purge(self, index: int, event: Event) -> None:
         """Check a purge against the case's events before it, then note it."""
@@ -66,6 +88,7 @@ def check(
     _devices(session, logged.registry, report)
     _recipients(session, logged.registry, report)
     _purges(logged, report)
+    _links(logged, report)
     _blobs(blobs, logged, report)
     _segments(logged, continuity, report)
 
@@ -133,6 +156,11 @@ def _purges(logged: EvidenceProjection, report: AuditReport) -> None:
     for index, event, problem in logged.unlawful:
         evidence_id = event.payload["evidence_id"]
         report.add(f"leaf {index}", f"purge of evidence {evidence_id}: {problem}", event.case_no)
+
+
+def _links(logged: EvidenceProjection, report: AuditReport) -> None:
+    for index, event, problem in logged.bad_links:
+        report.add(f"leaf {index}", problem, event.case_no)
 
 
 def _blobs(blobs: BlobStore, logged: EvidenceProjection, report: AuditReport) -> None:

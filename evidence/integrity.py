@@ -7,10 +7,29 @@ from sqlalchemy.orm import Session
 from evidence import projection
 from evidence.models import EvidenceItem
 from ledger.errors import StoredStateMismatch
-from ledger.event_types import EVIDENCE_REGISTERED
+from ledger.event_types import EVIDENCE_LINKED, EVIDENCE_REGISTERED
 from ledger.events import Event
 from ledger.models import Leaf
 from ledger.projection import differences
+
+
+def _linked(
+    session: Session, item: EvidenceItem, registered: projection.ItemRow, leaf_hash: bytes
+) -> projection.ItemRow:
+    """The row of intake footage its link event determines; StoredStateMismatch when the leaf the
+    row names does not link it."""
+    leaf = session.get(Leaf, item.linked_leaf)
+    link = None if leaf is None else Event.decode(leaf.data)
+    if link is None or link.type != EVIDENCE_LINKED:
+        problem: str | None = "it is no link event"
+    else:
+        problem = projection.link_problem(registered, leaf_hash, link)
+    if problem is not None or link is None or item.linked_leaf is None:
+        raise StoredStateMismatch(
+            f"evidence {item.id}'s row names link leaf {item.linked_leaf}: {problem}; "
+            "run `lianzheng audit`"
+        )
+    return projection.linked(registered, item.linked_leaf, link)
 
 
 def check_item(session: Session, item: EvidenceItem) -> None:
@@ -27,7 +46,10 @@ def check_item(session: Session, item: EvidenceItem) -> None:
             f"evidence {item.id}'s row names leaf {item.leaf_index}, which does not "
             "register it: run `lianzheng audit`"
         )
-    found = differences(projection.item_of(item.leaf_index, event), projection.as_row(item))
+    expected = projection.item_of(item.leaf_index, event)
+    if item.linked_leaf is not None and leaf is not None:
+        expected = _linked(session, item, expected, leaf.leaf_hash)
+    found = differences(expected, projection.as_row(item))
     if found:
         raise StoredStateMismatch(
             f"evidence {item.id}'s stored row disagrees with its log ({found[0]}): "

@@ -41,6 +41,8 @@ class EvidenceItem(Base):
     operation: Mapped[str | None] = mapped_column(Text)  # canonical JSON of the ffmpeg operation
     poster_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     leaf_index: Mapped[int] = mapped_column(BigInteger)
+    # Intake footage linked to its case: the link event's leaf (case_no is then the case's).
+    linked_leaf: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Upload(Base):

@@ -25,7 +25,7 @@ from ledger.event_types import (
     RECIPIENT_REGISTERED,
 )
 from ledger.events import Event
-from ledger.projection import parse_time
+from ledger.projection import INTAKE, parse_time
 
 CERTIFIED, REVOKED = "certified", "revoked"
 # Why a device's recordings have a gap, from a fixed list: the acknowledgement goes into the log.
@@ -60,6 +60,7 @@ class ItemRow:
     derived_from: str | None
     poster_sha256: str | None
     leaf_index: int
+    linked_leaf: int | None = None
 
 
 def item_of(index: int, event: Event) -> ItemRow:
@@ -86,6 +87,24 @@ def item_of(index: int, event: Event) -> ItemRow:
         poster_sha256=p.get("poster_sha256"),
         leaf_index=index,
     )
+
+
+def linked(row: ItemRow, index: int, link: Event) -> ItemRow:
+    """The row of intake footage once the link event at leaf `index` put it in its case."""
+    return replace(row, case_no=link.case_no, linked_leaf=index)
+
+
+def link_problem(row: ItemRow | None, intake_leaf: bytes | None, link: Event) -> str | None:
+    """Why a link event does not link intake footage (None when it does): it must name a
+    registration of the intake chain, with its hash and leaf, not linked before."""
+    p = link.payload
+    if row is None or intake_leaf is None or row.leaf_index != p["intake_index"]:
+        return f"links {p['evidence_id']}, which leaf {p['intake_index']} does not register"
+    if row.case_no != INTAKE or row.linked_leaf is not None:
+        return f"links {p['evidence_id']}, which is already in case {row.case_no}"
+    if row.sha256 != p["sha256"] or intake_leaf.hex() != p["intake_leaf"]:
+        return f"links {p['evidence_id']} with another hash than its registration"
+    return None
 
 
 @dataclass(frozen=True)
@@ -123,6 +142,18 @@ class Registry:
             self.devices[p["serial"]] = replace(self.devices[p["serial"]], issued_to=p["officer"])
         elif event.type == RECIPIENT_REGISTERED:
             self.recipients.add(p["recipient"])
+
+
+def carrier_at(events: Iterable[Event], serial: str, moment: datetime) -> str | None:
+    """The officer a bodycam was issued to at `moment`, by the registry chain's events in log
+    order; None if it was issued to nobody yet."""
+    carrier = None
+    for event in events:
+        if event.type == DEVICE_ISSUED and event.payload["serial"] == serial:
+            if parse_time(event.time) > moment:
+                break
+            carrier = event.payload["officer"]
+    return carrier
 
 
 def registry_of(events: Iterable[Event]) -> Registry:

@@ -15,7 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ledger.event_types import CASE_EVENTS, EVIDENCE_CUSTODY, EVIDENCE_REGISTERED
+from ledger.event_types import (
+    CASE_EVENTS,
+    EVIDENCE_CUSTODY,
+    EVIDENCE_LINKED,
+    EVIDENCE_REGISTERED,
+)
 from ledger.events import Event
 from ledger.lifecycle import State
 from ledger.projection import parse_time
@@ -77,7 +82,7 @@ class CaseRetention:
         payload = event.payload
         if event.type in ENDED:
             self.ended_at = parse_time(event.time)
-        elif event.type == EVIDENCE_REGISTERED:
+        elif event.type in (EVIDENCE_REGISTERED, EVIDENCE_LINKED):  # linked: intake footage
             self.items[payload["evidence_id"]] = ItemState(
                 payload["evidence_id"], payload["sha256"], payload.get("poster_sha256")
             )

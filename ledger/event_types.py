@@ -27,6 +27,10 @@ GAP_ACKNOWLEDGED = "evidence.gap-acknowledged"
 # The intake chain (ledger/projection.py INTAKE): a docking station's shift, as one event naming the
 # hash of its ingest report (the report itself, listing every file, stays with the station).
 INGEST_REPORTED = "evidence.ingest-reported"
+# Intake footage linked to its case (in the case's chain, naming the intake registration's leaf),
+# or a proposed link an officer or supervisor declined.
+EVIDENCE_LINKED = "evidence.linked"
+LINK_DECLINED = "evidence.link-declined"
 # The registry chain (ledger/cases.py REGISTRY): devices and the bodies evidence may be shared with.
 DEVICE_REGISTERED = "device.registered"
 DEVICE_REVOKED = "device.revoked"
@@ -122,6 +126,19 @@ class IngestReported(_Shape):
     kept: Count  # left on their recorders: refused, changed while copied, or not confirmed
 
 
+class EvidenceLinked(_Shape):
+    evidence_id: EvidenceId
+    sha256: Hex64
+    poster_sha256: Hex64 | None = None
+    intake_index: Annotated[int, Field(ge=0, le=(1 << 63) - 1)]  # the registration's leaf
+    intake_leaf: Hex64  # its leaf hash
+
+
+class LinkDeclined(_Shape):
+    evidence_id: EvidenceId
+    sha256: Hex64
+
+
 class PartyStatement(_Shape):
     commitment: Hex64  # of the sealed text, which stays off the log
     channel: Literal["portal"]
@@ -160,6 +177,8 @@ PAYLOAD_SHAPES: dict[str, type[_Shape]] = {
     EVIDENCE_CUSTODY: EvidenceCustody,
     GAP_ACKNOWLEDGED: GapAcknowledged,
     INGEST_REPORTED: IngestReported,
+    EVIDENCE_LINKED: EvidenceLinked,
+    LINK_DECLINED: LinkDeclined,
     DEVICE_REGISTERED: DeviceRegistered,
     DEVICE_REVOKED: DeviceRevoked,
     DEVICE_ISSUED: DeviceIssued,

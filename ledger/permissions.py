@@ -36,6 +36,7 @@ class Action(StrEnum):
     COPY_OUT_EVIDENCE = "copy raw footage out of the system"
     PURGE_EVIDENCE = "purge evidence whose retention has ended"
     INTAKE_EVIDENCE = "ingest footage at a docking station"
+    LINK_EVIDENCE = "link docked footage to its case"
 
 
 OFFICER, SYSTEM, SUPERVISOR, LEGAL, COURT, ADMIN = (
@@ -79,6 +80,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     # A docking station runs as a system account: it reads which officer carries a recorder and
     # ingests its footage, and sees nothing of any case.
     Action.INTAKE_EVIDENCE: frozenset({SYSTEM, ADMIN}),
+    # The officer who carried the recorder (their own footage only) or a supervisor links footage
+    # to its case, or declines a proposed link.
+    Action.LINK_EVIDENCE: frozenset({OFFICER, SUPERVISOR, ADMIN}),
 }
 
 # Actions on one case (or a case about to be opened): an officer bound to a district does them there
@@ -94,6 +98,7 @@ DISTRICT_BOUND = frozenset(
         Action.DERIVE_EVIDENCE,
         Action.READ_EVIDENCE,
         Action.SHARE_EVIDENCE,
+        Action.LINK_EVIDENCE,
     }
 )
 

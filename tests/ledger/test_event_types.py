@@ -23,6 +23,8 @@ FIXED = {
     "evidence.custody",
     "evidence.gap-acknowledged",
     "evidence.ingest-reported",
+    "evidence.linked",
+    "evidence.link-declined",
     "device.registered",
     "device.revoked",
     "device.issued",

@@ -149,7 +149,7 @@ def build(settings: Settings) -> Services:
         StaffLogins(sessions),
         Statements(cases, evidence_service, party_secrets),
         RetentionService(sessions, cases, blobs, _retention_rules(evidence_settings), trust.latest),
-        Intake(cases),
+        Intake(cases, timedelta(minutes=evidence_settings.link_window_minutes)),
     )
 
 

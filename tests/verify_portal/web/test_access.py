@@ -291,6 +291,20 @@ def _requests(world):
             {"system", "admin"},
             {"path": f"/api/v1/intake/{e}"},
         ),
+        # Linking docked footage: the officer who carried the recorder, or a supervisor.
+        ("GET", "/api/v1/intake", {"officer", "supervisor", "admin"}, {"path": "/api/v1/intake"}),
+        (
+            "POST",
+            "/api/v1/intake/<evidence_id>/link",
+            {"officer", "supervisor", "admin"},
+            {"path": f"/api/v1/intake/{e}/link", "json": {"case_no": c}, "denied": 403},
+        ),
+        (
+            "POST",
+            "/api/v1/intake/<evidence_id>/decline",
+            {"officer", "supervisor", "admin"},
+            {"path": f"/api/v1/intake/{e}/decline", "json": {"case_no": c}},
+        ),
         (
             "POST",
             "/api/v1/intake/reports",
@@ -469,6 +483,9 @@ def test_an_officer_of_another_district_does_nothing_to_this_districts_cases(
         answer = client.open(path, method=method, headers=headers, **spec)
         if rule == "/api/v1/recipients" and method == "GET":
             assert answer.status_code == 200  # the list of bodies is no district's
+            continue
+        if rule == "/api/v1/intake" and method == "GET":
+            assert answer.json == {"unlinked": []}  # only the footage they carried themselves
             continue
         assert answer.status_code in (403, 404), f"{method} {rule}: {answer.status_code}"
     assert client.get("/api/v1/log/checkpoint").data.split(b"\n")[1] == size
