@@ -62,3 +62,6 @@ class PackageContents:
     exported_by: str = ""
     # The RFC 3161 token over the note as the log signed it, and that note (no cosignatures).
     timestamp: tuple[bytes, str] | None = None
+    # The intake registrations of docked footage the case's `evidence.linked` events name,
+    # (leaf index, leaf bytes); their inclusion proofs are in `proofs` with the events'.
+    intake: list[tuple[int, bytes]] = field(default_factory=list)

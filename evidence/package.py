@@ -5,17 +5,20 @@ The caller gathers the data (events, proofs, checkpoint, anchor, custody,
 evidence files); nothing here touches a database, so the verifier that reads
 the same layout ships alone. Layout inside the bag:
 
-    data/events/<leaf index>.json     each event's exact leaf bytes (RFC 8785 JSON) data/proofs.json
-    {"size", "root", "proofs": {"<index>": [hex, ...]}} data/checkpoint.txt               the signed
-    checkpoint (C2SP note) of that size data/log-key.json                 {"origin", "key_id",
-    "algorithm", "public_key"}: the key that signed the checkpoint, a claim; verifiers use their
-    trust root data/trust-root.json              the deployment's trust root when the package was
-    made, a claim to compare (by fingerprint) with the one the court was given data/anchor.json
-    {"chain_id", "contract", "size", "root", "tx_hash", "block_number", ...} data/custody.json
-    the custody trail of every item, derived from the events data/evidence/<id>.json, <id>.<ext>
-    each item's record (with its media facts) and its file data/report.html, report.pdf      the
-    human-readable report, Chinese and English signature.json                    Ed25519 over
-    tagmanifest-sha256.txt, with the key and its id
+    data/events/<leaf index>.json    each event's exact leaf bytes (RFC 8785 JSON)
+    data/intake/<leaf index>.json    the intake registration an evidence.linked event names
+    data/proofs.json                 {"size", "root", "proofs": {"<index>": [hex, ...]}}
+    data/checkpoint.txt              the signed checkpoint (C2SP note) of that size
+    data/log-key.json                {"origin", "key_id", "algorithm", "public_key"}: the key
+                                     that signed the checkpoint, a claim; verifiers use their
+                                     trust root
+    data/trust-root.json             the deployment's trust root when the package was made, a
+                                     claim to compare (by fingerprint) with the court's
+    data/anchor.json                 {"chain_id", "contract", "size", "root", "tx_hash", ...}
+    data/custody.json                the custody trail of every item, derived from the events
+    data/evidence/<id>.json, .<ext>  each item's record (with its media facts) and its file
+    data/report.html, report.pdf     the human-readable report, Chinese and English
+    signature.json                   Ed25519 over tagmanifest-sha256.txt, with the key and its id
 
 bag-info.txt names the signing time (`Lianzheng-Signed-At`, RFC 3339 UTC),
 which the trust root's package-key periods are checked against, and the trust
@@ -64,6 +67,8 @@ def write(
     bag = BagWriter(out, f"lianzheng-{contents.case_no}")
     for index, data in contents.events:
         bag.add_bytes(f"events/{index:012d}.json", data)
+    for index, data in contents.intake:
+        bag.add_bytes(f"intake/{index:012d}.json", data)
     bag.add_bytes(
         "proofs.json",
         _json(

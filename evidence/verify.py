@@ -36,8 +36,9 @@ from evidence.bagit import BAGIT_TXT, DEFAULT_LIMITS, ArchiveLimits, Bag, Hostil
 from evidence.contents import EXTENSIONS, PACKAGE_FORMAT, custody_of
 from ledger import lifecycle, merkle, timestamp, trust
 from ledger.errors import CheckIncomplete, LianzhengError, VerificationError
-from ledger.event_types import EVIDENCE_REGISTERED
+from ledger.event_types import EVIDENCE_LINKED, EVIDENCE_REGISTERED
 from ledger.events import Event, format_time
+from ledger.projection import INTAKE
 from ledger.trust import ChainPin, TrustRoot, TrustRoots, VerifiedCheckpoint
 from ledger.verdict import EXIT_CODES, RESULT_WORDS, WORDS, Status, Verdict, verdict_of
 
@@ -329,6 +330,7 @@ class _Package:
         self.signed = False
         self.verified: VerifiedCheckpoint | None = None
         self.events: list[tuple[int, bytes, Event]] = []
+        self.intake: dict[int, tuple[bytes, Event]] = {}  # registrations of linked footage
         self.records: dict[str, dict[str, Any]] = {}
         self.log_backed: set[str] = set()
         self.hashed: dict[str, tuple[str, int]] = {}  # each payload file is read and hashed once
@@ -507,7 +509,28 @@ class _Package:
             )
             self.events.append((index, data, Event.decode(data)))
         self.log_backed.update(names)
-        return f"{len(names)} events are leaves of the checkpointed tree"
+        intake = self._intake(proofs, size, root_hash)
+        more = f" with {intake} intake registrations of linked footage" if intake else ""
+        return f"{len(names)} events{more} are leaves of the checkpointed tree"
+
+    def _intake(self, proofs: dict[str, Any], size: int, root_hash: bytes) -> int:
+        """Prove each intake registration the package holds; how many there are."""
+        names = sorted(p for p in self.bag.entries if p.startswith("data/intake/"))
+        for name in names:
+            index = int(name.removeprefix("data/intake/").removesuffix(".json"))
+            data = self.bag.read(name, 1 << 20)
+            if str(index) not in proofs:
+                raise VerificationError(f"intake registration at leaf {index} has no proof")
+            merkle.verify_inclusion(
+                index,
+                size,
+                merkle.leaf_hash(data),
+                [bytes.fromhex(h) for h in proofs[str(index)]],
+                root_hash,
+            )
+            self.intake[index] = (data, Event.decode(data))
+        self.log_backed.update(names)
+        return len(names)
 
     def case_chain(self) -> str:
         if not self.events:
@@ -559,12 +582,42 @@ class _Package:
         self._need_signature()
         if not self.events:
             raise _NotRun("no events were shown to be in the log")
-        registered = [e for _, _, e in self.events if e.type == EVIDENCE_REGISTERED]
-        for event in registered:
-            self._one_item(event.payload)
+        registered = [e.payload for _, _, e in self.events if e.type == EVIDENCE_REGISTERED]
+        registered += [
+            self._registration(e) for _, _, e in self.events if e.type == EVIDENCE_LINKED
+        ]
+        for payload in registered:
+            self._one_item(payload)
         return (
             f"{len(registered)} evidence files match the hashes, sizes and media facts in the log"
         )
+
+    def _registration(self, link: Event) -> dict[str, Any]:
+        """The intake registration a link event names, checked to be that leaf and that file."""
+        p = link.payload
+        found = self.intake.get(p["intake_index"])
+        if found is None:
+            raise VerificationError(
+                f"evidence {p['evidence_id']} is linked from leaf {p['intake_index']}, which the "
+                "package does not hold"
+            )
+        data, registration = found
+        if merkle.leaf_hash(data).hex() != p["intake_leaf"]:
+            raise VerificationError(
+                f"leaf {p['intake_index']} is not the registration evidence {p['evidence_id']}'s "
+                "link names (another leaf hash)"
+            )
+        facts = registration.payload
+        if (
+            registration.type != EVIDENCE_REGISTERED
+            or registration.case_no != INTAKE
+            or (facts.get("evidence_id"), facts.get("sha256")) != (p["evidence_id"], p["sha256"])
+        ):
+            raise VerificationError(
+                f"leaf {p['intake_index']} does not register docked footage "
+                f"{p['evidence_id']} with hash {p['sha256']}"
+            )
+        return facts
 
     def _one_item(self, p: dict[str, Any]) -> None:
         record = self.bag.json(f"data/evidence/{p['evidence_id']}.json")

@@ -25,6 +25,7 @@ from evidence.service import item_json
 from ledger import trust
 from ledger.errors import LianzhengError
 from ledger.events import Event, utc_now
+from ledger.models import Leaf
 from ledger.storage import case_leaves
 from ledger.trust import TrustRoots
 from ledger.users import Actor
@@ -122,15 +123,18 @@ def _gather(
     services: Services, actor: Actor, case_no: str, items: list[EvidenceItem], record: AnchorRecord
 ) -> PackageContents:
     store, blobs = services.store, services.evidence.blobs
+    included = [item for item in items if _logged_at(item) < record.size]
+    linked = sorted(item.leaf_index for item in included if item.linked_leaf is not None)
     with services.sessions() as session:
         leaves = case_leaves(session, case_no, below=record.size)
+        intake = [session.get_one(Leaf, index) for index in linked]
         head = store.checkpoint(session, record.size)
-        proofs = store.inclusion_proofs(session, [leaf.index for leaf in leaves], record.size)
+        indexes = [leaf.index for leaf in leaves] + linked
+        proofs = store.inclusion_proofs(session, indexes, record.size)
         signed_by = store.checkpoint_key(session, record.size).public_key
         token = store.timestamp(session, record.size)
         stamped = None if token is None else (token, store.signed_note(session, record.size))
     events = [(leaf.index, leaf.data) for leaf in leaves]
-    included = [item for item in items if item.leaf_index < record.size]
     return PackageContents(
         case_no=case_no,
         events=events,
@@ -153,4 +157,10 @@ def _gather(
         exported_at=utc_now(),
         exported_by=f"{actor.username} ({actor.role.value})",
         timestamp=stamped,
+        intake=[(leaf.leaf_index, leaf.data) for leaf in intake],
     )
+
+
+def _logged_at(item: EvidenceItem) -> int:
+    """The leaf that puts an item in its case: its registration, or for docked footage its link."""
+    return item.leaf_index if item.linked_leaf is None else item.linked_leaf

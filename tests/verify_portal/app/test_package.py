@@ -55,7 +55,7 @@ def test_an_exported_package_verifies_against_the_deployments_root_on_chain(expo
         "上链后未被篡改" in report.statement()
         and "does not prove that the content was authentic" in report.statement()
     )
-    assert exported["summary"]["evidence"] == 3 and exported["summary"]["events"] >= 5
+    assert exported["summary"]["evidence"] == 4 and exported["summary"]["events"] >= 5
     assert exported["summary"]["trust_root"] == _root(exported).fingerprint
 
 
@@ -267,7 +267,7 @@ def test_the_cli_exports_with_a_progress_bar_and_verifies_against_the_exported_r
     assert result.exit_code == 0, result.output
     assert (
         "packaging" in result.output
-        and json.loads(result.output.strip().splitlines()[-1])["evidence"] == 3
+        and json.loads(result.output.strip().splitlines()[-1])["evidence"] == 4
     )
     assert not (tmp_path / "cli.zip.partial").exists()
     root = tmp_path / "root.json"
@@ -369,3 +369,38 @@ def test_verify_receipt_names_the_key_of_a_consistently_forged_receipt(exported,
     )
     assert result.exit_code == 1 and "receipt NOT VERIFIED" in result.output
     assert stranger.note_key_id.hex() in result.output and "does not list" in result.output
+
+
+def _intake_entry(found):
+    [name] = [n for n in found if "/data/intake/" in n]
+    return name
+
+
+def test_docked_footage_linked_to_the_case_is_checked_against_its_intake_registration(exported):
+    report = _verify(exported["path"], _root(exported))
+    assert "with 1 intake registrations of linked footage" in report.check("inclusion").detail
+    assert report.check("evidence").detail.startswith("4 evidence files match")
+
+
+def test_a_package_without_the_intake_registration_a_link_names_is_not_verified(exported, tmp_path):
+    found = entries(exported["path"])
+    del found[_intake_entry(found)]
+    package_key = exported["services"].trust.package_ring.first
+    report = _verify(rewrite(found, tmp_path / "t.zip", package_key), _root(exported))
+    assert report.verdict == Verdict.NOT_VERIFIED
+    assert _failed(report) == ["evidence"]
+    assert "which the package does not hold" in report.check("evidence").detail
+
+
+def test_a_linked_file_swapped_with_its_registration_rewritten_is_not_verified(exported, tmp_path):
+    """An insider with the package key swaps the docked photo and rewrites its intake registration
+    to match: the registration is no longer the leaf the log holds."""
+    found = entries(exported["path"])
+    name = _intake_entry(found)
+    registration = json.loads(found[name])
+    registration["payload"]["size"] += 1
+    found[name] = json.dumps(registration, separators=(",", ":"), sort_keys=True).encode()
+    package_key = exported["services"].trust.package_ring.first
+    report = _verify(rewrite(found, tmp_path / "t.zip", package_key), _root(exported))
+    assert report.verdict == Verdict.NOT_VERIFIED
+    assert "inclusion" in _failed(report)
