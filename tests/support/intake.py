@@ -1,9 +1,12 @@
 """Bodycams issued to officers, and intake footage as a docking station sends it."""
 
+from datetime import UTC, datetime, timedelta
+
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from evidence.meta import encode_upload_metadata
+from ledger.events import format_time
 from tests.conftest import bearer
 from tests.support.api import NOW
 
@@ -44,3 +47,15 @@ def intake_upload(client, token, device, data, **extra):
     return client.post(
         "/api/v1/evidence", data=data, headers=headers, content_type="application/octet-stream"
     )
+
+
+def docked_photo(client, tokens, photo, serial="DSJ-1", officer="officer-1", tag="a"):
+    """The evidence id of a photo from a bodycam issued to `officer`, captured just after the
+    issue (capture times are whole seconds), as a docking station's account ingests it."""
+    issued_bodycam(client, tokens["admin"], serial, officer=officer)
+    captured = format_time(datetime.now(UTC) + timedelta(seconds=2))
+    answer = intake_upload(
+        client, tokens["system"], serial, photo + tag.encode(), captured_at=captured
+    )
+    assert answer.status_code == 201, answer.json
+    return answer.json["evidence"]["evidence_id"]

@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         report,
         staff,
         staff_cases,
+        staff_intake,
         trust_roots,
         vendor,
     )
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(citizen.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(staff_cases.bp)
+    app.register_blueprint(staff_intake.bp)
     app.register_blueprint(public_log.bp)
     app.register_blueprint(report.bp)
     app.register_blueprint(trust_roots.bp)

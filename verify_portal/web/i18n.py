@@ -78,6 +78,22 @@ TEXT: dict[str, dict[str, str]] = {
     "log_origin": {"zh": "日志名称", "en": "Log origin"},
     "this_deployment": {"zh": "本机关", "en": "this deployment"},
     "remove": {"zh": "移除", "en": "Remove"},
+    "docked_footage": {"zh": "待关联的采集站视音频", "en": "Docked footage to link"},
+    "docked_footage_intro": {
+        "zh": "以下文件由采集站从执法记录仪导入，尚未关联到案件。"
+        "系统按配发记录仪的执法人员及拍摄时间推荐案件；关联或不予关联都记入日志。",
+        "en": "These files came off bodycams at a docking station and no case holds them yet. "
+        "Cases are proposed by the officer the recorder was issued to and the capture time; "
+        "linking and declining are both logged.",
+    },
+    "no_docked_footage": {"zh": "没有待关联的文件。", "en": "No footage waits to be linked."},
+    "device": {"zh": "记录仪", "en": "Recorder"},
+    "carrier": {"zh": "配发给", "en": "Issued to"},
+    "captured_at": {"zh": "拍摄时间", "en": "Captured"},
+    "proposed_cases": {"zh": "推荐案件", "en": "Proposed cases"},
+    "link_to_case": {"zh": "关联到此案件", "en": "Link to this case"},
+    "decline_link": {"zh": "不予关联", "en": "Decline"},
+    "other_case": {"zh": "其他案件编号", "en": "Another case number"},
     "register_root": {"zh": "登记其他机关的信任根", "en": "Register another agency's trust root"},
     "root_file": {"zh": "信任根文件（JSON）", "en": "Trust root file (JSON)"},
     "fingerprint_on_paper": {"zh": "书面提供的指纹", "en": "Fingerprint given on paper"},

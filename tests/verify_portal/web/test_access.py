@@ -424,6 +424,14 @@ def _requests(world):
             {"path": f"/staff/cases/{c}/evidence", "data": {}},
         ),
         ("GET", "/staff/trust", PUBLIC, {"path": "/staff/trust"}),
+        ("GET", "/staff/intake", PUBLIC, {"path": "/staff/intake"}),
+        ("POST", "/staff/intake/<evidence_id>/link", PUBLIC, {"path": f"/staff/intake/{e}/link"}),
+        (
+            "POST",
+            "/staff/intake/<evidence_id>/decline",
+            PUBLIC,
+            {"path": f"/staff/intake/{e}/decline"},
+        ),
         ("POST", "/staff/audit", PUBLIC, {"path": "/staff/audit", "data": {}}),
         ("POST", "/staff/trust", PUBLIC, {"path": "/staff/trust", "data": {}}),
         (

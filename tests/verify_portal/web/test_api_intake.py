@@ -2,16 +2,14 @@
 reads what the log registered before it wipes a recorder, and a shift's report is one event."""
 
 import hashlib
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ledger.events import format_time
 from ledger.models import Leaf
 from ledger.users import Role, add_user
 from tests.conftest import bearer
 from tests.support.api import log_size, move, open_case, stored_blobs, tamper, upload_evidence
-from tests.support.intake import intake_upload, issued_bodycam
+from tests.support.intake import docked_photo, intake_upload, issued_bodycam
 from verify_portal.app.auditing import run_audit
 
 REPORT = {
@@ -162,17 +160,6 @@ def test_a_malformed_report_is_refused_and_logs_nothing(client, tokens, change):
     assert log_size(client) == size
 
 
-def _docked(client, tokens, photo, serial="DSJ-1", officer="officer-1", tag="a"):
-    """A photo from a bodycam issued to `officer`, captured just after the issue, docked."""
-    issued_bodycam(client, tokens["admin"], serial, officer=officer)
-    captured = format_time(datetime.now(UTC) + timedelta(seconds=2))
-    answer = intake_upload(
-        client, tokens["system"], serial, photo + tag.encode(), captured_at=captured
-    )
-    assert answer.status_code == 201, answer.json
-    return answer.json["evidence"]["evidence_id"]
-
-
 def _link(client, token, evidence_id, case_no, what="link"):
     return client.post(
         f"/api/v1/intake/{evidence_id}/{what}", json={"case_no": case_no}, headers=bearer(token)
@@ -183,7 +170,7 @@ def test_docked_footage_is_proposed_for_the_carriers_case_and_once_linked_is_the
     client, tokens, services, photo
 ):
     case_no = open_case(client, tokens["officer"])
-    evidence_id = _docked(client, tokens, photo)
+    evidence_id = docked_photo(client, tokens, photo)
     [listed] = client.get("/api/v1/intake", headers=bearer(tokens["officer"])).json["unlinked"]
     assert listed["evidence_id"] == evidence_id and listed["carrier"] == "officer-1"
     assert listed["proposals"] == [case_no]
@@ -207,7 +194,7 @@ def test_a_declined_proposal_is_not_proposed_again_and_the_footage_stays_unlinke
     client, tokens, photo
 ):
     case_no = open_case(client, tokens["officer"])
-    evidence_id = _docked(client, tokens, photo)
+    evidence_id = docked_photo(client, tokens, photo)
     declined = _link(client, tokens["supervisor"], evidence_id, case_no, "decline")
     assert declined.status_code == 201
     assert declined.json["event"]["type"] == "evidence.link-declined"
@@ -221,7 +208,7 @@ def test_an_officer_neither_sees_nor_links_footage_another_officer_carried(
     with services.sessions.begin() as session:
         other = add_user(session, "officer-2", Role.OFFICER)
     case_no = open_case(client, other)
-    evidence_id = _docked(client, tokens, photo)  # carried by officer-1
+    evidence_id = docked_photo(client, tokens, photo)  # carried by officer-1
     assert client.get("/api/v1/intake", headers=bearer(other)).json["unlinked"] == []
     size = log_size(client)
     assert _link(client, other, evidence_id, case_no).status_code == 404
@@ -233,7 +220,7 @@ def test_an_officer_neither_sees_nor_links_footage_another_officer_carried(
 def test_footage_is_not_linked_to_a_closed_case(client, tokens, photo):
     case_no = open_case(client, tokens["officer"])
     move(client, tokens["officer"], case_no, "FILED", ("WITHDRAWN", {"reason": "duplicate"}))
-    evidence_id = _docked(client, tokens, photo)
+    evidence_id = docked_photo(client, tokens, photo)
     size = log_size(client)
     refused = _link(client, tokens["officer"], evidence_id, case_no)
     assert refused.status_code == 409 and "WITHDRAWN" in refused.json["detail"]
@@ -244,7 +231,7 @@ def test_a_row_moved_into_a_case_without_a_link_event_is_refused_and_found_by_th
     client, tokens, services, photo
 ):
     case_no = open_case(client, tokens["officer"])
-    evidence_id = _docked(client, tokens, photo)
+    evidence_id = docked_photo(client, tokens, photo)
     tamper(services, "UPDATE evidence SET case_no = :c WHERE id = :id", c=case_no, id=evidence_id)
     seen = client.get(
         f"/api/v1/evidence/{evidence_id}?reason=case-review", headers=bearer(tokens["officer"])
