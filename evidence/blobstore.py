@@ -203,7 +203,7 @@ class FileBlobStore(StagedStore):
             path.unlink()
         except FileNotFoundError:
             return
-        _fsync_dir(path.parent)  # the removal survives a crash
+        fsync_folder(path.parent)  # the removal survives a crash
 
     def health(self) -> str:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -219,7 +219,7 @@ class FileBlobStore(StagedStore):
             return False
         finally:
             temp.unlink(missing_ok=True)
-        _fsync_dir(final.parent)
+        fsync_folder(final.parent)
         return True
 
 
@@ -310,7 +310,8 @@ class _FileWriter:
         self.temp.unlink(missing_ok=True)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_folder(path: Path) -> None:
+    """Make a folder's entries (a new, renamed or removed name) survive a crash."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from evidence.blobstore import fsync_folder
+
 IDENTITY_FILE = "DEVICE.TXT"
 SIDECAR = ".sig.json"
 SIDECAR_FIELDS = ("captured_at", "signature", "segment_seq", "segment_prev")
@@ -148,7 +150,7 @@ def wipe(recording: Recording) -> None:
     """Delete a confirmed recording (and its sidecar) from the recorder, durably."""
     recording.path.unlink()
     recording.path.with_name(recording.path.name + SIDECAR).unlink(missing_ok=True)
-    _fsync_folder(recording.path.parent)
+    fsync_folder(recording.path.parent)
 
 
 @dataclass
@@ -228,13 +230,5 @@ def write_durably(path: Path, value: Any) -> bytes:
         f.flush()
         os.fsync(f.fileno())
     os.replace(temp, path)
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
     return data
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

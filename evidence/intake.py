@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from evidence import projection
 from evidence.integrity import check_item
 from evidence.models import EvidenceItem
+from evidence.service import item_json
 from ledger.cases import CaseService
 from ledger.errors import CaseClosed, InvalidInput, NotFound
 from ledger.event_types import EVIDENCE_LINKED, INGEST_REPORTED, LINK_DECLINED, check_payload
@@ -40,6 +41,7 @@ REPORT_FIELDS = frozenset(
 
 
 MAX_PROPOSALS = 20
+FACTS = ("evidence_id", "sha256", "size", "media_type", "device", "captured_at", "registered_at")
 ENDED_STATES = (State.CLOSED.value, State.WITHDRAWN.value)
 
 
@@ -190,13 +192,5 @@ class Intake:
 
 
 def _facts(item: EvidenceItem) -> dict[str, Any]:
-    return {
-        "evidence_id": item.id,
-        "sha256": item.sha256,
-        "size": item.size,
-        "media_type": item.media_type,
-        "device": item.device,
-        "captured_at": format_time(as_utc(item.captured_at)),
-        "registered_at": format_time(as_utc(item.registered_at)),
-        "poster": item.poster_sha256 is not None,
-    }
+    shown = item_json(item)
+    return {key: shown[key] for key in FACTS}

@@ -490,47 +490,33 @@ class _Package:
 
     def inclusion(self) -> str:
         verified = self._need_checkpoint()
-        size, root_hash = verified.checkpoint.size, verified.checkpoint.root
+        tree = (verified.checkpoint.size, verified.checkpoint.root)
         proofs = self.bag.json("data/proofs.json")["proofs"]
-        names = sorted(p for p in self.bag.entries if p.startswith("data/events/"))
-        if not names:
+        events = self._proven("data/events/", "event", proofs, tree)
+        if not events:
             raise VerificationError("the package holds no events")
-        for name in names:
-            index = int(name.removeprefix("data/events/").removesuffix(".json"))
-            data = self.bag.read(name, 1 << 20)
-            if str(index) not in proofs:
-                raise VerificationError(f"event at leaf {index} has no inclusion proof")
-            merkle.verify_inclusion(
-                index,
-                size,
-                merkle.leaf_hash(data),
-                [bytes.fromhex(h) for h in proofs[str(index)]],
-                root_hash,
-            )
-            self.events.append((index, data, Event.decode(data)))
-        self.log_backed.update(names)
-        intake = self._intake(proofs, size, root_hash)
-        more = f" with {intake} intake registrations of linked footage" if intake else ""
-        return f"{len(names)} events{more} are leaves of the checkpointed tree"
+        self.events = [(index, data, Event.decode(data)) for index, data in events]
+        intake = self._proven("data/intake/", "intake registration", proofs, tree)
+        self.intake = {index: (data, Event.decode(data)) for index, data in intake}
+        more = f" with {len(intake)} intake registrations of linked footage" if intake else ""
+        return f"{len(events)} events{more} are leaves of the checkpointed tree"
 
-    def _intake(self, proofs: dict[str, Any], size: int, root_hash: bytes) -> int:
-        """Prove each intake registration the package holds; how many there are."""
-        names = sorted(p for p in self.bag.entries if p.startswith("data/intake/"))
+    def _proven(
+        self, folder: str, what: str, proofs: dict[str, Any], tree: tuple[int, bytes]
+    ) -> list[tuple[int, bytes]]:
+        """Each leaf file under `folder`, in index order, proven to be in the checkpointed tree."""
+        names = sorted(p for p in self.bag.entries if p.startswith(folder))
+        found = []
         for name in names:
-            index = int(name.removeprefix("data/intake/").removesuffix(".json"))
+            index = int(name.removeprefix(folder).removesuffix(".json"))
             data = self.bag.read(name, 1 << 20)
             if str(index) not in proofs:
-                raise VerificationError(f"intake registration at leaf {index} has no proof")
-            merkle.verify_inclusion(
-                index,
-                size,
-                merkle.leaf_hash(data),
-                [bytes.fromhex(h) for h in proofs[str(index)]],
-                root_hash,
-            )
-            self.intake[index] = (data, Event.decode(data))
+                raise VerificationError(f"{what} at leaf {index} has no inclusion proof")
+            hashes = [bytes.fromhex(h) for h in proofs[str(index)]]
+            merkle.verify_inclusion(index, tree[0], merkle.leaf_hash(data), hashes, tree[1])
+            found.append((index, data))
         self.log_backed.update(names)
-        return len(names)
+        return found
 
     def case_chain(self) -> str:
         if not self.events:
