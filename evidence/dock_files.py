@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from evidence.blobstore import fsync_folder
+from ledger import jsontext
 
 IDENTITY_FILE = "DEVICE.TXT"
 SIDECAR = ".sig.json"
 SIDECAR_FIELDS = ("captured_at", "signature", "segment_seq", "segment_prev")
 MAX_SIDECAR = 4096
+MAX_IDENTITY = 128  # a serial is 64 characters at most
 READ = 1 << 20
 _SERIAL = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
@@ -68,9 +70,13 @@ class Recording:
         path = self.path.with_name(self.path.name + SIDECAR)
         if not path.is_file():
             return {}
-        if path.stat().st_size > MAX_SIDECAR:
+        with open(path, "rb") as f:
+            data = f.read(MAX_SIDECAR + 1)
+        if len(data) > MAX_SIDECAR:
             raise ValueError(f"{path.name} is larger than {MAX_SIDECAR} bytes")
-        found = json.loads(path.read_bytes())
+        if not jsontext.nests_at_most(data, 1):
+            raise ValueError(f"{path.name} is not one flat JSON object")
+        found = json.loads(data)
         if not isinstance(found, dict) or not set(found) <= set(SIDECAR_FIELDS):
             raise ValueError(f"{path.name} holds other fields than {', '.join(SIDECAR_FIELDS)}")
         return {k: str(v) for k, v in found.items() if v is not None}
@@ -79,7 +85,8 @@ class Recording:
 def serial_of(recorder: Path) -> str:
     """The recorder's serial from its identity file; RecorderError without one."""
     try:
-        text = (recorder / IDENTITY_FILE).read_text(encoding="ascii", errors="strict").strip()
+        with open(recorder / IDENTITY_FILE, "rb") as f:
+            text = f.read(MAX_IDENTITY).decode("ascii").strip()
     except (OSError, UnicodeDecodeError):
         raise RecorderError(f"{recorder.name} has no readable {IDENTITY_FILE}") from None
     if not _SERIAL.fullmatch(text):

@@ -56,7 +56,8 @@ class Intake:
         actor.require(Action.INTAKE_EVIDENCE)
         with self.sessions() as session:
             item = session.get(EvidenceItem, evidence_id) if len(evidence_id) <= 40 else None
-            if item is None or item.case_no != INTAKE:
+            # Docked footage stays confirmable once linked: a station may ask again after a restart.
+            if item is None or (item.case_no != INTAKE and item.linked_leaf is None):
                 raise NotFound(f"no intake footage {evidence_id[:40]}")
             check_item(session, item)
             return {

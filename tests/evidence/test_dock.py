@@ -270,3 +270,20 @@ def test_the_command_exits_non_zero_when_a_recording_was_kept(
     assert "1 recording(s) confirmed and wiped from 1 recorder(s)" in result.output
     assert "1 kept on their recorders" in result.output
     assert left_on(folder) == ["bad.mp4"]
+
+
+def test_a_hostile_signature_file_or_identity_file_is_refused_without_harm(
+    client, tokens, live_url, tmp_path, photo
+):
+    lines = []
+    dock = station(live_url, tokens["system"], tmp_path, lines)
+    issued_bodycam(client, tokens["admin"], "DSJ-1")
+    deep = add_recorder(dock.watch, "usb1", "DSJ-1", {"a.jpg": unique_photo(photo, "a")})
+    (deep / "DCIM" / "a.jpg.sig.json").write_text("[" * 4000)
+    huge = add_recorder(dock.watch, "usb2", "DSJ-1", {"b.jpg": unique_photo(photo, "b")})
+    (huge / "DEVICE.TXT").write_bytes(b"DSJ-1" * 200_000)
+    summary = dock.run_once()
+    assert summary["files"] == 0 and summary["kept"] == 1 and summary["refused"] == 1
+    assert left_on(deep) == ["a.jpg"] and left_on(huge) == ["b.jpg"]
+    assert any("is not one flat JSON object" in line for line in lines), lines
+    assert any("holds no serial number" in line for line in lines), lines

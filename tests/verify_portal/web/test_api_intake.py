@@ -187,6 +187,9 @@ def test_docked_footage_is_proposed_for_the_carriers_case_and_once_linked_is_the
     assert seen.status_code == 200
     assert client.get("/api/v1/intake", headers=bearer(tokens["officer"])).json["unlinked"] == []
     assert _link(client, tokens["officer"], evidence_id, case_no).status_code == 404  # once
+    # a station that restarts after the link still reads what the log registered
+    confirmed = client.get(f"/api/v1/intake/{evidence_id}", headers=bearer(tokens["system"]))
+    assert confirmed.status_code == 200 and confirmed.json["evidence_id"] == evidence_id
     assert run_audit(services).clean
 
 
