@@ -21,6 +21,7 @@ from ledger.event_types import (
     EVIDENCE_LINKED,
     EVIDENCE_REGISTERED,
     GAP_ACKNOWLEDGED,
+    INTAKE_LINKED,
 )
 from ledger.events import Event
 from ledger.projection import INTAKE, REGISTRY, differences, parse_time
@@ -38,6 +39,7 @@ class EvidenceProjection:
         self.unlawful: list[tuple[int, Event, str]] = []  # purges that broke the rules, and why
         self.intake_leaves: dict[str, bytes] = {}  # intake footage -> its registration's leaf hash
         self.bad_links: list[tuple[int, Event, str]] = []  # link events that link nothing, and why
+        self.marked: set[str] = set()  # linked footage the intake chain records as linked
 
     def observe(self, index: int, leaf_hash: bytes, event: Event) -> None:
         if event.case_no == REGISTRY:
@@ -45,11 +47,15 @@ class EvidenceProjection:
             return
         if event.type == EVIDENCE_REGISTERED:
             self.items[event.payload["evidence_id"]] = projection.item_of(index, event)
-            self.kept.setdefault(event.case_no, retention.CaseRetention())
+            self.kept.setdefault(
+                event.case_no, retention.CaseRetention(intake=event.case_no == INTAKE)
+            )
             if event.case_no == INTAKE:
                 self.intake_leaves[event.payload["evidence_id"]] = leaf_hash
         elif event.type == EVIDENCE_LINKED:
             self._link(index, event)
+        elif event.type == INTAKE_LINKED:
+            self._marker(index, event)
         elif event.type == GAP_ACKNOWLEDGED:
             self.gaps[event.payload["evidence_id"]] = event.payload["reason"]
         elif event.type == EVIDENCE_CUSTODY and event.payload["action"] == retention.PURGE:
@@ -66,7 +72,17 @@ class EvidenceProjection:
             self.bad_links.append((index, event, problem or ""))
             return
         self.items[evidence_id] = projection.linked(row, index, event)
-        self.kept.setdefault(event.case_no, retention.CaseRetention())
+        self.kept.setdefault(event.case_no, retention.CaseRetention(intake=event.case_no == INTAKE))
+
+    def _marker(self, index: int, event: Event) -> None:
+        """The intake chain's record of a link must name the link the case chain holds."""
+        p = event.payload
+        row = self.items.get(p["evidence_id"])
+        if row is None or (row.case_no, row.linked_leaf) != (p["case_no"], p["link_index"]):
+            problem = f"records {p['evidence_id']} as linked at leaf {p['link_index']}, which no "
+            self.bad_links.append((index, event, problem + "case chain's link event is"))
+            return
+        self.marked.add(p["evidence_id"])
 
     def _purge(self, index: int, event: Event) -> None:
         """Check a purge against the case's events before it, then note it."""
@@ -161,6 +177,13 @@ def _purges(logged: EvidenceProjection, report: AuditReport) -> None:
 def _links(logged: EvidenceProjection, report: AuditReport) -> None:
     for index, event, problem in logged.bad_links:
         report.add(f"leaf {index}", problem, event.case_no)
+    for row in logged.items.values():
+        if row.linked_leaf is not None and row.id not in logged.marked:
+            report.add(
+                f"leaf {row.linked_leaf}",
+                f"links {row.id}, but the intake chain has no record of the link",
+                row.case_no,
+            )
 
 
 def _blobs(blobs: BlobStore, logged: EvidenceProjection, report: AuditReport) -> None:

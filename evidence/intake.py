@@ -21,12 +21,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence import projection
+from evidence.blobstore import BlobStore
+from evidence.errors import Purged
 from evidence.integrity import check_item
 from evidence.models import EvidenceItem
 from evidence.service import item_json
 from ledger.cases import CaseService
 from ledger.errors import CaseClosed, InvalidInput, NotFound
-from ledger.event_types import EVIDENCE_LINKED, INGEST_REPORTED, LINK_DECLINED, check_payload
+from ledger.event_types import (
+    EVIDENCE_LINKED,
+    INGEST_REPORTED,
+    INTAKE_LINKED,
+    LINK_DECLINED,
+    check_payload,
+)
 from ledger.events import Event, as_utc, format_time
 from ledger.lifecycle import State
 from ledger.models import Case, Leaf
@@ -46,8 +54,11 @@ ENDED_STATES = (State.CLOSED.value, State.WITHDRAWN.value)
 
 
 class Intake:
-    def __init__(self, cases: CaseService, window: timedelta = timedelta(hours=2)) -> None:
+    def __init__(
+        self, cases: CaseService, blobs: BlobStore, window: timedelta = timedelta(hours=2)
+    ) -> None:
         self.cases = cases
+        self.blobs = blobs  # a purged item's bytes are gone: it is linked to no case
         self.sessions = cases.sessions
         self.window = window  # how far in time a case's events may be from a capture to propose it
 
@@ -173,6 +184,13 @@ class Intake:
             written = self.cases.append_event(tx, actor, case_no, type_, payload)
             if type_ == EVIDENCE_LINKED:
                 item.case_no, item.linked_leaf = case_no, written["index"]
+                marker = {
+                    "evidence_id": item.id,
+                    "sha256": item.sha256,
+                    "case_no": case_no,
+                    "link_index": written["index"],
+                }
+                self.cases.append_chain_event(tx, actor, INTAKE, INTAKE_LINKED, marker)
             return written
 
         return self.cases.write(actor, None, work)
@@ -184,6 +202,11 @@ class Intake:
         if item is None or item.case_no != INTAKE:
             raise NotFound(f"no unlinked intake footage {evidence_id[:40]}")
         check_item(session, item)
+        if not self.blobs.exists(item.sha256):
+            raise Purged(
+                f"docked footage {item.id} was purged as unlinked: its record stays, its bytes "
+                "are gone"
+            )
         if actor.role is Role.OFFICER:
             registry = [Event.decode(leaf.data) for leaf in case_leaves(session, REGISTRY)]
             carrier = projection.carrier_at(registry, item.device or "", as_utc(item.captured_at))

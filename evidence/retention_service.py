@@ -31,6 +31,7 @@ from ledger.event_types import EVIDENCE_CUSTODY
 from ledger.events import Event
 from ledger.lifecycle import State
 from ledger.models import Case
+from ledger.projection import INTAKE
 from ledger.storage import LogStore, LogTransaction, case_leaves
 from ledger.trust import TrustRoot, verify_checkpoint
 from ledger.users import Action, Actor
@@ -42,10 +43,11 @@ log = logging.getLogger(__name__)
 class Due:
     """An item the rules let go, or one they would but its store still locks."""
 
-    case_no: str
+    case_no: str  # INTAKE for docked footage no case holds
     evidence_id: str
     sha256: str
     kept_until: datetime
+    rule: str  # the rule that lets it go
     locked_until: datetime | None = None  # the store's lock, when it still holds
 
 
@@ -53,7 +55,8 @@ class Due:
 class RunReport:
     """What a retention run purged (or, dry, would purge), and what it had to leave."""
 
-    rule: str
+    rule: str  # the case rule
+    unlinked_rule: str  # the rule for docked footage no case holds
     purged: list[Due] = field(default_factory=list)
     locked: list[Due] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)  # case number -> why it was left alone
@@ -62,6 +65,7 @@ class RunReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
+            "unlinked_rule": self.unlinked_rule,
             "purged": [_due_json(d) for d in self.purged],
             "locked": [_due_json(d) for d in self.locked],
             "refused": self.refused,
@@ -75,13 +79,16 @@ def _due_json(due: Due) -> dict[str, Any]:
         "evidence_id": due.evidence_id,
         "sha256": due.sha256,
         "kept_until": due.kept_until.isoformat(),
+        "rule": due.rule,
         "locked_until": None if due.locked_until is None else due.locked_until.isoformat(),
     }
 
 
 def case_retention(session: Session, case_no: str) -> CaseRetention:
-    """The retention state of a case, folded from its leaves."""
-    return retention.fold(Event.decode(leaf.data) for leaf in case_leaves(session, case_no))
+    """The retention state of a case (or of the intake chain's docked footage), folded from its
+    leaves."""
+    leaves = case_leaves(session, case_no)
+    return retention.fold((Event.decode(leaf.data) for leaf in leaves), case_no == INTAKE)
 
 
 def signed_case_retention(
@@ -101,7 +108,7 @@ def signed_case_retention(
         if digest != leaf.leaf_hash:
             raise VerificationError(f"leaf {leaf.index}'s bytes do not give its leaf hash")
         merkle.verify_inclusion(leaf.index, signed.size, digest, proof.proof, signed.root)
-    return retention.fold(Event.decode(leaf.data) for leaf in leaves)
+    return retention.fold((Event.decode(leaf.data) for leaf in leaves), case_no == INTAKE)
 
 
 class RetentionService:
@@ -161,9 +168,9 @@ class RetentionService:
         if as_of is not None and not dry_run:
             raise InvalidInput("--as-of plans a run: it goes with --dry-run only")
         now = as_of or self.now()
-        report = RunReport(self.rules.code)
+        report = RunReport(self.rules.code, self.rules.unlinked_code)
         purged_blobs: set[str] = set()  # of items purged, in this run or (killed) an earlier one
-        for case_no in self._ended_cases(now):
+        for case_no in [*self._ended_cases(now), INTAKE]:
             try:
                 purged_blobs |= self._run_case(actor, case_no, now, dry_run, report)
             except LianzhengError as exc:  # e.g. a case row that disagrees with its log
@@ -186,7 +193,7 @@ class RetentionService:
         if free and not dry_run:
             done = self._purge(actor, case_no, {d.evidence_id for d in free}, now)
             for d in done:
-                case.items[d.evidence_id].purged = (self.rules.code, now)
+                case.items[d.evidence_id].purged = (d.rule, now)
             report.purged += done
         elif free:
             report.purged += free
@@ -213,11 +220,24 @@ class RetentionService:
             return list(session.scalars(query))
 
     def _due(self, case: CaseRetention, case_no: str, now: datetime) -> list[Due]:
+        if case.intake:
+            months = self.rules.unlinked_months
+            return [
+                Due(
+                    INTAKE,
+                    i.evidence_id,
+                    i.sha256,
+                    retention.unlinked_until(i, months),
+                    self.rules.unlinked_code,
+                    self._locked(i),
+                )
+                for i in case.due(self.rules, now)
+            ]
         until = case.kept_until(self.rules.ended_years)
         if until is None:
             return []
         return [
-            Due(case_no, i.evidence_id, i.sha256, until, self._locked(i))
+            Due(case_no, i.evidence_id, i.sha256, until, self.rules.code, self._locked(i))
             for i in case.due(self.rules, now)
         ]
 
@@ -240,15 +260,16 @@ class RetentionService:
             ]
             for d in due:
                 payload = _custody(
-                    d.evidence_id, d.sha256, retention.PURGE, actor.role.value, self.rules.code
+                    d.evidence_id, d.sha256, retention.PURGE, actor.role.value, d.rule
                 )
-                self.cases.append_event(tx, actor, case_no, EVIDENCE_CUSTODY, payload)
+                if case_no == INTAKE:
+                    self.cases.append_chain_event(tx, actor, INTAKE, EVIDENCE_CUSTODY, payload)
+                else:
+                    self.cases.append_event(tx, actor, case_no, EVIDENCE_CUSTODY, payload)
             return {"due": due}
 
         due: list[Due] = self.cases.write(actor, None, work)["due"]
-        log.info(
-            "retention: purged %d item(s) of case %s under %s", len(due), case_no, self.rules.code
-        )
+        log.info("retention: purged %d item(s) of %s", len(due), case_no)
         return due
 
     def _delete_purged_blobs(self, purged: set[str]) -> int:

@@ -31,6 +31,9 @@ INGEST_REPORTED = "evidence.ingest-reported"
 # or a proposed link an officer or supervisor declined.
 EVIDENCE_LINKED = "evidence.linked"
 LINK_DECLINED = "evidence.link-declined"
+# The intake chain's own record that footage left it for a case: the retention run reads which
+# docked footage is unlinked from that chain alone.
+INTAKE_LINKED = "evidence.intake-linked"
 # The registry chain (ledger/cases.py REGISTRY): devices and the bodies evidence may be shared with.
 DEVICE_REGISTERED = "device.registered"
 DEVICE_REVOKED = "device.revoked"
@@ -38,6 +41,7 @@ DEVICE_ISSUED = "device.issued"  # a bodycam handed to an officer (by account co
 RECIPIENT_REGISTERED = "recipient.registered"
 
 Code = Annotated[str, Field(pattern=CODE)]
+CaseNo = Annotated[str, Field(pattern=r"^[A-Z]{2}-\d{4}-\d{6,}$")]
 Hex64 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 EvidenceId = Annotated[str, Field(pattern=r"^EV-[0-9a-f]{1,40}$")]
 Serial = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
@@ -134,6 +138,13 @@ class EvidenceLinked(_Shape):
     intake_leaf: Hex64  # its leaf hash
 
 
+class IntakeLinked(_Shape):
+    evidence_id: EvidenceId
+    sha256: Hex64
+    case_no: CaseNo
+    link_index: Annotated[int, Field(ge=0, le=(1 << 63) - 1)]  # the case's evidence.linked leaf
+
+
 class LinkDeclined(_Shape):
     evidence_id: EvidenceId
     sha256: Hex64
@@ -179,6 +190,7 @@ PAYLOAD_SHAPES: dict[str, type[_Shape]] = {
     INGEST_REPORTED: IngestReported,
     EVIDENCE_LINKED: EvidenceLinked,
     LINK_DECLINED: LinkDeclined,
+    INTAKE_LINKED: IntakeLinked,
     DEVICE_REGISTERED: DeviceRegistered,
     DEVICE_REVOKED: DeviceRevoked,
     DEVICE_ISSUED: DeviceIssued,

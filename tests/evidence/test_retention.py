@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from evidence.retention import Rules, add_years, fold, rule_years
+from evidence.retention import Rules, add_months, add_years, fold, rule_months, rule_years
 from ledger.events import Event
 
 ENDED = "2014-03-01T08:00:00Z"
@@ -110,3 +110,67 @@ def test_a_purge_of_an_item_of_an_open_case_breaks_the_rules():
     )
     problem = fold([registered]).purge_problem("EV-1", "case-ended-plus-1y", _at("2060-01-01"))
     assert problem == "purged it while its case was open"
+
+
+def _intake(*later):
+    """The intake chain with one docked item registered on 2026-01-31, then `later` events."""
+    registered = _event(
+        "evidence.registered", 0, "2026-01-31T10:00:00Z", evidence_id="EV-2", sha256="b" * 64
+    )
+    return fold([registered, *later], intake=True)
+
+
+def _linked():
+    return _event(
+        "evidence.intake-linked",
+        1,
+        "2026-02-01T00:00:00Z",
+        evidence_id="EV-2",
+        sha256="b" * 64,
+        case_no="CG-2026-000001",
+        link_index=7,
+    )
+
+
+def test_months_are_calendar_months_and_a_missing_day_becomes_the_first_of_the_next():
+    assert add_months(_at("2026-01-15T08:00:00"), 6) == _at("2026-07-15T08:00:00")
+    assert add_months(_at("2026-08-31T08:00:00"), 6) == _at("2027-03-01T08:00:00")
+    assert add_months(_at("2026-12-31T08:00:00"), 2) == _at("2027-03-01T08:00:00")
+    assert add_months(_at("2026-11-30T08:00:00"), 14) == _at("2028-01-30T08:00:00")
+
+
+def test_docked_footage_no_case_holds_is_due_six_calendar_months_after_its_registration():
+    rules = Rules(10, 6)
+    assert rules.unlinked_code == "unlinked-plus-6m" and rule_months(rules.unlinked_code) == 6
+    intake = _intake()
+    assert intake.due(rules, _at("2026-07-31T09:59:59")) == []
+    assert [i.evidence_id for i in intake.due(rules, _at("2026-07-31T10:00:00"))] == ["EV-2"]
+
+
+def test_docked_footage_once_linked_is_never_due_as_unlinked():
+    assert _intake(_linked()).due(Rules(10, 6), _at("2036-01-01T00:00:00")) == []
+
+
+@pytest.mark.parametrize(
+    ("later", "rule", "at", "problem"),
+    [
+        ([], "unlinked-plus-6m", "2026-07-31T10:00:00", None),
+        ([], "unlinked-plus-6m", "2026-07-30T00:00:00", "before 2026-07-31"),
+        ([_linked()], "unlinked-plus-6m", "2027-01-01T00:00:00", "linked to case CG-2026-000001"),
+        ([], "case-ended-plus-10y", "2040-01-01T00:00:00", "no rule for unlinked footage"),
+    ],
+)
+def test_the_audit_judges_a_purge_of_docked_footage_by_the_unlinked_rule(later, rule, at, problem):
+    found = _intake(*later).purge_problem("EV-2", rule, _at(at.removesuffix("Z")))
+    assert found == problem if problem is None else problem in found
+
+
+def test_a_cases_evidence_purged_under_the_unlinked_rule_is_a_finding():
+    found = _case().purge_problem("EV-1", "unlinked-plus-6m", _at("2030-01-01T00:00:00"))
+    assert "rule for unlinked footage" in found
+
+
+@pytest.mark.parametrize("months", [0, 1201])
+def test_unlinked_footage_is_kept_one_to_twelve_hundred_months(months):
+    with pytest.raises(ValueError, match="1 to 1200 months"):
+        Rules(10, months)

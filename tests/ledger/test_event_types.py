@@ -25,6 +25,7 @@ FIXED = {
     "evidence.ingest-reported",
     "evidence.linked",
     "evidence.link-declined",
+    "evidence.intake-linked",
     "device.registered",
     "device.revoked",
     "device.issued",

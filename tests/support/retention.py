@@ -25,3 +25,15 @@ def case_with_a_photo(client, tokens, services, photo, years, ended=True):
     finally:
         services.cases.clock = utc_now
     return case_no, answer.json["evidence"]["evidence_id"]
+
+
+def docked_long_ago(client, tokens, services, photo, years, tag="a"):
+    """A docked photo (tests/support/intake.py) whose bodycam was issued and whose registration
+    was logged `years` years ago. Its evidence id."""
+    from tests.support.intake import docked_photo
+
+    services.cases.clock = lambda: years_ago(years)
+    try:
+        return docked_photo(client, tokens, photo, serial=f"DSJ-{tag}", tag=tag)
+    finally:
+        services.cases.clock = utc_now

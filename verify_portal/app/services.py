@@ -149,12 +149,14 @@ def build(settings: Settings) -> Services:
         StaffLogins(sessions),
         Statements(cases, evidence_service, party_secrets),
         RetentionService(sessions, cases, blobs, _retention_rules(evidence_settings), trust.latest),
-        Intake(cases, timedelta(minutes=evidence_settings.link_window_minutes)),
+        Intake(cases, blobs, timedelta(minutes=evidence_settings.link_window_minutes)),
     )
 
 
 def _retention_rules(settings: EvidenceSettings) -> Rules:
     try:
-        return Rules(ended_years=settings.retention_years)
+        return Rules(settings.retention_years, settings.retention_unlinked_months)
     except ValueError as exc:
-        raise ConfigurationError(f"LIANZHENG_RETENTION_YEARS: {exc}") from None
+        raise ConfigurationError(
+            f"LIANZHENG_RETENTION_YEARS or LIANZHENG_RETENTION_UNLINKED_MONTHS: {exc}"
+        ) from None

@@ -121,6 +121,7 @@ class EvidenceSettings:
     blob_url: str | None = None  # s3://bucket/prefix: blobs in an S3-compatible object store
     s3_retention_days: int = 180  # Object Lock (compliance) on each object: the shortest class
     retention_years: int = 10  # an item is kept this long after its case closed (retention.py)
+    retention_unlinked_months: int = 6  # docked footage no case holds, after its registration
     link_window_minutes: int = 120  # intake footage is proposed for cases this close in time
     max_evidence_bytes: int = 8 << 30
     upload_lifetime_hours: float = 24.0
@@ -136,6 +137,7 @@ class EvidenceSettings:
             blob_url=env.get("LIANZHENG_BLOB_URL") or None,
             s3_retention_days=_int(env, "LIANZHENG_S3_RETENTION_DAYS", 180),
             retention_years=_int(env, "LIANZHENG_RETENTION_YEARS", 10),
+            retention_unlinked_months=_int(env, "LIANZHENG_RETENTION_UNLINKED_MONTHS", 6),
             link_window_minutes=_int(env, "LIANZHENG_LINK_WINDOW_MINUTES", 120),
             max_evidence_bytes=_int(env, "LIANZHENG_MAX_EVIDENCE_BYTES", 8 << 30),
             upload_lifetime_hours=_float(env, "LIANZHENG_UPLOAD_LIFETIME_HOURS", 24.0),

@@ -27,7 +27,8 @@ def retention_group() -> None:
     help="With --dry-run: what would be due on this day (UTC).",
 )
 def run(username: str, dry_run: bool, as_of: datetime | None) -> None:
-    """Purge each item whose case ended longer ago than LIANZHENG_RETENTION_YEARS and that no
+    """Purge each item whose case ended longer ago than LIANZHENG_RETENTION_YEARS, and docked
+    footage no case holds registered longer ago than LIANZHENG_RETENTION_UNLINKED_MONTHS, that no
     legal hold keeps: a custody event naming the rule, then its blob and poster deleted (the leaf
     stays). Prints what went, and what the blob store still locks."""
     wired = services()
@@ -36,7 +37,7 @@ def run(username: str, dry_run: bool, as_of: datetime | None) -> None:
     print_json({"dry_run": dry_run, **report.to_json()})
     verb = "would purge" if dry_run else "purged"
     click.echo(
-        f"{verb} {len(report.purged)} item(s) under {report.rule}; "
+        f"{verb} {len(report.purged)} item(s) under {report.rule} or {report.unlinked_rule}; "
         f"{len(report.locked)} still locked by the blob store; "
         f"{report.blobs_deleted} blob(s) deleted",
         err=True,

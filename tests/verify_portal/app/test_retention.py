@@ -5,17 +5,19 @@ goes, whichever way it is tried."""
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from evidence.errors import Purged
 from evidence.meta import UploadMeta
+from evidence.models import EvidenceItem
 from evidence.retention import add_years
 from ledger import merkle
-from ledger.events import Event
+from ledger.events import Event, utc_now
 from ledger.storage import case_leaves
 from ledger.users import by_username
 from tests.conftest import bearer
 from tests.support.api import NOW, log_size, open_case, tamper, upload_evidence
-from tests.support.retention import case_with_a_photo, years_ago
+from tests.support.retention import case_with_a_photo, docked_long_ago, years_ago
 from verify_portal.app.auditing import run_audit
 
 RULE = "case-ended-plus-10y"
@@ -269,3 +271,61 @@ def test_a_closing_event_forged_into_the_database_purges_nothing(client, tokens,
     report = _run(services)
     assert report.purged == [] and "past the signed size" in report.refused[case_no]
     assert services.evidence.blobs.exists(_blob_of(services, item))
+
+
+UNLINKED = "unlinked-plus-6m"
+
+
+def test_docked_footage_no_case_holds_goes_after_six_months_and_its_leaf_stays(
+    client, tokens, services, photos
+):
+    old = docked_long_ago(client, tokens, services, photos[0], 0.6, tag="old")
+    recent = docked_long_ago(client, tokens, services, photos[1], 0.4, tag="new")
+    planned = _run(services, dry_run=True)
+    assert [(d.case_no, d.evidence_id, d.rule) for d in planned.purged] == [
+        ("INTAKE", old, UNLINKED)
+    ]
+    report = _run(services)
+    assert [d.evidence_id for d in report.purged] == [old] and report.blobs_deleted == 1
+    assert report.to_json()["unlinked_rule"] == UNLINKED
+    assert not services.evidence.blobs.exists(
+        services.intake.confirm(_admin(services), old)["sha256"]
+    )
+    assert services.evidence.blobs.exists(
+        services.intake.confirm(_admin(services), recent)["sha256"]
+    )
+    audit = run_audit(services)
+    assert audit.clean
+    assert any(UNLINKED in f.problem for f in audit.acknowledged)
+    case_no = open_case(client, tokens["officer"])
+    linked = client.post(
+        f"/api/v1/intake/{old}/link",
+        json={"case_no": case_no},
+        headers=bearer(tokens["supervisor"]),
+    )
+    assert linked.status_code == 410  # its bytes are gone: no case gets it
+    assert _run(services).purged == []  # once
+
+
+def test_docked_footage_linked_to_a_case_is_never_purged_as_unlinked(
+    client, tokens, services, photos
+):
+    services.cases.clock = lambda: years_ago(0.6)
+    try:
+        case_no = open_case(client, tokens["officer"])
+    finally:
+        services.cases.clock = utc_now
+    item = docked_long_ago(client, tokens, services, photos[0], 0.6)
+    linked = client.post(
+        f"/api/v1/intake/{item}/link", json={"case_no": case_no}, headers=bearer(tokens["officer"])
+    )
+    assert linked.status_code == 201, linked.json
+    assert _run(services, dry_run=True).purged == [] and _run(services).purged == []
+    # Nor when the row is edited to look unlinked: the intake chain records the link.
+    tamper(
+        services, "UPDATE evidence SET case_no = 'INTAKE', linked_leaf = NULL WHERE id = :i", i=item
+    )
+    assert _run(services).purged == []
+    with services.sessions() as session:
+        blob = session.scalar(select(EvidenceItem.sha256).where(EvidenceItem.id == item))
+    assert services.evidence.blobs.exists(blob)
