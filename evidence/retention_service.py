@@ -97,6 +97,26 @@ def signed_case_retention(
     """The retention state of a case, folded only once each of its leaves is shown to be in the
     tree a checkpoint key of `root` signed: what a purge deletes is decided by the log, never by
     rows someone with the database alone could have written (VerificationError otherwise)."""
+    return signed_chain(session, store, root, case_no).state
+
+
+@dataclass(frozen=True)
+class SignedChain:
+    """A chain's retention state folded from leaves proven in a signed tree of `size`."""
+
+    chain: str
+    state: CaseRetention
+    size: int
+
+    def touched_since(self, session: Session) -> set[str]:
+        """The items that events of the chain appended after this fold name (a link, a hold, a
+        purge since): a run that decided from the fold leaves them for the next one."""
+        leaves = case_leaves(session, self.chain, start=self.size)
+        return {str(Event.decode(leaf.data).payload.get("evidence_id")) for leaf in leaves}
+
+
+def signed_chain(session: Session, store: LogStore, root: TrustRoot, case_no: str) -> SignedChain:
+    """`signed_case_retention`, with the signed size it was folded at."""
     signed = verify_checkpoint(root, store.checkpoint(session).note).checkpoint
     leaves = case_leaves(session, case_no)
     outside = [leaf.index for leaf in leaves if leaf.index >= signed.size]
@@ -108,7 +128,8 @@ def signed_case_retention(
         if digest != leaf.leaf_hash:
             raise VerificationError(f"leaf {leaf.index}'s bytes do not give its leaf hash")
         merkle.verify_inclusion(leaf.index, signed.size, digest, proof.proof, signed.root)
-    return retention.fold((Event.decode(leaf.data) for leaf in leaves), case_no == INTAKE)
+    state = retention.fold((Event.decode(leaf.data) for leaf in leaves), case_no == INTAKE)
+    return SignedChain(case_no, state, signed.size)
 
 
 class RetentionService:
@@ -250,13 +271,20 @@ class RetentionService:
         transaction that folds the case again under the append lock."""
 
         root = self.trust_root()
+        # The intake chain grows with every docked file: it is proven and folded before the append
+        # lock is taken, and under it only what was appended since is read.
+        intake = self._signed_intake(root) if case_no == INTAKE else None
 
         def work(tx: LogTransaction) -> dict[str, Any]:
-            case = signed_case_retention(tx.session, self.cases.store, root, case_no)
+            if intake is None:
+                case = signed_case_retention(tx.session, self.cases.store, root, case_no)
+                since: set[str] = set()
+            else:
+                case, since = intake.state, intake.touched_since(tx.session)
             due = [
                 d
                 for d in self._due(case, case_no, now)
-                if d.evidence_id in wanted and d.locked_until is None
+                if d.evidence_id in wanted and d.evidence_id not in since and d.locked_until is None
             ]
             for d in due:
                 payload = _custody(
@@ -272,6 +300,10 @@ class RetentionService:
         log.info("retention: purged %d item(s) of %s", len(due), case_no)
         return due
 
+    def _signed_intake(self, root: TrustRoot) -> SignedChain:
+        with self.sessions() as session:
+            return signed_chain(session, self.cases.store, root, INTAKE)
+
     def _delete_purged_blobs(self, purged: set[str]) -> int:
         """Delete the `purged` blobs (and posters) that no kept item uses; how many.
 
@@ -279,6 +311,7 @@ class RetentionService:
         upload of the same bytes registered meanwhile is seen here, or finds the blob gone and is
         refused (EvidenceService._record), never registered without its bytes."""
         root, deleted = self.trust_root(), 0
+        intake = self._signed_intake(root) if purged else None
         for blob in sorted(purged):
             if not self.blobs.exists(blob):
                 continue
@@ -286,22 +319,30 @@ class RetentionService:
                 log.warning("retention: blob %s of a purged item is still locked", blob)
                 continue
             with self.cases.store.transaction(self.sessions) as tx:
-                if not _still_used(tx.session, self.cases.store, root, blob):
+                if not _still_used(tx.session, self.cases.store, root, blob, intake):
                     self.blobs.delete(blob)
                     deleted += 1
         return deleted
 
 
-def _still_used(session: Session, store: LogStore, root: TrustRoot, blob: str) -> bool:
-    """Whether an item not purged, of any case, has `blob` as its file or its poster, as the
-    signed log says (a case that cannot be shown to be in it keeps the blob)."""
+def _still_used(
+    session: Session, store: LogStore, root: TrustRoot, blob: str, intake: SignedChain | None
+) -> bool:
+    """Whether an item not purged, of any case or the intake chain, has `blob` as its file or its
+    poster, as the signed log says (a case that cannot be shown to be in it keeps the blob; so
+    does docked footage the intake chain named after `intake` was folded)."""
+    states: dict[str, CaseRetention] = {}
+    recent: set[str] = set()
+    if intake is not None:
+        states[INTAKE], recent = intake.state, intake.touched_since(session)
     users = session.execute(
         select(EvidenceItem.id, EvidenceItem.case_no).where(
             or_(EvidenceItem.sha256 == blob, EvidenceItem.poster_sha256 == blob)
         )
     )
-    states: dict[str, CaseRetention] = {}
     for evidence_id, case_no in users:
+        if evidence_id in recent:
+            return True
         if case_no not in states:
             try:
                 states[case_no] = signed_case_retention(session, store, root, case_no)

@@ -78,12 +78,16 @@ class CaseLeaf:
         }
 
 
-def case_leaves(session: Session, case_no: str, below: int | None = None) -> list[CaseLeaf]:
-    """A case's leaves in log order (the registry's, for `ledger.cases.REGISTRY`); with `below`,
-    only those under that tree size."""
+def case_leaves(
+    session: Session, case_no: str, below: int | None = None, start: int = 0
+) -> list[CaseLeaf]:
+    """A case's leaves in log order (a service chain's, for `ledger.projection.REGISTRY` or
+    `INTAKE`); with `below`, only those under that tree size; with `start`, from that index on."""
     query = select(Leaf.leaf_index, Leaf.leaf_hash, Leaf.data).where(Leaf.case_no == case_no)
     if below is not None:
         query = query.where(Leaf.leaf_index < below)
+    if start:
+        query = query.where(Leaf.leaf_index >= start)
     rows = session.execute(query.order_by(Leaf.leaf_index))
     return [CaseLeaf(index, bytes(leaf_hash), bytes(data)) for index, leaf_hash, data in rows]
 

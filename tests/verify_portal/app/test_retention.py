@@ -329,3 +329,32 @@ def test_docked_footage_linked_to_a_case_is_never_purged_as_unlinked(
     with services.sessions() as session:
         blob = session.scalar(select(EvidenceItem.sha256).where(EvidenceItem.id == item))
     assert services.evidence.blobs.exists(blob)
+
+
+def test_footage_linked_while_the_run_folds_the_intake_chain_is_left_for_the_next_run(
+    client, tokens, services, photos, monkeypatch
+):
+    """The intake chain is folded before the append lock is taken; a link appended in between is
+    seen under the lock, and the footage is not purged."""
+    item = docked_long_ago(client, tokens, services, photos[0], 0.6)
+    case_no = open_case(client, tokens["officer"])
+    real = type(services.retention)._signed_intake
+
+    def fold_then_link(self, root):
+        folded = real(self, root)
+        linked = client.post(
+            f"/api/v1/intake/{item}/link",
+            json={"case_no": case_no},
+            headers=bearer(tokens["supervisor"]),
+        )
+        assert linked.status_code == 201, linked.json
+        return folded
+
+    monkeypatch.setattr(type(services.retention), "_signed_intake", fold_then_link)
+    assert _run(services).purged == []
+    assert (
+        client.get(
+            f"/api/v1/evidence/{item}/content?reason=audit", headers=bearer(tokens["supervisor"])
+        ).status_code
+        == 200
+    )
