@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -331,7 +332,9 @@ class Dock:
         """Write the shift's report file, log its hash, and start a new shift; the counts."""
         records = list(self.shift.records())
         report = _report(records, self.client.base)
-        name = "ingest-" + report["ended_at"].replace(":", "").replace("-", "") + ".json"
+        # Two shifts may end within a second: the random part keeps the first report.
+        stamp = report["ended_at"].replace(":", "").replace("-", "")
+        name = f"ingest-{stamp}-{secrets.token_hex(4)}.json"
         dock_files.write_durably(self.reports / name, report)
         self.shift.clear()
         self.say(f"report {self.reports / name}: {json.dumps(report['summary'])}")

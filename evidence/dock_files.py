@@ -136,6 +136,9 @@ def stage(
     except BaseException:
         target.unlink(missing_ok=True)
         raise
+    if not recording.path.exists():  # the recorder was pulled out while it was read
+        target.unlink()
+        raise FileNotFoundError(recording.path)
     if size != recording.size or not recording.unchanged():
         target.unlink()
         return None

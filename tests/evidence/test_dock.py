@@ -5,9 +5,12 @@ recording either confirmed by the log and wiped, or still on its recorder; never
 import base64
 import hashlib
 import json
+import shutil
+import threading
 
 import pytest
 from click.testing import CliRunner
+from werkzeug.serving import make_server
 
 from evidence import tus_client
 from evidence.dock import Progress
@@ -287,3 +290,72 @@ def test_a_hostile_signature_file_or_identity_file_is_refused_without_harm(
     assert left_on(deep) == ["a.jpg"] and left_on(huge) == ["b.jpg"]
     assert any("is not one flat JSON object" in line for line in lines), lines
     assert any("holds no serial number" in line for line in lines), lines
+
+
+def test_a_server_stopped_mid_shift_keeps_the_rest_and_the_restarted_server_gets_them(
+    app, client, tokens, tmp_path, photo, monkeypatch
+):
+    issued_bodycam(client, tokens["admin"], "DSJ-1")
+    first = make_server("127.0.0.1", 0, app, threaded=True)
+    port = first.server_port
+    threading.Thread(target=first.serve_forever, daemon=True).start()
+    lines = []
+    dock = station(f"http://127.0.0.1:{port}", tokens["system"], tmp_path, lines, retries=1)
+    folder = add_recorder(
+        dock.watch, "usb1", "DSJ-1", {f"{n}.jpg": unique_photo(photo, str(n)) for n in range(4)}
+    )
+    real_add = Progress.add
+
+    def stop_after_the_first(progress, serial, what, count):
+        real_add(progress, serial, what, count)
+        if what == "done" and progress.tallies[serial].done == 1:
+            first.shutdown()  # the server goes down once the first recording is confirmed
+            first.server_close()
+
+    monkeypatch.setattr(Progress, "add", stop_after_the_first)
+    summary = dock.run_once()
+    assert summary["files"] == 1 and left_on(folder) == ["1.jpg", "2.jpg", "3.jpg"]
+    assert any("the server could not be reached" in line for line in lines), lines
+    assert staged_files(dock.staging) == []
+
+    monkeypatch.setattr(Progress, "add", real_add)
+    second = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=second.serve_forever, daemon=True).start()
+    try:
+        again = station(f"http://127.0.0.1:{port}", tokens["system"], tmp_path, [])
+        assert again.run_once()["files"] == 3
+    finally:
+        second.shutdown()
+        second.server_close()
+    assert left_on(folder) == []
+    assert len(confirmed_records(dock.reports)) == 4
+    assert all(p.with_suffix(".logged").exists() for p in dock.reports.glob("ingest-*.json"))
+
+
+def test_a_recorder_pulled_out_mid_copy_keeps_its_recordings_until_it_comes_back(
+    client, tokens, live_url, tmp_path, photo, monkeypatch
+):
+    issued_bodycam(client, tokens["admin"], "DSJ-1")
+    lines = []
+    dock = station(live_url, tokens["system"], tmp_path, lines)
+    files = {f"{n}.jpg": unique_photo(photo, str(n)) for n in range(3)}
+    folder = add_recorder(dock.watch, "usb1", "DSJ-1", files)
+    away = tmp_path / "in-the-officers-hand"
+    monkeypatch.setattr("evidence.dock_files.READ", 1024)
+    real_add = Progress.add
+
+    def pull_out(progress, serial, what, count):
+        real_add(progress, serial, what, count)
+        if what == "copied" and folder.exists():
+            shutil.move(folder, away)  # the officer takes the recorder mid-copy
+
+    monkeypatch.setattr(Progress, "add", pull_out)
+    summary = dock.run_once()
+    assert summary["files"] == 0
+    assert any("the recorder was pulled out" in line for line in lines), lines
+    assert left_on(away) == ["0.jpg", "1.jpg", "2.jpg"] and staged_files(dock.staging) == []
+
+    monkeypatch.setattr(Progress, "add", real_add)
+    shutil.move(away, folder)  # put back into the station
+    assert station(live_url, tokens["system"], tmp_path, []).run_once()["files"] == 3
+    assert left_on(folder) == []
