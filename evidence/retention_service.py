@@ -176,6 +176,8 @@ class RetentionService:
             if action == retention.LIFT and state.hold is None:
                 raise HoldConflict(f"evidence {item.id} is not under a legal hold")
             payload = _custody(item.id, item.sha256, action, actor.role.value, reason)
+            if item.case_no == INTAKE:
+                return self.cases.append_chain_event(tx, actor, INTAKE, EVIDENCE_CUSTODY, payload)
             return self.cases.append_event(tx, actor, item.case_no, EVIDENCE_CUSTODY, payload)
 
         return self.cases.write(actor, None, work)

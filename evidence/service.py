@@ -396,6 +396,17 @@ class EvidenceService:
             check_item(session, item)
             return item
 
+    def holdable(self, actor: Actor, evidence_id: str) -> EvidenceItem:
+        """The item a legal hold is set on or lifted from: one the actor may read, or docked footage
+        no case holds yet (the legal role holds that too: it must outlive its six months)."""
+        actor.require(Action.HOLD_EVIDENCE)
+        with self.sessions() as session:
+            item = session.get(EvidenceItem, evidence_id) if len(evidence_id) <= 40 else None
+            if item is not None and item.case_no == INTAKE:
+                check_item(session, item)
+                return item
+        return self.readable(actor, evidence_id)
+
     def acknowledge_gap(self, actor: Actor, evidence_id: str, reason: str) -> dict[str, Any]:
         """A supervisor's explanation of a known gap in a device's recordings, as a log event: the
         audit then reports the gap as acknowledged rather than as a finding."""

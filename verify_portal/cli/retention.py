@@ -56,7 +56,7 @@ def hold(username: str, evidence_id: str, reason: str) -> None:
     """Put EVIDENCE_ID under a legal hold (the legal role): kept until the hold is lifted."""
     wired = services()
     who = actor(wired, username)
-    print_json(wired.retention.hold(who, wired.evidence.readable(who, evidence_id), reason))
+    print_json(wired.retention.hold(who, wired.evidence.holdable(who, evidence_id), reason))
 
 
 @click.command("lift-hold")
@@ -67,4 +67,4 @@ def lift_hold(username: str, evidence_id: str, reason: str) -> None:
     """Lift the legal hold on EVIDENCE_ID (the legal role): its retention rule applies again."""
     wired = services()
     who = actor(wired, username)
-    print_json(wired.retention.lift(who, wired.evidence.readable(who, evidence_id), reason))
+    print_json(wired.retention.lift(who, wired.evidence.holdable(who, evidence_id), reason))

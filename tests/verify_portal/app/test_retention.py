@@ -358,3 +358,29 @@ def test_footage_linked_while_the_run_folds_the_intake_chain_is_left_for_the_nex
         ).status_code
         == 200
     )
+
+
+def test_docked_footage_under_a_legal_hold_outlives_its_six_months_until_the_hold_is_lifted(
+    client, tokens, services, photos
+):
+    item = docked_long_ago(client, tokens, services, photos[0], 0.6)
+    assert _hold(client, tokens, item).status_code == 201
+    assert _hold(client, tokens, item).status_code == 409  # held already
+    assert _run(services).purged == []
+    assert _lift(client, tokens, item).status_code == 201
+    assert _hold(client, tokens, item, "court-order").status_code == 201  # set again
+    assert _run(services).purged == []
+    assert _lift(client, tokens, item, "order-lifted").status_code == 201
+    assert [d.evidence_id for d in _run(services).purged] == [item]
+    assert run_audit(services).clean
+
+
+def test_only_the_legal_role_holds_docked_footage(client, tokens, services, photos):
+    item = docked_long_ago(client, tokens, services, photos[0], 0.1)
+    for who in ("officer", "supervisor", "system", "admin"):
+        refused = client.put(
+            f"/api/v1/evidence/{item}/legal-hold",
+            json={"reason": "litigation"},
+            headers=bearer(tokens[who]),
+        )
+        assert refused.status_code == 403, who

@@ -272,7 +272,7 @@ def hold(evidence_id: str) -> tuple[Response, int]:
     if not isinstance(body["reason"], str):
         raise InvalidInput("reason is one of the fixed reasons")
     services, actor = current(), current_actor()
-    item = services.evidence.readable(actor, evidence_id)
+    item = services.evidence.holdable(actor, evidence_id)
     return jsonify(services.retention.hold(actor, item, body["reason"])), 201
 
 
@@ -281,7 +281,7 @@ def hold(evidence_id: str) -> tuple[Response, int]:
 def lift_hold(evidence_id: str) -> tuple[Response, int]:
     """The legal role lifts the hold (?reason=, from a fixed list): its rule applies again."""
     services, actor = current(), current_actor()
-    item = services.evidence.readable(actor, evidence_id)
+    item = services.evidence.holdable(actor, evidence_id)
     return jsonify(services.retention.lift(actor, item, _reason())), 201
 
 

@@ -292,7 +292,7 @@ def hold(actor: Actor, evidence_id: str) -> ResponseReturnValue:
     """The legal role's button: put the item under a legal hold, with a reason from the list."""
     check_csrf()
     services = current()
-    item = services.evidence.readable(actor, evidence_id)
+    item = services.evidence.holdable(actor, evidence_id)
     services.retention.hold(actor, item, request.form.get("reason", ""))
     return _back_to(item.case_no, item.id)
 
@@ -304,7 +304,7 @@ def lift_hold(actor: Actor, evidence_id: str) -> ResponseReturnValue:
     """The legal role's button: lift the hold; the item's retention rule applies again."""
     check_csrf()
     services = current()
-    item = services.evidence.readable(actor, evidence_id)
+    item = services.evidence.holdable(actor, evidence_id)
     services.retention.lift(actor, item, request.form.get("reason", ""))
     return _back_to(item.case_no, item.id)
 
