@@ -16,13 +16,13 @@ import shutil
 import socket
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from evidence.digests import Digested, Digests
 from evidence.errors import TamperedBlob, TooLarge
 from ledger.processes import running
 
@@ -34,6 +34,7 @@ class Blob:
     sha256: str  # lowercase hex
     size: int
     created: bool  # False when the same bytes were already stored
+    sm3: str = ""  # lowercase hex SM3 of the same bytes (DESIGN.md: 国密 digests)
 
 
 class BlobWriter(Protocol):
@@ -46,6 +47,9 @@ class BlobWriter(Protocol):
         """Hold the whole of `source` as if written, without a second copy where possible."""
 
     def digest(self) -> str: ...
+
+    def digested(self) -> Digested:
+        """The SHA-256 and SM3 of everything written."""
 
     def staged(self) -> Path:
         """The bytes written so far as a local file, for checks before the commit."""
@@ -224,9 +228,10 @@ class FileBlobStore(StagedStore):
 
 
 class _FileWriter:
-    """Writes and hashes a stream. Each chunk is hashed on a helper thread while it is written to
-    the file and the next one is received (hashlib and file writes release the GIL on large
-    buffers), so an upload costs about the slower of hashing and writing, not their sum."""
+    """Writes and hashes a stream. Each chunk is hashed (SHA-256 and SM3, evidence/digests.py) on
+    helper threads while it is written to the file and the next one is received (hashlib and file
+    writes release the GIL on large buffers), so an upload costs about the slowest of hashing and
+    writing, not their sum."""
 
     def __init__(self, store: StagedStore, max_size: int) -> None:
         self.store = store
@@ -236,18 +241,14 @@ class _FileWriter:
         fd, name = tempfile.mkstemp(dir=store.tmp, prefix=store.temp_prefix())
         self.temp = Path(name)
         self.file: BinaryIO = os.fdopen(fd, "wb")
-        self.hash = hashlib.sha256()
+        self.digests = Digests()
+        self._digested: Digested | None = None  # once asked for: no more bytes after that
         self.size = 0
         self.head = b""
-        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blob-hash")
-        self._hashing: Future[None] | None = (
-            None  # at most one chunk in flight, so memory stays flat
-        )
 
     def write(self, chunk: bytes) -> None:
         self._account(chunk)
-        self._wait_hash()  # in order: chunk n-1 is hashed before chunk n starts
-        self._hashing = self._hasher.submit(self.hash.update, chunk)
+        self.digests.update(chunk)
         self.file.write(chunk)
 
     def take(self, source: Path) -> None:
@@ -265,9 +266,9 @@ class _FileWriter:
         os.replace(self.temp.with_name(self.temp.name + ".taken"), self.temp)
         self.file = open(self.temp, "ab")  # noqa: SIM115  (closed by commit or abort)
         with open(self.temp, "rb") as f:
-            while chunk := f.read(1 << 20):
+            while chunk := f.read(CHUNK):
                 self._account(chunk)
-                self.hash.update(chunk)
+                self.digests.update(chunk)
 
     def _account(self, chunk: bytes) -> None:
         """Count a chunk against the limit and keep the first bytes for sniffing."""
@@ -278,14 +279,14 @@ class _FileWriter:
         if len(self.head) < 512:
             self.head += chunk[: 512 - len(self.head)]
 
-    def _wait_hash(self) -> None:
-        if self._hashing is not None:
-            self._hashing.result()
-            self._hashing = None
+    def digested(self) -> Digested:
+        """The SHA-256 and SM3 of everything written."""
+        if self._digested is None:
+            self._digested = self.digests.result()
+        return self._digested
 
     def digest(self) -> str:
-        self._wait_hash()
-        return self.hash.hexdigest()
+        return self.digested().sha256
 
     def staged(self) -> Path:
         """The bytes written so far as a complete file, for checks (ffprobe) before the commit."""
@@ -296,15 +297,15 @@ class _FileWriter:
         self.file.flush()
         os.fsync(self.file.fileno())  # the bytes are on disk before the name points at them
         self.file.close()
-        sha256 = self.digest()
-        self._hasher.shutdown()
+        digested = self.digested()
         try:
-            return Blob(sha256, self.size, self.store.place(self.temp, sha256))
+            created = self.store.place(self.temp, digested.sha256)
+            return Blob(digested.sha256, self.size, created, digested.sm3)
         finally:
             self.temp.unlink(missing_ok=True)
 
     def abort(self) -> None:
-        self._hasher.shutdown(cancel_futures=True)
+        self.digests.close()
         if not self.file.closed:
             self.file.close()
         self.temp.unlink(missing_ok=True)

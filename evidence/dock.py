@@ -241,7 +241,14 @@ class Dock:
         entry = self.journal.get(serial, recording)
         if entry is not None and entry.sha256 == staged.sha256:
             return entry
-        entry = Entry(serial, recording.relative, recording.size, recording.mtime_ns, staged.sha256)
+        entry = Entry(
+            serial,
+            recording.relative,
+            recording.size,
+            recording.mtime_ns,
+            staged.sha256,
+            staged.sm3,
+        )
         self.journal.put(entry)
         return entry
 
@@ -280,6 +287,7 @@ class Dock:
             "device": entry.serial,
             "captured_at": recording.captured_at(),
             "sha256": entry.sha256,
+            "sm3": entry.sm3,
             "filename": recording.path.name,
             **signed,
         }
@@ -289,7 +297,12 @@ class Dock:
         status, body = self.client.get_json(f"/api/v1/intake/{entry.evidence_id}")
         if status != 200 or not isinstance(body, dict):
             raise Kept(f"the server did not confirm evidence {entry.evidence_id} ({status})")
-        expected = {"sha256": entry.sha256, "size": entry.size, "device": entry.serial}
+        expected = {
+            "sha256": entry.sha256,
+            "sm3": entry.sm3,
+            "size": entry.size,
+            "device": entry.serial,
+        }
         found = {k: body.get(k) for k in expected}
         if found != expected or (
             entry.leaf_index not in (None, -1) and body.get("leaf_index") != entry.leaf_index
@@ -309,6 +322,7 @@ class Dock:
                 "serial": entry.serial,
                 "path": entry.relative,
                 "sha256": entry.sha256,
+                "sm3": entry.sm3,
                 "size": entry.size,
                 "evidence_id": entry.evidence_id,
                 "leaf_index": entry.leaf_index,

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence.blobstore import fsync_folder
+from evidence.digests import Digests
 from ledger import jsontext
 
 IDENTITY_FILE = "DEVICE.TXT"
@@ -113,29 +114,32 @@ class Staged:
 
     path: Path
     sha256: str
+    sm3: str
     size: int
 
 
 def stage(
     recording: Recording, folder: Path, progress: Callable[[int], None] = lambda _: None
 ) -> Staged | None:
-    """Copy a recording into `folder` while hashing it, durably; None when it changed meanwhile
-    (grew, shrank or was rewritten), and then nothing is left in `folder`."""
+    """Copy a recording into `folder` while hashing it (SHA-256 and SM3), durably; None when it
+    changed meanwhile (grew, shrank or was rewritten), and then nothing is left in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / (hashlib.sha256(recording.relative.encode()).hexdigest()[:32] + ".part")
-    digest, size = hashlib.sha256(), 0
+    digests, size = Digests(), 0
     try:
         with open(recording.path, "rb") as source, open(target, "wb") as out:
             while chunk := source.read(READ):
-                digest.update(chunk)
+                digests.update(chunk)
                 out.write(chunk)
                 size += len(chunk)
                 progress(len(chunk))
             out.flush()
             os.fsync(out.fileno())
     except BaseException:
+        digests.close()
         target.unlink(missing_ok=True)
         raise
+    digested = digests.result()
     if not recording.path.exists():  # the recorder was pulled out while it was read
         target.unlink()
         raise FileNotFoundError(recording.path)
@@ -144,7 +148,7 @@ def stage(
         return None
     final = target.with_suffix("")
     os.replace(target, final)
-    return Staged(final, digest.hexdigest(), size)
+    return Staged(final, digested.sha256, digested.sm3, size)
 
 
 def same_bytes(path: Path, sha256: str) -> bool:
@@ -172,6 +176,7 @@ class Entry:
     size: int
     mtime_ns: int
     sha256: str
+    sm3: str = ""
     url: str | None = None  # the tus upload, once created
     evidence_id: str | None = None  # once the server registered it
     leaf_index: int | None = None

@@ -74,6 +74,7 @@ class Intake:
             return {
                 "evidence_id": item.id,
                 "sha256": item.sha256,
+                "sm3": item.sm3,
                 "size": item.size,
                 "device": item.device,
                 "captured_at": format_time(as_utc(item.captured_at)),

@@ -1,7 +1,7 @@
 """What an uploader says about a file: tus `Upload-Metadata` pairs, parsed strictly. Pure.
 
 Keys: case_no and captured_at (RFC 3339) are required; device, gps ("lat,lon"),
-sha256 (the client's hash of the bytes, hex), signature (the device's, base64),
+sha256 and sm3 (the client's hashes of the bytes, hex), signature (the device's, base64),
 segment_seq and segment_prev (a bodycam's recording segments) are optional.
 A docking station sends `intake` "1" and a device instead of a case number:
 the footage joins the intake chain until someone links it to its case.
@@ -58,6 +58,7 @@ class UploadMeta:
     device: str | None = None
     gps: tuple[float, float] | None = None
     sha256: str | None = None
+    sm3: str | None = None  # the client's SM3 of the bytes, hex (a docking station sends it)
     signature: bytes | None = None
     segment_seq: int | None = None
     segment_prev: str | None = None
@@ -76,6 +77,7 @@ class UploadMeta:
             device=_device(pairs.get("device")),
             gps=_gps(pairs.get("gps")),
             sha256=_hex(pairs.get("sha256")),
+            sm3=_hex(pairs.get("sm3"), "sm3"),
             signature=_b64(pairs.get("signature")),
             segment_seq=_seq(pairs.get("segment_seq")),
             segment_prev=_hex(pairs.get("segment_prev"), "segment_prev"),

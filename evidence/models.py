@@ -20,6 +20,7 @@ class EvidenceItem(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     case_no: Mapped[str] = mapped_column(String(32), index=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    sm3: Mapped[str | None] = mapped_column(String(64))  # None for items registered before SM3
     size: Mapped[int] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(64))
     officer: Mapped[str] = mapped_column(String(64), index=True)

@@ -46,6 +46,7 @@ class ItemRow:
     id: str
     case_no: str
     sha256: str
+    sm3: str | None
     size: int
     media_type: str
     officer: str
@@ -72,6 +73,7 @@ def item_of(index: int, event: Event) -> ItemRow:
         id=p["evidence_id"],
         case_no=event.case_no,
         sha256=p["sha256"],
+        sm3=p.get("sm3"),
         size=p["size"],
         media_type=p["media_type"],
         officer=event.actor,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from evidence import media
 from evidence.blobstore import Blob, BlobStore, BlobWriter
 from evidence.devices import DeviceRegistry
+from evidence.digests import Digested
 from evidence.errors import ChecksumMismatch, Purged, TamperedBlob, Truncated, UnsupportedMedia
 from evidence.integrity import check_item
 from evidence.meta import UploadMeta, check_not_future
@@ -142,7 +143,7 @@ class EvidenceService:
             fill(writer)
             if length is not None and writer.size != length:
                 raise Truncated(f"the body ended after {writer.size:,} of {length:,} bytes")
-            kind, facts, device = self._check(meta, writer.digest(), writer.head, writer.staged())
+            kind, facts, device = self._check(meta, writer.digested(), writer.head, writer.staged())
         except BaseException:
             writer.abort()
             raise
@@ -158,8 +159,9 @@ class EvidenceService:
         return self._stored(meta, blob, kind, facts, device)
 
     def _check(
-        self, meta: UploadMeta, digest: str, head: bytes, temp: Path
+        self, meta: UploadMeta, digested: Digested, head: bytes, temp: Path
     ) -> tuple[str, dict[str, Any], str | None]:
+        digest = digested.sha256
         kind = media_type(head)
         if kind is None or kind not in ALLOWED:
             raise UnsupportedMedia(
@@ -167,6 +169,10 @@ class EvidenceService:
             )
         if meta.sha256 is not None and meta.sha256 != digest:
             raise ChecksumMismatch(f"the bytes hash to {digest}, the client declared {meta.sha256}")
+        if meta.sm3 is not None and meta.sm3 != digested.sm3:
+            raise ChecksumMismatch(
+                f"the bytes' SM3 is {digested.sm3}, the client declared {meta.sm3}"
+            )
         device = meta.device if meta.device and self.devices.check_signature(meta, digest) else None
         facts = media.probe(temp, kind)
         if meta.gps is not None:
@@ -205,6 +211,7 @@ class EvidenceService:
             id="EV-" + uuid.uuid4().hex[:20],
             case_no=meta.case_no,
             sha256=blob.sha256,
+            sm3=blob.sm3 or None,
             size=blob.size,
             media_type=kind,
             officer=actor.username,
@@ -497,6 +504,8 @@ def _payload(
         "device_signed": bool(item.device_signed),
         "late": bool(item.late),
     }
+    if item.sm3:
+        payload["sm3"] = item.sm3
     if item.device:
         payload["device"] = item.device
     if item.poster_sha256:
@@ -520,6 +529,7 @@ def item_json(item: EvidenceItem) -> dict[str, Any]:
         "evidence_id": item.id,
         "case_no": item.case_no,
         "sha256": item.sha256,
+        "sm3": item.sm3,
         "size": item.size,
         "media_type": item.media_type,
         "officer": item.officer,

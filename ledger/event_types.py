@@ -89,6 +89,7 @@ class Blur(_Shape):
 class EvidenceRegistered(_Shape):
     evidence_id: EvidenceId
     sha256: Hex64
+    sm3: Hex64 | None = None  # GB/T 32905, beside SHA-256 (DESIGN.md: 国密 digests); None before it
     size: Annotated[int, Field(ge=0, le=(1 << 63) - 1)]
     media_type: MediaType
     captured_at: Time

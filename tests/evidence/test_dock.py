@@ -106,6 +106,7 @@ def test_eight_recorders_at_once_every_recording_confirmed_and_wiped_or_kept(
     for record in confirmed:  # each wiped recording is in the log with exactly its bytes
         on_server = server_record(live_url, tokens["system"], record["evidence_id"])
         assert (on_server["sha256"], on_server["size"]) == (record["sha256"], record["size"])
+        assert on_server["sm3"] == record["sm3"]  # the station's SM3 and the server's agree
         assert on_server["leaf_index"] == record["leaf_index"]
     assert staged_files(dock.staging) == []
     assert any("DSJ-0 (officer-1): done, 3/3 files confirmed" in line for line in lines)

@@ -786,7 +786,8 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, dict]] = [
                         "device": STR,
                         "captured_at": STR,
                         "leaf_index": INT,
-                    }
+                    },
+                    {"sm3": {"type": ["string", "null"]}},
                 )
             ),
             "403": PROBLEM,

@@ -28,13 +28,13 @@ def test_the_migrated_schema_matches_the_models(services):
 
 def test_every_domains_revisions_are_applied_in_one_chain(services):
     with services.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0023"
+        assert MigrationContext.configure(conn).get_current_revision() == "0024"
 
 
 def test_upgrading_twice_changes_nothing(services):
     migrate(services.engine)  # a second `make run` migrates again: it must be a no-op
     with services.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0023"
+        assert MigrationContext.configure(conn).get_current_revision() == "0024"
 
 
 def test_upgrading_to_the_case_list_fills_each_cases_officer_from_its_first_event(tmp_path):

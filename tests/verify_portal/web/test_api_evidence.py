@@ -81,6 +81,27 @@ def test_a_declared_hash_that_does_not_match_is_refused_and_leaves_nothing(
     assert log_size(client) == before and stored_blobs(services) == []
 
 
+def test_every_file_gets_its_sm3_beside_its_sha256_in_the_event_and_the_record(
+    client, tokens, case_no, media_dir
+):
+    data = (media_dir / "bodycam.mp4").read_bytes()
+    registered = upload_evidence(client, tokens["officer"], case_no, data).json
+    expected = hashlib.new("sm3", data).hexdigest()
+    assert registered["event"]["payload"]["sm3"] == expected
+    assert registered["evidence"]["sm3"] == expected
+
+
+def test_a_declared_sm3_that_does_not_match_is_refused_and_leaves_nothing(
+    client, tokens, case_no, media_dir, services
+):
+    before = log_size(client)
+    r = upload_evidence(
+        client, tokens["officer"], case_no, (media_dir / "photo.jpg").read_bytes(), sm3="ab" * 32
+    )
+    assert r.status_code == 460 and "SM3" in r.json["detail"]
+    assert log_size(client) == before and stored_blobs(services) == []
+
+
 def test_an_upload_over_the_limit_is_413_and_leaves_nothing(
     client, tokens, case_no, media_dir, services
 ):

@@ -67,6 +67,7 @@ def test_a_tus_client_uploads_in_chunks_with_checksums(
         f"/api/v1/cases/{case_no}/evidence", headers=bearer(tokens["officer"])
     ).json["evidence"]
     assert [(e["sha256"], e["media_type"]) for e in listed] == [(digest, "video/mp4")]
+    assert listed[0]["sm3"] == hashlib.new("sm3", path.read_bytes()).hexdigest()
     assert list(services.settings.uploads_dir.iterdir()) == []
 
 
