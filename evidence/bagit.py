@@ -2,9 +2,10 @@
 refused.
 
 Writing: payload files go under `<bag>/data/`, each hashed while it is copied
-into the zip; `manifest-sha256.txt` lists them, `tagmanifest-sha256.txt` the
-tag files. Reading never unpacks to disk: small files are read into memory
-under a cap, payload files are hashed as they stream out of the archive.
+into the zip; `manifest-sha256.txt` and `manifest-sm3.txt` list them,
+`tagmanifest-sha256.txt` the tag files. Reading never unpacks to disk: small
+files are read into memory under a cap, payload files are hashed as they stream
+out of the archive.
 Paths with `..` or a leading `/`, symlinks, duplicate names, entries whose
 expansion ratio betrays a zip bomb, and truncated archives are refused
 before anything is trusted. No I/O but the zip file itself.
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import IO, Any
 
+from evidence.digests import Digested, Digests
 from ledger import jsontext
 from ledger.errors import VerificationError
 
@@ -58,38 +60,38 @@ class BagWriter:
     def __init__(self, out: IO[bytes], name: str) -> None:
         self.zip = zipfile.ZipFile(out, "w", allowZip64=True)
         self.name = name
-        self.payload: list[tuple[str, str]] = []  # (sha256, path in bag)
+        self.payload: list[tuple[Digested, str]] = []  # (digests, path in bag)
         self.octets = 0
 
     def add_bytes(self, path: str, data: bytes, compress: bool = True) -> str:
         """A payload file at data/`path`; returns its SHA-256."""
-        digest = hashlib.sha256(data).hexdigest()
+        digests = Digests()
+        digests.update(data)
         info = zipfile.ZipInfo(f"{self.name}/data/{path}", date_time=(2026, 1, 1, 0, 0, 0))
         info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
         self.zip.writestr(info, data)
-        self._listed(digest, path, len(data))
-        return digest
+        return self._listed(digests.result(), path, len(data))
 
     def add_stream(
         self, path: str, chunks: Iterator[bytes], on_progress: Callable[[int], None] | None = None
     ) -> str:
         """A payload file copied from `chunks` (stored, not compressed: media is compressed
         already)."""
-        digest, size = hashlib.sha256(), 0
+        digests, size = Digests(), 0
         info = zipfile.ZipInfo(f"{self.name}/data/{path}", date_time=(2026, 1, 1, 0, 0, 0))
         with self.zip.open(info, "w", force_zip64=True) as entry:
             for chunk in chunks:
+                digests.update(chunk)
                 entry.write(chunk)
-                digest.update(chunk)
                 size += len(chunk)
                 if on_progress:
                     on_progress(len(chunk))
-        self._listed(digest.hexdigest(), path, size)
-        return digest.hexdigest()
+        return self._listed(digests.result(), path, size)
 
-    def _listed(self, digest: str, path: str, size: int) -> None:
-        self.payload.append((digest, f"data/{path}"))
+    def _listed(self, digested: Digested, path: str, size: int) -> str:
+        self.payload.append((digested, f"data/{path}"))
         self.octets += size
+        return digested.sha256
 
     def close(self, bag_info: dict[str, str]) -> bytes:
         """Write bagit.txt, bag-info.txt and both manifests; returns the tag manifest's bytes."""
@@ -97,9 +99,8 @@ class BagWriter:
         tags = {
             "bagit.txt": BAGIT_TXT,
             "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in info.items()).encode(),
-            "manifest-sha256.txt": "".join(
-                f"{d}  {p}\n" for d, p in sorted(self.payload, key=lambda x: x[1])
-            ).encode(),
+            "manifest-sha256.txt": self._manifest(lambda d: d.sha256),
+            "manifest-sm3.txt": self._manifest(lambda d: d.sm3),  # DESIGN.md: 国密 digests
         }
         tagmanifest = "".join(
             f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(tags.items())
@@ -111,6 +112,10 @@ class BagWriter:
                 compress_type=zipfile.ZIP_DEFLATED,
             )
         return tagmanifest
+
+    def _manifest(self, digest: Callable[[Digested], str]) -> bytes:
+        listed = sorted(self.payload, key=lambda x: x[1])
+        return "".join(f"{digest(d)}  {p}\n" for d, p in listed).encode()
 
     def add_root_file(self, name: str, data: bytes) -> None:
         """A file beside the tag manifest that the tag manifest cannot list (its own signature)."""
@@ -187,12 +192,13 @@ class Bag:
             remaining -= len(chunk)
             yield chunk
 
-    def sha256(self, path: str) -> tuple[str, int]:
-        digest, size = hashlib.sha256(), 0
+    def digests(self, path: str) -> tuple[Digested, int]:
+        """The SHA-256 and SM3 of a payload file as it streams out of the archive, and its size."""
+        digests, size = Digests(), 0
         for chunk in self.stream(path):
-            digest.update(chunk)
+            digests.update(chunk)
             size += len(chunk)
-        return digest.hexdigest(), size
+        return digests.result(), size
 
 
 DEFAULT_LIMITS = ArchiveLimits()

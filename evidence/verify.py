@@ -34,6 +34,7 @@ import rfc8785
 
 from evidence.bagit import BAGIT_TXT, DEFAULT_LIMITS, ArchiveLimits, Bag, HostilePackage, open_bag
 from evidence.contents import EXTENSIONS, PACKAGE_FORMAT, custody_of
+from evidence.digests import Digested
 from ledger import lifecycle, merkle, timestamp, trust
 from ledger.errors import CheckIncomplete, LianzhengError, VerificationError
 from ledger.event_types import EVIDENCE_LINKED, EVIDENCE_REGISTERED
@@ -333,7 +334,9 @@ class _Package:
         self.intake: dict[int, tuple[bytes, Event]] = {}  # registrations of linked footage
         self.records: dict[str, dict[str, Any]] = {}
         self.log_backed: set[str] = set()
-        self.hashed: dict[str, tuple[str, int]] = {}  # each payload file is read and hashed once
+        self.hashed: dict[
+            str, tuple[Digested, int]
+        ] = {}  # each payload file is read and hashed once
 
     def checks(self) -> list[tuple[str, Callable[[], str]]]:
         return [
@@ -351,9 +354,9 @@ class _Package:
             ("timestamp", self.timestamp),
         ]
 
-    def _hash(self, path: str) -> tuple[str, int]:
+    def _hash(self, path: str) -> tuple[Digested, int]:
         if path not in self.hashed:
-            self.hashed[path] = self.bag.sha256(path)
+            self.hashed[path] = self.bag.digests(path)
         return self.hashed[path]
 
     def structure(self) -> str:
@@ -557,12 +560,31 @@ class _Package:
         for name, digest in sorted(manifest.items()):
             if name not in self.bag.entries:
                 raise VerificationError(f"{name} is in the manifest but not in the package")
-            actual, _ = self._hash(name)
+            actual = self._hash(name)[0].sha256
             if actual != digest:
                 raise VerificationError(
                     f"{name} was changed: it hashes to {actual}, the manifest says {digest}"
                 )
-        return f"{len(manifest)} payload files and {len(tags)} tag files match their SHA-256"
+        sm3 = self._sm3_manifest(set(manifest))
+        return f"{len(manifest)} payload files and {len(tags)} tag files match their SHA-256{sm3}"
+
+    def _sm3_manifest(self, names: set[str]) -> str:
+        """Check manifest-sm3.txt (DESIGN.md: 国密 digests) against the files; what it showed."""
+        if "manifest-sm3.txt" not in self.bag.entries:
+            return "; the package has no SM3 manifest (made before 国密 digests)"
+        manifest = _manifest(self.bag.read("manifest-sm3.txt"))
+        if set(manifest) != names:
+            differ = sorted(set(manifest) ^ names)
+            raise VerificationError(
+                f"manifest-sm3.txt lists other files than manifest-sha256.txt: {differ[:5]}"
+            )
+        for name, digest in sorted(manifest.items()):
+            actual = self._hash(name)[0].sm3
+            if actual != digest:
+                raise VerificationError(
+                    f"{name} was changed: its SM3 is {actual}, manifest-sm3.txt says {digest}"
+                )
+        return " and SM3"
 
     def evidence(self) -> str:
         self._need_signature()
@@ -610,11 +632,16 @@ class _Package:
         name = f"data/evidence/{p['evidence_id']}.{EXTENSIONS.get(p['media_type'], 'bin')}"
         if name not in self.bag.entries:
             raise VerificationError(f"evidence {p['evidence_id']} has no file in the package")
-        digest, size = self._hash(name)
-        if (digest, size) != (p["sha256"], p["size"]):
+        digested, size = self._hash(name)
+        if (digested.sha256, size) != (p["sha256"], p["size"]):
             raise VerificationError(
-                f"evidence {p['evidence_id']}: the file hashes to {digest} "
+                f"evidence {p['evidence_id']}: the file hashes to {digested.sha256} "
                 f"({size:,} bytes), the log recorded {p['sha256']} ({p['size']:,} bytes)"
+            )
+        if p.get("sm3") is not None and digested.sm3 != p["sm3"]:
+            raise VerificationError(
+                f"evidence {p['evidence_id']}: the file's SM3 is {digested.sm3}, the log "
+                f"recorded {p['sm3']}"
             )
         if hashlib.sha256(rfc8785.dumps(record["media"])).hexdigest() != p["media_sha256"]:
             raise VerificationError(

@@ -215,25 +215,30 @@ def named(found: dict[str, bytes], part: str) -> str:
 
 
 def rewrite(
-    found: dict[str, bytes], out: Path, resign_with: Ed25519PrivateKey | None = None
+    found: dict[str, bytes],
+    out: Path,
+    resign_with: Ed25519PrivateKey | None = None,
+    manifests: bool = True,
 ) -> Path:
-    """Write `found` as a zip; with a key, recompute both manifests and re-sign (an insider or a
-    forger holding some key), so that only the deeper checks can catch the change."""
+    """Write `found` as a zip; with a key, recompute the payload manifests (unless not
+    `manifests`), the tag manifest, and re-sign (an insider or a forger holding some key), so that
+    only the deeper checks can catch the change."""
     if resign_with is not None:
-        _resign(found, resign_with)
+        _resign(found, resign_with, manifests)
     with zipfile.ZipFile(out, "w") as z:
         for name, data in found.items():
             z.writestr(name, data)
     return out
 
 
-def _resign(found: dict[str, bytes], key: Ed25519PrivateKey) -> None:
+def _resign(found: dict[str, bytes], key: Ed25519PrivateKey, manifests: bool) -> None:
     base = next(iter(found)).split("/")[0]
     payload = {n: d for n, d in found.items() if n.startswith(f"{base}/data/")}
-    found[f"{base}/manifest-sha256.txt"] = "".join(
-        f"{hashlib.sha256(d).hexdigest()}  {n[len(base) + 1 :]}\n"
-        for n, d in sorted(payload.items())
-    ).encode()
+    for algorithm in ("sha256", "sm3") if manifests else ():
+        found[f"{base}/manifest-{algorithm}.txt"] = "".join(
+            f"{hashlib.new(algorithm, d).hexdigest()}  {n[len(base) + 1 :]}\n"
+            for n, d in sorted(payload.items())
+        ).encode()
     octets = sum(len(d) for d in payload.values())
     info = [
         line if not line.startswith("Payload-Oxum") else f"Payload-Oxum: {octets}.{len(payload)}"

@@ -404,3 +404,43 @@ def test_a_linked_file_swapped_with_its_registration_rewritten_is_not_verified(e
     report = _verify(rewrite(found, tmp_path / "t.zip", package_key), _root(exported))
     assert report.verdict == Verdict.NOT_VERIFIED
     assert "inclusion" in _failed(report)
+
+
+def test_the_package_lists_every_payload_file_in_an_sm3_manifest_openssl_agrees_with(
+    exported, tmp_path
+):
+    found = entries(exported["path"])
+    sm3 = _lines(found[named(found, "manifest-sm3.txt")])
+    sha256 = _lines(found[named(found, "manifest-sha256.txt")])
+    assert set(sm3) == set(sha256) and len(sm3) >= 10
+    assert "manifest-sm3.txt" in _lines(found[named(found, "tagmanifest-sha256.txt")])
+    [video] = [n for n in sm3 if n.startswith("data/evidence/") and n.endswith(".mp4")][:1]
+    path = tmp_path / "video.mp4"
+    path.write_bytes(found[named(found, video)])
+    openssl = subprocess.run(
+        ["openssl", "dgst", "-sm3", "-r", str(path)], capture_output=True, text=True, check=True
+    )
+    assert openssl.stdout.split()[0] == sm3[video]
+    report = _verify(exported["path"], _root(exported))
+    assert report.check("manifests").detail.endswith("match their SHA-256 and SM3")
+
+
+def test_a_package_whose_sm3_manifest_was_altered_is_not_verified(exported, tmp_path):
+    found = entries(exported["path"])
+    name = named(found, "manifest-sm3.txt")
+    found[name] = b"0" * 64 + found[name][64:]
+    forged = _verify(rewrite(found, tmp_path / "forged.zip"), _root(exported))
+    assert forged.verdict == Verdict.NOT_VERIFIED and "signature" in _failed(forged)
+    # An insider with the package key signs a tag manifest over the altered SM3 manifest: the
+    # files' own SM3 gives it away.
+    package_key = exported["services"].trust.package_ring.first
+    resigned = rewrite(found, tmp_path / "resigned.zip", package_key, manifests=False)
+    report = _verify(resigned, _root(exported))
+    assert report.verdict == Verdict.NOT_VERIFIED and _failed(report) == ["manifests"]
+    assert "manifest-sm3.txt says 000000" in report.check("manifests").detail
+
+
+def _lines(manifest):
+    return {
+        line.split("  ", 1)[1]: line.split("  ", 1)[0] for line in manifest.decode().splitlines()
+    }
