@@ -2,19 +2,21 @@
 and SM3 (GB/T 32905), computed in one read pass.
 
 SM3 runs at about a fifth of SHA-256's speed here. Each chunk is hashed by both on two helper
-threads while the caller reads or writes the next one (hashlib releases the GIL on large buffers),
-so a file costs about its slower hash, not the sum; a small chunk is hashed at once, where a
-thread would cost more than it saves.
+threads while the caller reads or writes the next ones (hashlib releases the GIL on large
+buffers), so a file costs about its slower hash, not the sum; a small chunk is hashed at once,
+where a thread would cost more than it saves.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 THREADED_FROM = 256 << 10  # chunks at least this large are hashed on the helper threads
+IN_FLIGHT = 4  # chunks handed to the threads and not hashed yet, at most
 
 
 @dataclass(frozen=True)
@@ -34,21 +36,25 @@ class Digests:
     def __init__(self) -> None:
         self.sha256 = hashlib.sha256()
         self.sm3 = sm3()
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: list[Future[None]] = []  # at most one chunk in flight: memory stays flat
+        # One thread per hash keeps each hash's chunks in order; up to IN_FLIGHT chunks may wait
+        # for them, so a slow moment of SM3 does not stall the writer (memory: IN_FLIGHT chunks).
+        self._threads: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
+        self._pending: deque[Future[None]] = deque()
 
     def update(self, chunk: bytes) -> None:
-        self._wait()  # in order: chunk n-1 is hashed before chunk n starts
-        if len(chunk) < THREADED_FROM:
+        if len(chunk) < THREADED_FROM and not self._pending:
             self.sha256.update(chunk)
             self.sm3.update(chunk)
             return
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="digest")
-        self._pending = [
-            self._pool.submit(self.sha256.update, chunk),
-            self._pool.submit(self.sm3.update, chunk),
-        ]
+        if self._threads is None:
+            self._threads = (
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256"),
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="sm3"),
+            )
+        while len(self._pending) >= 2 * IN_FLIGHT:
+            self._pending.popleft().result()
+        self._pending.append(self._threads[0].submit(self.sha256.update, chunk))
+        self._pending.append(self._threads[1].submit(self.sm3.update, chunk))
 
     def result(self) -> Digested:
         """Both digests of everything fed; the helper threads end."""
@@ -57,11 +63,11 @@ class Digests:
         return Digested(self.sha256.hexdigest(), self.sm3.hexdigest())
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        if self._threads is not None:
+            for thread in self._threads:
+                thread.shutdown(cancel_futures=True)
+            self._threads = None
 
     def _wait(self) -> None:
-        for future in self._pending:
-            future.result()
-        self._pending = []
+        while self._pending:
+            self._pending.popleft().result()
