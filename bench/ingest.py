@@ -11,7 +11,8 @@ Goals: at least 0.5x the openssl hashing rate, memory growth under 64 MiB.
 
 The service hashes every file with SHA-256 and SM3 in the same pass (evidence/digests.py). In the
 same run it times the blob store's writer over the file with both digests and with SHA-256 alone
-(SM3 stood in for by a no-op): goal at least 0.9x.
+(SM3 stood in for by a no-op): goal at least 0.9x. It also times SM2 signing and verifying
+(ledger/sm2.py) beside `openssl speed sm2`.
 
 The file is a real MP4 (made by ffmpeg) followed by one ISO-BMFF `free` box
 of random bytes, which players and ffprobe skip: large, valid, quick to make.
@@ -106,6 +107,37 @@ def writer_rate(video: Path, folder: Path, with_sm3: bool) -> float:
     finally:
         digests.sm3 = real
     return video.stat().st_size / seconds
+
+
+def sm2_rates(seconds: float = 2.0) -> dict:
+    """Signatures and verifications per second by ledger/sm2.py (tongsuopy) over a tag manifest's
+    worth of bytes, beside `openssl speed sm2` in the same run."""
+    from ledger import sm2
+
+    key, message = sm2.generate(), os.urandom(2048)
+    public = sm2.raw_public_key(key.public_key())
+    signature = sm2.sign(key, message)
+    rates = {}
+    for name, work in (
+        ("sign", lambda: sm2.sign(key, message)),
+        ("verify", lambda: sm2.verify(public, signature, message)),
+    ):
+        started, count = time.perf_counter(), 0
+        while time.perf_counter() - started < seconds:
+            work()
+            count += 1
+        rates[f"tongsuopy_{name}_per_s"] = round(count / (time.perf_counter() - started))
+    speed = subprocess.run(
+        ["openssl", "speed", "-seconds", str(int(seconds)), "sm2"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(row for row in speed.splitlines() if "SM2" in row and "bits" in row)
+    sign_rate, verify_rate = line.split()[-2:]
+    rates["openssl_speed_sign_per_s"] = round(float(sign_rate))
+    rates["openssl_speed_verify_per_s"] = round(float(verify_rate))
+    return rates
 
 
 def openssl_rate(path: Path) -> float:
@@ -244,6 +276,7 @@ def main() -> None:
         figures = serve_and_upload(work, video, reference, sha256_only=False)
         sha256_only = serve_and_upload(work, video, reference, sha256_only=True)
     figures["disk_write_fsync_mib_per_s"] = round(disk / (1 << 20), 1)
+    figures["sm2"] = sm2_rates()
     figures["sm3"] = {
         "upload_sha256_alone_mib_per_s": sha256_only["upload_mib_per_s"],
         "upload_ratio": round(figures["upload_mib_per_s"] / sha256_only["upload_mib_per_s"], 2),

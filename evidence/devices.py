@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from sqlalchemy import select
@@ -23,6 +23,7 @@ from evidence.integrity import check_item
 from evidence.meta import UploadMeta, signed_message
 from evidence.models import Device, EvidenceItem
 from evidence.projection import CERTIFIED, DeviceRow, Registry
+from ledger import sm2
 from ledger.cases import CaseService
 from ledger.errors import InvalidInput, NotFound
 from ledger.event_types import DEVICE_ISSUED, DEVICE_REGISTERED, DEVICE_REVOKED
@@ -46,7 +47,7 @@ class DeviceRegistry:
     def register(
         self, actor: Actor, serial: str, kind: str, unit: str, public_key_pem: bytes
     ) -> dict[str, Any]:
-        """Add a certified device with its Ed25519 or ECDSA P-256 public key (PEM)."""
+        """Add a certified device with its Ed25519, ECDSA P-256 or SM2 public key (PEM)."""
         actor.require(Action.MANAGE_DEVICES)
         if kind not in KINDS:
             raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
@@ -218,7 +219,10 @@ def registry(session: Session) -> Registry:
 def _load_key(pem: bytes) -> tuple[str, bytes]:
     try:
         key = serialization.load_pem_public_key(pem)
-    except ValueError:
+    except (ValueError, UnsupportedAlgorithm):
+        raw = sm2.public_key_of_pem(pem)  # a GB 35114 recorder's key: cryptography has no SM2
+        if raw is not None:
+            return sm2.ALGORITHM, raw
         raise InvalidInput("the device key is not a PEM public key") from None
     if isinstance(key, ed25519.Ed25519PublicKey):
         return "ed25519", key.public_bytes(
@@ -228,11 +232,14 @@ def _load_key(pem: bytes) -> tuple[str, bytes]:
         return "p256", key.public_bytes(
             serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
         )
-    raise InvalidInput("device keys must be Ed25519 or ECDSA P-256")
+    raise InvalidInput("device keys must be Ed25519, ECDSA P-256 or SM2")
 
 
 def _verify(device: DeviceRow, signature: bytes, message: bytes) -> None:
-    if device.algorithm == "ed25519":
+    if device.algorithm == sm2.ALGORITHM:
+        if not sm2.verify(device.public_key, signature, message):
+            raise InvalidSignature
+    elif device.algorithm == "ed25519":
         ed25519.Ed25519PublicKey.from_public_bytes(device.public_key).verify(signature, message)
     else:
         key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), device.public_key)

@@ -4,15 +4,18 @@ audit."""
 import base64
 import hashlib
 import json
+import subprocess
 
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from tongsuopy.crypto import serialization as tserialization
 
 from evidence.devices import registry
 from evidence.meta import UploadMeta, encode_upload_metadata, signed_message
 from evidence.models import Device
+from ledger import sm2
 from ledger.users import Role, add_user
 from tests.conftest import bearer
 from tests.media_fixtures import make_video
@@ -363,3 +366,55 @@ def test_an_admin_issues_a_bodycam_from_the_command_line(client, tokens, service
     assert json.loads(issued.stdout) == {"serial": "DSJ-9", "issued_to": "officer-1"}
     refused = CliRunner().invoke(main, [*args[:-1], "no-such-officer"], env=env)
     assert refused.exit_code == 1 and "not the account code of an active officer" in refused.stderr
+
+
+def _openssl_sm2_sign(private, message, tmp_path):
+    """Sign as a GB 35114 recorder does: SM2 over SM3 with the default user id, by OpenSSL."""
+    key = tmp_path / "recorder-sm2.pem"
+    key.write_bytes(
+        private.private_bytes(
+            tserialization.Encoding.PEM,
+            tserialization.PrivateFormat.PKCS8,
+            tserialization.NoEncryption(),
+        )
+    )
+    (tmp_path / "message").write_bytes(message)
+    subprocess.run(
+        ["openssl", "pkeyutl", "-sign", "-inkey", str(key), "-rawin", "-digest", "sm3"]
+        + ["-pkeyopt", "distid:1234567812345678", "-in", str(tmp_path / "message")]
+        + ["-out", str(tmp_path / "signature")],
+        check=True,
+    )
+    return base64.b64encode((tmp_path / "signature").read_bytes()).decode()
+
+
+def test_an_sm2_recorders_signed_upload_is_accepted_and_a_tampered_one_refused(
+    client, tokens, case_no, media_dir, tmp_path
+):
+    private = sm2.generate()
+    pem = private.public_key().public_bytes(
+        tserialization.Encoding.PEM, tserialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    registered = client.post(
+        "/api/v1/devices",
+        json={
+            "serial": "GB-1",
+            "kind": "camera",
+            "unit": "xuhui-team-3",
+            "public_key": pem.decode(),
+        },
+        headers=bearer(tokens["admin"]),
+    )
+    assert registered.status_code == 201 and registered.json["algorithm"] == "sm2"
+    data = (media_dir / "photo.jpg").read_bytes()
+    pairs = {"case_no": case_no, "captured_at": NOW, "device": "GB-1", "segment_seq": "0"}
+    message = signed_message(UploadMeta.parse(pairs), hashlib.sha256(data).hexdigest())
+    pairs["signature"] = _openssl_sm2_sign(private, message, tmp_path)
+    headers = {**bearer(tokens["system"]), "Upload-Metadata": encode_upload_metadata(pairs)}
+    accepted = client.post("/api/v1/evidence", data=data, headers=headers)
+    assert accepted.status_code == 201, accepted.json
+    assert accepted.json["evidence"]["device_signed"] is True
+    size = log_size(client)
+    tampered = client.post("/api/v1/evidence", data=data + b"\0", headers=headers)
+    assert tampered.status_code == 422 and "does not verify" in tampered.json["detail"]
+    assert log_size(client) == size
