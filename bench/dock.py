@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -33,7 +32,7 @@ BIN = Path(sys.executable).parent / "lianzheng"
 sys.path.insert(0, str(ROOT))
 
 from bench import figures as figures_io  # noqa: E402
-from bench.ingest import MemoryWatch, disk_rate, free_port, make_file  # noqa: E402
+from bench.ingest import MemoryWatch, disk_rate, free_port, make_file, wait_for  # noqa: E402
 
 FILES_PER_RECORDER = 4
 
@@ -82,16 +81,6 @@ def drop_page_cache() -> bool:
     except OSError:
         return False
     return True
-
-
-def wait_for(url: str) -> None:
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{url}/api/v1/log/publickey", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the server did not start")
 
 
 def run_station(env: dict[str, str], work: Path, count: int) -> tuple[float, int, str]:

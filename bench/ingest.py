@@ -288,14 +288,20 @@ def main() -> None:
     figures_io.emit({"benchmark": "ingest", **figures}, args.out)
 
 
-def run_upload(port: int, token: str, video: Path, master: int, reference: float) -> dict:
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+def wait_for(url: str) -> None:
+    """Return once the service at `url` answers; RuntimeError after 30 s."""
+    for _ in range(300):
         try:
             urllib.request.urlopen(f"{url}/api/v1/log/publickey", timeout=1)
-            break
+            return
         except OSError:
             time.sleep(0.1)
+    raise RuntimeError("the server did not start")
+
+
+def run_upload(port: int, token: str, video: Path, master: int, reference: float) -> dict:
+    url = f"http://127.0.0.1:{port}"
+    wait_for(url)
     auth = {"Authorization": f"Bearer {token}"}
     report = json.dumps(
         {"source": "patrol", "violation_type": "stall", "district": "xuhui"}
