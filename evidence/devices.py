@@ -209,11 +209,14 @@ def _check_officer(session: Session, officer: str) -> None:
         raise InvalidInput(f"{officer[:64]!r} is not the account code of an active officer")
 
 
+def registry_events(session: Session) -> list[Event]:
+    """The registry chain's events, in log order."""
+    return [Event.decode(leaf.data) for leaf in case_leaves(session, REGISTRY)]
+
+
 def registry(session: Session) -> Registry:
     """The registry chain folded: devices and recipients as the log says."""
-    return projection.registry_of(
-        Event.decode(leaf.data) for leaf in case_leaves(session, REGISTRY)
-    )
+    return projection.registry_of(registry_events(session))
 
 
 def _load_key(pem: bytes) -> tuple[str, bytes]:

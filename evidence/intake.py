@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from evidence import projection
 from evidence.blobstore import BlobStore
+from evidence.devices import registry_events
 from evidence.errors import Purged
 from evidence.integrity import check_item
 from evidence.models import EvidenceItem
@@ -38,7 +39,7 @@ from ledger.event_types import (
 from ledger.events import Event, as_utc, format_time
 from ledger.lifecycle import State
 from ledger.models import Case, Leaf
-from ledger.projection import INTAKE, REGISTRY, parse_time
+from ledger.projection import INTAKE, parse_time
 from ledger.roles import Role
 from ledger.storage import LogTransaction, case_leaves
 from ledger.users import Action, Actor
@@ -100,7 +101,7 @@ class Intake:
         and the cases proposed for it; an officer sees only the footage they carried."""
         actor.require(Action.LINK_EVIDENCE)
         with self.sessions() as session:
-            registry = [Event.decode(leaf.data) for leaf in case_leaves(session, REGISTRY)]
+            registry = registry_events(session)
             items = session.scalars(
                 select(EvidenceItem)
                 .where(EvidenceItem.case_no == INTAKE)
@@ -109,8 +110,7 @@ class Intake:
             )
             found = []
             for item in items:
-                captured = as_utc(item.captured_at)
-                carrier = projection.carrier_at(registry, item.device or "", captured)
+                carrier = _carrier(registry, item)
                 if actor.role is Role.OFFICER and carrier != actor.username:
                     continue
                 found.append(
@@ -209,11 +209,14 @@ class Intake:
                 "are gone"
             )
         if actor.role is Role.OFFICER:
-            registry = [Event.decode(leaf.data) for leaf in case_leaves(session, REGISTRY)]
-            carrier = projection.carrier_at(registry, item.device or "", as_utc(item.captured_at))
-            if carrier != actor.username:
+            if _carrier(registry_events(session), item) != actor.username:
                 raise NotFound(f"no unlinked intake footage {evidence_id[:40]} of yours")
         return item
+
+
+def _carrier(registry: list[Event], item: EvidenceItem) -> str | None:
+    """The officer who carried the item's recorder when it was captured."""
+    return projection.carrier_at(registry, item.device or "", as_utc(item.captured_at))
 
 
 def _facts(item: EvidenceItem) -> dict[str, Any]:
