@@ -13,6 +13,9 @@ from typing import Any
 from ledger.events import Event
 
 PACKAGE_FORMAT = "lianzheng-package/1"
+SIGNED_FILE = "tagmanifest-sha256.txt"  # what the package signatures sign
+SIGNATURE_FILE = "signature.json"  # Ed25519
+SM2_SIGNATURE_FILE = "signature-sm2.json"  # SM2 with SM3 and the default user id, beside it
 EXTENSIONS = {
     "video/mp4": "mp4",
     "video/quicktime": "mov",

@@ -19,6 +19,7 @@ the same layout ships alone. Layout inside the bag:
     data/evidence/<id>.json, .<ext>  each item's record (with its media facts) and its file
     data/report.html, report.pdf     the human-readable report, Chinese and English
     signature.json                   Ed25519 over tagmanifest-sha256.txt, with the key and its id
+    signature-sm2.json               SM2 (SM3, default user id) over the same file, the same way
 
 bag-info.txt names the signing time (`Lianzheng-Signed-At`, RFC 3339 UTC),
 which the trust root's package-key periods are checked against, and the trust
@@ -39,21 +40,53 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence import report_pdf
 from evidence.bagit import BagWriter
-from evidence.contents import EXTENSIONS, PACKAGE_FORMAT, PackageContents
-from ledger import trust
+from evidence.contents import (
+    EXTENSIONS,
+    PACKAGE_FORMAT,
+    SIGNATURE_FILE,
+    SIGNED_FILE,
+    SM2_SIGNATURE_FILE,
+    PackageContents,
+)
+from ledger import sm2, trust
 from ledger.events import format_time
 
 
 @dataclass(frozen=True)
 class Signing:
-    """The package key and the time it signs at, chosen when the package is sealed."""
+    """The package keys and the time they sign at, chosen when the package is sealed."""
 
     key: Ed25519PrivateKey
     signed_at: datetime
+    sm2_key: sm2.PrivateKey | None = None  # signs beside the Ed25519 key, never instead
 
     @property
     def key_id(self) -> str:
         return trust.package_key_id(self.key.public_key().public_bytes_raw())
+
+    def signatures(self, tagmanifest: bytes) -> dict[str, dict[str, str]]:
+        """The signature files over the tag manifest, by name (DESIGN.md: Formats)."""
+        public = self.key.public_key().public_bytes_raw()
+        files = {SIGNATURE_FILE: _signature(trust.ED25519, public, self.key.sign(tagmanifest))}
+        if self.sm2_key is not None:
+            sm2_public = sm2.public_of(self.sm2_key)
+            signature = sm2.sign(self.sm2_key, tagmanifest)
+            files[SM2_SIGNATURE_FILE] = {
+                **_signature(trust.SM2, sm2_public, signature),
+                "digest": "sm3",
+                "user_id": sm2.DEFAULT_USER_ID,
+            }
+        return files
+
+
+def _signature(algorithm: str, public_key: bytes, signature: bytes) -> dict[str, str]:
+    return {
+        "algorithm": algorithm,
+        "signed_file": SIGNED_FILE,
+        "key_id": trust.package_key_id(public_key),
+        "public_key": public_key.hex(),
+        "signature": base64.b64encode(signature).decode(),
+    }
 
 
 def write(
@@ -108,18 +141,8 @@ def write(
             "Lianzheng-Signed-At": format_time(signing.signed_at),
         }
     )
-    bag.add_root_file(
-        "signature.json",
-        _json(
-            {
-                "algorithm": "ed25519",
-                "signed_file": "tagmanifest-sha256.txt",
-                "key_id": signing.key_id,
-                "public_key": signing.key.public_key().public_bytes_raw().hex(),
-                "signature": base64.b64encode(signing.key.sign(tagmanifest)).decode(),
-            }
-        ),
-    )
+    for name, signature in signing.signatures(tagmanifest).items():
+        bag.add_root_file(name, _json(signature))
     bag.finish()
     return signing
 

@@ -33,14 +33,21 @@ from typing import IO, Any
 import rfc8785
 
 from evidence.bagit import BAGIT_TXT, DEFAULT_LIMITS, ArchiveLimits, Bag, HostilePackage, open_bag
-from evidence.contents import EXTENSIONS, PACKAGE_FORMAT, custody_of
+from evidence.contents import (
+    EXTENSIONS,
+    PACKAGE_FORMAT,
+    SIGNATURE_FILE,
+    SIGNED_FILE,
+    SM2_SIGNATURE_FILE,
+    custody_of,
+)
 from evidence.digests import Digested
 from ledger import lifecycle, merkle, timestamp, trust
 from ledger.errors import CheckIncomplete, LianzhengError, VerificationError
 from ledger.event_types import EVIDENCE_LINKED, EVIDENCE_REGISTERED
 from ledger.events import Event, format_time
 from ledger.projection import INTAKE
-from ledger.trust import ChainPin, TrustRoot, TrustRoots, VerifiedCheckpoint
+from ledger.trust import ChainPin, PackageKey, TrustRoot, TrustRoots, VerifiedCheckpoint
 from ledger.verdict import EXIT_CODES, RESULT_WORDS, WORDS, Status, Verdict, verdict_of
 
 # The chain check a caller may pass: (the root's pin, the package's anchor claim) -> what the chain
@@ -407,7 +414,7 @@ class _Package:
         return self.root
 
     def signature(self) -> str:
-        root = self._need_root()
+        self._need_root()
         tag_manifest = self.bag.read("tagmanifest-sha256.txt")
         listed = _manifest(tag_manifest)
         for name in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt"):
@@ -416,24 +423,47 @@ class _Package:
         for name, digest in listed.items():
             if hashlib.sha256(self.bag.read(name)).hexdigest() != digest:
                 raise VerificationError(f"tag file {name} does not match tagmanifest-sha256.txt")
-        sig = self.bag.json("signature.json")
-        if sig.get("algorithm") != "ed25519" or sig.get("signed_file") != "tagmanifest-sha256.txt":
-            raise VerificationError(
-                "signature.json is not an Ed25519 signature over tagmanifest-sha256.txt"
-            )
         signed_at = _signed_at(self.info)
-        key = trust.verify_package_signature(
-            root,
-            bytes.fromhex(sig["public_key"]),
-            base64.b64decode(sig["signature"], validate=True),
-            tag_manifest,
-            signed_at,
-        )
+        key = self._signature_file(SIGNATURE_FILE, trust.ED25519, tag_manifest, signed_at)
+        beside = self._sm2_signature(tag_manifest, signed_at)
         self.signed = True
         return (
             f"Ed25519 over tagmanifest-sha256.txt by package key {key.key_id} of the trusted "
-            f"root (valid {key.period()}), signed at {format_time(signed_at)}"
+            f"root (valid {key.period()}), signed at {format_time(signed_at)}; {beside}"
         )
+
+    def _signature_file(
+        self, name: str, algorithm: str, tag_manifest: bytes, signed_at: datetime
+    ) -> PackageKey:
+        """The root's package key whose `algorithm` signature in `name` covers the tag manifest."""
+        sig = self.bag.json(name)
+        if sig.get("algorithm") != algorithm or sig.get("signed_file") != SIGNED_FILE:
+            raise VerificationError(f"{name} is not an {algorithm} signature over {SIGNED_FILE}")
+        try:
+            public_key = bytes.fromhex(str(sig.get("public_key")))
+            signature = base64.b64decode(str(sig.get("signature")), validate=True)
+        except ValueError:
+            raise VerificationError(f"{name}: its key or signature is not hex and base64") from None
+        return trust.verify_package_signature(
+            self._need_root(), public_key, signature, tag_manifest, signed_at, algorithm
+        )
+
+    def _sm2_signature(self, tag_manifest: bytes, signed_at: datetime) -> str:
+        """The SM2 signature beside the Ed25519 one (DESIGN.md: 国密 digests and signatures):
+        required where the trusted root lists an SM2 package key for the signing time."""
+        required = self._need_root().sm2_package_key(signed_at)
+        present = SM2_SIGNATURE_FILE in self.bag.entries
+        if required is None:
+            if present:
+                return f"{SM2_SIGNATURE_FILE} not checked: the trusted root lists no SM2 key then"
+            return "no SM2 signature, and the trusted root requires none"
+        if not present:
+            raise VerificationError(
+                f"the trusted root requires an SM2 signature by package key {required.key_id} "
+                f"(valid {required.period()}), and the package has no {SM2_SIGNATURE_FILE}"
+            )
+        key = self._signature_file(SM2_SIGNATURE_FILE, trust.SM2, tag_manifest, signed_at)
+        return f"SM2 with SM3 by package key {key.key_id} ({SM2_SIGNATURE_FILE})"
 
     def checkpoint(self) -> str:
         root = self._need_root()
@@ -450,7 +480,7 @@ class _Package:
         self.log_backed.update({"data/checkpoint.txt", "data/proofs.json"})
         return (
             f"{checkpoint.origin} size {checkpoint.size}, root {checkpoint.root.hex()}, signed "
-            f"by checkpoint key {verified.key.key_id} of the trusted root ({verified.key.period()})"
+            f"by {verified.signers()} of the trusted root"
         )
 
     def _need_checkpoint(self) -> VerifiedCheckpoint:
@@ -551,7 +581,7 @@ class _Package:
         self._need_signature()
         manifest = _manifest(self.bag.read("manifest-sha256.txt"))
         tags = set(_manifest(self.bag.read("tagmanifest-sha256.txt")))
-        listed = set(manifest) | tags | {"tagmanifest-sha256.txt", "signature.json"}
+        listed = set(manifest) | tags | {SIGNED_FILE, SIGNATURE_FILE, SM2_SIGNATURE_FILE}
         extra = sorted(set(self.bag.entries) - listed)
         if extra:
             raise VerificationError(

@@ -3,7 +3,15 @@
 A note is the body (origin, tree size, base64 root, each ending in a newline),
 a blank line, then signature lines `— <key name> <base64(key id || signature)>`
 (C2SP signed-note). The key id is the first 4 bytes of
-SHA-256(key name || "\\n" || 0x01 || public key), 0x01 naming Ed25519.
+SHA-256(key name || "\\n" || signature type || public key), 0x01 naming Ed25519.
+
+Where the deployment has an SM2 checkpoint key (DESIGN.md: 国密 digests and signatures), a
+second line follows the Ed25519 one, under the same key name (the origin). signed-note assigns
+SM2 no type byte; its rule for such types is 0xff followed by a longer identifier, so the SM2
+type is the bytes 0xff || "lianzheng/sm2-sm3" (`SM2_ALGORITHM`), the public key its 65 raw bytes
+(04 || x || y), and the signature the DER `SEQUENCE {r, s}` of SM2 with SM3 and the default user
+id over the note text, as `openssl pkeyutl -sign -rawin -digest sm3` makes it (ledger/sm2.py).
+Verifiers that know only Ed25519 skip that line: its key id is not one they know.
 """
 
 from __future__ import annotations
@@ -16,10 +24,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from ledger import sm2
 from ledger.errors import VerificationError
 from ledger.merkle import HASH_SIZE
 
 ED25519_ALGORITHM = b"\x01"  # signed-note signature type for Ed25519
+SM2_ALGORITHM = b"\xfflianzheng/sm2-sm3"  # signed-note: 0xff, then an identifier of our own
 _EM_DASH = "\u2014"
 
 
@@ -41,28 +51,42 @@ def raw_public_key(public_key: Ed25519PublicKey) -> bytes:
     return public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
+def signed_note_key_id(name: str, signature_type: bytes, raw_key: bytes) -> bytes:
+    """The 4-byte signed-note key id: SHA-256(name || 0x0A || signature type || key)[:4]."""
+    return hashlib.sha256(name.encode() + b"\n" + signature_type + raw_key).digest()[:4]
+
+
 def note_key_id(name: str, public_key: Ed25519PublicKey) -> bytes:
     """The 4-byte signed-note key id of `public_key` under `name`."""
-    return hashlib.sha256(
-        name.encode() + b"\n" + ED25519_ALGORITHM + raw_public_key(public_key)
-    ).digest()[:4]
+    return signed_note_key_id(name, ED25519_ALGORITHM, raw_public_key(public_key))
 
 
 class CheckpointSigner:
-    """Signs checkpoints of one log with one Ed25519 key; the key name is the origin."""
+    """Signs checkpoints of one log with one Ed25519 key, and with an SM2 key beside it where the
+    deployment has one; the key name is the origin."""
 
-    def __init__(self, origin: str, private_key: Ed25519PrivateKey) -> None:
+    def __init__(
+        self, origin: str, private_key: Ed25519PrivateKey, sm2_key: sm2.PrivateKey | None = None
+    ) -> None:
         self.origin = origin
         self.private_key = private_key
         self.public_key = private_key.public_key()
         self.note_key_id = note_key_id(origin, self.public_key)
+        self.sm2: tuple[bytes, sm2.PrivateKey] | None = None  # its key id, and the key
+        if sm2_key is not None:
+            self.sm2 = (signed_note_key_id(origin, SM2_ALGORITHM, sm2.public_of(sm2_key)), sm2_key)
 
     def sign(self, size: int, root: bytes) -> str:
         """The signed note of the tree head `(size, root)`."""
         body = Checkpoint(self.origin, size, root).body()
-        signature = self.private_key.sign(body.encode())
-        blob = base64.b64encode(self.note_key_id + signature).decode()
-        return f"{body}\n{_EM_DASH} {self.origin} {blob}\n"
+        lines = [self._line(self.note_key_id, self.private_key.sign(body.encode()))]
+        if self.sm2 is not None:
+            sm2_key_id, sm2_key = self.sm2
+            lines.append(self._line(sm2_key_id, sm2.sign(sm2_key, body.encode())))
+        return body + "\n" + "".join(lines)
+
+    def _line(self, key_id: bytes, signature: bytes) -> str:
+        return f"{_EM_DASH} {self.origin} {base64.b64encode(key_id + signature).decode()}\n"
 
 
 def parse_note(note: str) -> tuple[Checkpoint, str, list[tuple[str, bytes]]]:

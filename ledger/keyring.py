@@ -13,15 +13,17 @@ verifying what it signed (DESIGN.md: Trust root).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from ledger import keys
+from ledger import keys, sm2
 from ledger.errors import ConfigurationError
 from ledger.events import as_utc
 from ledger.models import LogKey
@@ -29,17 +31,56 @@ from ledger.trust import package_key_id
 
 CHECKPOINT = "checkpoint"
 PACKAGE = "package"
+# The 国密 keys sign beside the Ed25519 ones, never instead (DESIGN.md: 国密 digests and
+# signatures): each has periods of its own, rotated on its own.
+CHECKPOINT_SM2 = "checkpoint-sm2"
+PACKAGE_SM2 = "package-sm2"
+BY_SIZE = (CHECKPOINT, CHECKPOINT_SM2)  # the kinds whose periods are tree sizes, not times
+
+K = TypeVar("K")
 
 
-class KeyRing:
+@dataclass(frozen=True)
+class KeyFormat(Generic[K]):
+    """How the private keys of one algorithm are read, made, written and named."""
+
+    algorithm: str
+    load: Callable[[Path, bool], K]
+    generate: Callable[[], K]
+    pem: Callable[[K], bytes]
+    public: Callable[[K], bytes]
+
+
+ED25519 = KeyFormat[Ed25519PrivateKey](
+    "ed25519",
+    keys.ed25519_key,
+    Ed25519PrivateKey.generate,
+    keys.pem_of,
+    lambda key: key.public_key().public_bytes_raw(),
+)
+SM2 = KeyFormat[sm2.PrivateKey]("sm2", keys.sm2_key, sm2.generate, sm2.pem_of, sm2.public_of)
+
+
+class KeyRing(Generic[K]):
     """The private keys of one kind: the configured file, and the rotated ones in `rotated_dir`."""
 
-    def __init__(self, configured: Path, create: bool, rotated_dir: Path) -> None:
+    def __init__(
+        self, configured: Path, create: bool, rotated_dir: Path, key_format: KeyFormat[K]
+    ) -> None:
         self.configured = configured
         self.rotated_dir = rotated_dir
-        self.first = keys.ed25519_key(configured, create=create)
-        self._keys: dict[bytes, Ed25519PrivateKey] = {}
+        self.format = key_format
+        self.first = key_format.load(configured, create)
+        self._keys: dict[bytes, K] = {}
         self.rescan()
+
+    @property
+    def algorithm(self) -> str:
+        return self.format.algorithm
+
+    def public(self, key: K) -> bytes:
+        """The raw public key of one of this ring's private keys."""
+        return self.format.public(key)
 
     def paths(self) -> list[Path]:
         """Every key file of the ring, the configured one first."""
@@ -47,10 +88,10 @@ class KeyRing:
 
     def rescan(self) -> None:
         for path in self.paths():
-            key = keys.ed25519_key(path, create=False)
-            self._keys[key.public_key().public_bytes_raw()] = key
+            key = self.format.load(path, False)
+            self._keys[self.public(key)] = key
 
-    def private(self, public_key: bytes) -> Ed25519PrivateKey:
+    def private(self, public_key: bytes) -> K:
         """The private half of `public_key`; ConfigurationError if no key file holds it."""
         if public_key not in self._keys:
             self.rescan()  # another process may have rotated a key in
@@ -61,13 +102,13 @@ class KeyRing:
             )
         return self._keys[public_key]
 
-    def add_new(self) -> Ed25519PrivateKey:
+    def add_new(self) -> K:
         """A fresh key, written beside the configured one (mode 0600, never over another file)."""
-        key = Ed25519PrivateKey.generate()
-        key_id = package_key_id(key.public_key().public_bytes_raw())
-        path = self.rotated_dir / f"{self.configured.stem}.{key_id}{self.configured.suffix}"
-        keys.write_new(path, keys.pem_of(key))
-        self._keys[key.public_key().public_bytes_raw()] = key
+        key = self.format.generate()
+        public = self.public(key)
+        name = f"{self.configured.stem}.{package_key_id(public)}{self.configured.suffix}"
+        keys.write_new(self.rotated_dir / name, self.format.pem(key))
+        self._keys[public] = key
         return key
 
 
@@ -98,10 +139,10 @@ def current(session: Session, kind: str) -> LogKey | None:
 
 
 def _open(kind: str) -> ColumnElement[bool]:
-    return LogKey.valid_until_size.is_(None) if kind == CHECKPOINT else LogKey.valid_until.is_(None)
+    return LogKey.valid_until_size.is_(None) if kind in BY_SIZE else LogKey.valid_until.is_(None)
 
 
-def ensure(session: Session, kind: str, ring: KeyRing, start: Start) -> LogKey:
+def ensure(session: Session, kind: str, ring: KeyRing[K], start: Start) -> LogKey:
     """The open period of `kind`, recording the ring's first key from `start` if there is none yet.
 
     Call it holding the append lock, so two processes never record two first keys.
@@ -111,8 +152,8 @@ def ensure(session: Session, kind: str, ring: KeyRing, start: Start) -> LogKey:
         return found
     row = LogKey(
         kind=kind,
-        algorithm="ed25519",
-        public_key=ring.first.public_key().public_bytes_raw(),
+        algorithm=ring.algorithm,
+        public_key=ring.public(ring.first),
         valid_from_size=start.size,
         valid_from=start.time,
     )
@@ -121,7 +162,7 @@ def ensure(session: Session, kind: str, ring: KeyRing, start: Start) -> LogKey:
     return row
 
 
-def rotate(session: Session, kind: str, new_key: Ed25519PrivateKey, boundary: Start) -> LogKey:
+def rotate(session: Session, kind: str, ring: KeyRing[K], new_key: K, boundary: Start) -> LogKey:
     """Close the open period of `kind` at `boundary` and open the new key's there (append lock
     held)."""
     old = current(session, kind)
@@ -135,8 +176,8 @@ def rotate(session: Session, kind: str, new_key: Ed25519PrivateKey, boundary: St
     old.valid_until_size, old.valid_until = boundary.size, boundary.time
     row = LogKey(
         kind=kind,
-        algorithm="ed25519",
-        public_key=new_key.public_key().public_bytes_raw(),
+        algorithm=ring.algorithm,
+        public_key=ring.public(new_key),
         valid_from_size=boundary.size,
         valid_from=boundary.time,
     )

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
+from ledger import sm2
 from ledger.errors import ConfigurationError
 
 
@@ -62,6 +63,21 @@ def ed25519_key(path: Path, create: bool = True) -> Ed25519PrivateKey:
         raise ConfigurationError(f"cannot read the Ed25519 key {path}: {exc}") from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigurationError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def sm2_key(path: Path, create: bool = True) -> sm2.PrivateKey:
+    """The SM2 private key in PEM at `path`, generated there first if allowed; a key that
+    `openssl genpkey -algorithm SM2` made is read as well."""
+    if create and not path.exists():
+        _create_exclusively(path, sm2.pem_of(sm2.generate()))
+    try:
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read the SM2 key {path}: {exc}") from exc
+    key = sm2.private_key_of_pem(pem)
+    if key is None:
+        raise ConfigurationError(f"{path} is not an SM2 private key in PEM")
     return key
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger import db, keyring, merkle
+from ledger import db, keyring, merkle, sm2
 from ledger.checkpoint import CheckpointSigner, SignedHead
 from ledger.errors import InvalidInput, NotFound
 from ledger.keyring import KeyRing
@@ -43,6 +43,7 @@ from ledger.models import (
 
 if TYPE_CHECKING:
     import psycopg
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 MAX_LEAVES_PAGE = 1000
 
@@ -184,26 +185,49 @@ class LogTransaction:
 class LogStore:
     """One deployment's log. Stateless between calls: every fact lives in the database."""
 
-    def __init__(self, origin: str, ring: KeyRing) -> None:
+    def __init__(
+        self,
+        origin: str,
+        ring: KeyRing[Ed25519PrivateKey],
+        sm2_ring: KeyRing[sm2.PrivateKey] | None = None,
+    ) -> None:
         self.origin = origin
         self.ring = ring
-        self._signers: dict[bytes, CheckpointSigner] = {}
+        self.sm2_ring = sm2_ring  # the SM2 checkpoint keys, which sign beside the Ed25519 ones
+        self._signers: dict[tuple[bytes, bytes | None], CheckpointSigner] = {}
 
     def signer(self, session: Session) -> CheckpointSigner:
-        """The signer of the open checkpoint-key period, read in `session` (ledger/keyring.py):
+        """The signer of the open checkpoint-key periods, read in `session` (ledger/keyring.py):
         after a rotation by any process, the next checkpoint is signed by the new key."""
         period = keyring.ensure(session, keyring.CHECKPOINT, self.ring, keyring.Start(size=0))
-        public = period.public_key
-        if public not in self._signers:
-            self._signers[public] = CheckpointSigner(self.origin, self.ring.private(public))
-        return self._signers[public]
+        sm2_period = None if self.sm2_ring is None else self.sm2_period(session)
+        sm2_public = None if sm2_period is None else sm2_period.public_key
+        pair = (period.public_key, sm2_public)
+        if pair not in self._signers:
+            sm2_key = None
+            if self.sm2_ring is not None and sm2_public is not None:
+                sm2_key = self.sm2_ring.private(sm2_public)
+            self._signers[pair] = CheckpointSigner(
+                self.origin, self.ring.private(period.public_key), sm2_key
+            )
+        return self._signers[pair]
+
+    def sm2_period(self, session: Session) -> LogKey | None:
+        """The open SM2 checkpoint-key period, recorded on first use from the next tree size: the
+        checkpoints already stored carry no SM2 line (append lock held)."""
+        if self.sm2_ring is None:
+            return None
+        found = keyring.current(session, keyring.CHECKPOINT_SM2)
+        if found is not None:
+            return found
+        committed = session.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one()
+        start = keyring.Start(size=committed + 1)
+        return keyring.ensure(session, keyring.CHECKPOINT_SM2, self.sm2_ring, start)
 
     def current_key(self, session: Session) -> bytes:
         """The public key that signs the next checkpoint (read only: nothing is recorded here)."""
         period = keyring.current(session, keyring.CHECKPOINT)
-        return (
-            self.ring.first.public_key().public_bytes_raw() if period is None else period.public_key
-        )
+        return self.ring.public(self.ring.first) if period is None else period.public_key
 
     def checkpoint_key(self, session: Session, size: int) -> LogKey:
         """The key period that covers checkpoints of `size`."""

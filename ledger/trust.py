@@ -7,6 +7,11 @@ be on, the witnesses and their quorum. Everything a package, a receipt or a
 server says about itself is checked against a root; nothing in them is
 taken as a fact. Key ids are always recomputed from the keys.
 
+Keys are Ed25519, and SM2 beside them (DESIGN.md: 国密 digests and signatures): where a root
+lists an SM2 checkpoint key for a tree size, or an SM2 package key for a signing time, what it
+covers must carry that SM2 signature as well as the Ed25519 one. The Ed25519 signature is always
+required; SM2 is added, never instead.
+
 Key periods are half-open, as Python ranges: a checkpoint key covers sizes
 `valid_from_size <= size < valid_until_size`, a package key the times
 `valid_from <= t < valid_until`; a rotation closes the old key exactly where
@@ -27,9 +32,15 @@ import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ledger import jsontext
+from ledger import jsontext, sm2
 from ledger.bounds import has_control_character
-from ledger.checkpoint import ED25519_ALGORITHM, Checkpoint, parse_note
+from ledger.checkpoint import (
+    ED25519_ALGORITHM,
+    SM2_ALGORITHM,
+    Checkpoint,
+    parse_note,
+    signed_note_key_id,
+)
 from ledger.cosignature import (
     Cosigner,
     cosignature_results,
@@ -63,6 +74,10 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _KEY_NAME = re.compile(r"[^\s+]{1,255}")  # signed-note: no spaces, no plus
 _MAX_U64 = (1 << 64) - 1
+ED25519 = "ed25519"
+SM2 = sm2.ALGORITHM
+_NOTE_TYPES = {ED25519: ED25519_ALGORITHM, SM2: SM2_ALGORITHM}  # signed-note signature types
+_RAW_SIZES = {ED25519: 32, SM2: sm2.RAW_SIZE}
 
 
 def fingerprint(document: Mapping[str, Any]) -> str:
@@ -71,11 +86,9 @@ def fingerprint(document: Mapping[str, Any]) -> str:
     return hashlib.sha256(rfc8785.dumps(unsigned)).hexdigest()
 
 
-def checkpoint_key_id(origin: str, public_key: bytes) -> str:
-    """Hex of the 4-byte C2SP signed-note key id of an Ed25519 checkpoint key named `origin`."""
-    return (
-        hashlib.sha256(origin.encode() + b"\n" + ED25519_ALGORITHM + public_key).digest()[:4].hex()
-    )
+def checkpoint_key_id(origin: str, public_key: bytes, algorithm: str = ED25519) -> str:
+    """Hex of the 4-byte C2SP signed-note key id of a checkpoint key named `origin`."""
+    return signed_note_key_id(origin, _NOTE_TYPES[algorithm], public_key).hex()
 
 
 def package_key_id(public_key: bytes) -> str:
@@ -96,6 +109,7 @@ class CheckpointKey:
     key_id: str
     valid_from_size: int
     valid_until_size: int | None
+    algorithm: str = ED25519
 
     def covers(self, size: int) -> bool:
         upper = self.valid_until_size
@@ -112,6 +126,7 @@ class PackageKey:
     key_id: str
     valid_from: datetime
     valid_until: datetime | None
+    algorithm: str = ED25519
 
     def covers(self, moment: datetime) -> bool:
         upper = self.valid_until
@@ -190,8 +205,21 @@ class TrustRoot:
         return next((k for k in self.package_keys if k.public_key == public_key), None)
 
     def current_package_keys(self) -> list[PackageKey]:
-        """The package keys not yet rotated out: the ones that may sign this root's successor."""
-        return [k for k in self.package_keys if k.valid_until is None]
+        """The Ed25519 package keys not yet rotated out: the ones that may sign this root's
+        successor."""
+        return [k for k in self.package_keys if k.valid_until is None and k.algorithm == ED25519]
+
+    def sm2_checkpoint_key(self, size: int) -> CheckpointKey | None:
+        """The SM2 checkpoint key this root lists for `size`: a checkpoint of that size must carry
+        its signature."""
+        keys = self.checkpoint_keys
+        return next((k for k in keys if k.algorithm == SM2 and k.covers(size)), None)
+
+    def sm2_package_key(self, moment: datetime) -> PackageKey | None:
+        """The SM2 package key this root lists for `moment`: a package signed then must carry its
+        signature."""
+        keys = self.package_keys
+        return next((k for k in keys if k.algorithm == SM2 and k.covers(moment)), None)
 
 
 # --- what a verifier checks against a root ---------------------------------------------------
@@ -200,9 +228,16 @@ class TrustRoot:
 @dataclass(frozen=True)
 class VerifiedCheckpoint:
     checkpoint: Checkpoint
-    key: CheckpointKey
+    key: CheckpointKey  # the Ed25519 key that signed it
     body: str
     signatures: list[tuple[str, bytes]]
+    sm2_key: CheckpointKey | None = None  # the SM2 key that signed it, where the root lists one
+
+    def signers(self) -> str:
+        """The keys that signed it, as a verdict names them."""
+        sm2_key = self.sm2_key
+        beside = "" if sm2_key is None else f" and SM2 key {sm2_key.key_id} ({sm2_key.period()})"
+        return f"checkpoint key {self.key.key_id} ({self.key.period()}){beside}"
 
 
 def verify_checkpoint(root: TrustRoot, note: str) -> VerifiedCheckpoint:
@@ -227,21 +262,59 @@ def verify_checkpoint(root: TrustRoot, note: str) -> VerifiedCheckpoint:
     if not mine:
         raise VerificationError(_unknown_signer(root, signatures))
     for key, signature in mine:  # signed-note: a known key's bad signature rejects the note
-        _verify_ed25519(
+        _verify(
+            key.algorithm,
             key.public_key,
             signature,
             body.encode(),
-            f"the checkpoint signature by key {key.key_id} does not verify",
+            f"the checkpoint's {key.algorithm} signature by key {key.key_id} does not verify",
         )
     covering = [key for key, _ in mine if key.covers(checkpoint.size)]
-    if not covering:
-        key = mine[0][0]
+    return VerifiedCheckpoint(
+        checkpoint,
+        _covering_ed25519(root, checkpoint.size, mine, covering),
+        body,
+        signatures,
+        _covering_sm2(root, checkpoint.size, covering),
+    )
+
+
+def _covering_ed25519(
+    root: TrustRoot,
+    size: int,
+    mine: list[tuple[CheckpointKey, bytes]],
+    covering: list[CheckpointKey],
+) -> CheckpointKey:
+    """The Ed25519 key among `covering`, which must sign every checkpoint."""
+    found = [key for key in covering if key.algorithm == ED25519]
+    if found:
+        return found[0]
+    ed25519 = [key for key, _ in mine if key.algorithm == ED25519]
+    if not ed25519:
         raise VerificationError(
-            f"the checkpoint of size {checkpoint.size} is signed by key "
-            f"{key.key_id}, which the trusted root {root.fingerprint} allows "
-            f"only for {key.period()}"
+            f"the trusted root {root.fingerprint} does not list the Ed25519 key that signed the "
+            f"checkpoint of size {size}; an SM2 signature alone is never enough"
         )
-    return VerifiedCheckpoint(checkpoint, covering[0], body, signatures)
+    key = ed25519[0]
+    raise VerificationError(
+        f"the checkpoint of size {size} is signed by key {key.key_id}, which the trusted root "
+        f"{root.fingerprint} allows only for {key.period()}"
+    )
+
+
+def _covering_sm2(
+    root: TrustRoot, size: int, covering: list[CheckpointKey]
+) -> CheckpointKey | None:
+    """The SM2 key that signed a checkpoint of `size`, when the root lists one for that size."""
+    required = root.sm2_checkpoint_key(size)
+    if required is None:
+        return None
+    if required not in covering:
+        raise VerificationError(
+            f"the trusted root {root.fingerprint} requires an SM2 signature by checkpoint key "
+            f"{required.key_id} on checkpoints of size {size}, and this checkpoint has none"
+        )
+    return required
 
 
 def _unknown_signer(root: TrustRoot, signatures: list[tuple[str, bytes]]) -> str:
@@ -303,18 +376,28 @@ def pin_of_claim(
 
 
 def verify_package_signature(
-    root: TrustRoot, public_key: bytes, signature: bytes, message: bytes, signed_at: datetime
+    root: TrustRoot,
+    public_key: bytes,
+    signature: bytes,
+    message: bytes,
+    signed_at: datetime,
+    algorithm: str = ED25519,
 ) -> PackageKey:
-    """The root's package key that made `signature` over `message` at `signed_at`; else raise."""
+    """The root's `algorithm` package key that made `signature` over `message` at `signed_at`;
+    else raise."""
     key = root.package_key(public_key)
-    if key is None:
+    if key is None or key.algorithm != algorithm:
         raise VerificationError(
-            f"the package is signed by key {package_key_id(public_key)}, which "
+            f"the package is signed by key {package_key_id(public_key)} ({algorithm}), which "
             f"the trusted root for origin {root.log_origin!r} (fingerprint "
-            f"{root.fingerprint}) does not list"
+            f"{root.fingerprint}) does not list as an {algorithm} package key"
         )
-    _verify_ed25519(
-        public_key, signature, message, f"the package signature by key {key.key_id} does not verify"
+    _verify(
+        algorithm,
+        public_key,
+        signature,
+        message,
+        f"the package's {algorithm} signature by key {key.key_id} does not verify",
     )
     if not key.covers(signed_at):
         raise VerificationError(
@@ -324,7 +407,13 @@ def verify_package_signature(
     return key
 
 
-def _verify_ed25519(public_key: bytes, signature: bytes, message: bytes, failure: str) -> None:
+def _verify(
+    algorithm: str, public_key: bytes, signature: bytes, message: bytes, failure: str
+) -> None:
+    if algorithm == SM2:
+        if not sm2.verify(public_key, signature, message):
+            raise VerificationError(failure)
+        return
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
     except InvalidSignature:
@@ -488,11 +577,15 @@ class _Parser:
             raise self.fail(f"{name} {text!r} has no time zone")
         return parsed
 
-    def public_key(self, value: Any, name: str) -> bytes:
+    def public_key(self, value: Any, name: str, algorithm: str = ED25519) -> bytes:
         text = self.text(value, name)
-        if not re.fullmatch(r"[0-9a-f]{64}", text):
-            raise self.fail(f"{name} must be 64 lowercase hex digits (a raw Ed25519 key)")
-        return bytes.fromhex(text)
+        digits = 2 * _RAW_SIZES[algorithm]
+        if not re.fullmatch(f"[0-9a-f]{{{digits}}}", text):
+            raise self.fail(f"{name} must be {digits} lowercase hex digits (a raw {algorithm} key)")
+        raw = bytes.fromhex(text)
+        if algorithm == SM2 and not sm2.is_public_key(raw):
+            raise self.fail(f"{name} is not a point of the SM2 curve (04 || x || y)")
+        return raw
 
     def entries(
         self, value: Any, name: str, members: set[str], required: set[str], limit: int = MAX_KEYS
@@ -506,9 +599,13 @@ class _Parser:
                 )
         return value
 
-    def algorithm(self, entry: dict[str, Any], name: str) -> None:
-        if entry["algorithm"] != "ed25519":
-            raise self.fail(f"{name}: algorithm {entry['algorithm']!r} is not supported")
+    def algorithm(self, entry: dict[str, Any], name: str) -> str:
+        if entry["algorithm"] not in _NOTE_TYPES:
+            raise self.fail(
+                f"{name}: algorithm {entry['algorithm']!r} is not supported "
+                f"(only {', '.join(sorted(_NOTE_TYPES))})"
+            )
+        return str(entry["algorithm"])
 
     def recomputed_key_id(self, given: Any, computed: str, name: str) -> str:
         if given != computed:
@@ -523,14 +620,15 @@ class _Parser:
         keys = []
         for i, entry in enumerate(entries):
             name = f"checkpoint_keys[{i}]"
-            self.algorithm(entry, name)
-            raw = self.public_key(entry["public_key"], f"{name}.public_key")
+            algorithm = self.algorithm(entry, name)
+            raw = self.public_key(entry["public_key"], f"{name}.public_key", algorithm)
             start = self.integer(entry["valid_from_size"], f"{name}.valid_from_size")
             end = entry.get("valid_until_size")
             if end is not None and self.integer(end, f"{name}.valid_until_size") <= start:
                 raise self.fail(f"{name}: valid_until_size must exceed valid_from_size")
-            key_id = self.recomputed_key_id(entry["key_id"], checkpoint_key_id(origin, raw), name)
-            keys.append(CheckpointKey(raw, key_id, start, end))
+            computed = checkpoint_key_id(origin, raw, algorithm)
+            key_id = self.recomputed_key_id(entry["key_id"], computed, name)
+            keys.append(CheckpointKey(raw, key_id, start, end, algorithm))
         return tuple(keys)
 
     def package_keys(self, value: Any) -> tuple[PackageKey, ...]:
@@ -541,15 +639,15 @@ class _Parser:
         keys = []
         for i, entry in enumerate(entries):
             name = f"package_keys[{i}]"
-            self.algorithm(entry, name)
-            raw = self.public_key(entry["public_key"], f"{name}.public_key")
+            algorithm = self.algorithm(entry, name)
+            raw = self.public_key(entry["public_key"], f"{name}.public_key", algorithm)
             start = self.moment(entry["valid_from"], f"{name}.valid_from")
             end = entry.get("valid_until")
             until = None if end is None else self.moment(end, f"{name}.valid_until")
             if until is not None and until <= start:
                 raise self.fail(f"{name}: valid_until must be after valid_from")
             key_id = self.recomputed_key_id(entry["key_id"], package_key_id(raw), name)
-            keys.append(PackageKey(raw, key_id, start, until))
+            keys.append(PackageKey(raw, key_id, start, until, algorithm))
         return tuple(keys)
 
     def chain(self, value: Any) -> ChainPin:
@@ -627,13 +725,17 @@ def document_of(
 
 
 def checkpoint_key_entry(
-    origin: str, public_key: bytes, valid_from_size: int, valid_until_size: int | None = None
+    origin: str,
+    public_key: bytes,
+    valid_from_size: int,
+    valid_until_size: int | None = None,
+    algorithm: str = ED25519,
 ) -> dict[str, Any]:
     """A `checkpoint_keys` entry, its key id computed."""
     entry: dict[str, Any] = {
-        "algorithm": "ed25519",
+        "algorithm": algorithm,
         "public_key": public_key.hex(),
-        "key_id": checkpoint_key_id(origin, public_key),
+        "key_id": checkpoint_key_id(origin, public_key, algorithm),
         "valid_from_size": valid_from_size,
     }
     if valid_until_size is not None:
@@ -642,11 +744,14 @@ def checkpoint_key_entry(
 
 
 def package_key_entry(
-    public_key: bytes, valid_from: datetime, valid_until: datetime | None = None
+    public_key: bytes,
+    valid_from: datetime,
+    valid_until: datetime | None = None,
+    algorithm: str = ED25519,
 ) -> dict[str, Any]:
     """A `package_keys` entry, its key id computed and its times in RFC 3339 UTC."""
     entry: dict[str, Any] = {
-        "algorithm": "ed25519",
+        "algorithm": algorithm,
         "public_key": public_key.hex(),
         "key_id": package_key_id(public_key),
         "valid_from": format_time(valid_from),

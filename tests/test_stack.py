@@ -5,6 +5,8 @@ from pathlib import Path
 
 import yaml
 
+from verify_portal.cli.keys import SECRET_FILES
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -45,12 +47,11 @@ def test_every_secret_file_and_variable_the_stack_names_is_documented():
     owner = (ROOT / ".env.owner.example").read_text()
     assert "POSTGRES_PASSWORD=" in owner and "LIANZHENG_MIGRATION_DATABASE_URL=" in owner
     assert "POSTGRES_PASSWORD" not in example
-    assert set(compose["secrets"]) == {
-        "checkpoint_key",
-        "party_secret",
-        "package_key",
-        "anchor_keystore",
-    }
+    assert {Path(s["file"]).name for s in compose["secrets"].values()} == set(SECRET_FILES)
+    for name in ("web", "anchor-worker", "retention"):  # each signs checkpoints: SM2 beside Ed25519
+        service = compose["services"][name]
+        assert {"checkpoint_sm2_key", "package_sm2_key"} <= set(service["secrets"])
+        assert "LIANZHENG_CHECKPOINT_SM2_KEY" in service["environment"]
 
 
 def test_the_image_runs_gunicorn_with_the_shared_config():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.support.packages import entries, named, rewrite
+from tests.support.packages import entries, insider, named, rewrite
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 # python3 with cryptography, then the system's tools
@@ -89,8 +89,12 @@ def test_the_procedure_fails_on_a_rewritten_event_even_signed_by_the_agency(
     found = entries(exported["path"])
     event = sorted(n for n in found if "/data/events/" in n)[0]
     found[event] = found[event].replace(b'"stall"', b'"other"')
-    package_key = exported["services"].trust.package_ring.first
-    done = _run(rewrite(found, tmp_path / "forged.zip", package_key), exported, anvil, tmp_path)
+    done = _run(
+        rewrite(found, tmp_path / "forged.zip", **insider(exported["services"])),
+        exported,
+        anvil,
+        tmp_path,
+    )
     assert done.returncode != 0 and "the first event is not in the signed tree" in done.stderr
 
 
@@ -106,8 +110,12 @@ def test_the_procedure_takes_the_contract_from_the_root_not_from_the_package(
     anchor = json.loads(found[named(found, "anchor.json")])
     anchor["contract"] = "0x" + "11" * 20
     found[named(found, "anchor.json")] = json.dumps(anchor).encode()
-    package_key = exported["services"].trust.package_ring.first
-    done = _run(rewrite(found, tmp_path / "t.zip", package_key), exported, anvil, tmp_path)
+    done = _run(
+        rewrite(found, tmp_path / "t.zip", **insider(exported["services"])),
+        exported,
+        anvil,
+        tmp_path,
+    )
     assert done.returncode == 0, (
         done.stdout + done.stderr
     )  # the claim is ignored: the root's contract holds it

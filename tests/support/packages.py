@@ -8,7 +8,6 @@ their own; tests then tamper with the zip through `entries` and `rewrite`.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import zipfile
@@ -23,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence import package
 from evidence.contents import EvidenceFile, PackageContents, custody_of
-from ledger import merkle, trust
+from ledger import merkle, sm2
 from ledger.cosignature import cosign
 from ledger.events import Event
 from tests.support.trust import EPOCH, Deployment
@@ -163,7 +162,9 @@ def build(
         timestamp=None if stamp is None else (stamp(signed_note.encode()), signed_note),
     )
     seal = package.Signing(
-        sign_with or deployment.package_key, signed_at or EPOCH + timedelta(days=60)
+        sign_with or deployment.package_key,
+        signed_at or EPOCH + timedelta(days=60),
+        deployment.package_sm2,
     )
     with open(path, "wb") as out:
         package.write(contents, out, lambda: seal)
@@ -219,19 +220,32 @@ def rewrite(
     out: Path,
     resign_with: Ed25519PrivateKey | None = None,
     manifests: bool = True,
+    sm2_with: sm2.PrivateKey | None = None,
 ) -> Path:
     """Write `found` as a zip; with a key, recompute the payload manifests (unless not
-    `manifests`), the tag manifest, and re-sign (an insider or a forger holding some key), so that
-    only the deeper checks can catch the change."""
+    `manifests`), the tag manifest, and re-sign (an insider or a forger holding some key; with
+    `sm2_with` an SM2 key too, else without signature-sm2.json), so that only the deeper checks
+    can catch the change."""
     if resign_with is not None:
-        _resign(found, resign_with, manifests)
+        _resign(found, resign_with, manifests, sm2_with)
     with zipfile.ZipFile(out, "w") as z:
         for name, data in found.items():
             z.writestr(name, data)
     return out
 
 
-def _resign(found: dict[str, bytes], key: Ed25519PrivateKey, manifests: bool) -> None:
+def insider(services: Any) -> dict[str, Any]:
+    """`rewrite`'s keys of someone holding a running deployment's current package keys, Ed25519
+    and SM2: `rewrite(found, out, **insider(services))`."""
+    return {
+        "resign_with": services.trust.package_ring.first,
+        "sm2_with": services.trust.package_sm2_ring.first,
+    }
+
+
+def _resign(
+    found: dict[str, bytes], key: Ed25519PrivateKey, manifests: bool, sm2_key: sm2.PrivateKey | None
+) -> None:
     base = next(iter(found)).split("/")[0]
     payload = {n: d for n, d in found.items() if n.startswith(f"{base}/data/")}
     for algorithm in ("sha256", "sm3") if manifests else ():
@@ -248,19 +262,13 @@ def _resign(found: dict[str, bytes], key: Ed25519PrivateKey, manifests: bool) ->
     tags = {
         n: d
         for n, d in found.items()
-        if n.count("/") == 1 and not n.endswith(("tagmanifest-sha256.txt", "signature.json"))
+        if n.count("/") == 1
+        and not n.endswith(("tagmanifest-sha256.txt", "signature.json", "signature-sm2.json"))
     }
     tagmanifest = "".join(
         f"{hashlib.sha256(d).hexdigest()}  {n[len(base) + 1 :]}\n" for n, d in sorted(tags.items())
     ).encode()
     found[f"{base}/tagmanifest-sha256.txt"] = tagmanifest
-    public = key.public_key().public_bytes_raw()
-    found[f"{base}/signature.json"] = json.dumps(
-        {
-            "algorithm": "ed25519",
-            "signed_file": "tagmanifest-sha256.txt",
-            "key_id": trust.package_key_id(public),
-            "public_key": public.hex(),
-            "signature": base64.b64encode(key.sign(tagmanifest)).decode(),
-        }
-    ).encode()
+    found.pop(f"{base}/signature-sm2.json", None)
+    for name, signature in package.Signing(key, EPOCH, sm2_key).signatures(tagmanifest).items():
+        found[f"{base}/{name}"] = json.dumps(signature).encode()

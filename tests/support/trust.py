@@ -8,7 +8,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import trust
+from ledger import sm2, trust
 from ledger.checkpoint import CheckpointSigner
 
 ORIGIN = "lianzheng.example/cg-log"
@@ -30,22 +30,42 @@ class Deployment:
     witness_quorum: int = 0
     require_chain_check: bool = False
     tsa: str | None = None  # the time-stamping authority's certificates (PEM)
+    checkpoint_sm2: sm2.PrivateKey | None = None  # 国密 keys beside the Ed25519 ones, when given
+    package_sm2: sm2.PrivateKey | None = None
+
+    @classmethod
+    def with_sm2(cls, **fields: Any) -> Deployment:
+        """A deployment whose root lists SM2 checkpoint and package keys too, so requires them."""
+        return cls(checkpoint_sm2=sm2.generate(), package_sm2=sm2.generate(), **fields)
 
     @property
     def signer(self) -> CheckpointSigner:
-        return CheckpointSigner(self.origin, self.checkpoint_key)
+        return CheckpointSigner(self.origin, self.checkpoint_key, self.checkpoint_sm2)
+
+    def _sm2_entries(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        checkpoint, package = [], []
+        if self.checkpoint_sm2 is not None:
+            public = sm2.public_of(self.checkpoint_sm2)
+            checkpoint.append(trust.checkpoint_key_entry(self.origin, public, 0, None, "sm2"))
+        if self.package_sm2 is not None:
+            public = sm2.public_of(self.package_sm2)
+            package.append(trust.package_key_entry(public, EPOCH, None, "sm2"))
+        return checkpoint, package
 
     def document(self, **changes: Any) -> dict[str, Any]:
+        checkpoint_sm2, package_sm2 = self._sm2_entries()
         doc = trust.document_of(
             agency=self.agency,
             log_origin=self.origin,
             checkpoint_keys=[
                 trust.checkpoint_key_entry(
                     self.origin, self.checkpoint_key.public_key().public_bytes_raw(), 0
-                )
+                ),
+                *checkpoint_sm2,
             ],
             package_keys=[
-                trust.package_key_entry(self.package_key.public_key().public_bytes_raw(), EPOCH)
+                trust.package_key_entry(self.package_key.public_key().public_bytes_raw(), EPOCH),
+                *package_sm2,
             ],
             chain={
                 "chain_id": self.chain_id,

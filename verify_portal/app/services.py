@@ -25,7 +25,7 @@ from ledger import db, keys
 from ledger import models as db_models
 from ledger.cases import CaseService
 from ledger.errors import ConfigurationError
-from ledger.keyring import KeyRing
+from ledger.keyring import ED25519, SM2, KeyRing
 from ledger.parties import PartySecrets
 from ledger.storage import LogStore
 from verify_portal.app.citizens import CitizenAccess
@@ -110,14 +110,16 @@ def blob_store(settings: Settings) -> BlobStore:
 def build(settings: Settings) -> Services:
     """Open the database and load (on first start: create) the keys under the data directory."""
     create = settings.generate_keys
-    checkpoint_keys = KeyRing(settings.checkpoint_key_file, create, settings.rotated_keys_dir)
+    rotated = settings.rotated_keys_dir
+    checkpoint_keys = KeyRing(settings.checkpoint_key_file, create, rotated, ED25519)
+    checkpoint_sm2_keys = KeyRing(settings.checkpoint_sm2_key_file, create, rotated, SM2)
     party_secrets = PartySecrets.derive(keys.secret(settings.party_secret_file, create=create))
     if settings.database_url.startswith("sqlite:///"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         _owner_only(Path(settings.database_url.removeprefix("sqlite:///")))
     engine = db.make_engine(settings.database_url)
     sessions = db.session_factory(engine)
-    store = LogStore(settings.log_origin, checkpoint_keys)
+    store = LogStore(settings.log_origin, checkpoint_keys, checkpoint_sm2_keys)
     cases = CaseService(sessions, store, party_secrets)
     blobs = blob_store(settings)
     evidence_settings = settings.evidence
@@ -131,7 +133,8 @@ def build(settings: Settings) -> Services:
         settings,
         sessions,
         store,
-        KeyRing(settings.package_key_file, create, settings.rotated_keys_dir),
+        KeyRing(settings.package_key_file, create, rotated, ED25519),
+        KeyRing(settings.package_sm2_key_file, create, rotated, SM2),
     )
     citizens = CitizenAccess(sessions, cases, party_secrets.code_key)
     court = CourtRoots(settings, sessions, trust)

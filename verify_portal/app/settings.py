@@ -17,6 +17,8 @@ DEFAULT_CONTACT = "12345"  # 政务服务便民热线: the national public-servi
 CHECKPOINT_KEY_NAME = "checkpoint-ed25519.pem"
 PARTY_SECRET_NAME = "party-secret.bin"
 PACKAGE_KEY_NAME = "package-ed25519.pem"
+CHECKPOINT_SM2_KEY_NAME = "checkpoint-sm2.pem"  # 国密: SM2 beside Ed25519 (DESIGN.md: Formats)
+PACKAGE_SM2_KEY_NAME = "package-sm2.pem"
 ANCHOR_KEYSTORE_NAME = "anchor-keystore.json"
 
 
@@ -204,6 +206,8 @@ class Settings:
     checkpoint_key_file: Path
     party_secret_file: Path
     package_key_file: Path
+    checkpoint_sm2_key_file: Path
+    package_sm2_key_file: Path
     generate_keys: bool  # only the embedded default makes its own keys; named key files must exist
     migration_database_url: str | None = None  # the tables' owner, for `db upgrade` only
     agency: str = DEFAULT_AGENCY  # the trust root's `agency`: who stands behind this log
@@ -239,7 +243,13 @@ class Settings:
         env = os.environ if env is None else env
         data_dir = Path(env.get("LIANZHENG_DATA_DIR", "var")).resolve()
         keys = data_dir / "keys"
-        named_keys = {"LIANZHENG_CHECKPOINT_KEY", "LIANZHENG_PARTY_SECRET", "LIANZHENG_PACKAGE_KEY"}
+        named_keys = {
+            "LIANZHENG_CHECKPOINT_KEY",
+            "LIANZHENG_PARTY_SECRET",
+            "LIANZHENG_PACKAGE_KEY",
+            "LIANZHENG_CHECKPOINT_SM2_KEY",
+            "LIANZHENG_PACKAGE_SM2_KEY",
+        }
         return cls(
             data_dir=data_dir,
             database_url=env.get("DATABASE_URL", f"sqlite:///{data_dir / 'lianzheng.db'}"),
@@ -250,6 +260,12 @@ class Settings:
             ),
             party_secret_file=Path(env.get("LIANZHENG_PARTY_SECRET", keys / PARTY_SECRET_NAME)),
             package_key_file=Path(env.get("LIANZHENG_PACKAGE_KEY", keys / PACKAGE_KEY_NAME)),
+            checkpoint_sm2_key_file=Path(
+                env.get("LIANZHENG_CHECKPOINT_SM2_KEY", keys / CHECKPOINT_SM2_KEY_NAME)
+            ),
+            package_sm2_key_file=Path(
+                env.get("LIANZHENG_PACKAGE_SM2_KEY", keys / PACKAGE_SM2_KEY_NAME)
+            ),
             generate_keys=not (named_keys & env.keys()),
             agency=env.get("LIANZHENG_AGENCY") or DEFAULT_AGENCY,
             require_chain_check=env.get("LIANZHENG_REQUIRE_CHAIN_CHECK", "0") == "1",

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence.package import Signing
-from ledger import keyring, trust
+from ledger import keyring, sm2, trust
 from ledger.errors import ConfigurationError, InvalidInput
 from ledger.events import as_utc
 from ledger.keyring import KeyRing, Start
@@ -31,7 +32,7 @@ from verify_portal.app.settings import Settings
 from verify_portal.app.timestamping import authority_pem
 from verify_portal.app.witnessing import configured
 
-KINDS = (keyring.CHECKPOINT, keyring.PACKAGE)
+KINDS = (keyring.CHECKPOINT, keyring.PACKAGE, keyring.CHECKPOINT_SM2, keyring.PACKAGE_SM2)
 
 
 @dataclass
@@ -39,12 +40,21 @@ class TrustService:
     settings: Settings
     sessions: sessionmaker[Session]
     store: LogStore
-    package_ring: KeyRing
+    package_ring: KeyRing[Ed25519PrivateKey]
+    package_sm2_ring: KeyRing[sm2.PrivateKey]
 
-    def ring(self, kind: str) -> KeyRing:
-        if kind not in KINDS:
+    def ring(self, kind: str) -> KeyRing[Any]:
+        """The key files of `kind`: one of KINDS."""
+        rings: dict[str, KeyRing[Any] | None] = {
+            keyring.CHECKPOINT: self.store.ring,
+            keyring.PACKAGE: self.package_ring,
+            keyring.CHECKPOINT_SM2: self.store.sm2_ring,
+            keyring.PACKAGE_SM2: self.package_sm2_ring,
+        }
+        found = rings.get(kind)
+        if found is None:
             raise InvalidInput(f"a key kind is one of {', '.join(KINDS)}, not {kind!r}")
-        return self.store.ring if kind == keyring.CHECKPOINT else self.package_ring
+        return found
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -87,20 +97,30 @@ class TrustService:
         The new key file is written first: if the database step fails, an unused key file remains
         and nothing else changed.
         """
-        new_key = self.ring(kind).add_new()
+        ring = self.ring(kind)
+        new_key = ring.add_new()
         with self.sessions.begin() as session:
             size = self.store.lock(session)
             self._ensure(session, kind)
-            boundary = Start(size=size + 1) if kind == keyring.CHECKPOINT else Start(time=_now())
-            keyring.rotate(session, kind, new_key, boundary)
+            by_size = kind in keyring.BY_SIZE
+            boundary = Start(size=size + 1) if by_size else Start(time=_now())
+            keyring.rotate(session, kind, ring, new_key, boundary)
             return self._publish(session)
 
     def seal(self) -> Signing:
-        """The package key in use and the signing time, read in order with rotations."""
+        """The package keys in use and the signing time, read in order with rotations."""
         with self.sessions.begin() as session:
             self.store.lock(session)
             period = self._ensure(session, keyring.PACKAGE)
-            return Signing(self.package_ring.private(period.public_key), _now())
+            first_sm2 = keyring.current(session, keyring.PACKAGE_SM2) is None
+            sm2_period = self._ensure(session, keyring.PACKAGE_SM2)
+            if first_sm2:  # a deployment from before 国密: its root lists the key before it signs
+                self._publish(session)
+            return Signing(
+                self.package_ring.private(period.public_key),
+                _now(),
+                self.package_sm2_ring.private(sm2_period.public_key),
+            )
 
     def check_keys(self) -> None:
         """Refuse to start when a key in use has no key file: never sign with a different key."""
@@ -110,7 +130,19 @@ class TrustService:
                 self.ring(kind).private(self._ensure(session, kind).public_key)
 
     def _ensure(self, session: Session, kind: str) -> LogKey:
-        start = Start(size=0) if kind == keyring.CHECKPOINT else Start(time=_first_time(session))
+        """The open period of `kind`, recorded on first use: the first Ed25519 keys cover the log
+        from its start; the SM2 keys, added later to a running log, from the next tree size and
+        from now (what is signed already has no SM2 signature)."""
+        if kind == keyring.CHECKPOINT_SM2:
+            found = self.store.sm2_period(session)
+            if found is None:
+                raise ConfigurationError("the log has no SM2 checkpoint key")
+            return found
+        start = {
+            keyring.CHECKPOINT: Start(size=0),
+            keyring.PACKAGE: Start(time=_first_time(session)),
+            keyring.PACKAGE_SM2: Start(time=_now()),
+        }[kind]
         return keyring.ensure(session, kind, self.ring(kind), start)
 
     def _publish(self, session: Session) -> TrustRoot:
@@ -132,7 +164,7 @@ class TrustService:
         )
         return root
 
-    def _vouching_key(self, latest: TrustRoot):
+    def _vouching_key(self, latest: TrustRoot) -> Ed25519PrivateKey:
         current = latest.current_package_keys()
         if not current:
             raise ConfigurationError(
@@ -142,8 +174,8 @@ class TrustService:
 
     def compose(self, session: Session) -> dict[str, Any]:
         """The root as the settings, the key history and the chain say it is now."""
-        self._ensure(session, keyring.CHECKPOINT)
-        self._ensure(session, keyring.PACKAGE)
+        for kind in KINDS:
+            self._ensure(session, kind)
         origin = self.store.origin
         witnessing = configured(self.settings)
         return trust.document_of(
@@ -151,17 +183,20 @@ class TrustService:
             log_origin=origin,
             checkpoint_keys=[
                 trust.checkpoint_key_entry(
-                    origin, p.public_key, p.valid_from_size or 0, p.valid_until_size
+                    origin, p.public_key, p.valid_from_size or 0, p.valid_until_size, p.algorithm
                 )
-                for p in keyring.periods(session, keyring.CHECKPOINT)
+                for kind in (keyring.CHECKPOINT, keyring.CHECKPOINT_SM2)
+                for p in keyring.periods(session, kind)
             ],
             package_keys=[
                 trust.package_key_entry(
                     p.public_key,
                     as_utc(_given(p.valid_from)),
                     None if p.valid_until is None else as_utc(p.valid_until),
+                    p.algorithm,
                 )
-                for p in keyring.periods(session, keyring.PACKAGE)
+                for kind in (keyring.PACKAGE, keyring.PACKAGE_SM2)
+                for p in keyring.periods(session, kind)
             ],
             chain=self._chain(),
             witnesses=witnessing.trust_entries(),

@@ -35,6 +35,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     logs.configure()
     wired = services()
     settings = wired.settings
+    wired.trust.publish()  # a root that says what changed since the last start (e.g. new SM2 keys)
     wired.evidence.blobs.sweep_stale()  # half-written files of a killed predecessor: never blobs
     wired.uploads.sweep()  # resumable uploads past their expiry
     with ExitStack() as stack:

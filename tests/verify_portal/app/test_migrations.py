@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 import anchor
 import evidence
 from ledger import db, merkle
-from ledger.keyring import KeyRing
+from ledger.keyring import ED25519, KeyRing
 from ledger.models import Base
 from ledger.storage import LogStore
 from verify_portal.app.services import PORTAL_MIGRATIONS, migrate
@@ -97,7 +97,7 @@ def test_upgrading_to_unstored_low_nodes_removes_them_and_every_proof_stays_the_
     with engine.connect() as conn:
         indexes = conn.execute(text("PRAGMA index_list(log_leaves)")).all()
     assert "ix_log_leaves_leaf_hash" not in {row[1] for row in indexes}
-    store = LogStore("example.gov.cn/log", KeyRing(tmp_path / "log.pem", True, tmp_path))
+    store = LogStore("example.gov.cn/log", KeyRing(tmp_path / "log.pem", True, tmp_path, ED25519))
     with Session(engine) as session:
         for size in (1, 16, 17, 64, 70):
             root = merkle.root_from_leaves(leaves[:size])

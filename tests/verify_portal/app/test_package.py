@@ -23,7 +23,7 @@ from ledger.checkpoint import CheckpointSigner
 from ledger.users import Role
 from ledger.verdict import Status, Verdict
 from tests.chain_fixtures import free_port
-from tests.support.packages import build, entries, named, rewrite
+from tests.support.packages import build, entries, insider, named, rewrite
 from tests.support.trust import Deployment
 from verify_portal.cli import main
 
@@ -83,9 +83,10 @@ def test_an_anchor_pointed_at_another_block_fails_on_chain(exported, tmp_path):
     anchor = json.loads(found[named(found, "anchor.json")])
     anchor["block_number"] -= 1
     found[named(found, "anchor.json")] = json.dumps(anchor).encode()
-    package_key = exported["services"].trust.package_ring.first
     report = _verify(
-        rewrite(found, tmp_path / "t.zip", package_key), _root(exported), exported["chain"]
+        rewrite(found, tmp_path / "t.zip", **insider(exported["services"])),
+        _root(exported),
+        exported["chain"],
     )
     assert _failed(report) == ["anchor"] and "is in block" in report.check("anchor").detail
 
@@ -385,8 +386,9 @@ def test_docked_footage_linked_to_the_case_is_checked_against_its_intake_registr
 def test_a_package_without_the_intake_registration_a_link_names_is_not_verified(exported, tmp_path):
     found = entries(exported["path"])
     del found[_intake_entry(found)]
-    package_key = exported["services"].trust.package_ring.first
-    report = _verify(rewrite(found, tmp_path / "t.zip", package_key), _root(exported))
+    report = _verify(
+        rewrite(found, tmp_path / "t.zip", **insider(exported["services"])), _root(exported)
+    )
     assert report.verdict == Verdict.NOT_VERIFIED
     assert _failed(report) == ["evidence"]
     assert "which the package does not hold" in report.check("evidence").detail
@@ -400,8 +402,9 @@ def test_a_linked_file_swapped_with_its_registration_rewritten_is_not_verified(e
     registration = json.loads(found[name])
     registration["payload"]["size"] += 1
     found[name] = json.dumps(registration, separators=(",", ":"), sort_keys=True).encode()
-    package_key = exported["services"].trust.package_ring.first
-    report = _verify(rewrite(found, tmp_path / "t.zip", package_key), _root(exported))
+    report = _verify(
+        rewrite(found, tmp_path / "t.zip", **insider(exported["services"])), _root(exported)
+    )
     assert report.verdict == Verdict.NOT_VERIFIED
     assert "inclusion" in _failed(report)
 
@@ -433,8 +436,9 @@ def test_a_package_whose_sm3_manifest_was_altered_is_not_verified(exported, tmp_
     assert forged.verdict == Verdict.NOT_VERIFIED and "signature" in _failed(forged)
     # An insider with the package key signs a tag manifest over the altered SM3 manifest: the
     # files' own SM3 gives it away.
-    package_key = exported["services"].trust.package_ring.first
-    resigned = rewrite(found, tmp_path / "resigned.zip", package_key, manifests=False)
+    resigned = rewrite(
+        found, tmp_path / "resigned.zip", manifests=False, **insider(exported["services"])
+    )
     report = _verify(resigned, _root(exported))
     assert report.verdict == Verdict.NOT_VERIFIED and _failed(report) == ["manifests"]
     assert "manifest-sm3.txt says 000000" in report.check("manifests").detail

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from anchor import receipt
 from evidence import verify as verifier
-from ledger import audit, trust
+from ledger import audit, sm2, trust
 from ledger.checkpoint import CheckpointSigner
 from ledger.errors import ConfigurationError
 from ledger.trust import TrustRoot, TrustRoots
@@ -54,11 +54,13 @@ def test_the_deployment_publishes_one_root_naming_its_keys_chain_and_agency(depl
     assert (
         root.chain is not None and root.chain.contract == services.settings.chain.contract_address
     )
-    assert [k.public_key for k in root.checkpoint_keys] == [
-        services.store.ring.first.public_key().public_bytes_raw()
+    assert [(k.algorithm, k.public_key) for k in root.checkpoint_keys] == [
+        ("ed25519", services.store.ring.first.public_key().public_bytes_raw()),
+        ("sm2", sm2.public_of(services.store.sm2_ring.first)),
     ]
-    assert [k.public_key for k in root.package_keys] == [
-        services.trust.package_ring.first.public_key().public_bytes_raw()
+    assert [(k.algorithm, k.public_key) for k in root.package_keys] == [
+        ("ed25519", services.trust.package_ring.first.public_key().public_bytes_raw()),
+        ("sm2", sm2.public_of(services.trust.package_sm2_ring.first)),
     ]
     assert root.replaces is None and client.get("/api/v1/trust/history").json["roots"] == [
         root.document
@@ -85,9 +87,11 @@ def test_packages_signed_before_and_after_rotations_verify_against_the_new_root(
     d.anchor()
     after = d.export(case_no, "after.zip")
     newest = services.trust.latest()
-    assert len(newest.package_keys) == 2 and len(newest.checkpoint_keys) == 2
-    assert newest.package_keys[0].valid_until == newest.package_keys[1].valid_from
-    assert newest.checkpoint_keys[0].valid_until_size == newest.checkpoint_keys[1].valid_from_size
+    package_keys = [k for k in newest.package_keys if k.algorithm == "ed25519"]
+    checkpoint_keys = [k for k in newest.checkpoint_keys if k.algorithm == "ed25519"]
+    assert len(package_keys) == 2 and len(checkpoint_keys) == 2
+    assert package_keys[0].valid_until == package_keys[1].valid_from
+    assert checkpoint_keys[0].valid_until_size == checkpoint_keys[1].valid_from_size
     assert _verify(before, newest).passed and _verify(after, newest).passed
     assert _verify(before, first_root).passed
     assert receipt.verify(receipt_before, TrustRoots([newest])).verdict == Verdict.VERIFIED
@@ -100,7 +104,7 @@ def test_packages_signed_before_and_after_rotations_verify_against_the_new_root(
             session, newest
         ).clean  # old checkpoints by the old key, new ones by the new
     published = d.client.get("/api/v1/log/publickey").json
-    assert published["public_key"] == newest.checkpoint_keys[1].public_key.hex()
+    assert published["public_key"] == checkpoint_keys[1].public_key.hex()
 
 
 def test_a_signature_by_a_rotated_out_key_after_its_period_fails(deployment):
@@ -119,16 +123,23 @@ def test_a_signature_by_a_rotated_out_key_after_its_period_fails(deployment):
     d.anchor()
     after = d.export(case_no, "after.zip")
     root = services.trust.latest()
-    late = _verify(rewrite(entries(after), d.tmp / "late.zip", old_package_key), root)
+    sm2_key = services.trust.package_sm2_ring.first
+    late = _verify(
+        rewrite(entries(after), d.tmp / "late.zip", old_package_key, True, sm2_key), root
+    )
     assert _failed(late) == ["signature"] and "allows only from" in late.check("signature").detail
     found = entries(after)
     proofs = json.loads(found[named(found, "proofs.json")])
-    old_signer = CheckpointSigner(services.store.origin, old_checkpoint)
+    old_signer = CheckpointSigner(
+        services.store.origin, old_checkpoint, services.store.sm2_ring.first
+    )
     found[named(found, "checkpoint.txt")] = old_signer.sign(
         proofs["size"], bytes.fromhex(proofs["root"])
     ).encode()
     new_package_key = services.trust.package_ring.private(root.package_keys[1].public_key)
-    report = _verify(rewrite(found, d.tmp / "old-checkpoint.zip", new_package_key), root)
+    report = _verify(
+        rewrite(found, d.tmp / "old-checkpoint.zip", new_package_key, True, sm2_key), root
+    )
     assert (
         _failed(report) == ["checkpoint"]
         and "allows only for sizes from 0 below" in report.check("checkpoint").detail
