@@ -4,6 +4,7 @@ Every forged input must come out NOT VERIFIED with the failing check named; a ch
 run says so; the anchor leg is "not checked" offline and INCOMPLETE when the root requires it.
 """
 
+import base64
 import json
 import struct
 import subprocess
@@ -17,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from evidence import verify as verifier
 from evidence.bagit import ArchiveLimits
 from evidence.verify import Status, Verdict
-from ledger import timestamp, trust
+from ledger import sm2, timestamp, trust
 from ledger.checkpoint import CheckpointSigner
 from ledger.errors import CheckIncomplete, VerificationError
 from tests.support.packages import EPOCH, Case, build, entries, named, rewrite
@@ -435,3 +436,78 @@ def test_openssl_ts_verify_agrees_with_the_verifier_on_a_packages_good_and_bad_t
     bad = build(agency, tmp_path / "bad.zip", stamp=stamp_other_bytes).path
     assert _status(_verify(bad, agency.root()))["timestamp"] == Status.FAIL
     assert _openssl_on_package(authority, bad, tmp_path) != 0
+
+
+# --- SM2 package signatures (DESIGN.md: 国密 digests and signatures) ---------------------------
+
+
+@pytest.fixture
+def sm2_agency():
+    return Deployment.with_sm2()
+
+
+@pytest.fixture
+def sm2_genuine(sm2_agency, tmp_path):
+    return build(sm2_agency, tmp_path / "sm2.zip").path
+
+
+def test_a_package_of_a_root_with_sm2_keys_verifies_both_signatures(sm2_agency, sm2_genuine):
+    report = _verify(sm2_genuine, sm2_agency.root())
+    assert report.verdict == Verdict.VERIFIED, report.to_json()
+    package_sm2 = sm2_agency.root().sm2_package_key(EPOCH)
+    assert f"SM2 with SM3 by package key {package_sm2.key_id}" in report.check("signature").detail
+    assert "and SM2 key" in report.check("checkpoint").detail
+
+
+def test_a_package_stripped_of_its_sm2_signature_is_not_verified_by_a_root_that_requires_it(
+    sm2_agency, sm2_genuine, tmp_path
+):
+    found = entries(sm2_genuine)
+    del found[named(found, "signature-sm2.json")]
+    report = _verify(rewrite(found, tmp_path / "t.zip"), sm2_agency.root())
+    assert report.verdict == Verdict.NOT_VERIFIED and _failed(report) == ["signature"]
+    assert "requires an SM2 signature by package key" in report.check("signature").detail
+    assert "has no signature-sm2.json" in report.check("signature").detail
+
+
+def test_an_altered_sm2_signature_fails_the_signature_check_naming_sm2(
+    sm2_agency, sm2_genuine, tmp_path
+):
+    found = entries(sm2_genuine)
+    name = named(found, "signature-sm2.json")
+    signature = json.loads(found[name])
+    forged = sm2.sign(sm2_agency.package_sm2, b"another tag manifest")
+    found[name] = json.dumps({**signature, "signature": base64.b64encode(forged).decode()}).encode()
+    report = _verify(rewrite(found, tmp_path / "t.zip"), sm2_agency.root())
+    assert report.verdict == Verdict.NOT_VERIFIED and _failed(report) == ["signature"]
+    assert "package's sm2 signature by key" in report.check("signature").detail
+
+
+def test_an_insider_with_the_ed25519_key_but_a_strangers_sm2_key_is_not_verified(
+    sm2_agency, sm2_genuine, tmp_path
+):
+    found = entries(sm2_genuine)
+    stranger = sm2.generate()
+    resigned = rewrite(found, tmp_path / "t.zip", sm2_agency.package_key, sm2_with=stranger)
+    report = _verify(resigned, sm2_agency.root())
+    assert report.verdict == Verdict.NOT_VERIFIED and _failed(report) == ["signature"]
+    stranger_id = trust.package_key_id(sm2.public_of(stranger))
+    assert f"signed by key {stranger_id} (sm2)" in report.check("signature").detail
+
+
+def test_a_root_without_sm2_keys_verifies_on_ed25519_and_says_the_sm2_file_was_not_checked(
+    sm2_agency, sm2_genuine
+):
+    older = Deployment(
+        checkpoint_key=sm2_agency.checkpoint_key, package_key=sm2_agency.package_key
+    ).root()
+    report = _verify(sm2_genuine, older)
+    assert report.verdict == Verdict.VERIFIED, report.to_json()
+    assert "signature-sm2.json not checked" in report.check("signature").detail
+
+
+def test_a_package_without_sm2_says_so_when_its_root_requires_none(agency, genuine):
+    report = _verify(genuine, agency.root())
+    assert (
+        "no SM2 signature, and the trusted root requires none" in report.check("signature").detail
+    )

@@ -10,7 +10,7 @@ import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import trust
+from ledger import sm2, trust
 from ledger.checkpoint import CheckpointSigner
 from ledger.cosignature import cosign
 from ledger.errors import InvalidInput, VerificationError
@@ -238,3 +238,79 @@ def test_two_different_successors_of_one_root_are_refused_as_a_split_history():
     )
     with pytest.raises(VerificationError, match="split history"):
         trust.successor_chain(old, [one, other])
+
+
+# --- SM2 beside Ed25519 (DESIGN.md: 国密 digests and signatures) ------------------------------
+
+
+def test_a_root_lists_sm2_keys_with_key_ids_recomputed_from_the_keys():
+    deployment = Deployment.with_sm2()
+    root = deployment.root()
+    [checkpoint_sm2] = [k for k in root.checkpoint_keys if k.algorithm == "sm2"]
+    [package_sm2] = [k for k in root.package_keys if k.algorithm == "sm2"]
+    public = sm2.public_of(deployment.package_sm2)
+    assert package_sm2.key_id == hashlib.sha256(public).hexdigest()[:16]
+    assert checkpoint_sm2.key_id == deployment.signer.sm2[0].hex()
+    doc = deployment.document()
+    doc["package_keys"][1]["key_id"] = "00" * 8
+    with pytest.raises(InvalidInput, match=r"package_keys\[1\]: key_id"):
+        trust.TrustRoot.from_document(doc)
+
+
+@pytest.mark.parametrize(
+    "public_key, words",
+    [
+        ("04" + "01" * 64, "not a point of the SM2 curve"),
+        ("ab" * 32, "must be 130 lowercase hex digits"),
+    ],
+)
+def test_an_sm2_key_of_the_wrong_size_or_off_the_curve_refuses_the_root(public_key, words):
+    doc = Deployment.with_sm2().document()
+    doc["checkpoint_keys"][1]["public_key"] = public_key
+    with pytest.raises(InvalidInput, match=words):
+        trust.TrustRoot.from_document(doc)
+
+
+def test_a_root_with_an_sm2_checkpoint_key_requires_its_line_on_the_sizes_it_covers():
+    deployment = Deployment.with_sm2()
+    root = deployment.root()
+    verified = trust.verify_checkpoint(root, deployment.signer.sign(5, ROOT_HASH))
+    assert verified.sm2_key is not None and "and SM2 key" in verified.signers()
+    ed25519_only = CheckpointSigner(ORIGIN, deployment.checkpoint_key).sign(5, ROOT_HASH)
+    with pytest.raises(VerificationError, match="requires an SM2 signature by checkpoint key"):
+        trust.verify_checkpoint(root, ed25519_only)
+    doc = deployment.document()
+    doc["checkpoint_keys"][1]["valid_from_size"] = 6  # SM2 added to a running log at size 6
+    assert trust.verify_checkpoint(trust.TrustRoot.from_document(doc), ed25519_only)
+
+
+def test_an_altered_sm2_line_rejects_the_note_and_an_sm2_line_alone_verifies_nothing():
+    deployment = Deployment.with_sm2()
+    head, ed25519_line, sm2_line, _ = deployment.signer.sign(5, ROOT_HASH).rsplit("\n", 3)
+    blob = bytearray(base64.b64decode(sm2_line.split(" ")[2]))
+    blob[-3] ^= 1
+    altered = f"{sm2_line.rsplit(' ', 1)[0]} {base64.b64encode(bytes(blob)).decode()}"
+    with pytest.raises(VerificationError, match="checkpoint's sm2 signature by key"):
+        trust.verify_checkpoint(deployment.root(), f"{head}\n{ed25519_line}\n{altered}\n")
+    stranger = CheckpointSigner(ORIGIN, Ed25519PrivateKey.generate(), deployment.checkpoint_sm2)
+    with pytest.raises(VerificationError, match="SM2 signature alone is never enough"):
+        trust.verify_checkpoint(deployment.root(), stranger.sign(5, ROOT_HASH))
+
+
+def test_an_sm2_package_signature_is_checked_against_the_roots_sm2_key_only():
+    deployment = Deployment.with_sm2()
+    root = deployment.root()
+    public = sm2.public_of(deployment.package_sm2)
+    signature = sm2.sign(deployment.package_sm2, b"m")
+    key = trust.verify_package_signature(root, public, signature, b"m", EPOCH, "sm2")
+    assert key.algorithm == "sm2" and root.sm2_package_key(EPOCH) == key
+    with pytest.raises(VerificationError, match="does not verify"):
+        trust.verify_package_signature(root, public, signature, b"n", EPOCH, "sm2")
+    ed25519 = deployment.package_key.public_key().public_bytes_raw()
+    with pytest.raises(VerificationError, match="does not list as an sm2 package key"):
+        trust.verify_package_signature(root, ed25519, signature, b"m", EPOCH, "sm2")
+
+
+def test_an_sm2_package_key_never_vouches_for_a_successor_root():
+    root = Deployment.with_sm2().root()
+    assert [k.algorithm for k in root.current_package_keys()] == ["ed25519"]
