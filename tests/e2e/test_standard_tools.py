@@ -2,6 +2,7 @@
 package and against forgeries: a package re-signed by another key, a rewritten event, a root that
 is not the one on paper."""
 
+import base64
 import json
 import re
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger import sm2
 from tests.support.packages import entries, insider, named, rewrite
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -50,7 +52,9 @@ def _run(package, exported, anvil, tmp_path, fingerprint=None):
 def test_a_court_checks_a_package_with_sha256sum_openssl_python_and_curl(exported, anvil, tmp_path):
     done = _run(exported["path"], exported, anvil, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "files: OK" in done.stdout and "Signature Verified Successfully" in done.stdout
+    assert "files: OK" in done.stdout
+    # Ed25519 over the tag manifest, then SM2 over it and over the checkpoint: the root lists SM2.
+    assert done.stdout.count("Signature Verified Successfully") == 3, done.stdout
     assert "trust root, checkpoint signature, inclusion: OK" in done.stdout
     assert "anchored on chain: OK" in done.stdout
 
@@ -119,3 +123,21 @@ def test_the_procedure_takes_the_contract_from_the_root_not_from_the_package(
     assert done.returncode == 0, (
         done.stdout + done.stderr
     )  # the claim is ignored: the root's contract holds it
+
+
+def test_the_procedure_fails_on_an_sm2_signature_over_other_bytes(exported, anvil, tmp_path):
+    found = entries(exported["path"])
+    name = named(found, "signature-sm2.json")
+    signature = json.loads(found[name])
+    other = sm2.sign(exported["services"].trust.package_sm2_ring.first, b"another tag manifest")
+    found[name] = json.dumps({**signature, "signature": base64.b64encode(other).decode()}).encode()
+    done = _run(rewrite(found, tmp_path / "t.zip"), exported, anvil, tmp_path)
+    assert done.returncode != 0 and "Signature Verification Failure" in done.stdout + done.stderr
+    assert done.stdout.count("Signature Verified Successfully") == 1  # the Ed25519 one only
+
+
+def test_the_procedure_fails_on_a_package_stripped_of_its_sm2_signature(exported, anvil, tmp_path):
+    found = entries(exported["path"])
+    del found[named(found, "signature-sm2.json")]
+    done = _run(rewrite(found, tmp_path / "t.zip"), exported, anvil, tmp_path)
+    assert done.returncode != 0 and "signature-sm2.json" in done.stderr

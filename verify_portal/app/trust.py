@@ -41,19 +41,26 @@ class TrustService:
     sessions: sessionmaker[Session]
     store: LogStore
     package_ring: KeyRing[Ed25519PrivateKey]
-    package_sm2_ring: KeyRing[sm2.PrivateKey]
+    package_sm2_ring: KeyRing[sm2.PrivateKey] | None  # None: a deployment from before SM2
 
-    def ring(self, kind: str) -> KeyRing[Any]:
-        """The key files of `kind`: one of KINDS."""
-        rings: dict[str, KeyRing[Any] | None] = {
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds of key this deployment signs with: all of KINDS, unless it predates SM2."""
+        return tuple(kind for kind in KINDS if self._rings()[kind] is not None)
+
+    def _rings(self) -> dict[str, KeyRing[Any] | None]:
+        return {
             keyring.CHECKPOINT: self.store.ring,
             keyring.PACKAGE: self.package_ring,
             keyring.CHECKPOINT_SM2: self.store.sm2_ring,
             keyring.PACKAGE_SM2: self.package_sm2_ring,
         }
-        found = rings.get(kind)
+
+    def ring(self, kind: str) -> KeyRing[Any]:
+        """The key files of `kind`: one of `kinds()`."""
+        found = self._rings().get(kind)
         if found is None:
-            raise InvalidInput(f"a key kind is one of {', '.join(KINDS)}, not {kind!r}")
+            kinds = ", ".join(self.kinds())
+            raise InvalidInput(f"a key kind of this deployment is one of {kinds}, not {kind!r}")
         return found
 
     # --- reading ---------------------------------------------------------------------------------
@@ -112,21 +119,21 @@ class TrustService:
         with self.sessions.begin() as session:
             self.store.lock(session)
             period = self._ensure(session, keyring.PACKAGE)
+            signing = Signing(self.package_ring.private(period.public_key), _now())
+            if self.package_sm2_ring is None:
+                return signing
             first_sm2 = keyring.current(session, keyring.PACKAGE_SM2) is None
             sm2_period = self._ensure(session, keyring.PACKAGE_SM2)
             if first_sm2:  # a deployment from before 国密: its root lists the key before it signs
                 self._publish(session)
-            return Signing(
-                self.package_ring.private(period.public_key),
-                _now(),
-                self.package_sm2_ring.private(sm2_period.public_key),
-            )
+            sm2_key = self.package_sm2_ring.private(sm2_period.public_key)
+            return Signing(signing.key, signing.signed_at, sm2_key)
 
     def check_keys(self) -> None:
         """Refuse to start when a key in use has no key file: never sign with a different key."""
         with self.sessions.begin() as session:
             self.store.lock(session)
-            for kind in KINDS:
+            for kind in self.kinds():
                 self.ring(kind).private(self._ensure(session, kind).public_key)
 
     def _ensure(self, session: Session, kind: str) -> LogKey:
@@ -174,7 +181,7 @@ class TrustService:
 
     def compose(self, session: Session) -> dict[str, Any]:
         """The root as the settings, the key history and the chain say it is now."""
-        for kind in KINDS:
+        for kind in self.kinds():
             self._ensure(session, kind)
         origin = self.store.origin
         witnessing = configured(self.settings)

@@ -14,14 +14,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from anchor import receipt
 from evidence import verify as verifier
 from ledger import audit, sm2, trust
-from ledger.checkpoint import CheckpointSigner
+from ledger.checkpoint import CheckpointSigner, parse_note
 from ledger.errors import ConfigurationError
 from ledger.trust import TrustRoot, TrustRoots
 from ledger.verdict import Status, Verdict
 from tests.conftest import bearer
 from tests.support.deployments import anchored_deployment
 from tests.support.packages import entries, named, rewrite
-from verify_portal.app.services import build
+from verify_portal.app.services import build, migrate
+from verify_portal.app.settings import Settings
 from verify_portal.cli import main
 
 
@@ -195,3 +196,59 @@ def test_a_rotation_of_an_unused_key_is_refused(deployment):
     again = _cli(d, "keys", "rotate", "checkpoint")
     assert again.exit_code == 1 and "has not signed anything yet" in again.output
     assert _cli(d, "keys", "rotate", "nonsense").exit_code == 2
+
+
+def test_a_deployment_from_before_sm2_moves_to_a_root_listing_sm2_keys_that_its_old_root_vouches(
+    tmp_path, database_url
+):
+    env = {"LIANZHENG_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url}
+    before = build(Settings.from_env(env))
+    before.store.sm2_ring = None  # as the service ran before 国密 signatures
+    before.trust.package_sm2_ring = None
+    migrate(before.engine)
+    with before.store.transaction(before.sessions) as tx:
+        tx.append([(b'{"before":"sm2"}', None), (b'{"before":"sm2","n":2}', None)])
+    old = before.trust.latest()
+    assert {k.algorithm for k in (*old.checkpoint_keys, *old.package_keys)} == {"ed25519"}
+    with before.sessions() as session:
+        old_head = before.store.checkpoint(session)
+    assert len(parse_note(old_head.note)[2]) == 1
+
+    after = build(Settings.from_env(env))  # the upgraded service, started on the same data
+    new = after.trust.publish()
+    assert new.replaces == old.fingerprint and trust.verify_replacement(old, new)
+    assert trust.verify_checkpoint(new, old_head.note).sm2_key is None  # signed before SM2
+    sm2_key = new.sm2_checkpoint_key(old_head.size + 1)
+    assert sm2_key is not None and sm2_key.valid_from_size == old_head.size + 1
+    with after.store.transaction(after.sessions) as tx:
+        tx.append([(b'{"after":"sm2"}', None)])
+    with after.sessions() as session:
+        new_head = after.store.checkpoint(session)
+    assert trust.verify_checkpoint(new, new_head.note).sm2_key == sm2_key
+    assert after.trust.seal().sm2_key is not None
+    assert after.trust.latest().fingerprint == new.fingerprint  # the SM2 package key was listed
+
+
+def test_the_sm2_keys_rotate_like_the_ed25519_ones(deployment):
+    d, services = deployment, deployment.services
+    case_no = d.open_case()
+    d.anchor()
+    before = d.export(case_no, "before.zip")
+    for kind in ("package-sm2", "checkpoint-sm2"):
+        rotated = _cli(d, "keys", "rotate", kind)
+        assert rotated.exit_code == 0, rotated.output
+    d.client.post(
+        f"/api/v1/cases/{case_no}/transitions",
+        json={"to": "FILED"},
+        headers=bearer(d.tokens["officer"]),
+    )
+    d.anchor()
+    after = d.export(case_no, "after.zip")
+    newest = services.trust.latest()
+    package_sm2 = [k for k in newest.package_keys if k.algorithm == "sm2"]
+    checkpoint_sm2 = [k for k in newest.checkpoint_keys if k.algorithm == "sm2"]
+    assert len(package_sm2) == 2 and package_sm2[0].valid_until == package_sm2[1].valid_from
+    assert checkpoint_sm2[0].valid_until_size == checkpoint_sm2[1].valid_from_size
+    assert _verify(before, newest).passed and _verify(after, newest).passed
+    signed_by = json.loads(entries(after)[named(entries(after), "signature-sm2.json")])
+    assert signed_by["key_id"] == package_sm2[1].key_id
