@@ -203,7 +203,9 @@ It does not prove that the content was authentic before it was recorded.</p>
 <code>lianzheng verify package.zip --rpc URL</code>. Or with standard tools:
 <code>sha256sum -c manifest-sha256.txt</code> in the bag folder,
 <code>openssl pkeyutl -verify</code> for signature.json with the package key
-<em>of the trust root</em> (never the one inside the package), and any Ethereum JSON-RPC client
+<em>of the trust root</em> (never the one inside the package), and where the root lists SM2 keys
+(国密) for signature-sm2.json too, with <code>-rawin -digest sm3 -pkeyopt
+distid:1234567812345678</code>; and any Ethereum JSON-RPC client
 calling <code>rootAt({contents.size})</code> on the trust root's contract.</p>
 </body></html>
 """

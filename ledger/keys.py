@@ -74,7 +74,10 @@ def sm2_key(path: Path, create: bool = True) -> sm2.PrivateKey:
     try:
         pem = path.read_bytes()
     except OSError as exc:
-        raise ConfigurationError(f"cannot read the SM2 key {path}: {exc}") from exc
+        raise ConfigurationError(
+            f"cannot read the SM2 key {path}: {exc.strerror}; a deployment from before SM2 "
+            "signatures makes its SM2 keys with `lianzheng keys add-sm2`"
+        ) from exc
     key = sm2.private_key_of_pem(pem)
     if key is None:
         raise ConfigurationError(f"{path} is not an SM2 private key in PEM")

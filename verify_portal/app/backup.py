@@ -48,12 +48,15 @@ from verify_portal.app.services import Services, migrate
 from verify_portal.app.settings import (
     ANCHOR_KEYSTORE_NAME,
     CHECKPOINT_KEY_NAME,
+    CHECKPOINT_SM2_KEY_NAME,
     PACKAGE_KEY_NAME,
+    PACKAGE_SM2_KEY_NAME,
     PARTY_SECRET_NAME,
     Settings,
 )
 
 BACKUP_FORMAT = "lianzheng-backup-v1"
+SM2_KEY_NAMES = (CHECKPOINT_SM2_KEY_NAME, PACKAGE_SM2_KEY_NAME)
 MANIFEST = "manifest.json"
 CHUNK = 1 << 20
 Progress = Callable[[int], None]  # bytes of blobs copied since the last call
@@ -69,17 +72,17 @@ def key_files(settings: Settings, backed_up: Iterable[str] = ()) -> list[KeyFile
     """The deployment's secret files, as a backup names them: the configured ones, and the keys
     rotated in beside them (ledger/keyring.py), found on disk or, when restoring, among `backed_up`
     names."""
-    found = [
-        KeyFile(CHECKPOINT_KEY_NAME, settings.checkpoint_key_file),
-        KeyFile(PARTY_SECRET_NAME, settings.party_secret_file),
-        KeyFile(PACKAGE_KEY_NAME, settings.package_key_file),
-    ]
-    if settings.chain.anchor_keystore is not None:
-        found.append(KeyFile(ANCHOR_KEYSTORE_NAME, settings.chain.anchor_keystore))
-    for name, configured in (
+    signing = [
         (CHECKPOINT_KEY_NAME, settings.checkpoint_key_file),
         (PACKAGE_KEY_NAME, settings.package_key_file),
-    ):
+        (CHECKPOINT_SM2_KEY_NAME, settings.checkpoint_sm2_key_file),
+        (PACKAGE_SM2_KEY_NAME, settings.package_sm2_key_file),
+    ]
+    found = [KeyFile(name, path) for name, path in signing]
+    found.append(KeyFile(PARTY_SECRET_NAME, settings.party_secret_file))
+    if settings.chain.anchor_keystore is not None:
+        found.append(KeyFile(ANCHOR_KEYSTORE_NAME, settings.chain.anchor_keystore))
+    for name, configured in signing:
         found += _rotated(name, configured, settings.rotated_keys_dir, backed_up)
     return found
 
@@ -333,7 +336,7 @@ def restore(
     try:
         _check_empty(settings, engine, manifest, source)
         for key in key_files(settings, manifest["files"]):
-            if not key.path.exists():
+            if not key.path.exists() and f"keys/{key.name}" in manifest["files"]:
                 keys.write_new(key.path, (source / "keys" / key.name).read_bytes())
         _restore_blobs(FileBlobStore(settings.blob_root), source, manifest)
         _restore_chain(settings, source, manifest)
@@ -361,6 +364,8 @@ def _check_empty(
     """Refuse a target that holds anything the backup would not put there itself."""
     for key in key_files(settings, manifest["files"]):
         if f"keys/{key.name}" not in manifest["files"]:
+            if key.name in SM2_KEY_NAMES:  # a backup from before 国密: new SM2 keys start later
+                continue
             raise BackupRefused(
                 f"the backup holds no {key.name}, which this deployment is configured with"
             )
