@@ -229,6 +229,10 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "链上锚定未由浏览器核对",
         "en": "anchor not checked by your browser",
     },
+    "browser_sm2_unchecked": {
+        "zh": "国密 SM2 签名未由浏览器核对（浏览器不支持 SM2）",
+        "en": "SM2 signature not checked by your browser (browsers have no SM2)",
+    },
     "browser_anchor_pending": {"zh": "链上锚定尚未确认", "en": "anchor not final yet"},
     "time": {"zh": "时间", "en": "Time"},
     "step": {"zh": "环节", "en": "Step"},
