@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import ExitStack
+from dataclasses import replace
 
 import click
 
@@ -35,7 +36,6 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     logs.configure()
     wired = services()
     settings = wired.settings
-    wired.trust.publish()  # a root that says what changed since the last start (e.g. new SM2 keys)
     wired.evidence.blobs.sweep_stale()  # half-written files of a killed predecessor: never blobs
     wired.uploads.sweep()  # resumable uploads past their expiry
     with ExitStack() as stack:
@@ -43,8 +43,10 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
             demo_port = int(os.environ.get("LIANZHENG_DEMO_WITNESS_PORT", "8421"))
             stack.enter_context(witnessing.demo_witness(wired, demo_port))
             settings = Settings.from_env()  # now naming the demo witness
-        wired.engine.dispose()  # the workers open their own connections after fork
         stack.enter_context(anchoring.serving_chain(settings))
+        # A root that says what changed since the last start (new SM2 keys, witnesses, the chain).
+        replace(wired.trust, settings=settings).publish()
+        wired.engine.dispose()  # the workers open their own connections after fork
         run(host or settings.web.host, port or settings.web.port, workers or settings.web.workers)
 
 
