@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -39,15 +40,19 @@ def keys_group() -> None:
     """The deployment's secret files."""
 
 
+def _directory(help_text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    return click.option(
+        "--dir",
+        "directory",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("secrets"),
+        show_default=True,
+        help=help_text,
+    )
+
+
 @keys_group.command("init")
-@click.option(
-    "--dir",
-    "directory",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("secrets"),
-    show_default=True,
-    help="Where to write them (docker-compose.yml reads ./secrets).",
-)
+@_directory("Where to write them (docker-compose.yml reads ./secrets).")
 @click.password_option(
     "--password",
     envvar="LIANZHENG_ANCHOR_KEYSTORE_PASSWORD",
@@ -100,14 +105,7 @@ def keys_init(directory: Path, password: str, uid: int | None) -> None:
 
 
 @keys_group.command("add-sm2")
-@click.option(
-    "--dir",
-    "directory",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("secrets"),
-    show_default=True,
-    help="The folder `keys init` wrote before SM2 keys were part of it.",
-)
+@_directory("The folder `keys init` wrote before SM2 keys were part of it.")
 @click.option("--uid", type=int, default=None, help="Owner of the files (needs root).")
 def keys_add_sm2(directory: Path, uid: int | None) -> None:
     """Add the SM2 checkpoint and package keys to a deployment made before 国密 signatures.

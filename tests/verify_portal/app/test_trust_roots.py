@@ -46,6 +46,21 @@ def _failed(report):
     return [c.name for c in report.checks if c.status == Status.FAIL]
 
 
+def _rotate_and_file(d, case_no, *kinds):
+    """Rotate `kinds`, then file the case, anchor and export it: the package and the newest
+    root."""
+    for kind in kinds:
+        rotated = _cli(d, "keys", "rotate", kind)
+        assert rotated.exit_code == 0, rotated.output
+    d.client.post(
+        f"/api/v1/cases/{case_no}/transitions",
+        json={"to": "FILED"},
+        headers=bearer(d.tokens["officer"]),
+    )
+    d.anchor()
+    return d.export(case_no, "after.zip"), d.services.trust.latest()
+
+
 def test_the_deployment_publishes_one_root_naming_its_keys_chain_and_agency(deployment):
     services, client = deployment.services, deployment.client
     served = client.get("/api/v1/trust")
@@ -77,17 +92,7 @@ def test_packages_signed_before_and_after_rotations_verify_against_the_new_root(
     before = d.export(case_no, "before.zip")
     receipt_before = d.client.get("/api/v1/log/receipt?index=0").json
     first_root = services.trust.latest()
-    rotated = _cli(d, "keys", "rotate", "package")
-    assert rotated.exit_code == 0, rotated.output
-    assert _cli(d, "keys", "rotate", "checkpoint").exit_code == 0
-    d.client.post(
-        f"/api/v1/cases/{case_no}/transitions",
-        json={"to": "FILED"},
-        headers=bearer(d.tokens["officer"]),
-    )
-    d.anchor()
-    after = d.export(case_no, "after.zip")
-    newest = services.trust.latest()
+    after, newest = _rotate_and_file(d, case_no, "package", "checkpoint")
     package_keys = [k for k in newest.package_keys if k.algorithm == "ed25519"]
     checkpoint_keys = [k for k in newest.checkpoint_keys if k.algorithm == "ed25519"]
     assert len(package_keys) == 2 and len(checkpoint_keys) == 2
@@ -230,21 +235,11 @@ def test_a_deployment_from_before_sm2_moves_to_a_root_listing_sm2_keys_that_its_
 
 
 def test_the_sm2_keys_rotate_like_the_ed25519_ones(deployment):
-    d, services = deployment, deployment.services
+    d = deployment
     case_no = d.open_case()
     d.anchor()
     before = d.export(case_no, "before.zip")
-    for kind in ("package-sm2", "checkpoint-sm2"):
-        rotated = _cli(d, "keys", "rotate", kind)
-        assert rotated.exit_code == 0, rotated.output
-    d.client.post(
-        f"/api/v1/cases/{case_no}/transitions",
-        json={"to": "FILED"},
-        headers=bearer(d.tokens["officer"]),
-    )
-    d.anchor()
-    after = d.export(case_no, "after.zip")
-    newest = services.trust.latest()
+    after, newest = _rotate_and_file(d, case_no, "package-sm2", "checkpoint-sm2")
     package_sm2 = [k for k in newest.package_keys if k.algorithm == "sm2"]
     checkpoint_sm2 = [k for k in newest.checkpoint_keys if k.algorithm == "sm2"]
     assert len(package_sm2) == 2 and package_sm2[0].valid_until == package_sm2[1].valid_from
