@@ -138,9 +138,9 @@ class LogKey(Base):
     __table_args__ = (UniqueConstraint("kind", "public_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), index=True)  # "checkpoint" or "package"
-    algorithm: Mapped[str] = mapped_column(String(16))
-    public_key: Mapped[bytes] = mapped_column(LargeBinary(64))
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # ledger/keyring.py: CHECKPOINT, ...
+    algorithm: Mapped[str] = mapped_column(String(16))  # "ed25519" or "sm2"
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(65))  # raw: 32 bytes, or SM2's 65
     valid_from_size: Mapped[int | None] = mapped_column(BigInteger)
     valid_until_size: Mapped[int | None] = mapped_column(BigInteger)
     valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
