@@ -138,6 +138,13 @@ def current(session: Session, kind: str) -> LogKey | None:
     return session.scalars(query).one_or_none()
 
 
+def open_by_size(session: Session) -> dict[str, LogKey]:
+    """The open checkpoint-key periods (Ed25519 and SM2), by kind, in one query: what signs the
+    next checkpoint."""
+    query = select(LogKey).where(LogKey.kind.in_(BY_SIZE), LogKey.valid_until_size.is_(None))
+    return {row.kind: row for row in session.scalars(query)}
+
+
 def _open(kind: str) -> ColumnElement[bool]:
     return LogKey.valid_until_size.is_(None) if kind in BY_SIZE else LogKey.valid_until.is_(None)
 

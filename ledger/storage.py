@@ -199,8 +199,13 @@ class LogStore:
     def signer(self, session: Session) -> CheckpointSigner:
         """The signer of the open checkpoint-key periods, read in `session` (ledger/keyring.py):
         after a rotation by any process, the next checkpoint is signed by the new key."""
-        period = keyring.ensure(session, keyring.CHECKPOINT, self.ring, keyring.Start(size=0))
-        sm2_period = None if self.sm2_ring is None else self.sm2_period(session)
+        found = keyring.open_by_size(session)  # one query on the hot path: every commit signs
+        period = found.get(keyring.CHECKPOINT) or keyring.ensure(
+            session, keyring.CHECKPOINT, self.ring, keyring.Start(size=0)
+        )
+        sm2_period = found.get(keyring.CHECKPOINT_SM2)
+        if sm2_period is None and self.sm2_ring is not None:
+            sm2_period = self.sm2_period(session)
         sm2_public = None if sm2_period is None else sm2_period.public_key
         pair = (period.public_key, sm2_public)
         if pair not in self._signers:
