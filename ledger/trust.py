@@ -309,12 +309,13 @@ def _covering_sm2(
     required = root.sm2_checkpoint_key(size)
     if required is None:
         return None
-    if required not in covering:
+    signed = [key for key in covering if key.algorithm == SM2]
+    if not signed:
         raise VerificationError(
             f"the trusted root {root.fingerprint} requires an SM2 signature by checkpoint key "
             f"{required.key_id} on checkpoints of size {size}, and this checkpoint has none"
         )
-    return required
+    return signed[0]
 
 
 def _unknown_signer(root: TrustRoot, signatures: list[tuple[str, bytes]]) -> str:
@@ -600,7 +601,7 @@ class _Parser:
         return value
 
     def algorithm(self, entry: dict[str, Any], name: str) -> str:
-        if entry["algorithm"] not in _NOTE_TYPES:
+        if not isinstance(entry["algorithm"], str) or entry["algorithm"] not in _NOTE_TYPES:
             raise self.fail(
                 f"{name}: algorithm {entry['algorithm']!r} is not supported "
                 f"(only {', '.join(sorted(_NOTE_TYPES))})"

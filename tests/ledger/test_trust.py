@@ -314,3 +314,11 @@ def test_an_sm2_package_signature_is_checked_against_the_roots_sm2_key_only():
 def test_an_sm2_package_key_never_vouches_for_a_successor_root():
     root = Deployment.with_sm2().root()
     assert [k.algorithm for k in root.current_package_keys()] == ["ed25519"]
+
+
+@pytest.mark.parametrize("algorithm", [["sm2"], {"sm2": 1}, None, 2])
+def test_a_key_whose_algorithm_is_not_a_string_refuses_the_root(algorithm):
+    doc = Deployment.with_sm2().document()
+    doc["checkpoint_keys"][1]["algorithm"] = algorithm
+    with pytest.raises(InvalidInput, match=r"checkpoint_keys\[1\]: algorithm .* is not supported"):
+        trust.TrustRoot.from_document(doc)
