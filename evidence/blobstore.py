@@ -24,6 +24,7 @@ from typing import BinaryIO, Protocol
 
 from evidence.digests import Digested, Digests
 from evidence.errors import TamperedBlob, TooLarge
+from evidence.write_behind import WriteBehind
 from ledger.processes import running
 
 CHUNK = 1 << 20
@@ -241,6 +242,7 @@ class _FileWriter:
         fd, name = tempfile.mkstemp(dir=store.tmp, prefix=store.temp_prefix())
         self.temp = Path(name)
         self.file: BinaryIO = os.fdopen(fd, "wb")
+        self.written = WriteBehind(self.file)  # on the disk while the rest arrives
         self.digests = Digests()
         self._digested: Digested | None = None  # once asked for: no more bytes after that
         self.size = 0
@@ -249,7 +251,7 @@ class _FileWriter:
     def write(self, chunk: bytes) -> None:
         self._account(chunk)
         self.digests.update(chunk)
-        self.file.write(chunk)
+        self.written.write(chunk)
 
     def take(self, source: Path) -> None:
         """Hold a complete local file (a finished resumable upload) as the bytes written:
@@ -265,6 +267,7 @@ class _FileWriter:
         self.file.close()
         os.replace(self.temp.with_name(self.temp.name + ".taken"), self.temp)
         self.file = open(self.temp, "ab")  # noqa: SIM115  (closed by commit or abort)
+        self.written = WriteBehind(self.file, self.size)
         with open(self.temp, "rb") as f:
             while chunk := f.read(CHUNK):
                 self._account(chunk)
@@ -294,8 +297,7 @@ class _FileWriter:
         return self.temp
 
     def commit(self) -> Blob:
-        self.file.flush()
-        os.fsync(self.file.fileno())  # the bytes are on disk before the name points at them
+        self.written.sync()  # the bytes are on disk before the name points at them
         self.file.close()
         digested = self.digested()
         try:

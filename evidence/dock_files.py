@@ -24,6 +24,7 @@ from typing import Any
 
 from evidence.blobstore import fsync_folder
 from evidence.digests import Digests
+from evidence.write_behind import WriteBehind
 from ledger import jsontext
 
 IDENTITY_FILE = "DEVICE.TXT"
@@ -128,13 +129,13 @@ def stage(
     digests, size = Digests(), 0
     try:
         with open(recording.path, "rb") as source, open(target, "wb") as out:
+            written = WriteBehind(out)  # on the disk while the rest is read
             while chunk := source.read(READ):
                 digests.update(chunk)
-                out.write(chunk)
+                written.write(chunk)
                 size += len(chunk)
                 progress(len(chunk))
-            out.flush()
-            os.fsync(out.fileno())
+            written.sync()
     except BaseException:
         digests.close()
         target.unlink(missing_ok=True)
