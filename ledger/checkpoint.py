@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -25,12 +26,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ledger import sm2
+from ledger.bounds import MAX_INT64
 from ledger.errors import VerificationError
 from ledger.merkle import HASH_SIZE
 
 ED25519_ALGORITHM = b"\x01"  # signed-note signature type for Ed25519
 SM2_ALGORITHM = b"\xfflianzheng/sm2-sm3"  # signed-note: 0xff, then an identifier of our own
 _EM_DASH = "\u2014"
+# A size in ASCII digits without leading zeros (C2SP tlog-checkpoint), short enough to convert:
+# str.isdigit() also takes "²", which int() refuses, and int() refuses over 4,300 digits.
+_SIZE = re.compile(r"0|[1-9][0-9]{0,18}")
 
 
 @dataclass(frozen=True)
@@ -100,8 +105,10 @@ def parse_note(note: str) -> tuple[Checkpoint, str, list[tuple[str, bytes]]]:
             f"checkpoint body has {len(lines)} lines, expected 3 (origin, size, root)"
         )
     origin, size_text, root_text = lines
-    if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
-        raise VerificationError(f"checkpoint size {size_text!r} is not a decimal number")
+    if not _SIZE.fullmatch(size_text) or int(size_text) > MAX_INT64:
+        raise VerificationError(
+            f"checkpoint size {size_text[:40]!r} is not a decimal number from 0 to {MAX_INT64}"
+        )
     try:
         root = base64.b64decode(root_text, validate=True)
     except ValueError as exc:

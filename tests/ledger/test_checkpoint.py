@@ -67,3 +67,18 @@ def test_a_checkpoint_of_another_log_is_refused(signer):
 def test_malformed_notes_are_refused_with_a_reason(note):
     with pytest.raises(VerificationError):
         parse_note(note)
+
+
+@pytest.mark.parametrize(
+    "size",
+    ["01", "\u00b2", "\u0663", "-1", "9" * 5000, str(1 << 63), " 1"],
+)
+def test_a_size_that_is_not_a_decimal_number_within_64_bits_is_refused_naming_it(size):
+    note = f"{ORIGIN}\n{size}\n{base64.b64encode(ROOT).decode()}\n\n\u2014 a b\n"
+    with pytest.raises(VerificationError, match="is not a decimal number from 0 to"):
+        parse_note(note)
+
+
+def test_the_largest_size_a_database_holds_is_read():
+    note = f"{ORIGIN}\n{(1 << 63) - 1}\n{base64.b64encode(ROOT).decode()}\n\n\u2014 a AAAA\n"
+    assert parse_note(note)[0].size == (1 << 63) - 1
