@@ -43,6 +43,7 @@ from evidence.contents import (
 )
 from evidence.digests import Digested
 from ledger import lifecycle, merkle, timestamp, trust
+from ledger.checkpoint import parse_note
 from ledger.errors import CheckIncomplete, LianzhengError, VerificationError
 from ledger.event_types import EVIDENCE_LINKED, EVIDENCE_REGISTERED
 from ledger.events import Event, format_time
@@ -450,20 +451,41 @@ class _Package:
 
     def _sm2_signature(self, tag_manifest: bytes, signed_at: datetime) -> str:
         """The SM2 signature beside the Ed25519 one (DESIGN.md: 国密 digests and signatures):
-        required where the trusted root lists an SM2 package key for the signing time."""
-        required = self._need_root().sm2_package_key(signed_at)
+        required where the trusted root lists an SM2 package key for the signing time, or
+        requires the SM2 line on the package's checkpoint (ledger/trust.py)."""
+        root, size = self._need_root(), self._claimed_size()
+        required = (
+            root.sm2_package_key(signed_at)
+            if size is None
+            else root.sm2_package_key_over(signed_at, size)
+        )
         present = SM2_SIGNATURE_FILE in self.bag.entries
         if required is None:
             if present:
                 return f"{SM2_SIGNATURE_FILE} not checked: the trusted root lists no SM2 key then"
             return "no SM2 signature, and the trusted root requires none"
         if not present:
+            why = (
+                ""
+                if required.covers(signed_at)
+                else f", since its checkpoint (size {size}) is one the log signed with SM2 and "
+                f"the package cannot be older than that, whatever its signing time says"
+            )
             raise VerificationError(
                 f"the trusted root requires an SM2 signature by package key {required.key_id} "
-                f"(valid {required.period()}), and the package has no {SM2_SIGNATURE_FILE}"
+                f"(valid {required.period()}){why}; the package has no {SM2_SIGNATURE_FILE}"
             )
         key = self._signature_file(SM2_SIGNATURE_FILE, trust.SM2, tag_manifest, signed_at)
         return f"SM2 with SM3 by package key {key.key_id} ({SM2_SIGNATURE_FILE})"
+
+    def _claimed_size(self) -> int | None:
+        """The tree size the package's checkpoint claims, checked by the `checkpoint` check; None
+        where it cannot be read, and that check then fails."""
+        note = self.bag.read("data/checkpoint.txt", 64 << 10).decode(errors="replace")
+        try:
+            return parse_note(note)[0].size
+        except VerificationError:
+            return None
 
     def checkpoint(self) -> str:
         root = self._need_root()

@@ -221,6 +221,23 @@ class TrustRoot:
         keys = self.package_keys
         return next((k for k in keys if k.algorithm == SM2 and k.covers(moment)), None)
 
+    def sm2_package_key_over(self, moment: datetime, checkpoint_size: int) -> PackageKey | None:
+        """The SM2 package key a package signed at `moment` over a checkpoint of
+        `checkpoint_size` must carry a signature of, if any.
+
+        A package is no older than its checkpoint. Over a checkpoint this root requires an SM2
+        line on, the log was signing with SM2, and a Lianzheng deployment starts its SM2 package
+        and checkpoint keys together (verify_portal/app/trust.py): an SM2 signature is required
+        even where the signing time, the signer's own claim, precedes every SM2 package key.
+        Else whoever held the Ed25519 package key alone could date a package back to escape the
+        SM2 requirement. The first SM2 package key is named then: its period, checked with the
+        signature, shows the date false."""
+        by_time = self.sm2_package_key(moment)
+        if by_time is not None or self.sm2_checkpoint_key(checkpoint_size) is None:
+            return by_time
+        keys = [k for k in self.package_keys if k.algorithm == SM2]
+        return min(keys, key=lambda k: k.valid_from, default=None)
+
 
 # --- what a verifier checks against a root ---------------------------------------------------
 

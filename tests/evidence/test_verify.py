@@ -10,6 +10,7 @@ import struct
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -504,6 +505,57 @@ def test_a_root_without_sm2_keys_verifies_on_ed25519_and_says_the_sm2_file_was_n
     report = _verify(sm2_genuine, older)
     assert report.verdict == Verdict.VERIFIED, report.to_json()
     assert "signature-sm2.json not checked" in report.check("signature").detail
+
+
+def _upgraded_to_sm2() -> Deployment:
+    """An agency that took up 国密 thirty days after its log began, at tree size 20."""
+    return Deployment.with_sm2(sm2_from_size=20, sm2_from=EPOCH + timedelta(days=30))
+
+
+def test_a_package_dated_before_sm2_over_a_checkpoint_signed_with_sm2_is_not_verified(tmp_path):
+    agency = _upgraded_to_sm2()
+    # An insider holding the Ed25519 package key alone dates the package before the SM2 key.
+    insider = replace(agency, package_sm2=None)
+    backdated = EPOCH + timedelta(days=10)
+    forged = build(
+        insider,
+        tmp_path / "f.zip",
+        Case(before=20),
+        signed_at=backdated,
+        trust_root=agency.document(),
+    )
+    report = _verify(forged.path, agency.root())
+    assert forged.size > 20
+    assert report.verdict == Verdict.NOT_VERIFIED and _failed(report) == ["signature"]
+    detail = report.check("signature").detail
+    first_sm2 = trust.package_key_id(sm2.public_of(agency.package_sm2))
+    assert f"requires an SM2 signature by package key {first_sm2}" in detail
+    assert f"its checkpoint (size {forged.size}) is one the log signed with SM2" in detail
+
+
+def test_a_backdated_package_with_the_sm2_signature_too_is_refused_for_its_date(tmp_path):
+    agency = _upgraded_to_sm2()
+    backdated = EPOCH + timedelta(days=10)
+    forged = build(agency, tmp_path / "f.zip", Case(before=20), signed_at=backdated)
+    report = _verify(forged.path, agency.root())
+    assert report.verdict == Verdict.NOT_VERIFIED and _failed(report) == ["signature"]
+    assert "which the trusted root allows only" in report.check("signature").detail
+
+
+def test_a_package_sealed_before_sm2_over_a_checkpoint_from_before_it_still_verifies(tmp_path):
+    agency = _upgraded_to_sm2()
+    before = replace(agency, package_sm2=None, checkpoint_sm2=None)
+    old = build(
+        before,
+        tmp_path / "old.zip",
+        Case(before=0),
+        signed_at=EPOCH + timedelta(days=10),
+        trust_root=agency.document(),
+    )
+    assert old.size < 20
+    report = _verify(old.path, agency.root())
+    assert report.verdict == Verdict.VERIFIED, report.to_json()
+    assert "the trusted root requires none" in report.check("signature").detail
 
 
 def test_a_package_without_sm2_says_so_when_its_root_requires_none(agency, genuine):

@@ -32,6 +32,8 @@ class Deployment:
     tsa: str | None = None  # the time-stamping authority's certificates (PEM)
     checkpoint_sm2: sm2.PrivateKey | None = None  # 国密 keys beside the Ed25519 ones, when given
     package_sm2: sm2.PrivateKey | None = None
+    sm2_from_size: int = 0  # where the root's SM2 checkpoint key starts (an upgraded deployment)
+    sm2_from: datetime = EPOCH  # where its SM2 package key starts
 
     @classmethod
     def with_sm2(cls, **fields: Any) -> Deployment:
@@ -46,10 +48,12 @@ class Deployment:
         checkpoint, package = [], []
         if self.checkpoint_sm2 is not None:
             public = sm2.public_of(self.checkpoint_sm2)
-            checkpoint.append(trust.checkpoint_key_entry(self.origin, public, 0, None, "sm2"))
+            checkpoint.append(
+                trust.checkpoint_key_entry(self.origin, public, self.sm2_from_size, None, "sm2")
+            )
         if self.package_sm2 is not None:
             public = sm2.public_of(self.package_sm2)
-            package.append(trust.package_key_entry(public, EPOCH, None, "sm2"))
+            package.append(trust.package_key_entry(public, self.sm2_from, None, "sm2"))
         return checkpoint, package
 
     def document(self, **changes: Any) -> dict[str, Any]:
