@@ -8,15 +8,22 @@ import re
 import subprocess
 import sys
 import zipfile
-from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import sm2
-from tests.support.packages import EPOCH, Case, build, entries, insider, named, rewrite
-from tests.support.trust import Deployment
+from tests.support.packages import (
+    SM2_FROM_SIZE,
+    Case,
+    backdated_past_sm2,
+    build,
+    entries,
+    insider,
+    named,
+    rewrite,
+    upgraded_to_sm2,
+)
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 # python3 with cryptography, then the system's tools
@@ -155,22 +162,13 @@ def test_the_procedure_fails_on_a_package_stripped_of_its_sm2_signature(exported
 def test_the_procedure_refuses_a_package_dated_before_sm2_over_a_checkpoint_signed_with_it(
     tmp_path,
 ):
-    # An agency that took up 国密 at tree size 20, thirty days in; an insider holding the Ed25519
-    # package key alone dates a package of later events back to before that.
-    agency = Deployment.with_sm2(sm2_from_size=20, sm2_from=EPOCH + timedelta(days=30))
+    agency = upgraded_to_sm2()
     document = json.dumps(agency.document())
     fingerprint = agency.root().fingerprint
-    honest = build(agency, tmp_path / "honest.zip", Case(before=20)).path
+    honest = build(agency, tmp_path / "honest.zip", Case(before=SM2_FROM_SIZE)).path
     done = _run_on(honest, document, fingerprint, "http://127.0.0.1:9", tmp_path / "honest")
     assert "trust root, checkpoint signature, inclusion: OK" in done.stdout, done.stderr
-    insider_only = replace(agency, package_sm2=None)
-    backdated = build(
-        insider_only,
-        tmp_path / "backdated.zip",
-        Case(before=20),
-        signed_at=EPOCH + timedelta(days=10),
-        trust_root=agency.document(),
-    ).path
+    backdated = backdated_past_sm2(agency, tmp_path / "backdated.zip").path
     done = _run_on(backdated, document, fingerprint, "http://127.0.0.1:9", tmp_path / "backdated")
     assert done.returncode != 0
     assert "claims a time before the SM2 package keys" in done.stderr

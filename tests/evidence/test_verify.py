@@ -22,7 +22,17 @@ from evidence.verify import Status, Verdict
 from ledger import sm2, timestamp, trust
 from ledger.checkpoint import CheckpointSigner
 from ledger.errors import CheckIncomplete, VerificationError
-from tests.support.packages import EPOCH, Case, build, entries, named, rewrite
+from tests.support.packages import (
+    EPOCH,
+    SM2_FROM_SIZE,
+    Case,
+    backdated_past_sm2,
+    build,
+    entries,
+    named,
+    rewrite,
+    upgraded_to_sm2,
+)
 from tests.support.trust import ORIGIN, Deployment
 from tests.support.tsa import TestAuthority
 
@@ -507,25 +517,11 @@ def test_a_root_without_sm2_keys_verifies_on_ed25519_and_says_the_sm2_file_was_n
     assert "signature-sm2.json not checked" in report.check("signature").detail
 
 
-def _upgraded_to_sm2() -> Deployment:
-    """An agency that took up 国密 thirty days after its log began, at tree size 20."""
-    return Deployment.with_sm2(sm2_from_size=20, sm2_from=EPOCH + timedelta(days=30))
-
-
 def test_a_package_dated_before_sm2_over_a_checkpoint_signed_with_sm2_is_not_verified(tmp_path):
-    agency = _upgraded_to_sm2()
-    # An insider holding the Ed25519 package key alone dates the package before the SM2 key.
-    insider = replace(agency, package_sm2=None)
-    backdated = EPOCH + timedelta(days=10)
-    forged = build(
-        insider,
-        tmp_path / "f.zip",
-        Case(before=20),
-        signed_at=backdated,
-        trust_root=agency.document(),
-    )
+    agency = upgraded_to_sm2()
+    forged = backdated_past_sm2(agency, tmp_path / "f.zip")
     report = _verify(forged.path, agency.root())
-    assert forged.size > 20
+    assert forged.size > SM2_FROM_SIZE
     assert report.verdict == Verdict.NOT_VERIFIED and _failed(report) == ["signature"]
     detail = report.check("signature").detail
     first_sm2 = trust.package_key_id(sm2.public_of(agency.package_sm2))
@@ -534,16 +530,16 @@ def test_a_package_dated_before_sm2_over_a_checkpoint_signed_with_sm2_is_not_ver
 
 
 def test_a_backdated_package_with_the_sm2_signature_too_is_refused_for_its_date(tmp_path):
-    agency = _upgraded_to_sm2()
+    agency = upgraded_to_sm2()
     backdated = EPOCH + timedelta(days=10)
-    forged = build(agency, tmp_path / "f.zip", Case(before=20), signed_at=backdated)
+    forged = build(agency, tmp_path / "f.zip", Case(before=SM2_FROM_SIZE), signed_at=backdated)
     report = _verify(forged.path, agency.root())
     assert report.verdict == Verdict.NOT_VERIFIED and _failed(report) == ["signature"]
     assert "which the trusted root allows only" in report.check("signature").detail
 
 
 def test_a_package_sealed_before_sm2_over_a_checkpoint_from_before_it_still_verifies(tmp_path):
-    agency = _upgraded_to_sm2()
+    agency = upgraded_to_sm2()
     before = replace(agency, package_sm2=None, checkpoint_sm2=None)
     old = build(
         before,
@@ -552,7 +548,7 @@ def test_a_package_sealed_before_sm2_over_a_checkpoint_from_before_it_still_veri
         signed_at=EPOCH + timedelta(days=10),
         trust_root=agency.document(),
     )
-    assert old.size < 20
+    assert old.size < SM2_FROM_SIZE
     report = _verify(old.path, agency.root())
     assert report.verdict == Verdict.VERIFIED, report.to_json()
     assert "the trusted root requires none" in report.check("signature").detail

@@ -12,7 +12,7 @@ import hashlib
 import json
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -169,6 +169,26 @@ def build(
     with open(path, "wb") as out:
         package.write(contents, out, lambda: seal)
     return Built(path, deployment, size, root)
+
+
+SM2_FROM_SIZE = 20  # where `upgraded_to_sm2`'s SM2 checkpoint key starts
+
+
+def upgraded_to_sm2() -> Deployment:
+    """An agency that took up 国密 thirty days after its log began, at tree size 20."""
+    return Deployment.with_sm2(sm2_from_size=SM2_FROM_SIZE, sm2_from=EPOCH + timedelta(days=30))
+
+
+def backdated_past_sm2(agency: Deployment, path: Path) -> Built:
+    """What an insider holding `agency`'s Ed25519 package key alone would make of events logged
+    after the SM2 keys began: a package dated before them, without an SM2 signature."""
+    return build(
+        replace(agency, package_sm2=None),
+        path,
+        Case(before=SM2_FROM_SIZE),
+        signed_at=EPOCH + timedelta(days=10),
+        trust_root=agency.document(),
+    )
 
 
 def _proof(hashes: list[bytes], index: int) -> list[bytes]:
