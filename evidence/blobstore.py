@@ -267,11 +267,11 @@ class _FileWriter:
         self.file.close()
         os.replace(self.temp.with_name(self.temp.name + ".taken"), self.temp)
         self.file = open(self.temp, "ab")  # noqa: SIM115  (closed by commit or abort)
-        self.written = WriteBehind(self.file, self.size)
         with open(self.temp, "rb") as f:
             while chunk := f.read(CHUNK):
                 self._account(chunk)
                 self.digests.update(chunk)
+        self.written = WriteBehind(self.file, self.size)  # nothing more to write: commit syncs
 
     def _account(self, chunk: bytes) -> None:
         """Count a chunk against the limit and keep the first bytes for sniffing."""

@@ -336,6 +336,7 @@ class _Package:
         self.case_no: str | None = None
         self.info: dict[str, str] = {}
         self.root: TrustRoot | None = None
+        self.note = ""  # data/checkpoint.txt, read where the root is found (its origin names it)
         self.signed = False
         self.verified: VerifiedCheckpoint | None = None
         self.events: list[tuple[int, bytes, Event]] = []
@@ -386,7 +387,7 @@ class _Package:
         return f"BagIt 1.0, case {self.case_no}, {len(payload)} payload files, {octets:,} bytes"
 
     def find_root(self) -> str:
-        note = self.bag.read("data/checkpoint.txt", 64 << 10).decode()
+        note = self.note = self.bag.read("data/checkpoint.txt", 64 << 10).decode()
         origin = note.split("\n", 1)[0]
         self.root = self.roots.for_origin(origin)
         if self.root is None:
@@ -481,16 +482,14 @@ class _Package:
     def _claimed_size(self) -> int | None:
         """The tree size the package's checkpoint claims, checked by the `checkpoint` check; None
         where it cannot be read, and that check then fails."""
-        note = self.bag.read("data/checkpoint.txt", 64 << 10).decode(errors="replace")
         try:
-            return parse_note(note)[0].size
+            return parse_note(self.note)[0].size
         except VerificationError:
             return None
 
     def checkpoint(self) -> str:
         root = self._need_root()
-        note = self.bag.read("data/checkpoint.txt", 64 << 10).decode()
-        verified = trust.verify_checkpoint(root, note)
+        verified = trust.verify_checkpoint(root, self.note)
         proofs = self.bag.json("data/proofs.json")
         checkpoint = verified.checkpoint
         if (checkpoint.size, checkpoint.root.hex()) != (proofs["size"], proofs["root"]):
