@@ -15,7 +15,8 @@ import logging
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ledger.errors import LianzhengError, NotFound
+from ledger.bounds import whole_number
+from ledger.errors import InvalidInput, LianzhengError, NotFound
 from ledger.witness import Witness
 from ledger.witness_protocol import (
     MAX_REQUEST_BYTES,
@@ -53,13 +54,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         if self.path != "/add-checkpoint":
             return self._send(404, "text/plain", "no such route\n")
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
+        try:
+            length = whole_number(self.headers.get("Content-Length", ""), "Content-Length")
+        except InvalidInput:
             return self._send(411, "text/plain", "a Content-Length is required\n")
-        if int(length) > 2 * MAX_REQUEST_BYTES:
+        if length > 2 * MAX_REQUEST_BYTES:
             self.close_connection = True
             return self._send(413, "text/plain", f"at most {MAX_REQUEST_BYTES} bytes\n")
-        body = self.rfile.read(int(length))
+        body = self.rfile.read(length)
         try:
             line = self.witness.add_checkpoint(body)
         except OldSizeConflict as refusal:
@@ -75,11 +77,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._json(self.witness.identity.to_json())
             if parts == ["equivocations"]:
                 return self._json(self.witness.store.equivocations())
-            if len(parts) == 2 and parts[0] == "equivocations" and parts[1].isdigit():
-                record = self.witness.store.equivocation(int(parts[1]), self.witness.name)
-                return self._json(record)
+            if len(parts) == 2 and parts[0] == "equivocations":
+                number = whole_number(parts[1], "an equivocation's number")
+                return self._json(self.witness.store.equivocation(number, self.witness.name))
             if len(parts) == 2 and parts[1] == "checkpoint":
                 return self._checkpoint(parts[0])
+        except InvalidInput as exc:
+            return self._send(400, "text/plain", exc.message + "\n")
         except LianzhengError as exc:
             return self._send(404, "text/plain", exc.message + "\n")
         self._send(404, "text/plain", "no such route\n")

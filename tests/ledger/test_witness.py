@@ -1,6 +1,7 @@
 """A witness as its operator and a log meet it: made once, served over HTTP, durable across
 restarts, refusing rollbacks and forks, and keeping a fork it was shown as evidence."""
 
+import socket
 import stat
 import threading
 import urllib.error
@@ -72,6 +73,32 @@ def test_a_checkpoint_is_cosigned_over_http_and_served_back_with_both_signatures
 def test_malformed_requests_get_the_specs_status(tmp_path, log, body, status):
     with serving(new_witness(tmp_path / "w", "court.example/w1", log)) as url:
         assert _post(url, body)[0] == status
+
+
+def _raw_status(url, request: bytes) -> int:
+    """Send `request` as bytes (Latin-1 where HTTP lets a client put any byte) and read the
+    status."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(request)
+        return int(conn.makefile("rb").readline().split()[1])
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"POST /add-checkpoint HTTP/1.1\r\nContent-Length: \xb2\r\n\r\n", 411),
+        (b"POST /add-checkpoint HTTP/1.1\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n", 411),
+        (b"GET /equivocations/\xb2 HTTP/1.1\r\n\r\n", 400),
+        (b"GET /equivocations/" + b"9" * 30 + b" HTTP/1.1\r\n\r\n", 400),
+        (b"GET /equivocations/9223372036854775807 HTTP/1.1\r\n\r\n", 404),
+    ],
+)
+def test_numbers_that_are_not_ascii_digits_or_beyond_64_bits_get_a_4xx_not_a_crash(
+    tmp_path, log, request_bytes, status
+):
+    with serving(new_witness(tmp_path / "w", "court.example/w1", log)) as url:
+        assert _raw_status(url, request_bytes) == status
 
 
 def test_an_unknown_log_a_stranger_key_and_a_bad_proof_get_404_403_and_422(tmp_path, log):
