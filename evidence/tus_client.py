@@ -18,7 +18,8 @@ from typing import Any
 import requests
 
 from evidence.meta import encode_upload_metadata
-from ledger.errors import LianzhengError
+from ledger.bounds import whole_number
+from ledger.errors import InvalidInput, LianzhengError
 
 CHUNK = 8 << 20
 RETRIES = 5
@@ -64,7 +65,7 @@ class TusClient:
         head = self.request("HEAD", url)
         if head.status_code != 200:
             return None
-        return int(head.headers["Upload-Offset"]), head.headers.get("Lianzheng-Evidence-Id")
+        return _header_number(head, "Upload-Offset"), head.headers.get("Lianzheng-Evidence-Id")
 
     def send(
         self,
@@ -83,13 +84,18 @@ class TusClient:
                 f.seek(offset)
                 answer = self.send_chunk(url, offset, f.read(CHUNK), checksums)
                 raise_for_problem(answer, 204)
-                new_offset = int(answer.headers["Upload-Offset"])
+                new_offset = _header_number(answer, "Upload-Offset")
+                if not offset < new_offset <= size:  # no progress would resend the chunk forever
+                    raise UploadFailed(
+                        f"the server answered Upload-Offset {new_offset} to a chunk sent at "
+                        f"{offset} of {size} bytes"
+                    )
                 progress(new_offset - offset)
                 offset = new_offset
                 if offset >= size:
                     return Sent(
                         answer.headers.get("Lianzheng-Evidence-Id", ""),
-                        int(answer.headers.get("Lianzheng-Leaf-Index", -1)),
+                        _header_number(answer, "Lianzheng-Leaf-Index", absent=-1),
                     )
 
     def send_chunk(
@@ -128,6 +134,18 @@ class TusClient:
                     ) from None
                 time.sleep(min(2**attempt, 8))
         raise AssertionError("unreachable")
+
+
+def _header_number(answer: requests.Response, name: str, absent: int | None = None) -> int:
+    """The whole number the server put in header `name` (`absent` where it put none, if given);
+    UploadFailed if it is not one."""
+    text = answer.headers.get(name)
+    if text is None and absent is not None:
+        return absent
+    try:
+        return whole_number(text or "", f"the server's {name}")
+    except InvalidInput as exc:
+        raise UploadFailed(exc.message) from None
 
 
 def raise_for_problem(answer: requests.Response, expected: int) -> None:
