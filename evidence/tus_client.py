@@ -85,7 +85,9 @@ class TusClient:
                 answer = self.send_chunk(url, offset, f.read(CHUNK), checksums)
                 raise_for_problem(answer, 204)
                 new_offset = _header_number(answer, "Upload-Offset")
-                if not offset < new_offset <= size:  # no progress would resend the chunk forever
+                # Without progress the same chunk would be sent forever; an empty PATCH at the end
+                # (a resumed upload the server already holds whole) makes none and needs none.
+                if not (offset < new_offset <= size or offset == new_offset == size):
                     raise UploadFailed(
                         f"the server answered Upload-Offset {new_offset} to a chunk sent at "
                         f"{offset} of {size} bytes"

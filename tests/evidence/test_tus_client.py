@@ -56,3 +56,11 @@ def test_a_patch_answered_without_progress_or_past_the_end_fails_after_one_chunk
         with pytest.raises(UploadFailed, match=rf"answered Upload-Offset {offset.decode()} to a"):
             TusClient(url, "token").send(url, file, 3, 10, checksums=False)
     assert seen == ["PATCH"]
+
+
+def test_a_resumed_upload_the_server_holds_whole_ends_with_one_empty_patch(tmp_path):
+    file = tmp_path / "clip"
+    file.write_bytes(b"x" * 10)
+    with _answering(b"10") as (url, seen):
+        TusClient(url, "token").send(url, file, 10, 10, checksums=False)
+    assert seen == ["PATCH"]
