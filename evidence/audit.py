@@ -23,8 +23,8 @@ from ledger.event_types import (
     GAP_ACKNOWLEDGED,
     INTAKE_LINKED,
 )
-from ledger.events import Event
-from ledger.projection import INTAKE, REGISTRY, differences, parse_time
+from ledger.events import Event, parse_time
+from ledger.projection import INTAKE, REGISTRY, differences
 
 
 class EvidenceProjection:

@@ -36,10 +36,10 @@ from ledger.event_types import (
     LINK_DECLINED,
     check_payload,
 )
-from ledger.events import Event, as_utc, format_time
+from ledger.events import Event, as_utc, format_time, parse_time
 from ledger.lifecycle import State
 from ledger.models import Case, Leaf
-from ledger.projection import INTAKE, parse_time
+from ledger.projection import INTAKE
 from ledger.roles import Role
 from ledger.storage import LogTransaction, case_leaves
 from ledger.users import Action, Actor

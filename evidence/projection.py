@@ -24,8 +24,8 @@ from ledger.event_types import (
     GAP_ACKNOWLEDGED,
     RECIPIENT_REGISTERED,
 )
-from ledger.events import Event
-from ledger.projection import INTAKE, parse_time
+from ledger.events import Event, parse_time
+from ledger.projection import INTAKE
 
 CERTIFIED, REVOKED = "certified", "revoked"
 # Why a device's recordings have a gap, from a fixed list: the acknowledgement goes into the log.

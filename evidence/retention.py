@@ -25,9 +25,8 @@ from ledger.event_types import (
     EVIDENCE_REGISTERED,
     INTAKE_LINKED,
 )
-from ledger.events import Event
+from ledger.events import Event, parse_time
 from ledger.lifecycle import State
-from ledger.projection import parse_time
 
 # The custody actions of retention (evidence.custody events, DESIGN.md: The log).
 HOLD, LIFT, PURGE = "legal-hold", "hold-lifted", "purge"

@@ -39,10 +39,10 @@ from evidence.sniff import ALLOWED, VIDEO, media_type
 from ledger.cases import CaseService
 from ledger.errors import CaseClosed, InvalidInput, NotFound, StoredStateMismatch
 from ledger.event_types import EVIDENCE_CUSTODY, EVIDENCE_REGISTERED, GAP_ACKNOWLEDGED
-from ledger.events import Event, as_utc, format_time
+from ledger.events import Event, as_utc, format_time, parse_time
 from ledger.lifecycle import State
 from ledger.models import Leaf
-from ledger.projection import INTAKE, parse_time
+from ledger.projection import INTAKE
 from ledger.storage import LogTransaction, case_leaves
 from ledger.users import Action, Actor
 

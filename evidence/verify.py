@@ -5,7 +5,8 @@ trusted root requires held, each checked against that root and never against
 what the package says about itself:
 
 - signed: the package signature by a package key the root lists for the
-  signing time, the checkpoint signature by a checkpoint key the root lists
+  signing time (a time no earlier than the logged events the package holds,
+  since it is the signer's own claim), the checkpoint signature by a checkpoint key the root lists
   for that size (key ids recomputed from the keys);
 - witnessed: at least the root's quorum of its witnesses cosigned the checkpoint;
 - included: every event and evidence file hashes into that checkpoint;
@@ -27,7 +28,7 @@ import hashlib
 import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, Any
 
 import rfc8785
@@ -46,7 +47,7 @@ from ledger import lifecycle, merkle, timestamp, trust
 from ledger.checkpoint import parse_note
 from ledger.errors import CheckIncomplete, LianzhengError, VerificationError
 from ledger.event_types import EVIDENCE_LINKED, EVIDENCE_REGISTERED
-from ledger.events import Event, format_time
+from ledger.events import Event, format_time, parse_time
 from ledger.projection import INTAKE
 from ledger.trust import ChainPin, PackageKey, TrustRoot, TrustRoots, VerifiedCheckpoint
 from ledger.verdict import EXIT_CODES, RESULT_WORDS, WORDS, Status, Verdict, verdict_of
@@ -56,6 +57,11 @@ from ledger.verdict import EXIT_CODES, RESULT_WORDS, WORDS, Status, Verdict, ver
 # cannot tell (unreachable, not final yet).
 ChainCheck = Callable[[ChainPin, dict[str, Any]], str]
 
+
+# How far a package's signing time may precede the events it holds: the clocks of two web nodes on
+# one database may differ by this much (a node seals under the log's lock, after every event it
+# holds was logged). A holder of a rotated-out package key gains at most this past its period.
+CLOCK_SKEW = timedelta(minutes=5)
 
 TIMESTAMP_FILE = "data/checkpoint-timestamp.tsr"  # DER, as openssl ts -verify -token_in reads it
 STAMPED_NOTE_FILE = "data/checkpoint-stamped.txt"  # the bytes it stamps: the note the log signed
@@ -76,6 +82,7 @@ CHECKS = [
     ("checkpoint", "检查点签名 checkpoint signature", "signed"),
     ("witnesses", "见证人联署 witness cosignatures", "witnessed"),
     ("inclusion", "事件包含证明 inclusion proofs", "included"),
+    ("signing-time", "签名时间不早于所含事件 signing time after the events it holds", "signed"),
     ("case-chain", "案件事件链与程序 case event chain and steps", "included"),
     ("manifests", "文件与清单一致 files match the manifests", "included"),
     ("evidence", "证据文件与登记一致 evidence files match their records", "included"),
@@ -85,7 +92,8 @@ CHECKS = [
     ("anchor", "链上锚定 anchored on chain", "anchored"),
 ]
 _LABELS = {name: (label, leg) for name, label, leg in CHECKS}
-EVENT_CHECKS = ("signature", "checkpoint", "inclusion", "case-chain")  # the record itself
+# the record itself
+EVENT_CHECKS = ("signature", "checkpoint", "inclusion", "signing-time", "case-chain")
 FILE_CHECKS = frozenset({"manifests", "evidence", "derived"})  # the files it describes
 
 
@@ -355,6 +363,7 @@ class _Package:
             ("checkpoint", self.checkpoint),
             ("witnesses", self.witnesses),
             ("inclusion", self.inclusion),
+            ("signing-time", self.signing_time),
             ("case-chain", self.case_chain),
             ("manifests", self.manifests),
             ("evidence", self.evidence),
@@ -571,6 +580,29 @@ class _Package:
             found.append((index, data))
         self.log_backed.update(names)
         return found
+
+    def signing_time(self) -> str:
+        """The signing time, the signer's own claim that picks the package key's period, is no
+        earlier than any leaf the package proves the log holds: those times the checkpoint key
+        vouches for. Else whoever kept a rotated-out package key could date a package of today's
+        events back into that key's period."""
+        if not self.signed:
+            raise _NotRun("the package signature did not verify, so its signing time is no claim")
+        if not self.events:
+            raise _NotRun("no events were shown to be in the log")
+        signed_at = _signed_at(self.info)
+        leaves = [(i, e) for i, _, e in self.events] + [(i, e) for i, (_, e) in self.intake.items()]
+        index, last = max(((i, parse_time(e.time)) for i, e in leaves), key=lambda p: p[1])
+        if last > signed_at + CLOCK_SKEW:
+            raise VerificationError(
+                f"leaf {index} was logged at {format_time(last)}, after the signing time "
+                f"{format_time(signed_at)}: the signing time is false, so the package key's "
+                "period proves nothing"
+            )
+        return (
+            f"signed at {format_time(signed_at)}, not before the last of the {len(leaves)} "
+            f"logged events it holds (leaf {index}, {format_time(last)})"
+        )
 
     def case_chain(self) -> str:
         if not self.events:

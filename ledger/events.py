@@ -36,6 +36,19 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
+def parse_time(text: object) -> datetime:
+    """The moment an event's `time` names: RFC 3339 with its zone, as `format_time` writes it;
+    raise VerificationError for anything else."""
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if not isinstance(text, str) or moment is None or moment.tzinfo is None:
+        shown = str(text)[:40]
+        raise VerificationError(f"event time {shown!r} is not an RFC 3339 time with a zone")
+    return moment
+
+
 def as_utc(moment: datetime) -> datetime:
     """A time read back from the database, in UTC: SQLite returns it without its zone (it was stored
     as UTC), PostgreSQL with the session's zone."""

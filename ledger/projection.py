@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ledger.event_types import PARTY_ERASED
-from ledger.events import Event
+from ledger.events import Event, parse_time
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -128,10 +128,6 @@ def party_of(events: Iterable[Event]) -> Party | None:
 def serial_of(case_no: str) -> int:
     """The running number of a case number CG-2026-000123."""
     return int(case_no.rsplit("-", 1)[1])
-
-
-def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 @dataclass(frozen=True)

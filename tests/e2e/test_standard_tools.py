@@ -12,18 +12,21 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import sm2
+from ledger import sm2, trust
 from tests.support.packages import (
     SM2_FROM_SIZE,
     Case,
+    backdated_into_rotated_key,
     backdated_past_sm2,
     build,
     entries,
     insider,
     named,
     rewrite,
+    rotated,
     upgraded_to_sm2,
 )
+from tests.support.trust import Deployment
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 # python3 with cryptography, then the system's tools
@@ -115,7 +118,8 @@ def test_the_procedure_fails_on_a_rewritten_event_even_signed_by_the_agency(
         anvil,
         tmp_path,
     )
-    assert done.returncode != 0 and "the first event is not in the signed tree" in done.stderr
+    in_bag = event.split("/", 1)[1]
+    assert done.returncode != 0 and f"{in_bag} is not in the signed tree" in done.stderr
 
 
 def test_the_procedure_refuses_a_root_that_is_not_the_one_on_paper(exported, anvil, tmp_path):
@@ -172,4 +176,15 @@ def test_the_procedure_refuses_a_package_dated_before_sm2_over_a_checkpoint_sign
     done = _run_on(backdated, document, fingerprint, "http://127.0.0.1:9", tmp_path / "backdated")
     assert done.returncode != 0
     assert "claims a time before the SM2 package keys" in done.stderr
+    assert "inclusion: OK" not in done.stdout
+
+
+def test_the_procedure_refuses_a_rotated_out_key_dating_later_events_into_its_period(tmp_path):
+    agency = Deployment()
+    document = rotated(agency, Ed25519PrivateKey.generate())
+    fingerprint = trust.TrustRoot.from_document(document).fingerprint
+    forged = backdated_into_rotated_key(agency, tmp_path / "forged.zip").path
+    done = _run_on(forged, json.dumps(document), fingerprint, "http://127.0.0.1:9", tmp_path / "f")
+    assert done.returncode != 0
+    assert "claims a signing time before events it holds were logged" in done.stderr, done.stderr
     assert "inclusion: OK" not in done.stdout

@@ -24,13 +24,16 @@ from ledger.checkpoint import CheckpointSigner
 from ledger.errors import CheckIncomplete, VerificationError
 from tests.support.packages import (
     EPOCH,
+    ROTATED_AT,
     SM2_FROM_SIZE,
     Case,
+    backdated_into_rotated_key,
     backdated_past_sm2,
     build,
     entries,
     named,
     rewrite,
+    rotated,
     upgraded_to_sm2,
 )
 from tests.support.trust import ORIGIN, Deployment
@@ -207,27 +210,50 @@ def test_the_witness_quorum_is_enforced_when_the_root_asks_for_it(tmp_path):
     assert "2 of 2 required cosignatures" in _verify(both, agency.root()).headline()
 
 
+def _rotated(agency: Deployment, new_key: Ed25519PrivateKey) -> trust.TrustRoot:
+    return trust.TrustRoot.from_document(rotated(agency, new_key))
+
+
 def test_a_rotated_root_verifies_packages_signed_before_and_after_and_refuses_out_of_range(
     tmp_path,
 ):
     agency = Deployment()
     new_key = Ed25519PrivateKey.generate()
-    rotated_at = EPOCH + timedelta(days=30)
-    doc = agency.document()
-    doc["package_keys"][0]["valid_until"] = "2026-01-31T00:00:00Z"
-    doc["package_keys"].append(
-        trust.package_key_entry(new_key.public_key().public_bytes_raw(), rotated_at)
-    )
-    root = trust.TrustRoot.from_document(
-        trust.sign_replacement(doc, agency.root(), agency.package_key)
-    )
-    before = build(agency, tmp_path / "b.zip", signed_at=rotated_at - timedelta(days=1)).path
-    after = build(
-        agency, tmp_path / "a.zip", signed_at=rotated_at + timedelta(days=1), sign_with=new_key
-    ).path
-    late = build(agency, tmp_path / "l.zip", signed_at=rotated_at + timedelta(days=1)).path
+    root, rotated_at = _rotated(agency, new_key), ROTATED_AT
+    case = Case(logged_from=EPOCH + timedelta(days=2))
+    day_before, day_after = rotated_at - timedelta(days=1), rotated_at + timedelta(days=1)
+    before = build(agency, tmp_path / "b.zip", case, signed_at=day_before).path
+    after = build(agency, tmp_path / "a.zip", case, signed_at=day_after, sign_with=new_key).path
+    late = build(agency, tmp_path / "l.zip", case, signed_at=day_after).path
     assert _verify(before, root).passed and _verify(after, root).passed
     assert _failed(_verify(late, root)) == ["signature"]
+
+
+def test_a_rotated_out_key_cannot_date_a_package_of_later_events_into_its_period(tmp_path):
+    agency = Deployment()
+    root = _rotated(agency, Ed25519PrivateKey.generate())
+    forged = backdated_into_rotated_key(agency, tmp_path / "f.zip").path
+    report = _verify(forged, root)
+    assert report.verdict == Verdict.NOT_VERIFIED and _failed(report) == ["signing-time"]
+    detail = report.check("signing-time").detail
+    assert "leaf 6 was logged at 2026-02-05T00:03:00.000000Z, after the signing time" in detail
+    assert "2026-01-30T00:00:00.000000Z: the signing time is false" in detail
+
+
+def test_a_signing_time_minutes_behind_the_last_event_is_a_clock_difference_not_a_forgery(
+    agency, tmp_path
+):
+    case = Case()
+    last_logged = case.logged_from + timedelta(minutes=len(case.steps()) - 1)
+    within = build(agency, tmp_path / "w.zip", case, signed_at=last_logged - timedelta(minutes=4))
+    beyond = build(agency, tmp_path / "b.zip", case, signed_at=last_logged - timedelta(minutes=6))
+    assert _verify(within.path, agency.root()).verdict == Verdict.VERIFIED
+    assert _failed(_verify(beyond.path, agency.root())) == ["signing-time"]
+
+
+def test_the_signing_time_check_names_the_last_logged_event(agency, genuine):
+    detail = _verify(genuine, agency.root()).check("signing-time").detail
+    assert "not before the last of the 4 logged events it holds (leaf 6, 2026-03-01T08:03" in detail
 
 
 # --- hostile input
@@ -544,7 +570,7 @@ def test_a_package_sealed_before_sm2_over_a_checkpoint_from_before_it_still_veri
     old = build(
         before,
         tmp_path / "old.zip",
-        Case(before=0),
+        Case(before=0, logged_from=EPOCH + timedelta(days=5)),
         signed_at=EPOCH + timedelta(days=10),
         trust_root=agency.document(),
     )

@@ -22,9 +22,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence import package
 from evidence.contents import EvidenceFile, PackageContents, custody_of
-from ledger import merkle, sm2
+from ledger import merkle, sm2, trust
 from ledger.cosignature import cosign
-from ledger.events import Event
+from ledger.events import Event, format_time
 from tests.support.trust import EPOCH, Deployment
 
 PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8 + b"\xff\xd9"
@@ -39,6 +39,7 @@ class Case:
     before: int = 3
     files: dict[str, bytes] = field(default_factory=lambda: {"ev-1": PHOTO})
     outcome: dict[str, Any] | None = None
+    logged_from: datetime = EPOCH + timedelta(days=59, hours=8)  # its first event, a minute apart
 
     def steps(self) -> list[tuple[str, dict[str, Any]]]:
         steps: list[tuple[str, dict[str, Any]]] = [
@@ -77,7 +78,7 @@ class Case:
                 self.case_no,
                 seq,
                 "officer-1",
-                f"2026-03-0{1 + seq % 9}T08:00:00.000000Z",
+                format_time(self.logged_from + timedelta(minutes=seq)),
                 prev,
                 payload,
             )
@@ -189,6 +190,27 @@ def backdated_past_sm2(agency: Deployment, path: Path) -> Built:
         signed_at=EPOCH + timedelta(days=10),
         trust_root=agency.document(),
     )
+
+
+ROTATED_AT = EPOCH + timedelta(days=30)  # where `rotated` replaces the package key
+
+
+def rotated(agency: Deployment, new_key: Ed25519PrivateKey) -> dict[str, Any]:
+    """`agency`'s root after its package key was replaced by `new_key` at ROTATED_AT, signed by
+    the old key as `lianzheng keys rotate package` signs it."""
+    document = agency.document()
+    document["package_keys"][0]["valid_until"] = ROTATED_AT.strftime("%Y-%m-%dT%H:%M:%SZ")
+    document["package_keys"].append(
+        trust.package_key_entry(new_key.public_key().public_bytes_raw(), ROTATED_AT)
+    )
+    return trust.sign_replacement(document, agency.root(), agency.package_key)
+
+
+def backdated_into_rotated_key(agency: Deployment, path: Path) -> Built:
+    """What someone who kept `agency`'s rotated-out package key would make of events logged five
+    days after the rotation: a package dated into that key's period."""
+    later = Case(logged_from=ROTATED_AT + timedelta(days=5))
+    return build(agency, path, later, signed_at=ROTATED_AT - timedelta(days=1))
 
 
 def _proof(hashes: list[bytes], index: int) -> list[bytes]:
