@@ -673,17 +673,18 @@ class _Package:
         self._need_signature()
         if not self.events:
             raise _NotRun("no events were shown to be in the log")
-        registered = [e.payload for _, _, e in self.events if e.type == EVIDENCE_REGISTERED]
+        registered = [e for _, _, e in self.events if e.type == EVIDENCE_REGISTERED]
         registered += [
             self._registration(e) for _, _, e in self.events if e.type == EVIDENCE_LINKED
         ]
-        for payload in registered:
-            self._one_item(payload)
+        for registration in registered:
+            self._one_item(registration)
         return (
-            f"{len(registered)} evidence files match the hashes, sizes and media facts in the log"
+            f"{len(registered)} evidence files and their records match the hashes, sizes, times "
+            "and media facts in the log"
         )
 
-    def _registration(self, link: Event) -> dict[str, Any]:
+    def _registration(self, link: Event) -> Event:
         """The intake registration a link event names, checked to be that leaf and that file."""
         p = link.payload
         found = self.intake.get(p["intake_index"])
@@ -708,9 +709,10 @@ class _Package:
                 f"leaf {p['intake_index']} does not register docked footage "
                 f"{p['evidence_id']} with hash {p['sha256']}"
             )
-        return facts
+        return registration
 
-    def _one_item(self, p: dict[str, Any]) -> None:
+    def _one_item(self, registration: Event) -> None:
+        p = registration.payload
         record = self.bag.json(f"data/evidence/{p['evidence_id']}.json")
         name = f"data/evidence/{p['evidence_id']}.{EXTENSIONS.get(p['media_type'], 'bin')}"
         if name not in self.bag.entries:
@@ -729,6 +731,12 @@ class _Package:
         if hashlib.sha256(rfc8785.dumps(record["media"])).hexdigest() != p["media_sha256"]:
             raise VerificationError(
                 f"evidence {p['evidence_id']}: its media facts differ from those recorded"
+            )
+        wrong = _disagreements(record, registration, self.case_no)
+        if wrong:
+            raise VerificationError(
+                f"evidence {p['evidence_id']}: its record (data/evidence/{p['evidence_id']}.json) "
+                f"says otherwise than the log about {', '.join(wrong)}"
             )
         self.records[p["evidence_id"]] = {**record, "_event": p}
         self.log_backed.add(name)
@@ -792,6 +800,40 @@ class _Package:
         rest = [p for p in payload if p not in self.log_backed]
         key = "signature_only" if self.signed else "not_covered"
         return {"log": backed, key: rest}
+
+
+def _disagreements(record: dict[str, Any], registration: Event, case_no: str | None) -> list[str]:
+    """The fields of an item's record that say otherwise than its registration in the log, as
+    evidence/projection.py reads one: readers take the capture time, the lateness, the device and
+    the hashes from the record, so what the log also says must be what the record says."""
+    p = registration.payload
+    logged = {
+        "evidence_id": p["evidence_id"],
+        "case_no": case_no,
+        "sha256": p["sha256"],
+        "sm3": p.get("sm3"),
+        "size": p["size"],
+        "media_type": p["media_type"],
+        "officer": registration.actor,
+        "device": p.get("device"),
+        "device_signed": bool(p.get("device_signed")),
+        "late": bool(p.get("late")),
+        "derived_from": (p.get("derived_from") or {}).get("evidence_id"),
+        "operation": p.get("operation"),
+    }
+    moments = {"captured_at": p.get("captured_at"), "registered_at": registration.time}
+    wrong = [name for name, value in logged.items() if name in record and record[name] != value]
+    for name, value in moments.items():
+        if name in record and not _same_moment(record[name], value):
+            wrong.append(name)
+    return wrong
+
+
+def _same_moment(claimed: object, logged: object) -> bool:
+    try:
+        return parse_time(claimed) == parse_time(logged)
+    except VerificationError:
+        return False
 
 
 def _signed_at(info: dict[str, str]) -> datetime:

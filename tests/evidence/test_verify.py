@@ -146,6 +146,41 @@ def test_custody_edited_and_re_signed_by_the_agencys_own_key_is_caught_by_the_lo
     assert _failed(report) == ["custody"] and "leaves missing" in report.check("custody").detail
 
 
+@pytest.mark.parametrize(
+    ("field", "claim"),
+    [
+        ("captured_at", "2026-02-27T07:00:00.000000Z"),
+        ("late", True),
+        ("device_signed", True),
+        ("officer", "officer-2"),
+        ("registered_at", "2026-03-01T08:00:00.000000Z"),
+        ("case_no", "CG-2026-000002"),
+    ],
+)
+def test_an_item_record_rewritten_and_re_signed_by_the_agencys_key_is_caught_by_the_log(
+    agency, genuine, tmp_path, field, claim
+):
+    found = entries(genuine)
+    record = json.loads(found[named(found, "evidence/ev-1.json")])
+    record[field] = claim
+    found[named(found, "evidence/ev-1.json")] = json.dumps(record).encode()
+    report = _verify(rewrite(found, tmp_path / "t.zip", agency.package_key), agency.root())
+    assert report.verdict == Verdict.NOT_VERIFIED and _failed(report) == ["evidence"]
+    detail = report.check("evidence").detail
+    assert f"its record (data/evidence/ev-1.json) says otherwise than the log about {field}" in (
+        detail
+    )
+
+
+def test_a_capture_time_written_with_another_offset_is_the_same_moment(agency, genuine, tmp_path):
+    found = entries(genuine)
+    record = json.loads(found[named(found, "evidence/ev-1.json")])
+    record["captured_at"] = "2026-03-01T15:00:00+08:00"  # the logged 07:00 UTC, in Beijing time
+    found[named(found, "evidence/ev-1.json")] = json.dumps(record).encode()
+    report = _verify(rewrite(found, tmp_path / "t.zip", agency.package_key), agency.root())
+    assert report.verdict == Verdict.VERIFIED, report.to_json()
+
+
 def test_a_signature_time_outside_the_package_keys_period_fails(agency, tmp_path):
     early = build(agency, tmp_path / "early.zip", signed_at=EPOCH - timedelta(days=1)).path
     report = _verify(early, agency.root())

@@ -94,7 +94,10 @@ def _registration(evidence_id: str, data: bytes) -> dict[str, Any]:
         "sha256": hashlib.sha256(data).hexdigest(),
         "size": len(data),
         "media_type": "image/jpeg",
+        "captured_at": "2026-03-01T07:00:00.000000Z",
         "media_sha256": hashlib.sha256(rfc8785.dumps(MEDIA)).hexdigest(),
+        "device_signed": False,
+        "late": False,
     }
 
 
@@ -125,6 +128,8 @@ def build(
     all_leaves = [f"unrelated {i}".encode() for i in range(case.before)] + [d for _, d in leaves]
     hashes = [merkle.leaf_hash(d) for d in all_leaves]
     size, root = len(hashes), merkle.root_from_leaves(hashes)
+    events = [Event.decode(d) for _, d in leaves]
+    registrations = {e.payload["evidence_id"]: e for e in events if e.type == "evidence.registered"}
     note = signed_note = (checkpoint_signer or deployment.signer).sign(size, root)
     for name, key in cosigners or []:
         note += cosign(key, name, note.split("\n\n")[0] + "\n", 1_790_000_000)
@@ -153,9 +158,9 @@ def build(
             "final": True,
             **(anchor or {}),
         },
-        custody=custody_of((i, Event.decode(d)) for i, d in leaves),
+        custody=custody_of(zip((i for i, _ in leaves), events, strict=True)),
         evidence=[
-            EvidenceFile(_record(case.case_no, eid, data), lambda data=data: iter([data]))
+            EvidenceFile(_record(registrations[eid]), lambda data=data: iter([data]))
             for eid, data in case.files.items()
         ],
         exported_at="2026-03-10T08:00:00.000000Z",
@@ -224,18 +229,20 @@ def _proof(hashes: list[bytes], index: int) -> list[bytes]:
     return merkle.hash_ranges(ranges, nodes)
 
 
-def _record(case_no: str, evidence_id: str, data: bytes) -> dict[str, Any]:
+def _record(registration: Event) -> dict[str, Any]:
+    """The item's record as the service shows it (evidence/service.py `item_json`)."""
+    p = registration.payload
     return {
-        "evidence_id": evidence_id,
-        "case_no": case_no,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size": len(data),
-        "media_type": "image/jpeg",
-        "officer": "officer-1",
+        "evidence_id": p["evidence_id"],
+        "case_no": registration.case_no,
+        "sha256": p["sha256"],
+        "size": p["size"],
+        "media_type": p["media_type"],
+        "officer": registration.actor,
         "device": None,
         "device_signed": False,
-        "captured_at": "2026-03-01T07:00:00.000000Z",
-        "registered_at": "2026-03-01T08:00:00.000000Z",
+        "captured_at": p["captured_at"],
+        "registered_at": registration.time,
         "late": False,
         "media": MEDIA,
         "continuity": None,

@@ -380,7 +380,23 @@ def _intake_entry(found):
 def test_docked_footage_linked_to_the_case_is_checked_against_its_intake_registration(exported):
     report = _verify(exported["path"], _root(exported))
     assert "with 1 intake registrations of linked footage" in report.check("inclusion").detail
-    assert report.check("evidence").detail.startswith("4 evidence files match")
+    assert report.check("evidence").detail.startswith("4 evidence files and their records match")
+
+
+def test_a_docked_items_capture_time_rewritten_by_an_insider_is_not_verified(exported, tmp_path):
+    """The record of linked footage is checked against its intake registration, the only leaf
+    that says when the recorder captured it."""
+    found = entries(exported["path"])
+    intake = json.loads(found[_intake_entry(found)])
+    name = named(found, f"evidence/{intake['payload']['evidence_id']}.json")
+    record = json.loads(found[name])
+    record["captured_at"] = "2020-01-01T00:00:00.000000Z"
+    found[name] = json.dumps(record).encode()
+    report = _verify(
+        rewrite(found, tmp_path / "t.zip", **insider(exported["services"])), _root(exported)
+    )
+    assert report.verdict == Verdict.NOT_VERIFIED and _failed(report) == ["evidence"]
+    assert "says otherwise than the log about captured_at" in report.check("evidence").detail
 
 
 def test_a_package_without_the_intake_registration_a_link_names_is_not_verified(exported, tmp_path):
