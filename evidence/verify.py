@@ -5,9 +5,9 @@ trusted root requires held, each checked against that root and never against
 what the package says about itself:
 
 - signed: the package signature by a package key the root lists for the
-  signing time (a time no earlier than the logged events the package holds,
-  since it is the signer's own claim), the checkpoint signature by a checkpoint key the root lists
-  for that size (key ids recomputed from the keys);
+  signing time (the signer's own claim, so it may not precede the logged
+  events the package holds), the checkpoint signature by a checkpoint key
+  the root lists for that size (key ids recomputed from the keys);
 - witnessed: at least the root's quorum of its witnesses cosigned the checkpoint;
 - included: every event and evidence file hashes into that checkpoint;
 - anchored: the checkpoint's root is stored at its size in the root's

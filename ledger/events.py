@@ -8,6 +8,7 @@ here: a party is a salted commitment and a keyed pseudonym (`parties.py`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,11 +40,11 @@ def format_time(moment: datetime) -> str:
 def parse_time(text: object) -> datetime:
     """The moment an event's `time` names: RFC 3339 with its zone, as `format_time` writes it;
     raise VerificationError for anything else."""
-    try:
-        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if not isinstance(text, str) or moment is None or moment.tzinfo is None:
+    moment = None
+    if isinstance(text, str):
+        with contextlib.suppress(ValueError):
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment is None or moment.tzinfo is None:
         shown = str(text)[:40]
         raise VerificationError(f"event time {shown!r} is not an RFC 3339 time with a zone")
     return moment

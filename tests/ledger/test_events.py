@@ -3,7 +3,7 @@
 import pytest
 
 from ledger.errors import VerificationError
-from ledger.events import Event
+from ledger.events import Event, parse_time
 
 EVENT = Event(
     type="case.filed",
@@ -49,3 +49,13 @@ def test_garbage_is_not_an_event():
 def test_a_hostile_leaf_nested_too_deep_is_refused_before_parsing():
     with pytest.raises(VerificationError, match="nests deeper"):
         Event.decode(b"[" * 200_000 + b"]" * 200_000)
+
+
+def test_an_event_time_is_the_same_moment_whichever_offset_writes_it():
+    assert parse_time("2026-03-01T07:00:00.000000Z") == parse_time("2026-03-01T15:00:00+08:00")
+
+
+@pytest.mark.parametrize("text", ["2026-03-01T07:00:00", "", "²", 1_772_348_400, None, "x" * 5000])
+def test_a_time_without_a_zone_or_not_text_is_refused_as_a_verification_error(text):
+    with pytest.raises(VerificationError, match="is not an RFC 3339 time with a zone"):
+        parse_time(text)
