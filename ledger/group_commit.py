@@ -2,9 +2,10 @@
 signed checkpoint and one durable commit (the classic database technique; DESIGN.md: The log).
 
 A caller hands in its work and waits. Whoever finds no group being committed becomes the leader:
-it takes every waiting caller's work (at most `MAX_GROUP`), runs each one in turn inside one log
-transaction, seals the head once and commits. Each caller is answered only after that commit, so an
-acknowledged event is durable.
+it opens a log transaction, and once that holds the append lock it takes every waiting caller's
+work (at most `MAX_GROUP`), runs each one in turn, seals the head once and commits. Each caller is
+answered only after that commit, so an acknowledged event is durable. Taking the works only once
+the lock is held lets every caller who came while another process's group held it join this one.
 
 A work that raises raises in its own caller only, so a refused event never sinks the others. Works
 are first run without savepoints, since on PostgreSQL each savepoint costs two round trips while
@@ -65,6 +66,10 @@ class _Refused(Exception):
     """A work of the optimistic run raised, or the database refused one of its rows: its
     transaction must be rolled back whole."""
 
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
 
 class GroupCommit:
     """Runs log transactions for the threads of one process, committing them in groups."""
@@ -97,12 +102,19 @@ class GroupCommit:
                     self._turn.wait()
                 if member.done:
                     return member.answer()
-                self._leader = True  # our work is still waiting, so the group is never empty
-                group = self._waiting[:MAX_GROUP]
-                del self._waiting[:MAX_GROUP]
-            self._lead(group)
+                self._leader = True
+            self._lead()
 
-    def _lead(self, group: list[_Member[Any]]) -> None:
+    def _take(self) -> list[_Member[Any]]:
+        """The works waiting now, in the order they came. Only the leader takes, and its own work
+        waits until taken, so the group is never empty."""
+        with self._turn:
+            group = self._waiting[:MAX_GROUP]
+            del self._waiting[:MAX_GROUP]
+        return group
+
+    def _lead(self) -> None:
+        group: list[_Member[Any]] = []  # filled once the append lock is held
         _leading.active = True
         try:
             self._commit(group)
@@ -118,18 +130,18 @@ class GroupCommit:
                 self._turn.notify_all()
 
     def _commit(self, group: list[_Member[Any]]) -> None:
-        if len(group) == 1:  # alone, its failure fails the transaction: no savepoint needed
-            with self.store.transaction(self.sessions) as tx:
-                group[0].result = group[0].context.run(group[0].work, tx)
-            return
+        """Commit the works waiting once the append lock is held, adding them to `group`."""
         try:
             with self.store.transaction(self.sessions) as tx:
+                group.extend(self._take())
                 for member in group:
                     self._run_optimistic(tx, member)
                 self._send_rows(tx)
             return
-        except _Refused:
-            pass  # rolled back: nothing of this run was written, so the others may run again
+        except _Refused as refused:
+            if len(group) == 1:  # alone, its refusal is the group's: nobody to run again
+                raise refused.error from None
+            # rolled back: nothing of this run was written, so the others may run again
         with self.store.transaction(self.sessions) as tx:
             for member in group:
                 if member.error is None:
@@ -142,7 +154,7 @@ class GroupCommit:
             member.result = member.context.run(member.work, tx)
         except Exception as error:
             member.error = error
-            raise _Refused from error
+            raise _Refused(error) from error
 
     @staticmethod
     def _send_rows(tx: LogTransaction) -> None:
@@ -151,7 +163,7 @@ class GroupCommit:
         try:
             tx.flush()
         except Exception as error:
-            raise _Refused from error
+            raise _Refused(error) from error
 
     @staticmethod
     def _run_member(tx: LogTransaction, member: _Member[Any]) -> None:

@@ -131,7 +131,10 @@ class LogTransaction:
         if self.head is not None:
             raise RuntimeError("this log transaction is sealed: nothing more may be appended")
         if self._compact is None:
-            self._compact = self._store.border(self.session, self.size)
+            # Rows the caller added stay in the session until the group's flush: sent now, each
+            # changed after the append (a case's chain end) would cost an insert and an update.
+            with self.session.no_autoflush:
+                self._compact = self._store.border(self.session, self.size)
         appended = _append_rows(self._compact, entries, self._leaves, self._nodes)
         db.before_next_read(self.session, self._write_rows)
         self.size = self._compact.size
@@ -465,10 +468,14 @@ class LogStore:
 
 # One SQL text whatever the number of nodes, so psycopg prepares it once; a row-value
 # IN list changes text with its length and cost twice as much at 10^6 leaves (bench/ledger.py).
+# The leaf hashes below the unstored nodes come in the same statement (level -1): the border
+# read of every log transaction is then one round trip while the append lock is held.
 _PG_NODES = text(
     "SELECT n.level, n.node_index, n.hash FROM log_nodes AS n"
     " JOIN unnest(CAST(:levels AS smallint[]), CAST(:indexes AS bigint[])) AS w(level, node_index)"
     " ON n.level = w.level AND n.node_index = w.node_index"
+    " UNION ALL SELECT -1, leaf_index, leaf_hash FROM log_leaves"
+    " WHERE leaf_index = ANY(CAST(:leaves AS bigint[]))"
 )
 
 
@@ -476,27 +483,58 @@ def node_rows(session: Session, wanted: set[NodeId]) -> list[tuple[int, int, byt
     """(level, index, hash) of the wanted nodes, those below STORED_FROM_LEVEL hashed from their
     leaves; a node whose row or leaves are missing is left out."""
     stored = {n for n in wanted if n.level >= STORED_FROM_LEVEL}
-    rows = _stored_node_rows(session, stored) if stored else []
-    if len(stored) < len(wanted):
-        rows.extend(_hashed_node_rows(session, wanted - stored))
+    hashed = wanted - stored
+    leaves = sorted({i for n in hashed for i in _covered(n)})
+    if session.get_bind().dialect.name == "postgresql":
+        rows, leaf_hashes = _pg_rows(session, stored, leaves)
+    else:
+        rows = _sqlite_node_rows(session, stored)
+        leaf_hashes = dict(_sqlite_leaf_hash_rows(session, leaves))
+    rows.extend(_nodes_from_leaves(hashed, leaf_hashes))
     return rows
 
 
-def _hashed_node_rows(session: Session, wanted: set[NodeId]) -> Iterator[tuple[int, int, bytes]]:
-    """The unstored nodes among `wanted`, each the tree hash of the leaf hashes it covers."""
-    covered = {n: range(n.index << n.level, (n.index + 1) << n.level) for n in wanted}
-    hashes = dict(_leaf_hash_rows(session, sorted({i for r in covered.values() for i in r})))
-    for node, leaves in covered.items():
-        below = [hashes.get(i) for i in leaves]
+def _covered(node: NodeId) -> range:
+    """The indexes of the leaves below `node`: the node at (level, index) spans index * 2^level
+    up to the next node's first leaf."""
+    return range(node.index << node.level, (node.index + 1) << node.level)
+
+
+def _nodes_from_leaves(
+    wanted: set[NodeId], hashes: dict[int, bytes]
+) -> Iterator[tuple[int, int, bytes]]:
+    """Each of the `wanted` nodes as the tree hash of its leaf hashes, if all of them are there."""
+    for node in wanted:
+        below = [hashes.get(i) for i in _covered(node)]
         if all(below):
             yield node.level, node.index, merkle.root_from_leaves(cast(list[bytes], below))
 
 
-def _leaf_hash_rows(session: Session, indexes: list[int]) -> list[tuple[int, bytes]]:
+def _pg_rows(
+    session: Session, stored: set[NodeId], leaves: list[int]
+) -> tuple[list[tuple[int, int, bytes]], dict[int, bytes]]:
+    """The `stored` nodes' rows and the hashes of the leaves at `leaves`, in one statement that the
+    planner serves from the primary keys."""
+    ids = list(stored)
+    result = session.execute(
+        _PG_NODES,
+        {
+            "levels": [n.level for n in ids],
+            "indexes": [n.index for n in ids],
+            "leaves": leaves,
+        },
+    )
+    rows, leaf_hashes = list[tuple[int, int, bytes]](), dict[int, bytes]()
+    for level, index, digest in result:
+        if level < 0:
+            leaf_hashes[index] = bytes(digest)
+        else:
+            rows.append((level, index, bytes(digest)))
+    return rows, leaf_hashes
+
+
+def _sqlite_leaf_hash_rows(session: Session, indexes: list[int]) -> list[tuple[int, bytes]]:
     """(index, leaf hash) of the leaves at `indexes`, from the primary key."""
-    if session.get_bind().dialect.name == "postgresql":
-        sql = "SELECT leaf_index, leaf_hash FROM log_leaves WHERE leaf_index = ANY(?::bigint[])"
-        return [(i, bytes(h)) for i, h in db.driver_rows(session, sql, [indexes])]
     rows: list[tuple[int, bytes]] = []
     for start in range(0, len(indexes), _SQLITE_NODES_AT_ONCE):
         chunk = indexes[start : start + _SQLITE_NODES_AT_ONCE]
@@ -506,18 +544,10 @@ def _leaf_hash_rows(session: Session, indexes: list[int]) -> list[tuple[int, byt
     return rows
 
 
-def _stored_node_rows(session: Session, wanted: set[NodeId]) -> list[tuple[int, int, bytes]]:
-    """(level, index, hash) of stored nodes in queries that each planner serves from the primary
-    key."""
-    if session.get_bind().dialect.name == "postgresql":
-        ids = list(wanted)
-        result = session.execute(
-            _PG_NODES, {"levels": [n.level for n in ids], "indexes": [n.index for n in ids]}
-        )
-        return [(level, index, bytes(h)) for level, index, h in result]
-    # SQLite scans the whole table for a row-value IN list; one `level = ? AND node_index = ?`
-    # term per node is a primary-key search each. Sent as text: a statement whose shape changes
-    # with the size would cost SQLAlchemy a compilation per append.
+def _sqlite_node_rows(session: Session, wanted: set[NodeId]) -> list[tuple[int, int, bytes]]:
+    """(level, index, hash) of stored nodes. SQLite scans the whole table for a row-value IN list;
+    one `level = ? AND node_index = ?` term per node is a primary-key search each. Sent as text: a
+    statement whose shape changes with the size would cost SQLAlchemy a compilation per append."""
     ids, rows = list(wanted), list[tuple[int, int, bytes]]()
     for start in range(0, len(ids), _SQLITE_NODES_AT_ONCE):
         chunk = ids[start : start + _SQLITE_NODES_AT_ONCE]

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from ledger import audit
 from ledger.cases import Idempotency
 from ledger.errors import IllegalTransition
+from ledger.group_commit import GroupCommit
 from ledger.models import CheckpointRecord, Leaf, User
 from ledger.trust import verify_checkpoint
 from ledger.users import Role, add_user, by_username
@@ -105,6 +106,48 @@ def test_callers_that_wait_together_are_committed_under_one_checkpoint(services,
     with services.sessions() as session:
         note = services.store.checkpoint(session, 6).note
     assert verify_checkpoint(services.trust.latest(), note).checkpoint.size == 6
+
+
+def test_callers_who_come_while_another_process_holds_the_log_join_the_waiting_group(
+    services, officer
+):
+    cases, commits = services.cases, services.cases.commits
+    other_process = GroupCommit(services.store, services.sessions)  # its own queue and leader
+    holding = threading.Event()
+
+    def hold_the_append_lock(tx):
+        tx.append([(b'{"held":"by another process"}', None)])
+        holding.set()
+        _until(lambda: commits.waiting == 3, "three callers never queued behind the lock")
+        return tx.size
+
+    holder = threading.Thread(target=other_process.run, args=(hold_the_append_lock,))
+    holder.start()
+    assert holding.wait(timeout=60), "the other process never took the lock"
+    answers: list = []
+    callers = [
+        threading.Thread(target=lambda: answers.append(cases.create(officer, REPORT)))
+        for _ in range(3)
+    ]
+    for caller in callers:
+        caller.start()
+    for thread in [holder, *callers]:
+        thread.join(timeout=120)
+    assert sorted(a["index"] for a in answers) == [1, 2, 3]
+    assert {a["checkpoint"]["size"] for a in answers} == {4}, "one group after the lock"
+    assert _checkpoints(services) == 2
+
+
+def test_a_lone_caller_whose_row_the_database_refuses_gets_that_error(services, officer):
+    def duplicate_user(tx):
+        tx.session.add(User(username="officer", role="officer", token_hash=b"\x00" * 32))
+        return {"added": "a second officer"}
+
+    with pytest.raises(IntegrityError):
+        services.cases.write(officer, None, duplicate_user)
+    leaves, report = _leaves_and_audit(services)
+    assert leaves == 0
+    assert report.clean, report.findings
 
 
 def test_refused_events_in_a_group_are_each_refused_alone_and_leave_no_trace(services, officer):
