@@ -35,6 +35,7 @@ CHAIN_ID = 31337
 START_TIMEOUT = 30.0
 PORT_ATTEMPTS = 3  # a free port picked can be taken by another process before anvil binds it
 STATE_INTERVAL = 5  # seconds between dumps of anvil's state
+FINALITY_DEPTH = 2  # blocks on top of a block that make it final: two epochs of one slot
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,8 @@ class LocalChain:
             str(STATE_INTERVAL),
             # A block per transaction, no empty blocks on a timer: the state file grows only with
             # anchors.
-            # `finalized` trails `latest` by two epochs; one slot per epoch makes that two blocks.
+            # `finalized` trails `latest` by two epochs; one slot per epoch makes that two blocks
+            # (FINALITY_DEPTH).
             "--slots-in-an-epoch",
             "1",
         ]
@@ -250,10 +252,11 @@ class LocalChain:
         return stopped
 
     @staticmethod
-    def produce_block(chain: Chain) -> None:
-        """Mine one empty block: the local chain's stand-in for a real chain's validators, used only
-        while an anchor waits for blocks on top of it to become final."""
-        chain.rpc("anvil_mine", [1])
+    def produce_block(chain: Chain, blocks: int = FINALITY_DEPTH) -> None:
+        """Mine empty blocks, by default as many as make the block below them final: the local
+        chain's stand-in for a real chain's validators, used only while an anchor waits for blocks
+        on top of it to become final."""
+        chain.rpc("anvil_mine", [blocks])
 
     def deployment(self) -> Deployment | None:
         try:

@@ -291,13 +291,18 @@ class AnchorWorker:
             return self._update(
                 record, status=AnchorStatus.PENDING, block_number=None, block_hash=None
             )
-        if is_final(
-            self.policy, block.number, self.chain.finalized_number(), self.chain.latest_number()
-        ):
+        if self._is_final(block.number):
             return self._update(record, status=AnchorStatus.FINAL, final_at=_now())
         if self.target.produce_block is not None:
-            self.target.produce_block()
+            self.target.produce_block()  # a local chain: its blocks on top come when asked for
+            if self._is_final(block.number):
+                return self._update(record, status=AnchorStatus.FINAL, final_at=_now())
         return record
+
+    def _is_final(self, block_number: int) -> bool:
+        return is_final(
+            self.policy, block_number, self.chain.finalized_number(), self.chain.latest_number()
+        )
 
     # --- anchoring -----------------------------------------------------------------
 

@@ -108,8 +108,10 @@ def test_the_local_chain_mines_only_on_demand(local):
     chain = Chain(running.rpc_url)
     before = chain.latest_number()
     for _ in range(3):
-        local.produce_block(chain)
+        local.produce_block(chain, blocks=1)
     assert chain.latest_number() == before + 3
     assert (
         chain.finalized_number() == chain.latest_number() - 2
     )  # one slot per epoch: two blocks behind
+    local.produce_block(chain)
+    assert chain.finalized_number() == before + 3, "the last anchor's block is final at once"
