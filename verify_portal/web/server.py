@@ -36,8 +36,7 @@ def options(host: str, port: int, workers: int) -> dict[str, Any]:
         "bind": f"{host}:{port}",
         "workers": workers,
         # gthread: the worker's main thread keeps beating while request threads stream multi-GiB
-        # uploads, so
-        # `timeout` (a hung worker) does not cut long uploads short.
+        # uploads, so `timeout` (a hung worker) does not cut long uploads short.
         # Many threads per worker: concurrent writers share one commit (ledger/group_commit.py),
         # so the more requests wait together, the fewer commits they cost.
         "threads": THREADS,
