@@ -119,6 +119,8 @@ class GroupCommit:
         try:
             self._commit(group)
         except BaseException as error:  # the commit failed: no member's work was written
+            if not group:  # it failed before the lock was held: the waiting fail with it
+                group.extend(self._take())
             for member in group:
                 member.result, member.error = None, error
         finally:

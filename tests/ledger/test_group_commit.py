@@ -240,6 +240,29 @@ def test_a_commit_that_fails_fails_every_caller_of_its_group_and_writes_nothing(
         assert store.latest_size(session) == 1
 
 
+def test_a_log_that_cannot_be_locked_fails_its_callers_instead_of_keeping_them_waiting(
+    services, officer, monkeypatch
+):
+    def database_gone(session):
+        raise OSError("the database is unreachable")
+
+    monkeypatch.setattr(services.store, "lock", database_gone)
+    answers: list = []
+
+    def call():
+        try:
+            answers.append(services.cases.create(officer, REPORT))
+        except OSError as exc:
+            answers.append(exc)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    caller.join(timeout=60)
+    assert not caller.is_alive(), "the caller still waits"
+    assert [str(a) for a in answers] == ["the database is unreachable"]
+    assert services.cases.commits.waiting == 0
+
+
 def test_a_work_that_asks_for_a_second_log_transaction_is_refused(services, officer):
     cases = services.cases
     with pytest.raises(RuntimeError, match="may not start another log transaction"):
