@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, text
 from ledger import db
 from ledger.users import Role, add_user
 from tests.support.privacy import personal_data_in_leaves
+from verify_portal.app import logins
 from verify_portal.app.services import Services, build, migrate
 from verify_portal.app.settings import Settings
 from verify_portal.web import create_app
@@ -41,6 +42,16 @@ pytest_plugins = [
 PG_ADMIN_URL = os.environ.get(
     "LIANZHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+@pytest.fixture(autouse=True)
+def cheap_portal_passwords(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Portal passwords are hashed with scrypt at N=2^10 in the test process instead of 2^15: 3 ms
+    instead of 90 for each password set or checked, which the staff tests do hundreds of times.
+    Servers started as processes keep the production cost, and so do tests marked
+    `production_scrypt` (tests/verify_portal/app/test_logins.py checks that cost)."""
+    if request.node.get_closest_marker("production_scrypt") is None:
+        monkeypatch.setattr(logins, "SCRYPT", {**logins.SCRYPT, "n": 2**10})
 
 
 @pytest.fixture(scope="session")

@@ -4,21 +4,18 @@ tuspy, raw sockets that cut a connection half way."""
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 from werkzeug.serving import make_server
 
+from tests.support.http import in_thread
+
 
 @pytest.fixture
 def live_url(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
+    with in_thread(make_server("127.0.0.1", 0, app, threaded=True)) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def send_and_cut(url: str, head: str, body: bytes) -> bytes:

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import json
 import shutil
-import threading
 
 import pytest
 from click.testing import CliRunner
@@ -28,6 +27,7 @@ from tests.support.dock import (
     station,
     unique_photo,
 )
+from tests.support.http import in_thread
 from tests.support.intake import issued_bodycam
 from verify_portal.app.auditing import run_audit
 from verify_portal.cli import main
@@ -299,7 +299,6 @@ def test_a_server_stopped_mid_shift_keeps_the_rest_and_the_restarted_server_gets
     issued_bodycam(client, tokens["admin"], "DSJ-1")
     first = make_server("127.0.0.1", 0, app, threaded=True)
     port = first.server_port
-    threading.Thread(target=first.serve_forever, daemon=True).start()
     lines = []
     dock = station(f"http://127.0.0.1:{port}", tokens["system"], tmp_path, lines, retries=1)
     folder = add_recorder(
@@ -314,20 +313,16 @@ def test_a_server_stopped_mid_shift_keeps_the_rest_and_the_restarted_server_gets
             first.server_close()
 
     monkeypatch.setattr(Progress, "add", stop_after_the_first)
-    summary = dock.run_once()
+    with in_thread(first):
+        summary = dock.run_once()
     assert summary["files"] == 1 and left_on(folder) == ["1.jpg", "2.jpg", "3.jpg"]
     assert any("the server could not be reached" in line for line in lines), lines
     assert staged_files(dock.staging) == []
 
     monkeypatch.setattr(Progress, "add", real_add)
-    second = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=second.serve_forever, daemon=True).start()
-    try:
+    with in_thread(make_server("127.0.0.1", port, app, threaded=True)):
         again = station(f"http://127.0.0.1:{port}", tokens["system"], tmp_path, [])
         assert again.run_once()["files"] == 3
-    finally:
-        second.shutdown()
-        second.server_close()
     assert left_on(folder) == []
     assert len(confirmed_records(dock.reports)) == 4
     assert all(p.with_suffix(".logged").exists() for p in dock.reports.glob("ingest-*.json"))

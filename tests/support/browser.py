@@ -4,13 +4,14 @@ an in-process server for an app, axe-core injected into a page, and screenshots 
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from werkzeug.serving import make_server
+
+from tests.support.http import in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -24,14 +25,8 @@ DESKTOP = {"width": 1280, "height": 900}
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
     """The app on a free local port in a thread, for as long as the block runs; its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
+    with in_thread(make_server("127.0.0.1", 0, app, threaded=True)) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
