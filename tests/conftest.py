@@ -44,14 +44,19 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
-@pytest.fixture(autouse=True)
-def cheap_portal_passwords(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Portal passwords are hashed with scrypt at N=2^10 in the test process instead of 2^15: 3 ms
+PRODUCTION_SCRYPT = dict(logins.SCRYPT)  # as the service hashes portal passwords
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_portal_passwords() -> Iterator[None]:
+    """Portal passwords are hashed with scrypt at N=2^10 in the test processes instead of 2^15: 3 ms
     instead of 90 for each password set or checked, which the staff tests do hundreds of times.
-    Servers started as processes keep the production cost, and so do tests marked
-    `production_scrypt` (tests/verify_portal/app/test_logins.py checks that cost)."""
-    if request.node.get_closest_marker("production_scrypt") is None:
-        monkeypatch.setattr(logins, "SCRYPT", {**logins.SCRYPT, "n": 2**10})
+    For the whole session, so that a password set by a module's fixture is checked at the same
+    cost. Servers started as processes keep the production cost, and
+    tests/verify_portal/app/test_logins.py checks that cost."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(logins, "SCRYPT", {**PRODUCTION_SCRYPT, "n": 2**10})
+        yield
 
 
 @pytest.fixture(scope="session")
