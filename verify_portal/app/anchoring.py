@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -175,12 +176,26 @@ def serving_chain(settings: Settings) -> Iterator[None]:
                 local.down()
 
 
+RESTART_FIRST = 1.0  # seconds before a process that ran steadily is started again
+RESTART_MOST = 60.0  # the longest wait, for a process that keeps failing at once
+STEADY_RUN = 60.0  # a process that ran this long ran steadily
+
+
+def restart_delay(previous: float, ran_for: float) -> float:
+    """Seconds to wait before starting again a process that exited after `ran_for` seconds, the
+    wait before its run having been `previous` (0: none). A process killed once is back within a
+    second; one that fails at once waits twice as long each time, up to a minute, so it neither
+    spins nor fills the log."""
+    if previous == 0 or ran_for >= STEADY_RUN:
+        return RESTART_FIRST
+    return min(previous * 2, RESTART_MOST)
+
+
 class Supervisor(threading.Thread):
     """Keeps one `lianzheng <arguments>` process running until stopped (the anchor worker, the
     demo witness). This thread alone starts, waits for and stops the process: the process is
     tied to it (`tied`), so the thread outlives it, and its only SIGTERM on a stop is ours."""
 
-    RESTART_DELAY = 5.0
     STOP_TIMEOUT = 30.0
 
     def __init__(self, what: str, arguments: list[str], output: Path | None = None) -> None:
@@ -191,7 +206,9 @@ class Supervisor(threading.Thread):
         self._stopping = threading.Event()
 
     def run(self) -> None:
+        delay = 0.0
         while not self._stopping.is_set():
+            started = time.monotonic()
             env = {**os.environ, SUPERVISOR_PID: str(os.getpid())}
             with ExitStack() as files:
                 out = None if self.output is None else files.enter_context(open(self.output, "ab"))
@@ -201,13 +218,14 @@ class Supervisor(threading.Thread):
             if self._stopping.is_set():
                 self._end(process)
                 return
+            delay = restart_delay(delay, time.monotonic() - started)
             log.error(
                 "%s exited (code %s); starting it again in %.0f s",
                 self.what,
                 "unknown: gunicorn collected it" if code is None else code,
-                self.RESTART_DELAY,
+                delay,
             )
-            self._stopping.wait(self.RESTART_DELAY)
+            self._stopping.wait(delay)
 
     def _end(self, process: subprocess.Popen[bytes]) -> None:
         if process.poll() is not None:
