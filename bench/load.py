@@ -402,8 +402,11 @@ class Chaos(threading.Thread):
             while not self.stop.wait(self.rng.uniform(*self.every)):
                 victim = first.pop() if first else self.rng.choice(kinds)
                 node = self.rng.choice(self.stack.nodes)
-                if victim == "web_worker" and node.kill_web_worker(self.rng):
-                    self.kills[victim] += 1
+                if victim == "web_worker":
+                    if node.kill_web_worker(self.rng):
+                        self.kills[victim] += 1
+                    elif self.kills[victim] == 0:
+                        first.append(victim)  # no worker up yet: the next round tries again
                 elif victim == "node":
                     node.kill()
                     self.kills[victim] += 1
@@ -477,9 +480,16 @@ def check(stack: Stack, nonce_before: int, anchors_before: int) -> dict:
 
 
 def run(
-    workdir: Path, duration: float, chaos_duration: float, users: int, seed: int = 7, nodes: int = 2
+    workdir: Path,
+    duration: float,
+    chaos_duration: float,
+    users: int,
+    seed: int = 7,
+    nodes: int = 2,
+    kill_every: tuple[float, float] = (2.0, 6.0),
 ) -> dict:
-    """Both phases and the checks on a fresh PostgreSQL database of their own; the figures."""
+    """Both phases and the checks on a fresh PostgreSQL database of their own; the figures.
+    `kill_every`: the range of seconds between two kills of the second phase."""
     name = f"lz_load_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -492,7 +502,7 @@ def run(
         nonce_before = Chain(chain_info["rpc_url"]).nonce(development_account().address)
         anchors_before = len(request(f"{stack.url}/api/v1/log/anchors")[1]["anchors"])
         load = drive(stack, users, duration, "load")
-        chaos = Chaos(stack, seed)
+        chaos = Chaos(stack, seed, kill_every)
         chaos.start()
         during = drive(stack, users, chaos_duration, "chaos")
         chaos.stop.set()

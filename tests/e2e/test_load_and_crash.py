@@ -9,8 +9,15 @@ from bench import load
 
 @pytest.fixture(scope="module")
 def figures(tmp_path_factory):
+    # Kills every 1-2.5 s: the first round, one kill of each kind, waits 7.5 s at most, which
+    # leaves 10.5 s of the phase for a node's restart and an anchor worker's pause (up to 2 s).
     return load.run(
-        tmp_path_factory.mktemp("load"), duration=8, chaos_duration=24, users=12, seed=11
+        tmp_path_factory.mktemp("load"),
+        duration=6,
+        chaos_duration=18,
+        users=12,
+        seed=11,
+        kill_every=(1.0, 2.5),
     )
 
 
