@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text
 from ledger import db
 from ledger.users import Role, add_user
 from tests.support.privacy import personal_data_in_leaves
-from tests.support.schemas import MigratedSchemas
+from tests.support.schemas import MigratedSchemas, schema_url
 from verify_portal.app import logins
 from verify_portal.app.services import Services, build, migrate
 from verify_portal.app.settings import Settings
@@ -139,9 +139,8 @@ def pg_schema(base: str) -> Iterator[str]:
     engine = create_engine(base)
     with engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
     try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+        yield schema_url(base, schema)
     finally:
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

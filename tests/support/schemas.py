@@ -61,8 +61,7 @@ class MigratedSchemas:
         self.seeds: dict[str, str] = {}  # rows the migrations insert, as JSON, by table
 
     def url(self, schema: str) -> str:
-        sep = "&" if "?" in self.base_url else "?"
-        return f"{self.base_url}{sep}options=-csearch_path%3D{schema}"
+        return schema_url(self.base_url, schema)
 
     def take(self) -> str:
         """A migrated schema holding only what the migrations insert."""
@@ -119,6 +118,12 @@ class MigratedSchemas:
                 ),
                 {"rows": rows},
             )
+
+
+def schema_url(base_url: str, schema: str) -> str:
+    """The URL of `base_url`'s database with `schema` as the search path of every session."""
+    sep = "&" if "?" in base_url else "?"
+    return f"{base_url}{sep}options=-csearch_path%3D{schema}"
 
 
 def _tables(conn: Connection, schema: str) -> list[str]:
