@@ -9,8 +9,9 @@ from bench import load
 
 @pytest.fixture(scope="module")
 def figures(tmp_path_factory):
-    # Kills every 1-2.5 s: the first round, one kill of each kind, waits 7.5 s at most, which
-    # leaves 10.5 s of the phase for a node's restart and an anchor worker's pause (up to 2 s).
+    # Kills every 1-2.5 s: the first round, one kill of each kind, waits 7.5 s at most (one round
+    # more if a node had no web worker up yet), which leaves 10.5 s of the phase for a node's
+    # restart and an anchor worker's pause (up to 2 s).
     return load.run(
         tmp_path_factory.mktemp("load"),
         duration=6,
