@@ -31,6 +31,7 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
+from subprocess import PIPE
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -98,7 +99,13 @@ class Node:
         )
 
     def start_serve(self) -> None:
+        self.spawn_serve()
+        self.wait_serve()
+
+    def spawn_serve(self) -> None:
         self.serve = self._spawn("serve", "serve")
+
+    def wait_serve(self) -> None:
         wait_healthy(self.url, self.stack.workdir / f"{self.name}-serve.log")
 
     def start_worker(self) -> None:
@@ -137,9 +144,17 @@ class Node:
         self.start_worker()
 
     def stop(self) -> None:
+        self.signal_stop()
+        self.wait_stopped()
+
+    def signal_stop(self) -> None:
         for process in (self.worker, self.serve):
             if process is not None and process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
+
+    def wait_stopped(self) -> None:
+        for process in (self.worker, self.serve):
+            if process is not None:
                 process.wait(60)
 
 
@@ -246,16 +261,34 @@ class Stack:
         return self.proxy.url if self.proxy else self.nodes[0].url
 
     def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [BIN / "lianzheng", *args], env=self.env, capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"lianzheng {' '.join(args)} failed: {done.stderr[-2000:]}")
-        return done.stdout
+        return self.cli_at_once([args])[0]
+
+    def cli_at_once(self, commands: list[tuple[str, ...]]) -> list[str]:
+        """Run `lianzheng` commands side by side (each start is mostly imports); their outputs."""
+        running = [
+            (
+                args,
+                subprocess.Popen(
+                    [BIN / "lianzheng", *args], env=self.env, stdout=PIPE, stderr=PIPE, text=True
+                ),
+            )
+            for args in commands
+        ]
+        outputs = []
+        for args, process in running:
+            stdout, stderr = process.communicate()
+            if process.returncode != 0:
+                raise RuntimeError(f"lianzheng {' '.join(args)} failed: {stderr[-2000:]}")
+            outputs.append(stdout)
+        return outputs
 
     def start(self) -> None:
+        """Every node at once (each start is mostly imports), then the proxy."""
         for node in self.nodes:
-            node.ensure_running()
+            node.spawn_serve()
+        for node in self.nodes:
+            node.wait_serve()
+            node.start_worker()
         if self.proxy:
             self.proxy.start()
 
@@ -266,19 +299,24 @@ class Stack:
     def stop(self) -> None:
         if self.proxy:
             self.proxy.stop()
+        for node in self.nodes:  # every node told first, so that their shutdowns overlap
+            node.signal_stop()
         for node in self.nodes:
-            node.stop()
+            node.wait_stopped()
 
 
 def prepare(stack: Stack) -> dict:
     """Users, cases with verification codes for the citizens, photos to upload; the locust
     configuration."""
-    stack.cli("db", "upgrade")
+    stack.cli("db", "upgrade")  # first and alone: it makes the keys every later command reads
     stack.cli("chain", "up")
-    tokens = [
-        stack.cli("user", "add", f"officer-{n}", "--role", "officer", "--district", "xuhui").strip()
-        for n in range(OFFICERS)
-    ]
+    added = stack.cli_at_once(
+        [
+            ("user", "add", f"officer-{n}", "--role", "officer", "--district", "xuhui")
+            for n in range(OFFICERS)
+        ]
+    )
+    tokens = [out.strip() for out in added]
     stack.start()
     codes = []
     for _ in range(CITIZEN_CASES):

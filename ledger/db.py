@@ -6,12 +6,15 @@ import fcntl
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from ledger.models import APPEND_ONLY_TABLES
@@ -117,15 +120,33 @@ def upgrade(engine: Engine, revision: str = "head", locations: Sequence[Path] = 
     The ledger's revisions come first; other domains (anchor, evidence) own
     their tables and pass their own folders of revisions as `locations`.
     """
+    config = _config(tuple(locations))
+    with engine.begin() as connection:
+        if revision == "head" and _at_heads(connection, tuple(locations)):
+            return  # one query, where running Alembic would read every revision's file again
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def _config(locations: tuple[Path, ...]) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("path_separator", "newline")
     config.set_main_option(
         "version_locations", "\n".join(str(p) for p in (MIGRATIONS / "versions", *locations))
     )
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    return config
+
+
+@cache
+def _heads(locations: tuple[Path, ...]) -> frozenset[str]:
+    """The newest revisions of these folders: fixed while the process runs."""
+    return frozenset(ScriptDirectory.from_config(_config(locations)).get_heads())
+
+
+def _at_heads(connection: Connection, locations: tuple[Path, ...]) -> bool:
+    current = MigrationContext.configure(connection).get_current_heads()
+    return frozenset(current) == _heads(locations)
 
 
 # --- the service's PostgreSQL role (DESIGN.md: leaves are never updated or deleted, by the

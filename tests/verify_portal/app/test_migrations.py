@@ -37,6 +37,17 @@ def test_upgrading_twice_changes_nothing(services):
         assert MigrationContext.configure(conn).get_current_revision() == "0024"
 
 
+def test_an_older_schema_is_upgraded_after_a_newer_one_was_found_up_to_date(services, tmp_path):
+    migrate(services.engine)  # found at the newest revision: nothing run
+    older = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    db.upgrade(older, "0015", locations=LOCATIONS)
+    migrate(older)
+    with older.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0024"
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    older.dispose()
+
+
 def test_upgrading_to_the_case_list_fills_each_cases_officer_from_its_first_event(tmp_path):
     engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     db.upgrade(engine, "0015", locations=LOCATIONS)  # a deployment from before the case list
