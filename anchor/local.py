@@ -20,13 +20,14 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from anchor import account
-from anchor.chain import Chain
-from anchor.contract import deploy
 from anchor.errors import ChainError, ChainUnavailable
 from ledger.errors import ConfigurationError
 from ledger.processes import flocked, running, tied
+
+if TYPE_CHECKING:  # web3 and eth_account take a second to load: see _latest_block
+    from anchor.chain import Chain
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ class LocalChain:
         deadline = time.monotonic() + START_TIMEOUT
         while (current := self.running()) is not None:
             try:
-                Chain(current.rpc_url, timeout=2).latest_number()
+                _latest_block(current.rpc_url, timeout=2)
                 return current
             except ChainUnavailable:
                 if time.monotonic() > deadline:
@@ -224,7 +225,7 @@ class LocalChain:
                 )
             try:
                 if listening in output.text():
-                    Chain(rpc_url, timeout=1).latest_number()
+                    _latest_block(rpc_url, timeout=1)
                     return
             except ChainUnavailable:
                 pass
@@ -275,6 +276,9 @@ class LocalChain:
                     f"{self.state_file} was lost or replaced; the anchors there are gone"
                 )
             return found
+        from anchor import account  # loaded on a first start only, like web3 (_latest_block)
+        from anchor.contract import deploy
+
         address, block, tx_hash = deploy(chain, account.development_account())
         found = Deployment(chain.chain_id, address, block, "0x" + tx_hash.hex())
         tmp = self._deployment_file.with_suffix(".tmp")
@@ -282,6 +286,15 @@ class LocalChain:
         os.replace(tmp, self._deployment_file)
         log.info("EvidenceAnchor deployed on the local chain at %s (block %d)", address, block)
         return found
+
+
+def _latest_block(rpc_url: str, timeout: float) -> int:
+    """The node's latest block number; ChainUnavailable if it does not answer. web3 is loaded
+    here and not with this module: the commands that only read the chain's files (which chain,
+    which contract, where it answers) would otherwise each start a second later."""
+    from anchor.chain import Chain
+
+    return Chain(rpc_url, timeout=timeout).latest_number()
 
 
 class _PortTaken(ChainError):

@@ -15,10 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from anchor.chain import Chain
-from anchor.contract import AnchorContract
 from anchor.errors import ChainError
 from anchor.policy import Policy, is_final
 from ledger import merkle, trust
@@ -26,6 +24,10 @@ from ledger.errors import CheckIncomplete, LianzhengError, VerificationError
 from ledger.events import BEIJING, Event
 from ledger.trust import ChainPin, TrustRoot, TrustRoots, VerifiedCheckpoint
 from ledger.verdict import EXIT_CODES, Status, Verdict, verdict_of
+
+if TYPE_CHECKING:  # web3 loads in a second: only a check against a chain needs it (_contract)
+    from anchor.chain import Chain
+    from anchor.contract import AnchorContract
 
 RECEIPT_FORMAT = "lianzheng-receipt/1"
 
@@ -257,7 +259,7 @@ def check_anchor(chain: Chain, pin: ChainPin, claim: dict[str, Any]) -> str:
         )
     if not chain.code_at(pin.contract):
         raise VerificationError(f"there is no contract at {pin.contract} on chain {chain.chain_id}")
-    contract = AnchorContract(chain, pin.contract)
+    contract = _contract(chain, pin.contract)
     size, root = int(claim["size"]), _hex(claim["root"])
     on_chain = contract.root_at(size)
     if on_chain != root:
@@ -324,5 +326,13 @@ def _anchoring_block(contract: AnchorContract, claim: dict[str, Any]) -> int:
 def _check_on_chain_inclusion(
     chain: Chain, pin: ChainPin, leaf: bytes, index: int, proof: list[bytes], size: int
 ) -> str:
-    AnchorContract(chain, pin.contract).verify_inclusion(leaf, index, size, proof)
+    _contract(chain, pin.contract).verify_inclusion(leaf, index, size, proof)
     return "verifyInclusion returned true"
+
+
+def _contract(chain: Chain, address: str) -> AnchorContract:
+    """The anchor contract at `address`. web3 is loaded here, not with this module: the service's
+    commands that write receipts but check none start a second sooner."""
+    from anchor.contract import AnchorContract
+
+    return AnchorContract(chain, address)

@@ -39,7 +39,7 @@ from anchor.local import LocalChain  # noqa: E402
 from anchor.models import AnchorRecord, AnchorStatus  # noqa: E402
 from bench import figures as figures_io  # noqa: E402
 from ledger import merkle  # noqa: E402
-from verify_portal.app import anchored, anchoring  # noqa: E402
+from verify_portal.app import anchor_target, anchored  # noqa: E402
 from verify_portal.app.services import build, migrate  # noqa: E402
 from verify_portal.app.settings import Settings  # noqa: E402
 
@@ -186,7 +186,7 @@ def latency_figures(workdir: Path, samples: int) -> dict:
     settings = Settings.from_env({"LIANZHENG_DATA_DIR": str(workdir / "latency")})
     services = build(settings)
     migrate(services.engine)
-    target, stop_chain = anchoring.connect(settings)
+    target, stop_chain = anchor_target.connect(settings)
     worker = anchored.worker(services, target)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)

@@ -37,7 +37,7 @@ from evidence.meta import UploadMeta  # noqa: E402
 from ledger.trust import TrustRoot, TrustRoots  # noqa: E402
 from ledger.users import Role, add_user, authenticate  # noqa: E402
 from ledger.verdict import Status  # noqa: E402
-from verify_portal.app import anchored, anchoring  # noqa: E402
+from verify_portal.app import anchor_target, anchored  # noqa: E402
 from verify_portal.app.export import export_case  # noqa: E402
 from verify_portal.app.services import build, migrate  # noqa: E402
 from verify_portal.app.settings import Settings  # noqa: E402
@@ -70,7 +70,7 @@ def build_package(work: Path, size: int) -> tuple[Path, TrustRoot]:
         video,
     )
     video.unlink()
-    target, stop_chain = anchoring.connect(settings)
+    target, stop_chain = anchor_target.connect(settings)
     try:
         anchored.worker(services, target).run_once()
         package = work / "case.zip"

@@ -38,7 +38,6 @@ from typing import IO, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from evidence import report_pdf
 from evidence.bagit import BagWriter
 from evidence.contents import (
     EXTENSIONS,
@@ -127,6 +126,8 @@ def write(
         name = f"evidence/{record['evidence_id']}.{EXTENSIONS.get(record['media_type'], 'bin')}"
         bag.add_stream(name, item.chunks(), progress)
     bag.add_bytes("report.html", report_html(contents).encode())
+    from evidence import report_pdf  # reportlab loads in a quarter second; only packages need it
+
     bag.add_bytes("report.pdf", report_pdf.render(contents))
     signing = seal()
     tagmanifest = bag.close(

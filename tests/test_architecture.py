@@ -147,6 +147,23 @@ def test_the_court_command_verifies_a_package_without_loading_the_service(tmp_pa
     assert _loaded_after(code) == []
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["db", "upgrade"], ["user", "add", "admin-1", "--role", "admin"], ["trust", "fingerprint"]],
+)
+def test_the_commands_that_run_no_chain_and_no_package_start_without_web3_or_reportlab(
+    command, tmp_path
+):
+    env = f"import os\nos.environ['LIANZHENG_DATA_DIR'] = {str(tmp_path / 'var')!r}\n"
+    env += f"os.environ['DATABASE_URL'] = 'sqlite:///{tmp_path / 'lianzheng.db'}'\n"
+    code = (
+        f"{env}from verify_portal.cli import main\ntry:\n    main({command!r})\n"
+        "except SystemExit as exit:\n    assert exit.code == 0, exit.code\n"
+    )
+    # Each loads in about a second: an operator's every command would wait for it.
+    assert _loaded_after(code, ("web3", "eth_account", "reportlab", "gunicorn")) == []
+
+
 def test_every_command_is_found_under_its_name():
     from verify_portal.cli import COMMANDS, main
 

@@ -15,9 +15,9 @@ from verify_portal.app.settings import private_files
 
 # Command name -> where it is defined, as "module:attribute" under verify_portal.cli.
 COMMANDS = {
-    "serve": "service:serve",
+    "serve": "serve:serve",
     "db": "service:db_group",
-    "audit": "service:audit",
+    "audit": "audit:audit",
     "user": "service:user",
     "case": "cases:case",
     "evidence": "cases:evidence",

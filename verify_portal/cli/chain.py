@@ -17,7 +17,7 @@ from anchor.contract import AnchorContract, deploy
 from anchor.errors import ChainError, ChainUnavailable
 from ledger import processes
 from ledger.errors import ConfigurationError
-from verify_portal.app import anchored, anchoring, timestamping, witnessing
+from verify_portal.app import anchor_target, anchored, anchoring, timestamping, witnessing
 from verify_portal.app.services import Services, build, migrate
 from verify_portal.app.settings import Settings
 from verify_portal.cli.common import print_json
@@ -139,7 +139,7 @@ def chain_deploy() -> None:
         raise ConfigurationError(
             "set LIANZHENG_RPC_URL to deploy on an external chain (`chain up` deploys locally)"
         )
-    signer = production_account(anchoring.anchor_account(settings))
+    signer = production_account(anchor_target.anchor_account(settings))
     target = Chain(settings.chain.rpc_url or "")
     address, block, tx_hash = deploy(target, signer)
     click.echo(
@@ -208,7 +208,7 @@ def _connect_with_retries(settings: Settings, stop: threading.Event):
     delay = 1.0
     while not stop.is_set():
         try:
-            return anchoring.connect(settings)
+            return anchor_target.connect(settings)
         except ChainUnavailable as exc:
             log.warning("chain unreachable, retrying in %.0f s: %s", delay, exc.message)
         except ChainError as exc:
