@@ -159,7 +159,13 @@ def test_a_killed_server_leaves_no_chain_or_worker_behind_and_its_successor_runs
         assert len(running["anvil"]) == 1 and len(running["anchor"]) == 1, running
 
 
-def test_every_data_file_is_readable_by_its_owner_only(env, tmp_path, media_dir):
+def _listening_unix_paths():
+    """The paths of the listening Unix sockets on this host (/proc/net/unix)."""
+    rows = Path("/proc/net/unix").read_text().splitlines()[1:]
+    return [row.split()[7] for row in rows if len(row.split()) > 7]
+
+
+def test_no_data_file_or_control_socket_is_open_to_anyone_but_the_owner(env, tmp_path, media_dir):
     old_db = tmp_path / "var" / "lianzheng.db"
     old_db.parent.mkdir(parents=True)
     old_db.touch(mode=0o644)  # as an earlier version left it
@@ -198,6 +204,9 @@ def test_every_data_file_is_readable_by_its_owner_only(env, tmp_path, media_dir)
             timeout=10,
         )  # a partial upload stays on disk
         _wait_for_final_anchor(server, 1)
+        # gunicorn's control socket would let whoever reaches its path (shared by every gunicorn
+        # of the host) stop or scale the service; nothing here uses it.
+        assert [path for path in _listening_unix_paths() if path.endswith("gunicorn.ctl")] == []
     loose = [
         f"{p.relative_to(tmp_path)} {oct(p.stat().st_mode & 0o777)}"
         for p in (tmp_path / "var").rglob("*")

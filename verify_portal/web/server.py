@@ -44,6 +44,10 @@ def options(host: str, port: int, workers: int) -> dict[str, Any]:
         "timeout": 120,
         "graceful_timeout": 30,
         "keepalive": 5,
+        # No control socket: its default path is one for every gunicorn of the host (a second
+        # service would take over the first's), whoever can reach it may stop or scale the
+        # service, and stopping its thread held up every shutdown by 2 s. Signals do the same.
+        "control_socket_disable": True,
         # Access log without query strings (a case number, a reason) and with the request id.
         "accesslog": "-",
         "access_log_format": '{"remote": "%(h)s", "request": "%(m)s %(U)s", "status": %(s)s, '
