@@ -31,7 +31,6 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
-from subprocess import PIPE
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -142,10 +141,6 @@ class Node:
         self.worker.wait(10)
         time.sleep(rng.uniform(0.2, 2.0))
         self.start_worker()
-
-    def stop(self) -> None:
-        self.signal_stop()
-        self.wait_stopped()
 
     def signal_stop(self) -> None:
         for process in (self.worker, self.serve):
@@ -269,7 +264,11 @@ class Stack:
             (
                 args,
                 subprocess.Popen(
-                    [BIN / "lianzheng", *args], env=self.env, stdout=PIPE, stderr=PIPE, text=True
+                    [BIN / "lianzheng", *args],
+                    env=self.env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
                 ),
             )
             for args in commands

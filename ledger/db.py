@@ -120,10 +120,10 @@ def upgrade(engine: Engine, revision: str = "head", locations: Sequence[Path] = 
     The ledger's revisions come first; other domains (anchor, evidence) own
     their tables and pass their own folders of revisions as `locations`.
     """
-    config = _config(tuple(locations))
     with engine.begin() as connection:
         if revision == "head" and _at_heads(connection, tuple(locations)):
             return  # one query, where running Alembic would read every revision's file again
+        config = _config(tuple(locations))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

@@ -159,10 +159,10 @@ def test_a_killed_server_leaves_no_chain_or_worker_behind_and_its_successor_runs
         assert len(running["anvil"]) == 1 and len(running["anchor"]) == 1, running
 
 
-def _listening_unix_paths():
-    """The paths of the listening Unix sockets on this host (/proc/net/unix)."""
+def _unix_socket_paths():
+    """The paths of the Unix sockets bound on this host (/proc/net/unix; unbound ones have none)."""
     rows = Path("/proc/net/unix").read_text().splitlines()[1:]
-    return [row.split()[7] for row in rows if len(row.split()) > 7]
+    return [fields[7] for fields in map(str.split, rows) if len(fields) > 7]
 
 
 def test_no_data_file_or_control_socket_is_open_to_anyone_but_the_owner(env, tmp_path, media_dir):
@@ -206,7 +206,7 @@ def test_no_data_file_or_control_socket_is_open_to_anyone_but_the_owner(env, tmp
         _wait_for_final_anchor(server, 1)
         # gunicorn's control socket would let whoever reaches its path (shared by every gunicorn
         # of the host) stop or scale the service; nothing here uses it.
-        assert [path for path in _listening_unix_paths() if path.endswith("gunicorn.ctl")] == []
+        assert [path for path in _unix_socket_paths() if path.endswith("gunicorn.ctl")] == []
     loose = [
         f"{p.relative_to(tmp_path)} {oct(p.stat().st_mode & 0o777)}"
         for p in (tmp_path / "var").rglob("*")

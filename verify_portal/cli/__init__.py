@@ -79,5 +79,6 @@ def main() -> None:
     # Python's last garbage collection at exit walks every object the imports made: 0.3-0.5 s
     # of CPU for each command, each anchor worker and each web worker (forks of `serve`). What we
     # write is closed, and synced where it must last, before a command returns; Python does not
-    # promise finalizers at exit either.
+    # promise finalizers at exit either. Once per process, however often main() runs in it.
+    atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
