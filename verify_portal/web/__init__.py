@@ -16,11 +16,13 @@ from verify_portal.web import labels, limits, logs, problems
 from verify_portal.web.auth import check_every_view_declares_access
 from verify_portal.web.context import install
 from verify_portal.web.i18n import beijing_time
+from verify_portal.web.routing import LazyRule
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """The app factory. The schema must be migrated already (`lianzheng serve` does it)."""
     app = Flask(__name__)  # templates/ and static/ sit beside this file
+    app.url_rule_class = LazyRule  # before the first rule is added
     services = services or build(settings or Settings.from_env())
     install(app, services)
     app.config["MAX_CONTENT_LENGTH"] = services.settings.web.max_request_bytes
