@@ -37,6 +37,7 @@ BIN = Path(sys.executable).parent / "lianzheng"
 sys.path.insert(0, str(ROOT))
 
 from bench import figures as figures_io  # noqa: E402
+from bench.procs import rss, workers_of  # noqa: E402
 from evidence.meta import encode_upload_metadata  # noqa: E402
 
 
@@ -165,27 +166,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def rss(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def workers_of(master: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if (
-                entry.name.isdigit()
-                and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == master
-            ):
-                found.append(int(entry.name))
-        except (OSError, IndexError):
-            continue
-    return found
 
 
 class MemoryWatch(threading.Thread):

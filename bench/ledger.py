@@ -3,7 +3,9 @@
     .venv/bin/python bench/ledger.py [--sizes 10000,100000,1000000] [--skip-http] [--out FILE]
 
 - appends/s in-process on SQLite and PostgreSQL, one event per transaction and
-  batches of 1,000, and through the HTTP API under gunicorn (`lianzheng serve`);
+  batches of 1,000, and through the HTTP API under gunicorn (`lianzheng serve`), with the CPU
+  time each event cost the service, PostgreSQL and the client (a figure that depends less on
+  how busy the machine's neighbours are than events/s);
 - inclusion and consistency proof latency (p50, p99) at each log size;
 - the same for pymerkle's in-memory tree in the same run, as a reference.
 Goals: proof latency at 10^6 within 2x of 10^4; batched appends on
@@ -34,6 +36,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import procs  # noqa: E402
 from ledger import audit  # noqa: E402
 from ledger.events import Event, utc_now  # noqa: E402
 from verify_portal.app.services import build, migrate  # noqa: E402
@@ -275,12 +278,22 @@ def bench_http(kind: str, workdir: Path, seconds: float = 15, clients: int = 32)
             connection.close()
 
         threads = [threading.Thread(target=client) for _ in range(clients)]
-        start = time.perf_counter()
+        # the processes are listed again at the end: PostgreSQL starts a backend for each new
+        # connection of the service's pools, as the load begins
+        roots = {"service": server.pid, "database": _postmaster(backend)}
+        watched = {name: root for name, root in roots.items() if root is not None}
+        cpu_before = {name: procs.cpu_seconds(procs.tree(root)) for name, root in watched.items()}
+        client_before, start = _own_cpu(), time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        elapsed = time.perf_counter() - start
+        elapsed, client_cpu = time.perf_counter() - start, _own_cpu() - client_before
+        cpu = {
+            name: procs.cpu_used(cpu_before[name], procs.cpu_seconds(procs.tree(root)))
+            for name, root in watched.items()
+        }
+        cpu["client"] = client_cpu
         with backend.services.sessions() as session:
             commits = session.scalar(text("SELECT count(*) FROM log_checkpoints"))
         return {
@@ -290,11 +303,35 @@ def bench_http(kind: str, workdir: Path, seconds: float = 15, clients: int = 32)
             **percentiles(latencies),
             # one signed checkpoint per commit (ledger/group_commit.py)
             "events_per_commit": round(backend.size() / max(commits, 1), 1),
+            # the service: gunicorn's master and workers, the anchor worker and the local chain
+            "cpu_ms_per_event": {
+                name: round(1000 * seconds / max(len(latencies), 1), 2)
+                for name, seconds in cpu.items()
+            },
         }
     finally:
         server.terminate()
         server.wait(timeout=30)
         backend.close()
+
+
+def _postmaster(backend: Backend) -> int | None:
+    """PostgreSQL's first process, whose children are its backends, when it runs on this machine;
+    None for SQLite, which runs inside the service's processes."""
+    if backend.kind != "postgresql":
+        return None
+    with backend.services.engine.connect() as connection:
+        backend_pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    try:
+        return procs.parent_of(backend_pid)
+    except OSError:  # on another machine, or another user's we may not read
+        return None
+
+
+def _own_cpu() -> float:
+    """The CPU time this process has used (the clients' threads, while the load runs)."""
+    times = os.times()
+    return times.user + times.system
 
 
 def _wait_for(url: str) -> None:

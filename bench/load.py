@@ -41,7 +41,8 @@ from anchor.account import development_account  # noqa: E402
 from anchor.chain import Chain  # noqa: E402
 from anchor.contract import AnchorContract  # noqa: E402
 from bench.figures import emit, parser  # noqa: E402
-from bench.ingest import free_port, workers_of  # noqa: E402
+from bench.ingest import free_port  # noqa: E402
+from bench.procs import workers_of  # noqa: E402
 from ledger.identity import resident_check_digit  # noqa: E402
 
 BIN = Path(sys.executable).parent
