@@ -323,8 +323,11 @@ def _postmaster(backend: Backend) -> int | None:
     with backend.services.engine.connect() as connection:
         backend_pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
     try:
+        # a server on another machine has its own process numbers: this one may be anything here
+        if procs.command_of(backend_pid) != "postgres":
+            return None
         return procs.parent_of(backend_pid)
-    except OSError:  # on another machine, or another user's we may not read
+    except OSError:  # no such process here, or another user's we may not read
         return None
 
 

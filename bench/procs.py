@@ -39,6 +39,11 @@ def rss(pid: int) -> int:
     return 0
 
 
+def command_of(pid: int) -> str:
+    """The command name of `pid` (at most 15 characters, proc(5): comm)."""
+    return Path(f"/proc/{pid}/comm").read_text().strip()
+
+
 def parent_of(pid: int) -> int:
     """The parent process of `pid`."""
     return int(_stat_fields(pid)[1])
