@@ -1,10 +1,14 @@
 """URL rules whose builders are compiled on first use (Flask's `url_rule_class`).
 
 werkzeug turns each rule into two generated Python functions that build its URL (for `url_for`),
-parsing and compiling their source as the rule is added: about a quarter of a millisecond per rule
-here, so most of the time it takes to make the app. Matching a request never uses them, and a
-worker builds the URLs of a few endpoints only. Each rule below compiles a builder the first time
-its endpoint's URL is built, from the same rule, so the URLs are the ones werkzeug would build.
+parsing and compiling their source as the rule is added: a quarter to half a millisecond per rule
+here, most of the time it takes to make the app. Matching a request never uses them, and a worker
+builds the URLs of a few endpoints only. Each rule below compiles a builder the first time its
+endpoint's URL is built, from the same rule, so the URLs are the ones werkzeug would build.
+
+It overrides werkzeug's private `Rule._compile_builder` (werkzeug 3.1). Should a later werkzeug
+stop calling it, the builders are compiled eagerly again: slower, the same URLs.
+tests/verify_portal/web/test_routing.py compares every route's URL with werkzeug's own rules.
 """
 
 from __future__ import annotations
