@@ -37,6 +37,15 @@ def make_engine(url: str, **kwargs: object) -> Engine:
 
 
 @contextmanager
+def lone_read(engine: Engine) -> Iterator[Connection]:
+    """A pooled connection outside any transaction, for one read statement: the read is one round
+    trip, where a session's transaction would add two (BEGIN and ROLLBACK). A single statement
+    sees one consistent state of the database on its own."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
+
+
+@contextmanager
 def writers_turn(engine: Engine) -> Iterator[None]:
     """Wait for this writer's turn at the log among all processes. PostgreSQL queues writers on
     the head row's lock. SQLite's busy handler instead sleeps and retries, up to 100 ms a time,

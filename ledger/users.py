@@ -7,7 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -80,14 +80,18 @@ def add_user(session: Session, username: str, role: Role, district: str | None =
     return token
 
 
-def authenticate(session: Session, token: str) -> Actor:
-    """The active user holding `token`, or Unauthenticated."""
-    user = session.execute(
-        select(User).where(User.token_hash == _token_hash(token))
-    ).scalar_one_or_none()
-    if user is None or not user.active:
+def authenticate(reader: Session | Connection, token: str) -> Actor:
+    """The active user holding `token`, or Unauthenticated: one statement, which may run outside
+    a transaction (ledger/db.py `lone_read`), as every authenticated request makes it."""
+    found = reader.execute(
+        select(User.id, User.username, User.role, User.district).where(
+            User.token_hash == _token_hash(token), User.active.is_(True)
+        )
+    ).one_or_none()
+    if found is None:
         raise Unauthenticated("the bearer token is not valid")
-    return actor_of(user)
+    user_id, username, role, district = found
+    return Actor(user_id, username, Role(role), district)
 
 
 def by_username(session: Session, username: str) -> Actor:

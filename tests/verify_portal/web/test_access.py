@@ -9,8 +9,10 @@ import io
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from sqlalchemy import update
 
 from evidence.meta import encode_upload_metadata
+from ledger.models import User
 from ledger.users import Role, add_user
 from tests.conftest import bearer
 from tests.support.api import NOW, REPORT, open_case
@@ -512,3 +514,19 @@ def test_an_officer_opens_cases_in_their_own_district_only(client, services):
         ).status_code
         == 201
     )
+
+
+def test_a_deactivated_users_token_is_refused_and_changes_nothing(client, services, tokens):
+    with services.sessions.begin() as session:
+        session.execute(update(User).where(User.username == "officer-1").values(active=False))
+    refused = client.post("/api/v1/cases", json=REPORT, headers=bearer(tokens["officer"]))
+    assert refused.status_code == 401 and refused.json["detail"] == "the bearer token is not valid"
+    with services.sessions() as session:
+        assert services.store.latest_size(session) == 0
+    assert client.get("/api/v1/recipients", headers=bearer(tokens["supervisor"])).status_code == 200
+
+
+def test_a_token_no_user_holds_is_refused(client, tokens):
+    forged = tokens["admin"][:-4] + "AAAA"
+    refused = client.get("/api/v1/recipients", headers=bearer(forged))
+    assert refused.status_code == 401

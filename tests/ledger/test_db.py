@@ -1,0 +1,43 @@
+"""The database helpers every domain shares (ledger/db.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from sqlalchemy import text
+
+from ledger import db
+from ledger.users import Role, add_user, authenticate
+from verify_portal.app.services import Services
+
+
+def _autocommit(driver: Any) -> bool:
+    """Whether the driver's connection (sqlite3 or psycopg) runs each statement on its own."""
+    if isinstance(driver, sqlite3.Connection):  # SQLAlchemy drives it in its legacy mode
+        return driver.isolation_level is None
+    return bool(driver.autocommit)
+
+
+def test_a_lone_read_leaves_no_transaction_to_roll_back(services: Services) -> None:
+    with services.sessions.begin() as session:
+        token = add_user(session, "court-7", Role.COURT)
+    with db.lone_read(services.engine) as connection:
+        actor = authenticate(connection, token)
+        # each statement on its own: no BEGIN was sent, so no ROLLBACK is owed
+        assert _autocommit(connection.connection.driver_connection)
+    assert (actor.username, actor.role) == ("court-7", Role.COURT)
+
+
+def test_a_session_after_a_lone_read_on_its_connection_is_a_transaction_again(
+    services: Services,
+) -> None:
+    """The pool hands the same connection on: the autocommit of the read must not stay with it."""
+    services.engine.dispose()
+    with db.lone_read(services.engine) as connection:
+        connection.execute(text("SELECT 1"))
+    with services.sessions() as session:
+        session.execute(text("SELECT 1"))
+        connection = session.connection()
+        assert services.engine.pool.checkedout() == 1  # the one connection, handed on
+        assert not _autocommit(connection.connection.driver_connection)
