@@ -20,7 +20,7 @@ def workers_of(master: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and int(_stat_fields(int(entry.name))[1]) == master:
+            if entry.name.isdigit() and parent_of(int(entry.name)) == master:
                 found.append(int(entry.name))
         except (OSError, IndexError):
             continue
