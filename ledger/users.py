@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
@@ -90,8 +91,7 @@ def authenticate(reader: Session | Connection, token: str) -> Actor:
     ).one_or_none()
     if found is None:
         raise Unauthenticated("the bearer token is not valid")
-    user_id, username, role, district = found
-    return Actor(user_id, username, Role(role), district)
+    return actor_of(found)
 
 
 def by_username(session: Session, username: str) -> Actor:
@@ -102,5 +102,14 @@ def by_username(session: Session, username: str) -> Actor:
     return actor_of(user)
 
 
-def actor_of(user: User) -> Actor:
+class UserFields(Protocol):
+    """What an Actor is made of: a `User` row, or a row of these columns."""
+
+    id: int
+    username: str
+    role: str
+    district: str | None
+
+
+def actor_of(user: UserFields) -> Actor:
     return Actor(user.id, user.username, Role(user.role), user.district)
