@@ -13,7 +13,6 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -31,7 +30,7 @@ from ledger.errors import (
     invalid_input,
 )
 from ledger.event_types import CASE_EVENTS, PARTY_ERASED, check_payload
-from ledger.events import Event, utc_now
+from ledger.events import Event, parse_time, utc_now
 from ledger.group_commit import GroupCommit
 from ledger.lifecycle import Outcome, State
 from ledger.models import Case, IdempotencyRecord, Leaf, Party, PartyCase
@@ -171,6 +170,7 @@ class CaseService:
         session = tx.session
         serial = _next_serial(tx)
         now = self.clock()
+        created_at = parse_time(now)
         case_no = f"CG-{now[:4]}-{serial:06d}"
         case = Case(
             case_no=case_no,
@@ -182,8 +182,8 @@ class CaseService:
             officer=actor.username,
             seq=0,
             last_leaf_hash=b"",
-            created_at=_dt(now),
-            updated_at=_dt(now),
+            created_at=created_at,
+            updated_at=created_at,
         )
         session.add(case)  # inserted once, with its chain's end, at the next flush
         if party is not None:
@@ -296,7 +296,7 @@ class CaseService:
         [appended] = tx.append([(event.encode(), case.case_no)])
         case.seq += 1
         case.last_leaf_hash = appended.leaf_hash
-        case.updated_at = _dt(now)
+        case.updated_at = parse_time(now)
         return _with_checkpoint(
             tx,
             {
@@ -471,10 +471,6 @@ def row_values(case: Case) -> dict[str, object]:
     """A `cases` row as the values projection.CaseRow compares with (times in UTC)."""
     values: dict[str, object] = {c.name: getattr(case, c.name) for c in Case.__table__.columns}
     return values
-
-
-def _dt(rfc3339: str) -> datetime:
-    return datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def _with_checkpoint(tx: LogTransaction, answer: dict[str, Any]) -> dict[str, Any]:
