@@ -20,7 +20,6 @@ from hashlib import sha256 as sha256_of
 from pathlib import Path
 from typing import Any
 
-import rfc8785
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,6 +35,7 @@ from evidence.projection import GAP_REASONS
 from evidence.recipients import Recipients
 from evidence.retention_service import case_retention, refuse_purged
 from evidence.sniff import ALLOWED, VIDEO, media_type
+from ledger import jsontext
 from ledger.cases import CaseService
 from ledger.errors import CaseClosed, InvalidInput, NotFound, StoredStateMismatch
 from ledger.event_types import EVIDENCE_CUSTODY, EVIDENCE_REGISTERED, GAP_ACKNOWLEDGED
@@ -131,7 +131,9 @@ class EvidenceService:
         derived: tuple[EvidenceItem, dict[str, Any]] | None = None,
     ) -> Stored:
         poster = self._poster(blob.sha256, facts) if kind in VIDEO else None
-        return Stored(meta, blob, kind, rfc8785.dumps(facts).decode(), device, poster, derived)
+        return Stored(
+            meta, blob, kind, jsontext.canonical_bytes(facts).decode(), device, poster, derived
+        )
 
     def _store(
         self, meta: UploadMeta, fill: Callable[[BlobWriter], None], length: int | None
@@ -228,7 +230,7 @@ class EvidenceService:
             if meta.segment_seq is not None
             else None,
             derived_from=derived[0].id if derived else None,
-            operation=rfc8785.dumps(derived[1]).decode() if derived else None,
+            operation=jsontext.canonical_bytes(derived[1]).decode() if derived else None,
             poster_sha256=poster,
             leaf_index=-1,
         )

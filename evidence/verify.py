@@ -31,8 +31,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, Any
 
-import rfc8785
-
 from evidence.bagit import BAGIT_TXT, DEFAULT_LIMITS, ArchiveLimits, Bag, HostilePackage, open_bag
 from evidence.contents import (
     EXTENSIONS,
@@ -43,7 +41,7 @@ from evidence.contents import (
     custody_of,
 )
 from evidence.digests import Digested
-from ledger import lifecycle, merkle, timestamp, trust
+from ledger import jsontext, lifecycle, merkle, timestamp, trust
 from ledger.checkpoint import parse_note
 from ledger.errors import CheckIncomplete, LianzhengError, VerificationError
 from ledger.event_types import EVIDENCE_LINKED, EVIDENCE_REGISTERED
@@ -728,7 +726,10 @@ class _Package:
                 f"evidence {p['evidence_id']}: the file's SM3 is {digested.sm3}, the log "
                 f"recorded {p['sm3']}"
             )
-        if hashlib.sha256(rfc8785.dumps(record["media"])).hexdigest() != p["media_sha256"]:
+        if (
+            hashlib.sha256(jsontext.canonical_bytes(record["media"])).hexdigest()
+            != p["media_sha256"]
+        ):
             raise VerificationError(
                 f"evidence {p['evidence_id']}: its media facts differ from those recorded"
             )

@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import rfc8785
-
 from ledger import jsontext
 from ledger.errors import VerificationError
 from ledger.merkle import leaf_hash
@@ -83,7 +81,7 @@ class Event:
 
     def encode(self) -> bytes:
         """The leaf bytes: RFC 8785 canonical JSON."""
-        return rfc8785.dumps(self.to_json())
+        return jsontext.canonical_bytes(self.to_json())
 
     @property
     def leaf_hash(self) -> bytes:

@@ -20,13 +20,12 @@ import os
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import rfc8785
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ledger import identity
+from ledger import identity, jsontext
 
 _COMMITMENT_DOMAIN = b"lianzheng/party-commitment/v1\x00"
 
@@ -112,7 +111,9 @@ def party_key(secrets: PartySecrets, party: PartyData) -> str:
 
 def commitment(salt: bytes, party: PartyData) -> str:
     """Salted commitment to the party's whole record, hex."""
-    return hashlib.sha256(_COMMITMENT_DOMAIN + salt + rfc8785.dumps(party.model_dump())).hexdigest()
+    return hashlib.sha256(
+        _COMMITMENT_DOMAIN + salt + jsontext.canonical_bytes(party.model_dump())
+    ).hexdigest()
 
 
 def seal_record(secrets: PartySecrets, record: dict[str, Any], case_no: str) -> tuple[bytes, bytes]:
@@ -121,7 +122,7 @@ def seal_record(secrets: PartySecrets, record: dict[str, Any], case_no: str) -> 
     ciphertext)."""
     nonce = os.urandom(12)
     return nonce, AESGCM(secrets.encryption_key).encrypt(
-        nonce, rfc8785.dumps(record), case_no.encode()
+        nonce, jsontext.canonical_bytes(record), case_no.encode()
     )
 
 

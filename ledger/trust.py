@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -83,7 +82,7 @@ _RAW_SIZES = {ED25519: 32, SM2: sm2.RAW_SIZE}
 def fingerprint(document: Mapping[str, Any]) -> str:
     """Lowercase hex SHA-256 of the root's RFC 8785 bytes without its `signatures` member."""
     unsigned = {k: v for k, v in document.items() if k != "signatures"}
-    return hashlib.sha256(rfc8785.dumps(unsigned)).hexdigest()
+    return hashlib.sha256(jsontext.canonical_bytes(unsigned)).hexdigest()
 
 
 def checkpoint_key_id(origin: str, public_key: bytes, algorithm: str = ED25519) -> str:
