@@ -57,8 +57,10 @@ def build_package(work: Path, size: int) -> tuple[Path, TrustRoot]:
             add_user(session, "officer-1", Role.OFFICER),
             add_user(session, "sup-1", Role.SUPERVISOR),
         )
-    with services.sessions() as session:
-        officer, supervisor = authenticate(session, officer), authenticate(session, supervisor)
+    officer, supervisor = (
+        authenticate(services.engine, officer),
+        authenticate(services.engine, supervisor),
+    )
     case_no = services.cases.create(
         officer, {"source": "patrol", "violation_type": "stall", "district": "xuhui"}
     )["case_no"]

@@ -45,6 +45,19 @@ def lone_read(engine: Engine) -> Iterator[Connection]:
         yield connection
 
 
+def lone_rows(engine: Engine, sql: str, params: Sequence[object]) -> Sequence[Any]:
+    """The rows of one read statement (`?` placeholders; our text, never input) in a `lone_read`,
+    sent as text to the driver: for the reads every request makes, where compiling a statement
+    costs as much as running it."""
+    with lone_read(engine) as connection:
+        result = connection.exec_driver_sql(_for_driver(engine, sql), tuple(params))
+        try:
+            rows: Sequence[Any] = result.cursor.fetchall()  # the driver's own tuples
+        finally:
+            result.close()
+    return rows
+
+
 @contextmanager
 def writers_turn(engine: Engine) -> Iterator[None]:
     """Wait for this writer's turn at the log among all processes. PostgreSQL queues writers on
@@ -108,15 +121,20 @@ def driver_rows(session: Session, sql: str, params: Sequence[object]) -> Sequenc
     transaction, sent as text to the driver: for per-leaf and per-append queries, where compiling
     a statement costs more than running it."""
     write_deferred(session)
-    if session.get_bind().dialect.name == "postgresql":
-        sql = sql.replace("?", "%s")
-    result = session.connection().exec_driver_sql(sql, tuple(params))
+    result = session.connection().exec_driver_sql(
+        _for_driver(session.get_bind(), sql), tuple(params)
+    )
     try:
         # The driver's own tuples: building SQLAlchemy rows cost the audit a quarter of its time.
         rows: Sequence[Any] = result.cursor.fetchall()
     finally:
         result.close()
     return rows
+
+
+def _for_driver(bind: Engine | Connection, sql: str) -> str:
+    """`sql` with the driver's placeholders: psycopg's `%s` for sqlite3's `?`."""
+    return sql.replace("?", "%s") if bind.dialect.name == "postgresql" else sql
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

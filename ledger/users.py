@@ -6,12 +6,13 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ledger import db
 from ledger.errors import Forbidden, InvalidInput, Unauthenticated
 from ledger.models import User
 from ledger.permissions import DISTRICT_BOUND, Action, allowed
@@ -81,17 +82,26 @@ def add_user(session: Session, username: str, role: Role, district: str | None =
     return token
 
 
-def authenticate(reader: Session | Connection, token: str) -> Actor:
-    """The active user holding `token`, or Unauthenticated: one statement, which may run outside
-    a transaction (ledger/db.py `lone_read`), as every authenticated request makes it."""
-    found = reader.execute(
-        select(User.id, User.username, User.role, User.district).where(
-            User.token_hash == _token_hash(token), User.active.is_(True)
-        )
-    ).one_or_none()
-    if found is None:
+def authenticate(engine: Engine, token: str) -> Actor:
+    """The active user holding `token`, or Unauthenticated: one statement outside any transaction
+    (ledger/db.py `lone_rows`), as every authenticated request makes it."""
+    found = db.lone_rows(engine, _BY_TOKEN, [_token_hash(token)])
+    if not found:
         raise Unauthenticated("the bearer token is not valid")
-    return actor_of(found)
+    [row] = found  # token_hash is unique
+    return actor_of(_Holder(*row))
+
+
+_BY_TOKEN = "SELECT id, username, role, district FROM users WHERE token_hash = ? AND active"
+
+
+class _Holder(NamedTuple):
+    """The columns `_BY_TOKEN` reads, named as a `User` names them."""
+
+    id: int
+    username: str
+    role: str
+    district: str | None
 
 
 def by_username(session: Session, username: str) -> Actor:
@@ -103,12 +113,16 @@ def by_username(session: Session, username: str) -> Actor:
 
 
 class UserFields(Protocol):
-    """What an Actor is made of: a `User` row, or a row of these columns."""
+    """What an Actor is made of: a `User`, or the columns of one (read only)."""
 
-    id: int
-    username: str
-    role: str
-    district: str | None
+    @property
+    def id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def district(self) -> str | None: ...
 
 
 def actor_of(user: UserFields) -> Actor:

@@ -87,8 +87,7 @@ def exported(tmp_path_factory, anvil, media_dir):
     anchoring = worker(services, target)
     anchoring.cycle()
     chain.rpc("anvil_mine", [hex(65)])  # final: anvil finalizes 64 blocks behind the latest
-    with services.sessions() as session:
-        supervisor = authenticate(session, tokens[Role.SUPERVISOR])
+    supervisor = authenticate(services.engine, tokens[Role.SUPERVISOR])
     path = tmp / "case.zip"
     with open(path, "w+b") as out:
         summary = export_case(services, supervisor, case_no, out)

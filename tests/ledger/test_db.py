@@ -20,13 +20,29 @@ def _autocommit(driver: Any) -> bool:
 
 
 def test_a_lone_read_leaves_no_transaction_to_roll_back(services: Services) -> None:
-    with services.sessions.begin() as session:
-        token = add_user(session, "court-7", Role.COURT)
     with db.lone_read(services.engine) as connection:
-        actor = authenticate(connection, token)
+        connection.execute(text("SELECT 1"))
         # each statement on its own: no BEGIN was sent, so no ROLLBACK is owed
         assert _autocommit(connection.connection.driver_connection)
-    assert (actor.username, actor.role) == ("court-7", Role.COURT)
+
+
+def test_lone_rows_are_the_driver_s_rows_of_a_statement_with_question_marks(
+    services: Services,
+) -> None:
+    with services.sessions.begin() as session:
+        add_user(session, "court-7", Role.COURT)
+        add_user(session, "court-8", Role.COURT)
+    sql = "SELECT username, role FROM users WHERE username = ? OR username = ? ORDER BY id"
+    rows = db.lone_rows(services.engine, sql, ["court-8", "court-7"])
+    assert [tuple(row) for row in rows] == [("court-7", "court"), ("court-8", "court")]
+    assert services.engine.pool.checkedout() == 0  # the connection went back
+
+
+def test_a_token_authenticates_its_user_on_either_database(services: Services) -> None:
+    with services.sessions.begin() as session:
+        token = add_user(session, "court-7", Role.COURT, district="xuhui")
+    actor = authenticate(services.engine, token)
+    assert (actor.username, actor.role, actor.district) == ("court-7", Role.COURT, "xuhui")
 
 
 def test_a_session_after_a_lone_read_on_its_connection_is_a_transaction_again(

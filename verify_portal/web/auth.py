@@ -9,7 +9,6 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, g, request
 
-from ledger import db
 from ledger.errors import Unauthenticated
 from ledger.users import Actor, authenticate
 from verify_portal.web.context import current
@@ -45,8 +44,7 @@ def _actor_from_header() -> Actor:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("this endpoint needs an `Authorization: Bearer <token>` header")
-    with db.lone_read(current().engine) as connection:
-        return authenticate(connection, token.strip())
+    return authenticate(current().engine, token.strip())
 
 
 def check_every_view_declares_access(app: Flask) -> None:
