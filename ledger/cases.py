@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger import lifecycle, parties, projection
+from ledger import db, lifecycle, parties, projection
 from ledger.checkpoint import SignedHead
 from ledger.errors import (
     IdempotencyConflict,
@@ -449,8 +449,8 @@ def _next_serial(tx: LogTransaction) -> int:
     without a query, which would send that group's rows early (ledger/storage.py)."""
     last = tx.cache.get(_LAST_SERIAL)
     if last is None:
-        last = tx.session.execute(select(func.max(Case.serial))).scalar_one() or 0
-    serial = int(last) + 1
+        [(last,)] = db.driver_rows(tx.session, "SELECT max(serial) FROM cases", ())
+    serial = int(last or 0) + 1
     tx.cache[_LAST_SERIAL] = serial
     return serial
 

@@ -132,6 +132,13 @@ def driver_rows(session: Session, sql: str, params: Sequence[object]) -> Sequenc
     return rows
 
 
+def driver_execute(session: Session, sql: str, params: Sequence[object]) -> None:
+    """Run `sql` (a write, `?` placeholders, our text) in the session's transaction as text sent
+    to the driver, as `driver_rows` reads."""
+    write_deferred(session)
+    session.connection().exec_driver_sql(_for_driver(session.get_bind(), sql), tuple(params))
+
+
 def _for_driver(bind: Engine | Connection, sql: str) -> str:
     """`sql` with the driver's placeholders: psycopg's `%s` for sqlite3's `?`."""
     return sql.replace("?", "%s") if bind.dialect.name == "postgresql" else sql

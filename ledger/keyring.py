@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from ledger import keys, sm2
+from ledger import db, keys, sm2
 from ledger.errors import ConfigurationError
 from ledger.events import as_utc
 from ledger.models import LogKey
@@ -138,11 +138,17 @@ def current(session: Session, kind: str) -> LogKey | None:
     return session.scalars(query).one_or_none()
 
 
-def open_by_size(session: Session) -> dict[str, LogKey]:
-    """The open checkpoint-key periods (Ed25519 and SM2), by kind, in one query: what signs the
-    next checkpoint."""
-    query = select(LogKey).where(LogKey.kind.in_(BY_SIZE), LogKey.valid_until_size.is_(None))
-    return {row.kind: row for row in session.scalars(query)}
+def open_by_size(session: Session) -> dict[str, bytes]:
+    """The public keys of the open checkpoint-key periods (Ed25519 and SM2), by kind, in one
+    statement: what signs the next checkpoint. Every commit asks, so the text goes to the driver
+    as it is (ledger/db.py `driver_rows`)."""
+    rows = db.driver_rows(session, _OPEN_BY_SIZE, BY_SIZE)
+    return {kind: bytes(public_key) for kind, public_key in rows}
+
+
+_OPEN_BY_SIZE = (
+    "SELECT kind, public_key FROM log_keys WHERE kind IN (?, ?) AND valid_until_size IS NULL"
+)
 
 
 def _open(kind: str) -> ColumnElement[bool]:
