@@ -167,11 +167,12 @@ class CaseService:
     def _create(
         self, tx: LogTransaction, actor: Actor, payload: dict[str, Any], party: PartyData | None
     ) -> dict[str, Any]:
-        session = tx.session
         serial = _next_serial(tx)
         now = self.clock()
         created_at = parse_time(now)
         case_no = f"CG-{now[:4]}-{serial:06d}"
+        # Not added to the session: its row goes with the group's appended rows, in one statement
+        # for the group's cases (LogTransaction.insert), once its chain's end is known.
         case = Case(
             case_no=case_no,
             serial=serial,
@@ -185,11 +186,14 @@ class CaseService:
             created_at=created_at,
             updated_at=created_at,
         )
-        session.add(case)  # inserted once, with its chain's end, at the next flush
-        if party is not None:
-            session.flush()  # the case row must exist before a party row points at it
-            payload = {**payload, "party": self._attach_party(session, case, party)}
-        return self._record(tx, actor, case, CASE_EVENTS[State.REPORTED], payload, now)
+        sealed = None if party is None else self._seal_party(case, party)
+        if sealed is not None:
+            payload = {**payload, "party": _party_claim(sealed)}
+        answer = self._record(tx, actor, case, CASE_EVENTS[State.REPORTED], payload, now)
+        tx.insert(Case, {column.key: getattr(case, column.key) for column in _CASE_COLUMNS})
+        if sealed is not None:  # flushed after the case's row, which they point at (db.py)
+            _add_party_rows(tx.session, case.case_no, sealed)
+        return answer
 
     def _transition(
         self,
@@ -245,11 +249,15 @@ class CaseService:
         return self._record(tx, actor, case, PARTY_ERASED, {}, self.clock())
 
     def _attach_party(self, session: Session, case: Case, party: PartyData) -> dict[str, str]:
+        """Seal the party's data for an existing case; the event's claim about it."""
+        sealed = self._seal_party(case, party)
+        _add_party_rows(session, case.case_no, sealed)
+        return _party_claim(sealed)
+
+    def _seal_party(self, case: Case, party: PartyData) -> parties.SealedParty:
         sealed = parties.seal(self.party_secrets, party, case.case_no)
-        session.add(Party(case_no=case.case_no, nonce=sealed.nonce, ciphertext=sealed.ciphertext))
-        session.add(PartyCase(party_key=sealed.party_key, case_no=case.case_no))
         case.party_key = sealed.party_key
-        return {"commitment": sealed.commitment, "key": sealed.party_key}
+        return sealed
 
     def _earlier_penalties(self, session: Session, case: CaseRow) -> list[str]:
         """The party's other cases of this violation type already fined or exempted, as their logs
@@ -471,6 +479,19 @@ def row_values(case: Case) -> dict[str, object]:
     """A `cases` row as the values projection.CaseRow compares with (times in UTC)."""
     values: dict[str, object] = {c.name: getattr(case, c.name) for c in Case.__table__.columns}
     return values
+
+
+_CASE_COLUMNS = tuple(Case.__table__.columns)
+
+
+def _party_claim(sealed: parties.SealedParty) -> dict[str, str]:
+    """What an event says of a party: a salted commitment and a keyed pseudonym, never the data."""
+    return {"commitment": sealed.commitment, "key": sealed.party_key}
+
+
+def _add_party_rows(session: Session, case_no: str, sealed: parties.SealedParty) -> None:
+    session.add(Party(case_no=case_no, nonce=sealed.nonce, ciphertext=sealed.ciphertext))
+    session.add(PartyCase(party_key=sealed.party_key, case_no=case_no))
 
 
 def _with_checkpoint(tx: LogTransaction, answer: dict[str, Any]) -> dict[str, Any]:

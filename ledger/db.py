@@ -99,8 +99,9 @@ _BEFORE_READ = "lianzheng.before_read"  # the session.info key of `before_next_r
 
 def before_next_read(session: Session, write: Callable[[], None]) -> None:
     """Have `write` run before the session's next statement through `Session.execute` or
-    `driver_rows`, and so before any read of what it writes: rows kept back to be sent in one
-    statement (ledger/storage.py) are in the database whenever anything could look for them."""
+    `driver_rows`, or its next flush, and so before any read of what it writes or row that points
+    at it: rows kept back to be sent in one statement (ledger/storage.py) are in the database
+    whenever anything could look for them."""
     session.info[_BEFORE_READ] = write
 
 
@@ -114,6 +115,12 @@ def write_deferred(session: Session) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _before_statement(state: ORMExecuteState) -> None:
     write_deferred(state.session)
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: object, _instances: object) -> None:
+    """Rows kept back go before the session's own: those may point at them (a party at its case)."""
+    write_deferred(session)
 
 
 def driver_rows(session: Session, sql: str, params: Sequence[object]) -> Sequence[Any]:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger import db, keyring, merkle, sm2
@@ -125,6 +125,7 @@ class LogTransaction:
         self._callbacks: list[Callable[[SignedHead], None]] = []
         self._leaves: list[dict[str, object]] = []  # appended rows not yet sent
         self._nodes: list[dict[str, object]] = []
+        self._rows: dict[type[Base], list[dict[str, object]]] = {}  # callers' new rows, likewise
 
     def append(self, entries: Sequence[tuple[bytes, str | None]]) -> list[Appended]:
         """Append `(event bytes, case number)` pairs at the end of the log."""
@@ -140,6 +141,12 @@ class LogTransaction:
         self.size = self._compact.size
         return appended
 
+    def insert(self, model: type[Base], row: dict[str, object]) -> None:
+        """Insert `row` (a value for every column) into `model`'s table along with the appended
+        rows: kept back as they are, and sent in one statement per table for the whole group."""
+        self._rows.setdefault(model, []).append(row)
+        db.before_next_read(self.session, self._write_rows)
+
     def flush(self) -> None:
         """Send every row of the transaction so far: the appended ones kept back and the objects
         added to `session`."""
@@ -147,11 +154,14 @@ class LogTransaction:
         self.session.flush()
 
     def _write_rows(self) -> None:
-        """Send the appended rows kept back so far: one statement per table."""
-        leaves, nodes = self._leaves, self._nodes
-        self._leaves, self._nodes = [], []
+        """Send the rows kept back so far: one statement per table."""
+        leaves, nodes, rows = self._leaves, self._nodes, self._rows
+        self._leaves, self._nodes, self._rows = [], [], {}
         _insert_rows(self.session, Leaf, leaves)
         _insert_rows(self.session, Node, nodes)
+        for model, new in rows.items():
+            # SQLAlchemy's insert, which converts values by column type (a time for SQLite)
+            self.session.connection().execute(insert(model), new)
 
     def when_sealed(self, callback: Callable[[SignedHead], None]) -> None:
         """Call `callback(head)` with the signed head of this transaction, before it commits (so
@@ -167,7 +177,7 @@ class LogTransaction:
 
     def rewind(self, mark: Mark) -> None:
         """Forget the appends and callbacks since `mark`, after the caller rolled its rows back."""
-        self._leaves, self._nodes = [], []  # kept back since the mark: never sent
+        self._leaves, self._nodes, self._rows = [], [], {}  # kept back since the mark: never sent
         self.cache.clear()
         self.size = mark.size
         self._compact = CompactRange(mark.size, mark.border) if mark.border else None
