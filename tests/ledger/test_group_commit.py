@@ -17,11 +17,12 @@ from ledger import audit
 from ledger.cases import Idempotency
 from ledger.errors import IllegalTransition
 from ledger.group_commit import GroupCommit
-from ledger.models import CheckpointRecord, Leaf, User
+from ledger.models import Case, CheckpointRecord, Leaf, Party, User
 from ledger.trust import verify_checkpoint
 from ledger.users import Role, add_user, by_username
 
 REPORT = {"source": "patrol", "violation_type": "stall", "district": "xuhui"}
+PARTY = {"name": "张三", "id_type": "resident_id", "id_number": "310101199001011234"}
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -197,6 +198,52 @@ def test_a_row_the_database_refuses_fails_only_the_caller_that_added_it(services
     leaves, report = _leaves_and_audit(services)
     assert leaves == 2
     assert report.clean, report.findings
+
+
+def test_cases_opened_in_one_group_have_rows_that_agree_with_their_logs(services, officer):
+    """Their rows go in one statement after the works (ledger/storage.py: LogTransaction.insert),
+    a party's rows after the case's, and a refused caller's row not at all."""
+    cases = services.cases
+
+    def opened_then_refused(tx):
+        cases.create_in(tx, officer, REPORT)
+        raise IllegalTransition("refused after its case was opened")
+
+    answers = _next_group(
+        services,
+        officer,
+        [
+            lambda: cases.create(officer, REPORT, PARTY),
+            lambda: cases.write(officer, None, opened_then_refused),
+            lambda: cases.create(officer, REPORT),
+            lambda: cases.create(officer, REPORT, PARTY),
+        ],
+    )
+    assert isinstance(answers[2], IllegalTransition), answers[2]
+    opened = [answers[i]["case_no"] for i in (1, 3, 4)]
+    assert sorted(opened) == [f"CG-{opened[0][3:7]}-00000{n}" for n in (1, 2, 3)]
+    with services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 3
+        assert [cases.disagreements(session, case_no) for case_no in opened] == [[], [], []]
+    shown = [cases.get(officer, case_no) for case_no in opened]
+    assert [case["party"] is not None for case in shown] == [True, False, True]
+    assert cases.transition(officer, opened[0], "FILED", {})["state"] == "FILED"
+    leaves, report = _leaves_and_audit(services)
+    assert leaves == 4
+    assert report.clean, report.findings
+
+
+def test_a_row_a_work_flushes_itself_follows_the_kept_back_case_row_it_points_at(services, officer):
+    def opened_with_a_row(tx):
+        opened = services.cases.create_in(tx, officer, REPORT)
+        tx.session.add(Party(case_no=opened["case_no"], nonce=bytes(12), ciphertext=b"sealed"))
+        tx.session.flush()  # the case's row is kept back until now (ledger/db.py: before_flush)
+        return opened
+
+    case_no = services.cases.write(officer, None, opened_with_a_row)["case_no"]
+    with services.sessions() as session:
+        assert session.get(Party, case_no) is not None
+        assert services.cases.disagreements(session, case_no) == []
 
 
 def test_a_retry_with_the_same_key_in_the_same_group_is_written_once(services, officer):
