@@ -11,9 +11,11 @@ import json
 import logging
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
+from gunicorn import glogging
 
 HEADER = "X-Request-Id"
 _TOKEN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -39,6 +41,28 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = g.get("request_id") if has_request_context() else None
         return True
+
+
+class AccessLog(glogging.Logger):
+    """gunicorn's logger (`logger_class`), each access line a JSON object of the few values the
+    service logs: the client, the method and path (no query string: it may name a case), status,
+    bytes, milliseconds and the request id. gunicorn's own line is made of every header and
+    environment variable of the request, a twentieth of an API request's time, and escapes only
+    quotes."""
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta) -> None:
+        if not self.access_log_enabled:
+            return
+        status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+        entry = {
+            "remote": environ.get("REMOTE_ADDR", "-"),
+            "request": f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}",
+            "status": int(status),
+            "bytes": resp.sent,
+            "ms": request_time // timedelta(milliseconds=1),
+            "request_id": next((v for k, v in resp.headers if k.lower() == "x-request-id"), None),
+        }
+        self.access_log.info(json.dumps(entry, ensure_ascii=False))
 
 
 def configure(json_lines: bool = True) -> None:

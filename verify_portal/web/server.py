@@ -48,11 +48,10 @@ def options(host: str, port: int, workers: int) -> dict[str, Any]:
         # service would take over the first's), whoever can reach it may stop or scale the
         # service, and stopping its thread held up every shutdown by 2 s. Signals do the same.
         "control_socket_disable": True,
-        # Access log without query strings (a case number, a reason) and with the request id.
+        # Access log lines as JSON, without query strings (a case number, a reason) and with the
+        # request id (verify_portal/web/logs.py).
         "accesslog": "-",
-        "access_log_format": '{"remote": "%(h)s", "request": "%(m)s %(U)s", "status": %(s)s, '
-        '"bytes": "%(B)s", '
-        '"ms": %(M)s, "request_id": "%({x-request-id}o)s"}',
+        "logger_class": logs.AccessLog,
     }
 
 

@@ -2,8 +2,13 @@
 
 import json
 import logging
+from datetime import timedelta
+from types import SimpleNamespace
+
+from gunicorn.config import Config
 
 from verify_portal.web import logs
+from verify_portal.web.server import options
 
 
 def test_every_answer_carries_a_request_id_and_keeps_a_clean_one_sent_to_it(client):
@@ -36,3 +41,29 @@ def test_log_lines_are_json_with_the_request_id(app):
     line = json.loads(records[-1])
     assert line["request_id"] == "req-42" and line["level"] == "WARNING"
     assert line["message"] == "refused step of case CG-2026-000001"
+
+
+def test_an_access_line_is_json_without_the_query_string_and_with_the_request_id(capsys):
+    config = Config()
+    for key, value in options("127.0.0.1", 0, 1).items():
+        config.set(key, value)
+    access = config.logger_class(config)
+    answer = SimpleNamespace(
+        status="201 CREATED", sent=512, headers=[("Content-Type", "x"), ("X-Request-Id", "r-7")]
+    )
+    environ = {
+        "REMOTE_ADDR": "198.51.100.4",
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": '/api/v1/cases/CG-"\\\n',  # what a hostile path may hold
+        "QUERY_STRING": "reason=litigation",
+    }
+    access.access(answer, None, environ, timedelta(seconds=1, microseconds=2500))
+    [line] = capsys.readouterr().out.splitlines()
+    assert json.loads(line) == {
+        "remote": "198.51.100.4",
+        "request": 'GET /api/v1/cases/CG-"\\\n',
+        "status": 201,
+        "bytes": 512,
+        "ms": 1002,
+        "request_id": "r-7",
+    }
