@@ -8,13 +8,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from ledger.models import APPEND_ONLY_TABLES
@@ -139,11 +140,29 @@ def driver_rows(session: Session, sql: str, params: Sequence[object]) -> Sequenc
     return rows
 
 
-def driver_execute(session: Session, sql: str, params: Sequence[object]) -> None:
-    """Run `sql` (a write, `?` placeholders, our text) in the session's transaction as text sent
-    to the driver, as `driver_rows` reads."""
+def driver_batch(session: Session, statements: Sequence[tuple[str, Sequence[object]]]) -> None:
+    """Run writes (`?` placeholders, our text) in the session's transaction as text sent to the
+    driver, as `driver_rows` reads: on PostgreSQL all in one round trip (psycopg's pipeline mode),
+    on SQLite, which runs in this process, one after another. A refusal raises SQLAlchemy's error,
+    as for any other statement."""
     write_deferred(session)
-    session.connection().exec_driver_sql(_for_driver(session.get_bind(), sql), tuple(params))
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        for sql, params in statements:
+            connection.exec_driver_sql(sql, tuple(params))
+        return
+    if not statements:
+        return
+    import psycopg  # the driver of every PostgreSQL engine here (make_engine)
+
+    driver = cast("psycopg.Connection[Any]", connection.connection.driver_connection)
+    try:
+        with driver.pipeline(), driver.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(_for_driver(connection, sql), params)
+    except psycopg.Error as error:  # raised once the pipeline syncs: which statement, it says
+        sent = "; ".join(sql for sql, _ in statements)
+        raise DBAPIError.instance(sent, None, error, psycopg.Error) from error
 
 
 def _for_driver(bind: Engine | Connection, sql: str) -> str:

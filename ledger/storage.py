@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import TypeDecorator, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger import db, keyring, merkle, sm2
@@ -157,11 +157,7 @@ class LogTransaction:
         """Send the rows kept back so far: one statement per table."""
         leaves, nodes, rows = self._leaves, self._nodes, self._rows
         self._leaves, self._nodes, self._rows = [], [], {}
-        _insert_rows(self.session, Leaf, leaves)
-        _insert_rows(self.session, Node, nodes)
-        for model, new in rows.items():
-            # SQLAlchemy's insert, which converts values by column type (a time for SQLite)
-            self.session.connection().execute(insert(model), new)
+        _insert_rows(self.session, [(Leaf, leaves), (Node, nodes), *rows.items()])
 
     def when_sealed(self, callback: Callable[[SignedHead], None]) -> None:
         """Call `callback(head)` with the signed head of this transaction, before it commits (so
@@ -264,7 +260,7 @@ class LogStore:
         write lock (busy timeout) instead of failing on a stale snapshot.
         """
         if session.get_bind().dialect.name == "sqlite":
-            db.driver_execute(session, "UPDATE log_head SET size = size WHERE id = 1", ())
+            db.driver_batch(session, [("UPDATE log_head SET size = size WHERE id = 1", ())])
             [(size,)] = db.driver_rows(session, "SELECT size FROM log_head WHERE id = 1", ())
         else:
             [(size,)] = db.driver_rows(session, _LOCK_HEAD, ())
@@ -290,9 +286,9 @@ class LogStore:
         root = compact.root()
         head = SignedHead(compact.size, root, self.signer(session).sign(compact.size, root))
         # Every commit sends these: as text to the driver, which costs a third of a statement's
-        # compiling (ledger/db.py `driver_rows`).
-        db.driver_execute(session, _NEW_CHECKPOINT, (head.size, head.root, head.note))
-        db.driver_execute(session, _MOVE_HEAD, (head.size,))
+        # compiling, and in one round trip (ledger/db.py `driver_batch`).
+        checkpoint = (_NEW_CHECKPOINT, (head.size, head.root, head.note))
+        db.driver_batch(session, [checkpoint, (_MOVE_HEAD, (head.size,))])
         return head
 
     # --- reading -----------------------------------------------------------------
@@ -599,34 +595,71 @@ def _append_rows(
     return appended
 
 
-def _insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
-    """Bulk insert inside the session's transaction, the statement sent as text (SQLAlchemy's
-    insert costs more than the rows of one append).
+def _insert_rows(
+    session: Session, tables: Sequence[tuple[type[Base], list[dict[str, Any]]]]
+) -> None:
+    """Bulk insert of each table's rows inside the session's transaction, the statements sent as
+    text (SQLAlchemy's insert costs more than the rows of one append).
 
     PostgreSQL gets COPY for many rows: psycopg's executemany sends one statement per row
-    (bench/ledger.py measured ~9,000 events/s that way, ~28,000 with COPY). A few rows, as one
-    event of a group commit brings, go as one multi-row INSERT: one round trip where COPY takes
-    two. SQLite's executemany is already a loop in C.
+    (bench/ledger.py measured ~9,000 events/s that way, ~28,000 with COPY). A few rows, as a
+    group commit brings, go as one multi-row INSERT a table, and those of every table in one round
+    trip (db.driver_batch), where each round trip under the append lock waits for the database's
+    process and then for the interpreter. SQLite's executemany is already a loop in C.
     """
-    if not rows:
-        return
-    columns = list(rows[0])
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    batch: list[tuple[str, Sequence[object]]] = []
+    for model, rows in tables:
+        if not rows:
+            continue
+        columns = list(rows[0])
+        values = _values(session, model, columns, rows)
+        table, names = model.__tablename__, ", ".join(columns)  # our names, no input
+        marks = "(" + ", ".join("?" * len(columns)) + ")"
+        if not postgresql:
+            session.connection().exec_driver_sql(
+                f"INSERT INTO {table} ({names}) VALUES {marks}", values
+            )
+        elif len(rows) <= _PG_INSERT_ROWS:
+            statement = f"INSERT INTO {table} ({names}) VALUES {', '.join([marks] * len(rows))}"
+            batch.append((statement, tuple(v for r in values for v in r)))
+        else:
+            _copy_rows(session, f"COPY {table} ({names}) FROM STDIN", values)
+    db.driver_batch(session, batch)
+
+
+def _values(
+    session: Session, model: type[Base], columns: list[str], rows: list[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """The rows as tuples in the order of `columns`, each value of a column of our own type
+    (models.UTCDateTime) converted as SQLAlchemy would bind it."""
     row_values = itemgetter(*columns)  # rows of several columns: a tuple each, made in C
     values = [row_values(row) for row in rows]
-    table, names = model.__tablename__, ", ".join(columns)  # our names, no input
-    if session.get_bind().dialect.name != "postgresql":
-        marks = ", ".join("?" * len(columns))
-        session.connection().exec_driver_sql(
-            f"INSERT INTO {table} ({names}) VALUES ({marks})", values
-        )
-        return
-    if len(rows) <= _PG_INSERT_ROWS:
-        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        statement = f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * len(rows))}"
-        session.connection().exec_driver_sql(statement, tuple(v for r in values for v in r))
-        return
+    dialect = session.get_bind().dialect
+    types = model.__table__.columns
+    converts = [
+        (i, types[name].type.bind_processor(dialect))
+        for i, name in enumerate(columns)
+        if isinstance(types[name].type, TypeDecorator)
+    ]
+    if not converts:
+        return values
+    return [_converted(value, converts) for value in values]
+
+
+def _converted(
+    value: tuple[Any, ...], converts: Sequence[tuple[int, Callable[[Any], Any] | None]]
+) -> tuple[Any, ...]:
+    converted = list(value)
+    for i, convert in converts:
+        if convert is not None:
+            converted[i] = convert(converted[i])
+    return tuple(converted)
+
+
+def _copy_rows(session: Session, copy_sql: str, values: list[tuple[Any, ...]]) -> None:
     driver = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
-    with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+    with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
         for value in values:
             copy.write_row(value)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from ledger import db
 from ledger.users import Role, add_user, authenticate
@@ -57,3 +59,25 @@ def test_a_session_after_a_lone_read_on_its_connection_is_a_transaction_again(
         connection = session.connection()
         assert services.engine.pool.checkedout() == 1  # the one connection, handed on
         assert not _autocommit(connection.connection.driver_connection)
+
+
+def test_a_driver_batch_runs_every_statement_in_the_session_s_transaction(
+    services: Services,
+) -> None:
+    insert = "INSERT INTO log_checkpoints (size, root, note) VALUES (?, ?, ?)"
+    with services.sessions.begin() as session:
+        db.driver_batch(session, [(insert, (7, bytes(32), "seven")), (insert, (8, bytes(32), ""))])
+    with services.sessions() as session:
+        notes = session.execute(text("SELECT note FROM log_checkpoints ORDER BY size")).all()
+    assert [note for (note,) in notes] == ["seven", ""]
+
+
+def test_a_statement_the_database_refuses_in_a_batch_raises_sqlalchemy_s_error(
+    services: Services,
+) -> None:
+    insert = "INSERT INTO log_checkpoints (size, root, note) VALUES (?, ?, ?)"
+    with pytest.raises(IntegrityError, match="log_checkpoints"):
+        with services.sessions.begin() as session:
+            db.driver_batch(session, [(insert, (7, bytes(32), "")), (insert, (7, bytes(32), ""))])
+    with services.sessions() as session:  # rolled back whole
+        assert session.execute(text("SELECT count(*) FROM log_checkpoints")).scalar_one() == 0
