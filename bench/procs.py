@@ -4,6 +4,7 @@ children, their memory and the CPU time they used."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -71,3 +72,16 @@ def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU seconds used between two readings by the processes of the second: one started in between
     counts whole, one ended in between is missed."""
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def settle(root: int, timeout: float = 60, busy: float = 0.05) -> None:
+    """Wait until `root` and its children use less than `busy` of a core over half a second: a
+    service that has just started is still busy starting (its anchor worker imports web3 for a
+    few seconds), which a benchmark of its steady state must not count."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = cpu_seconds(tree(root))
+        time.sleep(0.5)
+        if cpu_used(before, cpu_seconds(tree(root))) < busy * 0.5:
+            return
+    raise RuntimeError(f"process {root} and its children were still busy after {timeout} s")
