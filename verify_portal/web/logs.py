@@ -53,16 +53,24 @@ class AccessLog(glogging.Logger):
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta) -> None:
         if not self.access_log_enabled:
             return
-        status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+        headers = getattr(resp, "headers", None) or []
         entry = {
             "remote": environ.get("REMOTE_ADDR", "-"),
             "request": f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}",
-            "status": int(status),
-            "bytes": resp.sent,
+            "status": _status_code(resp.status),
+            "bytes": getattr(resp, "sent", None),
             "ms": request_time // timedelta(milliseconds=1),
-            "request_id": next((v for k, v in resp.headers if k.lower() == "x-request-id"), None),
+            "request_id": next((v for k, v in headers if k.lower() == "x-request-id"), None),
         }
         self.access_log.info(json.dumps(entry, ensure_ascii=False))
+
+
+def _status_code(status: object) -> int | None:
+    """The number of a status line ("201 CREATED"); None when the app failed before it answered."""
+    code = status.split(None, 1)[0] if isinstance(status, str) else status
+    if isinstance(code, int):
+        return code
+    return int(code) if isinstance(code, str) and code.isdigit() else None
 
 
 def configure(json_lines: bool = True) -> None:

@@ -67,3 +67,16 @@ def test_an_access_line_is_json_without_the_query_string_and_with_the_request_id
         "ms": 1002,
         "request_id": "r-7",
     }
+
+
+def test_an_access_line_is_written_for_an_answer_that_never_started(capsys):
+    config = Config()
+    for key, value in options("127.0.0.1", 0, 1).items():
+        config.set(key, value)
+    unstarted = SimpleNamespace(status=None, sent=0, headers=[])  # the app raised before answering
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/cases"}
+    config.logger_class(config).access(unstarted, None, environ, timedelta(milliseconds=3))
+    [line] = capsys.readouterr().out.splitlines()
+    assert (
+        json.loads(line)["status"] is None and json.loads(line)["request"] == "POST /api/v1/cases"
+    )
