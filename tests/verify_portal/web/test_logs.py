@@ -43,11 +43,16 @@ def test_log_lines_are_json_with_the_request_id(app):
     assert line["message"] == "refused step of case CG-2026-000001"
 
 
-def test_an_access_line_is_json_without_the_query_string_and_with_the_request_id(capsys):
+def _access_log():  # type: ignore[no-untyped-def]
+    """gunicorn's logger as `lianzheng serve` configures it."""
     config = Config()
     for key, value in options("127.0.0.1", 0, 1).items():
         config.set(key, value)
-    access = config.logger_class(config)
+    return config.logger_class(config)
+
+
+def test_an_access_line_is_json_without_the_query_string_and_with_the_request_id(capsys):
+    access = _access_log()
     answer = SimpleNamespace(
         status="201 CREATED", sent=512, headers=[("Content-Type", "x"), ("X-Request-Id", "r-7")]
     )
@@ -70,13 +75,9 @@ def test_an_access_line_is_json_without_the_query_string_and_with_the_request_id
 
 
 def test_an_access_line_is_written_for_an_answer_that_never_started(capsys):
-    config = Config()
-    for key, value in options("127.0.0.1", 0, 1).items():
-        config.set(key, value)
     unstarted = SimpleNamespace(status=None, sent=0, headers=[])  # the app raised before answering
     environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/cases"}
-    config.logger_class(config).access(unstarted, None, environ, timedelta(milliseconds=3))
+    _access_log().access(unstarted, None, environ, timedelta(milliseconds=3))
     [line] = capsys.readouterr().out.splitlines()
-    assert (
-        json.loads(line)["status"] is None and json.loads(line)["request"] == "POST /api/v1/cases"
-    )
+    assert json.loads(line)["status"] is None
+    assert json.loads(line)["request"] == "POST /api/v1/cases"
