@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,8 +16,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from ledger.models import APPEND_ONLY_TABLES
 
@@ -31,10 +34,41 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # A connection for each of a web worker's threads (verify_portal/web/server.py), a few spare.
-    options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 16, "max_overflow": 8}
+    options: dict[str, Any] = {"pool_size": 16, "max_overflow": 8}
     engine = create_engine(url, **(options | kwargs))
     event.listen(engine, "connect", _postgresql_without_jit)
+    event.listen(engine.pool, "connect", _mark_idle)
+    event.listen(engine.pool, "checkin", _mark_idle)
+    event.listen(engine.pool, "checkout", partial(_ping_if_idle, engine.dialect))
     return engine
+
+
+# A pooled connection idle this long is pinged before it is used again: the database may have
+# closed it meanwhile (a restart, an idle timeout). Under load connections come back within
+# milliseconds; pinging every one as it was checked out (SQLAlchemy's pool_pre_ping) cost each
+# request a round trip, about a tenth of an append's CPU over HTTP (bench/ledger.py). A
+# connection that dies while busy fails its statement, which invalidates the pool (SQLAlchemy's
+# disconnect handling); `lone_rows` then reads again.
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "lianzheng.idle_since"
+
+
+def _mark_idle(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_if_idle(
+    dialect: Dialect, dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: object
+) -> None:
+    """Ping a connection idle for PING_AFTER_IDLE_SECONDS; a dead one is replaced by the pool."""
+    if time.monotonic() - record.info.get(_IDLE_SINCE, 0.0) < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as error:
+        if dialect.is_disconnect(error, dbapi_connection, None):
+            raise DisconnectionError(str(error)) from error  # the pool connects anew
+        raise
 
 
 @contextmanager
@@ -50,6 +84,17 @@ def lone_rows(engine: Engine, sql: str, params: Sequence[object]) -> Sequence[An
     """The rows of one read statement (`?` placeholders; our text, never input) in a `lone_read`,
     sent as text to the driver: for the reads every request makes, where compiling a statement
     costs as much as running it."""
+    try:
+        return _lone_rows(engine, sql, params)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    # The database closed the connection (a restart): the pool is invalidated, and a read can
+    # always be sent again.
+    return _lone_rows(engine, sql, params)
+
+
+def _lone_rows(engine: Engine, sql: str, params: Sequence[object]) -> Sequence[Any]:
     with lone_read(engine) as connection:
         result = connection.exec_driver_sql(_for_driver(engine, sql), tuple(params))
         try:

@@ -14,7 +14,8 @@ row of the group before the seal, that transaction is rolled back whole and the 
 a new one (but the one that raised), each inside a savepoint with its rows sent there: a refusal
 is then undone alone. A work therefore writes nothing but rows in its transaction (it may run
 twice). A failure of the seal or of the commit itself fails the whole group and is never run
-again: a commit whose outcome is unknown must not be written twice.
+again: a commit whose outcome is unknown must not be written twice. A connection the database had
+closed (a restart) before the lock was held wrote nothing: the group begins again on a new one.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.storage import LogStore, LogTransaction
@@ -117,7 +119,7 @@ class GroupCommit:
         group: list[_Member[Any]] = []  # filled once the append lock is held
         _leading.active = True
         try:
-            self._commit(group)
+            self._commit_on_a_live_connection(group)
         except BaseException as error:  # the commit failed: no member's work was written
             if not group:  # it failed before the lock was held: the waiting fail with it
                 group.extend(self._take())
@@ -130,6 +132,17 @@ class GroupCommit:
                     member.done = True
                 self._leader = False
                 self._turn.notify_all()
+
+    def _commit_on_a_live_connection(self, group: list[_Member[Any]]) -> None:
+        """`_commit`, once more on a new connection when the database had closed the one it began
+        on (a restart; ledger/db.py pings only connections left idle) before the append lock was
+        held: nothing was written then."""
+        try:
+            self._commit(group)
+        except DBAPIError as error:
+            if group or not error.connection_invalidated:
+                raise
+            self._commit(group)
 
     def _commit(self, group: list[_Member[Any]]) -> None:
         """Commit the works waiting once the append lock is held, adding them to `group`."""

@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError
 
 from ledger import db
@@ -81,3 +81,53 @@ def test_a_statement_the_database_refuses_in_a_batch_raises_sqlalchemy_s_error(
             db.driver_batch(session, [(insert, (7, bytes(32), "")), (insert, (7, bytes(32), ""))])
     with services.sessions() as session:  # rolled back whole
         assert session.execute(text("SELECT count(*) FROM log_checkpoints")).scalar_one() == 0
+
+
+def _closed_by_the_database(engine: Engine) -> int:
+    """Have PostgreSQL close the pool's one idle connection, as a restart would; its process id."""
+    with engine.connect() as connection:
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    admin = create_engine(engine.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql("SELECT pg_terminate_backend(%s)", (pid,))
+    admin.dispose()
+    return int(pid)
+
+
+def _backend(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_connection_idle_long_enough_is_pinged_and_replaced_if_the_database_closed_it(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = db.make_engine(database_url, pool_size=1, max_overflow=0)
+    closed = _closed_by_the_database(engine)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every checkout counts as idle
+    assert _backend(engine) != closed  # a new connection, without an error
+    engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_connection_used_a_moment_ago_is_not_pinged(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = db.make_engine(database_url, pool_size=1, max_overflow=0)
+    pings: list[object] = []
+    monkeypatch.setattr(engine.dialect, "do_ping", pings.append)
+    first = _backend(engine)
+    assert _backend(engine) == first and pings == []
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    assert _backend(engine) == first and len(pings) == 1
+    engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_lone_read_on_a_connection_the_database_closed_is_read_again(database_url: str) -> None:
+    engine = db.make_engine(database_url, pool_size=1, max_overflow=0)
+    closed = _closed_by_the_database(engine)  # used a moment ago: not pinged
+    [(pid,)] = db.lone_rows(engine, "SELECT pg_backend_pid()", [])
+    assert pid != closed
+    engine.dispose()

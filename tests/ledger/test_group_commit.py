@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ledger import audit
@@ -244,6 +244,23 @@ def test_a_row_a_work_flushes_itself_follows_the_kept_back_case_row_it_points_at
     with services.sessions() as session:
         assert session.get(Party, case_no) is not None
         assert services.cases.disagreements(session, case_no) == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_write_on_a_connection_the_database_closed_a_moment_ago_is_made_on_a_new_one(
+    services, officer
+):
+    services.engine.dispose()
+    with services.engine.connect() as connection:  # the pool's one connection, just used
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    admin = create_engine(services.engine.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:  # as a restart of the database would
+        connection.exec_driver_sql("SELECT pg_terminate_backend(%s)", (pid,))
+    admin.dispose()
+    assert services.cases.create(officer, REPORT)["index"] == 0
+    leaves, report = _leaves_and_audit(services)
+    assert leaves == 1
+    assert report.clean, report.findings
 
 
 def test_a_retry_with_the_same_key_in_the_same_group_is_written_once(services, officer):
