@@ -96,12 +96,7 @@ def lone_rows(engine: Engine, sql: str, params: Sequence[object]) -> Sequence[An
 
 def _lone_rows(engine: Engine, sql: str, params: Sequence[object]) -> Sequence[Any]:
     with lone_read(engine) as connection:
-        result = connection.exec_driver_sql(_for_driver(engine, sql), tuple(params))
-        try:
-            rows: Sequence[Any] = result.cursor.fetchall()  # the driver's own tuples
-        finally:
-            result.close()
-    return rows
+        return _driver_fetch(connection, sql, params)
 
 
 @contextmanager
@@ -174,11 +169,14 @@ def driver_rows(session: Session, sql: str, params: Sequence[object]) -> Sequenc
     transaction, sent as text to the driver: for per-leaf and per-append queries, where compiling
     a statement costs more than running it."""
     write_deferred(session)
-    result = session.connection().exec_driver_sql(
-        _for_driver(session.get_bind(), sql), tuple(params)
-    )
+    return _driver_fetch(session.connection(), sql, params)
+
+
+def _driver_fetch(connection: Connection, sql: str, params: Sequence[object]) -> Sequence[Any]:
+    """The rows of `sql` on `connection` as the driver's own tuples: building SQLAlchemy rows cost
+    the audit a quarter of its time."""
+    result = connection.exec_driver_sql(_for_driver(connection, sql), tuple(params))
     try:
-        # The driver's own tuples: building SQLAlchemy rows cost the audit a quarter of its time.
         rows: Sequence[Any] = result.cursor.fetchall()
     finally:
         result.close()

@@ -111,9 +111,10 @@ class LogTransaction:
     The leaves, their nodes, the checkpoint and every derived row the caller adds to `session`
     commit together or not at all.
 
-    Appended rows are kept back and sent in one statement per table before the session's next
-    statement (ledger/db.py: before_next_read) or at the seal, whichever comes first: the appends of
-    a group commit's callers cost one round trip, not one each, and are there for any read."""
+    Appended rows, and the new rows callers hand to `insert`, are kept back and sent in one
+    statement per table before the session's next statement or flush (ledger/db.py:
+    before_next_read) or at the seal, whichever comes first: the rows of a group commit's callers
+    cost one round trip, not one each, and are there for any read."""
 
     def __init__(self, session: Session, store: LogStore, size: int) -> None:
         self.session = session
