@@ -23,7 +23,7 @@ from functools import cache
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import TypeDecorator, func, select, text
+from sqlalchemy import TypeDecorator, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -484,12 +484,13 @@ _MOVE_HEAD = "UPDATE log_head SET size = ? WHERE id = 1"
 # IN list changes text with its length and cost twice as much at 10^6 leaves (bench/ledger.py).
 # The leaf hashes below the unstored nodes come in the same statement (level -1): the border
 # read of every log transaction is then one round trip while the append lock is held.
-_PG_NODES = text(
+# Sent as text to the driver (ledger/db.py `driver_rows`), as every proof and append reads it.
+_PG_NODES = (
     "SELECT n.level, n.node_index, n.hash FROM log_nodes AS n"
-    " JOIN unnest(CAST(:levels AS smallint[]), CAST(:indexes AS bigint[])) AS w(level, node_index)"
+    " JOIN unnest(CAST(? AS smallint[]), CAST(? AS bigint[])) AS w(level, node_index)"
     " ON n.level = w.level AND n.node_index = w.node_index"
     " UNION ALL SELECT -1, leaf_index, leaf_hash FROM log_leaves"
-    " WHERE leaf_index = ANY(CAST(:leaves AS bigint[]))"
+    " WHERE leaf_index = ANY(CAST(? AS bigint[]))"
 )
 
 
@@ -530,16 +531,9 @@ def _pg_rows(
     """The `stored` nodes' rows and the hashes of the leaves at `leaves`, in one statement that the
     planner serves from the primary keys."""
     ids = list(stored)
-    result = session.execute(
-        _PG_NODES,
-        {
-            "levels": [n.level for n in ids],
-            "indexes": [n.index for n in ids],
-            "leaves": leaves,
-        },
-    )
+    params = ([n.level for n in ids], [n.index for n in ids], leaves)
     rows, leaf_hashes = list[tuple[int, int, bytes]](), dict[int, bytes]()
-    for level, index, digest in result:
+    for level, index, digest in db.driver_rows(session, _PG_NODES, params):
         if level < 0:
             leaf_hashes[index] = bytes(digest)
         else:
